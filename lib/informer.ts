@@ -1,0 +1,197 @@
+import type { Logger } from 'pino';
+import { ApiError, type ApiClient, type KubeObject, type WatchEvent } from './client';
+import type { ResourceRef } from './resources';
+
+export interface InformerOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  logger?: Logger;
+  /** Backoff after a failed list or watch: starts at minBackoffMs, doubles to maxBackoffMs. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Injectable delay (tests drive it); defaults to setTimeout honoring the stop signal. */
+  delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+export interface InformerHandlers<T extends KubeObject> {
+  add?(obj: T): void;
+  update?(oldObj: T, newObj: T): void;
+  delete?(obj: T): void;
+}
+
+/** `namespace/name`, or `name` for cluster-scoped objects: the key of a cache and of a work queue. */
+export function objectKey(obj: KubeObject): string {
+  const m = obj.metadata ?? {};
+  return m.namespace ? `${m.namespace}/${m.name}` : `${m.name}`;
+}
+
+function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * A shared informer: lists a resource, then watches from the list's
+ * resourceVersion, keeping a local cache and calling handlers for every change.
+ * It re-watches when the server ends a watch, relists (emitting the difference)
+ * after 410 Expired, and backs off with a cap on errors, so it survives the
+ * apiserver restarting. Handlers receive cached objects: copy before mutating.
+ */
+export class Informer<T extends KubeObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: InformerHandlers<T>[] = [];
+  private readonly stopper = new AbortController();
+  private resourceVersion = '';
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly ref: ResourceRef,
+    private readonly opts: InformerOptions = {},
+  ) {}
+
+  on(handlers: InformerHandlers<T>): this {
+    this.handlers.push(handlers);
+    return this;
+  }
+
+  /** Starts the list/watch loop; resolves once the first list is in the cache. */
+  start(): Promise<void> {
+    if (!this.running) this.running = this.run();
+    return this.waitForSync();
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  private emit(kind: 'add' | 'update' | 'delete', a: T, b?: T): void {
+    for (const h of this.handlers) {
+      try {
+        if (kind === 'add') h.add?.(a);
+        else if (kind === 'update') h.update?.(a, b!);
+        else h.delete?.(a);
+      } catch (err) {
+        this.opts.logger?.error({ err, resource: this.ref.resource }, 'informer handler failed');
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.client.list<T>(this.ref, {
+      namespace: this.opts.namespace,
+      labelSelector: this.opts.labelSelector,
+      fieldSelector: this.opts.fieldSelector,
+    });
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      const key = objectKey(item);
+      seen.add(key);
+      const old = this.cache.get(key);
+      this.cache.set(key, item);
+      if (!old) this.emit('add', item);
+      else if (old.metadata?.resourceVersion !== item.metadata?.resourceVersion) this.emit('update', old, item);
+    }
+    for (const [key, old] of this.cache) {
+      if (!seen.has(key)) {
+        this.cache.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    this.resourceVersion = list.metadata.resourceVersion ?? '';
+    if (!this.synced) {
+      this.synced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+  }
+
+  private apply(ev: WatchEvent<T>): void {
+    if (ev.type === 'ERROR') {
+      const code = Number((ev.object as Record<string, unknown>).code ?? 0);
+      throw new ApiError(code || 500, String((ev.object as Record<string, unknown>).reason ?? ''), String((ev.object as Record<string, unknown>).message ?? 'watch error'));
+    }
+    const rv = ev.object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (ev.type === 'BOOKMARK') return;
+    const key = objectKey(ev.object);
+    const old = this.cache.get(key);
+    if (ev.type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit('delete', old ?? ev.object);
+    } else {
+      this.cache.set(key, ev.object);
+      if (old) this.emit('update', old, ev.object);
+      else this.emit('add', ev.object);
+    }
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    const delay = this.opts.delay ?? defaultDelay;
+    const minBackoff = this.opts.minBackoffMs ?? 200;
+    const maxBackoff = this.opts.maxBackoffMs ?? 5_000;
+    let backoff = minBackoff;
+    let needList = true;
+    while (!signal.aborted) {
+      try {
+        if (needList) {
+          await this.relist();
+          needList = false;
+        }
+        await this.client.watch<T>(
+          this.ref,
+          {
+            namespace: this.opts.namespace,
+            labelSelector: this.opts.labelSelector,
+            fieldSelector: this.opts.fieldSelector,
+            resourceVersion: this.resourceVersion,
+            allowWatchBookmarks: true,
+            timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+            signal,
+          },
+          (ev) => this.apply(ev),
+        );
+        backoff = minBackoff;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof ApiError && err.expired) {
+          needList = true;
+          continue;
+        }
+        this.opts.logger?.warn({ resource: this.ref.resource, err: (err as Error).message, backoffMs: backoff }, 'list/watch failed; retrying');
+        needList = needList || !this.resourceVersion;
+        await delay(backoff, signal);
+        backoff = Math.min(backoff * 2, maxBackoff);
+      }
+    }
+  }
+}

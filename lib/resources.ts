@@ -1,0 +1,45 @@
+/** Identifies a Kubernetes resource type on the wire: where its REST paths live. */
+export interface ResourceRef {
+  /** API group; "" for the legacy core group. */
+  group: string;
+  version: string;
+  /** Plural lower-case resource name, as in the URL. */
+  resource: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+const core = (resource: string, kind: string, namespaced: boolean): ResourceRef => ({ group: '', version: 'v1', resource, kind, namespaced });
+const apps = (resource: string, kind: string): ResourceRef => ({ group: 'apps', version: 'v1', resource, kind, namespaced: true });
+
+export const NAMESPACES = core('namespaces', 'Namespace', false);
+export const NODES = core('nodes', 'Node', false);
+export const PODS = core('pods', 'Pod', true);
+export const SERVICES = core('services', 'Service', true);
+export const ENDPOINTS = core('endpoints', 'Endpoints', true);
+export const EVENTS = core('events', 'Event', true);
+export const CONFIGMAPS = core('configmaps', 'ConfigMap', true);
+export const SECRETS = core('secrets', 'Secret', true);
+export const DEPLOYMENTS = apps('deployments', 'Deployment');
+export const REPLICASETS = apps('replicasets', 'ReplicaSet');
+export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true };
+
+export function apiVersionOf(ref: ResourceRef): string {
+  return ref.group === '' ? ref.version : `${ref.group}/${ref.version}`;
+}
+
+/**
+ * The REST path of a collection or an object: `/api/v1/namespaces/ns/pods/name/status`.
+ * Cluster-scoped resources ignore `namespace`; a namespaced collection without a
+ * namespace is the all-namespaces collection.
+ */
+export function resourcePath(ref: ResourceRef, opts: { namespace?: string; name?: string; subresource?: string } = {}): string {
+  let p = ref.group === '' ? `/api/${ref.version}` : `/apis/${ref.group}/${ref.version}`;
+  if (ref.namespaced && opts.namespace) p += `/namespaces/${encodeURIComponent(opts.namespace)}`;
+  p += `/${ref.resource}`;
+  if (opts.name !== undefined) {
+    p += `/${encodeURIComponent(opts.name)}`;
+    if (opts.subresource) p += `/${opts.subresource}`;
+  }
+  return p;
+}
