@@ -1,0 +1,224 @@
+import { Command } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient } from '../lib/client';
+import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
+import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
+import { NODES } from '../lib/resources';
+import { Supervisor, type ChildSpec } from '../lib/supervisor';
+import type { Node } from 'kubernetes-types/core/v1';
+
+/** Everything `coxswain up` can be told; defaults are the single-host cluster of DESIGN.md. */
+export interface UpOptions {
+  home: string;
+  nodeName: string;
+  storeClientPorts: number[];
+  storePeerPorts: number[];
+  apiserverPort: number;
+  schedulerPort: number;
+  controllersPort: number;
+  kubeletHealthzPort: number;
+  proxyPort: number;
+  serviceCidr: string;
+  clusterCidr: string;
+  nodePortRange: string;
+  readyTimeoutSec: number;
+}
+
+function ports(s: string): number[] {
+  return s.split(',').map((p) => {
+    const n = Number(p.trim());
+    if (!Number.isInteger(n) || n <= 0 || n > 65535) throw new Error(`invalid port ${JSON.stringify(p)}`);
+    return n;
+  });
+}
+
+/** A DNS-1123 node name from the host name (Kubernetes lower-cases and must not have underscores). */
+export function defaultNodeName(): string {
+  return os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'node';
+}
+
+/** The child processes of a local cluster, in start order. Pure: easy to read and to test. */
+export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
+  const logs = path.join(o.home, 'logs');
+  const kc = (name: string) => path.join(o.home, 'kubeconfigs', `${name}.kubeconfig`);
+  const pki = pkiPaths(o.home);
+  const env = { ...process.env, COXSWAIN_HOME: o.home };
+  const child = (name: string, args: string[]): ChildSpec => ({ name, command: nodeExe, args: [entry, ...args], env, logFile: path.join(logs, `${name}.log`) });
+  if (o.storeClientPorts.length !== o.storePeerPorts.length) throw new Error('--store-client-ports and --store-peer-ports need the same number of ports');
+  const members = o.storeClientPorts.map((client, i) => ({ name: `s${i + 1}`, client, peer: o.storePeerPorts[i] }));
+  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const specs: ChildSpec[] = members.map((m) =>
+    child(`store-${m.name}`, [
+      'store',
+      '--name', m.name,
+      '--data-dir', path.join(o.home, 'store', m.name),
+      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+    ]),
+  );
+  specs.push(
+    child('apiserver', [
+      'apiserver',
+      '--bind-address', '127.0.0.1',
+      '--secure-port', String(o.apiserverPort),
+      '--tls-cert-file', pki.apiserver.cert,
+      '--tls-private-key-file', pki.apiserver.key,
+      '--client-ca-file', pki.ca.cert,
+      '--store-endpoints', members.map((m) => `http://127.0.0.1:${m.client}`).join(','),
+      '--service-cluster-ip-range', o.serviceCidr,
+      '--service-node-port-range', o.nodePortRange,
+    ]),
+    child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
+    child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr]),
+    child('kubelet', ['kubelet', '--kubeconfig', kc('kubelet'), '--node-name', o.nodeName, '--healthz-port', String(o.kubeletHealthzPort)]),
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
+  );
+  return specs;
+}
+
+/** The first address of a CIDR (10.96.0.0/12 → 10.96.0.1): the `kubernetes` Service's ClusterIP. */
+export function firstServiceIP(cidr: string): string {
+  const o = cidr.split('/')[0].split('.').map(Number);
+  o[3] += 1;
+  return o.join('.');
+}
+
+/**
+ * Ensures the cluster PKI under `<home>/pki` and writes the admin kubeconfig
+ * (`<home>/kubeconfig`) and one per component (`<home>/kubeconfigs/<name>.kubeconfig`).
+ * `componentServer` is the apiserver URL the scheduler and controllers use when
+ * it differs from the one on the host (docker-compose's service network).
+ */
+export async function writeClusterCredentials(opts: {
+  home: string;
+  server: string;
+  nodeName: string;
+  serviceCidr: string;
+  componentServer?: string;
+  apiserverHosts?: string[];
+}): Promise<ClusterPki> {
+  await mkdir(path.join(opts.home, 'kubeconfigs'), { recursive: true, mode: 0o700 });
+  const pki = await ensureClusterPki(opts.home, { nodeName: opts.nodeName, apiserverIPs: [firstServiceIP(opts.serviceCidr)], apiserverHosts: opts.apiserverHosts });
+  const kubeconfig = (pair: KeyPairPem, user: string, server: string) => renderKubeconfig({ name: 'coxswain', server, ca: pki.ca.cert, cert: pair.cert, key: pair.key, user });
+  await writeKubeconfig(path.join(opts.home, 'kubeconfig'), kubeconfig(pki.admin, 'admin', opts.server));
+  const inner = opts.componentServer ?? opts.server;
+  for (const [name, pair, server] of [
+    ['scheduler', pki.scheduler, inner],
+    ['controllers', pki.controllers, inner],
+    ['kubelet', pki.kubelet, opts.server],
+    ['proxy', pki.proxy, opts.server],
+  ] as const) {
+    await writeKubeconfig(path.join(opts.home, 'kubeconfigs', `${name}.kubeconfig`), kubeconfig(pair, name, server));
+  }
+  return pki;
+}
+
+async function waitFor<T>(what: string, deadline: number, probe: () => Promise<T | undefined>): Promise<T> {
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+}
+
+function nodeReady(n: Node): boolean {
+  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cmd = new Command('coxswain up')
+    .description('Start a whole Coxswain cluster on this machine as separate processes; Ctrl-C stops it.')
+    .option('--home <dir>', 'data folder (COXSWAIN_HOME)', coxswainHome())
+    .option('--node-name <name>', 'name of this host as a Node', defaultNodeName())
+    .option('--store-client-ports <ports>', 'client ports of the store replicas', '2379,22379,32379')
+    .option('--store-peer-ports <ports>', 'peer ports of the store replicas', '2380,22380,32380')
+    .option('--apiserver-port <port>', 'HTTPS port of the apiserver', '6443')
+    .option('--scheduler-port <port>', 'health/metrics port of the scheduler', '10259')
+    .option('--controllers-port <port>', 'health/metrics port of the controllers', '10257')
+    .option('--kubelet-healthz-port <port>', 'health/metrics port of the kubelet', '10248')
+    .option('--proxy-port <port>', 'health/metrics port of the proxy', '10256')
+    .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
+    .option('--cluster-cidr <cidr>', 'pod network range (a /24 per node)', '10.244.0.0/16')
+    .option('--node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--ready-timeout <sec>', 'give up if the cluster is not ready in this many seconds', '120')
+    .exitOverride();
+  cmd.parse(argv, { from: 'user' });
+  const f = cmd.opts();
+  const o: UpOptions = {
+    home: path.resolve(f.home),
+    nodeName: f.nodeName,
+    storeClientPorts: ports(f.storeClientPorts),
+    storePeerPorts: ports(f.storePeerPorts),
+    apiserverPort: ports(f.apiserverPort)[0],
+    schedulerPort: ports(f.schedulerPort)[0],
+    controllersPort: ports(f.controllersPort)[0],
+    kubeletHealthzPort: ports(f.kubeletHealthzPort)[0],
+    proxyPort: ports(f.proxyPort)[0],
+    serviceCidr: f.serviceCidr,
+    clusterCidr: f.clusterCidr,
+    nodePortRange: f.nodePortRange,
+    readyTimeoutSec: Number(f.readyTimeout),
+  };
+  const t0 = Date.now();
+  await mkdir(path.join(o.home, 'logs'), { recursive: true });
+  const pki = await writeClusterCredentials({ home: o.home, server: `https://127.0.0.1:${o.apiserverPort}`, nodeName: o.nodeName, serviceCidr: o.serviceCidr });
+  const server = `https://127.0.0.1:${o.apiserverPort}`;
+  const adminKubeconfig = path.join(o.home, 'kubeconfig');
+
+  const entry = path.join(__dirname, 'coxswain.js');
+  const plan = clusterPlan(o, process.execPath, entry);
+  const sup = new Supervisor();
+  let stopping = false;
+  sup.on('exit', (name: string, code: number | null, signal: string | null, restartInMs?: number) => {
+    if (restartInMs !== undefined) {
+      process.stdout.write(`coxswain: ${name} exited (${signal ?? `code ${code}`}); restarting in ${(restartInMs / 1000).toFixed(1)}s (log: ${path.join(o.home, 'logs', `${name}.log`)})\n`);
+    }
+  });
+  const shutdown = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`coxswain: ${sig}: stopping the cluster...\n`);
+    sup.stop().then(() => {
+      process.stdout.write('coxswain: stopped\n');
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  process.stdout.write(`coxswain: starting ${plan.length} processes (data in ${o.home}, logs in ${path.join(o.home, 'logs')})\n`);
+  for (const spec of plan) sup.start(spec);
+
+  const deadline = Date.now() + o.readyTimeoutSec * 1000;
+  const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+  try {
+    await waitFor('the apiserver to be ready', deadline, async () => ((await client.request<string>('GET', '/readyz', { timeoutMs: 2000 })) !== undefined ? true : undefined));
+    await waitFor(`node ${o.nodeName} to be Ready`, deadline, async () => {
+      const n = await client.tryGet<Node>(NODES, o.nodeName);
+      return n && nodeReady(n) ? n : undefined;
+    });
+  } catch (err) {
+    if (stopping) return;
+    process.stderr.write(`coxswain: ${(err as Error).message}; see the logs in ${path.join(o.home, 'logs')}. The cluster keeps running; Ctrl-C stops it.\n`);
+    return;
+  } finally {
+    client.close();
+  }
+  if (stopping) return;
+  const secs = ((Date.now() - t0) / 1000).toFixed(1);
+  process.stdout.write(
+    `coxswain: cluster ready in ${secs}s: apiserver ${server}, node ${o.nodeName} Ready; export KUBECONFIG=${adminKubeconfig} (npx coxctl get nodes)\n`,
+  );
+}

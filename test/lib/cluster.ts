@@ -1,0 +1,208 @@
+/**
+ * Test harness: a real control plane made of real processes on loopback.
+ *
+ *   const cp = await startControlPlane({ store: 'etcd' });   // or 'coxswain'
+ *   cp.client  // ApiClient as cluster admin
+ *   cp.kubeconfig  // admin kubeconfig path (for kubectl / coxctl)
+ *   await cp.startComponent('controllers', ['--port', String(await freePort())]);
+ *   await cp.stop();
+ *
+ * Every port is free-picked, every file lives in a temp folder, and stop()
+ * kills every process it started (SIGTERM, then SIGKILL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { ApiClient } from '../../lib/client';
+import { renderKubeconfig, writeKubeconfig } from '../../lib/kubeconfig';
+import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../../lib/pki';
+
+export const REPO = path.resolve(__dirname, '../../..');
+export const ENTRY = path.join(REPO, 'dist/cli/coxswain.js');
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  /** Resolves with the exit code/signal when the process ends. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node dist/cli/coxswain.js <args>` (or any command) with output to a log file. */
+export function startProcess(name: string, logDir: string, args: string[], opts: { command?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+  const logFile = path.join(logDir, `${name}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(opts.command ?? process.execPath, opts.command ? args : [ENTRY, ...args], {
+    env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { name, child, logFile, exited };
+}
+
+export async function stopProcess(p: Proc, graceMs = 5_000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), graceMs);
+  await p.exited;
+  clearTimeout(t);
+}
+
+export interface StoreCluster {
+  endpoints: string[];
+  procs: Proc[];
+}
+
+/** Starts a single-member Debian etcd 3.4 on free ports. */
+export async function startEtcd(dir: string): Promise<StoreCluster> {
+  const client = await freePort();
+  const peer = await freePort();
+  const p = startProcess('etcd', dir, [
+    '--name', 'e1',
+    '--data-dir', path.join(dir, 'etcd-data'),
+    '--listen-client-urls', `http://127.0.0.1:${client}`,
+    '--advertise-client-urls', `http://127.0.0.1:${client}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-cluster', `e1=http://127.0.0.1:${peer}`,
+  ], { command: 'etcd' });
+  return { endpoints: [`http://127.0.0.1:${client}`], procs: [p] };
+}
+
+/** Starts an n-replica Coxswain store, each replica its own process. */
+export async function startCoxswainStore(dir: string, replicas = 3): Promise<StoreCluster> {
+  const members: { name: string; client: number; peer: number }[] = [];
+  for (let i = 1; i <= replicas; i++) members.push({ name: `s${i}`, client: await freePort(), peer: await freePort() });
+  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
+  const procs = members.map((m) =>
+    startProcess(`store-${m.name}`, dir, [
+      'store',
+      '--name', m.name,
+      '--data-dir', path.join(dir, 'store', m.name),
+      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
+      '--initial-cluster', initial,
+      '--initial-cluster-state', 'new',
+    ]),
+  );
+  return { endpoints: members.map((m) => `http://127.0.0.1:${m.client}`), procs };
+}
+
+export interface ControlPlane {
+  dir: string;
+  server: string;
+  kubeconfig: string;
+  pki: ClusterPki;
+  client: ApiClient;
+  store: StoreCluster;
+  apiserver: Proc;
+  /** Kubeconfig path for a component (scheduler, controllers, kubelet, proxy). */
+  componentKubeconfig(name: 'scheduler' | 'controllers' | 'kubelet' | 'proxy'): string;
+  /** Starts `coxswain <component> --kubeconfig <its kubeconfig> ...args` as a process; stop() stops it. */
+  startComponent(component: 'scheduler' | 'controllers' | 'kubelet' | 'proxy', args?: string[], name?: string): Proc;
+  stop(): Promise<void>;
+}
+
+export interface ControlPlaneOptions {
+  store?: 'etcd' | 'coxswain';
+  replicas?: number;
+  nodeName?: string;
+  serviceCidr?: string;
+  nodePortRange?: string;
+  keepDir?: boolean;
+}
+
+/** Starts a store (etcd or Coxswain's), an apiserver over HTTPS with fresh PKI, and writes kubeconfigs. */
+export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-test-'));
+  await mkdir(path.join(dir, 'kubeconfigs'), { recursive: true });
+  const nodeName = opts.nodeName ?? 'test-node';
+  const pki = await ensureClusterPki(dir, { nodeName });
+  const store = opts.store === 'coxswain' ? await startCoxswainStore(dir, opts.replicas ?? 3) : await startEtcd(dir);
+  const port = await freePort();
+  const server = `https://127.0.0.1:${port}`;
+  const paths = pkiPaths(dir);
+  const apiserver = startProcess('apiserver', dir, [
+    'apiserver',
+    '--bind-address', '127.0.0.1',
+    '--secure-port', String(port),
+    '--tls-cert-file', paths.apiserver.cert,
+    '--tls-private-key-file', paths.apiserver.key,
+    '--client-ca-file', paths.ca.cert,
+    '--store-endpoints', store.endpoints.join(','),
+    '--service-cluster-ip-range', opts.serviceCidr ?? '10.96.0.0/12',
+    '--service-node-port-range', opts.nodePortRange ?? '30000-32767',
+  ]);
+  const kc = (pair: KeyPairPem, user: string) => renderKubeconfig({ name: 'coxswain-test', server, ca: pki.ca.cert, cert: pair.cert, key: pair.key, user });
+  const kubeconfig = path.join(dir, 'kubeconfig');
+  await writeKubeconfig(kubeconfig, kc(pki.admin, 'admin'));
+  const components = { scheduler: pki.scheduler, controllers: pki.controllers, kubelet: pki.kubelet, proxy: pki.proxy };
+  for (const [name, pair] of Object.entries(components)) await writeKubeconfig(path.join(dir, 'kubeconfigs', `${name}.kubeconfig`), kc(pair, name));
+  const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+  const extra: Proc[] = [];
+  const cp: ControlPlane = {
+    dir,
+    server,
+    kubeconfig,
+    pki,
+    client,
+    store,
+    apiserver,
+    componentKubeconfig: (name) => path.join(dir, 'kubeconfigs', `${name}.kubeconfig`),
+    startComponent(component, args = [], name = component) {
+      const p = startProcess(name, dir, [component, '--kubeconfig', cp.componentKubeconfig(component), ...args]);
+      extra.push(p);
+      return p;
+    },
+    async stop() {
+      client.close();
+      for (const p of extra.reverse()) await stopProcess(p);
+      await stopProcess(apiserver);
+      await Promise.all(store.procs.map((p) => stopProcess(p)));
+      if (!opts.keepDir && !process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitFor('the apiserver to answer /readyz', () => client.request('GET', '/readyz', { timeoutMs: 2000 }).then(() => true), 60_000);
+  } catch (err) {
+    await cp.stop().catch(() => undefined);
+    throw err;
+  }
+  return cp;
+}
