@@ -1,0 +1,27 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Runs a command and returns its stdout; rejects with stderr in the message. */
+export async function sh(cmd: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
+  try {
+    const r = await run(cmd, args, { timeout: opts.timeoutMs ?? 60_000, env: { ...process.env, ...opts.env }, maxBuffer: 64 * 1024 * 1024 });
+    return r.stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+  }
+}
+
+/** IDs of the containers (running or not) carrying every given label (`key=value`). */
+export async function containersWithLabels(labels: string[], all = true): Promise<string[]> {
+  const args = ['ps', '-q', '--no-trunc', ...(all ? ['-a'] : []), ...labels.flatMap((l) => ['--filter', `label=${l}`])];
+  return (await sh('docker', args)).split('\n').filter(Boolean);
+}
+
+/** Force-removes containers and networks; ignores what is already gone. */
+export async function dockerCleanup(containers: string[], networks: string[] = []): Promise<void> {
+  if (containers.length) await sh('docker', ['rm', '-f', ...containers]).catch(() => undefined);
+  for (const n of networks) await sh('docker', ['network', 'rm', n]).catch(() => undefined);
+}
