@@ -10,7 +10,6 @@ export interface KubeObject {
   apiVersion?: string;
   kind?: string;
   metadata?: ObjectMeta;
-  [field: string]: unknown;
 }
 
 export interface ObjectList<T extends KubeObject = KubeObject> {

@@ -136,8 +136,8 @@ export class Informer<T extends KubeObject> {
 
   private apply(ev: WatchEvent<T>): void {
     if (ev.type === 'ERROR') {
-      const code = Number((ev.object as Record<string, unknown>).code ?? 0);
-      throw new ApiError(code || 500, String((ev.object as Record<string, unknown>).reason ?? ''), String((ev.object as Record<string, unknown>).message ?? 'watch error'));
+      const status = ev.object as unknown as Record<string, unknown>;
+      throw new ApiError(Number(status.code ?? 0) || 500, String(status.reason ?? ''), String(status.message ?? 'watch error'), status);
     }
     const rv = ev.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;

@@ -15,7 +15,7 @@ export function createLogger(component: string, bindings: Record<string, unknown
       level: process.env.COXSWAIN_LOG_LEVEL ?? 'info',
       base: { component, pid: process.pid, ...bindings },
       redact: {
-        paths: ['authorization', 'headers.authorization', 'req.headers.authorization', '*.token', '*.data', 'key', 'privateKey'],
+        paths: ['authorization', 'headers.authorization', 'req.headers.authorization', '*.token', '*.data', 'privateKey', '*.privateKey'],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,
