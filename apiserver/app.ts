@@ -1,0 +1,155 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import type { Logger } from '../lib/log';
+import type { Authenticator, UserInfo } from './auth';
+import { AGGREGATED_CONTENT_TYPE, VERSION_INFO, buildDiscovery, wantsAggregated } from './discovery';
+import { ApiError, errors } from './errors';
+import { type ApiMetrics, createMetrics } from './metrics';
+import type { Registry } from './registry';
+import type { ResourceStorage } from './resources';
+import { type RequestLabels, type RestContext, handleResource, parseApiPath } from './rest';
+import { StoreUnavailableError } from './storage/types';
+
+/**
+ * The apiserver as a fastify app, separate from listening (tests drive it with app.inject).
+ */
+
+export interface AppDeps {
+  storage: ResourceStorage;
+  registry: Registry;
+  authenticate: Authenticator;
+  log: Logger;
+  metrics?: ApiMetrics;
+  /** host:port clients use to reach this server (discovery's serverAddressByClientCIDRs) */
+  serverAddress?: string;
+  minRequestTimeoutSeconds?: number;
+  bookmarkIntervalMs?: number;
+}
+
+export const BODY_LIMIT = 3 * 1024 * 1024;
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user?: UserInfo;
+    apiLabels?: RequestLabels;
+  }
+}
+
+/** Send with a Content-Type exactly as given (fastify would normalise the media-type parameters). */
+function sendRaw(reply: FastifyReply, contentType: string, body: string): FastifyReply {
+  reply.hijack();
+  reply.raw.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  reply.raw.end(body);
+  return reply;
+}
+
+function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
+}
+
+export function toApiError(err: any, log?: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof StoreUnavailableError) return errors.unavailable(`the storage backend is unavailable: ${err.message}`);
+  if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err?.statusCode === 413) return errors.tooLarge();
+  if (err?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err?.statusCode === 415) return errors.unsupportedMediaType(String(err?.message));
+  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(String(err.message));
+  if (err instanceof SyntaxError || err instanceof RangeError) return errors.badRequest(err.message);
+  log?.error({ err: String(err?.stack ?? err) }, 'internal error');
+  return errors.internal(String(err?.message ?? err));
+}
+
+export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { https?: unknown } = {}): FastifyInstance {
+  const app = Fastify({ ...serverOpts, bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false } as FastifyServerOptions) as unknown as FastifyInstance;
+  const metrics = deps.metrics ?? createMetrics();
+  const discovery = buildDiscovery(deps.registry);
+  const ctx: RestContext = {
+    storage: deps.storage, registry: deps.registry,
+    minRequestTimeoutSeconds: deps.minRequestTimeoutSeconds ?? 1800,
+    bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (req, reply) => {
+    (req as any).startedAt = process.hrtime.bigint();
+    req.apiLabels = { verb: req.method.toLowerCase(), resource: '' };
+    const path = req.url.split('?')[0];
+    if (UNAUTHENTICATED_PATHS.has(path)) return;
+    const user = deps.authenticate(req);
+    if (!user) return sendError(reply, errors.unauthorized());
+    req.user = user;
+  });
+
+  const observe = (req: FastifyRequest, code: number) => {
+    const l = req.apiLabels ?? { verb: req.method.toLowerCase(), resource: '' };
+    metrics.requests.inc({ verb: l.verb, resource: l.resource, code: String(code) });
+    const started = (req as any).startedAt as bigint | undefined;
+    if (started !== undefined) metrics.latency.observe({ verb: l.verb, resource: l.resource }, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  app.addHook('onResponse', async (req, reply) => observe(req, reply.statusCode));
+
+  app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
+
+  const text = (reply: FastifyReply, body: string, code = 200) => reply.code(code).type('text/plain; charset=utf-8').send(body);
+  app.get('/healthz', async (_req, reply) => text(reply, 'ok'));
+  app.get('/livez', async (_req, reply) => text(reply, 'ok'));
+  let lastReady = { at: 0, ok: false, msg: '' };
+  app.get('/readyz', async (_req, reply) => {
+    if (Date.now() - lastReady.at > 1_000) {
+      try { await deps.storage.store.ping(2_000); lastReady = { at: Date.now(), ok: true, msg: 'ok' }; } catch (e) {
+        lastReady = { at: Date.now(), ok: false, msg: `[-]etcd failed: ${String((e as Error).message)}\nreadyz check failed` };
+      }
+    }
+    return text(reply, lastReady.msg, lastReady.ok ? 200 : 500);
+  });
+  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+
+  app.get('/openapi/v2', async () => { throw errors.pathNotFound(); });
+  app.get('/openapi/v3', async (_req, reply) => reply.type('application/json').send(discovery.openapiIndex));
+  app.get('/openapi/v3/*', async (req, reply) => {
+    const doc = discovery.openapi((req.params as any)['*']);
+    if (!doc) throw errors.pathNotFound();
+    return reply.type('application/json').send(doc);
+  });
+
+  const serverAddress = deps.serverAddress ?? '127.0.0.1:6443';
+  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0].replace(/\/+$/, '');
+    const segs = path.split('/').filter(Boolean);
+    if (req.method === 'GET') {
+      // discovery
+      if (path === '/api') {
+        req.apiLabels!.resource = 'discovery';
+        return wantsAggregated(req.headers.accept)
+          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apiAggregated)
+          : reply.type('application/json').send(discovery.apiVersions(serverAddress));
+      }
+      if (path === '/apis') {
+        req.apiLabels!.resource = 'discovery';
+        return wantsAggregated(req.headers.accept)
+          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apisAggregated)
+          : reply.type('application/json').send(discovery.apisLegacy);
+      }
+      if (segs[0] === 'apis' && segs.length === 2) {
+        const g = discovery.group(segs[1]);
+        if (!g) throw errors.pathNotFound();
+        return reply.type('application/json').send(g);
+      }
+      if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) {
+        const list = segs[0] === 'api' ? discovery.resourceList('', segs[1]) : discovery.resourceList(segs[1], segs[2]);
+        if (!list) throw errors.pathNotFound();
+        return reply.type('application/json').send(list);
+      }
+    }
+    const p = parseApiPath(path);
+    if (!p || !p.resource) throw errors.pathNotFound();
+    return handleResource(ctx, req, reply, p, req.apiLabels!);
+  };
+  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: apiHandler });
+  }
+  return app;
+}

@@ -1,0 +1,37 @@
+import { ApiError } from './errors';
+import type { ResourceStorage } from './resources';
+import type { Registry } from './registry';
+
+/**
+ * Objects every cluster has, created at startup when missing: the default, kube-system and
+ * kube-public namespaces, and the `kubernetes` Service (first ClusterIP, port 443) with
+ * Endpoints pointing at this apiserver. Idempotent; safe with several apiservers.
+ */
+export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string }): Promise<void> {
+  const ns = registry.lookup('', 'v1', 'namespaces')!;
+  const svc = registry.lookup('', 'v1', 'services')!;
+  const ep = registry.lookup('', 'v1', 'endpoints')!;
+  const ignoreExists = async (f: () => Promise<unknown>) => {
+    try { await f(); } catch (e) { if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e; }
+  };
+  for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    if (!(await storage.read(ns, undefined, name))) await ignoreExists(() => storage.create(ns, undefined, { metadata: { name } }));
+  }
+  if (!(await storage.read(svc, 'default', 'kubernetes'))) {
+    await ignoreExists(() => storage.create(svc, 'default', {
+      metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: opts.kubernetesServiceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.securePort }], sessionAffinity: 'None' },
+    }));
+  }
+  const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }] }];
+  const cur = await storage.read(ep, 'default', 'kubernetes');
+  if (!cur) {
+    await ignoreExists(() => storage.create(ep, 'default', { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }));
+  } else {
+    const addrs: { ip: string }[] = cur.obj.subsets?.[0]?.addresses ?? [];
+    if (!addrs.some((a) => a.ip === opts.advertiseAddress)) {
+      const merged = [{ addresses: [...addrs, { ip: opts.advertiseAddress }], ports: subsets[0].ports }];
+      await storage.update(ep, 'default', 'kubernetes', { ...cur.obj, subsets: merged });
+    }
+  }
+}

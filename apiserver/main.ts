@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { Command } from 'commander';
+import { createLogger } from '../lib/log';
+import { buildApp } from './app';
+import { clientCertificateAuthenticator } from './auth';
+import { bootstrap } from './bootstrap';
+import { createMetrics } from './metrics';
+import { firstServiceIP, parseCidr, parsePortRange } from './allocators';
+import { Registry } from './registry';
+import { ResourceStorage } from './resources';
+import { Etcd3Store } from './storage/etcd3';
+
+/** The first non-internal IPv4 address of this host (for the `kubernetes` Endpoints when bound to 0.0.0.0). */
+function hostAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('apiserver')
+    .description('Coxswain API server: the Kubernetes API over HTTPS, backed by an etcd v3 store')
+    .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
+    .option('--secure-port <port>', 'HTTPS port', '6443')
+    .option('--advertise-address <ip>', 'address published in the kubernetes Endpoints (default: bind address, or a host address when binding 0.0.0.0)')
+    .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM)')
+    .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
+    .requiredOption('--client-ca-file <file>', 'CA that signs client certificates (PEM)')
+    .option('--store-endpoints <urls>', 'comma-separated etcd v3 endpoints', 'http://127.0.0.1:2379')
+    .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
+    .exitOverride()
+    .allowExcessArguments(false);
+  program.parse(argv, { from: 'user' });
+  const o = program.opts();
+  const log = createLogger('apiserver');
+
+  const port = Number(o.securePort);
+  const serviceCidr = parseCidr(o.serviceClusterIpRange);
+  const nodePortRange = parsePortRange(o.serviceNodePortRange);
+  const advertise = o.advertiseAddress ?? (o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? hostAddress() : o.bindAddress);
+  const endpoints = String(o.storeEndpoints).split(',').map((s: string) => s.trim()).filter(Boolean);
+
+  const store = new Etcd3Store(endpoints);
+  const registry = new Registry();
+  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange });
+  const app = buildApp(
+    { storage, registry, authenticate: clientCertificateAuthenticator, log, metrics: createMetrics({ defaultMetrics: true }), serverAddress: `${advertise}:${port}`, minRequestTimeoutSeconds: Number(o.minRequestTimeout) },
+    { https: { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile), ca: fs.readFileSync(o.clientCaFile), requestCert: true, rejectUnauthorized: false } } as any,
+  );
+
+  log.info({ endpoints }, 'waiting for the store');
+  await storage.start();
+  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
+    try {
+      await bootstrap(storage, registry, { advertiseAddress: advertise, securePort: port, kubernetesServiceIP: firstServiceIP(serviceCidr) });
+      break;
+    } catch (e) {
+      log.warn({ err: String(e) }, 'bootstrap failed; retrying');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+  await storage.resumeNamespaceCleanup();
+  await app.listen({ host: o.bindAddress, port });
+  log.info({ address: `https://${o.bindAddress}:${port}`, advertise }, 'apiserver listening');
+
+  await new Promise<void>((resolve) => {
+    const stop = async (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      storage.stop();
+      const t = setTimeout(() => resolve(), 3_000);
+      t.unref();
+      try { await app.close(); } catch { /* ignore */ }
+      await store.close();
+      clearTimeout(t);
+      resolve();
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(() => process.exit(0), (err) => {
+    // eslint-disable-next-line no-console
+    console.error(err?.message ?? err);
+    process.exit(1);
+  });
+}

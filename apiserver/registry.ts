@@ -1,0 +1,198 @@
+import { type FieldError, type NameRule, validateEndpoints, validateEvent, validatePod, validateService, validateWorkload } from './validation';
+
+/**
+ * The resource registry: every served resource described as data. The generic REST layer
+ * (resources.ts, rest.ts), discovery, OpenAPI and tables all read from it; adding a resource
+ * is adding an entry here (plus, if needed, printer columns in tables.ts).
+ */
+
+export type Subresource = 'status' | 'scale' | 'binding';
+
+export interface StrategyContext {
+  nodePortRange: [number, number];
+}
+
+export interface ResourceDef {
+  group: string; // '' for core
+  version: string;
+  kind: string;
+  listKind: string;
+  plural: string;
+  singular: string;
+  shortNames: string[];
+  categories: string[];
+  namespaced: boolean;
+  nameRule: NameRule;
+  subresources: Subresource[];
+  /** spec/status split: the main resource ignores status changes, /status changes only status. */
+  hasStatus: boolean;
+  /** On create: 'clear' drops the client's status (then `prepareForCreate` may set one). */
+  statusOnCreate: 'clear' | 'keep';
+  /** PUT of a missing object creates it (Kubernetes: endpoints, events). */
+  allowCreateOnUpdate: boolean;
+  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node). */
+  gracefulDelete: boolean;
+  /** field labels accepted by fieldSelector, beyond metadata.name / metadata.namespace */
+  fieldLabels: string[];
+  /** Scale subresource mapping (autoscaling/v1 Scale). */
+  scale?: { specReplicas: string; statusReplicas: string; selector: string };
+  defaults?(obj: any): void;
+  prepareForCreate?(obj: any): void;
+  validate?(obj: any, ctx: StrategyContext, old?: any): FieldError[];
+}
+
+export const apiVersionOf = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `${d.group}/${d.version}` : d.version);
+export const groupVersionPath = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `/apis/${d.group}/${d.version}` : `/api/${d.version}`);
+
+function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
+  if (image.includes('@')) return 'IfNotPresent';
+  const last = image.split('/').pop() ?? image;
+  const tag = last.includes(':') ? last.split(':').pop() : undefined;
+  return !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
+}
+
+export function defaultPodSpec(spec: any): void {
+  if (!spec || typeof spec !== 'object') return;
+  spec.restartPolicy ??= 'Always';
+  spec.dnsPolicy ??= 'ClusterFirst';
+  spec.terminationGracePeriodSeconds ??= 30;
+  spec.schedulerName ??= 'default-scheduler';
+  spec.securityContext ??= {};
+  spec.enableServiceLinks ??= true;
+  for (const list of [spec.containers, spec.initContainers]) {
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!c || typeof c !== 'object') continue;
+      if (typeof c.image === 'string' && c.image) c.imagePullPolicy ??= defaultImagePullPolicy(c.image);
+      c.terminationMessagePath ??= '/dev/termination-log';
+      c.terminationMessagePolicy ??= 'File';
+      c.resources ??= {};
+      for (const p of c.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+    }
+  }
+}
+
+function defaultTemplate(obj: any): void {
+  if (obj?.spec?.template) defaultPodSpec(obj.spec.template.spec);
+}
+
+const common = {
+  version: 'v1', categories: [] as string[], shortNames: [] as string[], subresources: [] as Subresource[], nameRule: 'subdomain' as NameRule,
+  hasStatus: true, statusOnCreate: 'clear' as const, allowCreateOnUpdate: false, gracefulDelete: false, fieldLabels: [] as string[],
+};
+
+export const RESOURCES: ResourceDef[] = [
+  {
+    ...common, group: '', kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'],
+    namespaced: false, nameRule: 'label', subresources: ['status'], fieldLabels: ['status.phase'],
+    defaults(o) { o.spec ??= {}; o.spec.finalizers ??= ['kubernetes']; o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name }; },
+    prepareForCreate(o) { o.status = { phase: 'Active' }; },
+  },
+  {
+    ...common, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,
+    subresources: ['status'], statusOnCreate: 'keep', fieldLabels: ['spec.unschedulable'],
+  },
+  {
+    ...common, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
+    namespaced: true, subresources: ['status', 'binding'], gracefulDelete: true,
+    fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+    defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
+    prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: 'BestEffort' }; },
+    validate: (o) => validatePod(o),
+  },
+  {
+    ...common, group: '', kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
+    namespaced: true, nameRule: 'dns1035', subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'],
+    defaults(o) {
+      const s = (o.spec ??= {});
+      s.type ??= 'ClusterIP';
+      s.sessionAffinity ??= 'None';
+      if (s.type !== 'ExternalName') {
+        s.ipFamilies ??= ['IPv4'];
+        s.ipFamilyPolicy ??= 'SingleStack';
+        s.internalTrafficPolicy ??= 'Cluster';
+      }
+      if (s.type === 'NodePort' || s.type === 'LoadBalancer') s.externalTrafficPolicy ??= 'Cluster';
+      for (const p of Array.isArray(s.ports) ? s.ports : []) {
+        if (!p || typeof p !== 'object') continue;
+        p.protocol ??= 'TCP';
+        if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
+      }
+    },
+    prepareForCreate(o) { o.status = { loadBalancer: {} }; },
+    validate: (o, ctx) => validateService(o, ctx.nodePortRange),
+  },
+  {
+    ...common, group: '', kind: 'Endpoints', listKind: 'EndpointsList', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'],
+    namespaced: true, hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
+    defaults(o) { for (const ss of o.subsets ?? []) for (const p of ss?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP'; },
+    validate: (o) => validateEndpoints(o),
+  },
+  {
+    ...common, group: '', kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true,
+    hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
+    fieldLabels: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
+      'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+    validate: (o) => validateEvent(o),
+  },
+  {
+    ...common, group: 'apps', kind: 'ReplicaSet', listKind: 'ReplicaSetList', plural: 'replicasets', singular: 'replicaset', shortNames: ['rs'],
+    categories: ['all'], namespaced: true, subresources: ['status', 'scale'], fieldLabels: ['status.replicas'],
+    scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
+    defaults(o) { o.spec ??= {}; o.spec.replicas ??= 1; defaultTemplate(o); },
+    validate: (o) => validateWorkload(o, 'ReplicaSet'),
+  },
+  {
+    ...common, group: 'apps', kind: 'Deployment', listKind: 'DeploymentList', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'],
+    categories: ['all'], namespaced: true, subresources: ['status', 'scale'],
+    scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
+    defaults(o) {
+      const s = (o.spec ??= {});
+      s.replicas ??= 1;
+      s.strategy ??= { type: 'RollingUpdate' };
+      s.strategy.type ??= 'RollingUpdate';
+      if (s.strategy.type === 'RollingUpdate') {
+        s.strategy.rollingUpdate ??= {};
+        s.strategy.rollingUpdate.maxUnavailable ??= '25%';
+        s.strategy.rollingUpdate.maxSurge ??= '25%';
+      }
+      s.revisionHistoryLimit ??= 10;
+      s.progressDeadlineSeconds ??= 600;
+      defaultTemplate(o);
+    },
+    validate: (o) => validateWorkload(o, 'Deployment'),
+  },
+];
+
+export class Registry {
+  private readonly byPath = new Map<string, ResourceDef>();
+  constructor(readonly resources: ResourceDef[] = RESOURCES) {
+    for (const r of resources) this.byPath.set(`${r.group}/${r.version}/${r.plural}`, r);
+  }
+
+  lookup(group: string, version: string, plural: string): ResourceDef | undefined {
+    return this.byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  groupVersions(): { group: string; version: string; resources: ResourceDef[] }[] {
+    const m = new Map<string, { group: string; version: string; resources: ResourceDef[] }>();
+    for (const r of this.resources) {
+      const k = `${r.group}/${r.version}`;
+      if (!m.has(k)) m.set(k, { group: r.group, version: r.version, resources: [] });
+      m.get(k)!.resources.push(r);
+    }
+    return [...m.values()];
+  }
+}
+
+/** Store key prefix of a resource: /registry/<group|core>/<plural>/ */
+export function keyPrefix(d: ResourceDef, namespace?: string): string {
+  const base = `/registry/${d.group || 'core'}/${d.plural}/`;
+  return d.namespaced && namespace ? `${base}${namespace}/` : base;
+}
+
+export function objectKey(d: ResourceDef, namespace: string | undefined, name: string): string {
+  return d.namespaced ? `${keyPrefix(d)}${namespace}/${name}` : `${keyPrefix(d)}${name}`;
+}
+
+export const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -1,0 +1,615 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../lib/log';
+import { ApiError, errors } from './errors';
+import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, cidrContains, pickFree, pickServiceIP, serviceReservations } from './allocators';
+import { type PatchType, applyPatch } from './patch';
+import { type ResourceDef, type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
+import { type Compare, type Store, type TxnOp, StoreUnavailableError } from './storage/types';
+import { type CachedObject, WatchCache, decodeKv } from './watchcache';
+import { validateObjectMeta } from './validation';
+import { formatLabelSelector } from './selectors';
+
+/**
+ * Generic storage semantics of every resource (Kubernetes' registry/generic store): create,
+ * get, list, update, patch, delete, plus the status/scale/binding subresources, defaulting,
+ * validation, generation, optimistic concurrency, graceful deletion, finalizers, Service
+ * allocation and namespace lifecycle. Independent of HTTP: the REST layer and the bootstrap
+ * both call it.
+ *
+ * Read-your-writes: every successful write records its revision per resource; a get or list
+ * is served from the watch cache once the cache has reached that revision (else the get goes
+ * to the store, the list waits up to 3 s).
+ */
+
+export interface ResourceStorageDeps {
+  store: Store;
+  registry: Registry;
+  log: Logger;
+  serviceCidr: Cidr;
+  nodePortRange: [number, number];
+  now?: () => Date;
+  /** watch cache tuning (tests) */
+  cacheCapacity?: number;
+}
+
+export interface WriteOptions { dryRun?: boolean }
+export interface DeleteOptions extends WriteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: string;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+const MAX_RETRIES = 8;
+const clone = <T>(v: T): T => structuredClone(v);
+
+/** metav1.Time: RFC 3339, second precision. */
+export function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function specOf(obj: any): string {
+  const { metadata: _m, status: _s, ...rest } = obj ?? {};
+  return JSON.stringify(rest);
+}
+
+/** The stored form: the object without metadata.resourceVersion (the store's mod revision is the truth). */
+export function encode(obj: any): Buffer {
+  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+  return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
+}
+
+const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+function generateSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)];
+  return s;
+}
+
+class RetryConflict extends Error {}
+
+export class ResourceStorage {
+  private readonly caches = new Map<ResourceDef, WatchCache>();
+  private readonly lastWrite = new Map<ResourceDef, number>();
+  private readonly finalizing = new Set<string>();
+  private readonly now: () => Date;
+  private stopped = false;
+
+  constructor(private readonly deps: ResourceStorageDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  get registry(): Registry { return this.deps.registry; }
+  get store(): Store { return this.deps.store; }
+
+  cache(def: ResourceDef): WatchCache {
+    let c = this.caches.get(def);
+    if (!c) {
+      c = new WatchCache(this.deps.store, keyPrefix(def), this.deps.log, { capacity: this.deps.cacheCapacity });
+      this.caches.set(def, c);
+      void c.ready();
+    }
+    return c;
+  }
+
+  /** Start every resource's watch cache and wait for the initial lists. */
+  async start(): Promise<void> {
+    await Promise.all(this.deps.registry.resources.map((d) => this.cache(d).ready()));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const c of this.caches.values()) c.stop();
+  }
+
+  private noteWrite(def: ResourceDef, rev: number): void {
+    if (rev > (this.lastWrite.get(def) ?? 0)) this.lastWrite.set(def, rev);
+  }
+
+  lastWriteRevision(def: ResourceDef): number {
+    return this.lastWrite.get(def) ?? 0;
+  }
+
+  private fresh(def: ResourceDef): WatchCache | undefined {
+    const c = this.cache(def);
+    return c.isLoaded && c.revision >= this.lastWriteRevision(def) ? c : undefined;
+  }
+
+  private nf(def: ResourceDef, name: string): ApiError {
+    return errors.notFound(def.plural, def.group, name);
+  }
+
+  /** The current object, read-your-writes; undefined if absent. */
+  async read(def: ResourceDef, ns: string | undefined, name: string, opts: { fromStore?: boolean } = {}): Promise<CachedObject | undefined> {
+    const key = objectKey(def, ns, name);
+    const c = opts.fromStore ? undefined : this.fresh(def);
+    if (c) return c.get(key);
+    const { kv } = await this.deps.store.get(key);
+    return kv ? decodeKv(kv) : undefined;
+  }
+
+  async get(def: ResourceDef, ns: string | undefined, name: string): Promise<CachedObject> {
+    const c = await this.read(def, ns, name);
+    if (!c) throw this.nf(def, name);
+    return c;
+  }
+
+  /**
+   * Objects for a list (namespace-scoped when `ns`), with the list's resourceVersion.
+   * `resourceVersion` "" waits for read-your-writes; "0" takes the cache as is; N waits for N.
+   */
+  async list(def: ResourceDef, ns: string | undefined, resourceVersion?: string): Promise<{ items: CachedObject[]; revision: number }> {
+    const c = this.cache(def);
+    const want = resourceVersion && resourceVersion !== '0' ? Number(resourceVersion) : resourceVersion === '0' ? 0 : this.lastWriteRevision(def);
+    if (Number.isNaN(want)) throw errors.badRequest(`invalid resourceVersion "${resourceVersion}"`);
+    const ok = await c.waitFor(want, 3_000);
+    if (!ok && !c.isLoaded) throw errors.unavailable('the watch cache is not ready yet (store unavailable?)');
+    return { items: c.list(def.namespaced && ns ? keyPrefix(def, ns) : undefined), revision: c.revision };
+  }
+
+  // ---------------------------------------------------------------- create
+
+  async create(def: ResourceDef, ns: string | undefined, body: any, opts: WriteOptions = {}): Promise<any> {
+    const obj = this.admitNew(def, ns, body);
+    if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
+    const nameGenerated = !obj.metadata.name;
+    for (let attempt = 0; ; attempt++) {
+      const o = clone(obj);
+      if (nameGenerated) o.metadata.name = o.metadata.generateName + generateSuffix();
+      const specified = def.plural === 'services' ? await this.allocateService(o, undefined) : new Set<string>();
+      if (opts.dryRun) return o;
+      const key = objectKey(def, ns, o.metadata.name);
+      const reservations = def.plural === 'services' ? serviceReservations(o) : [];
+      const owner = Buffer.from(`${ns}/${o.metadata.name}`);
+      const r = await this.deps.store.txn(
+        [{ key, target: 'create', equals: 0 }, ...reservations.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
+        [{ put: { key, value: encode(o) } }, ...reservations.map((k): TxnOp => ({ put: { key: k, value: owner } }))],
+        [{ get: { key } }, ...reservations.map((k): TxnOp => ({ get: { key: k } }))],
+      );
+      if (r.succeeded) {
+        this.noteWrite(def, r.revision);
+        o.metadata.resourceVersion = String(r.revision);
+        return o;
+      }
+      if (r.results[0]) {
+        if (nameGenerated && attempt < MAX_RETRIES) continue;
+        throw errors.alreadyExists(def.plural, def.group, o.metadata.name);
+      }
+      const taken = reservations.filter((_k, i) => r.results[i + 1]);
+      const bad = taken.find((k) => specified.has(k));
+      if (bad) throw this.reservationInvalid(def, o, bad);
+      if (attempt >= MAX_RETRIES) throw errors.internal('could not allocate a free ClusterIP/NodePort after several attempts');
+    }
+  }
+
+  private reservationInvalid(def: ResourceDef, o: any, key: string): ApiError {
+    if (key.startsWith(SERVICE_IP_PREFIX)) {
+      return errors.invalid(def.kind, def.group, o.metadata.name, [{ field: 'spec.clusterIPs', reason: 'FieldValueInvalid', message: `Invalid value: ["${key.slice(SERVICE_IP_PREFIX.length)}"]: failed to allocate IP ${key.slice(SERVICE_IP_PREFIX.length)}: provided IP is already allocated` }]);
+    }
+    const port = key.slice(NODE_PORT_PREFIX.length);
+    const idx = (o.spec?.ports ?? []).findIndex((p: any) => String(p.nodePort) === port);
+    return errors.invalid(def.kind, def.group, o.metadata.name, [{ field: `spec.ports[${Math.max(0, idx)}].nodePort`, reason: 'FieldValueInvalid', message: `Invalid value: ${port}: provided port is already allocated` }]);
+  }
+
+  /** Kind/apiVersion/namespace checks, defaulting, system metadata, validation. */
+  private admitNew(def: ResourceDef, ns: string | undefined, body: any): any {
+    const obj = this.checkBody(def, ns, body);
+    obj.kind = def.kind;
+    obj.apiVersion = apiVersionOf(def);
+    const meta = obj.metadata;
+    if (def.namespaced) meta.namespace = ns;
+    else delete meta.namespace;
+    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete meta[f];
+    meta.uid = randomUUID();
+    meta.creationTimestamp = timestamp(this.now());
+    if (def.hasStatus) meta.generation = 1;
+    else delete meta.generation;
+    if (def.statusOnCreate === 'clear') delete obj.status;
+    def.defaults?.(obj);
+    def.prepareForCreate?.(obj);
+    this.validate(def, obj);
+    return obj;
+  }
+
+  private checkBody(def: ResourceDef, ns: string | undefined, body: any): any {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+    if (body.kind !== undefined && body.kind !== def.kind) {
+      throw errors.badRequest(`the kind of the object (${body.kind}) does not match the expected kind (${def.kind}) for ${def.plural}`);
+    }
+    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) {
+      throw errors.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
+    }
+    const obj = clone(body);
+    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
+    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest('metadata must be an object');
+    if (def.namespaced && obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
+      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    return obj;
+  }
+
+  private validate(def: ResourceDef, obj: any, old?: any): void {
+    const errs = [
+      ...validateObjectMeta(obj.metadata, def.nameRule, def.namespaced),
+      ...(def.validate?.(obj, { nodePortRange: this.deps.nodePortRange }, old) ?? []),
+    ];
+    if (errs.length) throw errors.invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
+  }
+
+  private async checkNamespace(def: ResourceDef, ns: string, name: string): Promise<void> {
+    const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
+    const n = await this.read(nsDef, undefined, ns);
+    if (!n) throw errors.notFound('namespaces', '', ns);
+    if (n.obj.metadata?.deletionTimestamp) {
+      throw errors.forbidden(`${def.group ? `${def.plural}.${def.group}` : def.plural} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+        { name, group: def.group, kind: def.plural });
+    }
+  }
+
+  /** Fill in ClusterIP and NodePorts; returns the reservation keys the user asked for explicitly. */
+  private async allocateService(svc: any, old: any | undefined): Promise<Set<string>> {
+    const specified = new Set<string>();
+    const spec = svc.spec;
+    const oldKeys = new Set(old ? serviceReservations(old) : []);
+    const invalid = (field: string, value: unknown, msg: string) =>
+      errors.invalid('Service', '', svc.metadata.name, [{ field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${msg}` }]);
+    if (spec.type === 'ExternalName') {
+      delete spec.clusterIP;
+      delete spec.clusterIPs;
+    } else {
+      if (old?.spec?.clusterIP && (spec.clusterIP === undefined || spec.clusterIP === '')) spec.clusterIP = old.spec.clusterIP;
+      if (old?.spec?.clusterIP && old.spec.type !== 'ExternalName' && spec.clusterIP !== old.spec.clusterIP) throw invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
+      if (!spec.clusterIP) {
+        spec.clusterIP = pickServiceIP(this.deps.serviceCidr, []);
+        if (!spec.clusterIP) throw errors.internal('no free ClusterIP');
+      } else if (spec.clusterIP !== 'None') {
+        if (!cidrContains(this.deps.serviceCidr, spec.clusterIP)) throw invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range`);
+        if (!oldKeys.has(SERVICE_IP_PREFIX + spec.clusterIP)) specified.add(SERVICE_IP_PREFIX + spec.clusterIP);
+      }
+      spec.clusterIPs = [spec.clusterIP];
+    }
+    const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
+    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
+      let used: Set<number> | undefined;
+      for (const p of ports) {
+        if (!p.nodePort) {
+          const prev = (old?.spec?.ports ?? []).find((q: any) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && q.nodePort);
+          if (prev) { p.nodePort = prev.nodePort; continue; }
+          if (!used) {
+            const { kvs } = await this.deps.store.list(NODE_PORT_PREFIX, { keysOnly: true });
+            used = new Set(kvs.map((kv) => Number(kv.key.slice(NODE_PORT_PREFIX.length))));
+            for (const q of ports) if (q.nodePort) used.add(q.nodePort);
+          }
+          const [lo, hi] = this.deps.nodePortRange;
+          const v = pickFree(lo, hi, used);
+          if (v === undefined) throw errors.internal('no free NodePort');
+          used.add(v);
+          p.nodePort = v;
+        } else if (!oldKeys.has(NODE_PORT_PREFIX + p.nodePort)) specified.add(NODE_PORT_PREFIX + p.nodePort);
+      }
+    } else {
+      for (const p of ports) delete p.nodePort;
+    }
+    return specified;
+  }
+
+  // ---------------------------------------------------------------- update
+
+  /**
+   * Write `next` over `old` atomically (compare on old's mod revision), maintaining Service
+   * reservations and removing the object when its deletion is complete (deletionTimestamp,
+   * grace 0, no finalizers). Throws RetryConflict when `old` is stale.
+   */
+  private async commit(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions, specified = new Set<string>()): Promise<any> {
+    const meta = next.metadata;
+    const finished = def.plural !== 'namespaces' && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
+    if (opts.dryRun) return next;
+    if (finished) return this.commitDelete(def, old, opts);
+    const oldRes = def.plural === 'services' ? serviceReservations(old.obj) : [];
+    const newRes = def.plural === 'services' ? serviceReservations(next) : [];
+    const added = newRes.filter((k) => !oldRes.includes(k));
+    const removed = oldRes.filter((k) => !newRes.includes(k));
+    const owner = Buffer.from(`${meta.namespace}/${meta.name}`);
+    const r = await this.deps.store.txn(
+      [{ key: old.key, target: 'mod', equals: old.rv }, ...added.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
+      [{ put: { key: old.key, value: encode(next) } }, ...added.map((k): TxnOp => ({ put: { key: k, value: owner } })), ...removed.map((k): TxnOp => ({ delete: { key: k } }))],
+      [{ get: { key: old.key } }, ...added.map((k): TxnOp => ({ get: { key: k } }))],
+    );
+    if (r.succeeded) {
+      this.noteWrite(def, r.revision);
+      meta.resourceVersion = String(r.revision);
+      return next;
+    }
+    const cur = r.results[0];
+    if (!cur) throw this.nf(def, meta.name);
+    if (cur.modRevision !== old.rv) throw new RetryConflict();
+    const taken = added.filter((_k, i) => r.results[i + 1]);
+    throw this.reservationInvalid(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
+  }
+
+  private async commitDelete(def: ResourceDef, old: CachedObject, opts: WriteOptions): Promise<any> {
+    if (opts.dryRun) return old.obj;
+    const res = def.plural === 'services' ? serviceReservations(old.obj) : [];
+    const r = await this.deps.store.txn(
+      [{ key: old.key, target: 'mod', equals: old.rv }],
+      [{ delete: { key: old.key } }, ...res.map((k): TxnOp => ({ delete: { key: k } }))],
+      [{ get: { key: old.key } }],
+    );
+    if (r.succeeded) {
+      this.noteWrite(def, r.revision);
+      const out = clone(old.obj);
+      out.metadata.resourceVersion = String(r.revision);
+      return out;
+    }
+    if (!r.results[0]) throw this.nf(def, old.obj.metadata.name);
+    throw new RetryConflict();
+  }
+
+  /**
+   * Read-modify-write with retries on conflict. `mutate` gets a private copy of the current
+   * object and returns the desired one. With `precondition` (a client's resourceVersion), a
+   * mismatch is a 409 Conflict instead of a retry.
+   */
+  private async guaranteedUpdate(def: ResourceDef, ns: string | undefined, name: string,
+    mutate: (cur: any, old: CachedObject) => Promise<any> | any, opts: WriteOptions & { precondition?: string; onMissing?: () => Promise<any> } = {}): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
+      if (!old) {
+        if (opts.onMissing) return opts.onMissing();
+        throw this.nf(def, name);
+      }
+      if (opts.precondition && opts.precondition !== String(old.rv)) {
+        if (attempt === 0 && this.fresh(def) && Number(opts.precondition) > old.rv) continue; // cache behind the client: recheck in the store
+        throw errors.conflict(def.plural, def.group, name);
+      }
+      const next = await mutate(clone(old.obj), old);
+      try {
+        return await this.commit(def, old, next, opts, (next as any)[SPECIFIED] ?? new Set());
+      } catch (e) {
+        if (!(e instanceof RetryConflict)) throw e;
+        if (opts.precondition) throw errors.conflict(def.plural, def.group, name);
+        if (attempt >= MAX_RETRIES) throw errors.conflict(def.plural, def.group, name);
+      }
+    }
+  }
+
+  /** Carry system metadata from `old` to `next`, bump generation on spec change, default and validate. */
+  private async admitUpdate(def: ResourceDef, old: any, next: any): Promise<any> {
+    const m = next.metadata;
+    const o = old.metadata;
+    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName']) {
+      if (o[f] === undefined) delete m[f];
+      else m[f] = o[f];
+    }
+    delete m.managedFields;
+    next.kind = def.kind;
+    next.apiVersion = apiVersionOf(def);
+    def.defaults?.(next);
+    if (def.hasStatus) {
+      m.generation = (o.generation ?? 1) + (specOf(old) !== specOf(next) ? 1 : 0);
+    }
+    this.validate(def, next, old);
+    if (def.plural === 'services') {
+      Object.defineProperty(next, SPECIFIED, { value: await this.allocateService(next, old), enumerable: false });
+    }
+    return next;
+  }
+
+  async update(def: ResourceDef, ns: string | undefined, name: string, body: any, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: any; created: boolean }> {
+    const incoming = this.checkBody(def, ns, body);
+    if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
+      throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    incoming.metadata.name = name;
+    let created = false;
+    const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+      if (opts.subresource === 'status') {
+        const next = { ...cur, status: incoming.status };
+        return this.admitUpdate(def, cur, next);
+      }
+      const next = { ...incoming, metadata: { ...incoming.metadata } };
+      if (def.hasStatus) next.status = cur.status;
+      if (next.status === undefined) delete next.status;
+      return this.admitUpdate(def, cur, next);
+    }, {
+      ...opts,
+      precondition: incoming.metadata.resourceVersion || undefined,
+      onMissing: def.allowCreateOnUpdate && !opts.subresource ? async () => { created = true; return this.create(def, ns, incoming, opts); } : undefined,
+    });
+    return { obj, created };
+  }
+
+  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: any, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: any; created: boolean }> {
+    if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw errors.badRequest('the patch must be a JSON object');
+    let created = false;
+    const precondition = type !== 'json' ? patch?.metadata?.resourceVersion : undefined;
+    const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+      const patched = applyPatch(type, cur, patch);
+      if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
+      if (patched.kind !== undefined && patched.kind !== def.kind) throw errors.badRequest(`the kind of the patched object (${patched.kind}) does not match ${def.kind}`);
+      if (patched.apiVersion !== undefined && patched.apiVersion !== apiVersionOf(def)) throw errors.badRequest(`the API version in the data (${patched.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
+      if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+      patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
+      let next = patched;
+      if (opts.subresource === 'status') next = { ...cur, status: patched.status };
+      else if (def.hasStatus) next = { ...patched, status: cur.status };
+      if (next.status === undefined) delete next.status;
+      return this.admitUpdate(def, cur, next);
+    }, {
+      ...opts,
+      precondition,
+      onMissing: type === 'apply' && !opts.subresource ? async () => {
+        created = true;
+        return this.create(def, ns, { ...patch, metadata: { ...(patch.metadata ?? {}), name } }, opts);
+      } : undefined,
+    });
+    return { obj, created };
+  }
+
+  // ---------------------------------------------------------------- delete
+
+  async delete(def: ResourceDef, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
+      if (!old) throw this.nf(def, name);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== old.obj.metadata.uid) {
+        throw errors.conflict(def.plural, def.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.obj.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(old.rv)) {
+        throw errors.conflict(def.plural, def.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.rv}`);
+      }
+      try {
+        return await this.deleteOnce(def, old, opts);
+      } catch (e) {
+        if (!(e instanceof RetryConflict) || attempt >= MAX_RETRIES) throw e instanceof RetryConflict ? errors.conflict(def.plural, def.group, name) : e;
+      }
+    }
+  }
+
+  private graceFor(def: ResourceDef, obj: any, opts: DeleteOptions): number {
+    if (!def.gracefulDelete) return 0;
+    if (!obj.spec?.nodeName) return 0;
+    if (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed') return 0;
+    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+
+  private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<any> {
+    const obj = old.obj;
+    const meta = obj.metadata;
+    if (def.plural === 'namespaces') {
+      if (meta.deletionTimestamp) return obj;
+      const next = clone(obj);
+      next.metadata.deletionTimestamp = timestamp(this.now());
+      next.metadata.deletionGracePeriodSeconds = 0;
+      next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+      const out = await this.commitNamespaceTerminating(def, old, next, opts);
+      if (!opts.dryRun) this.finalizeNamespace(meta.name);
+      return out;
+    }
+    const grace = this.graceFor(def, obj, opts);
+    const finalizers = meta.finalizers?.length > 0;
+    if (grace === 0 && !finalizers) return this.commitDelete(def, old, opts);
+    // graceful and/or finalizers: mark for deletion
+    const next = clone(obj);
+    const now = this.now();
+    if (meta.deletionTimestamp) {
+      const cur = meta.deletionGracePeriodSeconds ?? 0;
+      if (grace >= cur) return obj; // a longer or equal grace never extends a deletion
+    }
+    next.metadata.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+    next.metadata.deletionGracePeriodSeconds = grace;
+    if (def.hasStatus && next.metadata.generation) next.metadata.generation++;
+    return this.commit(def, old, next, opts);
+  }
+
+  private async commitNamespaceTerminating(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions): Promise<any> {
+    // keep the 'kubernetes' finalizer semantics: the object stays until its contents are gone
+    next.metadata.finalizers = next.metadata.finalizers ?? [];
+    if (opts.dryRun) return next;
+    const r = await this.deps.store.txn([{ key: old.key, target: 'mod', equals: old.rv }], [{ put: { key: old.key, value: encode(next) } }], [{ get: { key: old.key } }]);
+    if (!r.succeeded) throw new RetryConflict();
+    this.noteWrite(def, r.revision);
+    next.metadata.resourceVersion = String(r.revision);
+    return next;
+  }
+
+  /**
+   * Namespace lifecycle (Kubernetes' namespace controller, done here): delete every object in
+   * the namespace, then remove the namespace. Idempotent; retried every second until done.
+   */
+  finalizeNamespace(name: string): void {
+    if (this.finalizing.has(name) || this.stopped) return;
+    this.finalizing.add(name);
+    const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
+    const step = async (): Promise<boolean> => {
+      let remaining = 0;
+      for (const def of this.deps.registry.resources) {
+        if (!def.namespaced) continue;
+        const { items } = await this.list(def, name, '');
+        remaining += items.length;
+        for (const it of items) {
+          try { await this.delete(def, name, it.obj.metadata.name); } catch (e) { if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e; }
+        }
+      }
+      if (remaining > 0) return false;
+      const cur = await this.read(nsDef, undefined, name, { fromStore: true });
+      if (!cur) return true;
+      if (!cur.obj.metadata.deletionTimestamp) return true;
+      try { await this.commitDelete(nsDef, cur, {}); } catch (e) { if (e instanceof RetryConflict) return false; throw e; }
+      return true;
+    };
+    const loop = async () => {
+      while (!this.stopped) {
+        try {
+          if (await step()) break;
+        } catch (e) {
+          if (!(e instanceof StoreUnavailableError)) this.deps.log.warn({ namespace: name, err: String(e) }, 'namespace cleanup step failed');
+        }
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      this.finalizing.delete(name);
+    };
+    void loop();
+  }
+
+  /** Resume cleanup of namespaces that were Terminating when the apiserver (re)started. */
+  async resumeNamespaceCleanup(): Promise<void> {
+    const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
+    const { items } = await this.list(nsDef, undefined, '0');
+    for (const it of items) if (it.obj.metadata.deletionTimestamp) this.finalizeNamespace(it.obj.metadata.name);
+  }
+
+  // ---------------------------------------------------------------- subresources
+
+  toScale(def: ResourceDef, obj: any): any {
+    const sel = obj.spec?.selector;
+    return {
+      kind: 'Scale', apiVersion: 'autoscaling/v1',
+      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector: sel ? formatLabelSelector(sel) : '' },
+    };
+  }
+
+  /** PUT/PATCH of /scale: `change` maps the current Scale to the desired one. */
+  async updateScale(def: ResourceDef, ns: string | undefined, name: string, change: (scale: any) => any, opts: WriteOptions = {}): Promise<any> {
+    let precondition: string | undefined;
+    const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+      const scale = change(this.toScale(def, cur));
+      if (!scale || typeof scale !== 'object' || scale.kind !== undefined && scale.kind !== 'Scale') throw errors.badRequest('expected an autoscaling/v1 Scale');
+      if (scale.metadata?.name !== undefined && scale.metadata.name !== name) throw errors.badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
+      const replicas = scale.spec?.replicas;
+      if (!Number.isInteger(replicas) || replicas < 0) {
+        throw errors.invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+      }
+      precondition = scale.metadata?.resourceVersion;
+      if (precondition && precondition !== cur.metadata.resourceVersion) throw errors.conflict(def.plural, def.group, name);
+      const next = clone(cur);
+      next.spec = { ...(next.spec ?? {}), replicas };
+      return this.admitUpdate(def, cur, next);
+    }, opts);
+    return this.toScale(def, obj);
+  }
+
+  /** POST pods/NAME/binding: set spec.nodeName once. */
+  async bind(def: ResourceDef, ns: string, name: string, binding: any, opts: WriteOptions = {}): Promise<void> {
+    if (!binding || typeof binding !== 'object') throw errors.badRequest('expected a Binding');
+    if (binding.kind !== undefined && binding.kind !== 'Binding') throw errors.badRequest(`the kind of the object (${binding.kind}) does not match the expected kind (Binding)`);
+    const target = binding.target?.name;
+    if (!target) throw errors.invalid('Binding', '', name, [{ field: 'target.name', reason: 'FieldValueRequired', message: 'Required value' }]);
+    if (binding.metadata?.name && binding.metadata.name !== name) throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${name})`);
+    await this.guaranteedUpdate(def, ns, name, (cur) => {
+      if (cur.metadata.deletionTimestamp) throw errors.conflict(def.plural, def.group, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      if (cur.spec?.nodeName) throw errors.conflict(def.plural, def.group, name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
+      const next = clone(cur);
+      next.spec.nodeName = target;
+      const conds = (next.status ??= {}).conditions ?? [];
+      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(this.now()) };
+      next.status.conditions = [...conds.filter((c: any) => c.type !== 'PodScheduled'), cond];
+      return next;
+    }, { ...opts, precondition: binding.metadata?.resourceVersion || undefined });
+  }
+}
+
+const SPECIFIED = Symbol('specifiedReservations');

@@ -1,0 +1,326 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as YAML from 'yaml';
+import { ApiError, errors } from './errors';
+import { applyPatch, patchTypeOf } from './patch';
+import { type ResourceDef, type Registry, apiVersionOf, keyPrefix } from './registry';
+import type { ResourceStorage, DeleteOptions } from './resources';
+import { type FieldSelector, type LabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
+import { toTable } from './tables';
+import type { CacheEvent, CachedObject } from './watchcache';
+
+/**
+ * The one generic REST handler set: maps Kubernetes API paths and verbs onto
+ * ResourceStorage, and renders JSON objects, lists, Tables and watch streams.
+ */
+
+export interface ApiPath {
+  group: string;
+  version: string;
+  namespace?: string;
+  resource?: string;
+  name?: string;
+  subresource?: string;
+  /** legacy /api/v1/watch/... form */
+  watchPath?: boolean;
+}
+
+/** Parse /api/v1/... and /apis/g/v/... resource paths; undefined for anything else. */
+export function parseApiPath(pathname: string): ApiPath | undefined {
+  let segs: string[];
+  try { segs = pathname.split('/').filter(Boolean).map(decodeURIComponent); } catch { return undefined; }
+  let group: string, version: string, rest: string[];
+  if (segs[0] === 'api' && segs.length >= 2) { group = ''; version = segs[1]; rest = segs.slice(2); }
+  else if (segs[0] === 'apis' && segs.length >= 3) { group = segs[1]; version = segs[2]; rest = segs.slice(3); }
+  else return undefined;
+  const p: ApiPath = { group, version };
+  if (rest[0] === 'watch') { p.watchPath = true; rest = rest.slice(1); }
+  if (rest.length === 0) return p;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status' && rest[2] !== 'finalize') {
+    if (rest.length > 5) return undefined;
+    p.namespace = rest[1]; p.resource = rest[2]; p.name = rest[3]; p.subresource = rest[4];
+  } else {
+    if (rest.length > 3) return undefined;
+    p.resource = rest[0]; p.name = rest[1]; p.subresource = rest[2];
+  }
+  return p;
+}
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export function verbOf(method: string, p: ApiPath, query: Record<string, unknown>): Verb | undefined {
+  const watch = p.watchPath || query.watch === 'true' || query.watch === '1';
+  switch (method) {
+    case 'GET': return p.name && !watch ? 'get' : p.name && watch ? 'watch' : watch ? 'watch' : 'list';
+    case 'POST': return p.name && !p.subresource ? undefined : 'create';
+    case 'PUT': return p.name ? 'update' : undefined;
+    case 'PATCH': return p.name ? 'patch' : undefined;
+    case 'DELETE': return p.name ? 'delete' : 'deletecollection';
+    default: return undefined;
+  }
+}
+
+/** Accept header asks for a meta.k8s.io Table. */
+export function wantsTable(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((part) => {
+    const params = part.split(';').map((s) => s.trim());
+    return params.includes('as=Table') && (params.includes('g=meta.k8s.io') || !params.some((x) => x.startsWith('g=')));
+  });
+}
+
+function q1(v: unknown): string | undefined {
+  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
+  return v === undefined ? undefined : String(v);
+}
+
+function isDryRun(query: Record<string, unknown>): boolean {
+  const v = query.dryRun;
+  const list = Array.isArray(v) ? v : v === undefined ? [] : [v];
+  for (const d of list) if (d !== 'All') throw errors.badRequest(`unsupported dryRun value "${d}": only "All" is supported`);
+  return list.length > 0;
+}
+
+/** Decode a request body by Content-Type. */
+export function decodeBody(contentType: string | undefined, raw: Buffer | undefined): any {
+  if (!raw || raw.length === 0) return undefined;
+  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (type.includes('protobuf')) throw errors.unsupportedMediaType(type);
+  if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
+    try {
+      const docs = YAML.parseAllDocuments(raw.toString());
+      if (docs.length !== 1 || docs[0].errors.length) throw new Error(docs[0]?.errors[0]?.message ?? 'expected exactly one YAML document');
+      return docs[0].toJS({ maxAliasCount: 100 });
+    } catch (e: any) {
+      throw errors.badRequest(`error decoding YAML: ${e?.message ?? e}`);
+    }
+  }
+  if (type === '' || type === '*/*' || type.endsWith('json') || type === 'text/plain') {
+    try { return JSON.parse(raw.toString()); } catch (e: any) {
+      throw errors.badRequest(`error decoding JSON: ${String(e?.message ?? e)}`);
+    }
+  }
+  throw errors.unsupportedMediaType(type);
+}
+
+interface Filter { ns?: string; prefix?: string; labels: LabelSelector; fields: FieldSelector }
+
+const BASE_FIELDS = ['metadata.name', 'metadata.namespace'];
+
+function buildFilter(def: ResourceDef, p: ApiPath, query: Record<string, unknown>): Filter {
+  const supported = new Set([...BASE_FIELDS, ...def.fieldLabels]);
+  const fields = parseFieldSelector(q1(query.fieldSelector), supported);
+  if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
+  return {
+    ns: def.namespaced ? p.namespace : undefined,
+    prefix: def.namespaced && p.namespace ? keyPrefix(def, p.namespace) : undefined,
+    labels: parseLabelSelector(q1(query.labelSelector)),
+    fields,
+  };
+}
+
+function matches(f: Filter, obj: any): boolean {
+  if (f.ns && obj?.metadata?.namespace !== f.ns) return false;
+  return matchesLabels(f.labels, obj?.metadata?.labels) && matchesFields(f.fields, obj);
+}
+
+function includeObject(query: Record<string, unknown>): 'None' | 'Metadata' | 'Object' {
+  const v = q1(query.includeObject);
+  return v === 'None' || v === 'Object' ? v : 'Metadata';
+}
+
+const JSON_TYPE = 'application/json';
+
+export interface RestContext {
+  storage: ResourceStorage;
+  registry: Registry;
+  /** default watch timeout when the client sends none (seconds) */
+  minRequestTimeoutSeconds: number;
+  bookmarkIntervalMs: number;
+}
+
+/** Labels for metrics, set on the request by the handler. */
+export interface RequestLabels { verb: string; resource: string }
+
+export async function handleResource(ctx: RestContext, req: FastifyRequest, reply: FastifyReply, p: ApiPath, labels: RequestLabels): Promise<unknown> {
+  const def = p.resource ? ctx.registry.lookup(p.group, p.version, p.resource) : undefined;
+  const query = (req.query ?? {}) as Record<string, unknown>;
+  if (!def) throw errors.pathNotFound();
+  labels.resource = p.subresource ? `${def.plural}/${p.subresource}` : def.plural;
+  if (p.subresource && !def.subresources.includes(p.subresource as any)) throw errors.pathNotFound();
+  if (def.namespaced && p.name && !p.namespace) throw errors.pathNotFound();
+  if (!def.namespaced && p.namespace) throw errors.pathNotFound();
+  const verb = verbOf(req.method, p, query);
+  if (!verb) throw errors.methodNotAllowed(req.method, `${def.plural}${p.subresource ? '/' + p.subresource : ''}`);
+  labels.verb = verb;
+  const st = ctx.storage;
+  const ns = p.namespace;
+  const table = wantsTable(req.headers.accept);
+  const sendObj = (code: number, obj: any) => {
+    if (table && (verb === 'get' || verb === 'create' || verb === 'update' || verb === 'patch') && !p.subresource) {
+      return reply.code(code).type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, [obj], { includeObject: includeObject(query), resourceVersion: obj?.metadata?.resourceVersion })));
+    }
+    return reply.code(code).type(JSON_TYPE).send(JSON.stringify(obj));
+  };
+
+  // subresources
+  if (p.subresource === 'binding') {
+    if (verb !== 'create') throw errors.methodNotAllowed(req.method, 'pods/binding');
+    const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+    await st.bind(def, ns!, p.name!, body, { dryRun: isDryRun(query) });
+    return reply.code(201).type(JSON_TYPE).send(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }));
+  }
+  if (p.subresource === 'scale') {
+    switch (verb) {
+      case 'get': return sendObj(200, st.toScale(def, (await st.get(def, ns, p.name!)).obj));
+      case 'update': {
+        const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+        return sendObj(200, await st.updateScale(def, ns, p.name!, () => body, { dryRun: isDryRun(query) }));
+      }
+      case 'patch': {
+        const type = patchTypeOf(req.headers['content-type']);
+        if (!type) throw errors.unsupportedMediaType(String(req.headers['content-type']));
+        const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+        return sendObj(200, await st.updateScale(def, ns, p.name!, (scale) => applyPatch(type, scale, body), { dryRun: isDryRun(query) }));
+      }
+      default: throw errors.methodNotAllowed(req.method, `${def.plural}/scale`);
+    }
+  }
+  if (p.subresource === 'status' && !['get', 'update', 'patch'].includes(verb)) throw errors.methodNotAllowed(req.method, `${def.plural}/status`);
+
+  switch (verb) {
+    case 'get': {
+      const c = await st.get(def, ns, p.name!);
+      if (table) return reply.type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, [c.obj], { includeObject: includeObject(query), resourceVersion: String(c.rv) })));
+      return reply.type(JSON_TYPE).send(c.json);
+    }
+    case 'list': {
+      const f = buildFilter(def, p, query);
+      const { items, revision } = await st.list(def, ns, q1(query.resourceVersion));
+      const selected = items.filter((c) => matches(f, c.obj));
+      if (table) return reply.type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, selected.map((c) => c.obj), { includeObject: includeObject(query), resourceVersion: String(revision) })));
+      return reply.type(JSON_TYPE).send(`{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${revision}"},"items":[${selected.map((c) => c.json).join(',')}]}`);
+    }
+    case 'watch':
+      return serveWatch(ctx, def, p, query, req, reply, table);
+    case 'create': {
+      const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+      if (def.namespaced && !ns) throw errors.methodNotAllowed('POST', def.plural);
+      return sendObj(201, await st.create(def, ns, body, { dryRun: isDryRun(query) }));
+    }
+    case 'update': {
+      const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+      const { obj, created } = await st.update(def, ns, p.name!, body, { dryRun: isDryRun(query), subresource: p.subresource as 'status' | undefined });
+      return sendObj(created ? 201 : 200, obj);
+    }
+    case 'patch': {
+      const type = patchTypeOf(req.headers['content-type']);
+      if (!type) throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''));
+      if (type === 'apply' && !q1(query.fieldManager)) throw errors.badRequest('PATCH (apply) requires the fieldManager query parameter');
+      const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+      if (body === undefined) throw errors.badRequest('the patch body is empty');
+      const { obj, created } = await st.patch(def, ns, p.name!, type, body, { dryRun: isDryRun(query), subresource: p.subresource as 'status' | undefined });
+      return sendObj(created ? 201 : 200, obj);
+    }
+    case 'delete': {
+      const opts = deleteOptions(req, query);
+      const obj = await st.delete(def, ns, p.name!, opts);
+      return reply.code(200).type(JSON_TYPE).send(JSON.stringify(obj));
+    }
+    case 'deletecollection': {
+      const opts = deleteOptions(req, query);
+      const f = buildFilter(def, p, query);
+      const { items } = await st.list(def, ns, '');
+      const deleted: any[] = [];
+      for (const c of items.filter((c) => matches(f, c.obj))) {
+        try { deleted.push(await st.delete(def, c.obj.metadata.namespace, c.obj.metadata.name, opts)); } catch (e) {
+          if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
+        }
+      }
+      return reply.type(JSON_TYPE).send(JSON.stringify({ kind: def.listKind, apiVersion: apiVersionOf(def), metadata: {}, items: deleted }));
+    }
+  }
+}
+
+function deleteOptions(req: FastifyRequest, query: Record<string, unknown>): DeleteOptions {
+  const body = decodeBody(req.headers['content-type'], req.body as Buffer) ?? {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('DeleteOptions must be a JSON object');
+  const grace = body.gracePeriodSeconds ?? (q1(query.gracePeriodSeconds) !== undefined ? Number(q1(query.gracePeriodSeconds)) : undefined);
+  if (grace !== undefined && !Number.isInteger(grace)) throw errors.badRequest('gracePeriodSeconds must be an integer');
+  const policy = body.propagationPolicy ?? q1(query.propagationPolicy);
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) throw errors.badRequest(`invalid propagationPolicy "${policy}"`);
+  const dry = isDryRun(query) || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
+  return { gracePeriodSeconds: grace, propagationPolicy: policy, preconditions: body.preconditions, dryRun: dry };
+}
+
+async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply, table: boolean): Promise<void> {
+  const f = buildFilter(def, p, query);
+  const rvParam = q1(query.resourceVersion) ?? '';
+  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion "${rvParam}"`);
+  const cache = ctx.storage.cache(def);
+  await cache.waitFor(rvParam === '' ? ctx.storage.lastWriteRevision(def) : 0, 3_000);
+  if (!cache.isLoaded) throw errors.unavailable('the watch cache is not ready yet');
+  const timeoutS = q1(query.timeoutSeconds) !== undefined ? Number(q1(query.timeoutSeconds)) : ctx.minRequestTimeoutSeconds * (1 + Math.random());
+  const bookmarks = q1(query.allowWatchBookmarks) === 'true';
+  const include = includeObject(query);
+  let headersSent = false;
+
+  const encode = (type: string, obj: any, json?: string): string => {
+    if (table && type !== 'ERROR' && type !== 'BOOKMARK') {
+      const t = toTable(def.plural, [obj], { includeObject: include, resourceVersion: obj?.metadata?.resourceVersion, noHeaders: headersSent });
+      headersSent = true;
+      return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
+    }
+    return `{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`;
+  };
+
+  const raw = reply.raw;
+  reply.hijack();
+  raw.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked', ...(reply.getHeaders() as Record<string, string>) });
+  let closed = false;
+  const timers: NodeJS.Timeout[] = [];
+  let sub: ReturnType<typeof cache.subscribe>;
+  const finish = () => {
+    if (closed) return;
+    closed = true;
+    for (const t of timers) clearTimeout(t), clearInterval(t);
+    sub?.cancel();
+    raw.end();
+  };
+  const write = (s: string) => {
+    if (closed) return;
+    raw.write(s);
+    if (raw.writableLength > 32 * 1024 * 1024) finish(); // too slow a consumer: drop it, it will re-watch
+  };
+  req.raw.on('close', finish);
+  raw.on('close', finish);
+
+  let fromRev: number;
+  const initial: CachedObject[] = [];
+  if (rvParam === '' || rvParam === '0') {
+    fromRev = cache.revision;
+    for (const c of cache.list(f.prefix)) if (matches(f, c.obj)) initial.push(c);
+  } else fromRev = Number(rvParam);
+
+  const onEvent = (ev: CacheEvent) => {
+    if (ev.rv <= fromRev) return;
+    const now = matches(f, ev.obj);
+    const before = ev.prev ? matches(f, ev.prev) : false;
+    let type: string | undefined;
+    if (ev.type === 'ADDED') type = now ? 'ADDED' : undefined;
+    else if (ev.type === 'MODIFIED') type = now && before ? 'MODIFIED' : now ? 'ADDED' : before ? 'DELETED' : undefined;
+    else type = now || before ? 'DELETED' : undefined;
+    if (type) write(encode(type, ev.obj, ev.json));
+  };
+  sub = cache.subscribe(fromRev, onEvent, finish);
+  if (!sub) {
+    const status = errors.expired(`too old resource version: ${fromRev} (${cache.oldestRevision})`).toStatus();
+    write(encode('ERROR', status));
+    finish();
+    return;
+  }
+  for (const c of initial) write(encode('ADDED', c.obj, c.json));
+  for (const ev of sub.replay) onEvent(ev);
+  if (Number.isFinite(timeoutS) && timeoutS > 0) timers.push(setTimeout(finish, timeoutS * 1000));
+  if (bookmarks && !table) {
+    timers.push(setInterval(() => write(`{"type":"BOOKMARK","object":{"kind":"${def.kind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${cache.revision}"}}}\n`), ctx.bookmarkIntervalMs));
+  }
+}

@@ -1,0 +1,308 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import {
+  type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
+  type WatchEvent, type WatchHandlers, StoreUnavailableError, prefixEnd,
+} from './types';
+
+/**
+ * etcd v3 gRPC client with multi-endpoint failover.
+ *
+ * Contract:
+ * - Every unary call is bounded by `opTimeoutMs` overall and `attemptTimeoutMs` per attempt.
+ *   Retryable failures (UNAVAILABLE, deadline, "no leader", connection errors) move to the
+ *   next endpoint; after a full round of endpoints it backs off (25 ms doubling to 500 ms).
+ *   The endpoint that last answered stays current, so a healthy cluster costs one hop.
+ * - A txn whose earlier attempt failed ambiguously (the request may have been applied) and
+ *   whose retry then fails its compares is checked against the failure branch's reads: if
+ *   every put key already holds exactly our value and every deleted key is gone, the txn is
+ *   reported as succeeded. Callers therefore put `get`s of every written key in `failure`.
+ * - Watches carry the `hasleader` metadata (etcd cancels them when the member loses its
+ *   leader) and are re-established on the next endpoint from the last delivered revision + 1.
+ *   A compacted start revision ends the watch with `onCompacted`.
+ */
+export interface Etcd3Options {
+  opTimeoutMs?: number;
+  attemptTimeoutMs?: number;
+  /** Directory holding etcd.proto and kv.proto. */
+  protoDir?: string;
+}
+
+type Loaded = {
+  KV: grpc.ServiceClientConstructor;
+  Watch: grpc.ServiceClientConstructor;
+  Maintenance: grpc.ServiceClientConstructor;
+};
+
+let loaded: Loaded | undefined;
+
+export function defaultProtoDir(): string {
+  // dist/apiserver/storage -> <repo>/store/proto ; apiserver/storage (ts-node style) -> <repo>/store/proto
+  const candidates = [path.join(__dirname, '../../../store/proto'), path.join(__dirname, '../../store/proto')];
+  return candidates.find((d) => fs.existsSync(path.join(d, 'etcd.proto'))) ?? candidates[0];
+}
+
+function loadProto(dir: string): Loaded {
+  if (loaded) return loaded;
+  const def = protoLoader.loadSync(path.join(dir, 'etcd.proto'), {
+    keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir],
+  });
+  const pkg = grpc.loadPackageDefinition(def) as any;
+  loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance };
+  return loaded;
+}
+
+interface Endpoint {
+  url: string;
+  kv: grpc.Client & Record<string, any>;
+  watch: grpc.Client & Record<string, any>;
+  maint: grpc.Client & Record<string, any>;
+}
+
+const RETRYABLE_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED]);
+const RETRYABLE_MESSAGE = /no leader|leader changed|not.{0,10}leader|timed out|timeout|connect|transport|ECONNREFUSED|ECONNRESET|EPIPE|stream removed|unavailable|stopped|shutting down/i;
+
+export function isRetryable(err: any): boolean {
+  if (!err) return false;
+  if (typeof err.code === 'number' && RETRYABLE_CODES.has(err.code)) return true;
+  return RETRYABLE_MESSAGE.test(String(err.details ?? err.message ?? ''));
+}
+
+/** Errors after which a write may or may not have been applied. */
+function isAmbiguous(err: any): boolean {
+  return err?.code === grpc.status.DEADLINE_EXCEEDED || /timed out|reset|stream removed|EPIPE/i.test(String(err?.details ?? err?.message ?? ''));
+}
+
+function toKv(kv: any): KeyValue {
+  return {
+    key: Buffer.isBuffer(kv.key) ? kv.key.toString() : String(kv.key),
+    value: kv.value ?? Buffer.alloc(0),
+    createRevision: Number(kv.create_revision ?? 0),
+    modRevision: Number(kv.mod_revision ?? 0),
+    version: Number(kv.version ?? 0),
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+export class Etcd3Store implements Store {
+  private readonly endpoints: Endpoint[];
+  private current = 0;
+  private readonly opTimeoutMs: number;
+  private readonly attemptTimeoutMs: number;
+  private closed = false;
+  private readonly watches = new Set<{ cancel(): void }>();
+
+  constructor(urls: string[], opts: Etcd3Options = {}) {
+    if (urls.length === 0) throw new Error('etcd3: no endpoints');
+    const proto = loadProto(opts.protoDir ?? defaultProtoDir());
+    this.opTimeoutMs = opts.opTimeoutMs ?? 10_000;
+    this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1_500;
+    const channelOptions: grpc.ChannelOptions = {
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 3_000,
+      'grpc.max_receive_message_length': 256 * 1024 * 1024,
+      'grpc.max_send_message_length': 16 * 1024 * 1024,
+    };
+    this.endpoints = urls.map((url) => {
+      const u = new URL(url.includes('://') ? url : `http://${url}`);
+      const target = `${u.hostname}:${u.port || '2379'}`;
+      const creds = u.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+      const kv = new proto.KV(target, creds, channelOptions) as any;
+      const channelOverride = kv.getChannel();
+      const watch = new proto.Watch(target, creds, { ...channelOptions, channelOverride }) as any;
+      const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as any;
+      return { url, kv, watch, maint };
+    });
+  }
+
+  /** Move off `ep` if it is still the current endpoint. */
+  private rotate(ep: Endpoint): void {
+    if (this.endpoints[this.current] === ep) this.current = (this.current + 1) % this.endpoints.length;
+  }
+
+  private callOnce(ep: Endpoint, svc: 'kv' | 'maint', method: string, req: unknown, ms: number): Promise<any> {
+    return new Promise((resolve, reject) => {
+      ep[svc][method](req, new grpc.Metadata(), { deadline: Date.now() + ms }, (err: any, resp: any) => (err ? reject(err) : resolve(resp)));
+    });
+  }
+
+  /** Unary call with failover. `ambiguous` reports whether an earlier attempt may have been applied. */
+  private async call(svc: 'kv' | 'maint', method: string, req: unknown, opts: { totalMs?: number; attemptMs?: number } = {}): Promise<{ resp: any; ambiguous: boolean }> {
+    const deadline = Date.now() + (opts.totalMs ?? this.opTimeoutMs);
+    let backoff = 25;
+    let ambiguous = false;
+    let lastErr: unknown;
+    for (let attempt = 1; ; attempt++) {
+      if (this.closed) throw new StoreUnavailableError('etcd3: client closed');
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const ep = this.endpoints[this.current];
+      try {
+        const resp = await this.callOnce(ep, svc, method, req, Math.min(remaining, opts.attemptMs ?? this.attemptTimeoutMs));
+        return { resp, ambiguous };
+      } catch (err) {
+        if (!isRetryable(err)) throw err;
+        lastErr = err;
+        if (isAmbiguous(err)) ambiguous = true;
+        this.rotate(ep);
+        if (attempt % this.endpoints.length === 0) {
+          await sleep(Math.min(backoff, Math.max(0, deadline - Date.now())));
+          backoff = Math.min(backoff * 2, 500);
+        }
+      }
+    }
+    throw new StoreUnavailableError(`etcd3: no endpoint answered ${method} within ${opts.totalMs ?? this.opTimeoutMs} ms: ${(lastErr as any)?.details ?? lastErr}`, lastErr);
+  }
+
+  async get(key: string): Promise<{ kv?: KeyValue; revision: number }> {
+    const { resp } = await this.call('kv', 'Range', { key: Buffer.from(key) });
+    return { kv: resp.kvs.length ? toKv(resp.kvs[0]) : undefined, revision: Number(resp.header.revision) };
+  }
+
+  async list(prefix: string, opts: { revision?: number; keysOnly?: boolean } = {}): Promise<ListResult> {
+    const { resp } = await this.call('kv', 'Range', {
+      key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision: String(opts.revision ?? 0), keys_only: !!opts.keysOnly,
+    }, { attemptMs: Math.max(this.attemptTimeoutMs, 5_000) });
+    return { kvs: resp.kvs.map(toKv), revision: Number(resp.header.revision) };
+  }
+
+  async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult> {
+    const encOp = (op: TxnOp) =>
+      'put' in op ? { request_put: { key: Buffer.from(op.put.key), value: op.put.value } }
+        : 'delete' in op ? { request_delete_range: { key: Buffer.from(op.delete.key), prev_kv: true } }
+          : { request_range: { key: Buffer.from(op.get.key) } };
+    const req = {
+      compare: compares.map((c) => c.target === 'create'
+        ? { result: 'EQUAL', target: 'CREATE', key: Buffer.from(c.key), create_revision: String(c.equals) }
+        : { result: 'EQUAL', target: 'MOD', key: Buffer.from(c.key), mod_revision: String(c.equals) }),
+      success: success.map(encOp),
+      failure: failure.map(encOp),
+    };
+    const { resp, ambiguous } = await this.call('kv', 'Txn', req);
+    const ops = resp.succeeded ? success : failure;
+    const results = ops.map((op, i): KeyValue | undefined => {
+      const r = resp.responses[i] ?? {};
+      if ('get' in op) return r.response_range?.kvs?.length ? toKv(r.response_range.kvs[0]) : undefined;
+      if ('delete' in op) return r.response_delete_range?.prev_kvs?.length ? toKv(r.response_delete_range.prev_kvs[0]) : undefined;
+      return undefined;
+    });
+    const revision = Number(resp.header.revision);
+    if (!resp.succeeded && ambiguous) {
+      const seen = new Map<string, KeyValue | undefined>();
+      failure.forEach((op, i) => { if ('get' in op) seen.set(op.get.key, results[i]); });
+      const applied = success.every((op) =>
+        'put' in op ? seen.has(op.put.key) && !!seen.get(op.put.key)?.value.equals(op.put.value)
+          : 'delete' in op ? seen.has(op.delete.key) && seen.get(op.delete.key) === undefined : true);
+      if (applied && success.some((op) => !('get' in op))) {
+        const putRev = Math.max(0, ...[...seen.values()].map((kv) => kv?.modRevision ?? 0));
+        return { succeeded: true, revision: putRev || revision, results: success.map(() => undefined) };
+      }
+    }
+    return { succeeded: !!resp.succeeded, revision, results };
+  }
+
+  async compact(revision: number): Promise<void> {
+    await this.call('kv', 'Compact', { revision: String(revision), physical: true });
+  }
+
+  async ping(timeoutMs = 2_000): Promise<number> {
+    const { resp } = await this.call('kv', 'Range', { key: Buffer.from('/registry/health'), count_only: true }, { totalMs: timeoutMs, attemptMs: Math.min(timeoutMs, this.attemptTimeoutMs) });
+    return Number(resp.header.revision);
+  }
+
+  /** Maintenance.Status of one endpoint (by index); used by tests to find the leader. */
+  async memberStatus(index: number, timeoutMs = 1_000): Promise<{ memberId: string; leader: string; revision: number }> {
+    const resp = await this.callOnce(this.endpoints[index], 'maint', 'Status', {}, timeoutMs);
+    return { memberId: String(resp.header.member_id), leader: String(resp.leader), revision: Number(resp.header.revision) };
+  }
+
+  watch(prefix: string, startRevision: number, handlers: WatchHandlers): StoreWatch {
+    let next = startRevision;
+    let stopped = false;
+    let backoff = 50;
+    let call: grpc.ClientDuplexStream<any, any> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const rangeEnd = prefixEnd(prefix);
+
+    const connect = () => {
+      timer = undefined;
+      if (stopped || this.closed) return;
+      const ep = this.endpoints[this.current];
+      const md = new grpc.Metadata();
+      md.set('hasleader', 'true');
+      const c: grpc.ClientDuplexStream<any, any> = ep.watch.Watch(md);
+      call = c;
+      let ended = false;
+      const restart = (_err?: unknown) => {
+        if (ended) return;
+        ended = true;
+        c.removeAllListeners('data');
+        try { c.cancel(); } catch { /* already gone */ }
+        if (stopped || this.closed) return;
+        this.rotate(ep);
+        timer = setTimeout(connect, backoff);
+        backoff = Math.min(backoff * 2, 1_000);
+      };
+      c.on('data', (resp: any) => {
+        if (stopped) return;
+        const compactRev = Number(resp.compact_revision ?? 0);
+        if (resp.canceled || compactRev > 0) {
+          if (compactRev > 0) {
+            stopped = true;
+            ended = true;
+            try { c.cancel(); } catch { /* ignore */ }
+            handlers.onCompacted(compactRev);
+            return;
+          }
+          restart(new Error(`watch canceled: ${resp.cancel_reason}`));
+          return;
+        }
+        if (resp.created) { backoff = 50; return; }
+        if (resp.events?.length) {
+          const events: WatchEvent[] = resp.events.map((e: any) => ({
+            type: e.type === 'DELETE' || e.type === 1 ? 'DELETE' : 'PUT',
+            kv: toKv(e.kv),
+            prevKv: e.prev_kv && e.prev_kv.key?.length ? toKv(e.prev_kv) : undefined,
+          }));
+          const last = events[events.length - 1].kv.modRevision;
+          next = last + 1;
+          handlers.onEvents(events, last);
+        } else if (resp.header?.revision) {
+          const rev = Number(resp.header.revision);
+          if (rev >= next) next = rev + 1;
+          handlers.onProgress?.(rev);
+        }
+      });
+      c.on('error', (err) => restart(err));
+      c.on('end', () => restart());
+      c.on('status', () => { /* handled by error/end */ });
+      c.write({ create_request: { key: Buffer.from(prefix), range_end: rangeEnd, start_revision: String(next), prev_kv: true, progress_notify: true } });
+    };
+    connect();
+    const handle = {
+      cancel: () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        try { call?.cancel(); } catch { /* ignore */ }
+        this.watches.delete(handle);
+      },
+    };
+    this.watches.add(handle);
+    return handle;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of [...this.watches]) w.cancel();
+    for (const ep of this.endpoints) {
+      ep.watch.close();
+      ep.maint.close();
+      ep.kv.close();
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import {
+  type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
+  type WatchEvent, type WatchHandlers,
+} from './types';
+
+/**
+ * In-memory MVCC store with etcd semantics (global revision, txn compares, watch from a
+ * revision with prev_kv, compaction). For unit tests of the REST layer; events are
+ * delivered asynchronously (microtask), like a network store.
+ */
+export class MemoryStore implements Store {
+  private revision = 1; // etcd starts at 1
+  private compacted = 0;
+  private readonly data = new Map<string, KeyValue>();
+  private readonly history: WatchEvent[] = [];
+  private readonly watchers = new Set<{ prefix: string; next: number; h: WatchHandlers }>();
+
+  async get(key: string) {
+    return { kv: this.data.get(key), revision: this.revision };
+  }
+
+  async list(prefix: string, opts: { revision?: number } = {}): Promise<ListResult> {
+    if (opts.revision) throw new Error('MemoryStore: list at a revision is not supported');
+    const kvs = [...this.data.values()].filter((kv) => kv.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
+    return { kvs, revision: this.revision };
+  }
+
+  async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult> {
+    const ok = compares.every((c) => {
+      const kv = this.data.get(c.key);
+      return (c.target === 'create' ? kv?.createRevision ?? 0 : kv?.modRevision ?? 0) === c.equals;
+    });
+    const ops = ok ? success : failure;
+    const writes = ops.some((op) => !('get' in op));
+    const rev = writes ? this.revision + 1 : this.revision;
+    const events: WatchEvent[] = [];
+    const results = ops.map((op) => {
+      if ('get' in op) return this.data.get(op.get.key);
+      if ('put' in op) {
+        const prev = this.data.get(op.put.key);
+        const kv: KeyValue = { key: op.put.key, value: op.put.value, createRevision: prev?.createRevision ?? rev, modRevision: rev, version: (prev?.version ?? 0) + 1 };
+        this.data.set(kv.key, kv);
+        events.push({ type: 'PUT', kv, prevKv: prev });
+        return undefined;
+      }
+      const prev = this.data.get(op.delete.key);
+      if (prev) {
+        this.data.delete(op.delete.key);
+        events.push({ type: 'DELETE', kv: { key: prev.key, value: Buffer.alloc(0), createRevision: 0, modRevision: rev, version: 0 }, prevKv: prev });
+      }
+      return prev;
+    });
+    if (events.length) {
+      this.revision = rev;
+      this.history.push(...events);
+      queueMicrotask(() => this.dispatch());
+    }
+    return { succeeded: ok, revision: this.revision, results };
+  }
+
+  private dispatch(): void {
+    for (const w of this.watchers) {
+      const evs = this.history.filter((e) => e.kv.modRevision >= w.next && e.kv.key.startsWith(w.prefix));
+      w.next = this.revision + 1;
+      if (evs.length) w.h.onEvents(evs, evs[evs.length - 1].kv.modRevision);
+    }
+  }
+
+  watch(prefix: string, startRevision: number, h: WatchHandlers): StoreWatch {
+    const w = { prefix, next: startRevision > 0 ? startRevision : this.revision + 1, h };
+    if (startRevision > 0 && startRevision <= this.compacted) {
+      queueMicrotask(() => h.onCompacted(this.compacted));
+      return { cancel() {} };
+    }
+    this.watchers.add(w);
+    queueMicrotask(() => this.dispatch());
+    return { cancel: () => this.watchers.delete(w) };
+  }
+
+  async ping(): Promise<number> {
+    return this.revision;
+  }
+
+  async compact(revision: number): Promise<void> {
+    this.compacted = revision;
+    while (this.history.length && this.history[0].kv.modRevision <= revision) this.history.shift();
+  }
+
+  async close(): Promise<void> {
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,187 @@
+import { fromLabelSelector, matchesLabels } from './selectors';
+import type { StatusCause } from './errors';
+
+/**
+ * Validation of API objects: pure functions returning field errors in Kubernetes' wording
+ * (`field: Required value`, `Invalid value: "X": ...`). An empty list means valid.
+ */
+
+export type FieldError = StatusCause & { field: string };
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+export const required = (field: string): FieldError => ({ field, reason: 'FieldValueRequired', message: 'Required value' });
+export const invalid = (field: string, value: unknown, detail: string): FieldError =>
+  ({ field, reason: 'FieldValueInvalid', message: `Invalid value: ${typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value)}: ${detail}` });
+export const notSupported = (field: string, value: unknown, allowed: string[]): FieldError =>
+  ({ field, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}` });
+const duplicate = (field: string, value: unknown): FieldError => ({ field, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}` });
+
+export function isDns1123Label(s: string): boolean { return s.length <= 63 && DNS1123_LABEL.test(s); }
+export function isDns1123Subdomain(s: string): boolean { return s.length <= 253 && DNS1123_SUBDOMAIN.test(s); }
+export function isDns1035Label(s: string): boolean { return s.length <= 63 && DNS1035_LABEL.test(s); }
+
+const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const DNS1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
+
+export type NameRule = 'subdomain' | 'label' | 'dns1035';
+
+export function validateName(name: unknown, rule: NameRule, field = 'metadata.name'): FieldError[] {
+  if (typeof name !== 'string' || name === '') return [required(field)];
+  const ok = rule === 'label' ? isDns1123Label(name) : rule === 'dns1035' ? isDns1035Label(name) : isDns1123Subdomain(name);
+  return ok ? [] : [invalid(field, name, rule === 'label' ? LABEL_MSG : rule === 'dns1035' ? DNS1035_MSG : SUBDOMAIN_MSG)];
+}
+
+function validateLabelKey(k: string): boolean {
+  const parts = k.split('/');
+  if (parts.length > 2) return false;
+  const name = parts[parts.length - 1];
+  if (parts.length === 2 && !(parts[0].length <= 253 && isDns1123Subdomain(parts[0]))) return false;
+  return name.length > 0 && name.length <= 63 && QUALIFIED_NAME.test(name);
+}
+
+export function validateObjectMeta(meta: any, nameRule: NameRule, namespaced: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (meta == null || typeof meta !== 'object') return [required('metadata')];
+  if (!meta.name && !meta.generateName) errs.push({ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' });
+  else if (meta.name) errs.push(...validateName(meta.name, nameRule));
+  if (namespaced && meta.namespace !== undefined) errs.push(...validateName(meta.namespace, 'label', 'metadata.namespace'));
+  for (const [field, map] of [['metadata.labels', meta.labels], ['metadata.annotations', meta.annotations]] as const) {
+    if (map === undefined || map === null) continue;
+    if (typeof map !== 'object' || Array.isArray(map)) { errs.push(invalid(field, map, 'must be a map of string to string')); continue; }
+    for (const [k, v] of Object.entries(map)) {
+      if (!validateLabelKey(k)) errs.push(invalid(field, k, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+      if (typeof v !== 'string') errs.push(invalid(`${field}[${k}]`, v, 'must be a string'));
+      else if (field === 'metadata.labels' && (v.length > 63 || !LABEL_VALUE.test(v))) errs.push(invalid(`${field}`, v, "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+    }
+  }
+  return errs;
+}
+
+const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+const validPort = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+
+function validateContainers(list: any, field: string, requireOne: boolean): FieldError[] {
+  const errs: FieldError[] = [];
+  if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) return requireOne ? [required(field)] : [];
+  if (!Array.isArray(list)) return [invalid(field, list, 'must be a list')];
+  const seen = new Set<string>();
+  list.forEach((c: any, i: number) => {
+    const f = `${field}[${i}]`;
+    if (!c || typeof c !== 'object') { errs.push(invalid(f, c, 'must be an object')); return; }
+    if (!c.name) errs.push(required(`${f}.name`));
+    else {
+      errs.push(...validateName(c.name, 'label', `${f}.name`));
+      if (seen.has(c.name)) errs.push(duplicate(`${f}.name`, c.name));
+      seen.add(c.name);
+    }
+    if (!c.image || typeof c.image !== 'string' || !c.image.trim()) errs.push(required(`${f}.image`));
+    (c.ports ?? []).forEach((p: any, j: number) => {
+      if (!validPort(p?.containerPort)) errs.push(invalid(`${f}.ports[${j}].containerPort`, p?.containerPort, 'must be between 1 and 65535, inclusive'));
+      if (p?.hostPort !== undefined && p.hostPort !== 0 && !validPort(p.hostPort)) errs.push(invalid(`${f}.ports[${j}].hostPort`, p.hostPort, 'must be between 1 and 65535, inclusive'));
+      if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS));
+    });
+    (c.env ?? []).forEach((e: any, j: number) => { if (!e?.name) errs.push(required(`${f}.env[${j}].name`)); });
+    if (c.imagePullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) errs.push(notSupported(`${f}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
+  });
+  return errs;
+}
+
+export function validatePodSpec(spec: any, field: string, opts: { templateRestartAlways?: boolean } = {}): FieldError[] {
+  if (!spec || typeof spec !== 'object') return [required(field)];
+  const errs = [...validateContainers(spec.containers, `${field}.containers`, true), ...validateContainers(spec.initContainers, `${field}.initContainers`, false)];
+  const policies = opts.templateRestartAlways ? ['Always'] : ['Always', 'OnFailure', 'Never'];
+  if (spec.restartPolicy !== undefined && !policies.includes(spec.restartPolicy)) errs.push(notSupported(`${field}.restartPolicy`, spec.restartPolicy, policies));
+  const vols = new Set<string>();
+  (spec.volumes ?? []).forEach((v: any, i: number) => {
+    if (!v?.name) errs.push(required(`${field}.volumes[${i}].name`));
+    else if (vols.has(v.name)) errs.push(duplicate(`${field}.volumes[${i}].name`, v.name));
+    else vols.add(v.name);
+  });
+  if (spec.nodeName !== undefined && spec.nodeName !== '' && !isDns1123Subdomain(String(spec.nodeName))) errs.push(invalid(`${field}.nodeName`, spec.nodeName, SUBDOMAIN_MSG));
+  return errs;
+}
+
+export function validatePod(pod: any): FieldError[] {
+  return validatePodSpec(pod.spec, 'spec');
+}
+
+/** Deployments and ReplicaSets: selector required, non-empty, matching the template's labels. */
+export function validateWorkload(obj: any, kind: 'Deployment' | 'ReplicaSet'): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = obj.spec;
+  if (!spec || typeof spec !== 'object') return [required('spec')];
+  if (spec.replicas !== undefined && !(Number.isInteger(spec.replicas) && spec.replicas >= 0)) errs.push(invalid('spec.replicas', spec.replicas, 'must be greater than or equal to 0'));
+  const sel = spec.selector;
+  if (!sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length)) errs.push(required('spec.selector'));
+  const labels = spec.template?.metadata?.labels;
+  if (!spec.template) errs.push(required('spec.template'));
+  else {
+    if (sel && (Object.keys(sel.matchLabels ?? {}).length || (sel.matchExpressions ?? []).length)) {
+      let ok = false;
+      try { ok = matchesLabels(fromLabelSelector(sel), labels ?? {}); } catch { errs.push(invalid('spec.selector', sel, 'invalid label selector')); ok = true; }
+      if (!ok) errs.push(invalid('spec.template.metadata.labels', labels ?? {}, '`selector` does not match template `labels`'));
+    }
+    errs.push(...validatePodSpec(spec.template.spec, 'spec.template.spec', { templateRestartAlways: true }));
+  }
+  if (kind === 'Deployment' && spec.strategy?.type !== undefined && !['RollingUpdate', 'Recreate'].includes(spec.strategy.type)) {
+    errs.push(notSupported('spec.strategy.type', spec.strategy.type, ['Recreate', 'RollingUpdate']));
+  }
+  return errs;
+}
+
+const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
+
+export function validateService(svc: any, nodePortRange: [number, number]): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = svc.spec;
+  if (!spec || typeof spec !== 'object') return [required('spec')];
+  const type = spec.type ?? 'ClusterIP';
+  if (!SERVICE_TYPES.includes(type)) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
+  const ports = spec.ports ?? [];
+  if (!Array.isArray(ports)) return [invalid('spec.ports', ports, 'must be a list')];
+  if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') errs.push(required('spec.ports'));
+  if (type === 'ExternalName' && !spec.externalName) errs.push(required('spec.externalName'));
+  const names = new Set<string>();
+  ports.forEach((p: any, i: number) => {
+    const f = `spec.ports[${i}]`;
+    if (ports.length > 1 && !p?.name) errs.push(required(`${f}.name`));
+    if (p?.name) {
+      if (!isDns1123Label(p.name)) errs.push(invalid(`${f}.name`, p.name, LABEL_MSG));
+      if (names.has(p.name)) errs.push(duplicate(`${f}.name`, p.name));
+      names.add(p.name);
+    }
+    if (!validPort(p?.port)) errs.push(invalid(`${f}.port`, p?.port, 'must be between 1 and 65535, inclusive'));
+    if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.protocol`, p.protocol, PROTOCOLS));
+    if (typeof p?.targetPort === 'number' && !validPort(p.targetPort)) errs.push(invalid(`${f}.targetPort`, p.targetPort, 'must be between 1 and 65535, inclusive'));
+    if (typeof p?.targetPort === 'string' && !(p.targetPort.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort) && /[a-z]/.test(p.targetPort))) errs.push(invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)'));
+    if (p?.nodePort !== undefined && p.nodePort !== 0) {
+      if (type !== 'NodePort' && type !== 'LoadBalancer') errs.push(invalid(`${f}.nodePort`, p.nodePort, 'may not be used when `type` is \'ClusterIP\''));
+      else if (!(Number.isInteger(p.nodePort) && p.nodePort >= nodePortRange[0] && p.nodePort <= nodePortRange[1])) errs.push(invalid(`${f}.nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${nodePortRange[0]}-${nodePortRange[1]}`));
+    }
+  });
+  if (spec.selector !== undefined && spec.selector !== null && (typeof spec.selector !== 'object' || Array.isArray(spec.selector))) errs.push(invalid('spec.selector', spec.selector, 'must be a map'));
+  if (spec.sessionAffinity !== undefined && !['None', 'ClientIP'].includes(spec.sessionAffinity)) errs.push(notSupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']));
+  return errs;
+}
+
+export function validateEndpoints(ep: any): FieldError[] {
+  const errs: FieldError[] = [];
+  (ep.subsets ?? []).forEach((ss: any, i: number) => {
+    (ss.addresses ?? []).forEach((a: any, j: number) => { if (!a?.ip) errs.push(required(`subsets[${i}].addresses[${j}].ip`)); });
+    (ss.ports ?? []).forEach((p: any, j: number) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
+  });
+  return errs;
+}
+
+export function validateEvent(ev: any): FieldError[] {
+  const errs: FieldError[] = [];
+  if (!ev.involvedObject || typeof ev.involvedObject !== 'object') errs.push(required('involvedObject'));
+  if (ev.type !== undefined && ev.type !== '' && !['Normal', 'Warning'].includes(ev.type)) errs.push(notSupported('type', ev.type, ['Normal', 'Warning']));
+  return errs;
+}
