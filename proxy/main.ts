@@ -1,0 +1,99 @@
+import os from 'node:os';
+import { Command, CommanderError } from 'commander';
+import type { Endpoints, Service } from 'kubernetes-types/core/v1';
+import { ApiClient } from '../lib/client';
+import { Informer } from '../lib/informer';
+import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { createLogger } from '../lib/log';
+import { ENDPOINTS, SERVICES } from '../lib/resources';
+import { IpAddressManager, NoopAddressManager } from './addresses';
+import { createHealthServer } from './health';
+import { Proxier } from './proxier';
+
+interface ProxyFlags {
+  kubeconfig?: string;
+  nodeName: string;
+  bindAddress: string;
+  port: string;
+  nodeportAddresses: string;
+  bindClusterIps: boolean;
+}
+
+/** `coxswain proxy`: Service ClusterIPs and NodePorts for this node, in userspace. */
+export async function main(argv: string[]): Promise<void> {
+  const cmd = new Command('proxy')
+    .description('Coxswain service proxy: ClusterIP and NodePort listeners balancing over ready endpoints')
+    .option('--kubeconfig <file>', 'kubeconfig to reach the apiserver (default $KUBECONFIG or ~/.coxswain/kubeconfig)')
+    .option('--node-name <name>', 'this node’s name', os.hostname())
+    .option('--bind-address <ip>', 'address for /healthz and /metrics', '127.0.0.1')
+    .option('--port <port>', 'port for /healthz and /metrics (0 picks one)', '10256')
+    .option('--nodeport-addresses <ips>', 'comma-separated addresses NodePorts listen on', '0.0.0.0')
+    .option('--no-bind-cluster-ips', 'do not add ClusterIPs to lo (unprivileged runs; ClusterIPs must already be local)')
+    .exitOverride();
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    // --help and --version have printed already; anything else is a usage error.
+    if (err instanceof CommanderError && (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')) return;
+    throw err;
+  }
+  const flags = cmd.opts<ProxyFlags>();
+  const logger = createLogger('proxy', { node: flags.nodeName });
+
+  const kubeconfig = flags.kubeconfig ?? defaultKubeconfigPath();
+  const client = ApiClient.fromKubeconfig(kubeconfig);
+  const proxier = new Proxier({
+    logger,
+    addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
+    nodePortAddresses: flags.nodeportAddresses
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  });
+
+  const services = new Informer<Service>(client, SERVICES, { logger }).on({
+    add: (s) => proxier.upsertService(s),
+    update: (_o, s) => proxier.upsertService(s),
+    delete: (s) => proxier.deleteService(s),
+  });
+  const endpoints = new Informer<Endpoints>(client, ENDPOINTS, { logger }).on({
+    add: (e) => proxier.upsertEndpoints(e),
+    update: (_o, e) => proxier.upsertEndpoints(e),
+    delete: (e) => proxier.deleteEndpoints(e),
+  });
+
+  const health = createHealthServer({ registry: proxier.metrics.registry, lastSync: () => proxier.lastSync });
+  await new Promise<void>((resolve, reject) => {
+    health.once('error', reject);
+    health.listen(Number(flags.port), flags.bindAddress, () => resolve());
+  });
+  const addr = health.address();
+  logger.info({ kubeconfig, server: client.server.origin, health: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'proxy starting');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): Promise<void> => {
+    if (stopping) return stopping;
+    logger.info({ signal }, 'proxy stopping');
+    stopping = (async () => {
+      await Promise.all([services.stop(), endpoints.stop()]);
+      await proxier.stop();
+      await new Promise<void>((r) => health.close(() => r()));
+      client.close();
+      logger.info('proxy stopped');
+    })();
+    return stopping;
+  };
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => void shutdown('SIGTERM').then(resolve));
+    process.once('SIGINT', () => void shutdown('SIGINT').then(resolve));
+  });
+
+  // Both informers synced: one full reconcile before reporting healthy.
+  await Promise.race([Promise.all([services.start(), endpoints.start()]), stopped]);
+  if (!stopping) {
+    await proxier.sync();
+    logger.info({ listeners: proxier.status().length }, 'proxy synced');
+  }
+  // Resolves once a signal has stopped everything.
+  await stopped;
+}

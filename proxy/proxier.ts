@@ -1,0 +1,255 @@
+import type { Endpoints, Service } from 'kubernetes-types/core/v1';
+import type { Logger } from 'pino';
+import type { AddressManager } from './addresses';
+import { RoundRobin, type Balancer } from './balancer';
+import { computeDesired, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
+import type { Listener, ListenerContext, ListenerFactories } from './listener';
+import { ProxyMetrics, targetLabels } from './metrics';
+import { tcpListener } from './tcp';
+
+export interface ProxierOptions {
+  logger: Logger;
+  addresses: AddressManager;
+  nodePortAddresses?: string[];
+  balancer?: Balancer;
+  metrics?: ProxyMetrics;
+  /** Protocol → listener implementation; TCP by default. Protocols without one are skipped. */
+  factories?: ListenerFactories;
+  dialTimeoutMs?: number;
+  maxDialAttempts?: number;
+  /** Backoff for re-binding a listener that failed to bind: doubles from min to max. */
+  bindRetryMinMs?: number;
+  bindRetryMaxMs?: number;
+}
+
+interface Slot {
+  listener: Listener;
+  state: 'binding' | 'listening' | 'failed';
+  retryTimer?: NodeJS.Timeout;
+  backoffMs: number;
+  lastError?: string;
+}
+
+export interface ListenerStatus {
+  key: string;
+  target: ServicePortKey;
+  kind: ListenerSpec['kind'];
+  state: Slot['state'];
+  activeConnections: number;
+  lastError?: string;
+}
+
+const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
+
+/**
+ * Keeps this node's proxy sockets equal to what the Services and Endpoints
+ * ask for. Feed it objects (`upsert*`/`delete*`, from informers or a test) and
+ * it reconciles: ClusterIPs are bound on the address manager before their
+ * listeners open and released after the last one closes; listeners that fail
+ * to bind are retried with backoff and never throw out of `sync`. Reconciles
+ * never overlap: requests during one coalesce into one more.
+ */
+export class Proxier {
+  readonly metrics: ProxyMetrics;
+  private readonly services = new Map<string, Service>();
+  private readonly endpoints = new Map<string, Endpoints>();
+  private readonly slots = new Map<string, Slot>();
+  /** ClusterIPs present on the address manager, mapped to whether this proxy added them (and so removes them). */
+  private readonly boundIPs = new Map<string, boolean>();
+  private backends = new Map<ServicePortKey, Backend[]>();
+  private readonly ctx: ListenerContext;
+  private readonly factories: ListenerFactories;
+  private syncing?: Promise<void>;
+  private dirty = false;
+  private stopped = false;
+  private readonly warnedProtocols = new Set<string>();
+  /** Wall-clock ms of the last completed reconcile (for /healthz). */
+  lastSync = 0;
+
+  constructor(private readonly opts: ProxierOptions) {
+    this.metrics = opts.metrics ?? new ProxyMetrics();
+    this.factories = opts.factories ?? { TCP: tcpListener };
+    this.ctx = {
+      backends: (t) => this.backends.get(t) ?? [],
+      balancer: opts.balancer ?? new RoundRobin(),
+      metrics: this.metrics,
+      logger: opts.logger,
+      dialTimeoutMs: opts.dialTimeoutMs ?? 5_000,
+      maxDialAttempts: opts.maxDialAttempts ?? 3,
+    };
+  }
+
+  upsertService(svc: Service): void {
+    this.services.set(keyOf(svc), svc);
+    this.requestSync();
+  }
+  deleteService(svc: Service): void {
+    this.services.delete(keyOf(svc));
+    this.requestSync();
+  }
+  upsertEndpoints(eps: Endpoints): void {
+    this.endpoints.set(keyOf(eps), eps);
+    this.requestSync();
+  }
+  deleteEndpoints(eps: Endpoints): void {
+    this.endpoints.delete(keyOf(eps));
+    this.requestSync();
+  }
+
+  /** Schedules a reconcile soon (coalescing bursts of changes). */
+  requestSync(): void {
+    if (this.stopped) return;
+    this.dirty = true;
+    if (!this.syncing) this.syncing = new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
+  }
+
+  /** Reconciles now and resolves when the listeners match the objects fed so far. */
+  async sync(): Promise<void> {
+    this.dirty = true;
+    if (!this.syncing) this.syncing = this.drain();
+    while (this.syncing) await this.syncing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.dirty && !this.stopped) {
+        this.dirty = false;
+        await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
+      }
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
+    } finally {
+      this.syncing = undefined;
+    }
+  }
+
+  private async reconcile(desired: DesiredState): Promise<void> {
+    const log = this.opts.logger;
+    this.metrics.syncs.inc();
+    // New conns see the new endpoints at once.
+    this.backends = desired.backends;
+    this.ctx.balancer.retain(new Set(desired.backends.keys()));
+
+    // Close listeners that are no longer wanted (this drops their connections).
+    for (const [key, slot] of this.slots) {
+      if (desired.listeners.has(key)) continue;
+      this.slots.delete(key);
+      clearTimeout(slot.retryTimer);
+      await slot.listener.close();
+      log.info({ listener: key }, 'stopped listening');
+    }
+    // Release ClusterIPs nobody uses any more.
+    for (const [ip, owned] of [...this.boundIPs]) {
+      if (desired.clusterIPs.has(ip)) continue;
+      try {
+        if (owned) await this.opts.addresses.remove(ip);
+        this.boundIPs.delete(ip);
+      } catch (err) {
+        log.warn({ ip, err: (err as Error).message }, 'cannot release ClusterIP');
+      }
+    }
+    // Bind new ClusterIPs before listening on them.
+    for (const ip of desired.clusterIPs) {
+      if (this.boundIPs.has(ip)) continue;
+      try {
+        this.boundIPs.set(ip, await this.opts.addresses.ensure(ip));
+      } catch (err) {
+        log.warn({ ip, err: (err as Error).message }, 'cannot bind ClusterIP; its listeners will retry');
+      }
+    }
+    // Open new listeners; re-point existing ones.
+    for (const [key, spec] of desired.listeners) {
+      const slot = this.slots.get(key);
+      if (slot) {
+        slot.listener.target = spec.target;
+        continue;
+      }
+      const factory = this.factories[spec.protocol];
+      if (!factory) {
+        if (!this.warnedProtocols.has(spec.protocol)) log.warn({ protocol: spec.protocol }, 'protocol not supported by this proxy yet; skipping');
+        this.warnedProtocols.add(spec.protocol);
+        continue;
+      }
+      const fresh: Slot = { listener: factory(spec, this.ctx), state: 'binding', backoffMs: this.opts.bindRetryMinMs ?? 500 };
+      this.slots.set(key, fresh);
+      await this.bind(key, fresh);
+    }
+    this.updateGauges();
+    this.lastSync = Date.now();
+  }
+
+  private async bind(key: string, slot: Slot): Promise<void> {
+    if (this.slots.get(key) !== slot || this.stopped) return;
+    try {
+      slot.state = 'binding';
+      await slot.listener.listen();
+      slot.state = 'listening';
+      slot.lastError = undefined;
+      this.opts.logger.info({ listener: key, target: slot.listener.target }, 'listening');
+    } catch (err) {
+      slot.state = 'failed';
+      slot.lastError = (err as Error).message;
+      this.metrics.errors.inc({ ...targetLabels(slot.listener.target), protocol: slot.listener.spec.protocol, reason: 'bind_failed' });
+      this.opts.logger.warn({ listener: key, err: slot.lastError, retryInMs: slot.backoffMs }, 'cannot listen; will retry');
+      const spec = slot.listener.spec;
+      slot.retryTimer = setTimeout(() => {
+        if (this.slots.get(key) !== slot || this.stopped) return;
+        // A listener whose listen() failed is replaced by a fresh one from the same factory.
+        const again: Slot = { ...slot, listener: this.factories[spec.protocol]!(spec, this.ctx), retryTimer: undefined };
+        again.listener.target = slot.listener.target;
+        again.backoffMs = Math.min(slot.backoffMs * 2, this.opts.bindRetryMaxMs ?? 30_000);
+        this.slots.set(key, again);
+        void (async () => {
+          // ClusterIP may have failed to bind earlier: try it again first.
+          if (spec.kind === 'ClusterIP' && !this.boundIPs.has(spec.address)) {
+            try {
+              this.boundIPs.set(spec.address, await this.opts.addresses.ensure(spec.address));
+            } catch {
+              // bind() below fails and reschedules
+            }
+          }
+          await this.bind(key, again);
+          this.updateGauges();
+        })();
+      }, slot.backoffMs);
+      slot.retryTimer.unref?.();
+    }
+  }
+
+  private updateGauges(): void {
+    this.metrics.listeners.reset();
+    for (const s of this.slots.values()) if (s.state === 'listening') this.metrics.listeners.inc({ protocol: s.listener.spec.protocol });
+  }
+
+  /** A snapshot of the listeners, for tests and debugging. */
+  status(): ListenerStatus[] {
+    return [...this.slots.entries()].map(([key, s]) => ({
+      key,
+      target: s.listener.target,
+      kind: s.listener.spec.kind,
+      state: s.state,
+      activeConnections: s.listener.activeConnections,
+      lastError: s.lastError,
+    }));
+  }
+
+  /** Closes every listener and removes the ClusterIPs this proxy added. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.syncing) await this.syncing;
+    for (const [key, slot] of this.slots) {
+      clearTimeout(slot.retryTimer);
+      await slot.listener.close();
+      this.slots.delete(key);
+    }
+    for (const [ip, owned] of [...this.boundIPs]) {
+      try {
+        if (owned) await this.opts.addresses.remove(ip);
+      } catch (err) {
+        this.opts.logger.warn({ ip, err: (err as Error).message }, 'cannot release ClusterIP');
+      }
+      this.boundIPs.delete(ip);
+    }
+    this.updateGauges();
+  }
+}
