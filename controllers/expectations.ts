@@ -1,0 +1,66 @@
+import type { Clock } from './workqueue';
+import { realClock } from './workqueue';
+
+/**
+ * Remembers which pods a controller has asked to create or delete for a key and
+ * not yet seen in its informer (client-go's ControllerExpectations, by name).
+ * While expectations are pending the controller must not act on its (stale)
+ * cache, or it would create or delete the same pods twice. Names are recorded
+ * *before* the API call, so a watch event that beats the response is not lost.
+ * Expectations expire after `ttlMs` so a lost event cannot wedge a key.
+ */
+export class Expectations {
+  private readonly entries = new Map<string, { adds: Set<string>; dels: Set<string>; at: number }>();
+
+  constructor(private readonly ttlMs = 60_000, private readonly clock: Clock = realClock) {}
+
+  private entry(key: string) {
+    let e = this.entries.get(key);
+    if (!e) {
+      e = { adds: new Set(), dels: new Set(), at: this.clock.now() };
+      this.entries.set(key, e);
+    }
+    return e;
+  }
+
+  expectCreations(key: string, names: string[]): void {
+    const e = this.entry(key);
+    e.at = this.clock.now();
+    for (const n of names) e.adds.add(n);
+  }
+
+  expectDeletions(key: string, names: string[]): void {
+    const e = this.entry(key);
+    e.at = this.clock.now();
+    for (const n of names) e.dels.add(n);
+  }
+
+  creationObserved(key: string, name: string): void {
+    this.entries.get(key)?.adds.delete(name);
+  }
+
+  deletionObserved(key: string, name: string): void {
+    this.entries.get(key)?.dels.delete(name);
+  }
+
+  /** True when nothing is pending for `key` or the pending expectations expired. */
+  satisfied(key: string): boolean {
+    const e = this.entries.get(key);
+    if (!e) return true;
+    if (e.adds.size === 0 && e.dels.size === 0) return true;
+    if (this.clock.now() - e.at > this.ttlMs) {
+      this.entries.delete(key);
+      return true;
+    }
+    return false;
+  }
+
+  pending(key: string): { adds: number; dels: number } {
+    const e = this.entries.get(key);
+    return { adds: e?.adds.size ?? 0, dels: e?.dels.size ?? 0 };
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+}

@@ -1,0 +1,145 @@
+import os from 'node:os';
+import { Command, Option } from 'commander';
+import { Registry } from 'prom-client';
+import { ApiClient } from '../lib/client';
+import { EventRecorder } from '../lib/events';
+import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { createLogger, type Logger } from '../lib/log';
+import { SharedInformers, type ControllerContext, type RunnableController } from './context';
+import { DeploymentController } from './deployment/controller';
+import { EndpointsController } from './endpoints/controller';
+import { parseDurationMs, parsePort } from './flags';
+import { GarbageCollector } from './gc/controller';
+import { startHealthServer } from './health';
+import { AlwaysLeader } from './leader';
+import { ControllerMetrics } from './metrics';
+import { parseCidr } from './nodeipam/cidr';
+import { NodeIpamController } from './nodeipam/controller';
+import { NodeLifecycleController } from './nodelifecycle/controller';
+import { ReplicaSetController } from './replicaset/controller';
+
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle'] as const;
+
+export interface ControllersOptions {
+  kubeconfig: string;
+  clusterCidr: string;
+  nodeCidrMaskSize: number;
+  bindAddress: string;
+  port: number;
+  /** Names from ALL_CONTROLLERS; `*` for all. */
+  controllers: string[];
+  nodeMonitorGracePeriodMs: number;
+  logger?: Logger;
+}
+
+export interface RunningControllers {
+  /** The health/metrics port actually bound (useful with port 0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds the client, shared informers, event recorder and metrics, starts the
+ * health server, then (once leader) starts the informers and every enabled
+ * controller. Informers retry the apiserver forever with capped backoff, so
+ * this survives the apiserver starting late or restarting.
+ */
+export async function startControllers(o: ControllersOptions): Promise<RunningControllers> {
+  const logger = o.logger ?? createLogger('controllers');
+  const cluster = parseCidr(o.clusterCidr);
+  if (!cluster) throw new Error(`--cluster-cidr: invalid CIDR ${JSON.stringify(o.clusterCidr)}`);
+  if (!Number.isInteger(o.nodeCidrMaskSize) || o.nodeCidrMaskSize < cluster.prefix || o.nodeCidrMaskSize > 30) {
+    throw new Error(`--node-cidr-mask-size: /${o.nodeCidrMaskSize} does not fit in ${o.clusterCidr}`);
+  }
+  const enabled = new Set(o.controllers.includes('*') ? ALL_CONTROLLERS : o.controllers);
+  for (const n of enabled) if (!(ALL_CONTROLLERS as readonly string[]).includes(n)) throw new Error(`--controllers: unknown controller ${JSON.stringify(n)} (known: ${ALL_CONTROLLERS.join(', ')})`);
+
+  const client = ApiClient.fromKubeconfig(o.kubeconfig);
+  const registry = new Registry();
+  const metrics = new ControllerMetrics(registry, { defaults: true });
+  const informers = new SharedInformers(client, logger);
+  const recorder = new EventRecorder(client, 'controller-manager', { host: os.hostname(), logger });
+  const ctx: ControllerContext = { client, informers, recorder, logger, metrics, now: () => Date.now() };
+
+  const controllers: RunnableController[] = [];
+  if (enabled.has('deployment')) controllers.push(new DeploymentController(ctx));
+  if (enabled.has('replicaset')) controllers.push(new ReplicaSetController(ctx));
+  if (enabled.has('endpoints')) controllers.push(new EndpointsController(ctx));
+  if (enabled.has('nodeipam')) controllers.push(new NodeIpamController(ctx, cluster, o.nodeCidrMaskSize));
+  if (enabled.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
+  if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, o.nodeMonitorGracePeriodMs));
+
+  let synced = false;
+  const health = await startHealthServer({ host: o.bindAddress, port: o.port, registry, ready: () => synced });
+  logger.info({ address: o.bindAddress, port: health.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
+
+  const stopper = new AbortController();
+  const started = new AlwaysLeader().run(
+    async () => {
+      await informers.start();
+      if (stopper.signal.aborted) return;
+      synced = true;
+      for (const c of controllers) c.start();
+      logger.info('informers synced; controllers running');
+    },
+    () => undefined,
+    stopper.signal,
+  );
+
+  return {
+    port: health.port,
+    async stop() {
+      stopper.abort();
+      await Promise.all(controllers.map((c) => c.stop()));
+      await informers.stop();
+      await started.catch(() => undefined);
+      await recorder.flush();
+      await health.close();
+      client.close();
+      logger.info('controllers stopped');
+    },
+  };
+}
+
+export function parseFlags(argv: string[]): ControllersOptions {
+  const cmd = new Command('controllers')
+    .description('Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle')
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
+    .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
+    .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
+    .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10257'))
+    .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
+    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'))
+    .exitOverride()
+    .allowExcessArguments(false);
+  cmd.parse(argv, { from: 'user' });
+  const f = cmd.opts<Record<string, string>>();
+  return {
+    kubeconfig: f.kubeconfig,
+    clusterCidr: f.clusterCidr,
+    nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
+    bindAddress: f.bindAddress,
+    port: parsePort(f.port),
+    controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
+    nodeMonitorGracePeriodMs: parseDurationMs(f.nodeMonitorGracePeriod),
+  };
+}
+
+/** `coxswain controllers [flags]`: runs until SIGTERM/SIGINT, then stops cleanly. */
+export async function main(argv: string[]): Promise<void> {
+  const opts = parseFlags(argv);
+  const logger = createLogger('controllers');
+  const running = await startControllers({ ...opts, logger });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      logger.info({ signal: sig }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await running.stop();
+}

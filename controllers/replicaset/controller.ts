@@ -1,0 +1,170 @@
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { ReplicaSet } from 'kubernetes-types/apps/v1';
+import { ApiError, type KubeObject } from '../../lib/client';
+import { objectKey } from '../../lib/informer';
+import { PODS, REPLICASETS } from '../../lib/resources';
+import { Controller, type ReconcileResult } from '../controller';
+import { nsKey, type ControllerContext, type RunnableController } from '../context';
+import { Expectations } from '../expectations';
+import { parallelLimit, slowStartBatch } from '../util/batch';
+import { controllerRef, isControlledBy } from '../util/owners';
+import { isPodActive } from '../util/pods';
+import { matchesSelector } from '../util/selectors';
+import { computeReplicaSetStatus, newPodForReplicaSet, newPodName, nextAvailabilityCheckMs, planReplicaSet, statusEqual } from './sync';
+
+/**
+ * Keeps the number of active pods a ReplicaSet controls equal to spec.replicas
+ * and writes its status. Pods are found by controller ownerReference (uid) and
+ * must still match the selector. Orphan adoption is not implemented.
+ */
+export class ReplicaSetController implements RunnableController {
+  readonly name = 'replicaset';
+  readonly controller: Controller;
+  private readonly expectations: Expectations;
+  private readonly rsInformer;
+  private readonly podInformer;
+
+  constructor(private readonly ctx: ControllerContext, opts: { workers?: number } = {}) {
+    this.expectations = new Expectations(60_000);
+    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 4, logger: ctx.logger, metrics: ctx.metrics });
+    this.rsInformer = ctx.informers.for<ReplicaSet>(REPLICASETS);
+    this.podInformer = ctx.informers.for<Pod>(PODS);
+    this.rsInformer.on({
+      add: (rs) => this.controller.enqueue(objectKey(rs)),
+      update: (_o, rs) => this.controller.enqueue(objectKey(rs)),
+      delete: (rs) => {
+        this.expectations.forget(objectKey(rs));
+        this.controller.enqueue(objectKey(rs));
+      },
+    });
+    this.podInformer.on({
+      add: (p) => {
+        const k = this.ownerKey(p);
+        if (!k) return;
+        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
+        else this.expectations.creationObserved(k, p.metadata?.name ?? '');
+        this.controller.enqueue(k);
+      },
+      update: (o, p) => {
+        const k = this.ownerKey(p);
+        const ko = this.ownerKey(o);
+        if (ko && ko !== k) this.controller.enqueue(ko);
+        if (!k) return;
+        this.expectations.creationObserved(k, p.metadata?.name ?? '');
+        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
+        this.controller.enqueue(k);
+      },
+      delete: (p) => {
+        const k = this.ownerKey(p);
+        if (!k) return;
+        this.expectations.deletionObserved(k, p.metadata?.name ?? '');
+        this.controller.enqueue(k);
+      },
+    });
+  }
+
+  private ownerKey(p: Pod): string | undefined {
+    const ref = controllerRef(p);
+    if (!ref || ref.kind !== 'ReplicaSet') return undefined;
+    return nsKey(p.metadata?.namespace, ref.name);
+  }
+
+  start(): void {
+    this.controller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.controller.stop();
+  }
+
+  /** Active pods `rs` controls (by uid) that still match its selector. */
+  private ownedPods(rs: ReplicaSet): Pod[] {
+    const ns = rs.metadata?.namespace;
+    const uid = rs.metadata?.uid;
+    return this.podInformer
+      .list()
+      .filter((p) => p.metadata?.namespace === ns && isControlledBy(p, uid) && isPodActive(p) && matchesSelector(rs.spec?.selector, p.metadata?.labels));
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult | void> {
+    const rs = this.rsInformer.get(key);
+    if (!rs) {
+      this.expectations.forget(key);
+      return;
+    }
+    const pods = this.ownedPods(rs);
+    let manageError: unknown;
+    if (this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) {
+      try {
+        await this.manageReplicas(key, rs, pods);
+      } catch (err) {
+        manageError = err;
+      }
+    }
+    const now = this.ctx.now();
+    const status = computeReplicaSetStatus(rs, pods, now);
+    if (!statusEqual(rs.status, status)) {
+      const copy = { ...structuredClone(rs), status };
+      try {
+        await this.ctx.client.updateStatus(REPLICASETS, copy as KubeObject);
+      } catch (err) {
+        if (!(err instanceof ApiError && err.notFound)) throw err;
+      }
+    }
+    if (manageError) throw manageError;
+    const wait = nextAvailabilityCheckMs(rs, pods, now);
+    return wait !== undefined ? { requeueAfterMs: wait } : undefined;
+  }
+
+  private async manageReplicas(key: string, rs: ReplicaSet, pods: Pod[]): Promise<void> {
+    const plan = planReplicaSet(rs, pods);
+    const { client, recorder } = this.ctx;
+    const rsObj = { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject;
+    if (plan.create > 0) {
+      const names = Array.from({ length: plan.create }, () => newPodName(rs.metadata!.name!));
+      this.expectations.expectCreations(key, names);
+      const { errors, successes } = await slowStartBatch(plan.create, 1, async (i) => {
+        let name = names[i];
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await client.create(PODS, newPodForReplicaSet(rs, name) as KubeObject, rs.metadata?.namespace);
+            recorder.event(rsObj, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
+            return;
+          } catch (err) {
+            this.expectations.creationObserved(key, name);
+            if (err instanceof ApiError && err.code === 409 && attempt < 3) {
+              name = newPodName(rs.metadata!.name!);
+              this.expectations.expectCreations(key, [name]);
+              continue;
+            }
+            recorder.event(rsObj, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
+            throw err;
+          }
+        }
+      });
+      // names never attempted (a batch failed) are not coming
+      for (let i = successes + errors.length; i < names.length; i++) this.expectations.creationObserved(key, names[i]);
+      if (errors.length) throw errors[0];
+    } else if (plan.delete.length > 0) {
+      const names = plan.delete.map((p) => p.metadata!.name!);
+      this.expectations.expectDeletions(key, names);
+      const errors = await parallelLimit(plan.delete, 16, async (p) => {
+        const name = p.metadata!.name!;
+        try {
+          await client.delete(PODS, name, { namespace: p.metadata?.namespace, preconditions: p.metadata?.uid ? { uid: p.metadata.uid } : undefined });
+          recorder.event(rsObj, 'Normal', 'SuccessfulDelete', `Deleted pod: ${name}`);
+        } catch (err) {
+          if (err instanceof ApiError && (err.notFound || err.conflict)) {
+            this.expectations.deletionObserved(key, name);
+            return;
+          }
+          this.expectations.deletionObserved(key, name);
+          recorder.event(rsObj, 'Warning', 'FailedDelete', `Error deleting: ${(err as Error).message}`);
+          throw err;
+        }
+      });
+      if (errors.length) throw errors[0];
+    }
+  }
+}
+

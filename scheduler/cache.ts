@@ -1,0 +1,71 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { nodeInfo, type NodeInfo } from './framework';
+
+function key(p: Pod): string {
+  return `${p.metadata?.namespace}/${p.metadata?.name}`;
+}
+
+/**
+ * Pods the scheduler has bound (or is binding) that the pod informer may not
+ * show as bound yet (kube-scheduler's "assume"). An assumption ends when the
+ * informer shows the pod bound or gone (`confirm`), when binding fails
+ * (`forget`), or after `ttlMs`.
+ */
+export class AssumeCache {
+  private readonly assumed = new Map<string, { pod: Pod; uid?: string; at: number }>();
+
+  constructor(private readonly ttlMs = 30_000) {}
+
+  assume(pod: Pod, nodeName: string, nowMs: number): void {
+    const bound: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
+    this.assumed.set(key(pod), { pod: bound, uid: pod.metadata?.uid, at: nowMs });
+  }
+
+  forget(pod: Pod): void {
+    this.assumed.delete(key(pod));
+  }
+
+  /** Called with the informer's view of a pod (or its deletion). */
+  confirm(pod: Pod, deleted = false): void {
+    const a = this.assumed.get(key(pod));
+    if (!a) return;
+    if (deleted || pod.spec?.nodeName || (a.uid && pod.metadata?.uid !== a.uid)) this.assumed.delete(key(pod));
+  }
+
+  isAssumed(pod: Pod): boolean {
+    return this.assumed.has(key(pod));
+  }
+
+  /** Live assumptions at `nowMs` (expired ones are dropped). */
+  list(nowMs: number): Pod[] {
+    const out: Pod[] = [];
+    for (const [k, a] of this.assumed) {
+      if (nowMs - a.at > this.ttlMs) this.assumed.delete(k);
+      else out.push(a.pod);
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.assumed.size;
+  }
+}
+
+/** NodeInfos for `nodes` from informer pods plus assumed pods (an assumption overrides the informer's unbound copy). */
+export function buildNodeInfos(nodes: Node[], pods: Pod[], assumed: Pod[]): NodeInfo[] {
+  const byNode = new Map<string, Pod[]>();
+  const seen = new Set<string>();
+  const add = (p: Pod) => {
+    const n = p.spec?.nodeName;
+    if (!n) return;
+    let l = byNode.get(n);
+    if (!l) byNode.set(n, (l = []));
+    l.push(p);
+  };
+  for (const p of assumed) {
+    seen.add(key(p));
+    add(p);
+  }
+  for (const p of pods) if (!seen.has(key(p))) add(p);
+  return nodes.map((n) => nodeInfo(n, byNode.get(n.metadata?.name ?? '') ?? []));
+}

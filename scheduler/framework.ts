@@ -1,0 +1,94 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { bytesOf, countOf, cpuMillis } from '../lib/quantity';
+
+/** Resource amounts in scheduler units: cpu in millicores, memory in bytes. */
+export interface Resources {
+  milliCPU: number;
+  memory: number;
+}
+
+/** A node as the scheduler sees it: the Node plus what is already placed there. */
+export interface NodeInfo {
+  node: Node;
+  /** Pods bound (or assumed) to the node that are not finished. */
+  pods: Pod[];
+  /** Sum of those pods' requests. */
+  requested: Resources;
+  /** Sum of requests with Kubernetes' non-zero defaults (for scoring). */
+  nonZeroRequested: Resources;
+  allocatable: Resources & { pods: number };
+}
+
+/** A filter: undefined when the node fits, else the reasons it does not (kube-scheduler's wording). */
+export interface FilterPlugin {
+  name: string;
+  filter(pod: Pod, node: NodeInfo): string[] | undefined;
+}
+
+/** A score in [0, 100]; higher is better. */
+export interface ScorePlugin {
+  name: string;
+  weight: number;
+  score(pod: Pod, node: NodeInfo): number;
+}
+
+/** Defaults the scheduler assumes for containers without requests when scoring (as kube-scheduler). */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+/**
+ * Effective requests of a pod: max(sum of containers, largest init container)
+ * plus overhead, as Kubernetes' resource helpers compute it. With `nonZero`,
+ * a container with no cpu/memory request counts the scoring defaults.
+ */
+export function podRequests(pod: Pod, nonZero = false): Resources {
+  const one = (r: Record<string, string | number> | undefined): Resources => {
+    const cpu = r?.cpu !== undefined ? cpuMillis(r.cpu) : nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0;
+    const mem = r?.memory !== undefined ? bytesOf(r.memory) : nonZero ? DEFAULT_MEMORY_REQUEST : 0;
+    return { milliCPU: cpu, memory: mem };
+  };
+  const sum: Resources = { milliCPU: 0, memory: 0 };
+  for (const c of pod.spec?.containers ?? []) {
+    const r = one(c.resources?.requests as Record<string, string> | undefined);
+    sum.milliCPU += r.milliCPU;
+    sum.memory += r.memory;
+  }
+  for (const c of pod.spec?.initContainers ?? []) {
+    const r = one(c.resources?.requests as Record<string, string> | undefined);
+    sum.milliCPU = Math.max(sum.milliCPU, r.milliCPU);
+    sum.memory = Math.max(sum.memory, r.memory);
+  }
+  const o = pod.spec?.overhead as Record<string, string> | undefined;
+  if (o) {
+    sum.milliCPU += cpuMillis(o.cpu);
+    sum.memory += bytesOf(o.memory);
+  }
+  return sum;
+}
+
+export function isPodFinished(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** Builds a NodeInfo from a Node and the pods placed on it (finished pods are ignored). */
+export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
+  const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
+  const active = pods.filter((p) => !isPodFinished(p));
+  const requested: Resources = { milliCPU: 0, memory: 0 };
+  const nonZeroRequested: Resources = { milliCPU: 0, memory: 0 };
+  for (const p of active) {
+    const r = podRequests(p);
+    requested.milliCPU += r.milliCPU;
+    requested.memory += r.memory;
+    const n = podRequests(p, true);
+    nonZeroRequested.milliCPU += n.milliCPU;
+    nonZeroRequested.memory += n.memory;
+  }
+  return {
+    node,
+    pods: active,
+    requested,
+    nonZeroRequested,
+    allocatable: { milliCPU: cpuMillis(alloc.cpu), memory: bytesOf(alloc.memory), pods: countOf(alloc.pods) },
+  };
+}

@@ -1,0 +1,9 @@
+import { main } from './main';
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`scheduler: ${(err as Error).message}\n`);
+    process.exit(1);
+  },
+);

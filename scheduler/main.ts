@@ -1,0 +1,96 @@
+import os from 'node:os';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { Command, Option } from 'commander';
+import { Registry } from 'prom-client';
+import { ApiClient } from '../lib/client';
+import { EventRecorder } from '../lib/events';
+import { Informer } from '../lib/informer';
+import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { createLogger, type Logger } from '../lib/log';
+import { NODES, PODS } from '../lib/resources';
+import { parsePort } from '../controllers/flags';
+import { startHealthServer } from '../controllers/health';
+import { AlwaysLeader } from '../controllers/leader';
+import { SchedulerMetrics } from './metrics';
+import { Scheduler } from './scheduler';
+
+export interface SchedulerProcessOptions {
+  kubeconfig: string;
+  bindAddress: string;
+  port: number;
+  schedulerName: string;
+  logger?: Logger;
+}
+
+/** Starts informers on pods and nodes, the scheduling loop and /healthz+/metrics. */
+export async function startScheduler(o: SchedulerProcessOptions): Promise<{ port: number; stop(): Promise<void> }> {
+  const logger = o.logger ?? createLogger('scheduler');
+  const client = ApiClient.fromKubeconfig(o.kubeconfig);
+  const registry = new Registry();
+  const pods = new Informer<Pod>(client, PODS, { logger });
+  const nodes = new Informer<Node>(client, NODES, { logger });
+  const recorder = new EventRecorder(client, 'default-scheduler', { host: os.hostname(), logger });
+  let scheduler: Scheduler | undefined = undefined;
+  const metrics = new SchedulerMetrics(registry, { defaults: true, pending: () => scheduler?.pendingCounts ?? { active: 0, unschedulable: 0 } });
+  scheduler = new Scheduler({ client, pods, nodes, recorder, logger, metrics, schedulerName: o.schedulerName });
+  let synced = false;
+  const health = await startHealthServer({ host: o.bindAddress, port: o.port, registry, ready: () => synced });
+  logger.info({ address: o.bindAddress, port: health.port }, 'scheduler starting');
+  const stopper = new AbortController();
+  const s = scheduler;
+  const started = new AlwaysLeader().run(
+    async () => {
+      await Promise.all([nodes.start(), pods.start()]);
+      if (stopper.signal.aborted) return;
+      synced = true;
+      s.start();
+      logger.info('informers synced; scheduling');
+    },
+    () => undefined,
+    stopper.signal,
+  );
+  return {
+    port: health.port,
+    async stop() {
+      stopper.abort();
+      await s.stop();
+      await Promise.all([pods.stop(), nodes.stop()]);
+      await started.catch(() => undefined);
+      await recorder.flush();
+      await health.close();
+      client.close();
+    },
+  };
+}
+
+export function parseFlags(argv: string[]): SchedulerProcessOptions {
+  const cmd = new Command('scheduler')
+    .description('Coxswain scheduler: binds unscheduled pods to nodes')
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
+    .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10259'))
+    .addOption(new Option('--scheduler-name <name>', 'pods with this spec.schedulerName (or none) are scheduled').default('default-scheduler'))
+    .exitOverride()
+    .allowExcessArguments(false);
+  cmd.parse(argv, { from: 'user' });
+  const f = cmd.opts<Record<string, string>>();
+  return { kubeconfig: f.kubeconfig, bindAddress: f.bindAddress, port: parsePort(f.port), schedulerName: f.schedulerName };
+}
+
+/** `coxswain scheduler [flags]`: runs until SIGTERM/SIGINT, then stops cleanly. */
+export async function main(argv: string[]): Promise<void> {
+  const opts = parseFlags(argv);
+  const logger = createLogger('scheduler');
+  const running = await startScheduler({ ...opts, logger });
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: string) => {
+      logger.info({ signal: sig }, 'shutting down');
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await running.stop();
+}

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NodeReady, NodeUnschedulable } from './nodeReady';
+import { mkInfo, mkNode, mkPod } from '../testutil';
+
+test('NodeReady / NodeUnschedulable: table', () => {
+  const tolerant = mkPod('t', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] });
+  const cases: [string, ReturnType<typeof mkNode>, ReturnType<typeof mkPod>, string[] | undefined, string[] | undefined][] = [
+    ['ready', mkNode('n'), mkPod('p'), undefined, undefined],
+    ['not ready', mkNode('n', { ready: 'False' }), mkPod('p'), ['node(s) were not ready'], undefined],
+    ['unknown', mkNode('n', { ready: 'Unknown' }), mkPod('p'), ['node(s) were not ready'], undefined],
+    ['cordoned', mkNode('n', { unschedulable: true }), mkPod('p'), undefined, ['node(s) were unschedulable']],
+    ['cordoned, tolerated', mkNode('n', { unschedulable: true }), tolerant, undefined, undefined],
+  ];
+  for (const [name, node, pod, wantReady, wantUnsched] of cases) {
+    assert.deepEqual(NodeReady.filter(pod, mkInfo(node)), wantReady, name);
+    assert.deepEqual(NodeUnschedulable.filter(pod, mkInfo(node)), wantUnsched, name);
+  }
+  const noConditions = mkNode('n');
+  noConditions.status!.conditions = [];
+  assert.deepEqual(NodeReady.filter(mkPod('p'), mkInfo(noConditions)), ['node(s) were not ready']);
+});

@@ -1,0 +1,170 @@
+import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1';
+import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
+import type { EventRecorder } from '../lib/events';
+import { objectKey, type Informer } from '../lib/informer';
+import type { Logger } from '../lib/log';
+import { PODS, resourcePath } from '../lib/resources';
+import { Controller, type ReconcileResult } from '../controllers/controller';
+import { buildNodeInfos, AssumeCache } from './cache';
+import type { SchedulerMetrics } from './metrics';
+import { defaultProfile, type Profile } from './plugins/registry';
+import { needsScheduling, schedulePod } from './schedule';
+
+export interface SchedulerOptions {
+  client: ApiClient;
+  pods: Informer<Pod>;
+  nodes: Informer<Node>;
+  recorder: EventRecorder;
+  logger: Logger;
+  metrics?: SchedulerMetrics;
+  schedulerName?: string;
+  profile?: Profile;
+  now?: () => number;
+  /** Retry delay of an unschedulable pod: initial, doubling to max (ms). */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** Node fields whose change can make an unschedulable pod fit. */
+function schedulingRelevant(n: Node): string {
+  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  return JSON.stringify([n.metadata?.labels, n.spec?.unschedulable, n.spec?.taints, n.status?.allocatable, ready]);
+}
+
+/**
+ * Places pods one at a time: filter, score, assume, bind. A pod that fits
+ * nowhere gets a FailedScheduling event and PodScheduled=False/Unschedulable,
+ * and is retried with backoff and whenever a node changes or a bound pod goes
+ * away. Bound pods are "assumed" until the informer shows them bound, so
+ * back-to-back decisions account for each other.
+ */
+export class Scheduler {
+  readonly controller: Controller;
+  readonly assumed = new AssumeCache();
+  private readonly unschedulable = new Set<string>();
+  private readonly attempts = new Map<string, number>();
+  private rotation = 0;
+  private readonly profile: Profile;
+  private readonly schedulerName: string;
+  private readonly now: () => number;
+
+  constructor(private readonly o: SchedulerOptions) {
+    this.profile = o.profile ?? defaultProfile();
+    this.schedulerName = o.schedulerName ?? 'default-scheduler';
+    this.now = o.now ?? Date.now;
+    this.controller = new Controller({ name: 'scheduler', reconcile: (k) => this.scheduleOne(k), workers: 1, logger: o.logger, baseDelayMs: 100, maxDelayMs: 10_000 });
+    o.pods.on({
+      add: (p) => this.onPod(p),
+      update: (old, p) => {
+        this.onPod(p);
+        if (!old.spec?.nodeName && p.spec?.nodeName) this.attempts.delete(objectKey(p));
+        if (p.spec?.nodeName && isDone(p) && !isDone(old)) this.retryUnschedulable();
+      },
+      delete: (p) => {
+        this.assumed.confirm(p, true);
+        this.unschedulable.delete(objectKey(p));
+        this.attempts.delete(objectKey(p));
+        if (p.spec?.nodeName) this.retryUnschedulable();
+      },
+    });
+    o.nodes.on({
+      add: () => this.retryUnschedulable(),
+      update: (old, n) => {
+        if (schedulingRelevant(old) !== schedulingRelevant(n)) this.retryUnschedulable();
+      },
+    });
+  }
+
+  get pendingCounts(): { active: number; unschedulable: number } {
+    return { active: this.controller.queue.length, unschedulable: this.unschedulable.size };
+  }
+
+  private onPod(p: Pod): void {
+    this.assumed.confirm(p);
+    if (needsScheduling(p, this.schedulerName) && !this.assumed.isAssumed(p)) this.controller.enqueue(objectKey(p));
+  }
+
+  private retryUnschedulable(): void {
+    for (const k of this.unschedulable) this.controller.enqueue(k);
+  }
+
+  start(): void {
+    this.controller.start();
+  }
+
+  stop(): Promise<void> {
+    return this.controller.stop();
+  }
+
+  private backoff(key: string): number {
+    const n = this.attempts.get(key) ?? 0;
+    this.attempts.set(key, n + 1);
+    return Math.min((this.o.initialBackoffMs ?? 1000) * 2 ** n, this.o.maxBackoffMs ?? 10_000);
+  }
+
+  /** Schedules the pod at `key` (exposed for tests). */
+  async scheduleOne(key: string): Promise<ReconcileResult | void> {
+    const { client, recorder, logger, metrics } = this.o;
+    const pod = this.o.pods.get(key);
+    if (!pod || !needsScheduling(pod, this.schedulerName) || this.assumed.isAssumed(pod)) {
+      this.unschedulable.delete(key);
+      return;
+    }
+    const started = this.now();
+    const infos = buildNodeInfos(this.o.nodes.list(), this.o.pods.list(), this.assumed.list(started));
+    const result = schedulePod(pod, infos, this.profile, this.rotation++);
+    const podObj = { ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject;
+    if (!result.ok) {
+      this.unschedulable.add(key);
+      metrics?.attempts.inc({ result: 'unschedulable' });
+      metrics?.duration.observe({ result: 'unschedulable' }, (this.now() - started) / 1000);
+      recorder.event(podObj, 'Warning', 'FailedScheduling', result.message);
+      await this.setUnschedulable(pod, result.message);
+      logger.info({ pod: key, reason: result.message }, 'pod is unschedulable');
+      return { requeueAfterMs: this.backoff(key) };
+    }
+    this.unschedulable.delete(key);
+    this.assumed.assume(pod, result.nodeName, started);
+    try {
+      await client.request('POST', resourcePath(PODS, { namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'binding' }), {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) },
+          target: { apiVersion: 'v1', kind: 'Node', name: result.nodeName },
+        },
+      });
+    } catch (err) {
+      this.assumed.forget(pod);
+      metrics?.attempts.inc({ result: 'error' });
+      // Already bound or gone: the informer will tell us; nothing to retry.
+      if (err instanceof ApiError && (err.notFound || err.conflict)) return;
+      throw err;
+    }
+    this.attempts.delete(key);
+    metrics?.attempts.inc({ result: 'scheduled' });
+    metrics?.duration.observe({ result: 'scheduled' }, (this.now() - started) / 1000);
+    recorder.event(podObj, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.nodeName}`);
+    logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible }, 'bound pod');
+  }
+
+  /** Sets PodScheduled=False/Unschedulable (with the summary) unless already so. */
+  private async setUnschedulable(pod: Pod, message: string): Promise<void> {
+    const conds = pod.status?.conditions ?? [];
+    const cur = conds.find((c) => c.type === 'PodScheduled');
+    if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return;
+    const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: cur?.status === 'False' ? (cur.lastTransitionTime ?? now) : now };
+    const conditions = [...conds.filter((c) => c.type !== 'PodScheduled'), next];
+    try {
+      await this.o.client.updateStatus(PODS, { ...pod, status: { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions } } as KubeObject);
+    } catch (err) {
+      // A newer pod version (409) or a deleted pod: the next attempt sets it again if still needed.
+      if (!(err instanceof ApiError && (err.conflict || err.notFound))) throw err;
+    }
+  }
+}
+
+function isDone(p: Pod): boolean {
+  return !!p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}

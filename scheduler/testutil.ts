@@ -1,0 +1,29 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { nodeInfo, type NodeInfo } from './framework';
+
+/** Test fixtures shared by the scheduler's table tests. */
+export function mkNode(name: string, o: { cpu?: string; memory?: string; pods?: string; ready?: string; unschedulable?: boolean; labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints'] } = {}): Node {
+  return {
+    metadata: { name, labels: o.labels ?? {} },
+    spec: { unschedulable: o.unschedulable, taints: o.taints },
+    status: {
+      allocatable: { cpu: o.cpu ?? '2', memory: o.memory ?? '4Gi', pods: o.pods ?? '110' },
+      conditions: [{ type: 'Ready', status: o.ready ?? 'True' }],
+    },
+  };
+}
+
+export function mkPod(name: string, o: { cpu?: string; memory?: string; node?: string; phase?: string; nodeSelector?: Record<string, string>; tolerations?: NonNullable<Pod['spec']>['tolerations'] } = {}): Pod {
+  const requests: Record<string, string> = {};
+  if (o.cpu) requests.cpu = o.cpu;
+  if (o.memory) requests.memory = o.memory;
+  return {
+    metadata: { name, namespace: 'default', uid: `uid-${name}` },
+    spec: { nodeName: o.node, nodeSelector: o.nodeSelector, tolerations: o.tolerations, containers: [{ name: 'c', image: 'x', resources: Object.keys(requests).length ? { requests } : undefined }] },
+    status: { phase: o.phase ?? 'Pending' },
+  };
+}
+
+export function mkInfo(node: Node, pods: Pod[] = []): NodeInfo {
+  return nodeInfo(node, pods);
+}
