@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { ContainerConfigError, buildContainerSpec, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
+import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
+
+const pod: Pod = {
+  metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'x' } },
+  spec: {
+    nodeName: 'n1',
+    terminationGracePeriodSeconds: 7,
+    containers: [
+      {
+        name: 'main',
+        image: 'busybox:1.36',
+        command: ['sh', '-c'],
+        args: ['echo $(GREETING) $$(NOT) $(MISSING)'],
+        workingDir: '/tmp',
+        env: [
+          { name: 'NAME', value: 'world' },
+          { name: 'GREETING', value: 'hello $(NAME)' },
+          { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+          { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          { name: 'UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+          { name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+          { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+        ],
+      },
+    ],
+  },
+};
+
+test('container spec: names, labels, env with fieldRef and $(VAR) expansion', () => {
+  const s = buildContainerSpec(pod, pod.spec!.containers[0], 3, 'sb1', { podIP: '10.244.0.9', hostIP: '192.168.0.2', nodeName: 'n1' });
+  assert.equal(s.name, 'k8s_main_web_prod_u-1_3');
+  assert.deepEqual(s.entrypoint, ['sh', '-c']);
+  assert.deepEqual(s.cmd, ['echo hello world $(NOT) $(MISSING)']);
+  assert.deepEqual(s.env, ['NAME=world', 'GREETING=hello world', 'POD=web', 'NS=prod', 'UID=u-1', 'IP=10.244.0.9', 'NODE=n1', 'APP=x']);
+  assert.equal(s.workingDir, '/tmp');
+  assert.equal(s.sandboxId, 'sb1');
+  assert.equal(s.labels['io.kubernetes.pod.namespace'], 'prod');
+  assert.equal(s.labels['io.kubernetes.pod.name'], 'web');
+  assert.equal(s.labels['io.kubernetes.pod.uid'], 'u-1');
+  assert.equal(s.labels['io.kubernetes.container.name'], 'main');
+  assert.equal(s.labels['coxswain.restart-count'], '3');
+  assert.equal(s.labels['coxswain.node'], 'n1');
+  assert.equal(s.labels['io.kubernetes.pod.terminationGracePeriod'], '7');
+  assert.equal(s.labels['coxswain.container-hash'], containerHash(pod.spec!.containers[0]));
+});
+
+test('sandbox spec: pause image, POD name, hostname, network', () => {
+  const s = buildSandboxSpec(pod, 2, 'n1', 'coxswain-n1');
+  assert.equal(s.name, 'k8s_POD_web_prod_u-1_2');
+  assert.equal(s.image, 'registry.k8s.io/pause:3.10');
+  assert.equal(s.hostname, 'web');
+  assert.equal(s.network, 'coxswain-n1');
+  assert.equal(s.labels['io.kubernetes.container.name'], 'POD');
+  assert.equal(s.labels['coxswain.restart-count'], '2');
+  const hn = buildSandboxSpec({ ...pod, spec: { ...pod.spec!, hostNetwork: true } }, 0, 'n1', 'coxswain-n1');
+  assert.equal(hn.hostNetwork, true);
+  assert.equal(hn.network, undefined);
+  assert.equal(hn.hostname, undefined);
+  assert.equal(runtimeContainerName(pod, 'x', 0), 'k8s_x_web_prod_u-1_0');
+});
+
+test('unsupported env sources are a config error, not a crash', () => {
+  const bad = { name: 'c', image: 'busybox:1.36', env: [{ name: 'S', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }] };
+  assert.throws(() => buildContainerSpec(pod, bad, 0, 'sb', { hostIP: 'h', nodeName: 'n' }), ContainerConfigError);
+});
+
+test('expandVars', () => {
+  const vars = new Map([['A', '1']]);
+  assert.equal(expandVars('$(A)-$$(A)-$(B)-$-$(', vars), '1-$(A)-$(B)-$-$(');
+});
+
+test('pull policy defaults', () => {
+  assert.equal(pullPolicyOf({ name: 'c', image: 'busybox' }), 'Always');
+  assert.equal(pullPolicyOf({ name: 'c', image: 'busybox:latest' }), 'Always');
+  assert.equal(pullPolicyOf({ name: 'c', image: 'busybox:1.36' }), 'IfNotPresent');
+  assert.equal(pullPolicyOf({ name: 'c', image: 'localhost:5000/busybox' }), 'Always');
+  assert.equal(pullPolicyOf({ name: 'c', image: 'busybox@sha256:abc' }), 'IfNotPresent');
+  assert.equal(pullPolicyOf({ name: 'c', image: 'busybox', imagePullPolicy: 'Never' }), 'Never');
+});
+
+test('container hash ignores resources and key order', () => {
+  const a = containerHash({ name: 'c', image: 'i', args: ['x'] });
+  assert.equal(a, containerHash({ args: ['x'], image: 'i', name: 'c', resources: { limits: { cpu: '1' } } }));
+  assert.notEqual(a, containerHash({ name: 'c', image: 'j', args: ['x'] }));
+});
+
+test('node status: capacity, conditions, addresses, nodeInfo', () => {
+  const facts = { name: 'n1', ip: '192.168.0.2', hostname: 'host1', cpus: 4, memoryBytes: 24 * 1024 ** 3, storageBytes: 100 * 1024 ** 3, maxPods: 110, runtimeVersion: 'docker://20.10.24', osImage: 'Debian', kernelVersion: '6.1', arch: 'x64' };
+  const T = Date.parse('2025-01-01T00:00:00Z');
+  const s = buildNodeStatus(facts, T);
+  assert.deepEqual(s.capacity, { cpu: '4', memory: '25165824Ki', pods: '110', 'ephemeral-storage': '104857600Ki' });
+  assert.deepEqual(s.allocatable, s.capacity);
+  assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '192.168.0.2' }, { type: 'Hostname', address: 'host1' }]);
+  assert.equal(s.nodeInfo?.kubeletVersion, 'v1.32.0-coxswain');
+  assert.equal(s.nodeInfo?.architecture, 'amd64');
+  assert.equal(s.nodeInfo?.containerRuntimeVersion, 'docker://20.10.24');
+  const ready = s.conditions!.find((c) => c.type === 'Ready')!;
+  assert.equal(ready.status, 'True');
+  assert.equal(ready.reason, 'KubeletReady');
+  for (const t of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) assert.equal(s.conditions!.find((c) => c.type === t)!.status, 'False');
+  const later = buildNodeStatus(facts, T + 10_000, s);
+  assert.equal(later.conditions![0].lastTransitionTime, '2025-01-01T00:00:00Z');
+  assert.equal(later.conditions![0].lastHeartbeatTime, '2025-01-01T00:00:10Z');
+  assert.equal(kiQuantity(2048), '2Ki');
+  assert.equal(goArch('arm64'), 'arm64');
+});
+
+test('CIDR helpers', () => {
+  assert.equal(gatewayOf('10.244.3.0/24'), '10.244.3.1');
+  assert.equal(gatewayOf('10.250.7.128/25'), '10.250.7.129');
+  assert.ok(inCIDR('10.244.3.77', '10.244.3.0/24'));
+  assert.ok(!inCIDR('10.244.4.1', '10.244.3.0/24'));
+});

@@ -1,0 +1,300 @@
+import Docker from 'dockerode';
+import type { Logger } from '../lib/log';
+import {
+  ImageError,
+  LABEL_CONTAINER_HASH,
+  LABEL_CONTAINER_NAME,
+  LABEL_GRACE_PERIOD,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  LABEL_RESTART_COUNT,
+  type ContainerRuntime,
+  type ContainerSpec,
+  type NetworkSpec,
+  type PullPolicy,
+  type RuntimeContainer,
+  type RuntimeContainerState,
+  type RuntimeEvent,
+  type SandboxSpec,
+} from './runtime';
+
+/** Docker's zero time, used for "never started/finished". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function statusCode(err: unknown): number | undefined {
+  return (err as { statusCode?: number })?.statusCode;
+}
+
+function errText(err: unknown): string {
+  const e = err as { json?: { message?: string }; message?: string };
+  return e?.json?.message ?? e?.message ?? String(err);
+}
+
+function labelFilters(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
+}
+
+function mapState(s: string | undefined): RuntimeContainerState {
+  switch (s) {
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'running';
+    case 'created':
+      return 'created';
+    case 'exited':
+    case 'dead':
+    case 'removing':
+      return 'exited';
+    default:
+      return 'unknown';
+  }
+}
+
+function time(t: string | undefined): string | undefined {
+  return t && !t.startsWith('0001-01-01') && t !== ZERO_TIME ? t : undefined;
+}
+
+/** Converts `docker inspect` output into the runtime's view of a container. */
+export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
+  const labels = info.Config?.Labels ?? {};
+  const state = mapState(info.State?.Status);
+  const nets = info.NetworkSettings?.Networks ?? {};
+  const ip = Object.values(nets).find((n) => n?.IPAddress)?.IPAddress || undefined;
+  const grace = Number(labels[LABEL_GRACE_PERIOD]);
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    podUid: labels[LABEL_POD_UID] ?? '',
+    podName: labels[LABEL_POD_NAME] ?? '',
+    podNamespace: labels[LABEL_POD_NAMESPACE] ?? '',
+    containerName: labels[LABEL_CONTAINER_NAME] ?? '',
+    restartCount: Number(labels[LABEL_RESTART_COUNT] ?? 0) || 0,
+    hash: labels[LABEL_CONTAINER_HASH] ?? '',
+    gracePeriodSeconds: Number.isFinite(grace) && labels[LABEL_GRACE_PERIOD] !== undefined ? grace : undefined,
+    image: info.Config?.Image ?? '',
+    imageId: info.Image ?? '',
+    state,
+    createdAt: info.Created,
+    startedAt: time(info.State?.StartedAt),
+    finishedAt: state === 'running' ? undefined : time(info.State?.FinishedAt),
+    exitCode: state === 'running' || state === 'created' ? undefined : info.State?.ExitCode,
+    oomKilled: info.State?.OOMKilled || undefined,
+    error: info.State?.Error || undefined,
+    ip: state === 'running' ? ip : undefined,
+  };
+}
+
+/**
+ * ContainerRuntime over the Docker Engine API (dockerode). Inspect results are
+ * cached per (container, state) since a container's inspect data only changes
+ * with its state.
+ */
+export class DockerRuntime implements ContainerRuntime {
+  private readonly inspectCache = new Map<string, RuntimeContainer>();
+
+  constructor(
+    readonly docker: Docker,
+    private readonly log: Logger,
+  ) {}
+
+  static fromSocket(socketPath: string, log: Logger): DockerRuntime {
+    return new DockerRuntime(new Docker({ socketPath }), log);
+  }
+
+  async version(): Promise<string> {
+    const v = await this.docker.version();
+    return `docker://${v.Version}`;
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]> {
+    const list = await this.docker.listContainers({ all: true, filters: { label: labelFilters(labels) } });
+    if (this.inspectCache.size > 4096) this.inspectCache.clear();
+    const out: RuntimeContainer[] = [];
+    await Promise.all(
+      list.map(async (c) => {
+        const key = `${c.Id}:${c.State}`;
+        let rc = this.inspectCache.get(key);
+        if (!rc) {
+          try {
+            rc = fromInspect(await this.docker.getContainer(c.Id).inspect());
+          } catch (err) {
+            if (statusCode(err) === 404) return; // removed meanwhile
+            throw err;
+          }
+          this.inspectCache.set(key, rc);
+        }
+        out.push(rc);
+      }),
+    );
+    return out;
+  }
+
+  private async imageId(image: string): Promise<string | undefined> {
+    try {
+      return (await this.docker.getImage(image).inspect()).Id;
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async ensureImage(image: string, policy: PullPolicy): Promise<string> {
+    const present = policy === 'Always' ? undefined : await this.imageId(image);
+    if (present) return present;
+    if (policy === 'Never') {
+      throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
+    }
+    try {
+      await this.pull(image);
+    } catch (err) {
+      throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${errText(err)}`);
+    }
+    const id = await this.imageId(image);
+    if (!id) throw new ImageError('ErrImagePull', `image "${image}" is absent after pulling it`);
+    return id;
+  }
+
+  private async pull(image: string): Promise<void> {
+    this.log.info({ image }, 'pulling image');
+    const stream = await this.docker.pull(image);
+    let lastLog = 0;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (ev: { status?: string; id?: string; progress?: string }) => {
+          const now = Date.now();
+          if (now - lastLog >= 2000 || /complete|digest|status/i.test(ev.status ?? '')) {
+            lastLog = now;
+            this.log.info({ image, layer: ev.id, status: ev.status, progress: ev.progress }, 'pull progress');
+          }
+        },
+      );
+    });
+    this.log.info({ image }, 'pulled image');
+  }
+
+  async runSandbox(spec: SandboxSpec): Promise<string> {
+    const c = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Hostname: spec.hostname,
+      Labels: spec.labels,
+      HostConfig: {
+        NetworkMode: spec.hostNetwork ? 'host' : spec.network,
+        IpcMode: 'shareable',
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    try {
+      await c.start();
+    } catch (err) {
+      await this.removeContainer(c.id);
+      throw err;
+    }
+    return c.id;
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    const c = await this.docker.createContainer({
+      name: spec.name,
+      Image: spec.image,
+      Labels: spec.labels,
+      Entrypoint: spec.entrypoint,
+      Cmd: spec.cmd,
+      Env: spec.env,
+      WorkingDir: spec.workingDir,
+      Tty: spec.tty ?? false,
+      OpenStdin: spec.stdin ?? false,
+      HostConfig: {
+        NetworkMode: spec.hostNetwork ? 'host' : `container:${spec.sandboxId}`,
+        IpcMode: `container:${spec.sandboxId}`,
+        RestartPolicy: { Name: 'no' },
+      },
+    });
+    return c.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.docker.getContainer(id).start();
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: Math.max(0, Math.floor(timeoutSeconds)) });
+    } catch (err) {
+      const code = statusCode(err);
+      if (code === 304 || code === 404) return; // already stopped / gone
+      throw err;
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      const code = statusCode(err);
+      if (code === 404) return;
+      if (code === 409 && /already in progress/.test(errText(err))) return;
+      throw err;
+    }
+  }
+
+  async ensureNetwork(spec: NetworkSpec): Promise<void> {
+    const nets = await this.docker.listNetworks({ filters: { name: [spec.name] } });
+    const existing = nets.find((n) => n.Name === spec.name);
+    if (existing) {
+      const info = (await this.docker.getNetwork(existing.Id).inspect()) as Docker.NetworkInspectInfo;
+      const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
+      if (subnets.includes(spec.subnet)) return;
+      const attached = Object.keys(info.Containers ?? {}).length;
+      if (attached > 0) {
+        throw new Error(`docker network ${spec.name} has subnet ${subnets.join(',') || 'none'}, not ${spec.subnet}, and ${attached} containers attached`);
+      }
+      this.log.warn({ network: spec.name, had: subnets, want: spec.subnet }, 'recreating pod network with the node podCIDR');
+      await this.docker.getNetwork(existing.Id).remove();
+    }
+    this.log.info({ network: spec.name, subnet: spec.subnet }, 'creating pod network');
+    await this.docker.createNetwork({
+      Name: spec.name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: spec.labels,
+      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
+    });
+  }
+
+  async watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void> {
+    if (signal.aborted) return;
+    const stream = (await this.docker.getEvents({
+      ...(since ? { since: Math.floor(since.getTime() / 1000) } : {}),
+      filters: { type: ['container'], event: ['start', 'die', 'oom', 'destroy'], label: labelFilters(labels) },
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
+    const onAbort = () => stream.destroy?.();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let buf = '';
+    try {
+      for await (const chunk of stream) {
+        buf += chunk.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          if (!line) continue;
+          try {
+            const ev = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+            onEvent({ action: ev.Action ?? ev.status ?? '', containerId: ev.Actor?.ID ?? ev.id ?? '', podUid: ev.Actor?.Attributes?.[LABEL_POD_UID] });
+          } catch {
+            // not an event line: ignore
+          }
+        }
+      }
+    } catch (err) {
+      if (!signal.aborted) throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { ApiClient } from '../lib/client';
+import { Informer } from '../lib/informer';
+import type { Logger } from '../lib/log';
+import { PODS } from '../lib/resources';
+import type { KubeletMetrics } from './metrics';
+import { NodeManager } from './node-manager';
+import { gatewayOf, type NodeFacts } from './node-status';
+import { PodManager } from './pod-manager';
+import { LABEL_NODE, LABEL_OWNED, type ContainerRuntime } from './runtime';
+import { StatusManager } from './status-manager';
+
+export interface KubeletOptions {
+  client: ApiClient;
+  runtime: ContainerRuntime;
+  facts: NodeFacts;
+  log: Logger;
+  metrics: KubeletMetrics;
+  /** Docker network name prefix: the pod network is `<prefix>-<node>`. */
+  networkPrefix: string;
+  /** Periodic full resync interval. */
+  syncFrequencyMs: number;
+  heartbeatMs?: number;
+  healthz?: { port: number; host: string };
+}
+
+/**
+ * Wires the kubelet: node registration and heartbeats, the pod informer
+ * (pods bound to this node), the pod network, the pod manager fed by pod
+ * events, runtime events and a periodic resync, and /healthz + /metrics.
+ */
+export class Kubelet {
+  readonly nodeName: string;
+  readonly node: NodeManager;
+  readonly pods: PodManager;
+  readonly status: StatusManager;
+  private readonly informer: Informer<Pod & Record<string, unknown>>;
+  private readonly stopper = new AbortController();
+  private resyncTimer?: NodeJS.Timeout;
+  private server?: http.Server;
+  private eventsLoop?: Promise<void>;
+  private healthy = false;
+
+  constructor(private readonly opts: KubeletOptions) {
+    this.nodeName = opts.facts.name;
+    this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
+    this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
+    this.pods = new PodManager({
+      runtime: opts.runtime,
+      nodeName: this.nodeName,
+      nodeIP: opts.facts.ip,
+      sink: this.status,
+      log: opts.log.child({ part: 'pods' }),
+      metrics: opts.metrics,
+    });
+    this.informer = new Informer<Pod & Record<string, unknown>>(opts.client, PODS, {
+      fieldSelector: `spec.nodeName=${this.nodeName}`,
+      logger: opts.log,
+    });
+    this.informer.on({
+      add: (p) => void this.pods.updatePod(p),
+      update: (_o, p) => void this.pods.updatePod(p),
+      delete: (p) => {
+        if (p.metadata?.uid) this.status.forget(p.metadata.uid);
+        void this.pods.removePod(p);
+      },
+    });
+  }
+
+  get networkName(): string {
+    return `${this.opts.networkPrefix}-${this.nodeName}`;
+  }
+
+  /** The bound healthz address (after start), e.g. for tests that listen on port 0. */
+  get healthzAddress(): AddressInfo | undefined {
+    return (this.server?.address() as AddressInfo | null) ?? undefined;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.opts;
+    if (this.opts.healthz) await this.startServer(this.opts.healthz.port, this.opts.healthz.host);
+    await this.node.register(this.stopper.signal);
+    if (this.stopper.signal.aborted) return;
+    this.node.startHeartbeats();
+    this.eventsLoop = this.watchRuntimeEvents();
+    await this.informer.start();
+    this.pods.markSourcesReady();
+    this.healthy = true;
+    log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
+    void this.setupNetwork();
+    this.scheduleResync();
+  }
+
+  private async setupNetwork(): Promise<void> {
+    const cidr = await this.node.waitForPodCIDR();
+    let delay = 1_000;
+    while (!this.stopper.signal.aborted) {
+      try {
+        await this.opts.runtime.ensureNetwork({
+          name: this.networkName,
+          subnet: cidr,
+          gateway: gatewayOf(cidr),
+          labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: this.nodeName },
+        });
+        this.pods.setNetwork(this.networkName);
+        this.opts.log.info({ network: this.networkName, subnet: cidr }, 'pod network ready');
+        await this.pods.syncAll();
+        return;
+      } catch (err) {
+        this.opts.log.error({ network: this.networkName, err: (err as Error).message }, 'pod network setup failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 30_000);
+      }
+    }
+  }
+
+  private scheduleResync(): void {
+    if (this.stopper.signal.aborted) return;
+    this.resyncTimer = setTimeout(async () => {
+      try {
+        await this.pods.syncAll();
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, 'periodic resync failed');
+      }
+      this.scheduleResync();
+    }, this.opts.syncFrequencyMs);
+  }
+
+  private async watchRuntimeEvents(): Promise<void> {
+    const signal = this.stopper.signal;
+    let delay = 500;
+    let since: Date | undefined;
+    while (!signal.aborted) {
+      try {
+        // After a reconnect, replay what happened while the stream was down.
+        await this.opts.runtime.watchEvents({ [LABEL_NODE]: this.nodeName }, (ev) => {
+          delay = 500;
+          this.pods.onRuntimeEvent(ev);
+        }, signal, since);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.opts.log.warn({ err: (err as Error).message }, 'runtime event stream failed; reconnecting');
+      }
+      if (signal.aborted) break;
+      since = new Date(Date.now() - 1_000);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+
+  private startServer(port: number, host: string): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const url = (req.url ?? '/').split('?')[0];
+      if (url === '/healthz' || url === '/livez' || url === '/readyz') {
+        const ok = url !== '/readyz' || this.healthy;
+        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
+      } else if (url === '/metrics') {
+        this.opts.metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'Content-Type': this.opts.metrics.registry.contentType }).end(text),
+          (err: Error) => res.writeHead(500).end(err.message),
+        );
+      } else {
+        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      }
+    });
+    return new Promise((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, host, () => {
+        this.opts.log.info({ address: this.server!.address() }, 'healthz listening');
+        resolve();
+      });
+    });
+  }
+
+  /** Stops watching and syncing; containers keep running (a restarted kubelet adopts them). */
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.node.stop();
+    await this.informer.stop();
+    await this.pods.stop();
+    await this.status.flush();
+    this.status.stop();
+    await this.eventsLoop;
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+}

@@ -1,0 +1,17 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultNodeIP, parseDuration } from './main';
+
+test('parseDuration', () => {
+  assert.equal(parseDuration('5s'), 5_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('2m'), 120_000);
+  assert.equal(parseDuration('3'), 3_000);
+  assert.throws(() => parseDuration('soon'));
+});
+
+test('defaultNodeIP skips loopback and container bridges', () => {
+  const v4 = (address: string, internal = false) => ({ address, family: 'IPv4' as const, internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null });
+  assert.equal(defaultNodeIP({ lo: [v4('127.0.0.1', true)], docker0: [v4('172.17.0.1')], eth0: [v4('192.168.1.7')] }), '192.168.1.7');
+  assert.equal(defaultNodeIP({ lo: [v4('127.0.0.1', true)] }), '127.0.0.1');
+});

@@ -1,0 +1,149 @@
+import { readFileSync, statfsSync } from 'node:fs';
+import os from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ApiClient } from '../lib/client';
+import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { createLogger } from '../lib/log';
+import { DockerRuntime } from './docker-runtime';
+import { Kubelet } from './kubelet';
+import { KubeletMetrics } from './metrics';
+import type { NodeFacts } from './node-status';
+
+/** First non-internal IPv4 address that is not a container bridge, else 127.0.0.1. */
+export function defaultNodeIP(ifaces = os.networkInterfaces()): string {
+  const skip = /^(docker\d*|br-|veth|cni|flannel|virbr)/;
+  for (const [name, addrs] of Object.entries(ifaces)) {
+    if (skip.test(name)) continue;
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** "10s", "500ms", "2m", or a plain number of seconds → milliseconds. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new InvalidArgumentError(`not a duration: ${s}`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return Math.round(n * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+function int(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a non-negative integer: ${s}`);
+  return n;
+}
+
+function osImage(): string {
+  try {
+    const text = readFileSync('/etc/os-release', 'utf8');
+    const m = /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(text);
+    if (m) return m[1];
+  } catch {
+    // fall through
+  }
+  return `${os.type()} ${os.release()}`;
+}
+
+function rootFsBytes(): number {
+  try {
+    const s = statfsSync('/');
+    return s.blocks * s.bsize;
+  } catch {
+    return 0;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('kubelet')
+    .description('Runs the pods bound to this node on Docker')
+    .option('--kubeconfig <file>', 'kubeconfig to reach the apiserver', defaultKubeconfigPath())
+    .option('--node-name <name>', 'name of this node', os.hostname().toLowerCase())
+    .option('--node-ip <ip>', 'IP address of this node', defaultNodeIP())
+    .option('--docker-socket <path>', 'Docker Engine socket', '/var/run/docker.sock')
+    .option('--healthz-port <port>', 'port of /healthz and /metrics (0 = any free port)', int, 10248)
+    .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
+    .option('--max-pods <n>', 'pods this node can run (capacity)', int, 110)
+    .option('--network-prefix <prefix>', 'Docker pod network name prefix (network is <prefix>-<node-name>)', 'coxswain')
+    .addOption(new Option('--sync-frequency <duration>', 'interval of the full pod resync').argParser(parseDuration).default(5_000, '5s'))
+    .addOption(new Option('--heartbeat-frequency <duration>', 'interval of node status heartbeats').argParser(parseDuration).default(10_000, '10s'))
+    .exitOverride()
+    .allowExcessArguments(false);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander already printed the help or the error.
+      if (err.code !== 'commander.helpDisplayed' && err.code !== 'commander.help') process.exitCode = err.exitCode || 2;
+      return;
+    }
+    throw err;
+  }
+  const o = program.opts<{
+    kubeconfig: string;
+    nodeName: string;
+    nodeIp: string;
+    dockerSocket: string;
+    healthzPort: number;
+    healthzBindAddress: string;
+    maxPods: number;
+    networkPrefix: string;
+    syncFrequency: number;
+    heartbeatFrequency: number;
+  }>();
+
+  const log = createLogger('kubelet', { node: o.nodeName });
+  const client = ApiClient.fromKubeconfig(o.kubeconfig);
+  const runtime = DockerRuntime.fromSocket(o.dockerSocket, log.child({ part: 'docker' }));
+  const runtimeVersion = await runtime.version();
+  const facts: NodeFacts = {
+    name: o.nodeName,
+    ip: o.nodeIp,
+    hostname: os.hostname(),
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    storageBytes: rootFsBytes(),
+    maxPods: o.maxPods,
+    runtimeVersion,
+    osImage: osImage(),
+    kernelVersion: os.release(),
+    arch: process.arch,
+  };
+  const metrics = new KubeletMetrics({ defaultMetrics: true });
+  const kubelet = new Kubelet({
+    client,
+    runtime,
+    facts,
+    log,
+    metrics,
+    networkPrefix: o.networkPrefix,
+    syncFrequencyMs: o.syncFrequency,
+    heartbeatMs: o.heartbeatFrequency,
+    healthz: { port: o.healthzPort, host: o.healthzBindAddress },
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    log.info({ signal }, 'shutting down (containers keep running)');
+    stopping = kubelet.stop().then(
+      () => {
+        client.close();
+        log.flush();
+      },
+      (err: Error) => log.error({ err: err.message }, 'shutdown failed'),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+
+  log.info({ nodeIP: o.nodeIp, runtime: runtimeVersion, maxPods: o.maxPods }, 'kubelet starting');
+  await kubelet.start();
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    process.stderr.write(`kubelet: ${err.message}\n`);
+    process.exit(1);
+  });
+}

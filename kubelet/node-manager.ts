@@ -1,0 +1,124 @@
+import type { Node, NodeStatus } from 'kubernetes-types/core/v1';
+import { ApiError, type ApiClient } from '../lib/client';
+import type { Logger } from '../lib/log';
+import { NODES } from '../lib/resources';
+import type { KubeletMetrics } from './metrics';
+import { buildNode, buildNodeStatus, nodeLabels, type NodeFacts } from './node-status';
+
+/**
+ * Registers this node with the apiserver and keeps its status fresh: one
+ * heartbeat (conditions' lastHeartbeatTime) every `heartbeatMs`. Learns the
+ * node's podCIDR from the Node object (set by the controllers' node IPAM).
+ */
+export class NodeManager {
+  private lastStatus?: NodeStatus;
+  private timer?: NodeJS.Timeout;
+  private podCIDRWaiters: ((cidr: string) => void)[] = [];
+  podCIDR?: string;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly facts: NodeFacts,
+    private readonly log: Logger,
+    private readonly opts: { heartbeatMs?: number; now?: () => number; metrics?: KubeletMetrics } = {},
+  ) {}
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /** Creates the Node, or brings an existing one's labels and status up to date. Retries until it works or `signal` aborts. */
+  async register(signal?: AbortSignal): Promise<void> {
+    let delay = 500;
+    while (!signal?.aborted) {
+      try {
+        await this.tryRegister();
+        this.log.info({ node: this.facts.name, podCIDR: this.podCIDR }, 'node registered');
+        return;
+      } catch (err) {
+        this.log.warn({ node: this.facts.name, err: (err as Error).message }, 'node registration failed; retrying');
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private async tryRegister(): Promise<void> {
+    const name = this.facts.name;
+    let node: Node;
+    try {
+      node = await this.client.create<Node & Record<string, unknown>>(NODES, buildNode(this.facts, this.now()) as Node & Record<string, unknown>);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+      node = await this.client.patch<Node & Record<string, unknown>>(NODES, name, { metadata: { labels: nodeLabels(this.facts) } });
+    }
+    this.notePodCIDR(node);
+    this.lastStatus = node.status;
+    await this.heartbeat();
+  }
+
+  /** Writes the full node status with fresh heartbeat times; returns the node as stored. */
+  async heartbeat(): Promise<void> {
+    const status = buildNodeStatus(this.facts, this.now(), this.lastStatus);
+    let node: Node;
+    try {
+      node = await this.client.patch<Node & Record<string, unknown>>(NODES, this.facts.name, { status }, { subresource: 'status' });
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 405 || err.code === 415))) throw err;
+      const current = await this.client.get<Node & Record<string, unknown>>(NODES, this.facts.name);
+      node = await this.client.updateStatus(NODES, { ...current, status: { ...current.status, ...status } });
+    }
+    this.lastStatus = node.status ?? status;
+    this.notePodCIDR(node);
+  }
+
+  /** Starts heartbeats every `heartbeatMs` (default 10 s); a failed heartbeat re-registers (the Node may be gone). */
+  startHeartbeats(): void {
+    const every = this.opts.heartbeatMs ?? 10_000;
+    const tick = async () => {
+      try {
+        await this.heartbeat();
+        this.opts.metrics?.heartbeats.inc({ result: 'ok' });
+      } catch (err) {
+        this.opts.metrics?.heartbeats.inc({ result: 'error' });
+        this.log.warn({ err: (err as Error).message }, 'node heartbeat failed');
+        if (err instanceof ApiError && err.notFound) await this.tryRegister().catch(() => undefined);
+      }
+      if (this.timer) this.timer = setTimeout(tick, this.podCIDR ? every : Math.min(every, 1_000));
+    };
+    this.timer = setTimeout(tick, this.podCIDR ? every : 1_000);
+  }
+
+  stop(): void {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+  }
+
+  /** Resolves with the node's podCIDR once the controllers assigned it (heartbeats poll every second until then). */
+  waitForPodCIDR(): Promise<string> {
+    if (this.podCIDR) return Promise.resolve(this.podCIDR);
+    return new Promise((resolve) => this.podCIDRWaiters.push(resolve));
+  }
+
+  private notePodCIDR(node: Node): void {
+    const cidr = node.spec?.podCIDR ?? node.spec?.podCIDRs?.[0];
+    if (!cidr || cidr === this.podCIDR) return;
+    if (this.podCIDR) this.log.warn({ old: this.podCIDR, new: cidr }, 'node podCIDR changed; keeping the first one until restart');
+    else {
+      this.podCIDR = cidr;
+      this.log.info({ podCIDR: cidr }, 'node podCIDR assigned');
+      for (const w of this.podCIDRWaiters.splice(0)) w(cidr);
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}

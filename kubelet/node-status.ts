@@ -1,0 +1,123 @@
+import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
+import { rfc3339 } from './pod-sync';
+
+/** Pure construction of the Node object and its status from facts gathered at the edges. */
+
+export const KUBELET_VERSION = 'v1.32.0-coxswain';
+
+export interface NodeFacts {
+  name: string;
+  ip: string;
+  hostname: string;
+  cpus: number;
+  memoryBytes: number;
+  /** Root filesystem size in bytes (0 when unknown). */
+  storageBytes: number;
+  maxPods: number;
+  runtimeVersion: string;
+  osImage: string;
+  kernelVersion: string;
+  /** Node.js `process.arch`. */
+  arch: string;
+}
+
+/** Node.js architecture names → GOARCH, which Kubernetes labels use. */
+export function goArch(nodeArch: string): string {
+  const map: Record<string, string> = { x64: 'amd64', ia32: '386', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return map[nodeArch] ?? nodeArch;
+}
+
+/** Bytes as a binary-suffixed Kubernetes quantity in Ki (e.g. "24683800Ki"). */
+export function kiQuantity(bytes: number): string {
+  return `${Math.floor(bytes / 1024)}Ki`;
+}
+
+export function nodeLabels(f: NodeFacts): Record<string, string> {
+  return {
+    'kubernetes.io/hostname': f.name,
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': goArch(f.arch),
+    'beta.kubernetes.io/os': 'linux',
+    'beta.kubernetes.io/arch': goArch(f.arch),
+  };
+}
+
+const CONDITIONS: { type: string; status: 'True' | 'False'; reason: string; message: string }[] = [
+  { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+  { type: 'DiskPressure', status: 'False', reason: 'KubeletHasNoDiskPressure', message: 'kubelet has no disk pressure' },
+  { type: 'PIDPressure', status: 'False', reason: 'KubeletHasSufficientPID', message: 'kubelet has sufficient PID available' },
+  { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+];
+
+/**
+ * The node status at `now` (epoch ms). Conditions keep their lastTransitionTime
+ * from `old` while their status is unchanged; lastHeartbeatTime is always `now`.
+ */
+export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus): NodeStatus {
+  const capacity: Record<string, string> = {
+    cpu: String(f.cpus),
+    memory: kiQuantity(f.memoryBytes),
+    pods: String(f.maxPods),
+    'ephemeral-storage': kiQuantity(f.storageBytes),
+  };
+  const conditions: NodeCondition[] = CONDITIONS.map((c) => {
+    const prev = old?.conditions?.find((x) => x.type === c.type);
+    return {
+      ...c,
+      lastHeartbeatTime: rfc3339(now),
+      lastTransitionTime: prev && prev.status === c.status && prev.lastTransitionTime ? prev.lastTransitionTime : rfc3339(now),
+    };
+  });
+  return {
+    capacity,
+    allocatable: { ...capacity },
+    conditions,
+    addresses: [
+      { type: 'InternalIP', address: f.ip },
+      { type: 'Hostname', address: f.hostname },
+    ],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      machineID: '',
+      systemUUID: '',
+      bootID: '',
+      kernelVersion: f.kernelVersion,
+      osImage: f.osImage,
+      containerRuntimeVersion: f.runtimeVersion,
+      kubeletVersion: KUBELET_VERSION,
+      kubeProxyVersion: KUBELET_VERSION,
+      operatingSystem: 'linux',
+      architecture: goArch(f.arch),
+    },
+  };
+}
+
+export function buildNode(f: NodeFacts, now: number): Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: f.name, labels: nodeLabels(f) },
+    spec: {},
+    status: buildNodeStatus(f, now),
+  };
+}
+
+/** The gateway of a pod CIDR: its network address + 1 ("10.244.3.0/24" → "10.244.3.1"). */
+export function gatewayOf(cidr: string): string {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
+  if (!m) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  const prefix = Number(m[5]);
+  const ip = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  const gw = ((ip & mask) + 1) >>> 0;
+  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
+}
+
+/** Whether an IPv4 address lies inside a CIDR. */
+export function inCIDR(ipAddr: string, cidr: string): boolean {
+  const [net, bits] = cidr.split('/');
+  const toInt = (s: string) => s.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
+  const prefix = Number(bits);
+  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+  return ((toInt(ipAddr) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+}

@@ -1,0 +1,147 @@
+/**
+ * The container runtime as the kubelet sees it: a small, CRI-like interface
+ * that the Docker adapter (`docker-runtime.ts`) implements and tests can fake.
+ * Nothing here knows about the Kubernetes API; the pod sync core translates.
+ */
+
+/** Docker labels on every container the kubelet runs (see docs/CONVENTIONS-helpers.md). */
+export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
+export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
+export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
+export const LABEL_CONTAINER_NAME = 'io.kubernetes.container.name';
+export const LABEL_RESTART_COUNT = 'coxswain.restart-count';
+/** The node (kubelet) that owns the container: kubelets sharing one Docker engine never touch each other's. */
+export const LABEL_NODE = 'coxswain.node';
+/** Hash of the container's spec: a running container whose hash differs from the pod's is replaced. */
+export const LABEL_CONTAINER_HASH = 'coxswain.container-hash';
+/** The pod's termination grace period, so orphans (pod gone from the API) are stopped politely. */
+export const LABEL_GRACE_PERIOD = 'io.kubernetes.pod.terminationGracePeriod';
+/** Marks Docker networks the kubelet created (and may delete). */
+export const LABEL_OWNED = 'coxswain.owned';
+
+/** `io.kubernetes.container.name` of a pod sandbox (the pause container). */
+export const SANDBOX_CONTAINER_NAME = 'POD';
+
+export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
+
+/** One container as observed in the runtime, rebuilt from its labels and inspect data. */
+export interface RuntimeContainer {
+  id: string;
+  /** Runtime name without the leading slash, e.g. `k8s_web_mypod_default_<uid>_0`. */
+  name: string;
+  podUid: string;
+  podName: string;
+  podNamespace: string;
+  /** Container name in the pod spec; "POD" for the sandbox. */
+  containerName: string;
+  /** Restart count of an app container; attempt number of a sandbox. */
+  restartCount: number;
+  /** Spec hash label (empty when absent). */
+  hash: string;
+  /** Grace period label, seconds (undefined when absent). */
+  gracePeriodSeconds?: number;
+  /** The image as asked for (repo:tag). */
+  image: string;
+  /** The image ID (sha256:...). */
+  imageId: string;
+  state: RuntimeContainerState;
+  /** ISO timestamps; startedAt/finishedAt only once they happened. */
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number;
+  oomKilled?: boolean;
+  /** Runtime error text (e.g. a failed start). */
+  error?: string;
+  /** Sandbox only: its IPv4 address on the pod network, when running. */
+  ip?: string;
+}
+
+/** Everything the runtime needs to run a pod sandbox. */
+export interface SandboxSpec {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  hostname?: string;
+  /** Docker network to join, or undefined for the host network. */
+  network?: string;
+  hostNetwork: boolean;
+}
+
+/** Everything the runtime needs to create an app container inside a sandbox. */
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  /** Replaces the image's entrypoint when set (Kubernetes `command`). */
+  entrypoint?: string[];
+  /** Replaces the image's cmd when set (Kubernetes `args`). */
+  cmd?: string[];
+  /** `NAME=value` pairs. */
+  env: string[];
+  workingDir?: string;
+  /** The sandbox whose network and IPC namespaces the container joins. */
+  sandboxId: string;
+  hostNetwork: boolean;
+  tty?: boolean;
+  stdin?: boolean;
+}
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** Why an image is not available; `reason` is the Kubernetes waiting reason. */
+export class ImageError extends Error {
+  constructor(
+    readonly reason: 'ErrImagePull' | 'ErrImageNeverPull' | 'InvalidImageName',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageError';
+  }
+}
+
+/** A lifecycle event of a kubelet-managed container (Docker `die`, `start`, `oom`, `destroy`). */
+export interface RuntimeEvent {
+  action: string;
+  containerId: string;
+  podUid?: string;
+}
+
+export interface NetworkSpec {
+  name: string;
+  subnet: string;
+  gateway: string;
+  labels: Record<string, string>;
+}
+
+export interface ContainerRuntime {
+  /** e.g. `docker://27.1.1`. */
+  version(): Promise<string>;
+  /** All containers (any state) carrying every given label (value '' = any value). */
+  listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]>;
+  /**
+   * Makes `image` present according to `policy` and returns its ID; pulls (logging
+   * progress) when absent or when the policy is Always. Throws ImageError.
+   */
+  ensureImage(image: string, policy: PullPolicy): Promise<string>;
+  /** Creates and starts a sandbox; returns its ID. */
+  runSandbox(spec: SandboxSpec): Promise<string>;
+  /** Creates (does not start) an app container; returns its ID. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeoutSeconds`. Stopping a stopped or missing container is not an error. */
+  stopContainer(id: string, timeoutSeconds: number): Promise<void>;
+  /** Removes a container (forcibly). Removing a missing container is not an error. */
+  removeContainer(id: string): Promise<void>;
+  /**
+   * Ensures a bridge network with the given subnet exists: reuses one with the same
+   * subnet, recreates one with another subnet when nothing is attached to it, else throws.
+   */
+  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  /**
+   * Streams lifecycle events of containers carrying the given labels until `signal`
+   * aborts; resolves when the stream ends (callers reconnect). With `since`, past
+   * events from that time on are replayed first (second granularity).
+   */
+  watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void>;
+}

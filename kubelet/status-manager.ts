@@ -1,0 +1,126 @@
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
+import { ApiError, type ApiClient } from '../lib/client';
+import type { Logger } from '../lib/log';
+import { PODS } from '../lib/resources';
+import type { KubeletMetrics } from './metrics';
+import type { PodStatusSink } from './pod-manager';
+import { statusEqual } from './pod-sync';
+
+interface Pending {
+  pod: Pod;
+  status: PodStatus;
+}
+
+/**
+ * Writes pod statuses to the apiserver, only when they changed: a status equal
+ * to the last one written (or, before any write, to the API's copy) is
+ * dropped. Writes are a merge PATCH of pods/<name>/status carrying
+ * metadata.uid, so a status never lands on a recreated pod of the same name;
+ * when the server refuses merge patches it falls back to GET + PUT. Failed
+ * writes are retried with the newest status for that pod.
+ */
+export class StatusManager implements PodStatusSink {
+  private readonly written = new Map<string, PodStatus>();
+  private readonly pending = new Map<string, Pending>();
+  private flushing?: Promise<void>;
+  private retryTimer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly log: Logger,
+    private readonly metrics?: KubeletMetrics,
+  ) {}
+
+  setStatus(pod: Pod, status: PodStatus): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || this.stopped) return;
+    const base = this.written.get(uid) ?? pod.status;
+    if (statusEqual(base, status)) {
+      this.pending.delete(uid);
+      return;
+    }
+    this.pending.set(uid, { pod, status });
+    this.kick();
+  }
+
+  async deletePod(pod: Pod): Promise<void> {
+    const uid = pod.metadata?.uid;
+    try {
+      await this.client.delete(PODS, pod.metadata!.name!, {
+        namespace: pod.metadata?.namespace,
+        gracePeriodSeconds: 0,
+        preconditions: uid ? { uid } : undefined,
+      });
+    } catch (err) {
+      // Gone already, or the name now belongs to another pod (uid precondition): nothing left to delete.
+      if (!(err instanceof ApiError && (err.notFound || err.conflict))) throw err;
+    }
+    if (uid) {
+      this.pending.delete(uid);
+      this.written.delete(uid);
+    }
+  }
+
+  /** Drops what is known about a pod that left this node. */
+  forget(uid: string): void {
+    this.pending.delete(uid);
+    this.written.delete(uid);
+  }
+
+  /** Resolves once everything pending was attempted. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  private kick(): void {
+    if (this.flushing) return;
+    this.flushing = this.run().finally(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failed = false;
+    while (this.pending.size > 0 && !this.stopped) {
+      const [uid, p] = this.pending.entries().next().value as [string, Pending];
+      this.pending.delete(uid);
+      try {
+        await this.write(p);
+        this.written.set(uid, p.status);
+        this.metrics?.statusWrites.inc({ result: 'ok' });
+      } catch (err) {
+        if (err instanceof ApiError && err.notFound) continue; // pod gone
+        this.metrics?.statusWrites.inc({ result: 'error' });
+        this.log.warn({ pod: `${p.pod.metadata?.namespace}/${p.pod.metadata?.name}`, err: (err as Error).message }, 'pod status write failed; will retry');
+        if (!this.pending.has(uid)) this.pending.set(uid, p);
+        failed = true;
+        break;
+      }
+    }
+    if (failed && !this.stopped) {
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.kick(), 1_000);
+      this.retryTimer.unref();
+    }
+  }
+
+  private async write({ pod, status }: Pending): Promise<void> {
+    const name = pod.metadata!.name!;
+    const namespace = pod.metadata?.namespace;
+    try {
+      await this.client.patch(PODS, name, { metadata: { uid: pod.metadata?.uid }, status }, { namespace, subresource: 'status', type: 'merge' });
+      return;
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.code === 405 || err.code === 415))) throw err;
+    }
+    const current = await this.client.get<Pod>(PODS, name, namespace);
+    if (current.metadata?.uid !== pod.metadata?.uid) throw new ApiError(404, 'NotFound', `pod ${namespace}/${name} was recreated`);
+    await this.client.updateStatus(PODS, { ...current, status: { ...current.status, ...status } } as Pod & Record<string, unknown>);
+  }
+}
