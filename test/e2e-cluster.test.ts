@@ -133,7 +133,8 @@ describe('walking skeleton: coxswain up + hello Deployment', { timeout: 15 * 60_
     const [web] = (await containersWithLabels([`io.kubernetes.pod.name=${pod.metadata!.name}`, 'io.kubernetes.container.name=web'], false));
     assert.ok(web, 'the web container of a pod');
     const body = await waitFor('an answer through the ClusterIP', async () => {
-      const out = await sh('docker', ['exec', web, 'wget', '-qO-', '-T', '3', `http://${ip}:80/`]);
+      // (busybox 1.35's wget crashes with -T, so the deadline is docker exec's.)
+      const out = await sh('docker', ['exec', web, 'wget', '-qO-', `http://${ip}:80/`], { timeoutMs: 5_000 });
       return /hello from/.test(out) ? out : undefined;
     }, 20_000, 300);
     assert.match(body, /hello from hello-/);
