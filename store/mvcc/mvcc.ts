@@ -1,0 +1,466 @@
+import type { CompareSpec, DeleteOp, Op, PutOp, RangeOp, RequestOp, TxnOp } from './commands';
+import { EtcdError, type EtcdErrorName } from '../errors';
+
+/**
+ * Multi-version key-value state, etcd's data model:
+ *  - one global `revision`, incremented once per write that changes something
+ *    (a Txn with several changes is one revision; its changes get sub-revisions);
+ *  - per key: create_revision, mod_revision, version (1 on creation, +1 per put,
+ *    reset by delete), value, lease;
+ *  - the history of every key and every event back to `compactRevision`, so a
+ *    Range at an older revision and a Watch from an older revision work; asking
+ *    for anything before it is ErrCompacted.
+ *
+ * `apply(op)` is a pure function of the state and the op (no clock, no
+ * randomness); every replica applies the same committed ops in the same order and
+ * reaches the same state. Reads (`range`) never change state.
+ *
+ * Keys are binary strings (latin1), so JS string order is byte order.
+ */
+
+export interface KeyValue {
+  key: Buffer;
+  create_revision: number;
+  mod_revision: number;
+  version: number;
+  value: Buffer;
+  lease: string;
+}
+
+export interface MvccEvent {
+  type: 'PUT' | 'DELETE';
+  kv: KeyValue;
+  prev_kv?: KeyValue;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  more: boolean;
+  count: number;
+}
+
+export type ResponseOp =
+  | { response_range: RangeResult }
+  | { response_put: { prev_kv?: KeyValue } }
+  | { response_delete_range: { deleted: number; prev_kvs: KeyValue[] } }
+  | { response_txn: TxnResult };
+
+export interface TxnResult {
+  succeeded: boolean;
+  responses: ResponseOp[];
+}
+
+/** What applying one op produced; `revision` is the store revision after it. */
+export type ApplyResult =
+  | { error: EtcdErrorName; revision: number }
+  | { error?: undefined; revision: number; response: Record<string, unknown> };
+
+interface Rec {
+  mod: number;
+  sub: number;
+  create: number;
+  version: number;
+  value: Buffer;
+  lease: string;
+  tomb: boolean;
+}
+
+export interface Lease {
+  id: string;
+  ttl: number;
+  keys: Set<string>;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class Mvcc {
+  revision = 1; // etcd starts at revision 1 for an empty store
+  compactRevision = 0;
+  private keys: string[] = []; // sorted
+  private hist = new Map<string, Rec[]>();
+  private events: { rev: number; events: MvccEvent[] }[] = [];
+  readonly leases = new Map<string, Lease>();
+  private listeners = new Set<(rev: number, events: MvccEvent[]) => void>();
+
+  // Per-write scratch state.
+  private sub = 0;
+  private pending: MvccEvent[] = [];
+
+  /** Called synchronously after each revision is applied, with its events in order. */
+  onEvents(fn: (rev: number, events: MvccEvent[]) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  // ------------------------------------------------------------------ writes
+
+  apply(op: Op): ApplyResult {
+    this.sub = 0;
+    this.pending = [];
+    try {
+      const response = this.applyOp(op);
+      return { revision: this.finish(), response };
+    } catch (e) {
+      if (e instanceof EtcdError) {
+        this.rollbackPending();
+        return { error: e.errorName, revision: this.revision };
+      }
+      throw e;
+    }
+  }
+
+  private applyOp(op: Op): Record<string, unknown> {
+    switch (op.type) {
+      case 'put':
+        this.checkPut(op);
+        return this.put(op);
+      case 'delete':
+        return this.deleteRange(op);
+      case 'txn':
+        this.checkTxn(op);
+        return this.txn(op) as unknown as Record<string, unknown>;
+      case 'compact':
+        this.compact(op.revision);
+        return {};
+      case 'leaseGrant':
+        if (this.leases.has(op.id)) throw new EtcdError('LeaseExist');
+        this.leases.set(op.id, { id: op.id, ttl: op.ttl, keys: new Set() });
+        return { ID: op.id, TTL: op.ttl };
+      case 'leaseRevoke': {
+        const l = this.leases.get(op.id);
+        if (!l) throw new EtcdError('LeaseNotFound');
+        for (const k of [...l.keys].sort()) this.deleteKey(k);
+        this.leases.delete(op.id);
+        return {};
+      }
+      case 'memberAttr':
+        return {}; // cluster metadata; handled by the server's applier
+      default:
+        throw new Error(`mvcc: unknown op ${(op as { type: string }).type}`);
+    }
+  }
+
+  /** Validation that must fail the whole request before anything changes (etcd checks these before applying). */
+  private checkPut(op: PutOp): void {
+    if (op.lease !== '0' && !this.leases.has(op.lease)) throw new EtcdError('LeaseNotFound');
+    if ((op.ignoreValue || op.ignoreLease) && !this.live(op.key)) throw new EtcdError('KeyNotFound');
+  }
+
+  private checkTxn(op: TxnOp): void {
+    const ops = this.evalCompares(op.compare) ? op.success : op.failure;
+    for (const o of ops) {
+      if (o.type === 'put') this.checkPut(o);
+      else if (o.type === 'txn') this.checkTxn(o);
+      else if (o.type === 'range' && o.revision > 0) this.checkRev(o.revision);
+    }
+  }
+
+  /** Bump the revision if anything changed and publish events. */
+  private finish(): number {
+    if (this.pending.length > 0) {
+      this.revision++;
+      const events = this.pending;
+      this.pending = [];
+      this.events.push({ rev: this.revision, events });
+      for (const fn of this.listeners) fn(this.revision, events);
+    }
+    return this.revision;
+  }
+
+  private rollbackPending(): void {
+    // Validation runs before any change, so nothing should be pending; stay safe.
+    if (this.pending.length > 0) throw new Error('mvcc: error after partial write');
+  }
+
+  private put(op: PutOp): { prev_kv?: KeyValue } {
+    const rev = this.revision + 1;
+    const cur = this.live(op.key);
+    const value = op.ignoreValue ? cur!.value : Buffer.from(op.value, 'latin1');
+    const lease = op.ignoreLease ? cur!.lease : op.lease;
+    if (cur && cur.lease !== '0' && cur.lease !== lease) this.leases.get(cur.lease)?.keys.delete(op.key);
+    if (lease !== '0') this.leases.get(lease)!.keys.add(op.key);
+    const rec: Rec = {
+      mod: rev,
+      sub: this.sub++,
+      create: cur ? cur.create : rev,
+      version: cur ? cur.version + 1 : 1,
+      value,
+      lease,
+      tomb: false,
+    };
+    this.pushRec(op.key, rec);
+    const prev = cur ? toKV(op.key, cur) : undefined;
+    this.pending.push({ type: 'PUT', kv: toKV(op.key, rec), prev_kv: prev });
+    return op.prevKv && prev ? { prev_kv: prev } : {};
+  }
+
+  private deleteRange(op: DeleteOp): { deleted: number; prev_kvs: KeyValue[] } {
+    const prevs: KeyValue[] = [];
+    for (const k of this.keysIn(op.key, op.rangeEnd)) {
+      const prev = this.deleteKey(k);
+      if (prev) prevs.push(prev);
+    }
+    return { deleted: prevs.length, prev_kvs: op.prevKv ? prevs : [] };
+  }
+
+  private deleteKey(k: string): KeyValue | undefined {
+    const cur = this.live(k);
+    if (!cur) return undefined;
+    const rev = this.revision + 1;
+    if (cur.lease !== '0') this.leases.get(cur.lease)?.keys.delete(k);
+    this.pushRec(k, { mod: rev, sub: this.sub++, create: 0, version: 0, value: EMPTY, lease: '0', tomb: true });
+    const prev = toKV(k, cur);
+    // etcd: a delete event's kv carries the key and the deletion revision only.
+    this.pending.push({
+      type: 'DELETE',
+      kv: { key: prev.key, create_revision: 0, mod_revision: rev, version: 0, value: EMPTY, lease: '0' },
+      prev_kv: prev,
+    });
+    return prev;
+  }
+
+  private txn(op: TxnOp): TxnResult {
+    const ok = this.evalCompares(op.compare);
+    const responses: ResponseOp[] = [];
+    for (const o of ok ? op.success : op.failure) responses.push(this.txnOp(o));
+    return { succeeded: ok, responses };
+  }
+
+  private txnOp(o: RequestOp): ResponseOp {
+    switch (o.type) {
+      case 'range':
+        return { response_range: this.rangeAt(o, o.revision > 0 ? o.revision : this.pending.length > 0 ? this.revision + 1 : this.revision) };
+      case 'put':
+        return { response_put: this.put(o) };
+      case 'delete':
+        return { response_delete_range: this.deleteRange(o) };
+      case 'txn':
+        return { response_txn: this.txn(o) };
+    }
+  }
+
+  private evalCompares(cs: CompareSpec[]): boolean {
+    for (const c of cs) if (!this.evalCompare(c)) return false;
+    return true;
+  }
+
+  /** etcd semantics: a compare over a range holds only if it holds for every key; a missing key compares as zero values (VALUE: false). */
+  private evalCompare(c: CompareSpec): boolean {
+    const keys = c.rangeEnd ? [...this.keysIn(c.key, c.rangeEnd)].filter((k) => this.live(k)) : [c.key];
+    const recs = keys.map((k) => this.live(k)).filter((r): r is Rec => r !== undefined);
+    if (recs.length === 0) {
+      if (c.target === 'VALUE') return false;
+      return this.compareOne(c, undefined);
+    }
+    return recs.every((r) => this.compareOne(c, r));
+  }
+
+  private compareOne(c: CompareSpec, r: Rec | undefined): boolean {
+    let cmp: number;
+    switch (c.target) {
+      case 'VALUE':
+        cmp = Buffer.compare(r ? r.value : EMPTY, Buffer.from(String(c.operand), 'latin1'));
+        break;
+      case 'LEASE':
+        cmp = cmpBig(r ? r.lease : '0', String(c.operand));
+        break;
+      default: {
+        const v = !r ? 0 : c.target === 'VERSION' ? r.version : c.target === 'CREATE' ? r.create : r.mod;
+        cmp = Math.sign(v - Number(c.operand));
+      }
+    }
+    switch (c.result) {
+      case 'EQUAL':
+        return cmp === 0;
+      case 'NOT_EQUAL':
+        return cmp !== 0;
+      case 'GREATER':
+        return cmp > 0;
+      case 'LESS':
+        return cmp < 0;
+    }
+  }
+
+  /** Compact(rev): drop history before rev, keeping each key's state at rev (etcd semantics). */
+  private compact(rev: number): void {
+    if (rev <= this.compactRevision) throw new EtcdError('Compacted');
+    if (rev > this.revision) throw new EtcdError('FutureRev');
+    this.compactRevision = rev;
+    const keep: string[] = [];
+    for (const k of this.keys) {
+      const recs = this.hist.get(k)!;
+      const i = lastAtOrBefore(recs, rev);
+      if (i > 0) recs.splice(0, i);
+      if (recs.length > 0 && recs[0].mod <= rev && recs[0].tomb) recs.shift();
+      if (recs.length === 0) this.hist.delete(k);
+      else keep.push(k);
+    }
+    this.keys = keep;
+    let j = 0;
+    while (j < this.events.length && this.events[j].rev < rev) j++;
+    if (j > 0) this.events.splice(0, j);
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** Range (no state change). Throws EtcdError Compacted/FutureRev. */
+  range(op: RangeOp): RangeResult & { revision: number } {
+    const rev = op.revision > 0 ? op.revision : this.revision;
+    this.checkRev(rev);
+    return { ...this.rangeAt(op, rev), revision: this.revision };
+  }
+
+  private checkRev(rev: number): void {
+    if (rev > this.revision) throw new EtcdError('FutureRev');
+    if (rev < this.compactRevision) throw new EtcdError('Compacted');
+  }
+
+  private rangeAt(op: RangeOp, rev: number): RangeResult {
+    let kvs: KeyValue[] = [];
+    let count = 0;
+    for (const k of this.keysIn(op.key, op.rangeEnd)) {
+      const recs = this.hist.get(k)!;
+      const i = lastAtOrBefore(recs, rev);
+      if (i < 0 || recs[i].tomb) continue;
+      const r = recs[i];
+      count++;
+      if (op.minModRevision > 0 && r.mod < op.minModRevision) continue;
+      if (op.maxModRevision > 0 && r.mod > op.maxModRevision) continue;
+      if (op.minCreateRevision > 0 && r.create < op.minCreateRevision) continue;
+      if (op.maxCreateRevision > 0 && r.create > op.maxCreateRevision) continue;
+      if (op.countOnly) continue;
+      kvs.push(toKV(k, r, op.keysOnly));
+    }
+    let order = op.sortOrder;
+    if (order === 'NONE' && op.sortTarget !== 'KEY') order = 'ASCEND';
+    if (order !== 'NONE' && !(order === 'ASCEND' && op.sortTarget === 'KEY')) {
+      const f = sortKey(op.sortTarget);
+      kvs.sort((a, b) => {
+        const x = f(a);
+        const y = f(b);
+        const c = typeof x === 'number' ? x - (y as number) : Buffer.compare(x as Buffer, y as Buffer);
+        return order === 'DESCEND' ? -c : c;
+      });
+    }
+    let more = false;
+    if (op.limit > 0 && kvs.length > op.limit) {
+      kvs = kvs.slice(0, op.limit);
+      more = true;
+    }
+    return { kvs, more, count };
+  }
+
+  /** The live (not deleted) latest record of a key. */
+  private live(k: string): Rec | undefined {
+    const recs = this.hist.get(k);
+    const r = recs?.[recs.length - 1];
+    return r && !r.tomb ? r : undefined;
+  }
+
+  /** Current value of one key, for leases' TimeToLive keys and tests. */
+  get(key: string): KeyValue | undefined {
+    const r = this.live(key);
+    return r && toKV(key, r);
+  }
+
+  /** Keys in [key, end) in byte order ('' end = just key, '\0' end = to the end). */
+  *keysIn(key: string, end: string): Generator<string> {
+    if (end === '') {
+      if (this.hist.has(key)) yield key;
+      return;
+    }
+    const all = end === '\0';
+    const keys = this.keys;
+    for (let i = lowerBound(keys, key); i < keys.length; i++) {
+      const k = keys[i];
+      if (!all && k >= end) return;
+      yield k;
+    }
+  }
+
+  /**
+   * Events with revision >= from (watch catch-up). Throws Compacted if from is
+   * before the compaction point.
+   */
+  eventsSince(from: number): { rev: number; events: MvccEvent[] }[] {
+    if (from < this.compactRevision) throw new EtcdError('Compacted');
+    let lo = 0;
+    let hi = this.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.events[mid].rev < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.events.slice(lo);
+  }
+
+  keyCount(): number {
+    return this.keys.length;
+  }
+
+  private pushRec(k: string, r: Rec): void {
+    let recs = this.hist.get(k);
+    if (!recs) {
+      recs = [];
+      this.hist.set(k, recs);
+      const i = lowerBound(this.keys, k);
+      this.keys.splice(i, 0, k);
+    }
+    recs.push(r);
+  }
+}
+
+function lowerBound(a: string[], k: string): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the last record with mod <= rev, or -1. */
+function lastAtOrBefore(recs: Rec[], rev: number): number {
+  let lo = 0;
+  let hi = recs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (recs[mid].mod <= rev) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+function toKV(k: string, r: Rec, keysOnly = false): KeyValue {
+  return {
+    key: Buffer.from(k, 'latin1'),
+    create_revision: r.create,
+    mod_revision: r.mod,
+    version: r.version,
+    value: keysOnly ? EMPTY : r.value,
+    lease: r.lease,
+  };
+}
+
+function sortKey(t: string): (kv: KeyValue) => number | Buffer {
+  switch (t) {
+    case 'VERSION':
+      return (kv) => kv.version;
+    case 'CREATE':
+      return (kv) => kv.create_revision;
+    case 'MOD':
+      return (kv) => kv.mod_revision;
+    case 'VALUE':
+      return (kv) => kv.value;
+    default:
+      return (kv) => kv.key;
+  }
+}
+
+function cmpBig(a: string, b: string): number {
+  const x = BigInt(a || '0');
+  const y = BigInt(b || '0');
+  return x < y ? -1 : x > y ? 1 : 0;
+}

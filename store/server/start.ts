@@ -1,0 +1,162 @@
+import * as http from 'node:http';
+import * as grpc from '@grpc/grpc-js';
+import * as client from 'prom-client';
+import type { StoreConfig } from '../config';
+import { RaftDisk } from '../disk/raft-disk';
+import { EtcdServer } from './etcd-server';
+import { addEtcdServices } from './grpc-api';
+import { addPeerService, PeerClients } from './peer';
+import { hostPort } from '../config';
+import type { Logger } from '../../lib/log';
+
+export interface StoreHandle {
+  server: EtcdServer;
+  /** Actual bound addresses (host:port), useful with port 0. */
+  clientAddrs: string[];
+  peerAddr: string;
+  close(): Promise<void>;
+}
+
+const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  // etcd clients ping every few seconds (etcdctl --keepalive-time 2s); let them.
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 1000,
+};
+
+function bind(server: grpc.Server, addr: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`store: cannot listen on ${addr}: ${err.message}`)) : resolve(port)));
+  });
+}
+
+function shutdown(server: grpc.Server): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, 2000);
+    server.tryShutdown(() => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/** Open the data dir, replay the log, start Raft, and serve clients and peers. */
+export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHandle> {
+  const disk = await RaftDisk.open(cfg.dataDir);
+  let loaded;
+  try {
+    loaded = await disk.load();
+    if (loaded.meta && (loaded.meta.memberId !== cfg.self.idHex || loaded.meta.clusterId !== cfg.clusterIdHex)) {
+      throw new Error(
+        `store: data dir ${cfg.dataDir} belongs to member ${loaded.meta.name} (${loaded.meta.memberId}) of cluster ${loaded.meta.clusterId}, ` +
+          `but the flags describe member ${cfg.name} (${cfg.self.idHex}) of cluster ${cfg.clusterIdHex}`,
+      );
+    }
+    if (!loaded.meta) await disk.saveMeta({ format: 1, name: cfg.name, memberId: cfg.self.idHex, clusterId: cfg.clusterIdHex });
+  } catch (e) {
+    await disk.close().catch(() => {});
+    throw e;
+  }
+  log.info(
+    { memberId: cfg.self.idHex, clusterId: cfg.clusterIdHex, term: loaded.hardState.term, commit: loaded.hardState.commit, entries: loaded.entries.length },
+    'store member starting',
+  );
+
+  const server = new EtcdServer({
+    self: cfg.self,
+    members: cfg.members,
+    clusterIdHex: cfg.clusterIdHex,
+    disk,
+    loaded,
+    tickMs: cfg.tickMs,
+    electionTick: cfg.electionTick,
+    heartbeatTick: cfg.heartbeatTick,
+    log,
+  });
+
+  const peerServer = new grpc.Server(GRPC_SERVER_OPTIONS);
+  addPeerService(peerServer, cfg.clusterIdHex, server, log);
+  const clientServer = new grpc.Server(GRPC_SERVER_OPTIONS);
+  addEtcdServices(clientServer, server, log, { progressNotifyIntervalMs: cfg.progressNotifyIntervalMs, dataDir: cfg.dataDir });
+
+  const peers = new Map<string, string>();
+  for (const m of cfg.members) if (m.idHex !== cfg.self.idHex) peers.set(m.idHex, hostPort(m.peerURLs[0]));
+  server.attachPeers(new PeerClients(peers, cfg.clusterIdHex, log));
+
+  let metrics: http.Server | undefined;
+  try {
+    const peerPort = await bind(peerServer, cfg.peerListen);
+    const clientPorts: number[] = [];
+    for (const a of cfg.clientListen) clientPorts.push(await bind(clientServer, a));
+    if (cfg.metricsListen) metrics = await startMetrics(cfg.metricsListen, server);
+    const hostOf = (a: string): string => a.slice(0, a.lastIndexOf(':'));
+    const handle: StoreHandle = {
+      server,
+      clientAddrs: cfg.clientListen.map((a, i) => `${hostOf(a)}:${clientPorts[i]}`),
+      peerAddr: `${hostOf(cfg.peerListen)}:${peerPort}`,
+      close: async () => {
+        log.info('store member stopping');
+        await server.stop();
+        await Promise.all([shutdown(clientServer), shutdown(peerServer)]);
+        if (metrics) await new Promise((r) => metrics!.close(() => r(undefined)));
+        await disk.close().catch(() => {});
+      },
+    };
+    log.info({ client: handle.clientAddrs, peer: handle.peerAddr }, 'store member serving');
+    return handle;
+  } catch (e) {
+    await server.stop();
+    clientServer.forceShutdown();
+    peerServer.forceShutdown();
+    await disk.close().catch(() => {});
+    throw e;
+  }
+}
+
+/** /metrics (Prometheus) and /health on a small HTTP listener. */
+async function startMetrics(addr: string, s: EtcdServer): Promise<http.Server> {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  const g = (name: string, help: string, fn: () => number): void => {
+    new client.Gauge({ name, help, registers: [registry], collect() { this.set(fn()); } });
+  };
+  g('coxswain_store_raft_term', 'Current Raft term.', () => s.term);
+  g('coxswain_store_raft_is_leader', '1 if this member is the Raft leader.', () => (s.isLeader() ? 1 : 0));
+  g('coxswain_store_raft_has_leader', '1 if this member knows a leader.', () => (s.leaderHex ? 1 : 0));
+  g('coxswain_store_raft_applied_index', 'Last applied log index.', () => s.appliedIndex);
+  g('coxswain_store_raft_committed_index', 'Commit index.', () => s.node.raft.log.committed);
+  g('coxswain_store_mvcc_revision', 'Current MVCC revision.', () => s.mvcc.revision);
+  g('coxswain_store_mvcc_compact_revision', 'Last compaction revision.', () => s.mvcc.compactRevision);
+  g('coxswain_store_mvcc_keys', 'Number of keys with history.', () => s.mvcc.keyCount());
+  const srv = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { 'content-type': registry.contentType });
+          res.end(body);
+        },
+        () => {
+          res.writeHead(500);
+          res.end();
+        },
+      );
+    } else if (req.url === '/health') {
+      const ok = s.leaderHex !== '';
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ health: ok ? 'true' : 'false', reason: ok ? '' : 'no leader' }));
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  const i = addr.lastIndexOf(':');
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(Number(addr.slice(i + 1)), addr.slice(0, i), () => resolve());
+  });
+  return srv;
+}

@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Start and drive a real multi-process store cluster for cross-process tests:
+ * each member is `node dist/store/main-entry.js` on free ports with its own temp
+ * data dir. Also wraps the real `etcdctl` (v3 API). Reusable by any test that
+ * needs a store.
+ */
+
+export const STORE_ENTRY = path.resolve(__dirname, '../../store/main-entry.js');
+export const ETCDCTL = process.env.ETCDCTL ?? '/usr/bin/etcdctl';
+
+/** A TCP port that was free a moment ago (the OS picks it). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StoreMember {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  dataDir: string;
+  proc?: ChildProcess;
+  /** stderr+stdout of every incarnation (JSON log lines). */
+  output: string[];
+}
+
+export interface StoreClusterOptions {
+  size?: number;
+  heartbeatMs?: number;
+  electionTimeoutMs?: number;
+  /** Extra flags for every member. */
+  extraArgs?: string[];
+}
+
+export interface EtcdctlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function etcdctl(endpoint: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<EtcdctlResult> {
+  return new Promise((resolve) => {
+    const p = spawn(ETCDCTL, [`--endpoints=${endpoint}`, '--dial-timeout=2s', '--command-timeout=5s', ...args], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeoutMs ?? 15000);
+    p.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    p.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export class StoreCluster {
+  readonly members: StoreMember[] = [];
+  private readonly root: string;
+
+  private constructor(private readonly opts: Required<StoreClusterOptions>) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'coxswain-store-'));
+  }
+
+  static async start(options: StoreClusterOptions = {}): Promise<StoreCluster> {
+    const c = new StoreCluster({ size: 3, heartbeatMs: 50, electionTimeoutMs: 500, extraArgs: [], ...options });
+    for (let i = 1; i <= c.opts.size; i++) {
+      c.members.push({
+        name: `s${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: path.join(c.root, `s${i}`),
+        output: [],
+      });
+    }
+    for (const m of c.members) c.spawn(m);
+    await c.waitForLeader(20000);
+    return c;
+  }
+
+  private args(m: StoreMember): string[] {
+    const initialCluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+    return [
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+      '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+      '--heartbeat-interval', String(this.opts.heartbeatMs),
+      '--election-timeout', String(this.opts.electionTimeoutMs),
+      ...this.opts.extraArgs,
+    ];
+  }
+
+  private spawn(m: StoreMember): void {
+    const p = spawn(process.execPath, [STORE_ENTRY, ...this.args(m)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
+    p.stdout!.on('data', (d) => m.output.push(String(d)));
+    p.stderr!.on('data', (d) => m.output.push(String(d)));
+    m.proc = p;
+  }
+
+  member(name: string): StoreMember {
+    const m = this.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no member ${name}`);
+    return m;
+  }
+
+  endpoint(name: string): string {
+    return `127.0.0.1:${this.member(name).clientPort}`;
+  }
+
+  alive(): StoreMember[] {
+    return this.members.filter((m) => m.proc && m.proc.exitCode === null && m.proc.signalCode === null);
+  }
+
+  etcdctl(name: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<EtcdctlResult> {
+    return etcdctl(this.endpoint(name), args, opts);
+  }
+
+  /** The member every live member agrees is leader, by `etcdctl endpoint status`. */
+  async leader(): Promise<string | undefined> {
+    const seen = new Set<string>();
+    const ids = new Map<string, string>();
+    for (const m of this.alive()) {
+      const r = await this.etcdctl(m.name, ['endpoint', 'status', '-w', 'json'], { timeoutMs: 5000 });
+      if (r.code !== 0) return undefined;
+      const lead = /"leader":(\d+)/.exec(r.stdout)?.[1];
+      const self = /"member_id":(\d+)/.exec(r.stdout)?.[1];
+      if (!lead || lead === '0' || !self) return undefined;
+      seen.add(lead);
+      ids.set(self, m.name);
+    }
+    if (seen.size !== 1) return undefined;
+    return ids.get([...seen][0]);
+  }
+
+  waitForLeader(timeoutMs = 15000): Promise<string> {
+    return waitFor('a leader agreed by all live members', () => this.leader(), timeoutMs, 200);
+  }
+
+  /** Kill a member (default SIGKILL) and wait for the process to exit. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const m = this.member(name);
+    const p = m.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
+  }
+
+  /** Start a stopped member again with the same flags and data dir. */
+  restart(name: string): void {
+    const m = this.member(name);
+    if (m.proc && m.proc.exitCode === null && m.proc.signalCode === null) throw new Error(`${name} is still running`);
+    this.spawn(m);
+  }
+
+  /** SIGTERM everyone, then remove the data dirs (unless COXSWAIN_KEEP_STORE_DATA is set). */
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.kill(m.name, 'SIGTERM')));
+    if (!process.env.COXSWAIN_KEEP_STORE_DATA) fs.rmSync(this.root, { recursive: true, force: true });
+  }
+
+  logs(name: string): string {
+    return this.member(name).output.join('');
+  }
+}
