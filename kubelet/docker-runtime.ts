@@ -6,6 +6,7 @@ import {
   LABEL_CONTAINER_NAME,
   LABEL_GRACE_PERIOD,
   LABEL_POD_NAME,
+  LABEL_OWNED,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
@@ -256,6 +257,7 @@ export class DockerRuntime implements ContainerRuntime {
       this.log.warn({ network: spec.name, had: subnets, want: spec.subnet }, 'recreating pod network with the node podCIDR');
       await this.docker.getNetwork(existing.Id).remove();
     }
+    await this.removeStaleNetworks(spec);
     this.log.info({ network: spec.name, subnet: spec.subnet }, 'creating pod network');
     await this.docker.createNetwork({
       Name: spec.name,
@@ -264,6 +266,25 @@ export class DockerRuntime implements ContainerRuntime {
       Labels: spec.labels,
       IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
     });
+  }
+
+  /**
+   * Docker refuses a network whose subnet overlaps another's. A Coxswain pod
+   * network with the same subnet, under another name and with no containers, is
+   * a leftover of an earlier cluster on this engine (e.g. `npm start` before
+   * `docker-compose up`, or another node name): remove it. Anything else that
+   * overlaps is left alone and the create fails with Docker's message.
+   */
+  private async removeStaleNetworks(spec: NetworkSpec): Promise<void> {
+    const nets = await this.docker.listNetworks({ filters: { label: [`${LABEL_OWNED}=true`] } });
+    for (const n of nets) {
+      if (n.Name === spec.name) continue;
+      const info = (await this.docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
+      const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
+      if (!subnets.includes(spec.subnet) || Object.keys(info.Containers ?? {}).length > 0) continue;
+      this.log.warn({ network: n.Name, subnet: spec.subnet }, 'removing a stale Coxswain pod network that holds this node\'s podCIDR');
+      await this.docker.getNetwork(n.Id).remove();
+    }
   }
 
   async watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void> {
