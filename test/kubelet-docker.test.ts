@@ -250,7 +250,8 @@ test('hostNetwork pods share the host network and report the node IP', async () 
 test('missing images: ErrImagePull (then ImagePullBackOff) and ErrImageNeverPull, never a crash', async () => {
   const pod = makePod('noimage', {
     containers: [
-      { name: 'pull', image: 'coxswain-test/does-not-exist:0.1', imagePullPolicy: 'IfNotPresent' },
+      // A registry on a closed loopback port: the pull fails at once and no traffic leaves the machine.
+      { name: 'pull', image: '127.0.0.1:9/coxswain-test/does-not-exist:0.1', imagePullPolicy: 'IfNotPresent' },
       { name: 'never', image: 'coxswain-test/does-not-exist:0.1', imagePullPolicy: 'Never' },
       { name: 'ok', image: busybox, command: idle },
     ],
