@@ -6,6 +6,7 @@ import { ApiClient } from '../lib/client';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
 import { NODES } from '../lib/resources';
+import { storeMemberFlags } from '../lib/store-members';
 import { Supervisor, type ChildSpec } from '../lib/supervisor';
 import type { Node } from 'kubernetes-types/core/v1';
 
@@ -47,21 +48,8 @@ export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): Child
   const env = { ...process.env, COXSWAIN_HOME: o.home };
   const child = (name: string, args: string[]): ChildSpec => ({ name, command: nodeExe, args: [entry, ...args], env, logFile: path.join(logs, `${name}.log`) });
   if (o.storeClientPorts.length !== o.storePeerPorts.length) throw new Error('--store-client-ports and --store-peer-ports need the same number of ports');
-  const members = o.storeClientPorts.map((client, i) => ({ name: `s${i + 1}`, client, peer: o.storePeerPorts[i] }));
-  const initialCluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-  const specs: ChildSpec[] = members.map((m) =>
-    child(`store-${m.name}`, [
-      'store',
-      '--name', m.name,
-      '--data-dir', path.join(o.home, 'store', m.name),
-      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', initialCluster,
-      '--initial-cluster-state', 'new',
-    ]),
-  );
+  const members = o.storeClientPorts.map((clientPort, i) => ({ name: `s${i + 1}`, clientPort, peerPort: o.storePeerPorts[i] }));
+  const specs: ChildSpec[] = members.map((m) => child(`store-${m.name}`, ['store', ...storeMemberFlags(m, members, path.join(o.home, 'store', m.name))]));
   specs.push(
     child('apiserver', [
       'apiserver',
@@ -70,7 +58,7 @@ export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): Child
       '--tls-cert-file', pki.apiserver.cert,
       '--tls-private-key-file', pki.apiserver.key,
       '--client-ca-file', pki.ca.cert,
-      '--store-endpoints', members.map((m) => `http://127.0.0.1:${m.client}`).join(','),
+      '--store-endpoints', members.map((m) => `http://127.0.0.1:${m.clientPort}`).join(','),
       '--service-cluster-ip-range', o.serviceCidr,
       '--service-node-port-range', o.nodePortRange,
     ]),
@@ -195,8 +183,9 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(0);
     });
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // The children are in process groups of their own (see Supervisor): every way
+  // this process is asked to end must stop them, or they outlive it.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
 
   process.stdout.write(`coxswain: starting ${plan.length} processes (data in ${o.home}, logs in ${path.join(o.home, 'logs')})\n`);
   for (const spec of plan) sup.start(spec);

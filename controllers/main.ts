@@ -8,10 +8,10 @@ import { createLogger, type Logger } from '../lib/log';
 import { SharedInformers, type ControllerContext, type RunnableController } from './context';
 import { DeploymentController } from './deployment/controller';
 import { EndpointsController } from './endpoints/controller';
-import { parseDurationMs, parsePort } from './flags';
+import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
+import { runUntilSignal } from '../lib/daemon';
+import { parseDurationMs, parsePort } from '../lib/flags';
 import { GarbageCollector } from './gc/controller';
-import { startHealthServer } from './health';
-import { AlwaysLeader } from './leader';
 import { ControllerMetrics } from './metrics';
 import { parseCidr } from './nodeipam/cidr';
 import { NodeIpamController } from './nodeipam/controller';
@@ -32,11 +32,7 @@ export interface ControllersOptions {
   logger?: Logger;
 }
 
-export interface RunningControllers {
-  /** The health/metrics port actually bound (useful with port 0). */
-  port: number;
-  stop(): Promise<void>;
-}
+export type { RunningControlLoops as RunningControllers } from '../lib/control-loops';
 
 /**
  * Builds the client, shared informers, event recorder and metrics, starts the
@@ -44,7 +40,7 @@ export interface RunningControllers {
  * controller. Informers retry the apiserver forever with capped backoff, so
  * this survives the apiserver starting late or restarting.
  */
-export async function startControllers(o: ControllersOptions): Promise<RunningControllers> {
+export async function startControllers(o: ControllersOptions): Promise<RunningControlLoops> {
   const logger = o.logger ?? createLogger('controllers');
   const cluster = parseCidr(o.clusterCidr);
   if (!cluster) throw new Error(`--cluster-cidr: invalid CIDR ${JSON.stringify(o.clusterCidr)}`);
@@ -69,36 +65,25 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, o.nodeMonitorGracePeriodMs));
 
-  let synced = false;
-  const health = await startHealthServer({ host: o.bindAddress, port: o.port, registry, ready: () => synced });
-  logger.info({ address: o.bindAddress, port: health.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
-
-  const stopper = new AbortController();
-  const started = new AlwaysLeader().run(
-    async () => {
-      await informers.start();
-      if (stopper.signal.aborted) return;
-      synced = true;
+  logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
+  return startControlLoops({
+    logger,
+    bindAddress: o.bindAddress,
+    port: o.port,
+    registry,
+    sync: () => informers.start(),
+    run() {
       for (const c of controllers) c.start();
       logger.info('informers synced; controllers running');
     },
-    () => undefined,
-    stopper.signal,
-  );
-
-  return {
-    port: health.port,
-    async stop() {
-      stopper.abort();
+    async halt() {
       await Promise.all(controllers.map((c) => c.stop()));
       await informers.stop();
-      await started.catch(() => undefined);
       await recorder.flush();
-      await health.close();
       client.close();
       logger.info('controllers stopped');
     },
-  };
+  });
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
@@ -131,15 +116,5 @@ export async function main(argv: string[]): Promise<void> {
   const opts = parseFlags(argv);
   const logger = createLogger('controllers');
   const running = await startControllers({ ...opts, logger });
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      logger.info({ signal: sig }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await running.stop();
+  await runUntilSignal(logger, () => running.stop());
 }

@@ -70,6 +70,11 @@ export class WorkQueue<K = string> {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.dirty.add(key);
     if (this.processing.has(key)) return;
+    this.handOut(key);
+  }
+
+  /** Gives a dirty, not-processing `key` to a waiting worker, or queues it. */
+  private handOut(key: K): void {
     const getter = this.getters.shift();
     if (getter) {
       this.dirty.delete(key);
@@ -98,16 +103,7 @@ export class WorkQueue<K = string> {
   /** Marks `key` finished; if it was added while processing, it is queued again. */
   done(key: K): void {
     this.processing.delete(key);
-    if (this.dirty.has(key) && !this.shuttingDown) {
-      const getter = this.getters.shift();
-      if (getter) {
-        this.dirty.delete(key);
-        this.processing.add(key);
-        getter(key);
-      } else {
-        this.queue.push(key);
-      }
-    }
+    if (this.dirty.has(key) && !this.shuttingDown) this.handOut(key);
   }
 
   /** Adds `key` after `ms` milliseconds; an earlier pending deadline for the key is kept. */

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
+import { ndjsonLines } from '../lib/ndjson';
 import {
   ImageError,
   LABEL_CONTAINER_HASH,
@@ -247,10 +248,8 @@ export class DockerRuntime implements ContainerRuntime {
     const nets = await this.docker.listNetworks({ filters: { name: [spec.name] } });
     const existing = nets.find((n) => n.Name === spec.name);
     if (existing) {
-      const info = (await this.docker.getNetwork(existing.Id).inspect()) as Docker.NetworkInspectInfo;
-      const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
+      const { subnets, attached } = await this.inspectNetwork(existing.Id);
       if (subnets.includes(spec.subnet)) return;
-      const attached = Object.keys(info.Containers ?? {}).length;
       if (attached > 0) {
         throw new Error(`docker network ${spec.name} has subnet ${subnets.join(',') || 'none'}, not ${spec.subnet}, and ${attached} containers attached`);
       }
@@ -268,6 +267,12 @@ export class DockerRuntime implements ContainerRuntime {
     });
   }
 
+  /** A network's subnets and how many containers are attached to it. */
+  private async inspectNetwork(id: string): Promise<{ subnets: string[]; attached: number }> {
+    const info = (await this.docker.getNetwork(id).inspect()) as Docker.NetworkInspectInfo;
+    return { subnets: (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), attached: Object.keys(info.Containers ?? {}).length };
+  }
+
   /**
    * Docker refuses a network whose subnet overlaps another's. A Coxswain pod
    * network with the same subnet, under another name and with no containers, is
@@ -279,9 +284,8 @@ export class DockerRuntime implements ContainerRuntime {
     const nets = await this.docker.listNetworks({ filters: { label: [`${LABEL_OWNED}=true`] } });
     for (const n of nets) {
       if (n.Name === spec.name) continue;
-      const info = (await this.docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
-      const subnets = (info.IPAM?.Config ?? []).map((c) => c.Subnet);
-      if (!subnets.includes(spec.subnet) || Object.keys(info.Containers ?? {}).length > 0) continue;
+      const { subnets, attached } = await this.inspectNetwork(n.Id);
+      if (!subnets.includes(spec.subnet) || attached > 0) continue;
       this.log.warn({ network: n.Name, subnet: spec.subnet }, 'removing a stale Coxswain pod network that holds this node\'s podCIDR');
       await this.docker.getNetwork(n.Id).remove();
     }
@@ -295,22 +299,15 @@ export class DockerRuntime implements ContainerRuntime {
     })) as NodeJS.ReadableStream & { destroy?: () => void };
     const onAbort = () => stream.destroy?.();
     signal.addEventListener('abort', onAbort, { once: true });
-    let buf = '';
     try {
-      for await (const chunk of stream) {
-        buf += chunk.toString();
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (!line) continue;
-          try {
-            const ev = JSON.parse(line) as { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
-            onEvent({ action: ev.Action ?? ev.status ?? '', containerId: ev.Actor?.ID ?? ev.id ?? '', podUid: ev.Actor?.Attributes?.[LABEL_POD_UID] });
-          } catch {
-            // not an event line: ignore
-          }
+      for await (const line of ndjsonLines(stream as AsyncIterable<Buffer>)) {
+        let ev: { Action?: string; status?: string; id?: string; Actor?: { ID?: string; Attributes?: Record<string, string> } };
+        try {
+          ev = JSON.parse(line);
+        } catch {
+          continue; // not an event line
         }
+        onEvent({ action: ev.Action ?? ev.status ?? '', containerId: ev.Actor?.ID ?? ev.id ?? '', podUid: ev.Actor?.Attributes?.[LABEL_POD_UID] });
       }
     } catch (err) {
       if (!signal.aborted) throw err;

@@ -1,10 +1,11 @@
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient } from '../lib/client';
+import { startHealthServer, type HealthServer } from '../lib/health';
 import { Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
+import { sleep } from '../lib/sleep';
 import type { KubeletMetrics } from './metrics';
 import { NodeManager } from './node-manager';
 import { gatewayOf, type NodeFacts } from './node-status';
@@ -39,7 +40,7 @@ export class Kubelet {
   private readonly informer: Informer<Pod & Record<string, unknown>>;
   private readonly stopper = new AbortController();
   private resyncTimer?: NodeJS.Timeout;
-  private server?: http.Server;
+  private health?: HealthServer;
   private eventsLoop?: Promise<void>;
   private healthy = false;
 
@@ -75,7 +76,7 @@ export class Kubelet {
 
   /** The bound healthz address (after start), e.g. for tests that listen on port 0. */
   get healthzAddress(): AddressInfo | undefined {
-    return (this.server?.address() as AddressInfo | null) ?? undefined;
+    return (this.health?.server.address() as AddressInfo | null) ?? undefined;
   }
 
   async start(): Promise<void> {
@@ -86,6 +87,7 @@ export class Kubelet {
     this.node.startHeartbeats();
     this.eventsLoop = this.watchRuntimeEvents();
     await this.informer.start();
+    if (this.stopper.signal.aborted) return;
     this.pods.markSourcesReady();
     this.healthy = true;
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
@@ -110,7 +112,7 @@ export class Kubelet {
         return;
       } catch (err) {
         this.opts.log.error({ network: this.networkName, err: (err as Error).message }, 'pod network setup failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
+        await sleep(delay, this.stopper.signal);
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -145,33 +147,14 @@ export class Kubelet {
       }
       if (signal.aborted) break;
       since = new Date(Date.now() - 1_000);
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay, signal);
       delay = Math.min(delay * 2, 10_000);
     }
   }
 
-  private startServer(port: number, host: string): Promise<void> {
-    this.server = http.createServer((req, res) => {
-      const url = (req.url ?? '/').split('?')[0];
-      if (url === '/healthz' || url === '/livez' || url === '/readyz') {
-        const ok = url !== '/readyz' || this.healthy;
-        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
-      } else if (url === '/metrics') {
-        this.opts.metrics.registry.metrics().then(
-          (text) => res.writeHead(200, { 'Content-Type': this.opts.metrics.registry.contentType }).end(text),
-          (err: Error) => res.writeHead(500).end(err.message),
-        );
-      } else {
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      }
-    });
-    return new Promise((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(port, host, () => {
-        this.opts.log.info({ address: this.server!.address() }, 'healthz listening');
-        resolve();
-      });
-    });
+  private async startServer(port: number, host: string): Promise<void> {
+    this.health = await startHealthServer({ host, port, registry: this.opts.metrics.registry, ready: () => this.healthy });
+    this.opts.log.info({ address: this.health.server.address() }, 'healthz listening');
   }
 
   /** Stops watching and syncing; containers keep running (a restarted kubelet adopts them). */
@@ -184,6 +167,6 @@ export class Kubelet {
     await this.status.flush();
     this.status.stop();
     await this.eventsLoop;
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await this.health?.close();
   }
 }

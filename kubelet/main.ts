@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from '../lib/client';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { runUntilSignal } from '../lib/daemon';
 import { createLogger } from '../lib/log';
 import { DockerRuntime } from './docker-runtime';
 import { Kubelet } from './kubelet';
@@ -122,23 +123,15 @@ export async function main(argv: string[]): Promise<void> {
     healthz: { port: o.healthzPort, host: o.healthzBindAddress },
   });
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    log.info({ signal }, 'shutting down (containers keep running)');
-    stopping = kubelet.stop().then(
-      () => {
-        client.close();
-        log.flush();
-      },
-      (err: Error) => log.error({ err: err.message }, 'shutdown failed'),
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-
+  // Handlers first: a signal while registering (apiserver down) still stops cleanly.
+  const stopped = runUntilSignal(log, async () => {
+    log.info('stopping (containers keep running)');
+    await kubelet.stop();
+    client.close();
+  });
   log.info({ nodeIP: o.nodeIp, runtime: runtimeVersion, maxPods: o.maxPods }, 'kubelet starting');
   await kubelet.start();
+  await stopped;
 }
 
 if (require.main === module) {

@@ -1,6 +1,7 @@
 import type { Node, NodeStatus } from 'kubernetes-types/core/v1';
 import { ApiError, type ApiClient } from '../lib/client';
 import type { Logger } from '../lib/log';
+import { sleep } from '../lib/sleep';
 import { NODES } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
 import { buildNode, buildNodeStatus, nodeLabels, type NodeFacts } from './node-status';
@@ -111,14 +112,4 @@ export class NodeManager {
       for (const w of this.podCIDRWaiters.splice(0)) w(cidr);
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { URL } from 'node:url';
 import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 import { loadKubeconfig, type ClientConfig } from './kubeconfig';
+import { ndjsonLines } from './ndjson';
 import { resourcePath, type ResourceRef } from './resources';
 
 /** Any Kubernetes object: the client is generic over kinds. */
@@ -284,18 +285,8 @@ export class ApiClient {
       if (opts.signal?.aborted) return;
       throw err;
     }
-    let buf = '';
     try {
-      for await (const chunk of res) {
-        buf += (chunk as Buffer).toString('utf8');
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl).trim();
-          buf = buf.slice(nl + 1);
-          if (line.length === 0) continue;
-          onEvent(JSON.parse(line) as WatchEvent<T>);
-        }
-      }
+      for await (const line of ndjsonLines(res)) onEvent(JSON.parse(line) as WatchEvent<T>);
     } catch (err) {
       if (opts.signal?.aborted) return;
       throw err;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ApiError, type ApiClient, type KubeObject, type WatchEvent } from './client';
 import type { ResourceRef } from './resources';
+import { sleep } from './sleep';
 
 export interface InformerOptions {
   namespace?: string;
@@ -24,19 +25,6 @@ export interface InformerHandlers<T extends KubeObject> {
 export function objectKey(obj: KubeObject): string {
   const m = obj.metadata ?? {};
   return m.namespace ? `${m.namespace}/${m.name}` : `${m.name}`;
-}
-
-function defaultDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -66,14 +54,19 @@ export class Informer<T extends KubeObject> {
     return this;
   }
 
-  /** Starts the list/watch loop; resolves once the first list is in the cache. */
+  /**
+   * Starts the list/watch loop; resolves once the first list is in the cache,
+   * or once `stop()` was called (check `hasSynced` if it matters).
+   */
   start(): Promise<void> {
     if (!this.running) this.running = this.run();
     return this.waitForSync();
   }
 
+  /** Ends the loop. Whoever waits for the first sync is released, so a process can stop before the apiserver ever answered. */
   async stop(): Promise<void> {
     this.stopper.abort();
+    for (const w of this.syncWaiters.splice(0)) w();
     await this.running;
   }
 
@@ -82,7 +75,7 @@ export class Informer<T extends KubeObject> {
   }
 
   waitForSync(): Promise<void> {
-    if (this.synced) return Promise.resolve();
+    if (this.synced || this.stopper.signal.aborted) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
@@ -156,7 +149,7 @@ export class Informer<T extends KubeObject> {
 
   private async run(): Promise<void> {
     const signal = this.stopper.signal;
-    const delay = this.opts.delay ?? defaultDelay;
+    const delay = this.opts.delay ?? sleep;
     const minBackoff = this.opts.minBackoffMs ?? 200;
     const maxBackoff = this.opts.maxBackoffMs ?? 5_000;
     let backoff = minBackoff;

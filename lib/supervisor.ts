@@ -45,7 +45,11 @@ interface ChildState {
  * Runs children and restarts each one that dies, with exponential backoff (as
  * systemd's Restart=always would). `stop()` sends SIGTERM to every child in
  * reverse start order, waits up to `graceMs`, then SIGKILLs what is left.
- * Emits 'exit' (name, code, signal, restartInMs) and 'start' (name, pid).
+ * Children run in process groups of their own, so signals sent to the
+ * supervisor's group (Ctrl-C) do not reach them: whoever runs a Supervisor must
+ * call `stop()` on SIGINT, SIGTERM and SIGHUP.
+ * Emits 'exit' (name, code, signal, restartInMs), 'start' (name, pid) and
+ * 'log-error' (name, error).
  */
 export class Supervisor extends EventEmitter {
   private readonly children = new Map<string, ChildState>();
@@ -57,7 +61,10 @@ export class Supervisor extends EventEmitter {
 
   start(spec: ChildSpec): void {
     if (this.children.has(spec.name)) throw new Error(`child ${spec.name} already started`);
-    const state: ChildState = { spec, startedAt: 0, restarts: 0, log: createWriteStream(spec.logFile, { flags: 'a' }) };
+    const log = createWriteStream(spec.logFile, { flags: 'a' });
+    // A failing log file must not take the supervisor (and so the cluster) down.
+    log.on('error', (err) => this.emit('log-error', spec.name, err));
+    const state: ChildState = { spec, startedAt: 0, restarts: 0, log };
     this.children.set(spec.name, state);
     this.launch(state);
   }
@@ -77,7 +84,9 @@ export class Supervisor extends EventEmitter {
   private launch(state: ChildState): void {
     const { spec } = state;
     state.startedAt = Date.now();
-    const proc = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own: a terminal's Ctrl-C reaches the supervisor
+    // only, which then stops the children once each, in order.
+    const proc = spawn(spec.command, spec.args, { env: spec.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     state.proc = proc;
     proc.stdout?.pipe(state.log, { end: false });
     proc.stderr?.pipe(state.log, { end: false });
@@ -110,7 +119,9 @@ export class Supervisor extends EventEmitter {
         new Promise<void>((resolve) => {
           const p = s.proc;
           if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
-          p.once('exit', () => resolve());
+          // 'close', not 'exit': the child's last output is still in its pipes at 'exit',
+          // and the log must not be ended before it is written.
+          p.once('close', () => resolve());
           p.kill('SIGTERM');
         }),
     );

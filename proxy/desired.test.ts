@@ -79,3 +79,11 @@ test('endpoints are matched by namespace', () => {
   const d = computeDesired([svc('web', { clusterIP: '10.96.0.40', ports: [{ port: 80 }] }, 'prod')], [eps('web', [{ addresses: [{ ip: '1.2.3.4' }], ports: [{ port: 80 }] }], 'dev')]);
   assert.deepEqual(d.backends.get('prod/web:'), []);
 });
+
+test('malformed user-written Endpoints are skipped, never thrown', () => {
+  const p = { port: 80 };
+  const bad = [null, { ports: null, addresses: null }, { ports: [null], addresses: [{ ip: '1.1.1.1' }] }, { ports: [{ port: 80 }], addresses: 'x' },
+    { ports: [{ port: 80 }], addresses: [null, { ip: 5 }, { ip: 'not-an-ip' }, { ip: '2.2.2.2' }] }, { ports: [{ port: 70000 }], addresses: [{ ip: '3.3.3.3' }] }];
+  assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: bad as never }), [{ ip: '2.2.2.2', port: 80 }]);
+  assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: 'x' as never }), []);
+});

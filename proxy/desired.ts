@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Endpoints, Service, ServicePort } from 'kubernetes-types/core/v1';
 
 /**
@@ -71,11 +72,14 @@ export function backendsFor(svcPort: ServicePort, eps: Endpoints | undefined): B
   const wanted = svcPort.name ?? '';
   const seen = new Set<string>();
   const out: Backend[] = [];
-  for (const subset of eps.subsets) {
-    const port = (subset.ports ?? []).find((p) => (p.name ?? '') === wanted && protocolOf(p) === proto);
-    if (!port || !Number.isInteger(port.port) || port.port <= 0) continue;
-    for (const addr of subset.addresses ?? []) {
-      if (!addr.ip) continue;
+  // Endpoints may be written by users (Services without selectors): anything
+  // malformed is skipped here rather than thrown at sync or connect time.
+  for (const subset of Array.isArray(eps.subsets) ? eps.subsets : []) {
+    const ports = Array.isArray(subset?.ports) ? subset.ports : [];
+    const port = ports.find((p) => p && (p.name ?? '') === wanted && protocolOf(p) === proto);
+    if (!port || !Number.isInteger(port.port) || port.port <= 0 || port.port > 65535) continue;
+    for (const addr of Array.isArray(subset.addresses) ? subset.addresses : []) {
+      if (typeof addr?.ip !== 'string' || isIP(addr.ip) === 0) continue;
       const k = `${addr.ip}:${port.port}`;
       if (seen.has(k)) continue;
       seen.add(k);

@@ -4,6 +4,7 @@ import type { Endpoints, Service } from 'kubernetes-types/core/v1';
 import { ApiClient } from '../lib/client';
 import { Informer } from '../lib/informer';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { runUntilSignal } from '../lib/daemon';
 import { createLogger } from '../lib/log';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
 import { IpAddressManager, NoopAddressManager } from './addresses';
@@ -70,27 +71,19 @@ export async function main(argv: string[]): Promise<void> {
   const addr = health.address();
   logger.info({ kubeconfig, server: client.server.origin, health: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'proxy starting');
 
-  let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string): Promise<void> => {
-    if (stopping) return stopping;
-    logger.info({ signal }, 'proxy stopping');
-    stopping = (async () => {
-      await Promise.all([services.stop(), endpoints.stop()]);
-      await proxier.stop();
-      await new Promise<void>((r) => health.close(() => r()));
-      client.close();
-      logger.info('proxy stopped');
-    })();
-    return stopping;
-  };
-  const stopped = new Promise<void>((resolve) => {
-    process.once('SIGTERM', () => void shutdown('SIGTERM').then(resolve));
-    process.once('SIGINT', () => void shutdown('SIGINT').then(resolve));
+  const stopper = new AbortController();
+  const stopped = runUntilSignal(logger, async () => {
+    stopper.abort();
+    await Promise.all([services.stop(), endpoints.stop()]);
+    await proxier.stop();
+    await new Promise<void>((r) => health.close(() => r()));
+    client.close();
+    logger.info('proxy stopped');
   });
 
   // Both informers synced: one full reconcile before reporting healthy.
-  await Promise.race([Promise.all([services.start(), endpoints.start()]), stopped]);
-  if (!stopping) {
+  await Promise.all([services.start(), endpoints.start()]);
+  if (!stopper.signal.aborted) {
     await proxier.sync();
     logger.info({ listeners: proxier.status().length }, 'proxy synced');
   }

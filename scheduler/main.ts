@@ -8,9 +8,9 @@ import { Informer } from '../lib/informer';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { createLogger, type Logger } from '../lib/log';
 import { NODES, PODS } from '../lib/resources';
-import { parsePort } from '../controllers/flags';
-import { startHealthServer } from '../controllers/health';
-import { AlwaysLeader } from '../controllers/leader';
+import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
+import { runUntilSignal } from '../lib/daemon';
+import { parsePort } from '../lib/flags';
 import { SchedulerMetrics } from './metrics';
 import { Scheduler } from './scheduler';
 
@@ -23,7 +23,7 @@ export interface SchedulerProcessOptions {
 }
 
 /** Starts informers on pods and nodes, the scheduling loop and /healthz+/metrics. */
-export async function startScheduler(o: SchedulerProcessOptions): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startScheduler(o: SchedulerProcessOptions): Promise<RunningControlLoops> {
   const logger = o.logger ?? createLogger('scheduler');
   const client = ApiClient.fromKubeconfig(o.kubeconfig);
   const registry = new Registry();
@@ -33,34 +33,25 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<{ port
   let scheduler: Scheduler | undefined = undefined;
   const metrics = new SchedulerMetrics(registry, { defaults: true, pending: () => scheduler?.pendingCounts ?? { active: 0, unschedulable: 0 } });
   scheduler = new Scheduler({ client, pods, nodes, recorder, logger, metrics, schedulerName: o.schedulerName });
-  let synced = false;
-  const health = await startHealthServer({ host: o.bindAddress, port: o.port, registry, ready: () => synced });
-  logger.info({ address: o.bindAddress, port: health.port }, 'scheduler starting');
-  const stopper = new AbortController();
   const s = scheduler;
-  const started = new AlwaysLeader().run(
-    async () => {
-      await Promise.all([nodes.start(), pods.start()]);
-      if (stopper.signal.aborted) return;
-      synced = true;
+  logger.info({ address: o.bindAddress, port: o.port }, 'scheduler starting');
+  return startControlLoops({
+    logger,
+    bindAddress: o.bindAddress,
+    port: o.port,
+    registry,
+    sync: () => Promise.all([nodes.start(), pods.start()]).then(() => undefined),
+    run() {
       s.start();
       logger.info('informers synced; scheduling');
     },
-    () => undefined,
-    stopper.signal,
-  );
-  return {
-    port: health.port,
-    async stop() {
-      stopper.abort();
+    async halt() {
       await s.stop();
       await Promise.all([pods.stop(), nodes.stop()]);
-      await started.catch(() => undefined);
       await recorder.flush();
-      await health.close();
       client.close();
     },
-  };
+  });
 }
 
 export function parseFlags(argv: string[]): SchedulerProcessOptions {
@@ -82,15 +73,5 @@ export async function main(argv: string[]): Promise<void> {
   const opts = parseFlags(argv);
   const logger = createLogger('scheduler');
   const running = await startScheduler({ ...opts, logger });
-  await new Promise<void>((resolve) => {
-    const onSignal = (sig: string) => {
-      logger.info({ signal: sig }, 'shutting down');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-  await running.stop();
+  await runUntilSignal(logger, () => running.stop());
 }

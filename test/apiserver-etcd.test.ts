@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { createCA, issueCert } from '../lib/pki';
 import { renderKubeconfig } from '../lib/kubeconfig';
-import { freePort, startEtcd, waitFor } from './apiserver-helpers';
+import { startEtcd } from './lib/etcd';
+import { freePort, waitFor } from './lib/util';
 
 const MAIN = path.resolve(__dirname, '../apiserver/main.js');
 

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3Store } from '../apiserver/storage/etcd3';
 import { createKey, deleteKey, updateKey, type WatchEvent } from '../apiserver/storage/types';
-import { freePort, startEtcd, waitFor } from './apiserver-helpers';
+import { startEtcd } from './lib/etcd';
+import { freePort, waitFor } from './lib/util';
 
 test('etcd3 client against a real etcd: CRUD, txn compares, watch, compaction', async () => {
   const etcd = await startEtcd(1);

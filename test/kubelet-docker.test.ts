@@ -16,6 +16,7 @@ import { DockerRuntime } from '../kubelet/docker-runtime';
 import { PodManager, type PodStatusSink } from '../kubelet/pod-manager';
 import { gatewayOf, inCIDR } from '../kubelet/node-status';
 import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../kubelet/runtime';
+import { pickFreeSubnet } from './lib/docker';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -45,18 +46,6 @@ const sink = new FakeSink();
 const manager = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink, log });
 sink.manager = manager;
 
-async function pickSubnet(): Promise<string> {
-  const used = new Set<string>();
-  for (const n of await docker.listNetworks()) {
-    const info = (await docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
-    for (const c of info.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
-  }
-  for (let tries = 0; tries < 500; tries++) {
-    const cidr = `10.250.${1 + Math.floor(Math.random() * 254)}.0/24`;
-    if (!used.has(cidr)) return cidr;
-  }
-  throw new Error('no free 10.250.x.0/24 subnet');
-}
 
 async function cleanup(): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}`] } });
@@ -66,7 +55,7 @@ async function cleanup(): Promise<void> {
 }
 
 before(async () => {
-  SUBNET = await pickSubnet();
+  SUBNET = await pickFreeSubnet(docker);
   await runtime.ensureNetwork({ name: NETWORK, subnet: SUBNET, gateway: gatewayOf(SUBNET), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: NODE } });
   manager.setNetwork(NETWORK);
   manager.markSourcesReady();

@@ -14,6 +14,7 @@ import { ApiError } from '../lib/client';
 import { NODES, PODS } from '../lib/resources';
 import { freePort, startControlPlane, stopProcess, waitFor, type ControlPlane, type Proc } from './lib/cluster';
 import { inCIDR } from '../kubelet/node-status';
+import { pickFreeSubnet } from './lib/docker';
 
 const docker = new Docker();
 const suffix = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -25,18 +26,6 @@ let kubelet: Proc;
 let healthzPort = 0;
 let subnet = '';
 
-async function pickSubnet(): Promise<string> {
-  const used = new Set<string>();
-  for (const n of await docker.listNetworks()) {
-    const info = (await docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
-    for (const c of info.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
-  }
-  for (let i = 0; i < 500; i++) {
-    const cidr = `10.250.${1 + Math.floor(Math.random() * 254)}.0/24`;
-    if (!used.has(cidr)) return cidr;
-  }
-  throw new Error('no free subnet');
-}
 
 function startKubelet(): Proc {
   return cp.startComponent(
@@ -66,7 +55,7 @@ async function containersOf(uid: string): Promise<Docker.ContainerInfo[]> {
 }
 
 before(async () => {
-  subnet = await pickSubnet();
+  subnet = await pickFreeSubnet(docker);
   healthzPort = await freePort();
   cp = await startControlPlane({ nodeName: NODE });
   kubelet = startKubelet();

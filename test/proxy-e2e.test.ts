@@ -10,7 +10,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Service } from 'kubernetes-types/core/v1';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
-import { freePort, startControlPlane, waitFor, type ControlPlane } from './lib/cluster';
+import { startControlPlane, type ControlPlane } from './lib/cluster';
+import { exchange, freePort, waitFor } from './lib/util';
 
 let cp: ControlPlane;
 let backend: net.Server;
@@ -20,17 +21,6 @@ let healthPort: number;
 // which another cluster's proxy on this host may hold.
 const subnet = `10.111.${1 + Math.floor(Math.random() * 254)}`;
 const clusterIP = `${subnet}.${10 + Math.floor(Math.random() * 240)}`;
-
-function exchange(host: string, port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    s.on('connect', () => s.end(payload));
-    s.on('data', (c) => chunks.push(c));
-    s.on('error', reject);
-    s.on('close', () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

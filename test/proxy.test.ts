@@ -11,6 +11,7 @@ import type { Endpoints, Service } from 'kubernetes-types/core/v1';
 import pino from 'pino';
 import { IpAddressManager } from '../proxy/addresses';
 import { Proxier } from '../proxy/proxier';
+import { exchange, freePort, waitFor } from './lib/util';
 
 const logger = pino({ level: process.env.COXSWAIN_LOG_LEVEL ?? 'silent' });
 
@@ -20,14 +21,6 @@ function randomClusterIP(): string {
 
 function loAddresses(): string {
   return execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
-}
-
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A backend that reads until the client's FIN, then answers `name|request` and closes: proves half-close works. */
@@ -56,18 +49,6 @@ async function startBackend(name: string, ip: string, port = 0): Promise<Backend
   return b;
 }
 
-/** Sends `payload`, half-closes, and returns everything the other side sent before closing. */
-function exchange(host: string, port: number, payload: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    s.on('connect', () => s.end(payload));
-    s.on('data', (c) => chunks.push(c));
-    s.on('error', reject);
-    s.on('close', () => resolve(Buffer.concat(chunks).toString()));
-  });
-}
-
 function connectError(host: string, port: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
@@ -77,14 +58,6 @@ function connectError(host: string, port: number): Promise<string | undefined> {
     });
     s.on('error', (err: NodeJS.ErrnoException) => resolve(err.code));
   });
-}
-
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const service = (name: string, ip: string, ports: { name?: string; port: number; nodePort?: number }[], type = 'ClusterIP'): Service => ({

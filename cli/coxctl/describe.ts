@@ -7,7 +7,8 @@ import type { Ctx } from './context';
 import type { ResourceInfo } from './discovery';
 import { formatApiError } from './errors';
 import { resolveRequests } from './get';
-import { age, columnWidths, formatLines } from './table';
+import { age } from '../../lib/duration';
+import { columnWidths, formatLines } from './table';
 
 /**
  * A description being written: `key: value` lines at indent levels, aligned

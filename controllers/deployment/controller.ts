@@ -1,9 +1,8 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
 import { ApiError, type KubeObject } from '../../lib/client';
-import { objectKey } from '../../lib/informer';
 import { DEPLOYMENTS, REPLICASETS } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import { nsKey, type ControllerContext, type RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import { nsKey, type ControllerContext } from '../context';
 import { controllerRef, isControlledBy } from '../util/owners';
 import { deploymentStatusEqual, planDeployment, REVISION_ANNOTATION, templatesEqual } from './sync';
 
@@ -13,34 +12,20 @@ import { deploymentStatusEqual, planDeployment, REVISION_ANNOTATION, templatesEq
  * existing ReplicaSets are PUTs carrying the cached resourceVersion, so a step
  * computed from a stale cache fails with 409 and is retried, never applied.
  */
-export class DeploymentController implements RunnableController {
-  readonly name = 'deployment';
-  readonly controller: Controller;
+export class DeploymentController extends QueueController {
   private readonly dInformer;
   private readonly rsInformer;
 
-  constructor(private readonly ctx: ControllerContext, opts: { workers?: number } = {}) {
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 2, logger: ctx.logger, metrics: ctx.metrics });
+  constructor(ctx: ControllerContext, opts: { workers?: number } = {}) {
+    super('deployment', ctx, opts.workers ?? 2);
     this.dInformer = ctx.informers.for<Deployment>(DEPLOYMENTS);
     this.rsInformer = ctx.informers.for<ReplicaSet>(REPLICASETS);
-    this.dInformer.on({
-      add: (d) => this.controller.enqueue(objectKey(d)),
-      update: (_o, d) => this.controller.enqueue(objectKey(d)),
-      delete: (d) => this.controller.enqueue(objectKey(d)),
-    });
+    this.enqueueOwnKey(this.dInformer);
     const onRS = (rs: ReplicaSet) => {
       const ref = controllerRef(rs);
       if (ref?.kind === 'Deployment') this.controller.enqueue(nsKey(rs.metadata?.namespace, ref.name));
     };
     this.rsInformer.on({ add: onRS, update: (o, n) => (onRS(o), onRS(n)), delete: onRS });
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -2,8 +2,8 @@ import type { Endpoints, Pod, Service } from 'kubernetes-types/core/v1';
 import { ApiError, type KubeObject } from '../../lib/client';
 import { objectKey } from '../../lib/informer';
 import { ENDPOINTS, PODS, SERVICES } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import { splitKey, type ControllerContext, type RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import { splitKey, type ControllerContext } from '../context';
 import { matchesMap } from '../util/selectors';
 import { desiredEndpoints, endpointsUpToDate, MANAGED_BY_LABEL } from './sync';
 
@@ -12,23 +12,17 @@ import { desiredEndpoints, endpointsUpToDate, MANAGED_BY_LABEL } from './sync';
  * selector are left alone (their Endpoints are user-managed); Endpoints this
  * controller wrote carry MANAGED_BY_LABEL and are deleted with their Service.
  */
-export class EndpointsController implements RunnableController {
-  readonly name = 'endpoints';
-  readonly controller: Controller;
+export class EndpointsController extends QueueController {
   private readonly svcInformer;
   private readonly podInformer;
   private readonly epInformer;
 
-  constructor(private readonly ctx: ControllerContext, opts: { workers?: number } = {}) {
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 4, logger: ctx.logger, metrics: ctx.metrics });
+  constructor(ctx: ControllerContext, opts: { workers?: number } = {}) {
+    super('endpoints', ctx, opts.workers ?? 4);
     this.svcInformer = ctx.informers.for<Service>(SERVICES);
     this.podInformer = ctx.informers.for<Pod>(PODS);
     this.epInformer = ctx.informers.for<Endpoints>(ENDPOINTS);
-    this.svcInformer.on({
-      add: (s) => this.controller.enqueue(objectKey(s)),
-      update: (_o, s) => this.controller.enqueue(objectKey(s)),
-      delete: (s) => this.controller.enqueue(objectKey(s)),
-    });
+    this.enqueueOwnKey(this.svcInformer);
     const onPod = (p: Pod, old?: Pod) => {
       for (const s of this.svcInformer.list()) {
         if (s.metadata?.namespace !== p.metadata?.namespace) continue;
@@ -37,18 +31,7 @@ export class EndpointsController implements RunnableController {
     };
     this.podInformer.on({ add: (p) => onPod(p), update: (o, p) => onPod(p, o), delete: (p) => onPod(p) });
     // Someone else changed or deleted an Endpoints object: put it right.
-    this.epInformer.on({
-      update: (_o, e) => this.controller.enqueue(objectKey(e)),
-      delete: (e) => this.controller.enqueue(objectKey(e)),
-    });
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
+    this.enqueueOwnKey(this.epInformer, ['update', 'delete']);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -2,15 +2,34 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1';
 import type { KubeObject } from '../../lib/client';
 import { objectKey, type Informer } from '../../lib/informer';
 import { apiVersionOf, DEPLOYMENTS, PODS, REPLICASETS, type ResourceRef } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import { nsKey, splitKey, type ControllerContext, type RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import { nsKey, splitKey, type ControllerContext } from '../context';
 import { decide, type OwnerState } from './gc';
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
-/** Resources the collector watches by default; owners of other kinds are looked up live. */
-export const DEFAULT_GC_RESOURCES: ResourceRef[] = [DEPLOYMENTS, REPLICASETS, PODS];
+const ref = (group: string, version: string, resource: string, kind: string, namespaced = true): ResourceRef => ({ group, version, resource, kind, namespaced });
+
+/**
+ * Resources the collector watches by default (every kind the apiserver stores, except the
+ * high-churn nodes, events and leases): a kind must be watched for its objects to be
+ * collected as dependents and for Orphan/Foreground deletion of its objects to finish.
+ */
+export const DEFAULT_GC_RESOURCES: ResourceRef[] = [
+  DEPLOYMENTS, REPLICASETS, PODS,
+  ref('', 'v1', 'configmaps', 'ConfigMap'), ref('', 'v1', 'secrets', 'Secret'), ref('', 'v1', 'serviceaccounts', 'ServiceAccount'),
+  ref('', 'v1', 'services', 'Service'), ref('', 'v1', 'endpoints', 'Endpoints'), ref('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),
+  ref('', 'v1', 'persistentvolumes', 'PersistentVolume', false), ref('', 'v1', 'resourcequotas', 'ResourceQuota'), ref('', 'v1', 'limitranges', 'LimitRange'),
+  ref('apps', 'v1', 'statefulsets', 'StatefulSet'), ref('apps', 'v1', 'daemonsets', 'DaemonSet'), ref('apps', 'v1', 'controllerrevisions', 'ControllerRevision'),
+  ref('batch', 'v1', 'jobs', 'Job'), ref('batch', 'v1', 'cronjobs', 'CronJob'),
+  ref('networking.k8s.io', 'v1', 'ingresses', 'Ingress'), ref('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy'),
+  ref('networking.k8s.io', 'v1', 'ingressclasses', 'IngressClass', false),
+  ref('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'), ref('autoscaling', 'v2', 'horizontalpodautoscalers', 'HorizontalPodAutoscaler'),
+  ref('policy', 'v1', 'poddisruptionbudgets', 'PodDisruptionBudget'), ref('storage.k8s.io', 'v1', 'storageclasses', 'StorageClass', false),
+  ref('rbac.authorization.k8s.io', 'v1', 'roles', 'Role'), ref('rbac.authorization.k8s.io', 'v1', 'rolebindings', 'RoleBinding'),
+  ref('rbac.authorization.k8s.io', 'v1', 'clusterroles', 'ClusterRole', false), ref('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings', 'ClusterRoleBinding', false),
+];
 
 /**
  * Background garbage collection by ownerReferences: a watched object whose
@@ -21,15 +40,15 @@ export const DEFAULT_GC_RESOURCES: ResourceRef[] = [DEPLOYMENTS, REPLICASETS, PO
  * dependents, then the finalizer) and `foregroundDeletion` (dependents
  * deleted, then the finalizer) when the apiserver leaves those finalizers.
  */
-export class GarbageCollector implements RunnableController {
-  readonly name = 'garbagecollector';
-  readonly controller: Controller;
+export class GarbageCollector extends QueueController {
   private readonly informers: Informer<KubeObject>[];
   /** owner uid → keys (`<index>|ns/name`) of dependents referencing it */
   private readonly dependents = new Map<string, Set<string>>();
+  /** uid → key of owners being deleted with the orphan/foregroundDeletion finalizer */
+  private readonly deletingOwners = new Map<string, string>();
 
-  constructor(private readonly ctx: ControllerContext, private readonly resources: ResourceRef[] = DEFAULT_GC_RESOURCES) {
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: 4, logger: ctx.logger, metrics: ctx.metrics });
+  constructor(ctx: ControllerContext, private readonly resources: ResourceRef[] = DEFAULT_GC_RESOURCES) {
+    super('garbagecollector', ctx, 4);
     this.informers = resources.map((r) => ctx.informers.for<KubeObject>(r));
     this.informers.forEach((inf, i) => {
       const k = (o: KubeObject) => `${i}|${objectKey(o)}`;
@@ -57,25 +76,22 @@ export class GarbageCollector implements RunnableController {
     if (o.metadata?.ownerReferences?.length) this.controller.enqueue(key);
     const fin = o.metadata?.finalizers ?? [];
     if (o.metadata?.deletionTimestamp && (fin.includes(ORPHAN_FINALIZER) || fin.includes(FOREGROUND_FINALIZER))) {
+      if (o.metadata.uid) this.deletingOwners.set(o.metadata.uid, key);
       this.controller.enqueue(key);
       for (const dep of this.dependents.get(o.metadata.uid ?? '') ?? []) this.controller.enqueue(dep);
     }
   }
 
   private unindex(key: string, o: KubeObject): void {
+    if (o.metadata?.uid && this.deletingOwners.get(o.metadata.uid) === key) this.deletingOwners.delete(o.metadata.uid);
     for (const r of o.metadata?.ownerReferences ?? []) {
+      // a dependent changed or went away: an owner waiting on its dependents re-checks
+      const owner = this.deletingOwners.get(r.uid);
+      if (owner) this.controller.enqueue(owner);
       const s = this.dependents.get(r.uid);
       s?.delete(key);
       if (s && s.size === 0) this.dependents.delete(r.uid);
     }
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
   }
 
   private refFor(owner: OwnerReference): { ref: ResourceRef; index: number } | undefined {

@@ -1,8 +1,7 @@
 import type { Node } from 'kubernetes-types/core/v1';
-import { objectKey } from '../../lib/informer';
 import { NODES } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import type { ControllerContext, RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import type { ControllerContext } from '../context';
 import { allocateCidr, formatCidr, type Cidr } from './cidr';
 
 /**
@@ -11,29 +10,16 @@ import { allocateCidr, formatCidr, type Cidr } from './cidr';
  * reconcile (plus allocations written but not yet seen in the cache), so a
  * restart reassigns nothing. One worker: allocations are serialized.
  */
-export class NodeIpamController implements RunnableController {
-  readonly name = 'nodeipam';
-  readonly controller: Controller;
+export class NodeIpamController extends QueueController {
   private readonly nodeInformer;
   /** node name → CIDR written but not yet observed in the cache */
   private readonly inFlight = new Map<string, string>();
 
-  constructor(private readonly ctx: ControllerContext, private readonly clusterCidr: Cidr, private readonly maskSize: number) {
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: 1, logger: ctx.logger, metrics: ctx.metrics });
+  constructor(ctx: ControllerContext, private readonly clusterCidr: Cidr, private readonly maskSize: number) {
+    super('nodeipam', ctx, 1);
     this.nodeInformer = ctx.informers.for<Node>(NODES);
-    this.nodeInformer.on({
-      add: (n) => this.controller.enqueue(objectKey(n)),
-      update: (_o, n) => this.controller.enqueue(objectKey(n)),
-      delete: (n) => this.inFlight.delete(n.metadata?.name ?? ''),
-    });
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
+    this.enqueueOwnKey(this.nodeInformer, ['add', 'update']);
+    this.nodeInformer.on({ delete: (n) => this.inFlight.delete(n.metadata?.name ?? '') });
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

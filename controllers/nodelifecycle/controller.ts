@@ -1,8 +1,7 @@
 import type { Node } from 'kubernetes-types/core/v1';
-import { objectKey } from '../../lib/informer';
 import { NODES } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import type { ControllerContext, RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import type { ControllerContext } from '../context';
 import { assessNode, DEFAULT_GRACE_MS } from './health';
 
 /**
@@ -11,23 +10,13 @@ import { assessNode, DEFAULT_GRACE_MS } from './health';
  * Node Leases (coordination.k8s.io) are not consulted yet: the apiserver does
  * not serve them. Taints and pod eviction for unreachable nodes are not done.
  */
-export class NodeLifecycleController implements RunnableController {
-  readonly name = 'nodelifecycle';
-  readonly controller: Controller;
+export class NodeLifecycleController extends QueueController {
   private readonly nodeInformer;
 
-  constructor(private readonly ctx: ControllerContext, private readonly graceMs = DEFAULT_GRACE_MS) {
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: 1, logger: ctx.logger, metrics: ctx.metrics });
+  constructor(ctx: ControllerContext, private readonly graceMs = DEFAULT_GRACE_MS) {
+    super('nodelifecycle', ctx, 1);
     this.nodeInformer = ctx.informers.for<Node>(NODES);
-    this.nodeInformer.on({ add: (n) => this.controller.enqueue(objectKey(n)), update: (_o, n) => this.controller.enqueue(objectKey(n)) });
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
+    this.enqueueOwnKey(this.nodeInformer, ['add', 'update']);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -3,8 +3,8 @@ import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import { ApiError, type KubeObject } from '../../lib/client';
 import { objectKey } from '../../lib/informer';
 import { PODS, REPLICASETS } from '../../lib/resources';
-import { Controller, type ReconcileResult } from '../controller';
-import { nsKey, type ControllerContext, type RunnableController } from '../context';
+import { QueueController, type ReconcileResult } from '../controller';
+import { nsKey, type ControllerContext } from '../context';
 import { Expectations } from '../expectations';
 import { parallelLimit, slowStartBatch } from '../util/batch';
 import { controllerRef, isControlledBy } from '../util/owners';
@@ -17,16 +17,14 @@ import { computeReplicaSetStatus, newPodForReplicaSet, newPodName, nextAvailabil
  * and writes its status. Pods are found by controller ownerReference (uid) and
  * must still match the selector. Orphan adoption is not implemented.
  */
-export class ReplicaSetController implements RunnableController {
-  readonly name = 'replicaset';
-  readonly controller: Controller;
+export class ReplicaSetController extends QueueController {
   private readonly expectations: Expectations;
   private readonly rsInformer;
   private readonly podInformer;
 
-  constructor(private readonly ctx: ControllerContext, opts: { workers?: number } = {}) {
+  constructor(ctx: ControllerContext, opts: { workers?: number } = {}) {
+    super('replicaset', ctx, opts.workers ?? 4);
     this.expectations = new Expectations(60_000);
-    this.controller = new Controller({ name: this.name, reconcile: (k) => this.reconcile(k), workers: opts.workers ?? 4, logger: ctx.logger, metrics: ctx.metrics });
     this.rsInformer = ctx.informers.for<ReplicaSet>(REPLICASETS);
     this.podInformer = ctx.informers.for<Pod>(PODS);
     this.rsInformer.on({
@@ -67,14 +65,6 @@ export class ReplicaSetController implements RunnableController {
     const ref = controllerRef(p);
     if (!ref || ref.kind !== 'ReplicaSet') return undefined;
     return nsKey(p.metadata?.namespace, ref.name);
-  }
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
   }
 
   /** Active pods `rs` controls (by uid) that still match its selector. */

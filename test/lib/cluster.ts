@@ -13,44 +13,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../../lib/client';
 import { renderKubeconfig, writeKubeconfig } from '../../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../../lib/pki';
+import { storeMemberFlags, type StoreMemberPorts } from '../../lib/store-members';
+import { freePort, waitFor } from './util';
+
+export { freePort, waitFor };
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const ENTRY = path.join(REPO, 'dist/cli/coxswain.js');
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 export interface Proc {
   name: string;
@@ -105,23 +79,10 @@ export async function startEtcd(dir: string): Promise<StoreCluster> {
 
 /** Starts an n-replica Coxswain store, each replica its own process. */
 export async function startCoxswainStore(dir: string, replicas = 3): Promise<StoreCluster> {
-  const members: { name: string; client: number; peer: number }[] = [];
-  for (let i = 1; i <= replicas; i++) members.push({ name: `s${i}`, client: await freePort(), peer: await freePort() });
-  const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
-  const procs = members.map((m) =>
-    startProcess(`store-${m.name}`, dir, [
-      'store',
-      '--name', m.name,
-      '--data-dir', path.join(dir, 'store', m.name),
-      '--listen-client-urls', `http://127.0.0.1:${m.client}`,
-      '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
-      '--initial-cluster', initial,
-      '--initial-cluster-state', 'new',
-    ]),
-  );
-  return { endpoints: members.map((m) => `http://127.0.0.1:${m.client}`), procs };
+  const members: StoreMemberPorts[] = [];
+  for (let i = 1; i <= replicas; i++) members.push({ name: `s${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  const procs = members.map((m) => startProcess(`store-${m.name}`, dir, ['store', ...storeMemberFlags(m, members, path.join(dir, 'store', m.name))]));
+  return { endpoints: members.map((m) => `http://127.0.0.1:${m.clientPort}`), procs };
 }
 
 export interface ControlPlane {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import Docker from 'dockerode';
 
 const run = promisify(execFile);
 
@@ -24,4 +25,18 @@ export async function containersWithLabels(labels: string[], all = true): Promis
 export async function dockerCleanup(containers: string[], networks: string[] = []): Promise<void> {
   if (containers.length) await sh('docker', ['rm', '-f', ...containers]).catch(() => undefined);
   for (const n of networks) await sh('docker', ['network', 'rm', n]).catch(() => undefined);
+}
+
+/** A random 10.250.x.0/24 that no Docker network on this engine uses (for a test's pod network). */
+export async function pickFreeSubnet(docker: Docker = new Docker()): Promise<string> {
+  const used = new Set<string>();
+  for (const n of await docker.listNetworks()) {
+    const info = (await docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
+    for (const c of info.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
+  }
+  for (let tries = 0; tries < 500; tries++) {
+    const cidr = `10.250.${1 + Math.floor(Math.random() * 254)}.0/24`;
+    if (!used.has(cidr)) return cidr;
+  }
+  throw new Error('no free 10.250.x.0/24 subnet');
 }

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { storeMemberFlags } from '../../lib/store-members';
+import { freePort, waitFor } from './util';
+
+export { waitFor };
 
 /**
  * Start and drive a real multi-process store cluster for cross-process tests:
@@ -14,19 +17,6 @@ import * as path from 'node:path';
 export const STORE_ENTRY = path.resolve(__dirname, '../../store/main-entry.js');
 export const ETCDCTL = process.env.ETCDCTL ?? '/usr/bin/etcdctl';
 
-/** A TCP port that was free a moment ago (the OS picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 export interface StoreMember {
   name: string;
   clientPort: number;
@@ -35,6 +25,8 @@ export interface StoreMember {
   proc?: ChildProcess;
   /** stderr+stdout of every incarnation (JSON log lines). */
   output: string[];
+  /** Set for members that joined a running cluster: their --initial-cluster, started with state existing. */
+  joinCluster?: string;
 }
 
 export interface StoreClusterOptions {
@@ -66,23 +58,9 @@ export function etcdctl(endpoint: string, args: string[], opts: { timeoutMs?: nu
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    p.stdin.on('error', () => {}); // etcdctl may exit before reading stdin (EPIPE)
     p.stdin.end(opts.input ?? '');
   });
-}
-
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export class StoreCluster {
@@ -110,16 +88,15 @@ export class StoreCluster {
   }
 
   private args(m: StoreMember): string[] {
-    const initialCluster = this.members.map((x) => `${x.name}=http://127.0.0.1:${x.peerPort}`).join(',');
+    // The original members keep their original flags (ids derive from them); a joined member gets
+    // the --initial-cluster `member add` printed and state existing.
+    const flags = storeMemberFlags(m, this.members.filter((x) => !x.joinCluster), m.dataDir);
+    if (m.joinCluster) {
+      flags[flags.indexOf('--initial-cluster') + 1] = m.joinCluster;
+      flags[flags.indexOf('--initial-cluster-state') + 1] = 'existing';
+    }
     return [
-      '--name', m.name,
-      '--data-dir', m.dataDir,
-      '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
-      '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
-      '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
-      '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
-      '--initial-cluster', initialCluster,
-      '--initial-cluster-state', 'new',
+      ...flags,
       '--heartbeat-interval', String(this.opts.heartbeatMs),
       '--election-timeout', String(this.opts.electionTimeoutMs),
       ...this.opts.extraArgs,
@@ -131,6 +108,23 @@ export class StoreCluster {
     p.stdout!.on('data', (d) => m.output.push(String(d)));
     p.stderr!.on('data', (d) => m.output.push(String(d)));
     m.proc = p;
+  }
+
+  /**
+   * etcd's join workflow: `etcdctl member add <name> --peer-urls=...` through
+   * `via`, then start the new member with the printed ETCD_INITIAL_CLUSTER and
+   * state existing. Returns etcdctl's output.
+   */
+  async addMember(name: string, via: string): Promise<string> {
+    const m: StoreMember = { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(this.root, name), output: [] };
+    const r = await this.etcdctl(via, ['member', 'add', name, `--peer-urls=http://127.0.0.1:${m.peerPort}`]);
+    if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}`);
+    const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(r.stdout)?.[1];
+    if (!ic || !/ETCD_INITIAL_CLUSTER_STATE="existing"/.test(r.stdout)) throw new Error(`unexpected member add output: ${r.stdout}`);
+    m.joinCluster = ic;
+    this.members.push(m);
+    this.spawn(m);
+    return r.stdout;
   }
 
   member(name: string): StoreMember {

@@ -2,12 +2,20 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
+export interface HealthServer {
+  server: http.Server;
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
 /**
- * The /healthz, /readyz and /metrics endpoint of the scheduler and the
- * controllers (plain HTTP, as kube-controller-manager's insecure port was).
- * `ready()` decides /readyz (e.g. informers synced).
+ * The /healthz, /livez, /readyz and /metrics endpoint of the scheduler, the
+ * controllers and the kubelet (plain HTTP, as kube-controller-manager's
+ * insecure port was). `ready()` decides /readyz (e.g. informers synced).
+ * Resolves once listening; rejects if the port cannot be bound.
  */
-export async function startHealthServer(opts: { host: string; port: number; registry: Registry; ready?: () => boolean }): Promise<{ server: http.Server; port: number; close(): Promise<void> }> {
+export async function startHealthServer(opts: { host: string; port: number; registry: Registry; ready?: () => boolean }): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
     if (url === '/healthz' || url === '/livez') {

@@ -1,0 +1,29 @@
+/** One replica of a local store cluster: its name and loopback ports. */
+export interface StoreMemberPorts {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+}
+
+/** `name=http://127.0.0.1:peer,...`: the --initial-cluster of every member. */
+export function initialCluster(members: readonly StoreMemberPorts[]): string {
+  return members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',');
+}
+
+/**
+ * The `coxswain store` flags of member `m` of a new loopback cluster of
+ * `members` (etcd's flag names). Pure: `coxswain up` and the test harnesses
+ * build the same cluster from it.
+ */
+export function storeMemberFlags(m: StoreMemberPorts, members: readonly StoreMemberPorts[], dataDir: string): string[] {
+  return [
+    '--name', m.name,
+    '--data-dir', dataDir,
+    '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+    '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+    '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+    '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+    '--initial-cluster', initialCluster(members),
+    '--initial-cluster-state', 'new',
+  ];
+}
