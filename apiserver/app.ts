@@ -23,6 +23,8 @@ export interface AppDeps {
   serverAddress?: string;
   minRequestTimeoutSeconds?: number;
   bookmarkIntervalMs?: number;
+  /** Authorization seam (access reviews today); default: system:masters may do everything. */
+  authorize?: RestContext['authorize'];
 }
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
@@ -66,6 +68,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     storage: deps.storage, registry: deps.registry,
     minRequestTimeoutSeconds: deps.minRequestTimeoutSeconds ?? 1800,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
+    authorize: deps.authorize,
   };
 
   app.removeAllContentTypeParsers();

@@ -27,7 +27,7 @@ function subKind(def: ResourceDef, sub: string): { group: string; version: strin
 export function apiResourceList(group: string, version: string, defs: ResourceDef[]): unknown {
   const resources: unknown[] = [];
   for (const d of defs) {
-    resources.push({ name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: VERBS, shortNames: d.shortNames, categories: d.categories });
+    resources.push({ name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs ?? VERBS, shortNames: d.shortNames, categories: d.categories });
     for (const sub of d.subresources) {
       const k = subKind(d, sub);
       resources.push({ name: `${d.plural}/${sub}`, singularName: '', namespaced: d.namespaced, ...(sub === 'scale' ? { group: k.group, version: k.version } : {}), kind: k.kind, verbs: SUB_VERBS[sub] });
@@ -47,7 +47,7 @@ function aggregatedGroup(name: string, gvs: { version: string; resources: Resour
         singularResource: d.singular,
         scope: d.namespaced ? 'Namespaced' : 'Cluster',
         responseKind: { group: d.group, version: d.version, kind: d.kind },
-        verbs: VERBS,
+        verbs: d.verbs ?? VERBS,
         ...(d.shortNames.length ? { shortNames: d.shortNames } : {}),
         ...(d.categories.length ? { categories: d.categories } : {}),
         ...(d.subresources.length ? { subresources: d.subresources.map((s) => ({ subresource: s, responseKind: subKind(d, s), verbs: SUB_VERBS[s] })) } : {}),
@@ -92,6 +92,10 @@ export function buildDiscovery(registry: Registry): DiscoveryDocs {
       const coll = d.namespaced ? `/${prefix}/namespaces/{namespace}/${d.plural}` : `/${prefix}/${d.plural}`;
       const params = [{ name: 'fieldValidation', in: 'query', schema: { type: 'string', uniqueItems: true } }, { name: 'dryRun', in: 'query', schema: { type: 'string', uniqueItems: true } }, { name: 'fieldManager', in: 'query', schema: { type: 'string', uniqueItems: true } }];
       const op = (extra: object = {}) => ({ 'x-kubernetes-group-version-kind': gvk, parameters: params, responses: { 200: { description: 'OK' } }, ...extra });
+      if (d.review) {
+        paths[`/${prefix}/${d.plural}`] = { post: op({ requestBody: { content: { '*/*': {} } } }) };
+        continue;
+      }
       paths[item] = {
         get: { 'x-kubernetes-group-version-kind': gvk, responses: { 200: { description: 'OK' } } },
         put: op({ requestBody: { content: { '*/*': {} } } }),

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Command } from 'commander';
+import { runUntilSignal } from '../lib/daemon';
 import { createLogger } from '../lib/log';
+import { sleep } from '../lib/sleep';
 import { buildApp } from './app';
 import { clientCertificateAuthenticator } from './auth';
 import { bootstrap } from './bootstrap';
@@ -50,35 +52,33 @@ export async function main(argv: string[]): Promise<void> {
     { https: { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile), ca: fs.readFileSync(o.clientCaFile), requestCert: true, rejectUnauthorized: false } } as any,
   );
 
+  // Signals are handled from here on: an apiserver waiting for its store stops cleanly too.
+  let stopping = false;
+  const stopped = runUntilSignal(log, async () => {
+    stopping = true;
+    storage.stop(); // ends every watch, so closing the server does not wait for them
+    await Promise.race([app.close().catch(() => undefined), sleep(3_000)]);
+    await store.close();
+  });
+
   log.info({ endpoints }, 'waiting for the store');
   await storage.start();
-  for (let delay = 200; ; delay = Math.min(delay * 2, 2_000)) {
+  for (let delay = 200; !stopping; delay = Math.min(delay * 2, 2_000)) {
     try {
       await bootstrap(storage, registry, { advertiseAddress: advertise, securePort: port, kubernetesServiceIP: firstServiceIP(serviceCidr) });
       break;
     } catch (e) {
+      if (stopping) break;
       log.warn({ err: String(e) }, 'bootstrap failed; retrying');
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(delay);
     }
   }
-  await storage.resumeNamespaceCleanup();
-  await app.listen({ host: o.bindAddress, port });
-  log.info({ address: `https://${o.bindAddress}:${port}`, advertise }, 'apiserver listening');
-
-  await new Promise<void>((resolve) => {
-    const stop = async (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      storage.stop();
-      const t = setTimeout(() => resolve(), 3_000);
-      t.unref();
-      try { await app.close(); } catch { /* ignore */ }
-      await store.close();
-      clearTimeout(t);
-      resolve();
-    };
-    process.once('SIGTERM', () => void stop('SIGTERM'));
-    process.once('SIGINT', () => void stop('SIGINT'));
-  });
+  if (!stopping) await storage.resumeNamespaceCleanup();
+  if (!stopping) {
+    await app.listen({ host: o.bindAddress, port });
+    log.info({ address: `https://${o.bindAddress}:${port}`, advertise }, 'apiserver listening');
+  }
+  await stopped;
 }
 
 if (require.main === module) {

@@ -42,9 +42,9 @@ const MERGE_KEYS: Record<string, string> = {
   addresses: 'type', resourceClaims: 'name', containerStatuses: 'name', initContainerStatuses: 'name', podIPs: 'ip',
 };
 /** Primitive lists with patchStrategy=merge (union on patch). */
-const PRIMITIVE_MERGE = new Set(['finalizers']);
+export const PRIMITIVE_MERGE = new Set(['finalizers']);
 
-function mergeKeyFor(field: string, items: unknown[], existing: unknown): string | undefined {
+export function mergeKeyFor(field: string, items: unknown[], existing: unknown): string | undefined {
   if (field === 'ports') {
     // container ports merge on containerPort, service ports on port
     const sample = [...items, ...(Array.isArray(existing) ? existing : [])].find(isObj);

@@ -1,4 +1,8 @@
 import { type FieldError, type NameRule, validateEndpoints, validateEvent, validatePod, validateService, validateWorkload } from './validation';
+import { defaultPodSpec, podQOSClass } from './defaults';
+import { MORE_RESOURCES } from './kinds';
+
+export { defaultPodSpec };
 
 /**
  * The resource registry: every served resource described as data. The generic REST layer
@@ -7,6 +11,13 @@ import { type FieldError, type NameRule, validateEndpoints, validateEvent, valid
  */
 
 export type Subresource = 'status' | 'scale' | 'binding';
+
+/** What a virtual (review) resource learns about the request. */
+export interface ReviewContext {
+  user?: { name: string; groups: string[] };
+  /** The authorization seam: the security engineer's RBAC authorizer replaces the default. */
+  authorize(user: { name: string; groups: string[] } | undefined, attrs: any): Promise<{ allowed: boolean; reason?: string; denied?: boolean }> | { allowed: boolean; reason?: string; denied?: boolean };
+}
 
 export interface StrategyContext {
   nodePortRange: [number, number];
@@ -38,39 +49,20 @@ export interface ResourceDef {
   scale?: { specReplicas: string; statusReplicas: string; selector: string };
   defaults?(obj: any): void;
   prepareForCreate?(obj: any): void;
+  /** Verbs served (default VERBS); create-only virtual resources (access reviews) list ['create']. */
+  verbs?: string[];
+  /** Not stored: a POST is answered by this function (SelfSubjectAccessReview). */
+  review?(obj: any, ctx: ReviewContext): Promise<any> | any;
+  /**
+   * Served from another version's storage (autoscaling/v1 HPAs live as autoscaling/v2):
+   * objects are converted at the REST boundary; the storage version's def does the rest.
+   */
+  storageVersion?: { version: string; toStorage(obj: any): any; fromStorage(obj: any): any };
   validate?(obj: any, ctx: StrategyContext, old?: any): FieldError[];
 }
 
 export const apiVersionOf = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `${d.group}/${d.version}` : d.version);
 export const groupVersionPath = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `/apis/${d.group}/${d.version}` : `/api/${d.version}`);
-
-function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
-  if (image.includes('@')) return 'IfNotPresent';
-  const last = image.split('/').pop() ?? image;
-  const tag = last.includes(':') ? last.split(':').pop() : undefined;
-  return !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
-}
-
-export function defaultPodSpec(spec: any): void {
-  if (!spec || typeof spec !== 'object') return;
-  spec.restartPolicy ??= 'Always';
-  spec.dnsPolicy ??= 'ClusterFirst';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.schedulerName ??= 'default-scheduler';
-  spec.securityContext ??= {};
-  spec.enableServiceLinks ??= true;
-  for (const list of [spec.containers, spec.initContainers]) {
-    if (!Array.isArray(list)) continue;
-    for (const c of list) {
-      if (!c || typeof c !== 'object') continue;
-      if (typeof c.image === 'string' && c.image) c.imagePullPolicy ??= defaultImagePullPolicy(c.image);
-      c.terminationMessagePath ??= '/dev/termination-log';
-      c.terminationMessagePolicy ??= 'File';
-      c.resources ??= {};
-      for (const p of c.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
-    }
-  }
-}
 
 function defaultTemplate(obj: any): void {
   if (obj?.spec?.template) defaultPodSpec(obj.spec.template.spec);
@@ -97,7 +89,7 @@ export const RESOURCES: ResourceDef[] = [
     namespaced: true, subresources: ['status', 'binding'], gracefulDelete: true,
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
-    prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: 'BestEffort' }; },
+    prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
     validate: (o) => validatePod(o),
   },
   {
@@ -162,6 +154,7 @@ export const RESOURCES: ResourceDef[] = [
     },
     validate: (o) => validateWorkload(o, 'Deployment'),
   },
+  ...MORE_RESOURCES,
 ];
 
 export class Registry {
@@ -172,6 +165,16 @@ export class Registry {
 
   lookup(group: string, version: string, plural: string): ResourceDef | undefined {
     return this.byPath.get(`${group}/${version}/${plural}`);
+  }
+
+  /** The def whose storage serves `d` (itself, or its storage version's). */
+  storageDef(d: ResourceDef): ResourceDef {
+    return d.storageVersion ? this.lookup(d.group, d.storageVersion.version, d.plural) ?? d : d;
+  }
+
+  /** Defs that own stored objects (no virtual resources, no other-version views). */
+  stored(): ResourceDef[] {
+    return this.resources.filter((r) => !r.review && !r.storageVersion);
   }
 
   groupVersions(): { group: string; version: string; resources: ResourceDef[] }[] {

@@ -8,6 +8,7 @@ import { type Compare, type Store, type TxnOp, StoreUnavailableError } from './s
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { validateObjectMeta } from './validation';
 import { formatLabelSelector } from './selectors';
+import { type ManagedFieldsEntry, applyManagedFields, fieldsOf, formatPath, removePath, updateManagedFields } from './managedfields';
 
 /**
  * Generic storage semantics of every resource (Kubernetes' registry/generic store): create,
@@ -32,7 +33,13 @@ export interface ResourceStorageDeps {
   cacheCapacity?: number;
 }
 
-export interface WriteOptions { dryRun?: boolean }
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** The field manager recorded in managedFields (none: ownership is left as it was). */
+  fieldManager?: string;
+  /** Server-side apply: take conflicting fields from other managers. */
+  force?: boolean;
+}
 export interface DeleteOptions extends WriteOptions {
   gracePeriodSeconds?: number;
   propagationPolicy?: string;
@@ -68,8 +75,9 @@ function generateSuffix(): string {
 class RetryConflict extends Error {}
 
 export class ResourceStorage {
-  private readonly caches = new Map<ResourceDef, WatchCache>();
-  private readonly lastWrite = new Map<ResourceDef, number>();
+  /** by key prefix: versions of one resource (autoscaling v1/v2) share their storage */
+  private readonly caches = new Map<string, WatchCache>();
+  private readonly lastWrite = new Map<string, number>();
   private readonly finalizing = new Set<string>();
   private readonly now: () => Date;
   private stopped = false;
@@ -82,10 +90,11 @@ export class ResourceStorage {
   get store(): Store { return this.deps.store; }
 
   cache(def: ResourceDef): WatchCache {
-    let c = this.caches.get(def);
+    const prefix = keyPrefix(def);
+    let c = this.caches.get(prefix);
     if (!c) {
-      c = new WatchCache(this.deps.store, keyPrefix(def), this.deps.log, { capacity: this.deps.cacheCapacity });
-      this.caches.set(def, c);
+      c = new WatchCache(this.deps.store, prefix, this.deps.log, { capacity: this.deps.cacheCapacity });
+      this.caches.set(prefix, c);
       void c.ready();
     }
     return c;
@@ -93,7 +102,7 @@ export class ResourceStorage {
 
   /** Start every resource's watch cache and wait for the initial lists. */
   async start(): Promise<void> {
-    await Promise.all(this.deps.registry.resources.map((d) => this.cache(d).ready()));
+    await Promise.all(this.deps.registry.stored().map((d) => this.cache(d).ready()));
   }
 
   stop(): void {
@@ -102,11 +111,12 @@ export class ResourceStorage {
   }
 
   private noteWrite(def: ResourceDef, rev: number): void {
-    if (rev > (this.lastWrite.get(def) ?? 0)) this.lastWrite.set(def, rev);
+    const prefix = keyPrefix(def);
+    if (rev > (this.lastWrite.get(prefix) ?? 0)) this.lastWrite.set(prefix, rev);
   }
 
   lastWriteRevision(def: ResourceDef): number {
-    return this.lastWrite.get(def) ?? 0;
+    return this.lastWrite.get(keyPrefix(def)) ?? 0;
   }
 
   private fresh(def: ResourceDef): WatchCache | undefined {
@@ -148,8 +158,15 @@ export class ResourceStorage {
 
   // ---------------------------------------------------------------- create
 
-  async create(def: ResourceDef, ns: string | undefined, body: any, opts: WriteOptions = {}): Promise<any> {
+  async create(def: ResourceDef, ns: string | undefined, body: any, opts: WriteOptions & { apply?: boolean } = {}): Promise<any> {
     const obj = this.admitNew(def, ns, body);
+    if (opts.fieldManager) {
+      const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()) };
+      obj.metadata.managedFields = opts.apply
+        ? applyManagedFields([], {}, body, info, true).entries
+        : updateManagedFields([], {}, body, info);
+      if (!obj.metadata.managedFields.length) delete obj.metadata.managedFields;
+    }
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
     const nameGenerated = !obj.metadata.name;
     for (let attempt = 0; ; attempt++) {
@@ -204,6 +221,7 @@ export class ResourceStorage {
     if (def.hasStatus) meta.generation = 1;
     else delete meta.generation;
     if (def.statusOnCreate === 'clear') delete obj.status;
+    dropEmptyMeta(meta);
     def.defaults?.(obj);
     def.prepareForCreate?.(obj);
     this.validate(def, obj);
@@ -302,8 +320,9 @@ export class ResourceStorage {
   private async commit(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions, specified = new Set<string>()): Promise<any> {
     const meta = next.metadata;
     const finished = def.plural !== 'namespaces' && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
+    if (finished) return opts.dryRun ? next : this.commitDelete(def, old, opts);
+    if (sameObject(old.obj, next)) return clone(old.obj); // a no-op write keeps its resourceVersion
     if (opts.dryRun) return next;
-    if (finished) return this.commitDelete(def, old, opts);
     const oldRes = def.plural === 'services' ? serviceReservations(old.obj) : [];
     const newRes = def.plural === 'services' ? serviceReservations(next) : [];
     const added = newRes.filter((k) => !oldRes.includes(k));
@@ -373,21 +392,30 @@ export class ResourceStorage {
   }
 
   /** Carry system metadata from `old` to `next`, bump generation on spec change, default and validate. */
-  private async admitUpdate(def: ResourceDef, old: any, next: any): Promise<any> {
+  private async admitUpdate(def: ResourceDef, old: any, next: any, mf?: { fieldManager?: string; subresource?: string; applied?: boolean }): Promise<any> {
     const m = next.metadata;
     const o = old.metadata;
     for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName']) {
       if (o[f] === undefined) delete m[f];
       else m[f] = o[f];
     }
-    delete m.managedFields;
+    if (!mf?.applied) {
+      if (o.managedFields === undefined) delete m.managedFields;
+      else m.managedFields = o.managedFields;
+    }
     next.kind = def.kind;
     next.apiVersion = apiVersionOf(def);
+    dropEmptyMeta(m);
     def.defaults?.(next);
     if (def.hasStatus) {
       m.generation = (o.generation ?? 1) + (specOf(old) !== specOf(next) ? 1 : 0);
     }
     this.validate(def, next, old);
+    if (mf?.fieldManager && !mf.applied) {
+      const entries = updateManagedFields(o.managedFields, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()), subresource: mf.subresource });
+      if (entries.length) m.managedFields = entries;
+      else delete m.managedFields;
+    }
     if (def.plural === 'services') {
       Object.defineProperty(next, SPECIFIED, { value: await this.allocateService(next, old), enumerable: false });
     }
@@ -404,12 +432,12 @@ export class ResourceStorage {
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
       if (opts.subresource === 'status') {
         const next = { ...cur, status: incoming.status };
-        return this.admitUpdate(def, cur, next);
+        return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager, subresource: 'status' });
       }
       const next = { ...incoming, metadata: { ...incoming.metadata } };
       if (def.hasStatus) next.status = cur.status;
       if (next.status === undefined) delete next.status;
-      return this.admitUpdate(def, cur, next);
+      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
     }, {
       ...opts,
       precondition: incoming.metadata.resourceVersion || undefined,
@@ -418,28 +446,47 @@ export class ResourceStorage {
     return { obj, created };
   }
 
-  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: any, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: any; created: boolean }> {
+  /** `view`: the patch applies to another version's form of the object (autoscaling/v1 over v2). */
+  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: any,
+    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: any): any; to(o: any): any } } = {}): Promise<{ obj: any; created: boolean }> {
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw errors.badRequest('the patch must be a JSON object');
     let created = false;
     const precondition = type !== 'json' ? patch?.metadata?.resourceVersion : undefined;
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
-      const patched = applyPatch(type, cur, patch);
+      let patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
+      let applied = false;
+      if (type === 'apply' && opts.fieldManager) {
+        const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()), subresource: opts.subresource };
+        const entries = cur.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
+        let r = applyManagedFields(entries, cur, patch, info, opts.force === true);
+        // Upgrade from client-side apply (Kubernetes' lastAppliedManager): conflicts on fields
+        // the last-applied-configuration declares move to the server-side applier.
+        if (r.conflicts.length && upgradesClientSideApply(cur, r.conflicts)) r = applyManagedFields(entries, cur, patch, info, true);
+        if (r.conflicts.length) throw conflictError(def, name, r.conflicts);
+        for (const path of r.remove) removePath(patched, path);
+        if (patched && typeof patched === 'object') {
+          patched.metadata = { ...(patched.metadata ?? {}) };
+          if (r.entries.length) patched.metadata.managedFields = r.entries;
+          else delete patched.metadata.managedFields;
+        }
+        applied = true;
+      }
       if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
       if (patched.kind !== undefined && patched.kind !== def.kind) throw errors.badRequest(`the kind of the patched object (${patched.kind}) does not match ${def.kind}`);
       if (patched.apiVersion !== undefined && patched.apiVersion !== apiVersionOf(def)) throw errors.badRequest(`the API version in the data (${patched.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
       if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
       patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
       let next = patched;
-      if (opts.subresource === 'status') next = { ...cur, status: patched.status };
+      if (opts.subresource === 'status') next = { ...cur, status: patched.status, metadata: applied ? { ...cur.metadata, managedFields: patched.metadata.managedFields } : cur.metadata };
       else if (def.hasStatus) next = { ...patched, status: cur.status };
       if (next.status === undefined) delete next.status;
-      return this.admitUpdate(def, cur, next);
+      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
     }, {
       ...opts,
       precondition,
       onMissing: type === 'apply' && !opts.subresource ? async () => {
         created = true;
-        return this.create(def, ns, { ...patch, metadata: { ...(patch.metadata ?? {}), name } }, opts);
+        return this.create(def, ns, { ...patch, metadata: { ...(patch.metadata ?? {}), name } }, { ...opts, apply: true });
       } : undefined,
     });
     return { obj, created };
@@ -488,14 +535,23 @@ export class ResourceStorage {
       return out;
     }
     const grace = this.graceFor(def, obj, opts);
-    const finalizers = meta.finalizers?.length > 0;
+    // Orphan and Foreground propagation: the garbage collector finishes the deletion by
+    // removing the finalizer once dependents are orphaned or gone.
+    const gcFinalizer = opts.propagationPolicy === 'Orphan' ? ORPHAN_FINALIZER : opts.propagationPolicy === 'Foreground' ? FOREGROUND_FINALIZER : undefined;
+    const addFinalizer = gcFinalizer !== undefined && !(meta.finalizers ?? []).includes(gcFinalizer);
+    const finalizers = meta.finalizers?.length > 0 || addFinalizer;
     if (grace === 0 && !finalizers) return this.commitDelete(def, old, opts);
     // graceful and/or finalizers: mark for deletion
     const next = clone(obj);
     const now = this.now();
+    if (addFinalizer) {
+      const others = (meta.finalizers ?? []).filter((f: string) => f !== ORPHAN_FINALIZER && f !== FOREGROUND_FINALIZER);
+      next.metadata.finalizers = [...others, gcFinalizer];
+    }
     if (meta.deletionTimestamp) {
       const cur = meta.deletionGracePeriodSeconds ?? 0;
-      if (grace >= cur) return obj; // a longer or equal grace never extends a deletion
+      if (grace >= cur && !addFinalizer) return obj; // a longer or equal grace never extends a deletion
+      if (grace >= cur) return this.commit(def, old, next, opts);
     }
     next.metadata.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
     next.metadata.deletionGracePeriodSeconds = grace;
@@ -524,7 +580,7 @@ export class ResourceStorage {
     const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
     const step = async (): Promise<boolean> => {
       let remaining = 0;
-      for (const def of this.deps.registry.resources) {
+      for (const def of this.deps.registry.stored()) {
         if (!def.namespaced) continue;
         const { items } = await this.list(def, name, '');
         remaining += items.length;
@@ -587,7 +643,7 @@ export class ResourceStorage {
       if (precondition && precondition !== cur.metadata.resourceVersion) throw errors.conflict(def.plural, def.group, name);
       const next = clone(cur);
       next.spec = { ...(next.spec ?? {}), replicas };
-      return this.admitUpdate(def, cur, next);
+      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
     }, opts);
     return this.toScale(def, obj);
   }
@@ -613,3 +669,53 @@ export class ResourceStorage {
 }
 
 const SPECIFIED = Symbol('specifiedReservations');
+
+/** Empty metadata lists and maps are omitted, as Go's `omitempty` does. */
+function dropEmptyMeta(m: any): void {
+  for (const f of ['ownerReferences', 'finalizers', 'managedFields']) if (Array.isArray(m[f]) && m[f].length === 0) delete m[f];
+  for (const f of ['labels', 'annotations']) if (m[f] && typeof m[f] === 'object' && !Array.isArray(m[f]) && Object.keys(m[f]).length === 0) delete m[f];
+}
+
+export const ORPHAN_FINALIZER = 'orphan';
+export const FOREGROUND_FINALIZER = 'foregroundDeletion';
+
+/** Same content, ignoring resourceVersion and key order. */
+function sameObject(a: any, b: any): boolean {
+  const canon = (v: any, top = false): any => {
+    if (Array.isArray(v)) return v.map((x) => canon(x));
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      if (v[k] === undefined) continue;
+      out[k] = top && k === 'metadata' ? canon({ ...v[k], resourceVersion: undefined }) : canon(v[k]);
+    }
+    return out;
+  };
+  return JSON.stringify(canon(a, true)) === JSON.stringify(canon(b, true));
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** True when every conflicting field is one the client-side apply's last-applied configuration set. */
+function upgradesClientSideApply(live: any, conflicts: { path: string[] }[]): boolean {
+  const raw = live?.metadata?.annotations?.[LAST_APPLIED];
+  if (typeof raw !== 'string') return false;
+  let last: unknown;
+  try { last = JSON.parse(raw); } catch { return false; }
+  const declared = fieldsOf(last);
+  return conflicts.every((c) => declared.has(JSON.stringify(c.path)));
+}
+
+/** 409 for server-side apply conflicts, worded like Kubernetes. */
+function conflictError(def: ResourceDef, name: string, conflicts: { manager: string; apiVersion: string; path: string[] }[]): ApiError {
+  const n = conflicts.length;
+  const byManager = new Map<string, string[]>();
+  for (const c of conflicts) byManager.set(`"${c.manager}" using ${c.apiVersion}`, [...(byManager.get(`"${c.manager}" using ${c.apiVersion}`) ?? []), formatPath(c.path)]);
+  let msg = `Apply failed with ${n} conflict${n === 1 ? '' : 's'}: `;
+  if (n === 1) msg += `conflict with ${[...byManager.keys()][0]}: ${formatPath(conflicts[0].path)}`;
+  else msg += [...byManager].map(([who, paths]) => `conflicts with ${who}:\n${paths.map((p) => `- ${p}`).join('\n')}`).join('\n');
+  return new ApiError('Conflict', msg, {
+    name, group: def.group, kind: def.plural,
+    causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: formatPath(c.path) })),
+  });
+}

@@ -6,7 +6,10 @@ import { type ResourceDef, type Registry, apiVersionOf, keyPrefix } from './regi
 import type { ResourceStorage, DeleteOptions } from './resources';
 import { type FieldSelector, type LabelSelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors';
 import { toTable } from './tables';
-import type { CacheEvent, CachedObject } from './watchcache';
+import { type CacheEvent, type CachedObject, decodeKv } from './watchcache';
+import { type FieldValidation, parseFieldValidation, validateFields } from './fieldvalidation';
+import { decodeProtobufObject } from './protobuf';
+import type { UserInfo } from './auth';
 
 /**
  * The one generic REST handler set: maps Kubernetes API paths and verbs onto
@@ -83,6 +86,7 @@ function isDryRun(query: Record<string, unknown>): boolean {
 export function decodeBody(contentType: string | undefined, raw: Buffer | undefined): any {
   if (!raw || raw.length === 0) return undefined;
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobufObject(raw);
   if (type.includes('protobuf')) throw errors.unsupportedMediaType(type);
   if (type === 'application/yaml' || type === 'application/apply-patch+yaml') {
     try {
@@ -135,15 +139,48 @@ export interface RestContext {
   /** default watch timeout when the client sends none (seconds) */
   minRequestTimeoutSeconds: number;
   bookmarkIntervalMs: number;
+  /**
+   * Authorization seam for access reviews (and, later, requests): the security engineer's
+   * RBAC authorizer replaces it. Default: members of system:masters may do everything.
+   */
+  authorize?: (user: UserInfo | undefined, attrs: Record<string, unknown>) => Promise<{ allowed: boolean; reason?: string; denied?: boolean }> | { allowed: boolean; reason?: string; denied?: boolean };
+}
+
+export const mastersOnlyAuthorizer = (user: UserInfo | undefined) =>
+  user?.groups.includes('system:masters') ? { allowed: true, reason: 'system:masters' } : { allowed: false, reason: 'no authorizer is configured beyond system:masters' };
+
+/** Kubernetes' default field manager: the User-Agent up to its first '/'. */
+export function defaultFieldManager(userAgent: string | undefined): string {
+  const m = (userAgent ?? '').split('/')[0].trim();
+  return (m || 'unknown').slice(0, 128);
+}
+
+/** A list `continue` token: the list's revision and the key to resume from. */
+export function encodeContinue(rv: number, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
+}
+
+export function decodeContinue(token: string): { rv: number; start: string } {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString());
+    if (t.v === 'meta.k8s.io/v1' && Number.isInteger(t.rv) && t.rv > 0 && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch { /* fall through */ }
+  throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
 }
 
 /** Labels for metrics, set on the request by the handler. */
 export interface RequestLabels { verb: string; resource: string }
 
 export async function handleResource(ctx: RestContext, req: FastifyRequest, reply: FastifyReply, p: ApiPath, labels: RequestLabels): Promise<unknown> {
-  const def = p.resource ? ctx.registry.lookup(p.group, p.version, p.resource) : undefined;
+  const served = p.resource ? ctx.registry.lookup(p.group, p.version, p.resource) : undefined;
   const query = (req.query ?? {}) as Record<string, unknown>;
-  if (!def) throw errors.pathNotFound();
+  if (!served) throw errors.pathNotFound();
+  if (served.review) return handleReview(ctx, served, req, reply, p, labels);
+  // another version's storage (autoscaling/v1 over v2): convert at this boundary
+  const def = ctx.registry.storageDef(served);
+  const view = served.storageVersion;
+  const out = (o: any) => (view ? view.fromStorage(o) : o);
+  const inc = (o: any) => (view && o && typeof o === 'object' ? view.toStorage(o) : o);
   labels.resource = p.subresource ? `${def.plural}/${p.subresource}` : def.plural;
   if (p.subresource && !def.subresources.includes(p.subresource as any)) throw errors.pathNotFound();
   if (def.namespaced && p.name && !p.namespace) throw errors.pathNotFound();
@@ -155,10 +192,17 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
   const ns = p.namespace;
   const table = wantsTable(req.headers.accept);
   const sendObj = (code: number, obj: any) => {
+    if (p.subresource !== 'scale') obj = out(obj);
     if (table && (verb === 'get' || verb === 'create' || verb === 'update' || verb === 'patch') && !p.subresource) {
       return reply.code(code).type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, [obj], { includeObject: includeObject(query), resourceVersion: obj?.metadata?.resourceVersion })));
     }
     return reply.code(code).type(JSON_TYPE).send(JSON.stringify(obj));
+  };
+  const write = writeOptions(req, query, verb);
+  /** fieldValidation of a body (pruned in place); Warn → `Warning: 299` headers. */
+  const checkFields = (body: any, asPatch = false) => {
+    const warnings = validateFields(body, served.group, served.version, served.kind, write.fieldValidation, { patch: asPatch });
+    if (warnings.length) reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
   };
 
   // subresources
@@ -173,13 +217,13 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
       case 'get': return sendObj(200, st.toScale(def, (await st.get(def, ns, p.name!)).obj));
       case 'update': {
         const body = decodeBody(req.headers['content-type'], req.body as Buffer);
-        return sendObj(200, await st.updateScale(def, ns, p.name!, () => body, { dryRun: isDryRun(query) }));
+        return sendObj(200, await st.updateScale(def, ns, p.name!, () => body, write));
       }
       case 'patch': {
         const type = patchTypeOf(req.headers['content-type']);
         if (!type) throw errors.unsupportedMediaType(String(req.headers['content-type']));
         const body = decodeBody(req.headers['content-type'], req.body as Buffer);
-        return sendObj(200, await st.updateScale(def, ns, p.name!, (scale) => applyPatch(type, scale, body), { dryRun: isDryRun(query) }));
+        return sendObj(200, await st.updateScale(def, ns, p.name!, (scale) => applyPatch(type, scale, body), write));
       }
       default: throw errors.methodNotAllowed(req.method, `${def.plural}/scale`);
     }
@@ -189,35 +233,45 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
   switch (verb) {
     case 'get': {
       const c = await st.get(def, ns, p.name!);
-      if (table) return reply.type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, [c.obj], { includeObject: includeObject(query), resourceVersion: String(c.rv) })));
-      return reply.type(JSON_TYPE).send(c.json);
+      if (table) return reply.type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, [out(c.obj)], { includeObject: includeObject(query), resourceVersion: String(c.rv) })));
+      return reply.type(JSON_TYPE).send(view ? JSON.stringify(out(c.obj)) : c.json);
     }
     case 'list': {
       const f = buildFilter(def, p, query);
-      const { items, revision } = await st.list(def, ns, q1(query.resourceVersion));
-      const selected = items.filter((c) => matches(f, c.obj));
-      if (table) return reply.type(JSON_TYPE).send(JSON.stringify(toTable(def.plural, selected.map((c) => c.obj), { includeObject: includeObject(query), resourceVersion: String(revision) })));
-      return reply.type(JSON_TYPE).send(`{"kind":"${def.listKind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${revision}"},"items":[${selected.map((c) => c.json).join(',')}]}`);
+      const page = await listPage(ctx, def, ns, query, f);
+      const meta = { resourceVersion: String(page.revision), ...(page.continue ? { continue: page.continue } : {}), ...(page.remaining !== undefined ? { remainingItemCount: page.remaining } : {}) };
+      if (table) {
+        const t = toTable(def.plural, page.items.map((c) => out(c.obj)), { includeObject: includeObject(query), resourceVersion: String(page.revision) });
+        if (page.continue) t.metadata.continue = page.continue;
+        return reply.type(JSON_TYPE).send(JSON.stringify(t));
+      }
+      const items = page.items.map((c) => (view ? JSON.stringify(out(c.obj)) : c.json));
+      return reply.type(JSON_TYPE).send(`{"kind":"${served.listKind}","apiVersion":"${apiVersionOf(served)}","metadata":${JSON.stringify(meta)},"items":[${items.join(',')}]}`);
     }
     case 'watch':
-      return serveWatch(ctx, def, p, query, req, reply, table);
+      return serveWatch(ctx, def, p, query, req, reply, table, out, view !== undefined);
     case 'create': {
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
       if (def.namespaced && !ns) throw errors.methodNotAllowed('POST', def.plural);
-      return sendObj(201, await st.create(def, ns, body, { dryRun: isDryRun(query) }));
+      checkFields(body);
+      return sendObj(201, await st.create(def, ns, inc(body), write));
     }
     case 'update': {
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
-      const { obj, created } = await st.update(def, ns, p.name!, body, { dryRun: isDryRun(query), subresource: p.subresource as 'status' | undefined });
+      checkFields(body);
+      const { obj, created } = await st.update(def, ns, p.name!, inc(body), { ...write, subresource: p.subresource as 'status' | undefined });
       return sendObj(created ? 201 : 200, obj);
     }
     case 'patch': {
       const type = patchTypeOf(req.headers['content-type']);
       if (!type) throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''));
       if (type === 'apply' && !q1(query.fieldManager)) throw errors.badRequest('PATCH (apply) requires the fieldManager query parameter');
+      if (write.force && type !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
       if (body === undefined) throw errors.badRequest('the patch body is empty');
-      const { obj, created } = await st.patch(def, ns, p.name!, type, body, { dryRun: isDryRun(query), subresource: p.subresource as 'status' | undefined });
+      if (type !== 'json') checkFields(body, type !== 'apply');
+      const { obj, created } = await st.patch(def, ns, p.name!, type, type === 'apply' ? inc(body) : body,
+        { ...write, subresource: p.subresource as 'status' | undefined, view: view && type !== 'apply' ? { from: view.fromStorage, to: view.toStorage } : undefined });
       return sendObj(created ? 201 : 200, obj);
     }
     case 'delete': {
@@ -240,6 +294,81 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
   }
 }
 
+interface RequestWriteOptions { dryRun: boolean; fieldManager: string; force: boolean; fieldValidation: FieldValidation }
+
+function writeOptions(req: FastifyRequest, query: Record<string, unknown>, verb: Verb): RequestWriteOptions {
+  if (verb !== 'create' && verb !== 'update' && verb !== 'patch') return { dryRun: false, fieldManager: '', force: false, fieldValidation: 'Ignore' };
+  const fm = q1(query.fieldManager);
+  if (fm !== undefined && (fm.length > 128 || /[^\x20-\x7e]/.test(fm))) throw errors.badRequest(`fieldManager: Invalid value: ${JSON.stringify(fm)}: must be at most 128 printable characters`);
+  const force = q1(query.force);
+  if (force !== undefined && force !== 'true' && force !== 'false') throw errors.badRequest(`invalid force value "${force}"`);
+  return {
+    dryRun: isDryRun(query),
+    fieldManager: fm || defaultFieldManager(req.headers['user-agent']),
+    force: force === 'true',
+    fieldValidation: parseFieldValidation(q1(query.fieldValidation)),
+  };
+}
+
+interface Page { items: CachedObject[]; revision: number; continue?: string; remaining?: number }
+
+/**
+ * One page of a list: `limit` matching objects from the watch cache (first page) or from the
+ * store at the token's revision (later pages, 410 once that revision is compacted).
+ */
+async function listPage(ctx: RestContext, def: ResourceDef, ns: string | undefined, query: Record<string, unknown>, f: Filter): Promise<Page> {
+  const limitRaw = q1(query.limit);
+  const limit = limitRaw === undefined || limitRaw === '' ? 0 : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest(`invalid limit "${limitRaw}"`);
+  const token = q1(query.continue);
+  let items: CachedObject[];
+  let revision: number;
+  if (token) {
+    const t = decodeContinue(token);
+    const cache = ctx.storage.cache(def);
+    if (cache.isLoaded && cache.revision === t.rv) {
+      items = cache.list(f.prefix ?? keyPrefix(def));
+    } else {
+      try {
+        const r = await ctx.storage.store.list(f.prefix ?? keyPrefix(def), { revision: t.rv });
+        items = r.kvs.map((kv) => decodeKv(kv));
+      } catch (e) {
+        if (/compacted|not supported/i.test(String((e as Error)?.message ?? e))) {
+          throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+        }
+        throw e;
+      }
+    }
+    revision = t.rv;
+    items = items.filter((c) => c.key >= t.start);
+  } else {
+    const r = await ctx.storage.list(def, ns, q1(query.resourceVersion));
+    items = r.items;
+    revision = r.revision;
+  }
+  const selected = items.filter((c) => matches(f, c.obj));
+  if (!limit || selected.length <= limit) return { items: selected, revision };
+  const page = selected.slice(0, limit);
+  const unfiltered = f.labels.length === 0 && f.fields.length === 0;
+  return { items: page, revision, continue: encodeContinue(revision, `${page[page.length - 1].key}\0`), remaining: unfiltered ? selected.length - limit : undefined };
+}
+
+/** POST of a create-only virtual resource (SelfSubjectAccessReview): answered, never stored. */
+async function handleReview(ctx: RestContext, def: ResourceDef, req: FastifyRequest, reply: FastifyReply, p: ApiPath, labels: RequestLabels): Promise<unknown> {
+  labels.resource = def.plural;
+  labels.verb = 'create';
+  if (req.method !== 'POST' || p.name || p.namespace) throw errors.methodNotAllowed(req.method, def.plural);
+  const body = decodeBody(req.headers['content-type'], req.body as Buffer);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+  if (body.kind !== undefined && body.kind !== def.kind) throw errors.badRequest(`the kind of the object (${body.kind}) does not match the expected kind (${def.kind})`);
+  if (!body.spec?.resourceAttributes && !body.spec?.nonResourceAttributes) {
+    throw errors.invalid(def.kind, def.group, '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  }
+  const authorize = ctx.authorize ?? mastersOnlyAuthorizer;
+  const result = await def.review!(body, { user: req.user, authorize });
+  return reply.code(201).type(JSON_TYPE).send(JSON.stringify(result));
+}
+
 function deleteOptions(req: FastifyRequest, query: Record<string, unknown>): DeleteOptions {
   const body = decodeBody(req.headers['content-type'], req.body as Buffer) ?? {};
   if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('DeleteOptions must be a JSON object');
@@ -251,7 +380,8 @@ function deleteOptions(req: FastifyRequest, query: Record<string, unknown>): Del
   return { gracePeriodSeconds: grace, propagationPolicy: policy, preconditions: body.preconditions, dryRun: dry };
 }
 
-async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply, table: boolean): Promise<void> {
+async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply, table: boolean,
+  out: (o: any) => any = (o) => o, converted = false): Promise<void> {
   const f = buildFilter(def, p, query);
   const rvParam = q1(query.resourceVersion) ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion "${rvParam}"`);
@@ -264,6 +394,7 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
   let headersSent = false;
 
   const encode = (type: string, obj: any, json?: string): string => {
+    if (converted && type !== 'ERROR' && type !== 'BOOKMARK') { obj = out(obj); json = undefined; }
     if (table && type !== 'ERROR' && type !== 'BOOKMARK') {
       const t = toTable(def.plural, [obj], { includeObject: include, resourceVersion: obj?.metadata?.resourceVersion, noHeaders: headersSent });
       headersSent = true;
@@ -295,7 +426,11 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
 
   let fromRev: number;
   const initial: CachedObject[] = [];
-  if (rvParam === '' || rvParam === '0') {
+  // sendInitialEvents (watch-list): the current state as ADDED events, then a BOOKMARK
+  // annotated k8s.io/initial-events-end, then changes.
+  const initialEvents = q1(query.sendInitialEvents) === 'true';
+  if (initialEvents && rvParam !== '' && rvParam !== '0') await cache.waitFor(Number(rvParam), 3_000);
+  if (rvParam === '' || rvParam === '0' || initialEvents) {
     fromRev = cache.revision;
     for (const c of cache.list(f.prefix)) if (matches(f, c.obj)) initial.push(c);
   } else fromRev = Number(rvParam);
@@ -318,6 +453,9 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
     return;
   }
   for (const c of initial) write(encode('ADDED', c.obj, c.json));
+  if (initialEvents) {
+    write(`{"type":"BOOKMARK","object":{"kind":"${def.kind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${fromRev}","annotations":{"k8s.io/initial-events-end":"true"}}}}\n`);
+  }
   for (const ev of sub.replay) onEvent(ev);
   if (Number.isFinite(timeoutS) && timeoutS > 0) timers.push(setTimeout(finish, timeoutS * 1000));
   if (bookmarks && !table) {

@@ -1,4 +1,6 @@
+import { age, humanDuration } from '../lib/duration';
 import { formatLabelSelector, formatLabels } from './selectors';
+import { KIND_PRINTERS } from './tables-kinds';
 
 /**
  * meta.k8s.io/v1 Table rendering with Kubernetes' own printer columns
@@ -31,43 +33,9 @@ export interface ToTableOptions {
 type Col = [name: string, type: string, priority?: number, format?: string];
 type Printer = { columns: Col[]; cells(obj: any, now: Date): unknown[] };
 
-/** duration.HumanDuration from k8s.io/apimachinery. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.trunc(ms / 1000);
-  if (seconds < -1) return '<invalid>';
-  if (seconds < 0) return '0s';
-  if (seconds < 60 * 2) return `${seconds}s`;
-  const minutes = Math.trunc(seconds / 60);
-  if (minutes < 10) {
-    const s = seconds % 60;
-    return s === 0 ? `${minutes}m` : `${minutes}m${s}s`;
-  }
-  if (minutes < 60 * 3) return `${minutes}m`;
-  const hours = Math.trunc(minutes / 60);
-  if (hours < 8) {
-    const m = minutes % 60;
-    return m === 0 ? `${hours}h` : `${hours}h${m}m`;
-  }
-  if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) {
-    const h = hours % 24;
-    return h === 0 ? `${Math.trunc(hours / 24)}d` : `${Math.trunc(hours / 24)}d${h}h`;
-  }
-  if (hours < 24 * 365 * 2) return `${Math.trunc(hours / 24)}d`;
-  if (hours < 24 * 365 * 8) {
-    const dy = Math.trunc(hours / 24) % 365;
-    return dy === 0 ? `${Math.trunc(hours / 24 / 365)}y` : `${Math.trunc(hours / 24 / 365)}y${dy}d`;
-  }
-  return `${Math.trunc(hours / 24 / 365)}y`;
-}
+const since = (ts: string | undefined, now: Date): string => age(ts, now.getTime());
 
-function since(ts: string | undefined, now: Date): string {
-  if (!ts) return '<unknown>';
-  const t = Date.parse(ts);
-  return Number.isNaN(t) ? '<unknown>' : humanDuration(now.getTime() - t);
-}
-
-const age = (o: any, now: Date) => since(o?.metadata?.creationTimestamp, now);
+const objectAge = (o: any, now: Date) => since(o?.metadata?.creationTimestamp, now);
 const orNone = (s: string | undefined) => (s ? s : '<none>');
 const names = (cs: any[] | undefined) => (cs ?? []).map((c) => c.name).join(',');
 const images = (cs: any[] | undefined) => (cs ?? []).map((c) => c.image).join(',');
@@ -201,6 +169,7 @@ function eventLastSeen(ev: any, now: Date): string {
 }
 
 const PRINTERS: Record<string, Printer> = {
+  ...KIND_PRINTERS, // configmaps, secrets, statefulsets, jobs, ingresses, rbac, … (tables-kinds.ts)
   pods: {
     columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], ['Age', 'string'],
       ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1]],
@@ -213,7 +182,7 @@ const PRINTERS: Record<string, Printer> = {
         const trueConds = new Set((p.status?.conditions ?? []).filter((c: any) => c.status === 'True').map((c: any) => c.type));
         gatesStr = `${gates.filter((g: any) => trueConds.has(g.conditionType)).length}/${gates.length}`;
       }
-      return [p.metadata?.name, `${s.ready}/${s.total}`, s.reason, s.restarts, age(p, now), orNone(ip), orNone(p.spec?.nodeName), orNone(p.status?.nominatedNodeName), gatesStr];
+      return [p.metadata?.name, `${s.ready}/${s.total}`, s.reason, s.restarts, objectAge(p, now), orNone(ip), orNone(p.spec?.nodeName), orNone(p.status?.nominatedNodeName), gatesStr];
     },
   },
   deployments: {
@@ -222,7 +191,7 @@ const PRINTERS: Record<string, Printer> = {
     cells(d, now) {
       const st = d.status ?? {};
       const tpl = d.spec?.template?.spec?.containers;
-      return [d.metadata?.name, `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, age(d, now), names(tpl), images(tpl), selectorOf(d.spec?.selector)];
+      return [d.metadata?.name, `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, objectAge(d, now), names(tpl), images(tpl), selectorOf(d.spec?.selector)];
     },
   },
   replicasets: {
@@ -230,13 +199,13 @@ const PRINTERS: Record<string, Printer> = {
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
     cells(r, now) {
       const tpl = r.spec?.template?.spec?.containers;
-      return [r.metadata?.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, age(r, now), names(tpl), images(tpl), selectorOf(r.spec?.selector)];
+      return [r.metadata?.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, objectAge(r, now), names(tpl), images(tpl), selectorOf(r.spec?.selector)];
     },
   },
   services: {
     columns: [['Name', 'string', 0, 'name'], ['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string'], ['Age', 'string'], ['Selector', 'string', 1]],
     cells(s, now) {
-      return [s.metadata?.name, s.spec?.type ?? 'ClusterIP', orNone(s.spec?.clusterIP), serviceExternalIP(s), servicePorts(s), age(s, now), formatLabels(s.spec?.selector)];
+      return [s.metadata?.name, s.spec?.type ?? 'ClusterIP', orNone(s.spec?.clusterIP), serviceExternalIP(s), servicePorts(s), objectAge(s, now), formatLabels(s.spec?.selector)];
     },
   },
   nodes: {
@@ -244,17 +213,17 @@ const PRINTERS: Record<string, Printer> = {
       ['Internal-IP', 'string', 1], ['External-IP', 'string', 1], ['OS-Image', 'string', 1], ['Kernel-Version', 'string', 1], ['Container-Runtime', 'string', 1]],
     cells(n, now) {
       const info = n.status?.nodeInfo ?? {};
-      return [n.metadata?.name, nodeStatus(n), nodeRoles(n), age(n, now), info.kubeletVersion ?? '',
+      return [n.metadata?.name, nodeStatus(n), nodeRoles(n), objectAge(n, now), info.kubeletVersion ?? '',
         nodeAddress(n, 'InternalIP'), nodeAddress(n, 'ExternalIP'), info.osImage || '<unknown>', info.kernelVersion || '<unknown>', info.containerRuntimeVersion || '<unknown>'];
     },
   },
   namespaces: {
     columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Age', 'string']],
-    cells: (n, now) => [n.metadata?.name, n.status?.phase ?? '', age(n, now)],
+    cells: (n, now) => [n.metadata?.name, n.status?.phase ?? '', objectAge(n, now)],
   },
   endpoints: {
     columns: [['Name', 'string', 0, 'name'], ['Endpoints', 'string'], ['Age', 'string']],
-    cells: (e, now) => [e.metadata?.name, formatEndpoints(e), age(e, now)],
+    cells: (e, now) => [e.metadata?.name, formatEndpoints(e), objectAge(e, now)],
   },
   events: {
     columns: [['Last Seen', 'string'], ['Type', 'string'], ['Reason', 'string'], ['Object', 'string'], ['Subobject', 'string', 1],
@@ -270,7 +239,7 @@ const PRINTERS: Record<string, Printer> = {
 
 const DEFAULT_PRINTER: Printer = {
   columns: [['Name', 'string', 0, 'name'], ['Age', 'string']],
-  cells: (o, now) => [o.metadata?.name, age(o, now)],
+  cells: (o, now) => [o.metadata?.name, objectAge(o, now)],
 };
 
 export function columnsFor(resource: string): TableColumnDefinition[] {

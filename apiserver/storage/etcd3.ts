@@ -85,7 +85,9 @@ function toKv(kv: any): KeyValue {
   };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+// Not unref'd: while every endpoint refuses, this timer is what keeps a waiting
+// apiserver alive (an unref'd one let it exit 0 when the store was not up yet).
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Etcd3Store implements Store {
   private readonly endpoints: Endpoint[];

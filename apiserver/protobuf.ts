@@ -1,0 +1,144 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as protobuf from 'protobufjs';
+import { errors } from './errors';
+
+/**
+ * Protobuf request bodies (`application/vnd.kubernetes.protobuf`), which client-go 1.32's
+ * typed clients send for built-in kinds (kubectl's imperative `create …`): the magic
+ * `k8s\0`, then a runtime.Unknown whose typeMeta names the kind and whose raw bytes are the
+ * object. Decoded with protobufjs from our own .proto descriptions (apiserver/proto/, a
+ * subset of each message with Kubernetes' numbers) into the object's JSON form. Responses
+ * stay JSON. Pure apart from loading the descriptions once.
+ *
+ * JSON form: Time → RFC 3339, IntOrString → number|string, Quantity → string, bytes →
+ * base64, FieldsV1/RawExtension → their JSON, embedded structs inlined. Go's generated
+ * marshallers write every non-pointer scalar, so zero values ("" / false / 0) are dropped as
+ * `omitempty` would, except for the pointer fields in KEEP_ZERO where zero means something.
+ */
+
+export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto'];
+
+let root: protobuf.Root | undefined;
+export function protoRoot(): protobuf.Root {
+  if (root) return root;
+  const candidates = [path.join(__dirname, 'proto'), path.resolve(__dirname, '../../apiserver/proto')];
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'core.proto')));
+  if (!dir) throw new Error(`apiserver: cannot find proto/core.proto (looked in ${candidates.join(', ')})`);
+  const r = new protobuf.Root();
+  r.resolvePath = (_origin, target) => path.join(dir, path.basename(target));
+  r.loadSync(FILES.map((f) => path.join(dir, f)), { keepCase: true });
+  r.resolveAll();
+  return (root = r);
+}
+
+/** Protobuf message name of a kind: v1 Namespace → k8s.io.api.core.v1.Namespace. */
+export function messageName(apiVersion: string, kind: string): string {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return `k8s.io.api.${group ? group.split('.')[0] : 'core'}.${version}.${kind}`;
+}
+
+const EMBEDDED = new Set([
+  'k8s.io.api.core.v1.ConfigMapKeySelector.localObjectReference', 'k8s.io.api.core.v1.SecretKeySelector.localObjectReference',
+  'k8s.io.api.core.v1.ConfigMapEnvSource.localObjectReference', 'k8s.io.api.core.v1.SecretEnvSource.localObjectReference',
+  'k8s.io.api.core.v1.ConfigMapVolumeSource.localObjectReference', 'k8s.io.api.core.v1.Volume.volumeSource', 'k8s.io.api.core.v1.Probe.handler',
+]);
+
+/** Pointer fields (Go `*int32`, `*bool`, …) whose zero value is meaningful. */
+const KEEP_ZERO = new Set([
+  'replicas', 'parallelism', 'completions', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished',
+  'terminationGracePeriodSeconds', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'successfulJobsHistoryLimit', 'failedJobsHistoryLimit',
+  'startingDeadlineSeconds', 'deletionGracePeriodSeconds', 'runAsUser', 'runAsGroup', 'fsGroup', 'defaultMode', 'mode', 'priority', 'tolerationSeconds',
+  'automountServiceAccountToken', 'enableServiceLinks', 'privileged', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'hostUsers',
+  'allocateLoadBalancerNodePorts', 'suspend', 'manualSelector', 'immutable', 'optional', 'setHostnameAsFQDN', 'shareProcessNamespace',
+  'controller', 'blockOwnerDeletion',
+]);
+
+function timeToJSON(t: any): string | undefined {
+  const s = Number(t?.seconds ?? 0);
+  if (!s && !t?.nanos) return undefined;
+  return new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isZero(v: unknown): boolean {
+  return v === '' || v === false || v === 0;
+}
+
+/** protobufjs plain object of `type` → Kubernetes JSON. */
+function toJSON(type: protobuf.Type, msg: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const field of type.fieldsArray) {
+    const name = field.name;
+    if (!(name in msg) || msg[name] === undefined || msg[name] === null) continue;
+    const v = msg[name];
+    const conv = (x: any) => convertValue(field, x);
+    let value: any;
+    if (field.map) {
+      value = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, conv(x)]));
+      if (Object.keys(value).length === 0) continue;
+    } else if (field.repeated) {
+      value = (v as any[]).map(conv);
+      if (value.length === 0) continue;
+    } else {
+      value = conv(v);
+      if (value === undefined) continue;
+      if (isZero(value) && !KEEP_ZERO.has(name)) continue;
+    }
+    if (EMBEDDED.has(`${type.fullName.slice(1)}.${name}`) && value && typeof value === 'object') Object.assign(out, value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+function convertValue(field: protobuf.Field, v: any): any {
+  const t = field.resolvedType;
+  if (!(t instanceof protobuf.Type)) {
+    if (field.type === 'bytes') return typeof v === 'string' ? v : Buffer.from(v).toString('base64');
+    if (typeof v === 'object' && v !== null && 'low' in v) return Number(v);
+    return v;
+  }
+  switch (t.fullName) {
+    case '.k8s.io.apimachinery.pkg.apis.meta.v1.Time': return timeToJSON(v);
+    case '.k8s.io.apimachinery.pkg.api.resource.Quantity': return v.string ?? '0';
+    case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString': return Number(v.type ?? 0) === 1 ? v.strVal ?? '' : v.intVal ?? 0;
+    case '.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1':
+    case '.k8s.io.apimachinery.pkg.runtime.RawExtension': {
+      const raw = v.Raw ?? v.raw;
+      if (!raw || raw.length === 0) return undefined;
+      try { return JSON.parse(Buffer.from(raw, typeof raw === 'string' ? 'base64' : undefined).toString()); } catch { return undefined; }
+    }
+    default: return toJSON(t, v);
+  }
+}
+
+/** Decode a `k8s\0`+Unknown body into the object (with apiVersion and kind). */
+export function decodeProtobufObject(body: Buffer): any {
+  if (body.length < 4 || !body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw errors.badRequest('protobuf body does not start with the k8s\\0 magic');
+  const r = protoRoot();
+  const Unknown = r.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
+  let env: any;
+  try { env = Unknown.toObject(Unknown.decode(body.subarray(4)), { longs: Number, bytes: Buffer as any, defaults: false }); } catch (e) {
+    throw errors.badRequest(`error decoding protobuf envelope: ${(e as Error).message}`);
+  }
+  const apiVersion = env.typeMeta?.apiVersion ?? '';
+  const kind = env.typeMeta?.kind ?? '';
+  if (env.contentEncoding) throw errors.unsupportedMediaType(`protobuf with contentEncoding ${env.contentEncoding}`);
+  const type = r.lookup(messageName(apiVersion, kind));
+  if (!(type instanceof protobuf.Type)) throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf for ${apiVersion} ${kind} (send JSON)`);
+  let msg: any;
+  try { msg = type.toObject(type.decode(env.raw ?? Buffer.alloc(0)), { longs: Number, bytes: Buffer as any, defaults: false }); } catch (e) {
+    throw errors.badRequest(`error decoding ${kind} protobuf: ${(e as Error).message}`);
+  }
+  return { apiVersion, kind, ...toJSON(type, msg) };
+}
+
+/** Encode `obj` (JSON form) as a protobuf body — the inverse, for tests and fixtures. */
+export function encodeProtobufObject(apiVersion: string, kind: string, message: Record<string, unknown>): Buffer {
+  const r = protoRoot();
+  const type = r.lookupType(messageName(apiVersion, kind));
+  const raw = type.encode(type.fromObject(message)).finish();
+  const Unknown = r.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
+  const env = Unknown.encode(Unknown.fromObject({ typeMeta: { apiVersion, kind }, raw, contentEncoding: '', contentType: '' })).finish();
+  return Buffer.concat([PROTOBUF_MAGIC, env]);
+}
