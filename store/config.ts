@@ -19,6 +19,7 @@ export interface StoreFlags {
   electionTimeout: string;
   listenMetricsUrls?: string;
   watchProgressNotifyInterval: string;
+  snapshotCount?: string;
 }
 
 export interface StoreConfig {
@@ -35,6 +36,10 @@ export interface StoreConfig {
   electionTick: number;
   heartbeatTick: number;
   progressNotifyIntervalMs: number;
+  /** 'existing': join a running cluster (the member was added with MemberAdd first). */
+  initialClusterState: 'new' | 'existing';
+  /** Applied entries between snapshots (etcd --snapshot-count). */
+  snapshotCount: number;
 }
 
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -51,6 +56,12 @@ export function hostPort(url: string): string {
 function ms(flag: string, v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`store: ${flag} must be a positive integer number of milliseconds, got "${v}"`);
+  return n;
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`store: ${flag} must be a positive integer, got "${v}"`);
   return n;
 }
 
@@ -107,5 +118,7 @@ export function resolveConfig(f: StoreFlags): StoreConfig {
     electionTick: Math.round(election / tickMs),
     heartbeatTick: 1,
     progressNotifyIntervalMs: ms('--watch-progress-notify-interval', f.watchProgressNotifyInterval),
+    initialClusterState: f.initialClusterState,
+    snapshotCount: positiveInt('--snapshot-count', f.snapshotCount ?? '10000'),
   };
 }

@@ -24,6 +24,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--election-timeout <ms>', 'election timeout in ms', '1000')
     .option('--listen-metrics-urls <url>', 'serve /metrics and /health over HTTP here')
     .option('--watch-progress-notify-interval <ms>', 'interval of watch progress notifications in ms', '600000')
+    .option('--snapshot-count <n>', 'applied entries between snapshots of the state (the log is compacted after each)', '10000')
     .exitOverride()
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });
@@ -35,6 +36,10 @@ export async function main(argv: string[]): Promise<void> {
   handle.server.onFatal = (e) => {
     log.fatal({ err: e }, 'store member cannot continue');
     void handle.close().finally(() => process.exit(1));
+  };
+  handle.server.onRemoved = () => {
+    // etcd: "the member has been permanently removed from the cluster"; exit cleanly.
+    void handle.close().finally(() => process.exit(0));
   };
   let stopping = false;
   const stop = (signal: string): void => {

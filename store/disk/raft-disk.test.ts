@@ -47,3 +47,53 @@ test('an unopenable database is a clear error naming the file', async () => {
   await assert.rejects(RaftDisk.open(dir), (e: Error) => e.message.includes(path.join(dir, 'raft')));
   fs.rmSync(dir, { recursive: true });
 });
+
+test('§7 snapshot + compaction: the snapshot in force and the log after it survive reopen; orphan files are removed', async () => {
+  const dir = tmp();
+  let d = await RaftDisk.open(dir);
+  await d.load();
+  await d.save({ term: 1, vote: 'a', commit: 6 }, [1, 2, 3, 4, 5, 6].map((i) => ent(i, 1, `v${i}`)));
+  const meta = { index: 5, term: 1, voters: ['a', 'b'] };
+  await d.writeSnapshotFile(meta, Buffer.from('state@5'));
+  await d.compact(meta, 3); // keep 4..6 for slow followers
+  // A crash between writing a newer file and recording it leaves an orphan:
+  await d.writeSnapshotFile({ index: 3, term: 1 }, Buffer.from('old'));
+  fs.writeFileSync(path.join(dir, 'snap', 'x.tmp'), 'junk');
+  await d.close();
+  d = await RaftDisk.open(dir);
+  const s = await d.load();
+  assert.deepEqual(s.snapshot, meta);
+  assert.equal((await d.readSnapshotFile(meta)).toString(), 'state@5');
+  assert.deepEqual(s.entries.map((e) => e.index), [6], 'entries covered by the snapshot are not replayed');
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'snap')).filter((f) => f.endsWith('.snap')), [path.basename(d.snapPath(meta))]);
+  // A snapshot installed from the leader replaces the whole log.
+  const leaderSnap = { index: 20, term: 3, voters: ['a', 'b', 'c'] };
+  await d.writeSnapshotFile(leaderSnap, Buffer.from('state@20'));
+  await d.save({ term: 3, vote: '', commit: 20 }, [], leaderSnap);
+  await d.save(undefined, [ent(21, 3)]);
+  await d.close();
+  d = await RaftDisk.open(dir);
+  const s2 = await d.load();
+  assert.deepEqual(s2.snapshot, leaderSnap);
+  assert.deepEqual(s2.entries.map((e) => e.index), [21]);
+  assert.equal(s2.hardState.commit, 20);
+  await d.close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a corrupted snapshot file stops start-up with a clear error', async () => {
+  const dir = tmp();
+  const d = await RaftDisk.open(dir);
+  await d.load();
+  const meta = { index: 2, term: 1, voters: ['a'] };
+  await d.save({ term: 1, vote: 'a', commit: 2 }, [ent(1, 1), ent(2, 1)]);
+  await d.writeSnapshotFile(meta, Buffer.from('state'));
+  await d.compact(meta, 2);
+  const f = d.snapPath(meta);
+  const b = fs.readFileSync(f);
+  b[b.length - 1] ^= 0xff;
+  fs.writeFileSync(f, b);
+  await assert.rejects(d.readSnapshotFile(meta), /snapshot checksum mismatch/);
+  await d.close();
+  fs.rmSync(dir, { recursive: true });
+});

@@ -73,6 +73,20 @@ export interface Lease {
 
 const EMPTY = Buffer.alloc(0);
 
+type SnapKV = [key: string, create: number, mod: number, version: number, value: string, lease: string];
+type SnapRec = [mod: number, sub: number, create: number, version: number, value: string, lease: string, tomb: 0 | 1];
+type SnapEvent = [type: 0 | 1, kv: SnapKV, prev: SnapKV | null];
+
+/** Serialized MVCC state (see `Mvcc.toSnapshot`). */
+export interface MvccSnapshot {
+  v: 1;
+  revision: number;
+  compactRevision: number;
+  keys: [string, SnapRec[]][];
+  events: [number, SnapEvent[]][];
+  leases: [string, number, string[]][];
+}
+
 export class Mvcc {
   revision = 1; // etcd starts at revision 1 for an empty store
   compactRevision = 0;
@@ -81,6 +95,7 @@ export class Mvcc {
   private events: { rev: number; events: MvccEvent[] }[] = [];
   readonly leases = new Map<string, Lease>();
   private listeners = new Set<(rev: number, events: MvccEvent[]) => void>();
+  private restoreListeners = new Set<() => void>();
 
   // Per-write scratch state.
   private sub = 0;
@@ -90,6 +105,63 @@ export class Mvcc {
   onEvents(fn: (rev: number, events: MvccEvent[]) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /** Called after `restore` replaced the whole state (a snapshot from the leader was installed). */
+  onRestore(fn: () => void): () => void {
+    this.restoreListeners.add(fn);
+    return () => this.restoreListeners.delete(fn);
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /**
+   * The whole state as a JSON-able value (keys, values as latin1 strings):
+   * revision, compaction point, every key's history, the event log back to the
+   * compaction point (so watches can resume from any retained revision after a
+   * restore) and leases. `restore(toSnapshot())` yields an identical store.
+   */
+  toSnapshot(): MvccSnapshot {
+    const kv = (x: KeyValue): SnapKV => [x.key.toString('latin1'), x.create_revision, x.mod_revision, x.version, x.value.toString('latin1'), x.lease];
+    return {
+      v: 1,
+      revision: this.revision,
+      compactRevision: this.compactRevision,
+      keys: this.keys.map((k) => [k, this.hist.get(k)!.map((r) => [r.mod, r.sub, r.create, r.version, r.value.toString('latin1'), r.lease, r.tomb ? 1 : 0] as SnapRec)]),
+      events: this.events.map((e) => [e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.kv), ev.prev_kv ? kv(ev.prev_kv) : null] as SnapEvent)]),
+      leases: [...this.leases.values()].map((l) => [l.id, l.ttl, [...l.keys]]),
+    };
+  }
+
+  /** Replace the whole state by a snapshot (throws on a malformed one, leaving the state unchanged). */
+  restore(snap: MvccSnapshot): void {
+    if (!snap || snap.v !== 1 || !Array.isArray(snap.keys)) throw new Error('mvcc: unsupported snapshot format');
+    const kv = (x: SnapKV): KeyValue => ({
+      key: Buffer.from(x[0], 'latin1'),
+      create_revision: x[1],
+      mod_revision: x[2],
+      version: x[3],
+      value: Buffer.from(x[4], 'latin1'),
+      lease: x[5],
+    });
+    const hist = new Map<string, Rec[]>();
+    for (const [k, recs] of snap.keys) {
+      hist.set(k, recs.map(([mod, sub, create, version, value, lease, tomb]) => ({ mod, sub, create, version, value: Buffer.from(value, 'latin1'), lease, tomb: tomb === 1 })));
+    }
+    const events = snap.events.map(([rev, evs]) => ({
+      rev,
+      events: evs.map(([t, k, p]): MvccEvent => ({ type: t === 0 ? 'PUT' : 'DELETE', kv: kv(k), prev_kv: p ? kv(p) : undefined })),
+    }));
+    const leases = new Map<string, Lease>();
+    for (const [id, ttl, keys] of snap.leases) leases.set(id, { id, ttl, keys: new Set(keys) });
+    this.revision = snap.revision;
+    this.compactRevision = snap.compactRevision;
+    this.keys = snap.keys.map(([k]) => k);
+    this.hist = hist;
+    this.events = events;
+    this.leases.clear();
+    for (const [id, l] of leases) this.leases.set(id, l);
+    for (const fn of this.restoreListeners) fn();
   }
 
   // ------------------------------------------------------------------ writes

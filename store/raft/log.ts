@@ -2,16 +2,13 @@ import type { Entry } from './types';
 
 /**
  * The replicated log as the core sees it: every entry after `firstIndex - 1`
- * (the compaction point; 0 until snapshots exist) kept in memory, split into a
- * stable prefix (on disk, up to `stabled`) and an unstable suffix the driver has
- * not yet persisted.
+ * (the compaction point, §7) kept in memory, split into a stable prefix (on disk,
+ * up to `stabled`) and an unstable suffix the driver has not yet persisted.
  *
- * Invariants: applied <= committed <= lastIndex(); stabled <= lastIndex();
- * entries are contiguous and ents[i].index === offset + 1 + i.
- *
- * Extension point: a later stage adds `compact(index, term)` (drop a prefix after a
- * snapshot) and `restore(snapshot)`; `offset/offsetTerm` are already the snapshot's
- * index/term, so nothing else changes.
+ * Invariants: offset <= applied <= committed <= lastIndex(); offset <= stabled <=
+ * lastIndex(); entries are contiguous and ents[i].index === offset + 1 + i.
+ * `compact` drops a prefix the state machine has already applied (and a snapshot
+ * covers); `restore` replaces the whole log by a snapshot point.
  */
 export class RaftLog {
   private ents: Entry[];
@@ -23,10 +20,14 @@ export class RaftLog {
   /** Highest index known to be on stable storage. */
   stabled: number;
 
+  /**
+   * `offset/offsetTerm`: the snapshot point the stored log continues from (0/0
+   * without a snapshot). Stored entries at or below it are ignored.
+   */
   constructor(stableEntries: Entry[], committed: number, offset = 0, offsetTerm = 0) {
     this.offset = offset;
     this.offsetTerm = offsetTerm;
-    this.ents = stableEntries.slice();
+    this.ents = stableEntries.filter((e) => e.index > offset);
     for (let i = 0; i < this.ents.length; i++) {
       if (this.ents[i].index !== offset + 1 + i) throw new Error(`raft log: entries not contiguous at ${this.ents[i].index}`);
     }
@@ -34,6 +35,29 @@ export class RaftLog {
     if (committed > this.lastIndex()) throw new Error(`raft log: commit ${committed} beyond last index ${this.lastIndex()}`);
     this.committed = Math.max(committed, offset);
     this.applied = offset;
+  }
+
+  /** Drop entries up to and including `index` (already applied; a snapshot covers them). */
+  compact(index: number): void {
+    if (index <= this.offset) return;
+    if (index > this.applied) throw new Error(`raft log: compact ${index} beyond applied ${this.applied}`);
+    const t = this.term(index)!;
+    this.ents.splice(0, index - this.offset);
+    this.offset = index;
+    this.offsetTerm = t;
+  }
+
+  /**
+   * Replace the log by a snapshot point (InstallSnapshot, §7): everything up to
+   * `index` is committed and about to be applied from the snapshot. `applied` is
+   * moved by the caller once the state machine has it.
+   */
+  restore(index: number, term: number): void {
+    this.ents = [];
+    this.offset = index;
+    this.offsetTerm = term;
+    this.committed = index;
+    this.stabled = index;
   }
 
   firstIndex(): number {
@@ -59,12 +83,20 @@ export class RaftLog {
     return this.term(i) === term;
   }
 
-  /** Entries in [lo, hi) (hi exclusive), at most `max` of them. */
-  slice(lo: number, hi: number, max = Infinity): Entry[] {
+  /** Entries in [lo, hi) (hi exclusive), at most `max` of them and (beyond the first) at most `maxBytes` of data. */
+  slice(lo: number, hi: number, max = Infinity, maxBytes = Infinity): Entry[] {
     if (lo < this.firstIndex()) throw new Error(`raft log: slice ${lo} below first index ${this.firstIndex()}`);
     hi = Math.min(hi, this.lastIndex() + 1, lo + max);
     if (hi <= lo) return [];
-    return this.ents.slice(lo - this.offset - 1, hi - this.offset - 1);
+    const out = this.ents.slice(lo - this.offset - 1, hi - this.offset - 1);
+    if (maxBytes !== Infinity) {
+      let bytes = 0;
+      for (let i = 0; i < out.length; i++) {
+        bytes += out[i].data.byteLength;
+        if (i > 0 && bytes > maxBytes) return out.slice(0, i);
+      }
+    }
+    return out;
   }
 
   /** §5.4.1 election restriction: is a log ending at (lastIndex, lastTerm) at least as up to date as ours? */
@@ -140,11 +172,12 @@ export class RaftLog {
   }
 
   nextCommittedEntries(): Entry[] {
+    if (this.applied < this.offset) return []; // a restored snapshot is applied first
     return this.slice(this.applied + 1, this.committed + 1);
   }
 
   hasNextCommittedEntries(): boolean {
-    return this.committed > this.applied;
+    return this.committed > this.applied && this.applied >= this.offset;
   }
 
   /** The driver persisted entries up to (index, term). Ignored if the log changed under it. */

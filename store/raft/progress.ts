@@ -5,8 +5,11 @@
  *    wait for its answer (or the next heartbeat response) before sending another.
  *  - Replicate: the follower is known to match; stream appends optimistically
  *    (pipelining), at most `maxInflight` unacknowledged messages.
+ *  - Snapshot: the entries it needs are compacted; a snapshot (§7) is on its way.
+ *    Nothing else is sent until it is acknowledged (AppResp >= pendingSnapshot) or
+ *    reported failed (`Raft.reportSnapshot`).
  */
-export type ProgressState = 'Probe' | 'Replicate';
+export type ProgressState = 'Probe' | 'Replicate' | 'Snapshot';
 
 export class Progress {
   match = 0;
@@ -20,20 +23,32 @@ export class Progress {
   recentActive = true;
   /** Highest read-index sequence this follower acknowledged in the current term. */
   readAck = 0;
+  /** Snapshot only: index of the snapshot sent. */
+  pendingSnapshot = 0;
 
   constructor(next: number, private readonly maxInflight: number) {
     this.next = next;
   }
 
   becomeProbe(): void {
-    // After a rejection in Replicate we restart probing right after the known match.
-    if (this.state === 'Replicate') this.next = this.match + 1;
+    // After a rejection in Replicate (or a failed snapshot) restart probing right
+    // after the known match.
+    if (this.state !== 'Probe') this.next = this.match + 1;
+    this.pendingSnapshot = 0;
     this.state = 'Probe';
     this.probeSent = false;
     this.inflights = [];
   }
 
+  becomeSnapshot(index: number): void {
+    this.state = 'Snapshot';
+    this.pendingSnapshot = index;
+    this.probeSent = false;
+    this.inflights = [];
+  }
+
   becomeReplicate(): void {
+    this.pendingSnapshot = 0;
     this.state = 'Replicate';
     this.next = this.match + 1;
     this.probeSent = false;
@@ -41,6 +56,7 @@ export class Progress {
   }
 
   isPaused(): boolean {
+    if (this.state === 'Snapshot') return true;
     return this.state === 'Probe' ? this.probeSent : this.inflights.length >= this.maxInflight;
   }
 
@@ -76,6 +92,7 @@ export class Progress {
    * false if the rejection is stale (answers an append we already superseded).
    */
   maybeDecrTo(rejected: number, hint: number): boolean {
+    if (this.state === 'Snapshot') return false;
     if (this.state === 'Replicate') {
       if (rejected <= this.match) return false;
       this.next = this.match + 1;

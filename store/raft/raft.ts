@@ -1,3 +1,4 @@
+import { type ConfChange, decodeConfChange, encodeConfChange } from './confchange';
 import { RaftLog } from './log';
 import { Progress } from './progress';
 import { randInt } from './rng';
@@ -10,6 +11,7 @@ import {
   NONE,
   type ReadState,
   type Ready,
+  type Snapshot,
   type SoftState,
   type StateType,
   emptyMessage,
@@ -18,7 +20,12 @@ import {
 
 export interface RaftConfig {
   id: NodeId;
-  /** All voting members, including `id`. Fixed until membership changes (§6) are added. */
+  /**
+   * The voting members when no snapshot says otherwise (bootstrap configuration).
+   * A node not in its own configuration never campaigns (a member joining an
+   * existing cluster starts with `[]` and learns the configuration from the
+   * leader's log or snapshot). Changed only by ConfChange entries (§4.1).
+   */
   peers: NodeId[];
   /** Ticks without hearing from a leader before campaigning; randomized in [electionTick, 2*electionTick) (§5.2). */
   electionTick: number;
@@ -32,9 +39,12 @@ export interface RaftConfig {
   checkQuorum?: boolean;
   /** Entries per append message (batching). */
   maxEntriesPerMsg?: number;
+  /** Bytes of entry data per append message beyond its first entry (etcd's MaxSizePerMsg; default 1 MiB). */
+  maxBytesPerMsg?: number;
   /** Unacknowledged appends per follower in Replicate state (pipelining). */
   maxInflightMsgs?: number;
-  /** What stable storage holds at start (restart). */
+  /** What stable storage holds at start (restart): the latest snapshot (data may be empty), hard state and entries after it. */
+  snapshot?: Snapshot;
   hardState?: HardState;
   entries?: Entry[];
 }
@@ -48,7 +58,6 @@ export interface RaftConfig {
  */
 export class Raft {
   readonly id: NodeId;
-  readonly peers: NodeId[];
   term = 0;
   vote: NodeId = NONE;
   lead: NodeId = NONE;
@@ -64,7 +73,19 @@ export class Raft {
   private readonly preVote: boolean;
   private readonly checkQuorum: boolean;
   private readonly maxEntriesPerMsg: number;
+  private readonly maxBytesPerMsg: number;
   private readonly maxInflight: number;
+
+  /** The configuration in force: voters as of the last applied ConfChange (or snapshot). */
+  private voters: Set<NodeId>;
+  /** Latest snapshot (as given to `compact` or received from a leader); sent to followers that need compacted entries. */
+  private snapshot: Snapshot | undefined;
+  /** A received snapshot the driver has not yet been handed in a Ready. */
+  private pendingSnapshot: Snapshot | undefined;
+  /** Leader: index of the latest ConfChange it appended (or its no-op); another may not be proposed before it is applied (§4.1, one at a time). */
+  private pendingConfIndex = 0;
+  /** Leader transfer target (dissertation §3.10), or NONE. */
+  private leadTransferee: NodeId = NONE;
 
   private prs = new Map<NodeId, Progress>();
   private votes = new Map<NodeId, boolean>();
@@ -83,21 +104,23 @@ export class Raft {
   private readyInFlight = false;
 
   constructor(cfg: RaftConfig) {
-    if (!cfg.peers.includes(cfg.id)) throw new Error(`raft: peers must include self (${cfg.id})`);
     if (cfg.heartbeatTick <= 0 || cfg.electionTick <= cfg.heartbeatTick) {
       throw new Error('raft: need 0 < heartbeatTick < electionTick');
     }
     this.id = cfg.id;
-    this.peers = [...new Set(cfg.peers)].sort();
+    this.snapshot = cfg.snapshot;
+    this.voters = new Set(cfg.snapshot ? cfg.snapshot.meta.voters : cfg.peers);
     this.electionTimeout = cfg.electionTick;
     this.heartbeatTimeout = cfg.heartbeatTick;
     this.rng = cfg.rng;
     this.preVote = cfg.preVote ?? true;
     this.checkQuorum = cfg.checkQuorum ?? true;
     this.maxEntriesPerMsg = cfg.maxEntriesPerMsg ?? 512;
+    this.maxBytesPerMsg = cfg.maxBytesPerMsg ?? 1024 * 1024;
     this.maxInflight = cfg.maxInflightMsgs ?? 256;
     const hs = cfg.hardState ?? { term: 0, vote: NONE, commit: 0 };
-    this.log = new RaftLog(cfg.entries ?? [], hs.commit);
+    const snap = cfg.snapshot?.meta;
+    this.log = new RaftLog(cfg.entries ?? [], Math.max(hs.commit, snap?.index ?? 0), snap?.index ?? 0, snap?.term ?? 0);
     this.term = hs.term;
     this.vote = hs.vote;
     this.prevHardState = { ...hs };
@@ -115,6 +138,8 @@ export class Raft {
       this.electionElapsed++;
       if (this.electionElapsed >= this.electionTimeout) {
         this.electionElapsed = 0;
+        // diss. §3.10: a transfer that has not completed within an election timeout is aborted.
+        this.leadTransferee = NONE;
         if (this.checkQuorum && !this.quorumActive()) {
           // §6.2 (dissertation): we may be partitioned away; stop acting as leader.
           this.becomeFollower(this.term, NONE);
@@ -130,8 +155,18 @@ export class Raft {
     this.electionElapsed++;
     if (this.electionElapsed >= this.randomizedElectionTimeout) {
       this.electionElapsed = 0;
-      this.hup();
+      if (this.promotable()) this.hup();
     }
+  }
+
+  /** The voting members, sorted. */
+  get peers(): NodeId[] {
+    return [...this.voters].sort();
+  }
+
+  /** Whether this node is a voter in its own configuration (only voters campaign). */
+  promotable(): boolean {
+    return this.voters.has(this.id);
   }
 
   /** Start an election now (tests, and later leader transfer). */
@@ -147,10 +182,84 @@ export class Raft {
    */
   propose(datas: Uint8Array[]): number {
     this.assertNotInReady();
-    if (this.state !== 'Leader' || datas.length === 0) return 0;
+    // diss. §3.10: during a leader transfer the leader stops accepting requests.
+    if (this.state !== 'Leader' || datas.length === 0 || this.leadTransferee !== NONE) return 0;
     const first = this.log.lastIndex() + 1;
     this.appendEntries(datas.map((data) => ({ term: this.term, index: 0, type: 'Normal' as const, data })));
     return first;
+  }
+
+  /**
+   * Propose a single-server membership change (dissertation §4.1). Returns the
+   * entry's index; 0 if this node is not the leader (or is transferring
+   * leadership); -1 if an earlier change (or this leader's first entry, see
+   * Ongaro's 2015 raft-dev fix: a new leader must commit an entry of its term
+   * first) is not yet applied — one change at a time.
+   */
+  proposeConfChange(cc: ConfChange): number {
+    this.assertNotInReady();
+    if (this.state !== 'Leader' || this.leadTransferee !== NONE) return 0;
+    if (this.pendingConfIndex > this.log.applied) return -1;
+    const index = this.log.lastIndex() + 1;
+    this.appendEntries([{ term: this.term, index: 0, type: 'ConfChange', data: encodeConfChange(cc) }]);
+    this.pendingConfIndex = index;
+    return index;
+  }
+
+  /**
+   * Hand leadership to `to` (dissertation §3.10): stop accepting proposals, bring
+   * `to` up to date, then send it TimeoutNow so it campaigns at once. Aborted after
+   * an election timeout. Returns false if this node is not the leader or `to` is
+   * not another voter.
+   */
+  transferLeader(to: NodeId): boolean {
+    this.assertNotInReady();
+    if (this.state !== 'Leader' || to === this.id || !this.voters.has(to)) return false;
+    if (this.leadTransferee === to) return true;
+    this.leadTransferee = to;
+    this.electionElapsed = 0;
+    const pr = this.prs.get(to)!;
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.sendAppendLoop(to, true);
+    return true;
+  }
+
+  get transferee(): NodeId {
+    return this.leadTransferee;
+  }
+
+  /**
+   * The driver made `snapshot` durable (the state at snapshot.meta.index, which it
+   * has applied) and may drop the log up to `compactIndex` (<= the snapshot index;
+   * lower keeps entries for slow followers, like etcd's catch-up entries). Call
+   * only after the snapshot AND the log truncation are on stable storage, or with
+   * the truncation still to come: the core never needs the dropped entries again.
+   */
+  compact(snapshot: Snapshot, compactIndex: number): void {
+    this.assertNotInReady();
+    if (snapshot.meta.index > this.log.applied) throw new Error(`raft: snapshot ${snapshot.meta.index} beyond applied ${this.log.applied}`);
+    if (!this.snapshot || snapshot.meta.index > this.snapshot.meta.index) this.snapshot = snapshot;
+    this.log.compact(Math.min(compactIndex, snapshot.meta.index));
+  }
+
+  /**
+   * The transport's report on a snapshot sent to `to` (etcd's ReportSnapshot):
+   * delivered (the follower's answer moves it on) or failed (probe again, which
+   * re-sends it). Either way wait for the next heartbeat answer before sending more.
+   */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    this.assertNotInReady();
+    const pr = this.prs.get(to);
+    if (this.state !== 'Leader' || !pr || pr.state !== 'Snapshot') return;
+    const pending = pr.pendingSnapshot;
+    pr.becomeProbe();
+    if (ok) pr.next = Math.max(pr.next, pending + 1);
+    pr.probeSent = true;
+  }
+
+  /** The configuration in force (for the driver's snapshots). */
+  confVoters(): NodeId[] {
+    return this.peers;
   }
 
   /**
@@ -176,14 +285,19 @@ export class Raft {
   /** Process one message from a peer. Messages addressed elsewhere are ignored. */
   step(m: Message): void {
     this.assertNotInReady();
-    if (m.to !== this.id || m.from === this.id || !this.peers.includes(m.from)) return;
+    // Messages from servers outside the configuration are accepted (a joining
+    // member hears from the leader before it knows the configuration); only
+    // voters' votes are counted and only known followers' progress is tracked.
+    if (m.to !== this.id || m.from === this.id) return;
 
     if (m.term > this.term) {
       if (m.type === 'Vote' || m.type === 'PreVote') {
         // Leader lease (dissertation §4.2.3): while we hear from a live leader,
         // ignore vote requests so a removed or partitioned server cannot depose it.
+        // An election started by TimeoutNow (§3.10) is the leader's own wish.
+        const transfer = m.type === 'Vote' && m.context === 1;
         const inLease = this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
-        if (inLease) return;
+        if (inLease && !transfer) return;
       }
       if (m.type === 'PreVote') {
         // Pre-vote never changes our term.
@@ -191,12 +305,12 @@ export class Raft {
         // A granted pre-vote carries the term we would campaign for; not a newer term.
       } else {
         // §5.1: a higher term makes us follower of that term.
-        const lead = m.type === 'App' || m.type === 'Heartbeat' ? m.from : NONE;
+        const lead = m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap' ? m.from : NONE;
         this.becomeFollower(m.term, lead);
       }
     } else if (m.term < this.term) {
       // §5.1: reply to a stale sender with our term so it steps down.
-      if (m.type === 'App' || m.type === 'Heartbeat') {
+      if (m.type === 'App' || m.type === 'Heartbeat' || m.type === 'Snap') {
         this.send({ ...emptyMessage('AppResp', this.id, m.from, this.term) });
       } else if (m.type === 'PreVote' || m.type === 'Vote') {
         this.send({ ...emptyMessage(m.type === 'Vote' ? 'VoteResp' : 'PreVoteResp', this.id, m.from, this.term), reject: true });
@@ -229,6 +343,7 @@ export class Raft {
     if (this.readyInFlight) return false;
     const ss = this.softState();
     return (
+      this.pendingSnapshot !== undefined ||
       this.msgs.length > 0 ||
       this.log.unstableEntries().length > 0 ||
       this.log.hasNextCommittedEntries() ||
@@ -248,6 +363,7 @@ export class Raft {
       committedEntries: this.log.nextCommittedEntries(),
       readStates: this.readStates,
     };
+    if (this.pendingSnapshot) rd.snapshot = this.pendingSnapshot;
     const hs = this.hardState();
     if (!isHardStateEqual(hs, this.prevHardState)) rd.hardState = hs;
     const ss = this.softState();
@@ -258,18 +374,33 @@ export class Raft {
     return rd;
   }
 
-  /** The driver has persisted, sent and applied everything in `rd`. */
+  /**
+   * The driver has persisted, sent and applied everything in `rd`. ConfChange
+   * entries among the committed ones take effect here, as they are applied
+   * (etcd-io/raft's rule; safe with one change at a time, §4.1).
+   */
   advance(rd: Ready): void {
     if (!this.readyInFlight) throw new Error('raft: advance without ready');
     this.readyInFlight = false;
     if (rd.hardState) this.prevHardState = rd.hardState;
     if (rd.softState) this.prevSoftState = rd.softState;
+    if (rd.snapshot) {
+      if (this.pendingSnapshot === rd.snapshot) this.pendingSnapshot = undefined;
+      this.log.appliedTo(rd.snapshot.meta.index);
+    }
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
       this.log.stableTo(last.index, last.term);
+      const self = this.state === 'Leader' ? this.prs.get(this.id) : undefined;
+      if (self?.maybeUpdate(this.log.stabled) && this.maybeCommit()) this.bcastAppend();
     }
     if (rd.committedEntries.length > 0) {
       this.log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+      for (const e of rd.committedEntries) {
+        if (e.type !== 'ConfChange') continue;
+        const cc = decodeConfChange(e.data);
+        if (cc) this.applyConfChange(cc);
+      }
     }
   }
 
@@ -283,6 +414,7 @@ export class Raft {
 
   /** For tests and status: the leader's view of each follower. */
   progress(id: NodeId): { match: number; next: number; state: string } | undefined {
+    if (this.state !== 'Leader') return undefined;
     const p = this.prs.get(id);
     return p && { match: p.match, next: p.next, state: p.state };
   }
@@ -290,7 +422,42 @@ export class Raft {
   // ---------------------------------------------------------------- roles
 
   private quorum(): number {
-    return Math.floor(this.peers.length / 2) + 1;
+    return Math.floor(this.voters.size / 2) + 1;
+  }
+
+  /** Apply a committed membership change to the configuration (single-server, §4.1). */
+  private applyConfChange(cc: ConfChange): void {
+    if (cc.type === 'AddNode') {
+      if (this.voters.has(cc.nodeId)) return;
+      this.voters.add(cc.nodeId);
+      if (this.state === 'Leader') this.prs.set(cc.nodeId, new Progress(this.log.lastIndex() + 1, this.maxInflight));
+    } else if (cc.type === 'RemoveNode') {
+      if (!this.voters.delete(cc.nodeId)) return;
+      this.prs.delete(cc.nodeId);
+      if (cc.nodeId === this.leadTransferee) this.leadTransferee = NONE;
+      if (cc.nodeId === this.id && this.state === 'Leader') {
+        // §4.2.2: a leader removed from the configuration steps down once the
+        // change is committed; the remaining servers elect a new leader.
+        this.becomeFollower(this.term, NONE);
+        return;
+      }
+    } else {
+      return;
+    }
+    if (this.state === 'Leader') {
+      // A smaller quorum may commit more; a new voter needs the log.
+      if (this.maybeCommit()) this.bcastAppend();
+      else if (cc.type === 'AddNode') this.sendAppendLoop(cc.nodeId, true);
+      this.releaseReads();
+    } else if (this.state === 'PreCandidate' || this.state === 'Candidate') {
+      this.becomeFollower(this.term, NONE);
+    }
+  }
+
+  /** Committed-but-unapplied ConfChange entries: the configuration this node knows may be stale. */
+  private hasUnappliedConfChange(): boolean {
+    if (this.log.committed <= this.log.applied || this.log.applied < this.log.firstIndex() - 1) return false;
+    return this.log.slice(this.log.applied + 1, this.log.committed + 1).some((e) => e.type === 'ConfChange');
   }
 
   private resetTerm(term: number): void {
@@ -306,6 +473,7 @@ export class Raft {
     this.prs.clear();
     this.pendingReads = [];
     this.readsAwaitingCommit = [];
+    this.leadTransferee = NONE;
   }
 
   private becomeFollower(term: number, lead: NodeId): void {
@@ -332,22 +500,26 @@ export class Raft {
     this.state = 'Leader';
     this.lead = this.id;
     // Figure 2: nextIndex = leader last log index + 1, matchIndex = 0.
-    for (const p of this.peers) {
+    for (const p of this.voters) {
       const pr = new Progress(this.log.lastIndex() + 1, this.maxInflight);
-      if (p === this.id) pr.match = this.log.lastIndex();
+      if (p === this.id) pr.match = this.log.stabled; // only what is on stable storage counts (§10.2.1)
       this.prs.set(p, pr);
     }
     // §8 / dissertation §6.4: a no-op entry of the new term lets the leader learn
     // the commit index (§5.4.2 commits only entries of its own term by counting).
     this.appendEntries([{ term: this.term, index: 0, type: 'Normal', data: new Uint8Array(0) }]);
+    // No membership change until the no-op (an entry of this term) is applied.
+    this.pendingConfIndex = this.log.lastIndex();
   }
 
-  private hup(): void {
-    if (this.state === 'Leader') return;
-    this.campaignFor(this.preVote ? 'PreVote' : 'Vote');
+  private hup(transfer = false): void {
+    if (this.state === 'Leader' || !this.promotable()) return;
+    // Our configuration may be stale until committed changes are applied (etcd-io/raft does the same).
+    if (this.hasUnappliedConfChange()) return;
+    this.campaignFor(this.preVote && !transfer ? 'PreVote' : 'Vote', transfer);
   }
 
-  private campaignFor(kind: 'PreVote' | 'Vote'): void {
+  private campaignFor(kind: 'PreVote' | 'Vote', transfer = false): void {
     let voteTerm: number;
     if (kind === 'PreVote') {
       this.becomePreCandidate();
@@ -361,18 +533,19 @@ export class Raft {
       else this.becomeLeader();
       return;
     }
-    for (const p of this.peers) {
+    for (const p of this.voters) {
       if (p === this.id) continue;
       this.send({
         ...emptyMessage(kind, this.id, p, voteTerm),
         index: this.log.lastIndex(),
         logTerm: this.log.lastTerm(),
+        context: transfer ? 1 : 0,
       });
     }
   }
 
   private recordVote(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
-    if (!this.votes.has(id)) this.votes.set(id, granted);
+    if (this.voters.has(id) && !this.votes.has(id)) this.votes.set(id, granted);
     let yes = 0;
     let no = 0;
     for (const v of this.votes.values()) v ? yes++ : no++;
@@ -413,6 +586,15 @@ export class Raft {
         this.lead = m.from;
         this.handleHeartbeat(m);
         break;
+      case 'Snap':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleSnapshot(m);
+        break;
+      case 'TimeoutNow':
+        // diss. §3.10: the leader asks us to take over; campaign now, skipping pre-vote.
+        this.hup(true);
+        break;
       default:
         break;
     }
@@ -428,6 +610,10 @@ export class Raft {
       case 'Heartbeat':
         this.becomeFollower(m.term, m.from);
         this.handleHeartbeat(m);
+        break;
+      case 'Snap':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
         break;
       case 'VoteResp':
       case 'PreVoteResp': {
@@ -462,12 +648,13 @@ export class Raft {
         }
         const wasPaused = pr.isPaused();
         if (pr.maybeUpdate(m.index)) {
-          if (pr.state === 'Probe') pr.becomeReplicate();
+          if (pr.state === 'Probe' || (pr.state === 'Snapshot' && pr.match >= pr.pendingSnapshot)) pr.becomeReplicate();
           if (this.maybeCommit()) {
             this.bcastAppend();
           } else {
             this.sendAppendLoop(m.from, false);
           }
+          if (m.from === this.leadTransferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
         } else if (wasPaused) {
           this.sendAppendLoop(m.from, false);
         }
@@ -506,6 +693,32 @@ export class Raft {
     }
   }
 
+  /**
+   * InstallSnapshot (§7). A snapshot at or below our commit index says nothing new;
+   * one whose last entry we already hold only advances the commit index; otherwise
+   * the log is replaced and the driver installs the snapshot (Ready.snapshot)
+   * before anything after it.
+   */
+  private handleSnapshot(m: Message): void {
+    const s = m.snapshot;
+    if (!s) return;
+    const { index, term } = s.meta;
+    if (index <= this.log.committed) {
+      this.send({ ...emptyMessage('AppResp', this.id, m.from, this.term), index: this.log.committed });
+      return;
+    }
+    if (this.log.matchTerm(index, term)) {
+      this.log.commitTo(index);
+      this.send({ ...emptyMessage('AppResp', this.id, m.from, this.term), index: this.log.committed });
+      return;
+    }
+    this.log.restore(index, term);
+    this.voters = new Set(s.meta.voters);
+    this.snapshot = s;
+    this.pendingSnapshot = s;
+    this.send({ ...emptyMessage('AppResp', this.id, m.from, this.term), index: this.log.lastIndex() });
+  }
+
   private handleHeartbeat(m: Message): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
     this.send({ ...emptyMessage('HeartbeatResp', this.id, m.from, this.term), context: m.context });
@@ -520,9 +733,9 @@ export class Raft {
       e.term = this.term;
     }
     this.log.appendNew(ents);
-    this.prs.get(this.id)!.maybeUpdate(this.log.lastIndex());
-    // A single-node cluster commits by itself; otherwise this is a no-op.
-    this.maybeCommit();
+    // The leader's own copy counts toward commitment only once it is on stable
+    // storage (advance), so its appends may go out while it persists
+    // (dissertation §10.2.1: the leader writes its disk in parallel).
     this.bcastAppend();
   }
 
@@ -531,7 +744,8 @@ export class Raft {
    * but only if that entry is from its current term (Figure 8).
    */
   private maybeCommit(): boolean {
-    const matches = this.peers.map((p) => this.prs.get(p)!.match).sort((a, b) => b - a);
+    if (this.voters.size === 0) return false;
+    const matches = [...this.voters].map((p) => this.prs.get(p)?.match ?? 0).sort((a, b) => b - a);
     const q = matches[this.quorum() - 1];
     if (q > this.log.committed && this.log.term(q) === this.term) {
       this.log.commitTo(q);
@@ -550,7 +764,7 @@ export class Raft {
   }
 
   private bcastAppend(): void {
-    for (const p of this.peers) if (p !== this.id) this.sendAppendLoop(p, true);
+    for (const p of this.prs.keys()) if (p !== this.id) this.sendAppendLoop(p, true);
   }
 
   /**
@@ -575,11 +789,12 @@ export class Raft {
     const pr = this.prs.get(to)!;
     const prevIndex = pr.next - 1;
     const prevTerm = this.log.term(prevIndex);
-    if (prevTerm === undefined) {
-      // Needs InstallSnapshot (§7), which arrives with log compaction.
-      throw new Error(`raft: entry ${prevIndex} for ${to} is compacted; snapshots not implemented`);
+    if (prevTerm === undefined || pr.next < this.log.firstIndex()) {
+      // §7: the entries it needs are compacted; send the snapshot instead.
+      this.sendSnapshot(to, pr);
+      return;
     }
-    const entries = this.log.slice(pr.next, this.log.lastIndex() + 1, this.maxEntriesPerMsg);
+    const entries = this.log.slice(pr.next, this.log.lastIndex() + 1, this.maxEntriesPerMsg, this.maxBytesPerMsg);
     this.send({
       ...emptyMessage('App', this.id, to, this.term),
       index: prevIndex,
@@ -590,10 +805,19 @@ export class Raft {
     pr.sentEntries(prevIndex + entries.length, entries.length);
   }
 
+  private sendSnapshot(to: NodeId, pr: Progress): void {
+    if (!this.snapshot) throw new Error(`raft: entries for ${to} are compacted but no snapshot is known`);
+    this.send({ ...emptyMessage('Snap', this.id, to, this.term), snapshot: this.snapshot });
+    pr.becomeSnapshot(this.snapshot.meta.index);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send(emptyMessage('TimeoutNow', this.id, to, this.term));
+  }
+
   private bcastHeartbeat(): void {
-    for (const p of this.peers) {
+    for (const [p, pr] of this.prs) {
       if (p === this.id) continue;
-      const pr = this.prs.get(p)!;
       this.send({
         ...emptyMessage('Heartbeat', this.id, p, this.term),
         // Never tell a follower to commit past what it is known to hold.
@@ -613,7 +837,7 @@ export class Raft {
   }
 
   private addRead(ctx: number): void {
-    if (this.peers.length === 1) {
+    if (this.voters.size === 1 && this.voters.has(this.id)) {
       this.readStates.push({ index: this.log.committed, ctx });
       return;
     }

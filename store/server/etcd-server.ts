@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
-import { type Entry, type Message, NONE, type NodeId, type ReadState, type SoftState } from '../raft/types';
-import { Mvcc, type ApplyResult } from '../mvcc/mvcc';
+import { type ConfChange, decodeConfChange, encodeConfChange } from '../raft/confchange';
+import { type Entry, type Message, NONE, type NodeId, type ReadState, type SnapshotMeta, type SoftState } from '../raft/types';
+import { Mvcc, type ApplyResult, type MvccSnapshot } from '../mvcc/mvcc';
 import { type Command, decodeCommand, encodeCommand, type Op, type RangeOp } from '../mvcc/commands';
 import { EtcdError } from '../errors';
 import type { RaftDisk, LoadedState } from '../disk/raft-disk';
@@ -10,6 +11,18 @@ import { RaftNode } from './raft-node';
 import type { PeerClients, PeerHandler } from './peer';
 import type { Logger } from '../../lib/log';
 import { hexToDec } from './ids';
+import { hostPort } from '../config';
+
+function parseSnapshot(data: Buffer): StoreSnapshot {
+  let s: StoreSnapshot;
+  try {
+    s = JSON.parse(data.toString('utf8')) as StoreSnapshot;
+  } catch {
+    throw new Error('store: snapshot is not valid JSON');
+  }
+  if (!s || s.v !== 1 || !Array.isArray(s.members) || !s.mvcc) throw new Error('store: unsupported snapshot format');
+  return s;
+}
 
 export interface MemberInfo {
   /** Raft node id: the member id as 16 hex digits. */
@@ -25,11 +38,44 @@ export interface EtcdServerOptions {
   clusterIdHex: string;
   disk: RaftDisk;
   loaded: LoadedState;
+  /** The data of loaded.snapshot (already read and verified). */
+  snapshotData?: Buffer;
+  /** Raft's bootstrap configuration: the initial members for a new cluster, [] for a member joining an existing one. */
+  bootstrapVoters: NodeId[];
   tickMs: number;
   electionTick: number;
   heartbeatTick: number;
+  /** Snapshot the applied state and compact the log every this many applied entries (etcd --snapshot-count). */
+  snapshotCount?: number;
+  /** Entries kept below a snapshot for slow followers (etcd's SnapshotCatchUpEntries, 5000), capped at snapshotCount. */
+  snapshotCatchUpEntries?: number;
   requestTimeoutMs?: number;
   log: Logger;
+}
+
+/** What a store snapshot file holds: cluster membership and the MVCC state at the snapshot index. */
+interface StoreSnapshot {
+  v: 1;
+  members: MemberInfo[];
+  mvcc: MvccSnapshot;
+}
+
+/** The `context` of the store's ConfChange entries. */
+interface ConfContext {
+  /** Request id of the proposer's waiter (absent for bootstrap entries). */
+  reqId?: string;
+  member: { idHex: string; name: string; peerURLs: string[] };
+}
+
+export function bootstrapEntries(members: MemberInfo[]): Entry[] {
+  return [...members]
+    .sort((a, b) => (a.idHex < b.idHex ? -1 : 1))
+    .map((m, i) => ({
+      term: 1,
+      index: i + 1,
+      type: 'ConfChange' as const,
+      data: encodeConfChange({ type: 'AddNode', nodeId: m.idHex, context: JSON.stringify({ member: { idHex: m.idHex, name: m.name, peerURLs: m.peerURLs } } satisfies ConfContext) }),
+    }));
 }
 
 export interface Header {
@@ -53,8 +99,15 @@ export class EtcdServer implements PeerHandler {
   readonly self: MemberInfo;
   readonly clusterIdHex: string;
   readonly members = new Map<string, MemberInfo>();
+  /** Members removed from the cluster; their messages are ignored. */
+  private readonly removed = new Set<string>();
   appliedIndex = 0;
   private peers: PeerClients | undefined;
+  private readonly snapshotCount: number;
+  private readonly catchUpEntries: number;
+  private snapshotIndex = 0;
+  private removedNotified = false;
+  private snapshotting = false;
   private readonly log: Logger;
   private readonly disk: RaftDisk;
   private readonly requestTimeoutMs: number;
@@ -77,6 +130,8 @@ export class EtcdServer implements PeerHandler {
   private published = false;
   private stopped = false;
   onFatal: (e: Error) => void = () => {};
+  /** This member was removed from the cluster (etcd: it stops). */
+  onRemoved: () => void = () => {};
 
   constructor(opts: EtcdServerOptions) {
     this.self = opts.self;
@@ -87,14 +142,22 @@ export class EtcdServer implements PeerHandler {
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 5000 + 2 * opts.electionTick * opts.tickMs;
     this.electionMs = opts.electionTick * opts.tickMs;
     this.minLeaseTtl = Math.ceil((1.5 * this.electionMs) / 1000);
+    this.snapshotCount = opts.snapshotCount ?? 10000;
+    this.catchUpEntries = Math.min(opts.snapshotCatchUpEntries ?? 5000, this.snapshotCount);
+    const snap = opts.loaded.snapshot;
+    if (snap) {
+      // Restart: the state machine resumes from the snapshot; only later entries are replayed.
+      this.restoreSnapshotData(snap, opts.snapshotData!);
+    }
     const raft = new Raft({
       id: opts.self.idHex,
-      peers: opts.members.map((m) => m.idHex),
+      peers: opts.bootstrapVoters,
       electionTick: opts.electionTick,
       heartbeatTick: opts.heartbeatTick,
       rng: seededRng(randomBytes(4).readUInt32BE(0)),
       preVote: true,
       checkQuorum: true,
+      snapshot: snap ? { meta: snap, data: new Uint8Array(0) } : undefined,
       hardState: opts.loaded.hardState,
       entries: opts.loaded.entries,
     });
@@ -103,11 +166,13 @@ export class EtcdServer implements PeerHandler {
       tickMs: opts.tickMs,
       log: opts.log,
       io: {
-        persist: (hs, ents) => this.disk.save(hs, ents),
+        persist: (hs, ents, snapshot) => this.disk.save(hs, ents, snapshot),
         send: (msgs) => this.peers?.send(msgs),
+        applySnapshot: (meta) => this.applySnapshot(meta),
         apply: (ents) => this.applyEntries(ents),
         readStates: (rs) => this.onReadStates(rs),
         softState: (ss) => this.onSoftState(ss),
+        afterAdvance: () => this.maybeSnapshot(),
       },
     });
     this.node.onFatal = (e) => this.onFatal(e);
@@ -117,6 +182,270 @@ export class EtcdServer implements PeerHandler {
 
   attachPeers(peers: PeerClients): void {
     this.peers = peers;
+    this.updatePeerTransport();
+  }
+
+  /** id -> host:port of every other member, for the transport. */
+  peerAddrs(): Map<string, string> {
+    const m = new Map<string, string>();
+    for (const x of this.members.values()) if (x.idHex !== this.self.idHex && x.peerURLs[0]) m.set(x.idHex, hostPort(x.peerURLs[0]));
+    return m;
+  }
+
+  private updatePeerTransport(): void {
+    this.peers?.setPeers(this.peerAddrs());
+  }
+
+  // ------------------------------------------------------------ snapshots (§7)
+
+  /** The snapshot in force, for the transport to send to a follower that needs it. */
+  async snapshotSource(): Promise<{ meta: SnapshotMeta; data: Buffer } | undefined> {
+    const meta = this.disk.snapshot;
+    if (!meta) return undefined;
+    return { meta, data: await this.disk.readSnapshotFile(meta) };
+  }
+
+  /** Transport: report on a snapshot sent to `to`. */
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    this.node.do((r) => r.reportSnapshot(to, ok)).catch(() => {});
+  }
+
+  // PeerHandler: the leader sent us a snapshot. Step 1 of the snapshot protocol
+  // (raft-disk.ts): durable file first; only then may Raft see the message.
+  async receiveSnapshot(m: Message, data: Buffer): Promise<void> {
+    const meta = m.snapshot!.meta;
+    if (meta.index > this.appliedIndex) {
+      parseSnapshot(data); // refuse a malformed snapshot before it can be installed
+      await this.disk.writeSnapshotFile(meta, data);
+      this.log.info({ index: meta.index, term: meta.term, bytes: data.length, from: m.from }, 'received snapshot');
+    }
+    this.onMessages([m]);
+  }
+
+  /** Ready.snapshot: replace the state machine by the (durable) snapshot from the leader. */
+  private async applySnapshot(meta: SnapshotMeta): Promise<void> {
+    const data = await this.disk.readSnapshotFile(meta);
+    this.restoreSnapshotData(meta, data);
+    this.updatePeerTransport();
+    this.log.info({ index: meta.index, term: meta.term, revision: this.mvcc.revision }, 'installed snapshot from the leader');
+    this.releaseAppliedWaiters();
+  }
+
+  private restoreSnapshotData(meta: SnapshotMeta, data: Buffer): void {
+    const s = parseSnapshot(data);
+    this.mvcc.restore(s.mvcc);
+    const clientURLs = new Map([...this.members.values()].map((m) => [m.idHex, m.clientURLs]));
+    this.members.clear();
+    for (const m of s.members) this.members.set(m.idHex, { ...m, clientURLs: m.clientURLs.length > 0 ? m.clientURLs : (clientURLs.get(m.idHex) ?? []) });
+    this.appliedIndex = meta.index;
+    this.snapshotIndex = meta.index;
+  }
+
+  /**
+   * After each Ready: every `snapshotCount` applied entries, snapshot the state
+   * (members + MVCC) at the applied index and compact the log, in the durable
+   * order documented in raft-disk.ts (file, then "snap" + truncation, then the
+   * core forgets the entries). The state is serialized synchronously (a
+   * consistent cut at the applied index); the file write and fsyncs run in the
+   * background so the Raft loop keeps heartbeating meanwhile.
+   */
+  private async maybeSnapshot(): Promise<void> {
+    if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.snapshotCount || this.stopped) return;
+    const raft = this.node.raft;
+    const index = this.appliedIndex;
+    const meta: SnapshotMeta = { index, term: raft.log.term(index)!, voters: raft.confVoters() };
+    const started = Date.now();
+    const data = Buffer.from(JSON.stringify({ v: 1, members: [...this.members.values()], mvcc: this.mvcc.toSnapshot() } satisfies StoreSnapshot));
+    const compactIndex = Math.max(0, index - this.catchUpEntries);
+    this.snapshotting = true;
+    (async () => {
+      await this.disk.writeSnapshotFile(meta, data);
+      if (!(await this.disk.compact(meta, compactIndex))) return; // a newer snapshot from the leader won
+      await this.node.do((r) => r.compact({ meta, data: new Uint8Array(0) }, compactIndex));
+      this.snapshotIndex = Math.max(this.snapshotIndex, index);
+      this.log.info({ index, compactIndex, bytes: data.length, ms: Date.now() - started }, 'snapshot taken; log compacted');
+    })()
+      .catch((e: Error) => {
+        if (this.stopped) return;
+        this.log.fatal({ err: e }, 'snapshot failed');
+        this.onFatal(e);
+      })
+      .finally(() => {
+        this.snapshotting = false;
+      });
+  }
+
+  // ------------------------------------------------------------ membership (diss. §4.1)
+
+  /**
+   * Propose a single-server membership change through the log and resolve once
+   * it is applied on this member. Retries while another change is in flight (one
+   * at a time). Followers forward to the leader.
+   */
+  private async changeMembership(type: ConfChange['type'], member: ConfContext['member']): Promise<void> {
+    const reqId = `${this.self.idHex}-${this.bootNonce}-cc${++this.seq}`;
+    const cc: ConfChange = { type, nodeId: member.idHex, context: JSON.stringify({ reqId, member } satisfies ConfContext) };
+    const applied = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(reqId);
+        reject(new EtcdError('Timeout'));
+      }, this.requestTimeoutMs);
+      this.waiters.set(reqId, {
+        done: (r) => {
+          clearTimeout(timer);
+          this.waiters.delete(reqId);
+          if (r instanceof Error) reject(r);
+          else resolve();
+        },
+      });
+    });
+    const lead = await this.awaitLeader();
+    const proposed = lead === this.self.idHex ? this.confChange(Buffer.from(encodeConfChange(cc))) : this.peers!.confChange(lead, Buffer.from(encodeConfChange(cc)), this.requestTimeoutMs);
+    await Promise.all([proposed, applied]).catch((e) => {
+      this.waiters.get(reqId)?.done(e as Error);
+      throw e;
+    });
+  }
+
+  // PeerHandler (and local): propose an encoded ConfChange as leader; resolve with its index once applied here.
+  async confChange(data: Buffer): Promise<number> {
+    const cc = decodeConfChange(data);
+    if (!cc) throw new EtcdError('InvalidArgument', 'malformed membership change');
+    const deadline = Date.now() + this.requestTimeoutMs;
+    for (;;) {
+      const index = await this.node.do((r) => r.proposeConfChange(cc));
+      if (index > 0) {
+        await this.waitApplied(index);
+        return index;
+      }
+      if (index === 0) throw new EtcdError(this.leaderHex === NONE ? 'NoLeader' : 'LeaderChanged');
+      if (Date.now() > deadline) throw new EtcdError('Timeout');
+      await new Promise((r) => setTimeout(r, 20)); // another change is being applied
+    }
+  }
+
+  isRemoved(id: NodeId): boolean {
+    return this.removed.has(id);
+  }
+
+  /** A peer told us we were removed (we missed the entry that removed us). */
+  removedByPeer(): void {
+    if (this.stopped || this.removedNotified) return;
+    this.removedNotified = true;
+    this.log.warn('peers report this member was removed from the cluster; stopping');
+    this.onRemoved();
+  }
+
+  membersJson(): string {
+    return JSON.stringify([...this.members.values()]);
+  }
+
+  async memberAdd(peerURLs: string[]): Promise<MemberInfo> {
+    if (peerURLs.length === 0) throw new EtcdError('InvalidArgument', 'no peer URLs');
+    for (const u of peerURLs) {
+      try {
+        hostPort(u);
+      } catch (e) {
+        throw new EtcdError('InvalidArgument', (e as Error).message);
+      }
+    }
+    for (const m of this.members.values()) if (m.peerURLs.some((u) => peerURLs.includes(u))) throw new EtcdError('PeerURLExist');
+    let idHex: string;
+    do idHex = randomBytes(8).toString('hex');
+    while (idHex === '0000000000000000' || this.members.has(idHex) || this.removed.has(idHex));
+    await this.changeMembership('AddNode', { idHex, name: '', peerURLs });
+    return this.members.get(idHex) ?? { idHex, name: '', peerURLs, clientURLs: [] };
+  }
+
+  async memberRemove(idHex: string): Promise<void> {
+    const m = this.members.get(idHex);
+    if (!m) throw new EtcdError('MemberNotFound');
+    await this.changeMembership('RemoveNode', { idHex, name: m.name, peerURLs: m.peerURLs });
+  }
+
+  async memberUpdate(idHex: string, peerURLs: string[]): Promise<void> {
+    const m = this.members.get(idHex);
+    if (!m) throw new EtcdError('MemberNotFound');
+    for (const x of this.members.values()) if (x.idHex !== idHex && x.peerURLs.some((u) => peerURLs.includes(u))) throw new EtcdError('PeerURLExist');
+    await this.changeMembership('UpdateNode', { idHex, name: m.name, peerURLs });
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    if (!cc) {
+      this.log.error({ index: e.index }, 'skipping undecodable membership change');
+      return;
+    }
+    let ctx: ConfContext | undefined;
+    try {
+      ctx = JSON.parse(cc.context) as ConfContext;
+    } catch {
+      ctx = undefined;
+    }
+    const info = ctx?.member;
+    if (cc.type === 'AddNode') {
+      const prev = this.members.get(cc.nodeId);
+      this.members.set(cc.nodeId, {
+        idHex: cc.nodeId,
+        name: prev?.name || info?.name || '',
+        peerURLs: info?.peerURLs ?? prev?.peerURLs ?? [],
+        clientURLs: prev?.clientURLs ?? [],
+      });
+      this.removed.delete(cc.nodeId);
+    } else if (cc.type === 'RemoveNode') {
+      this.members.delete(cc.nodeId);
+      this.removed.add(cc.nodeId);
+    } else if (info) {
+      const m = this.members.get(cc.nodeId);
+      if (m) m.peerURLs = info.peerURLs.slice();
+    }
+    if (e.index > 0 && ctx?.reqId) this.log.info({ change: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
+    this.updatePeerTransport();
+    if (ctx?.reqId) this.waiters.get(ctx.reqId)?.done({ revision: this.mvcc.revision, response: {} });
+    if (cc.type === 'RemoveNode' && cc.nodeId === this.self.idHex) {
+      this.log.warn('this member has been permanently removed from the cluster; stopping');
+      this.removedNotified = true;
+      setTimeout(() => this.onRemoved(), 200).unref();
+    }
+  }
+
+  // ------------------------------------------------------------ leader transfer (diss. §3.10)
+
+  /** Maintenance.MoveLeader: only the leader may hand over leadership; resolves once `to` leads. */
+  async moveLeader(to: NodeId): Promise<void> {
+    if (!this.isLeader()) throw new EtcdError('NotLeader');
+    if (!this.node.raft.peers.includes(to)) throw new EtcdError('BadLeaderTransferee');
+    if (to === this.self.idHex) return;
+    await this.transferTo(to, this.electionMs * 2);
+    if (this.leaderHex !== to) throw new EtcdError('TimeoutLeaderTransfer');
+  }
+
+  private async transferTo(to: NodeId, timeoutMs: number): Promise<void> {
+    const ok = await this.node.do((r) => r.transferLeader(to));
+    if (!ok) return;
+    const deadline = Date.now() + timeoutMs;
+    while (this.leaderHex !== to && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** On graceful shutdown: hand leadership to the most up-to-date follower first, so the cluster does not wait out an election timeout. */
+  private async transferOnShutdown(): Promise<void> {
+    const raft = this.node.raft;
+    if (raft.state !== 'Leader' || raft.peers.length < 2) return;
+    let best: { id: NodeId; match: number } | undefined;
+    for (const id of raft.peers) {
+      if (id === this.self.idHex) continue;
+      const p = raft.progress(id);
+      if (p && (!best || p.match > best.match)) best = { id, match: p.match };
+    }
+    if (!best) return;
+    try {
+      await this.transferTo(best.id, this.electionMs);
+      this.log.info({ to: best.id, done: this.leaderHex === best.id }, 'leadership transferred before shutdown');
+    } catch {
+      /* stopping anyway */
+    }
   }
 
   // ------------------------------------------------------------ status
@@ -214,7 +543,9 @@ export class EtcdServer implements PeerHandler {
 
   onMessages(msgs: Message[]): void {
     for (const m of msgs) {
-      if (m.to === this.self.idHex && this.members.has(m.from)) this.node.step(m);
+      // A member that joins hears from the leader before it knows every member, so
+      // anyone of this cluster (checked by the transport) is heard, except members removed.
+      if (m.to === this.self.idHex && !this.removed.has(m.from)) this.node.step(m);
     }
   }
 
@@ -309,6 +640,11 @@ export class EtcdServer implements PeerHandler {
         // new leader put something else here. It will never apply; say so now.
         if (expected !== undefined && !expectedFound) this.waiters.get(expected)?.done(new EtcdError('LeaderChanged'));
       };
+      if (e.type === 'ConfChange') {
+        failExpected();
+        this.applyConfChange(e);
+        continue;
+      }
       if (e.type !== 'Normal' || e.data.byteLength === 0) {
         failExpected();
         continue;
@@ -345,6 +681,10 @@ export class EtcdServer implements PeerHandler {
       }
       this.waiters.get(cmd.id)?.done(result);
     }
+    this.releaseAppliedWaiters();
+  }
+
+  private releaseAppliedWaiters(): void {
     if (this.appliedWaiters.length > 0) {
       const ready = this.appliedWaiters.filter((w) => w.index <= this.appliedIndex);
       this.appliedWaiters = this.appliedWaiters.filter((w) => w.index > this.appliedIndex);
@@ -434,6 +774,7 @@ export class EtcdServer implements PeerHandler {
 
   async stop(): Promise<void> {
     if (this.stopped) return;
+    await this.transferOnShutdown();
     this.stopped = true;
     clearInterval(this.leaseTimer);
     this.node.stop();

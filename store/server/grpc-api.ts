@@ -7,7 +7,7 @@ import { EtcdError } from '../errors';
 import type { CompareSpec, DeleteOp, PutOp, RangeOp, RequestOp, TxnOp } from '../mvcc/commands';
 import type { ApplyResult, KeyValue, MvccEvent } from '../mvcc/mvcc';
 import type { EtcdServer } from './etcd-server';
-import { hexToDec } from './ids';
+import { decToHex, hexToDec } from './ids';
 import type { Logger } from '../../lib/log';
 
 /**
@@ -21,6 +21,10 @@ import type { Logger } from '../../lib/log';
 /** Reported by Maintenance.Status; the etcd API level this store emulates. */
 export const EMULATED_ETCD_VERSION = '3.4.23';
 const MAX_TXN_OPS = 128;
+/** etcd's --max-request-bytes default: larger writes fail with "etcdserver: request is too large". */
+export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+/** etcd's gRPC limit: max request bytes + 512 KiB of overhead; larger messages are refused by gRPC itself. */
+export const MAX_GRPC_RECV_BYTES = MAX_REQUEST_BYTES + 512 * 1024;
 
 type Req = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -143,6 +147,24 @@ export function toTxnOp(r: Req): TxnOp {
   return { type: 'txn', compare, success, failure };
 }
 
+/** Bytes of keys and values a write carries (what etcd's request-size limit measures, near enough). */
+function opBytes(o: RequestOp | CompareSpec): number {
+  if ('result' in o) return o.key.length + o.rangeEnd.length + (typeof o.operand === 'string' ? o.operand.length : 8);
+  switch (o.type) {
+    case 'put':
+      return o.key.length + o.value.length + 16;
+    case 'delete':
+    case 'range':
+      return o.key.length + o.rangeEnd.length + 16;
+    case 'txn':
+      return [...o.compare, ...o.success, ...o.failure].reduce((n, x) => n + opBytes(x), 0);
+  }
+}
+
+function checkSize(o: RequestOp): void {
+  if (opBytes(o) > MAX_REQUEST_BYTES) throw new EtcdError('RequestTooLarge');
+}
+
 function isReadOnly(t: TxnOp): boolean {
   return [...t.success, ...t.failure].every((o) => o.type === 'range' || (o.type === 'txn' && isReadOnly(o)));
 }
@@ -215,7 +237,9 @@ export function addEtcdServices(server: grpc.Server, s: EtcdServer, log: Logger,
       return { header: header(res.revision), kvs: res.kvs, more: res.more, count: res.count };
     }),
     Put: unary(log, async (r) => {
-      const res = unwrap(await s.write(toPutOp(r)));
+      const op = toPutOp(r);
+      checkSize(op);
+      const res = unwrap(await s.write(op));
       return { header: header(res.revision), ...res.response };
     }),
     DeleteRange: unary(log, async (r) => {
@@ -224,6 +248,7 @@ export function addEtcdServices(server: grpc.Server, s: EtcdServer, log: Logger,
     }),
     Txn: unary(log, async (r) => {
       const op = toTxnOp(r);
+      checkSize(op);
       let res: { revision: number; response: Record<string, unknown> };
       if (isReadOnly(op)) {
         // etcd serves read-only txns on the read path: a read barrier, then local evaluation (no state change).
@@ -286,18 +311,45 @@ export function addEtcdServices(server: grpc.Server, s: EtcdServer, log: Logger,
     }),
   });
 
-  const members = (): unknown[] =>
-    [...s.members.values()].map((m) => ({ ID: hexToDec(m.idHex), name: m.name, peerURLs: m.peerURLs, clientURLs: m.clientURLs, isLearner: false }));
+  const toMember = (m: { idHex: string; name: string; peerURLs: string[]; clientURLs: string[] }): unknown => ({
+    ID: hexToDec(m.idHex),
+    name: m.name,
+    peerURLs: m.peerURLs,
+    clientURLs: m.clientURLs,
+    isLearner: false,
+  });
+  const members = (): unknown[] => [...s.members.values()].map(toMember);
   const unimplemented = unary(log, () => {
     throw new EtcdError('Unimplemented');
   });
+  const memberId = (v: unknown): string => {
+    const d = id64(v);
+    if (d === '0') throw new EtcdError('MemberNotFound');
+    return decToHex(BigInt.asUintN(64, BigInt(d)).toString());
+  };
+  const urls = (v: unknown): string[] => (Array.isArray(v) ? v.filter((u): u is string => typeof u === 'string' && u !== '') : []);
 
+  // Membership changes go through the log one at a time (dissertation §4.1); see EtcdServer.changeMembership.
   server.addService(pb.Cluster.service, {
     MemberList: unary(log, () => ({ header: header(), members: members() })),
-    MemberAdd: unimplemented,
-    MemberRemove: unimplemented,
-    MemberUpdate: unimplemented,
-    MemberPromote: unimplemented,
+    MemberAdd: unary(log, async (r) => {
+      if (r.isLearner === true) throw new EtcdError('Unimplemented', 'learner members');
+      const m = await s.memberAdd(urls(r.peerURLs));
+      return { header: header(), member: toMember(m), members: members() };
+    }),
+    MemberRemove: unary(log, async (r) => {
+      await s.memberRemove(memberId(r.ID));
+      return { header: header(), members: members() };
+    }),
+    MemberUpdate: unary(log, async (r) => {
+      await s.memberUpdate(memberId(r.ID), urls(r.peerURLs));
+      return { header: header(), members: members() };
+    }),
+    MemberPromote: unary(log, (r) => {
+      // Every member is a voter (no learners yet), so there is nothing to promote.
+      if (!s.members.has(memberId(r.ID))) throw new EtcdError('MemberNotFound');
+      throw new EtcdError('MemberNotLearner');
+    }),
   });
 
   server.addService(pb.Maintenance.service, {
@@ -320,7 +372,10 @@ export function addEtcdServices(server: grpc.Server, s: EtcdServer, log: Logger,
     Defragment: unary(log, () => ({ header: header() })),
     Hash: unimplemented,
     HashKV: unimplemented,
-    MoveLeader: unimplemented,
+    MoveLeader: unary(log, async (r) => {
+      await s.moveLeader(memberId(r.targetID));
+      return { header: header() };
+    }),
   });
 }
 

@@ -1,17 +1,21 @@
 import { Raft } from '../raft/raft';
-import type { Entry, HardState, Message, NodeId, ReadState, SoftState } from '../raft/types';
+import type { Entry, HardState, Message, NodeId, ReadState, SnapshotMeta, SoftState } from '../raft/types';
 import type { Logger } from '../../lib/log';
 
 /** Where Ready output goes. All callbacks are synchronous; `persist` is awaited. */
 export interface RaftNodeIO {
-  /** Durably write hard state + entries (one synced write). */
-  persist(hs: HardState | undefined, entries: Entry[]): Promise<void>;
+  /** Durably write hard state + entries (one write; with `snapshot`, also make it the snapshot in force and drop the stored log). */
+  persist(hs: HardState | undefined, entries: Entry[], snapshot?: SnapshotMeta): Promise<void>;
   /** Hand messages to the transport (must not block). */
   send(msgs: Message[]): void;
+  /** Replace the state machine by the (already durable) snapshot `meta`. */
+  applySnapshot(meta: SnapshotMeta): Promise<void>;
   /** Apply committed entries, in order. */
   apply(entries: Entry[]): void;
   readStates(rs: ReadState[]): void;
   softState(ss: SoftState): void;
+  /** After each `advance`, with the core accepting input again (e.g. take a snapshot and call `raft.compact`). Awaited. */
+  afterAdvance?(): Promise<void>;
 }
 
 export interface RaftNodeOptions {
@@ -38,6 +42,7 @@ export class RaftNode {
   private pendingTicks = 0;
   private proposals: { datas: Uint8Array[]; done: (firstIndex: number) => void }[] = [];
   private reads: number[] = [];
+  private actions: (() => void)[] = [];
   private running = false;
   private scheduled = false;
   private stopped = false;
@@ -83,6 +88,24 @@ export class RaftNode {
     return true;
   }
 
+  /**
+   * Run `fn` against the core inside the loop, between Readys (the only place
+   * input may be given), e.g. a membership change or a leader transfer.
+   */
+  do<T>(fn: (raft: Raft) => T): Promise<T> {
+    if (this.stopped) return Promise.reject(new Error('raft node stopped'));
+    return new Promise<T>((resolve, reject) => {
+      this.actions.push(() => {
+        try {
+          resolve(fn(this.raft));
+        } catch (e) {
+          reject(e as Error);
+        }
+      });
+      this.kick();
+    });
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
@@ -126,19 +149,34 @@ export class RaftNode {
           this.reads = [];
           for (const ctx of rs) this.raft.readIndex(ctx);
         }
+        if (this.actions.length > 0) {
+          const as = this.actions;
+          this.actions = [];
+          for (const a of as) a();
+        }
         if (!this.raft.hasReady()) break;
         const rd = this.raft.ready();
         if (rd.softState) this.io.softState(rd.softState);
-        // 1. durable before anything leaves or is applied.
-        await this.io.persist(rd.hardState, rd.entries);
+        // A leader's appends and heartbeats go out while it persists (types.ts, diss. §10.2.1).
+        let late = rd.messages;
+        if (this.raft.state === 'Leader' && late.length > 0) {
+          const early = late.filter((m) => m.type === 'App' || m.type === 'Heartbeat');
+          late = late.filter((m) => m.type !== 'App' && m.type !== 'Heartbeat');
+          if (early.length > 0) this.io.send(early);
+        }
+        // 0-1. durable before anything else leaves or is applied (a snapshot from the leader too).
+        await this.io.persist(rd.hardState, rd.entries, rd.snapshot?.meta);
         if (this.stopped) return;
         // 2. send.
-        if (rd.messages.length > 0) this.io.send(rd.messages);
-        // 3. apply.
+        if (late.length > 0) this.io.send(late);
+        // 3. apply: the snapshot first, then the entries after it.
+        if (rd.snapshot) await this.io.applySnapshot(rd.snapshot.meta);
+        if (this.stopped) return;
         if (rd.committedEntries.length > 0) this.io.apply(rd.committedEntries);
         // 4. reads.
         if (rd.readStates.length > 0) this.io.readStates(rd.readStates);
         this.raft.advance(rd);
+        if (this.io.afterAdvance) await this.io.afterAdvance();
       }
     } catch (e) {
       // A failed fsync or an internal invariant: continuing could lose data. Stop.
@@ -150,7 +188,7 @@ export class RaftNode {
     } finally {
       this.running = false;
     }
-    if (this.inbox.length > 0 || this.pendingTicks > 0 || this.proposals.length > 0 || this.reads.length > 0) this.kick();
+    if (this.inbox.length > 0 || this.pendingTicks > 0 || this.proposals.length > 0 || this.reads.length > 0 || this.actions.length > 0) this.kick();
   }
 
   get leader(): NodeId {

@@ -3,9 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import * as client from 'prom-client';
 import type { StoreConfig } from '../config';
 import { RaftDisk } from '../disk/raft-disk';
-import { EtcdServer } from './etcd-server';
-import { addEtcdServices } from './grpc-api';
-import { addPeerService, PeerClients } from './peer';
+import { bootstrapEntries, EtcdServer, type MemberInfo } from './etcd-server';
+import { addEtcdServices, MAX_GRPC_RECV_BYTES } from './grpc-api';
+import { addPeerService, fetchMembers, PEER_MAX_MESSAGE_BYTES, PeerClients } from './peer';
 import { hostPort } from '../config';
 import type { Logger } from '../../lib/log';
 
@@ -18,7 +18,7 @@ export interface StoreHandle {
 }
 
 const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
-  'grpc.max_receive_message_length': 8 * 1024 * 1024,
+  'grpc.max_receive_message_length': MAX_GRPC_RECV_BYTES,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
   // etcd clients ping every few seconds (etcdctl --keepalive-time 2s); let them.
   'grpc.keepalive_permit_without_calls': 1,
@@ -44,48 +44,120 @@ function shutdown(server: grpc.Server): Promise<void> {
   });
 }
 
-/** Open the data dir, replay the log, start Raft, and serve clients and peers. */
+/**
+ * etcd's join workflow (`etcdctl member add` first, then start the new member with
+ * --initial-cluster-state existing): ask the running members listed in
+ * --initial-cluster for the cluster id and member list, and find our own member id
+ * by our peer URLs.
+ */
+async function discoverCluster(cfg: StoreConfig, log: Logger): Promise<{ self: MemberInfo; members: MemberInfo[]; clusterIdHex: string }> {
+  const errors: string[] = [];
+  const mine = [...cfg.self.peerURLs].sort().join(',');
+  for (const m of cfg.members) {
+    if (m.name === cfg.name) continue;
+    try {
+      const r = await fetchMembers(hostPort(m.peerURLs[0]), 3000);
+      const members = r.members as MemberInfo[];
+      const me = members.find((x) => [...x.peerURLs].sort().join(',') === mine);
+      if (!me) {
+        throw new Error(
+          `no member with peer URLs ${mine} in cluster ${r.cluster}; add it first (etcdctl member add ${cfg.name} --peer-urls=${cfg.self.peerURLs.join(',')})`,
+        );
+      }
+      log.info({ via: m.name, memberId: me.idHex, clusterId: r.cluster }, 'joining existing cluster');
+      return { self: { ...me, name: cfg.name, clientURLs: cfg.self.clientURLs }, members, clusterIdHex: r.cluster };
+    } catch (e) {
+      errors.push(`${m.name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`store: cannot join the existing cluster: ${errors.join('; ') || 'no other member in --initial-cluster'}`);
+}
+
+/** Open the data dir, restore the snapshot, replay the log after it, start Raft, and serve clients and peers. */
 export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHandle> {
   const disk = await RaftDisk.open(cfg.dataDir);
   let loaded;
+  let self = cfg.self;
+  let members = cfg.members;
+  let clusterIdHex = cfg.clusterIdHex;
+  let snapshotData: Buffer | undefined;
   try {
     loaded = await disk.load();
-    if (loaded.meta && (loaded.meta.memberId !== cfg.self.idHex || loaded.meta.clusterId !== cfg.clusterIdHex)) {
-      throw new Error(
-        `store: data dir ${cfg.dataDir} belongs to member ${loaded.meta.name} (${loaded.meta.memberId}) of cluster ${loaded.meta.clusterId}, ` +
-          `but the flags describe member ${cfg.name} (${cfg.self.idHex}) of cluster ${cfg.clusterIdHex}`,
-      );
+    if (loaded.meta) {
+      if (cfg.initialClusterState === 'existing') {
+        // Restart of a member that joined: its ids are in the data dir, not derivable from the flags.
+        self = { ...cfg.self, idHex: loaded.meta.memberId };
+        clusterIdHex = loaded.meta.clusterId;
+        members = members.filter((m) => m.name !== cfg.name).concat(self);
+      } else if (loaded.meta.memberId !== cfg.self.idHex || loaded.meta.clusterId !== cfg.clusterIdHex) {
+        throw new Error(
+          `store: data dir ${cfg.dataDir} belongs to member ${loaded.meta.name} (${loaded.meta.memberId}) of cluster ${loaded.meta.clusterId}, ` +
+            `but the flags describe member ${cfg.name} (${cfg.self.idHex}) of cluster ${cfg.clusterIdHex}`,
+        );
+      }
+    } else if (cfg.initialClusterState === 'existing') {
+      ({ self, members, clusterIdHex } = await discoverCluster(cfg, log));
+      await disk.saveMeta({ format: 1, name: cfg.name, memberId: self.idHex, clusterId: clusterIdHex });
+    } else {
+      // A new cluster: every member's log starts with the same committed
+      // ConfChange entries, one per initial member (etcd's bootstrap), so members
+      // that join later learn the configuration from the log or a snapshot.
+      if (loaded.entries.length === 0 && !loaded.snapshot) {
+        const ents = bootstrapEntries(cfg.members);
+        const hs = { term: 1, vote: '', commit: ents.length };
+        await disk.save(hs, ents);
+        loaded = { ...loaded, hardState: hs, entries: ents };
+      }
+      await disk.saveMeta({ format: 1, name: cfg.name, memberId: cfg.self.idHex, clusterId: cfg.clusterIdHex });
     }
-    if (!loaded.meta) await disk.saveMeta({ format: 1, name: cfg.name, memberId: cfg.self.idHex, clusterId: cfg.clusterIdHex });
+    if (loaded.snapshot) snapshotData = await disk.readSnapshotFile(loaded.snapshot);
   } catch (e) {
     await disk.close().catch(() => {});
     throw e;
   }
   log.info(
-    { memberId: cfg.self.idHex, clusterId: cfg.clusterIdHex, term: loaded.hardState.term, commit: loaded.hardState.commit, entries: loaded.entries.length },
+    {
+      memberId: self.idHex,
+      clusterId: clusterIdHex,
+      term: loaded.hardState.term,
+      commit: loaded.hardState.commit,
+      snapshot: loaded.snapshot?.index ?? 0,
+      entries: loaded.entries.length,
+    },
     'store member starting',
   );
 
   const server = new EtcdServer({
-    self: cfg.self,
-    members: cfg.members,
-    clusterIdHex: cfg.clusterIdHex,
+    self,
+    members,
+    clusterIdHex,
     disk,
     loaded,
+    snapshotData,
+    // A joining (or joined) member learns the configuration from the leader's log or snapshot.
+    bootstrapVoters: cfg.initialClusterState === 'existing' ? [] : cfg.members.map((m) => m.idHex),
     tickMs: cfg.tickMs,
     electionTick: cfg.electionTick,
     heartbeatTick: cfg.heartbeatTick,
+    snapshotCount: cfg.snapshotCount,
     log,
   });
 
-  const peerServer = new grpc.Server(GRPC_SERVER_OPTIONS);
-  addPeerService(peerServer, cfg.clusterIdHex, server, log);
+  const peerServer = new grpc.Server({ ...GRPC_SERVER_OPTIONS, 'grpc.max_receive_message_length': PEER_MAX_MESSAGE_BYTES });
+  addPeerService(peerServer, clusterIdHex, server, log);
   const clientServer = new grpc.Server(GRPC_SERVER_OPTIONS);
   addEtcdServices(clientServer, server, log, { progressNotifyIntervalMs: cfg.progressNotifyIntervalMs, dataDir: cfg.dataDir });
 
-  const peers = new Map<string, string>();
-  for (const m of cfg.members) if (m.idHex !== cfg.self.idHex) peers.set(m.idHex, hostPort(m.peerURLs[0]));
-  server.attachPeers(new PeerClients(peers, cfg.clusterIdHex, log));
+  server.attachPeers(
+    new PeerClients(
+      server.peerAddrs(),
+      clusterIdHex,
+      log,
+      () => server.snapshotSource(),
+      (to, ok) => server.reportSnapshot(to, ok),
+      () => server.removedByPeer(),
+    ),
+  );
 
   let metrics: http.Server | undefined;
   try {
