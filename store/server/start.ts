@@ -7,6 +7,7 @@ import { bootstrapEntries, EtcdServer, type MemberInfo } from './etcd-server';
 import { addEtcdServices, MAX_GRPC_RECV_BYTES } from './grpc-api';
 import { addPeerService, fetchMembers, PEER_MAX_MESSAGE_BYTES, PeerClients } from './peer';
 import { hostPort } from '../config';
+import { listenClientFront, type ClientFront } from './client-front';
 import type { Logger } from '../../lib/log';
 
 export interface StoreHandle {
@@ -24,6 +25,15 @@ const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 1000,
 };
+
+/**
+ * The client port is served through the :authority-rewriting front
+ * (client-front.ts) unless COXSWAIN_STORE_CLIENT_FRONT=off (then grpc-js binds
+ * it directly and `etcdctl endpoint status` needs scheme-less endpoints).
+ */
+function useClientFront(): boolean {
+  return process.env.COXSWAIN_STORE_CLIENT_FRONT !== 'off';
+}
 
 function bind(server: grpc.Server, addr: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -160,10 +170,19 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
   );
 
   let metrics: http.Server | undefined;
+  const fronts: ClientFront[] = [];
   try {
     const peerPort = await bind(peerServer, cfg.peerListen);
     const clientPorts: number[] = [];
-    for (const a of cfg.clientListen) clientPorts.push(await bind(clientServer, a));
+    for (const a of cfg.clientListen) {
+      if (useClientFront()) {
+        const f = await listenClientFront(clientServer, a, log);
+        fronts.push(f);
+        clientPorts.push(f.port);
+      } else {
+        clientPorts.push(await bind(clientServer, a));
+      }
+    }
     if (cfg.metricsListen) metrics = await startMetrics(cfg.metricsListen, server);
     const hostOf = (a: string): string => a.slice(0, a.lastIndexOf(':'));
     const handle: StoreHandle = {
@@ -173,7 +192,9 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
       close: async () => {
         log.info('store member stopping');
         await server.stop();
+        const frontsClosed = Promise.all(fronts.map((f) => f.close()));
         await Promise.all([shutdown(clientServer), shutdown(peerServer)]);
+        await frontsClosed;
         if (metrics) await new Promise((r) => metrics!.close(() => r(undefined)));
         await disk.close().catch(() => {});
       },
@@ -182,6 +203,7 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
     return handle;
   } catch (e) {
     await server.stop();
+    for (const f of fronts) void f.close();
     clientServer.forceShutdown();
     peerServer.forceShutdown();
     await disk.close().catch(() => {});
