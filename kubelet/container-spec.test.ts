@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Pod } from 'kubernetes-types/core/v1';
-import { ContainerConfigError, buildContainerSpec, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
+import type { Container, Pod } from 'kubernetes-types/core/v1';
+import { ContainerConfigError, buildContainerSpec, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
 import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
 
 const pod: Pod = {
@@ -115,4 +115,41 @@ test('CIDR helpers', () => {
   assert.equal(gatewayOf('10.250.7.128/25'), '10.250.7.129');
   assert.ok(inCIDR('10.244.3.77', '10.244.3.0/24'));
   assert.ok(!inCIDR('10.244.4.1', '10.244.3.0/24'));
+});
+
+test('env: configMapKeyRef/secretKeyRef with optional, envFrom with prefix, resourceFieldRef with divisor; clear errors', () => {
+  const objects = {
+    configMaps: new Map([['cm', { data: { a: '1', 'bad key': 'x' } }], ['gone', null]]) as never,
+    secrets: new Map([['s', { data: { pw: Buffer.from('pw!').toString('base64') } }]]) as never,
+  };
+  const facts = { hostIP: '1.1.1.1', nodeName: 'n1', objects };
+  const p: Pod = { metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [] } };
+  const env = (c: Partial<Container>) => resolveEnv(p, { name: 'c', image: 'x', ...c }, facts).env;
+  assert.deepEqual(env({ envFrom: [{ configMapRef: { name: 'cm' }, prefix: 'P_' }, { secretRef: { name: 's' } }] }), ['P_a=1', 'pw=pw!']);
+  assert.deepEqual(env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k', optional: true } } }, { name: 'Y', valueFrom: { secretKeyRef: { name: 's', key: 'nokey', optional: true } } }] }), []);
+  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k' } } }] }), { name: 'ContainerConfigError', message: 'configmap "gone" not found' });
+  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'zz' } } }] }), { message: "couldn't find key zz in ConfigMap ns/cm" });
+  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }] }), { message: 'secret "nope" not found' });
+  assert.deepEqual(
+    env({
+      resources: { limits: { cpu: '1500m', memory: '1Gi' } },
+      env: [
+        { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
+        { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '1m' } } },
+        { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+      ],
+    }),
+    ['CPU=2', 'CPU_M=1500', 'MEM_MI=1024'],
+  );
+  assert.deepEqual(dockerResources({ requests: { cpu: '100m' }, limits: { cpu: '2', memory: '128Mi' } }), { cpuShares: 102, cpuPeriod: 100000, cpuQuota: 200000, memoryBytes: 134217728 });
+  assert.deepEqual(dockerResources({ limits: { cpu: '1' } }), { cpuShares: 1024, cpuPeriod: 100000, cpuQuota: 100000 });
+  assert.equal(dockerResources(undefined), undefined);
+  assert.deepEqual(
+    dockerSecurity({ spec: { containers: [], securityContext: { runAsUser: 5, fsGroup: 7 } } }, { name: 'c', securityContext: { runAsGroup: 6, capabilities: { add: ['cap_net_admin'], drop: ['all'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true } }),
+    { user: '5:6', groupAdd: ['7'], readOnlyRootfs: true, capAdd: ['NET_ADMIN'], capDrop: ['ALL'], securityOpt: ['no-new-privileges'] },
+  );
+  assert.throws(() => dockerSecurity({ spec: { containers: [] } }, { name: 'c', securityContext: { runAsGroup: 1 } }), /runAsGroup is specified without a runAsUser/);
+  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v' }] }, new Map()), /volume "v" is not ready or does not exist/);
+  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: '../x' }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), /subPath/);
+  assert.deepEqual(buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'a/b', readOnly: true }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), [{ type: 'bind', source: '/h/a/b', target: '/v', readOnly: true }]);
 });

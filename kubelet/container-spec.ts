@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Container, EnvVar, Pod } from 'kubernetes-types/core/v1';
+import path from 'node:path';
+import type { ConfigMap, Container, EnvVar, Pod, ResourceRequirements, Secret } from 'kubernetes-types/core/v1';
+import { bytesOf, cpuMillis, parseQuantity } from '../lib/quantity';
 import {
   LABEL_CONTAINER_HASH,
   LABEL_CONTAINER_NAME,
@@ -11,6 +13,7 @@ import {
   LABEL_RESTART_COUNT,
   SANDBOX_CONTAINER_NAME,
   type ContainerSpec,
+  type MountSpec,
   type PullPolicy,
   type SandboxSpec,
 } from './runtime';
@@ -32,11 +35,30 @@ export class ContainerConfigError extends Error {
   }
 }
 
-/** Facts about the running pod that fieldRef env vars can read. */
+/** A volume of the pod as prepared on this host (see volumes.ts). */
+export interface PreparedVolume {
+  /** Host directory (or file) bind-mounted into containers. */
+  hostPath?: string;
+  /** Docker named volume (tmpfs-backed emptyDir with medium Memory). */
+  dockerVolume?: { name: string; options: Record<string, string>; labels: Record<string, string> };
+  /** configMap, secret, downwardAPI and projected volumes are always read-only. */
+  readOnly: boolean;
+}
+
+/** The API objects a pod references, fetched before the sync (null = not found). */
+export interface PodObjects {
+  configMaps: Map<string, ConfigMap | null>;
+  secrets: Map<string, Secret | null>;
+}
+
+/** Facts about the running pod that fieldRef env vars can read, and what it references. */
 export interface PodRuntimeFacts {
   podIP?: string;
   hostIP: string;
   nodeName: string;
+  objects?: PodObjects;
+  /** Prepared volumes by name; required for containers with volumeMounts. */
+  volumes?: Map<string, PreparedVolume>;
 }
 
 export function podGracePeriodSeconds(pod: Pod): number {
@@ -126,7 +148,8 @@ export function expandVars(s: string, vars: Map<string, string>): string {
   return out;
 }
 
-function fieldRefValue(pod: Pod, path: string, facts: PodRuntimeFacts): string {
+/** Reads a downward API field (env fieldRef and downwardAPI volume items). */
+export function fieldRefValue(pod: Pod, path: string, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): string {
   const m = pod.metadata ?? {};
   const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (sub) return (sub[1] === 'labels' ? m.labels : m.annotations)?.[sub[2]] ?? '';
@@ -137,6 +160,10 @@ function fieldRefValue(pod: Pod, path: string, facts: PodRuntimeFacts): string {
       return m.namespace ?? 'default';
     case 'metadata.uid':
       return m.uid ?? '';
+    case 'metadata.labels':
+      return formatMap(m.labels);
+    case 'metadata.annotations':
+      return formatMap(m.annotations);
     case 'spec.nodeName':
       return pod.spec?.nodeName ?? facts.nodeName;
     case 'spec.serviceAccountName':
@@ -152,20 +179,141 @@ function fieldRefValue(pod: Pod, path: string, facts: PodRuntimeFacts): string {
   }
 }
 
-/** Resolves a container's env to `NAME=value` pairs, in order, expanding `$(VAR)`. */
+/** `key="value"` lines, sorted, as the downward API writes labels and annotations. */
+function formatMap(m: Record<string, string> | undefined): string {
+  return Object.keys(m ?? {})
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(m![k])}`)
+    .join('\n');
+}
+
+/** Reads a resourceFieldRef (limits/requests of cpu, memory, ephemeral-storage) divided by `divisor`, rounded up. */
+export function resourceFieldValue(c: Container | undefined, resource: string, divisor: string | number | undefined, nodeAllocatable?: { cpuMillis: number; memoryBytes: number }): string {
+  if (!c) throw new ContainerConfigError(`resourceFieldRef ${resource}: no such container`);
+  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
+  if ((kind !== 'limits' && kind !== 'requests') || !name) throw new ContainerConfigError(`unsupported resourceFieldRef resource ${JSON.stringify(resource)}`);
+  const res = c.resources ?? {};
+  let q = (kind === 'limits' ? res.limits : res.requests)?.[name];
+  if (q === undefined && kind === 'requests') q = res.limits?.[name];
+  const d = parseQuantity(divisor ?? 1) || 1;
+  if (name === 'cpu') {
+    const millis = q !== undefined ? cpuMillis(q) : kind === 'limits' ? (nodeAllocatable?.cpuMillis ?? 0) : 0;
+    return String(Math.ceil(millis / 1000 / d - 1e-9));
+  }
+  if (name === 'memory' || name === 'ephemeral-storage') {
+    const bytes = q !== undefined ? bytesOf(q) : kind === 'limits' ? (nodeAllocatable?.memoryBytes ?? 0) : 0;
+    return String(Math.ceil(bytes / d - 1e-9));
+  }
+  throw new ContainerConfigError(`unsupported resourceFieldRef resource ${JSON.stringify(resource)}`);
+}
+
+function lookup<T>(m: Map<string, T | null> | undefined, name: string): T | undefined {
+  return m?.get(name) ?? undefined;
+}
+
+function secretValue(s: Secret, key: string): string | undefined {
+  if (s.data?.[key] !== undefined) return Buffer.from(s.data[key], 'base64').toString('utf8');
+  return s.stringData?.[key];
+}
+
+function secretKeys(s: Secret): string[] {
+  return [...new Set([...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})])];
+}
+
+const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
+
+/**
+ * Resolves a container's env to `NAME=value` pairs: `envFrom` first (in order,
+ * with prefix), then `env` (value with `$(VAR)` expansion, fieldRef,
+ * resourceFieldRef, configMapKeyRef, secretKeyRef), later names overriding
+ * earlier ones. A missing, non-optional ConfigMap, Secret or key throws
+ * ContainerConfigError with Kubernetes' message.
+ */
 export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): { env: string[]; vars: Map<string, string> } {
   const vars = new Map<string, string>();
-  for (const e of (c.env ?? []) as EnvVar[]) {
-    let value: string;
-    if (e.valueFrom) {
-      if (e.valueFrom.fieldRef) value = fieldRefValue(pod, e.valueFrom.fieldRef.fieldPath, facts);
-      else throw new ContainerConfigError(`env ${e.name}: only value and valueFrom.fieldRef are supported yet`);
-    } else {
-      value = expandVars(e.value ?? '', vars);
+  const ns = pod.metadata?.namespace ?? 'default';
+  for (const from of c.envFrom ?? []) {
+    const prefix = from.prefix ?? '';
+    if (from.configMapRef) {
+      const name = from.configMapRef.name ?? '';
+      const cm = lookup(facts.objects?.configMaps, name);
+      if (!cm) {
+        if (from.configMapRef.optional) continue;
+        throw new ContainerConfigError(`configmap "${name}" not found`);
+      }
+      for (const [k, v] of Object.entries({ ...cm.binaryData, ...cm.data })) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, cm.data?.[k] ?? Buffer.from(v, 'base64').toString('utf8'));
+    } else if (from.secretRef) {
+      const name = from.secretRef.name ?? '';
+      const s = lookup(facts.objects?.secrets, name);
+      if (!s) {
+        if (from.secretRef.optional) continue;
+        throw new ContainerConfigError(`secret "${name}" not found`);
+      }
+      for (const k of secretKeys(s)) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, secretValue(s, k) ?? '');
     }
+  }
+  for (const e of (c.env ?? []) as EnvVar[]) {
+    let value: string | undefined;
+    const vf = e.valueFrom;
+    if (!vf) value = expandVars(e.value ?? '', vars);
+    else if (vf.fieldRef) value = fieldRefValue(pod, vf.fieldRef.fieldPath, facts);
+    else if (vf.resourceFieldRef) {
+      const target = vf.resourceFieldRef.containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === vf.resourceFieldRef!.containerName) : c;
+      value = resourceFieldValue(target, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor);
+    } else if (vf.configMapKeyRef) {
+      const { name = '', key, optional } = vf.configMapKeyRef;
+      const cm = lookup(facts.objects?.configMaps, name);
+      if (!cm) {
+        if (optional) continue;
+        throw new ContainerConfigError(`configmap "${name}" not found`);
+      }
+      value = cm.data?.[key] ?? (cm.binaryData?.[key] !== undefined ? Buffer.from(cm.binaryData[key], 'base64').toString('utf8') : undefined);
+      if (value === undefined) {
+        if (optional) continue;
+        throw new ContainerConfigError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
+      }
+    } else if (vf.secretKeyRef) {
+      const { name = '', key, optional } = vf.secretKeyRef;
+      const s = lookup(facts.objects?.secrets, name);
+      if (!s) {
+        if (optional) continue;
+        throw new ContainerConfigError(`secret "${name}" not found`);
+      }
+      value = secretValue(s, key);
+      if (value === undefined) {
+        if (optional) continue;
+        throw new ContainerConfigError(`couldn't find key ${key} in Secret ${ns}/${name}`);
+      }
+    } else throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
     vars.set(e.name, value);
   }
   return { env: [...vars].map(([k, v]) => `${k}=${v}`), vars };
+}
+
+/** Names of the ConfigMaps and Secrets a pod's env, envFrom, volumes and imagePullSecrets reference. */
+export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
+  const configMaps = new Set<string>();
+  const secrets = new Set<string>();
+  for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const f of c.envFrom ?? []) {
+      if (f.configMapRef?.name) configMaps.add(f.configMapRef.name);
+      if (f.secretRef?.name) secrets.add(f.secretRef.name);
+    }
+    for (const e of c.env ?? []) {
+      if (e.valueFrom?.configMapKeyRef?.name) configMaps.add(e.valueFrom.configMapKeyRef.name);
+      if (e.valueFrom?.secretKeyRef?.name) secrets.add(e.valueFrom.secretKeyRef.name);
+    }
+  }
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.configMap?.name) configMaps.add(v.configMap.name);
+    if (v.secret?.secretName) secrets.add(v.secret.secretName);
+    for (const s of v.projected?.sources ?? []) {
+      if (s.configMap?.name) configMaps.add(s.configMap.name);
+      if (s.secret?.name) secrets.add(s.secret.name);
+    }
+  }
+  for (const s of pod.spec?.imagePullSecrets ?? []) if (s.name) secrets.add(s.name);
+  return { configMaps, secrets };
 }
 
 export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, network: string | undefined): SandboxSpec {
@@ -180,14 +328,76 @@ export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, ne
   };
 }
 
+export const CPU_PERIOD_US = 100_000;
+
+/** Docker cgroup settings from a container's requests and limits (as kubelet's dockershim/cri-dockerd). */
+export function dockerResources(r: ResourceRequirements | undefined): ContainerSpec['resources'] {
+  const limits = r?.limits ?? {};
+  const requests = { ...limits, ...r?.requests };
+  const out: NonNullable<ContainerSpec['resources']> = {};
+  if (requests.cpu !== undefined) out.cpuShares = Math.max(2, Math.floor((cpuMillis(requests.cpu) * 1024) / 1000));
+  if (limits.cpu !== undefined) {
+    out.cpuPeriod = CPU_PERIOD_US;
+    out.cpuQuota = Math.max(1000, Math.floor((cpuMillis(limits.cpu) * CPU_PERIOD_US) / 1000));
+  }
+  if (limits.memory !== undefined) out.memoryBytes = bytesOf(limits.memory);
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Docker security settings from the pod's and the container's securityContext (the container's wins). */
+export function dockerSecurity(pod: Pod, c: Container): ContainerSpec['security'] {
+  const psc = pod.spec?.securityContext ?? {};
+  const sc = c.securityContext ?? {};
+  const runAsUser = sc.runAsUser ?? psc.runAsUser;
+  const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  if (runAsGroup !== undefined && runAsUser === undefined) throw new ContainerConfigError(`container ${c.name}: runAsGroup is specified without a runAsUser`);
+  const out: NonNullable<ContainerSpec['security']> = {};
+  if (runAsUser !== undefined) out.user = runAsGroup !== undefined ? `${runAsUser}:${runAsGroup}` : String(runAsUser);
+  const groups = [...(psc.supplementalGroups ?? []), ...(psc.fsGroup !== undefined ? [psc.fsGroup] : [])];
+  if (groups.length) out.groupAdd = groups.map(String);
+  if (sc.readOnlyRootFilesystem) out.readOnlyRootfs = true;
+  if (sc.privileged) out.privileged = true;
+  if (sc.capabilities?.add?.length) out.capAdd = sc.capabilities.add.map(capName);
+  if (sc.capabilities?.drop?.length) out.capDrop = sc.capabilities.drop.map(capName);
+  if (sc.allowPrivilegeEscalation === false) out.securityOpt = ['no-new-privileges'];
+  if (sc.runAsNonRoot ?? psc.runAsNonRoot) {
+    if (runAsUser === 0) throw new ContainerConfigError(`container ${c.name}: runAsNonRoot and runAsUser 0 contradict each other`);
+    if (runAsUser === undefined) out.requireNonRoot = true;
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
+function capName(c: string): string {
+  return c.toUpperCase() === 'ALL' ? 'ALL' : c.toUpperCase().replace(/^CAP_/, '');
+}
+
+/** Docker mounts for a container's volumeMounts over the prepared volumes. */
+export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> | undefined): MountSpec[] {
+  const mounts: MountSpec[] = [];
+  for (const m of c.volumeMounts ?? []) {
+    const v = volumes?.get(m.name);
+    if (!v) throw new ContainerConfigError(`container ${c.name}: volume "${m.name}" is not ready or does not exist`);
+    const sub = m.subPath ?? '';
+    if (sub && (path.isAbsolute(sub) || sub.split('/').includes('..'))) throw new ContainerConfigError(`container ${c.name}: subPath ${JSON.stringify(sub)} must be a relative path without '..'`);
+    const readOnly = v.readOnly || m.readOnly === true;
+    if (v.dockerVolume) {
+      if (sub) throw new ContainerConfigError(`container ${c.name}: subPath is not supported on memory-backed emptyDir "${m.name}"`);
+      mounts.push({ type: 'volume', source: v.dockerVolume.name, target: m.mountPath, readOnly, volumeOptions: v.dockerVolume.options, volumeLabels: v.dockerVolume.labels });
+    } else if (v.hostPath) {
+      mounts.push({ type: 'bind', source: sub ? path.join(v.hostPath, sub) : v.hostPath, target: m.mountPath, readOnly });
+    }
+  }
+  return mounts;
+}
+
 /** Throws ContainerConfigError when the spec cannot be honoured. */
-export function buildContainerSpec(pod: Pod, c: Container, restartCount: number, sandboxId: string, facts: PodRuntimeFacts): ContainerSpec {
+export function buildContainerSpec(pod: Pod, c: Container, restartCount: number, sandboxId: string, facts: PodRuntimeFacts, extraLabels: Record<string, string> = {}): ContainerSpec {
   if (!c.image) throw new ContainerConfigError(`container ${c.name} has no image`);
   const { env, vars } = resolveEnv(pod, c, facts);
   return {
     name: runtimeContainerName(pod, c.name, restartCount),
     image: c.image,
-    labels: { ...podLabels(pod, facts.nodeName, c.name, restartCount), [LABEL_CONTAINER_HASH]: containerHash(c) },
+    labels: { ...podLabels(pod, facts.nodeName, c.name, restartCount), [LABEL_CONTAINER_HASH]: containerHash(c), ...extraLabels },
     entrypoint: c.command?.map((s) => expandVars(s, vars)),
     cmd: c.args?.map((s) => expandVars(s, vars)),
     env,
@@ -196,5 +406,8 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     hostNetwork: pod.spec?.hostNetwork === true,
     tty: c.tty,
     stdin: c.stdin,
+    mounts: buildMounts(c, facts.volumes),
+    resources: dockerResources(c.resources),
+    security: dockerSecurity(pod, c),
   };
 }

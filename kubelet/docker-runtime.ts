@@ -1,8 +1,10 @@
+import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
 import {
   ImageError,
+  LABEL_BACKOFF,
   LABEL_CONTAINER_HASH,
   LABEL_CONTAINER_NAME,
   LABEL_GRACE_PERIOD,
@@ -13,6 +15,8 @@ import {
   LABEL_RESTART_COUNT,
   type ContainerRuntime,
   type ContainerSpec,
+  type ExecResult,
+  type RegistryAuth,
   type NetworkSpec,
   type PullPolicy,
   type RuntimeContainer,
@@ -74,6 +78,7 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
     containerName: labels[LABEL_CONTAINER_NAME] ?? '',
     restartCount: Number(labels[LABEL_RESTART_COUNT] ?? 0) || 0,
     hash: labels[LABEL_CONTAINER_HASH] ?? '',
+    backoffCount: labels[LABEL_BACKOFF] !== undefined && Number.isFinite(Number(labels[LABEL_BACKOFF])) ? Number(labels[LABEL_BACKOFF]) : undefined,
     gracePeriodSeconds: Number.isFinite(grace) && labels[LABEL_GRACE_PERIOD] !== undefined ? grace : undefined,
     image: info.Config?.Image ?? '',
     imageId: info.Image ?? '',
@@ -142,25 +147,33 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureImage(image: string, policy: PullPolicy): Promise<string> {
+  async ensureImage(image: string, policy: PullPolicy, auth?: RegistryAuth[]): Promise<{ id: string; pulled: boolean }> {
     const present = policy === 'Always' ? undefined : await this.imageId(image);
-    if (present) return present;
+    if (present) return { id: present, pulled: false };
     if (policy === 'Never') {
       throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
     }
-    try {
-      await this.pull(image);
-    } catch (err) {
-      throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${errText(err)}`);
+    // Like kubelet: try each matching credential, then anonymously; the first success wins.
+    const attempts: (RegistryAuth | undefined)[] = [...(auth ?? []), undefined];
+    let lastErr: unknown;
+    for (const a of attempts) {
+      try {
+        await this.pull(image, a);
+        lastErr = undefined;
+        break;
+      } catch (err) {
+        lastErr = err;
+      }
     }
+    if (lastErr) throw new ImageError('ErrImagePull', `failed to pull image "${image}": ${errText(lastErr)}`);
     const id = await this.imageId(image);
     if (!id) throw new ImageError('ErrImagePull', `image "${image}" is absent after pulling it`);
-    return id;
+    return { id, pulled: true };
   }
 
-  private async pull(image: string): Promise<void> {
-    this.log.info({ image }, 'pulling image');
-    const stream = await this.docker.pull(image);
+  private async pull(image: string, auth?: RegistryAuth): Promise<void> {
+    this.log.info({ image, withCredentials: !!auth }, 'pulling image');
+    const stream = await this.docker.pull(image, auth ? { authconfig: auth } : {});
     let lastLog = 0;
     await new Promise<void>((resolve, reject) => {
       this.docker.modem.followProgress(
@@ -200,6 +213,14 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    const sec = spec.security ?? {};
+    const res = spec.resources ?? {};
+    if (sec.requireNonRoot) {
+      const user = (await this.docker.getImage(spec.image).inspect()).Config?.User ?? '';
+      const uid = user.split(':')[0];
+      if (uid === '' || uid === '0' || uid === 'root') throw new Error('container has runAsNonRoot and image will run as root');
+      if (!/^\d+$/.test(uid)) throw new Error(`container has runAsNonRoot and image has non-numeric user (${uid}), cannot verify user is non-root`);
+    }
     const c = await this.docker.createContainer({
       name: spec.name,
       Image: spec.image,
@@ -210,10 +231,30 @@ export class DockerRuntime implements ContainerRuntime {
       WorkingDir: spec.workingDir,
       Tty: spec.tty ?? false,
       OpenStdin: spec.stdin ?? false,
+      User: sec.user,
       HostConfig: {
         NetworkMode: spec.hostNetwork ? 'host' : `container:${spec.sandboxId}`,
         IpcMode: `container:${spec.sandboxId}`,
         RestartPolicy: { Name: 'no' },
+        Mounts: (spec.mounts ?? []).map((m) => ({
+          Type: m.type,
+          Source: m.source,
+          Target: m.target,
+          ReadOnly: m.readOnly,
+          ...(m.type === 'volume' ? { VolumeOptions: { Labels: m.volumeLabels ?? {}, DriverConfig: { Name: 'local', Options: m.volumeOptions ?? {} } } } : {}),
+        })) as Docker.MountSettings[],
+        CpuShares: res.cpuShares,
+        CpuQuota: res.cpuQuota,
+        CpuPeriod: res.cpuPeriod,
+        Memory: res.memoryBytes,
+        // No swap beyond the limit, so a hog is OOM-killed instead of swapping.
+        MemorySwap: res.memoryBytes,
+        GroupAdd: sec.groupAdd,
+        ReadonlyRootfs: sec.readOnlyRootfs ?? false,
+        Privileged: sec.privileged ?? false,
+        CapAdd: sec.capAdd,
+        CapDrop: sec.capDrop,
+        SecurityOpt: sec.securityOpt,
       },
     });
     return c.id;
@@ -288,6 +329,50 @@ export class DockerRuntime implements ContainerRuntime {
       if (!subnets.includes(spec.subnet) || attached > 0) continue;
       this.log.warn({ network: n.Name, subnet: spec.subnet }, 'removing a stale Coxswain pod network that holds this node\'s podCIDR');
       await this.docker.getNetwork(n.Id).remove();
+    }
+  }
+
+  async execCommand(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
+    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const sink = new PassThrough();
+    sink.on('data', (b: Buffer) => {
+      if (size < 8192) chunks.push(b);
+      size += b.length;
+    });
+    this.docker.modem.demuxStream(stream, sink, sink);
+    const finished = new Promise<boolean>((resolve) => {
+      stream.on('end', () => resolve(false));
+      stream.on('close', () => resolve(false));
+      stream.on('error', () => resolve(false));
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+    clearTimeout(timer);
+    const output = Buffer.concat(chunks).toString('utf8').slice(0, 8192);
+    if (timedOut) {
+      (stream as unknown as { destroy?: () => void }).destroy?.();
+      return { exitCode: -1, output, timedOut: true };
+    }
+    // The stream can end a moment before Docker records the exit code.
+    for (let i = 0; i < 20; i++) {
+      const info = await exec.inspect();
+      if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return { exitCode: -1, output, timedOut: false };
+  }
+
+  async removeVolumes(labels: Record<string, string>): Promise<void> {
+    const r = await this.docker.listVolumes({ filters: { label: labelFilters(labels) } });
+    for (const v of r.Volumes ?? []) {
+      try {
+        await this.docker.getVolume(v.Name).remove();
+      } catch (err) {
+        if (statusCode(err) !== 404) throw err;
+      }
     }
   }
 

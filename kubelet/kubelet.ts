@@ -12,6 +12,10 @@ import { gatewayOf, type NodeFacts } from './node-status';
 import { PodManager } from './pod-manager';
 import { LABEL_NODE, LABEL_OWNED, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
+import { EventRecorder } from '../lib/events';
+import { NodeLease } from './node-lease';
+import { ApiPodSources } from './pod-sources';
+import { KubeletServer, type KubeletServerOptions } from './server/server';
 
 export interface KubeletOptions {
   client: ApiClient;
@@ -24,7 +28,11 @@ export interface KubeletOptions {
   /** Periodic full resync interval. */
   syncFrequencyMs: number;
   heartbeatMs?: number;
+  /** Pod volume directories: `<rootDir>/pods/<uid>/volumes/...`. */
+  rootDir?: string;
   healthz?: { port: number; host: string };
+  /** The kubelet API (gRPC with mutual TLS: logs, exec, port-forward, stats); off when absent. */
+  api?: Pick<KubeletServerOptions, 'docker' | 'host' | 'port' | 'tls'>;
 }
 
 /**
@@ -37,10 +45,13 @@ export class Kubelet {
   readonly node: NodeManager;
   readonly pods: PodManager;
   readonly status: StatusManager;
+  readonly lease: NodeLease;
+  readonly events: EventRecorder;
   private readonly informer: Informer<Pod & Record<string, unknown>>;
   private readonly stopper = new AbortController();
   private resyncTimer?: NodeJS.Timeout;
   private health?: HealthServer;
+  private api?: KubeletServer;
   private eventsLoop?: Promise<void>;
   private healthy = false;
 
@@ -48,11 +59,16 @@ export class Kubelet {
     this.nodeName = opts.facts.name;
     this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
+    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
+    this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
     this.pods = new PodManager({
       runtime: opts.runtime,
       nodeName: this.nodeName,
       nodeIP: opts.facts.ip,
       sink: this.status,
+      sources: new ApiPodSources(opts.client),
+      rootDir: opts.rootDir,
+      events: this.events,
       log: opts.log.child({ part: 'pods' }),
       metrics: opts.metrics,
     });
@@ -74,6 +90,11 @@ export class Kubelet {
     return `${this.opts.networkPrefix}-${this.nodeName}`;
   }
 
+  /** The bound kubelet API port (after start), 0 when the API is off. */
+  get apiPort(): number {
+    return this.api?.port ?? 0;
+  }
+
   /** The bound healthz address (after start), e.g. for tests that listen on port 0. */
   get healthzAddress(): AddressInfo | undefined {
     return (this.health?.server.address() as AddressInfo | null) ?? undefined;
@@ -82,9 +103,14 @@ export class Kubelet {
   async start(): Promise<void> {
     const { log } = this.opts;
     if (this.opts.healthz) await this.startServer(this.opts.healthz.port, this.opts.healthz.host);
+    if (this.opts.api) {
+      this.api = new KubeletServer({ ...this.opts.api, nodeName: this.nodeName, nodeIP: this.opts.facts.ip, log: log.child({ part: 'api' }) });
+      this.opts.facts.kubeletPort = await this.api.start();
+    }
     await this.node.register(this.stopper.signal);
     if (this.stopper.signal.aborted) return;
     this.node.startHeartbeats();
+    this.lease.start();
     this.eventsLoop = this.watchRuntimeEvents();
     await this.informer.start();
     if (this.stopper.signal.aborted) return;
@@ -162,11 +188,13 @@ export class Kubelet {
     this.stopper.abort();
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     this.node.stop();
+    this.lease.stop();
     await this.informer.stop();
     await this.pods.stop();
     await this.status.flush();
     this.status.stop();
     await this.eventsLoop;
     await this.health?.close();
+    await this.api?.stop();
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultNodeIP, parseDuration } from './main';
+import { defaultNodeIP, defaultRootDir, parseDuration } from './main';
 
 test('parseDuration', () => {
   assert.equal(parseDuration('5s'), 5_000);
@@ -14,4 +14,9 @@ test('defaultNodeIP skips loopback and container bridges', () => {
   const v4 = (address: string, internal = false) => ({ address, family: 'IPv4' as const, internal, netmask: '255.255.255.0', mac: '00:00:00:00:00:00', cidr: null });
   assert.equal(defaultNodeIP({ lo: [v4('127.0.0.1', true)], docker0: [v4('172.17.0.1')], eth0: [v4('192.168.1.7')] }), '192.168.1.7');
   assert.equal(defaultNodeIP({ lo: [v4('127.0.0.1', true)] }), '127.0.0.1');
+});
+
+test('defaultRootDir: under COXSWAIN_HOME when set, else /var/lib/coxswain/kubelet', () => {
+  assert.equal(defaultRootDir({ COXSWAIN_HOME: '/home/u/.coxswain' }), '/home/u/.coxswain/kubelet');
+  assert.equal(defaultRootDir({}), '/var/lib/coxswain/kubelet');
 });

@@ -1,5 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ApiClient } from '../lib/client';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
@@ -18,6 +19,11 @@ export function defaultNodeIP(ifaces = os.networkInterfaces()): string {
     for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/** Pod volume directories: under COXSWAIN_HOME when set, else /var/lib/coxswain/kubelet. */
+export function defaultRootDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.COXSWAIN_HOME ? path.join(env.COXSWAIN_HOME, 'kubelet') : '/var/lib/coxswain/kubelet';
 }
 
 /** "10s", "500ms", "2m", or a plain number of seconds → milliseconds. */
@@ -55,6 +61,19 @@ function rootFsBytes(): number {
   }
 }
 
+/** The kubelet API settings from the flags: needs all of the certificate, key and client CA. */
+function kubeletApi(o: { port: number; address: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string }, runtime: DockerRuntime) {
+  const given = [o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCaFile].filter(Boolean).length;
+  if (given === 0) return undefined;
+  if (given !== 3) throw new Error('the kubelet API needs --tls-cert-file, --tls-private-key-file and --client-ca-file together');
+  return {
+    docker: runtime.docker,
+    host: o.address,
+    port: o.port,
+    tls: { cert: readFileSync(o.tlsCertFile!), key: readFileSync(o.tlsPrivateKeyFile!), ca: readFileSync(o.clientCaFile!) },
+  };
+}
+
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('kubelet')
     .description('Runs the pods bound to this node on Docker')
@@ -66,7 +85,13 @@ export async function main(argv: string[]): Promise<void> {
     .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
     .option('--max-pods <n>', 'pods this node can run (capacity)', int, 110)
     .option('--network-prefix <prefix>', 'Docker pod network name prefix (network is <prefix>-<node-name>)', 'coxswain')
+    .option('--port <port>', 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', int, 10250)
+    .option('--address <ip>', 'address of the kubelet API', '0.0.0.0')
+    .option('--tls-cert-file <file>', 'serving certificate of the kubelet API (PEM); without it the API is off')
+    .option('--tls-private-key-file <file>', 'key of --tls-cert-file (PEM)')
+    .option('--client-ca-file <file>', 'CA whose client certificates may call the kubelet API (PEM)')
     .addOption(new Option('--sync-frequency <duration>', 'interval of the full pod resync').argParser(parseDuration).default(5_000, '5s'))
+    .option('--root-dir <dir>', 'directory of pod volumes (default /var/lib/coxswain/kubelet, or $COXSWAIN_HOME/kubelet when COXSWAIN_HOME is set)', defaultRootDir())
     .addOption(new Option('--heartbeat-frequency <duration>', 'interval of node status heartbeats').argParser(parseDuration).default(10_000, '10s'))
     .exitOverride()
     .allowExcessArguments(false);
@@ -91,6 +116,11 @@ export async function main(argv: string[]): Promise<void> {
     networkPrefix: string;
     syncFrequency: number;
     heartbeatFrequency: number;
+    port: number;
+    address: string;
+    tlsCertFile?: string;
+    tlsPrivateKeyFile?: string;
+    clientCaFile?: string;
   }>();
 
   const log = createLogger('kubelet', { node: o.nodeName });
@@ -120,7 +150,9 @@ export async function main(argv: string[]): Promise<void> {
     networkPrefix: o.networkPrefix,
     syncFrequencyMs: o.syncFrequency,
     heartbeatMs: o.heartbeatFrequency,
+    rootDir: (o as { rootDir?: string }).rootDir,
     healthz: { port: o.healthzPort, host: o.healthzBindAddress },
+    api: kubeletApi(o, runtime),
   });
 
   // Handlers first: a signal while registering (apiserver down) still stops cleanly.

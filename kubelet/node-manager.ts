@@ -16,6 +16,8 @@ export class NodeManager {
   private timer?: NodeJS.Timeout;
   private podCIDRWaiters: ((cidr: string) => void)[] = [];
   podCIDR?: string;
+  /** The Node's uid once registered (owner of the node Lease). */
+  uid?: string;
 
   constructor(
     private readonly client: ApiClient,
@@ -103,6 +105,7 @@ export class NodeManager {
   }
 
   private notePodCIDR(node: Node): void {
+    if (node.metadata?.uid) this.uid = node.metadata.uid;
     const cidr = node.spec?.podCIDR ?? node.spec?.podCIDRs?.[0];
     if (!cidr || cidr === this.podCIDR) return;
     if (this.podCIDR) this.log.warn({ old: this.podCIDR, new: cidr }, 'node podCIDR changed; keeping the first one until restart');

@@ -19,6 +19,8 @@ export interface NodeFacts {
   kernelVersion: string;
   /** Node.js `process.arch`. */
   arch: string;
+  /** Port of the kubelet API (gRPC, mutual TLS), published in daemonEndpoints (default 10250). */
+  kubeletPort?: number;
 }
 
 /** Node.js architecture names → GOARCH, which Kubernetes labels use. */
@@ -76,7 +78,7 @@ export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus): No
       { type: 'InternalIP', address: f.ip },
       { type: 'Hostname', address: f.hostname },
     ],
-    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    daemonEndpoints: { kubeletEndpoint: { Port: f.kubeletPort ?? 10250 } },
     nodeInfo: {
       machineID: '',
       systemUUID: '',

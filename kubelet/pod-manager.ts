@@ -1,4 +1,6 @@
-import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
+import os from 'node:os';
+import path from 'node:path';
+import type { Container, LifecycleHandler, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import {
   ContainerConfigError,
@@ -7,11 +9,19 @@ import {
   buildSandboxSpec,
   podGracePeriodSeconds,
   pullPolicyOf,
+  referencedObjects,
+  type PodObjects,
+  type PreparedVolume,
 } from './container-spec';
+import { registryAuthFor } from './image-auth';
 import type { KubeletMetrics } from './metrics';
+import { StaticPodSources, type PodSources } from './pod-sources';
 import { computePodActions, computePodStatus, type PodActions, type WaitingReason } from './pod-sync';
+import { ProbeManager, httpGetOnce, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeOutcome, type ProbeRunner, type Scheduler } from './prober';
+import { VolumeError, VolumeManager } from './volumes';
 import {
   ImageError,
+  LABEL_BACKOFF,
   LABEL_NODE,
   LABEL_POD_UID,
   SANDBOX_CONTAINER_NAME,
@@ -28,6 +38,11 @@ export interface PodStatusSink {
   deletePod(pod: Pod): Promise<void>;
 }
 
+/** Where pod lifecycle events go (lib/events.ts EventRecorder in production). Never throws. */
+export interface PodEventSink {
+  event(obj: { apiVersion?: string; kind?: string; metadata?: Pod['metadata'] }, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
 export interface PodManagerOptions {
   runtime: ContainerRuntime;
   nodeName: string;
@@ -39,6 +54,16 @@ export interface PodManagerOptions {
   now?: () => number;
   /** Grace period for pods force-deleted from the API while their containers run. Default 2 s. */
   forceDeleteGraceSeconds?: number;
+  /** ConfigMaps, Secrets, claims, tokens the pods reference. Default: none exist. */
+  sources?: PodSources;
+  /** Pod volume directories live in `<rootDir>/pods/<uid>`. Default: a temp dir. */
+  rootDir?: string;
+  /** Pod lifecycle events (Pulled, Created, Started, Killing, BackOff, Unhealthy, FailedMount, ...). */
+  events?: PodEventSink;
+  /** Probe timing (tests drive it); default real timers. */
+  scheduler?: Scheduler;
+  /** Probe attempts; default exec in the runtime, HTTP/TCP from the host. */
+  probeRunner?: ProbeRunner;
 }
 
 export const IMAGE_BACKOFF_INITIAL_MS = 10_000;
@@ -69,6 +94,13 @@ export class PodManager {
   private readonly lastStatus = new Map<string, PodStatus>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly forceDeleted = new Set<string>();
+  private readonly objectCache = new Map<string, PodObjects>();
+  private readonly backoffEvents = new Map<string, number>();
+  /** Container instances the prober gave up on, stopped by the pod's next sync (one sync per pod at a time). */
+  private readonly unhealthy = new Map<string, Map<string, string>>();
+  readonly volumes: VolumeManager;
+  readonly probes: ProbeManager;
+  private readonly sources: PodSources;
   private network?: string;
   private sourcesReady = false;
   private stopped = false;
@@ -77,6 +109,29 @@ export class PodManager {
     this.runtime = opts.runtime;
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.sources = opts.sources ?? new StaticPodSources();
+    this.volumes = new VolumeManager({
+      rootDir: opts.rootDir ?? path.join(os.tmpdir(), `coxswain-kubelet-${opts.nodeName}`),
+      nodeName: opts.nodeName,
+      sources: this.sources,
+      runtime: opts.runtime,
+      log: opts.log,
+      now: this.now,
+    });
+    this.probes = new ProbeManager(
+      opts.probeRunner ?? runtimeProbeRunner(opts.runtime),
+      {
+        onChange: (uid) => void this.enqueue(uid),
+        onFailure: (pod, name, id, kind, message) => void this.restartUnhealthy(pod, name, id, kind, message),
+        onUnhealthy: (pod, name, _kind, message) => this.event(pod, 'Warning', 'Unhealthy', message, name),
+      },
+      opts.log.child({ part: 'prober' }),
+      opts.scheduler ?? realScheduler,
+    );
+  }
+
+  private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, _container?: string): void {
+    this.opts.events?.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message);
   }
 
   /** The Docker network pods join; pods (but host-network ones) wait until it is set. */
@@ -123,6 +178,7 @@ export class PodManager {
     const uids = new Set(this.pods.keys());
     const containers = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName });
     for (const c of containers) if (c.podUid) uids.add(c.podUid);
+    if (this.sourcesReady) for (const uid of await this.volumes.podUidsOnDisk()) uids.add(uid);
     this.updateGauges(containers);
     await Promise.all([...uids].map((uid) => this.enqueue(uid)));
   }
@@ -135,6 +191,7 @@ export class PodManager {
   /** Stops scheduling syncs and waits for the ones in flight. Leaves containers running. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.probes.stop();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await Promise.all([...this.workers.values()].map((w) => w.done));
@@ -171,7 +228,7 @@ export class PodManager {
   }
 
   private async syncOne(uid: string): Promise<void> {
-    const observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
+    let observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const pod = this.pods.get(uid);
     if (!pod) {
       if (!this.sourcesReady) return;
@@ -184,15 +241,43 @@ export class PodManager {
     }
     if (!pod.spec?.hostNetwork && !this.network) return;
 
+    if (await this.killUnhealthy(pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const now = this.now();
     const actions = computePodActions(this.withLastStatus(pod), observed, now);
     const changed = await this.apply(pod, actions, observed, now);
     const after = changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed;
     if (!this.pods.has(uid)) return; // deleted meanwhile
-    const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid) });
+    this.probes.sync(this.withLastStatus(pod), after, this.podIPOf(pod, after));
+    const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid), probes: this.probes.view(uid) });
     this.lastStatus.set(uid, status);
     this.opts.sink.setStatus(pod, status);
     this.scheduleResync(uid, this.nextResync(uid, actions));
+  }
+
+  private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
+    if (pod.spec?.hostNetwork) return this.opts.nodeIP;
+    return observed.find((c) => c.containerName === SANDBOX_CONTAINER_NAME && c.state === 'running')?.ip;
+  }
+
+  /** Fetches the ConfigMaps and Secrets the pod references; on API errors, the last ones fetched. */
+  private async fetchObjects(pod: Pod): Promise<PodObjects> {
+    const uid = pod.metadata!.uid!;
+    const ns = pod.metadata?.namespace ?? 'default';
+    const refs = referencedObjects(pod);
+    try {
+      const objects: PodObjects = { configMaps: new Map(), secrets: new Map() };
+      await Promise.all([
+        ...[...refs.configMaps].map(async (n) => objects.configMaps.set(n, (await this.sources.getConfigMap(ns, n)) ?? null)),
+        ...[...refs.secrets].map(async (n) => objects.secrets.set(n, (await this.sources.getSecret(ns, n)) ?? null)),
+      ]);
+      this.objectCache.set(uid, objects);
+      return objects;
+    } catch (err) {
+      const cached = this.objectCache.get(uid);
+      if (!cached) throw err;
+      this.log.warn({ pod: podRef(pod), err: (err as Error).message }, 'cannot read referenced objects; using the last ones read');
+      return cached;
+    }
   }
 
   /** The pod with the status this manager last computed (fresher than the informer's copy). */
@@ -244,8 +329,18 @@ export class PodManager {
     }
     for (const k of actions.containersToKill) {
       this.log.info({ pod: podRef(pod), container: k.name, reason: k.reason }, 'stopping container');
-      await this.runtime.stopContainer(k.id, grace);
+      const c = observed.find((x) => x.id === k.id);
+      if (c) await this.killContainer(pod, c, grace, k.reason === 'container spec changed' ? `Container ${k.name} definition changed, will be restarted` : `Stopping container ${k.name}`);
+      else await this.runtime.stopContainer(k.id, grace);
       changed = true;
+    }
+    for (const b of actions.backoff) {
+      // One BackOff event per backoff period, not per sync.
+      const key = `${uid}/${b.name}`;
+      if (this.backoffEvents.get(key) !== b.until) {
+        this.backoffEvents.set(key, b.until);
+        this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${b.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
+      }
     }
     for (const id of actions.containersToRemove) {
       await this.runtime.removeContainer(id);
@@ -271,22 +366,53 @@ export class PodManager {
         this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'sandbox creation failed');
         this.opts.metrics?.runtimeErrors.inc({ operation_type: 'run_sandbox' });
         for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'ContainerCreating', message });
-        this.scheduleResync(uid, now + 5_000);
+        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 5_000);
         return changed;
       }
     }
     if (!sandboxId) return changed;
+    if (actions.stopSandbox) return changed;
+
+    // Volumes are (re)written on every sync of a live pod: ConfigMap/Secret changes reach running containers.
+    let objects: PodObjects;
+    let volumes: Map<string, PreparedVolume>;
+    try {
+      objects = await this.fetchObjects(pod);
+      volumes = await this.volumes.setup(pod, objects, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName });
+      for (const [name, w] of waiting) if (w.message?.startsWith('MountVolume')) waiting.delete(name);
+    } catch (err) {
+      const message = err instanceof VolumeError ? `MountVolume.SetUp failed: ${err.message}` : `cannot prepare volumes: ${(err as Error).message}`;
+      const reason = err instanceof VolumeError ? err.reason : 'ContainerCreating';
+      for (const c of actions.containersToStart) {
+        const prev = waiting.get(c.name);
+        if (prev?.message !== message) this.event(pod, 'Warning', 'FailedMount', message);
+        waiting.set(c.name, { reason, message });
+      }
+      this.log.warn({ pod: podRef(pod), err: message }, 'volumes not ready');
+      actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 2_000);
+      return changed;
+    }
 
     for (const toStart of actions.containersToStart) {
-      const spec = pod.spec?.containers?.find((c) => c.name === toStart.name);
+      const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === toStart.name);
       if (!spec) continue;
-      if (await this.startContainer(pod, spec, toStart.restartCount, sandboxId, podIP, now)) changed = true;
+      if (await this.startContainer(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, podIP, now, objects, volumes)) changed = true;
     }
     return changed;
   }
 
   /** Pulls, creates and starts one container; records a waiting reason on failure. Returns whether the runtime changed. */
-  private async startContainer(pod: Pod, spec: NonNullable<Pod['spec']>['containers'][number], restartCount: number, sandboxId: string, podIP: string | undefined, now: number): Promise<boolean> {
+  private async startContainer(
+    pod: Pod,
+    spec: Container,
+    restartCount: number,
+    backoffCount: number,
+    sandboxId: string,
+    podIP: string | undefined,
+    now: number,
+    objects: PodObjects,
+    volumes: Map<string, PreparedVolume>,
+  ): Promise<boolean> {
     const uid = pod.metadata!.uid!;
     const waiting = this.waitingOf(uid);
     const image = spec.image ?? '';
@@ -297,10 +423,15 @@ export class PodManager {
       return false;
     }
     try {
-      await this.runtime.ensureImage(image, pullPolicyOf(spec));
+      const pullSecrets = (pod.spec?.imagePullSecrets ?? []).map((r) => objects.secrets.get(r.name ?? '')).filter((x): x is Secret => !!x);
+      const t0 = Date.now();
+      const policy = pullPolicyOf(spec);
+      const { pulled } = await this.runtime.ensureImage(image, policy, registryAuthFor(image, pullSecrets));
+      this.event(pod, 'Normal', 'Pulled', pulled ? `Successfully pulled image "${image}" in ${Date.now() - t0}ms` : `Container image "${image}" already present on machine`);
       this.imageBackoff.delete(backoffKey);
     } catch (err) {
       if (!(err instanceof ImageError)) throw err;
+      this.event(pod, 'Warning', 'Failed', err.message);
       waiting.set(spec.name, { reason: err.reason, message: err.message });
       if (err.reason === 'ErrImagePull') {
         const delay = backoff ? Math.min(backoff.delay * 2, IMAGE_BACKOFF_MAX_MS) : IMAGE_BACKOFF_INITIAL_MS;
@@ -312,9 +443,10 @@ export class PodManager {
     }
     let cspec;
     try {
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName });
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
+      if (waiting.get(spec.name)?.message !== err.message) this.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
       waiting.set(spec.name, { reason: err.reason, message: err.message });
       return false;
     }
@@ -323,27 +455,117 @@ export class PodManager {
       id = await this.runtime.createContainer(cspec);
     } catch (err) {
       waiting.set(spec.name, { reason: 'CreateContainerError', message: (err as Error).message });
+      this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       this.opts.metrics?.runtimeErrors.inc({ operation_type: 'create_container' });
       this.log.error({ pod: podRef(pod), container: spec.name, err: (err as Error).message }, 'create container failed');
       return false;
     }
+    this.event(pod, 'Normal', 'Created', `Created container ${spec.name}`);
     try {
       await this.runtime.startContainer(id);
     } catch (err) {
+      this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       waiting.set(spec.name, { reason: 'RunContainerError', message: (err as Error).message });
       this.opts.metrics?.runtimeErrors.inc({ operation_type: 'start_container' });
       this.log.error({ pod: podRef(pod), container: spec.name, err: (err as Error).message }, 'start container failed');
       return true;
     }
     waiting.delete(spec.name);
+    this.event(pod, 'Normal', 'Started', `Started container ${spec.name}`);
     this.log.info({ pod: podRef(pod), container: spec.name, id: id.slice(0, 12), restartCount }, 'started container');
+    if (spec.lifecycle?.postStart) {
+      // Like kubelet: the container counts as started only after postStart; a failing hook kills it.
+      const r = await this.runHook(spec.lifecycle.postStart, spec, id, podIP, podGracePeriodSeconds(pod) * 1000);
+      if (!r.ok) {
+        const message = `PostStartHook failed: ${r.message}`;
+        this.event(pod, 'Warning', 'FailedPostStartHook', message);
+        this.log.warn({ pod: podRef(pod), container: spec.name, err: r.message }, 'postStart hook failed; killing the container');
+        await this.runtime.stopContainer(id, 0);
+      }
+    }
     return true;
   }
 
-  /** Stops app containers (in parallel, SIGTERM then SIGKILL after `grace`), then sandboxes. */
-  private async stopAll(observed: RuntimeContainer[], grace: number): Promise<void> {
+  /** Runs a lifecycle handler (exec, httpGet, sleep) against a container, within `timeoutMs`. */
+  private async runHook(h: LifecycleHandler, spec: Container, containerId: string, podIP: string | undefined, timeoutMs: number): Promise<ProbeOutcome> {
+    if (h.exec) {
+      const r = await this.runtime.execCommand(containerId, h.exec.command ?? [], timeoutMs).catch((err: Error) => ({ exitCode: -1, output: err.message, timedOut: false }));
+      if (r.timedOut) return { ok: false, message: `command ${JSON.stringify(h.exec.command)} timed out` };
+      return r.exitCode === 0 ? { ok: true, message: '' } : { ok: false, message: `command ${JSON.stringify(h.exec.command)} exited with ${r.exitCode}: ${r.output.trim().slice(0, 200)}` };
+    }
+    if (h.httpGet) {
+      const g = h.httpGet;
+      const port = typeof g.port === 'number' ? g.port : /^\d+$/.test(g.port) ? Number(g.port) : spec.ports?.find((p) => p.name === g.port)?.containerPort;
+      const host = g.host || podIP;
+      if (!port || !host) return { ok: false, message: `httpGet: cannot resolve ${host ?? 'pod IP'}:${g.port}` };
+      const url = new URL(`${(g.scheme ?? 'HTTP').toLowerCase()}://${host}:${port}${g.path ?? '/'}`);
+      const headers: Record<string, string> = {};
+      for (const x of g.httpHeaders ?? []) headers[x.name] = x.value;
+      return httpGetOnce(url, headers, timeoutMs);
+    }
+    if (h.sleep) {
+      await new Promise((r) => setTimeout(r, Math.min(h.sleep!.seconds * 1000, timeoutMs)));
+      return { ok: true, message: '' };
+    }
+    return { ok: false, message: 'lifecycle handler type not supported' };
+  }
+
+  /**
+   * Stops one container: its preStop hook first (within the grace period), then
+   * SIGTERM, then SIGKILL after what remains of the grace period (at least 2 s,
+   * as kubelet gives).
+   */
+  private async killContainer(pod: Pod, c: RuntimeContainer, grace: number, message: string): Promise<void> {
+    if (c.state !== 'running') return;
+    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === c.containerName);
+    this.event(pod, 'Normal', 'Killing', message);
+    const t0 = Date.now();
+    if (spec?.lifecycle?.preStop && grace > 0) {
+      const podIP = this.lastStatus.get(pod.metadata!.uid!)?.podIP ?? pod.status?.podIP;
+      const r = await this.runHook(spec.lifecycle.preStop, spec, c.id, podIP, grace * 1000);
+      if (!r.ok) {
+        this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.message}`);
+        this.log.warn({ pod: podRef(pod), container: c.containerName, err: r.message }, 'preStop hook failed');
+      }
+    }
+    const left = grace > 0 ? Math.max(2, Math.ceil(grace - (Date.now() - t0) / 1000)) : 0;
+    await this.runtime.stopContainer(c.id, left);
+  }
+
+  /** A liveness or startup probe gave up on a container instance: the pod's next sync stops it and restarts it (with backoff). */
+  private restartUnhealthy(pod: Pod, name: string, id: string, kind: ProbeKind, message: string): void {
+    const uid = pod.metadata!.uid!;
+    this.log.info({ pod: podRef(pod), container: name, probe: kind }, 'probe failed; the container will be restarted');
+    let m = this.unhealthy.get(uid);
+    if (!m) this.unhealthy.set(uid, (m = new Map()));
+    m.set(id, message);
+    void this.enqueue(uid);
+  }
+
+  /** Stops the instances the prober gave up on; returns whether any was running. */
+  private async killUnhealthy(pod: Pod, observed: RuntimeContainer[]): Promise<boolean> {
+    const m = this.unhealthy.get(pod.metadata!.uid!);
+    if (!m) return false;
+    this.unhealthy.delete(pod.metadata!.uid!);
+    let killed = false;
+    for (const [id, message] of m) {
+      const c = observed.find((x) => x.id === id && x.state === 'running');
+      if (!c) continue;
+      await this.killContainer(pod, c, podGracePeriodSeconds(pod), message);
+      killed = true;
+    }
+    return killed;
+  }
+
+
+  /** Stops app containers (in parallel: preStop hook, SIGTERM, SIGKILL after `grace`), then sandboxes. */
+  private async stopAll(observed: RuntimeContainer[], grace: number, pod?: Pod): Promise<void> {
     const running = observed.filter((c) => c.state === 'running');
-    await Promise.all(running.filter((c) => c.containerName !== SANDBOX_CONTAINER_NAME).map((c) => this.runtime.stopContainer(c.id, grace)));
+    await Promise.all(
+      running
+        .filter((c) => c.containerName !== SANDBOX_CONTAINER_NAME)
+        .map((c) => (pod ? this.killContainer(pod, c, grace, `Stopping container ${c.containerName}`) : this.runtime.stopContainer(c.id, grace))),
+    );
     await Promise.all(running.filter((c) => c.containerName === SANDBOX_CONTAINER_NAME).map((c) => this.runtime.stopContainer(c.id, SANDBOX_STOP_SECONDS)));
   }
 
@@ -359,9 +581,11 @@ export class PodManager {
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? podGracePeriodSeconds(pod);
     if (observed.length > 0) {
       this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'terminating pod');
-      await this.stopAll(observed, grace);
+      this.probes.removePod(uid);
+      await this.stopAll(observed, grace, pod);
       await this.removeAll(observed);
     }
+    await this.volumes.cleanup(uid);
     await this.opts.sink.deletePod(pod);
     this.log.info({ pod: podRef(pod) }, 'pod terminated and deleted');
     if (this.pods.get(uid) === pod) this.pods.delete(uid);
@@ -378,10 +602,15 @@ export class PodManager {
       await this.stopAll(observed, grace);
       await this.removeAll(observed);
     }
+    await this.volumes.cleanup(uid);
     this.forget(uid);
   }
 
   private forget(uid: string): void {
+    this.probes.removePod(uid);
+    this.unhealthy.delete(uid);
+    this.objectCache.delete(uid);
+    for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
     this.forceDeleted.delete(uid);

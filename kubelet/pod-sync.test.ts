@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { containerHash } from './container-spec';
-import { computePodActions, computePodStatus, crashBackoffMs, statusEqual, type WaitingReason } from './pod-sync';
+import { computePodActions, computePodStatus, crashBackoffMs, restartBackoff, statusEqual, type WaitingReason } from './pod-sync';
 import type { RuntimeContainer } from './runtime';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');
@@ -102,7 +102,7 @@ test('restartPolicy Always: an exited container waits out the backoff, then rest
   assert.equal(during.backoff[0].name, 'a');
   assert.equal(during.resyncAt, T0 + 10_000);
   const after = computePodActions(pod(), obs, T0 + 10_000);
-  assert.deepEqual(after.containersToStart, [{ name: 'a', restartCount: 1 }]);
+  assert.deepEqual(after.containersToStart, [{ name: 'a', restartCount: 1, backoffCount: 1 }]);
 });
 
 test('crash backoff doubles from 10 s and caps at 5 min', () => {
@@ -114,7 +114,7 @@ test('restartPolicy OnFailure restarts failures only; Never restarts nothing', (
   const bad = ctr('b', 'exited', { exitCode: 2 });
   const later = T0 + 3_600_000;
   const onFailure = computePodActions(pod({ restartPolicy: 'OnFailure' }), [sandbox(), ok, bad], later);
-  assert.deepEqual(onFailure.containersToStart, [{ name: 'b', restartCount: 1 }]);
+  assert.deepEqual(onFailure.containersToStart, [{ name: 'b', restartCount: 1, backoffCount: 1 }]);
   const never = computePodActions(pod({ restartPolicy: 'Never' }), [sandbox(), ok, ctr('b', 'running')], later);
   assert.deepEqual(never.containersToStart, []);
 });
@@ -135,7 +135,7 @@ test('a changed container spec replaces the running container', () => {
   const a = computePodActions(pod(), [sandbox(), ctr('a', 'running', { hash: 'stale' }), ctr('b', 'running')], T0);
   assert.equal(a.containersToKill.length, 1);
   assert.equal(a.containersToKill[0].name, 'a');
-  assert.deepEqual(a.containersToStart, [{ name: 'a', restartCount: 1 }]);
+  assert.deepEqual(a.containersToStart, [{ name: 'a', restartCount: 1, backoffCount: 0 }]);
 });
 
 test('garbage: containers not in the spec, old instances and old sandboxes go', () => {
@@ -242,4 +242,64 @@ test('statusEqual ignores key order and empty objects', () => {
   assert.ok(statusEqual({ phase: 'Running', hostIP: 'h' }, { hostIP: 'h', phase: 'Running' }));
   assert.ok(!statusEqual({ phase: 'Running' }, { phase: 'Pending' }));
   assert.ok(statusEqual({ containerStatuses: [{ name: 'a', image: 'i', imageID: '', ready: false, restartCount: 0, lastState: {} }] }, { containerStatuses: [{ name: 'a', image: 'i', imageID: '', ready: false, restartCount: 0 }] }));
+});
+
+const initPod = (policy?: 'Always' | 'OnFailure' | 'Never') =>
+  pod({ restartPolicy: policy, initContainers: [{ name: 'i1', image: 'busybox:1.36' }, { name: 'i2', image: 'busybox:1.36' }] });
+
+test('init containers run one at a time, in order, before the app containers', () => {
+  // New pod: the sandbox and only the first init container.
+  const fresh = computePodActions(initPod(), [], T0);
+  assert.deepEqual(fresh.containersToStart, [{ name: 'i1', restartCount: 0 }]);
+  // i1 running: nothing else starts.
+  assert.deepEqual(computePodActions(initPod(), [sandbox(), ctr('i1', 'running')], T0).containersToStart, []);
+  // i1 done: i2.
+  assert.deepEqual(computePodActions(initPod(), [sandbox(), ctr('i1', 'exited')], T0).containersToStart, [{ name: 'i2', restartCount: 0 }]);
+  // Both done: the app containers.
+  const obs = [sandbox(), ctr('i1', 'exited'), ctr('i2', 'exited')];
+  assert.deepEqual(computePodActions(initPod(), obs, T0).containersToStart.map((c) => c.name), ['a', 'b']);
+  const st = computePodStatus(initPod(), [sandbox(), ctr('i1', 'exited'), ctr('i2', 'running')], { hostIP: '1.2.3.4', now: T0 });
+  assert.equal(st.phase, 'Pending');
+  assert.deepEqual(st.initContainerStatuses!.map((s) => [s.name, s.ready, Object.keys(s.state!)[0]]), [['i1', true, 'terminated'], ['i2', false, 'running']]);
+  assert.equal(st.containerStatuses![0].state?.waiting?.reason, 'PodInitializing');
+  const initialized = st.conditions!.find((c) => c.type === 'Initialized')!;
+  assert.equal(initialized.status, 'False');
+  assert.equal(initialized.message, 'containers with incomplete status: [i2]');
+  const done = computePodStatus(initPod(), [...obs, ctr('a', 'running'), ctr('b', 'running')], { hostIP: '1.2.3.4', now: T0 });
+  assert.equal(done.conditions!.find((c) => c.type === 'Initialized')!.status, 'True');
+  assert.equal(done.phase, 'Running');
+});
+
+test('a failing init container follows restartPolicy: backoff then restart, or the pod fails under Never', () => {
+  const failed = ctr('i1', 'exited', { exitCode: 2 });
+  const always = computePodActions(initPod(), [sandbox(), failed], T0 + 3000);
+  assert.deepEqual(always.containersToStart, []);
+  assert.equal(always.backoff[0].name, 'i1');
+  assert.deepEqual(computePodActions(initPod('OnFailure'), [sandbox(), failed], T0 + 20_000).containersToStart, [{ name: 'i1', restartCount: 1, backoffCount: 1 }]);
+  const never = computePodActions(initPod('Never'), [sandbox(), failed], T0 + 20_000);
+  assert.deepEqual(never.containersToStart, []);
+  assert.equal(never.stopSandbox, true);
+  const st = computePodStatus(initPod('Never'), [sandbox(), failed], { hostIP: '1.2.3.4', now: T0 });
+  assert.equal(st.phase, 'Failed');
+});
+
+test('crash backoff: 10 s doubling to 5 min; a run of 10 minutes resets it', () => {
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map(crashBackoffMs), [10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+  const quick = ctr('a', 'exited', { restartCount: 4, backoffCount: 4, exitCode: 1 });
+  assert.deepEqual(restartBackoff(quick), { delayMs: 160_000, nextCount: 5 });
+  const long = ctr('a', 'exited', { restartCount: 9, backoffCount: 6, exitCode: 1, startedAt: iso(T0), finishedAt: iso(T0 + 601_000) });
+  assert.deepEqual(restartBackoff(long), { delayMs: 10_000, nextCount: 1 });
+});
+
+test('probes: readiness gates ready/Ready, startup gates started', () => {
+  const p = pod({ containers: [{ name: 'a', image: 'x', readinessProbe: { exec: { command: ['true'] } }, startupProbe: { exec: { command: ['true'] } } }] });
+  const obs = [sandbox(), ctr('a', 'running')];
+  const none = computePodStatus(p, obs, { hostIP: '1.2.3.4', now: T0 });
+  assert.deepEqual([none.containerStatuses![0].started, none.containerStatuses![0].ready], [false, false]);
+  assert.equal(none.conditions!.find((c) => c.type === 'Ready')!.status, 'False');
+  const started = computePodStatus(p, obs, { hostIP: '1.2.3.4', now: T0, probes: new Map([['a', { started: true }]]) });
+  assert.deepEqual([started.containerStatuses![0].started, started.containerStatuses![0].ready], [true, false]);
+  const ready = computePodStatus(p, obs, { hostIP: '1.2.3.4', now: T0, probes: new Map([['a', { started: true, ready: true }]]) });
+  assert.equal(ready.conditions!.find((c) => c.type === 'Ready')!.status, 'True');
+  assert.equal(ready.conditions!.find((c) => c.type === 'ContainersReady')!.status, 'True');
 });

@@ -14,9 +14,23 @@ import { SANDBOX_CONTAINER_NAME, type RuntimeContainer } from './runtime';
 export const CRASH_BACKOFF_INITIAL_MS = 10_000;
 export const CRASH_BACKOFF_MAX_MS = 300_000;
 
-/** Delay before restarting a container whose instance number `restartCount` died: 10 s doubling, capped at 5 min. */
-export function crashBackoffMs(restartCount: number): number {
-  return Math.min(CRASH_BACKOFF_INITIAL_MS * 2 ** Math.min(restartCount, 30), CRASH_BACKOFF_MAX_MS);
+/** A container that ran this long before dying restarts with the initial backoff again. */
+export const CRASH_BACKOFF_RESET_MS = 600_000;
+
+/** Delay after the `n`th consecutive quick failure (n from 0): 10 s doubling, capped at 5 min. */
+export function crashBackoffMs(n: number): number {
+  return Math.min(CRASH_BACKOFF_INITIAL_MS * 2 ** Math.min(n, 30), CRASH_BACKOFF_MAX_MS);
+}
+
+/**
+ * Backoff before restarting the dead instance `c`, and the failure count the
+ * next instance carries (label coxswain.crash-backoff). A run of 10 minutes or
+ * more resets the count, as kubelet's backoff does.
+ */
+export function restartBackoff(c: RuntimeContainer): { delayMs: number; nextCount: number } {
+  const ran = c.startedAt && c.finishedAt ? Date.parse(c.finishedAt) - Date.parse(c.startedAt) : 0;
+  const n = ran >= CRASH_BACKOFF_RESET_MS ? 0 : (c.backoffCount ?? c.restartCount);
+  return { delayMs: crashBackoffMs(n), nextCount: n + 1 };
 }
 
 /** A reason a container is waiting that the runtime state alone does not show (image pull, config, start errors). */
@@ -28,6 +42,8 @@ export interface WaitingReason {
 export interface ContainerToStart {
   name: string;
   restartCount: number;
+  /** Consecutive quick failures before this instance (its crash-backoff label); 0 when absent. */
+  backoffCount?: number;
 }
 
 export interface ContainerToKill {
@@ -44,7 +60,7 @@ export interface PodActions {
   sandboxAttempt: number;
   /** The running sandbox to start containers in, when no new one is created. */
   sandboxId?: string;
-  /** App containers to create and start, in spec order. */
+  /** Containers to create and start, in spec order: one init container, or app containers once initialized. */
   containersToStart: ContainerToStart[];
   /** Running app containers to stop (then remove). */
   containersToKill: ContainerToKill[];
@@ -103,6 +119,66 @@ function shouldRestart(pod: Pod, latest: RuntimeContainer): boolean {
   return latest.state !== 'exited' || latest.exitCode !== 0;
 }
 
+/** Where a pod's init containers stand: all done, one still to run/running, or one failed for good (restartPolicy Never). */
+export type InitState = 'done' | 'pending' | 'failed';
+
+export function initState(pod: Pod, o: ObservedPod): InitState {
+  const inits = pod.spec?.initContainers ?? [];
+  if (inits.length === 0) return 'done';
+  // Once an app container ran, the pod was initialized (even if init instances were removed since).
+  if ((pod.spec?.containers ?? []).some((c) => (o.containers.get(c.name)?.length ?? 0) > 0)) return 'done';
+  for (const c of inits) {
+    const latest = o.containers.get(c.name)?.[0];
+    if (!latest || latest.state !== 'exited') return 'pending';
+    if (latest.exitCode === 0) continue;
+    return restartPolicy(pod) === 'Never' ? 'failed' : 'pending';
+  }
+  return 'done';
+}
+
+/** Restart (or hold back in crash-loop backoff) a dead container; `what` names it in the message. */
+function restartOrBackoff(pod: Pod, name: string, latest: RuntimeContainer, now: number, actions: PodActions): void {
+  const finished = latest.finishedAt ? Date.parse(latest.finishedAt) : now;
+  const { delayMs, nextCount } = restartBackoff(latest);
+  const until = finished + delayMs;
+  if (now < until) {
+    actions.backoff.push({
+      name,
+      until,
+      message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`,
+    });
+    actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, until);
+    return;
+  }
+  actions.containersToStart.push({ name, restartCount: latest.restartCount + 1, backoffCount: nextCount });
+}
+
+/**
+ * Init containers run one at a time, in order, each to completion. Adds the
+ * next step to `actions`; returns true once every init container succeeded.
+ */
+function initActions(pod: Pod, o: ObservedPod, now: number, actions: PodActions): boolean {
+  if (initState(pod, o) === 'done') return true;
+  for (const c of pod.spec?.initContainers ?? []) {
+    const latest = o.containers.get(c.name)?.[0];
+    if (!latest) {
+      actions.containersToStart.push({ name: c.name, restartCount: 0 });
+      return false;
+    }
+    if (latest.state === 'running') return false;
+    if (latest.state === 'created' || latest.state === 'unknown') {
+      actions.containersToRemove.push(latest.id);
+      actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount, ...(latest.backoffCount !== undefined ? { backoffCount: latest.backoffCount } : {}) });
+      return false;
+    }
+    if (latest.exitCode === 0) continue;
+    // An init container's failure restarts it under Always and OnFailure; Never fails the pod.
+    if (restartPolicy(pod) !== 'Never') restartOrBackoff(pod, c.name, latest, now, actions);
+    return false;
+  }
+  return true;
+}
+
 function isTerminalPhase(phase: string | undefined): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
@@ -115,7 +191,7 @@ function isTerminalPhase(phase: string | undefined): boolean {
 export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: number): PodActions {
   const o = observePod(observed);
   const specContainers = pod.spec?.containers ?? [];
-  const specNames = new Set(specContainers.map((c) => c.name));
+  const specNames = new Set([...specContainers, ...(pod.spec?.initContainers ?? [])].map((c) => c.name));
   const actions: PodActions = {
     killPod: false,
     createSandbox: false,
@@ -150,7 +226,7 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
 
   const phase = computePhase(pod, specContainers, o, new Map());
   if (isTerminalPhase(pod.status?.phase) || isTerminalPhase(phase)) {
-    for (const c of specContainers) {
+    for (const c of [...specContainers, ...(pod.spec?.initContainers ?? [])]) {
       const latest = o.containers.get(c.name)?.[0];
       if (latest && !isDead(latest)) actions.containersToKill.push({ id: latest.id, name: c.name, reason: 'pod is terminal' });
     }
@@ -166,6 +242,13 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
     const containersRan = [...o.containers.values()].some((l) => l.length > 0);
     if (sandbox && restartPolicy(pod) === 'Never' && containersRan) return actions;
     actions.createSandbox = true;
+    // A new sandbox runs the init containers again, first to last.
+    const inits = pod.spec?.initContainers ?? [];
+    if (inits.length > 0) {
+      const latest = o.containers.get(inits[0].name)?.[0];
+      actions.containersToStart.push({ name: inits[0].name, restartCount: latest ? latest.restartCount + 1 : 0 });
+      return actions;
+    }
     for (const c of specContainers) {
       const latest = o.containers.get(c.name)?.[0];
       if (!latest) actions.containersToStart.push({ name: c.name, restartCount: 0 });
@@ -175,6 +258,7 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
   }
 
   actions.sandboxId = sandbox.id;
+  if (!initActions(pod, o, now, actions)) return actions;
   for (const c of specContainers) {
     const latest = o.containers.get(c.name)?.[0];
     if (!latest) {
@@ -184,30 +268,18 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
     if (latest.state === 'running') {
       if (latest.hash && latest.hash !== containerHash(c)) {
         actions.containersToKill.push({ id: latest.id, name: c.name, reason: 'container spec changed' });
-        actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount + 1 });
+        actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount + 1, backoffCount: 0 });
       }
       continue;
     }
     if (latest.state === 'created') {
       // Created but never started (a failed start): replace it, same restart count.
       actions.containersToRemove.push(latest.id);
-      actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount });
+      actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount, ...(latest.backoffCount !== undefined ? { backoffCount: latest.backoffCount } : {}) });
       continue;
     }
     if (!shouldRestart(pod, latest)) continue;
-    const finished = latest.finishedAt ? Date.parse(latest.finishedAt) : now;
-    const delay = crashBackoffMs(latest.restartCount);
-    const until = finished + delay;
-    if (now < until) {
-      actions.backoff.push({
-        name: c.name,
-        until,
-        message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${c.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`,
-      });
-      actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, until);
-      continue;
-    }
-    actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount + 1 });
+    restartOrBackoff(pod, c.name, latest, now, actions);
   }
   return actions;
 }
@@ -238,7 +310,13 @@ function stateOf(c: RuntimeContainer): ContainerState {
   return terminatedState(c);
 }
 
-function containerStatus(spec: Container, instances: RuntimeContainer[] | undefined, waiting: WaitingReason | undefined): ContainerStatus {
+/** What the probes say about a container's current instance (absent = no result yet). */
+export interface ProbeView {
+  ready?: boolean;
+  started?: boolean;
+}
+
+function containerStatus(spec: Container, instances: RuntimeContainer[] | undefined, waiting: WaitingReason | undefined, probes?: ProbeView, init = false): ContainerStatus {
   const [cur, prev] = instances ?? [];
   const status: ContainerStatus = {
     name: spec.name,
@@ -253,12 +331,19 @@ function containerStatus(spec: Container, instances: RuntimeContainer[] | undefi
   if (cur) status.containerID = `docker://${cur.id}`;
   if (cur?.state === 'running') {
     status.state = stateOf(cur);
-    status.ready = true;
-    status.started = true;
+    if (init) {
+      status.ready = false;
+      status.started = true;
+      return status;
+    }
+    status.started = spec.startupProbe ? probes?.started === true : true;
+    status.ready = status.started && (spec.readinessProbe ? probes?.ready === true : true);
     return status;
   }
   if (cur && cur.state !== 'created') {
     status.state = terminatedState(cur);
+    // A completed init container counts as ready.
+    if (init && cur.state === 'exited' && cur.exitCode === 0) status.ready = true;
   }
   if (waiting) {
     if (status.state?.terminated) status.lastState = status.state;
@@ -299,6 +384,9 @@ function phaseFromStatuses(pod: Pod, specs: Container[], statuses: ContainerStat
 }
 
 function computePhase(pod: Pod, specs: Container[], o: ObservedPod, waiting: Map<string, WaitingReason>): string {
+  const init = initState(pod, o);
+  if (init === 'failed') return 'Failed';
+  if (init === 'pending') return 'Pending';
   return phaseFromStatuses(pod, specs, specs.map((s) => containerStatus(s, o.containers.get(s.name), waiting.get(s.name))));
 }
 
@@ -308,6 +396,8 @@ export interface StatusContext {
   now: number;
   /** Waiting reasons the runtime does not show, by container name (pull errors, CrashLoopBackOff, ...). */
   waiting?: Map<string, WaitingReason>;
+  /** Probe results of the containers' current instances, by container name. */
+  probes?: Map<string, ProbeView>;
 }
 
 function condition(type: string, ok: boolean, now: number, old: PodCondition[] | undefined, reason?: string, message?: string): PodCondition {
@@ -332,8 +422,17 @@ export function computePodStatus(pod: Pod, observed: RuntimeContainer[], ctx: St
   const old = pod.status ?? {};
   const specs = pod.spec?.containers ?? [];
   const waiting = ctx.waiting ?? new Map<string, WaitingReason>();
-  const containerStatuses = specs.map((s) => containerStatus(s, o.containers.get(s.name), waiting.get(s.name)));
-  const phase = isTerminalPhase(old.phase) ? old.phase! : phaseFromStatuses(pod, specs, containerStatuses);
+  const inits = pod.spec?.initContainers ?? [];
+  const init = initState(pod, o);
+  const initWaiting = (name: string): WaitingReason | undefined => waiting.get(name) ?? (init === 'done' ? undefined : { reason: 'PodInitializing' });
+  const containerStatuses = specs.map((s) => containerStatus(s, o.containers.get(s.name), initWaiting(s.name), ctx.probes?.get(s.name)));
+  const initContainerStatuses = inits.map((s) => containerStatus(s, o.containers.get(s.name), waiting.get(s.name), undefined, true));
+  let phase: string;
+  if (isTerminalPhase(old.phase)) phase = old.phase!;
+  else if (init === 'failed') phase = 'Failed';
+  else if (init === 'pending') phase = 'Pending';
+  else phase = phaseFromStatuses(pod, specs, containerStatuses);
+  const pendingInits = initContainerStatuses.filter((s) => !s.ready).map((s) => s.name);
 
   const unready = containerStatuses.filter((s) => !s.ready).map((s) => s.name);
   const ready = unready.length === 0;
@@ -341,7 +440,9 @@ export function computePodStatus(pod: Pod, observed: RuntimeContainer[], ctx: St
   const completed = phase === 'Succeeded' || phase === 'Failed';
   const conditions: PodCondition[] = [
     condition('PodScheduled', true, ctx.now, old.conditions),
-    condition('Initialized', true, ctx.now, old.conditions),
+    init === 'done'
+      ? condition('Initialized', true, ctx.now, old.conditions)
+      : condition('Initialized', false, ctx.now, old.conditions, 'ContainersNotInitialized', `containers with incomplete status: [${pendingInits.join(' ')}]`),
     condition('ContainersReady', ready, ctx.now, old.conditions, ready ? undefined : completed ? 'PodCompleted' : 'ContainersNotReady', ready || completed ? undefined : notReadyMsg),
     condition('Ready', ready, ctx.now, old.conditions, ready ? undefined : completed ? 'PodCompleted' : 'ContainersNotReady', ready || completed ? undefined : notReadyMsg),
   ];
@@ -360,6 +461,7 @@ export function computePodStatus(pod: Pod, observed: RuntimeContainer[], ctx: St
     startTime: old.startTime ?? rfc3339(ctx.now),
     containerStatuses,
   };
+  if (inits.length > 0) status.initContainerStatuses = initContainerStatuses;
   if (podIP) {
     status.podIP = podIP;
     status.podIPs = [{ ip: podIP }];

@@ -16,6 +16,8 @@ export const LABEL_NODE = 'coxswain.node';
 export const LABEL_CONTAINER_HASH = 'coxswain.container-hash';
 /** The pod's termination grace period, so orphans (pod gone from the API) are stopped politely. */
 export const LABEL_GRACE_PERIOD = 'io.kubernetes.pod.terminationGracePeriod';
+/** Consecutive quick failures before this instance (crash-loop backoff; reset after a long run). */
+export const LABEL_BACKOFF = 'coxswain.crash-backoff';
 /** Marks Docker networks the kubelet created (and may delete). */
 export const LABEL_OWNED = 'coxswain.owned';
 
@@ -36,6 +38,8 @@ export interface RuntimeContainer {
   containerName: string;
   /** Restart count of an app container; attempt number of a sandbox. */
   restartCount: number;
+  /** Crash-backoff label (undefined when absent). */
+  backoffCount?: number;
   /** Spec hash label (empty when absent). */
   hash: string;
   /** Grace period label, seconds (undefined when absent). */
@@ -85,6 +89,48 @@ export interface ContainerSpec {
   hostNetwork: boolean;
   tty?: boolean;
   stdin?: boolean;
+  mounts?: MountSpec[];
+  /** cgroup settings from requests/limits. */
+  resources?: { cpuShares?: number; cpuQuota?: number; cpuPeriod?: number; memoryBytes?: number };
+  security?: {
+    /** `uid` or `uid:gid`. */
+    user?: string;
+    groupAdd?: string[];
+    readOnlyRootfs?: boolean;
+    privileged?: boolean;
+    capAdd?: string[];
+    capDrop?: string[];
+    securityOpt?: string[];
+    /** runAsNonRoot without runAsUser: the image's user must not be root (checked by the runtime). */
+    requireNonRoot?: boolean;
+  };
+}
+
+/** A bind mount of a host path, or a Docker named volume (created on first use with `volumeOptions`). */
+export interface MountSpec {
+  type: 'bind' | 'volume';
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** local-driver options of a named volume, e.g. `{ type: 'tmpfs', device: 'tmpfs' }`. */
+  volumeOptions?: Record<string, string>;
+  volumeLabels?: Record<string, string>;
+}
+
+/** Registry credentials for one pull (Docker's X-Registry-Auth). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  auth?: string;
+  serveraddress: string;
+}
+
+/** Result of a non-interactive command run in a container (probes, hooks). */
+export interface ExecResult {
+  exitCode: number;
+  /** stdout and stderr, truncated to a few KiB. */
+  output: string;
+  timedOut: boolean;
 }
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
@@ -120,10 +166,11 @@ export interface ContainerRuntime {
   /** All containers (any state) carrying every given label (value '' = any value). */
   listContainers(labels: Record<string, string>): Promise<RuntimeContainer[]>;
   /**
-   * Makes `image` present according to `policy` and returns its ID; pulls (logging
-   * progress) when absent or when the policy is Always. Throws ImageError.
+   * Makes `image` present according to `policy` and returns its ID and whether it
+   * was pulled; pulls (logging progress) when absent or when the policy is Always,
+   * trying each credential in `auth`, then anonymously. Throws ImageError.
    */
-  ensureImage(image: string, policy: PullPolicy): Promise<string>;
+  ensureImage(image: string, policy: PullPolicy, auth?: RegistryAuth[]): Promise<{ id: string; pulled: boolean }>;
   /** Creates and starts a sandbox; returns its ID. */
   runSandbox(spec: SandboxSpec): Promise<string>;
   /** Creates (does not start) an app container; returns its ID. */
@@ -143,5 +190,9 @@ export interface ContainerRuntime {
    * aborts; resolves when the stream ends (callers reconnect). With `since`, past
    * events from that time on are replayed first (second granularity).
    */
+  /** Runs `cmd` in a running container; resolves with its exit code, or timedOut after `timeoutMs` (probes, hooks). */
+  execCommand(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Removes Docker volumes carrying every given label (memory-backed emptyDirs of removed pods). */
+  removeVolumes(labels: Record<string, string>): Promise<void>;
   watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void>;
 }

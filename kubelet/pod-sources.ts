@@ -1,0 +1,103 @@
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1';
+import { ApiError, type ApiClient } from '../lib/client';
+import { CONFIGMAPS, SECRETS, type ResourceRef } from '../lib/resources';
+
+/**
+ * The API objects a pod's containers and volumes read (ConfigMaps, Secrets,
+ * claims and their volumes, ServiceAccount tokens). The pod manager fetches
+ * what a pod references before each sync, so the translation into runtime
+ * specs stays pure. `undefined` means "not found"; other failures throw.
+ */
+export interface PodSources {
+  getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
+  getSecret(namespace: string, name: string): Promise<Secret | undefined>;
+  getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  getPersistentVolume(name: string): Promise<PersistentVolume | undefined>;
+  /**
+   * A token for the pod's ServiceAccount (TokenRequest bound to the pod), or
+   * `undefined` when the apiserver has no `serviceaccounts/token` subresource.
+   */
+  serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAt: number } | undefined>;
+}
+
+export const PERSISTENTVOLUMECLAIMS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
+export const PERSISTENTVOLUMES: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false };
+export const SERVICEACCOUNTS: ResourceRef = { group: '', version: 'v1', resource: 'serviceaccounts', kind: 'ServiceAccount', namespaced: true };
+
+/** PodSources over the apiserver (plain GETs: a pod syncs every few seconds, so changes reach volumes quickly). */
+export class ApiPodSources implements PodSources {
+  constructor(private readonly client: ApiClient) {}
+
+  async getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return (await this.client.tryGet(CONFIGMAPS, name, namespace)) as ConfigMap | undefined;
+  }
+
+  async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    return (await this.client.tryGet(SECRETS, name, namespace)) as Secret | undefined;
+  }
+
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return (await this.client.tryGet(PERSISTENTVOLUMECLAIMS, name, namespace)) as PersistentVolumeClaim | undefined;
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    return (await this.client.tryGet(PERSISTENTVOLUMES, name)) as PersistentVolume | undefined;
+  }
+
+  async serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAt: number } | undefined> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const sa = pod.spec?.serviceAccountName || 'default';
+    const body = {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        ...(audience ? { audiences: [audience] } : {}),
+        expirationSeconds,
+        boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata?.name, uid: pod.metadata?.uid },
+      },
+    };
+    try {
+      const r = await this.client.request<{ status?: { token?: string; expirationTimestamp?: string } }>(
+        'POST',
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/serviceaccounts/${encodeURIComponent(sa)}/token`,
+        { body },
+      );
+      if (!r.status?.token) return undefined;
+      return { token: r.status.token, expiresAt: r.status.expirationTimestamp ? Date.parse(r.status.expirationTimestamp) : Date.now() + expirationSeconds * 1000 };
+    } catch (err) {
+      // 404 for the subresource (not served, or no signing key) or for the ServiceAccount; 405 when the route is absent.
+      if (!(err instanceof ApiError && (err.code === 404 || err.code === 405))) throw err;
+      if (err.code === 404 && !(await this.client.tryGet(SERVICEACCOUNTS, sa, ns))) throw new Error(`serviceaccount "${sa}" not found in namespace ${ns}`);
+      return undefined;
+    }
+  }
+}
+
+/** PodSources from in-memory objects, for tests. */
+export class StaticPodSources implements PodSources {
+  configMaps = new Map<string, ConfigMap>();
+  secrets = new Map<string, Secret>();
+  claims = new Map<string, PersistentVolumeClaim>();
+  volumes = new Map<string, PersistentVolume>();
+  token?: string;
+
+  add(obj: ConfigMap | Secret | PersistentVolumeClaim | PersistentVolume): this {
+    const key = `${obj.metadata?.namespace ?? 'default'}/${obj.metadata?.name}`;
+    switch (obj.kind) {
+      case 'ConfigMap': this.configMaps.set(key, obj as ConfigMap); break;
+      case 'Secret': this.secrets.set(key, obj as Secret); break;
+      case 'PersistentVolumeClaim': this.claims.set(key, obj as PersistentVolumeClaim); break;
+      case 'PersistentVolume': this.volumes.set(obj.metadata!.name!, obj as PersistentVolume); break;
+      default: throw new Error(`StaticPodSources: unsupported kind ${obj.kind}`);
+    }
+    return this;
+  }
+
+  async getConfigMap(namespace: string, name: string) { return this.configMaps.get(`${namespace}/${name}`); }
+  async getSecret(namespace: string, name: string) { return this.secrets.get(`${namespace}/${name}`); }
+  async getPersistentVolumeClaim(namespace: string, name: string) { return this.claims.get(`${namespace}/${name}`); }
+  async getPersistentVolume(name: string) { return this.volumes.get(name); }
+  async serviceAccountToken(_pod: Pod, _aud: string | undefined, expirationSeconds: number) {
+    return this.token ? { token: this.token, expiresAt: Date.now() + expirationSeconds * 1000 } : undefined;
+  }
+}

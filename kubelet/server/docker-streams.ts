@@ -1,0 +1,98 @@
+/**
+ * Pure helpers between the kubelet API and Docker: the log options mapping, Docker's
+ * multiplexed stream format (8-byte frame headers) and limitBytes truncation.
+ */
+
+export interface LogOptions {
+  follow?: boolean;
+  tailLines?: number;
+  /** Unix seconds (fractional allowed) of the oldest line; 0/undefined = all. */
+  sinceUnix?: number;
+  timestamps?: boolean;
+}
+
+/** Docker's `GET /containers/{id}/logs` query for Kubernetes log options. */
+export function dockerLogOptions(o: LogOptions): { follow: boolean; stdout: true; stderr: true; timestamps: boolean; tail: number | 'all'; since?: string } {
+  const out: ReturnType<typeof dockerLogOptions> = {
+    follow: !!o.follow,
+    stdout: true,
+    stderr: true,
+    timestamps: !!o.timestamps,
+    tail: o.tailLines !== undefined && o.tailLines >= 0 ? Math.floor(o.tailLines) : 'all',
+  };
+  if (o.sinceUnix && o.sinceUnix > 0) {
+    // Docker takes "seconds[.nanoseconds]".
+    const sec = Math.floor(o.sinceUnix);
+    const nanos = Math.round((o.sinceUnix - sec) * 1e9);
+    out.since = nanos > 0 ? `${sec}.${String(nanos).padStart(9, '0')}` : String(sec);
+  }
+  return out;
+}
+
+/** Kubernetes' sinceSeconds / sinceTime → Unix seconds (0 = no bound). */
+export function sinceUnix(now: number, sinceSeconds?: number, sinceTime?: string): number {
+  if (sinceSeconds !== undefined && sinceSeconds > 0) return now / 1000 - sinceSeconds;
+  if (sinceTime) {
+    const t = Date.parse(sinceTime);
+    if (Number.isFinite(t)) return t / 1000;
+  }
+  return 0;
+}
+
+export type StreamId = 0 | 1 | 2;
+
+/**
+ * Splits Docker's multiplexed attach/logs stream (non-TTY containers) into frames:
+ * each frame is [stream, 0, 0, 0, size (u32 big endian)] followed by `size` bytes.
+ * Feed it chunks as they come; it returns the complete frames and keeps the rest.
+ */
+export class DockerDemuxer {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): { stream: StreamId; data: Buffer }[] {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    const out: { stream: StreamId; data: Buffer }[] = [];
+    while (this.buf.length >= 8) {
+      const size = this.buf.readUInt32BE(4);
+      if (this.buf.length < 8 + size) break;
+      const stream = this.buf[0] as StreamId;
+      const data = this.buf.subarray(8, 8 + size);
+      this.buf = this.buf.subarray(8 + size);
+      if (size > 0) out.push({ stream: stream > 2 ? 1 : stream, data });
+    }
+    return out;
+  }
+
+  /** Bytes received that do not (yet) form a whole frame. */
+  get pending(): number {
+    return this.buf.length;
+  }
+}
+
+/** Encodes one multiplexed frame (for tests and fakes). */
+export function dockerFrame(stream: StreamId, data: Buffer | string): Buffer {
+  const body = Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const head = Buffer.alloc(8);
+  head[0] = stream;
+  head.writeUInt32BE(body.length, 4);
+  return Buffer.concat([head, body]);
+}
+
+/** Passes at most `limit` bytes in total (0 = no limit); `done` turns true once the limit is reached. */
+export class ByteLimiter {
+  private sent = 0;
+  constructor(private readonly limit: number) {}
+
+  take(chunk: Buffer): Buffer {
+    if (!this.limit) return chunk;
+    const left = this.limit - this.sent;
+    if (left <= 0) return Buffer.alloc(0);
+    const out = chunk.length > left ? chunk.subarray(0, left) : chunk;
+    this.sent += out.length;
+    return out;
+  }
+
+  get done(): boolean {
+    return this.limit > 0 && this.sent >= this.limit;
+  }
+}

@@ -1,0 +1,389 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1';
+import type { Logger } from '../lib/log';
+import { bytesOf } from '../lib/quantity';
+import { ContainerConfigError, fieldRefValue, resourceFieldValue, type PodObjects, type PodRuntimeFacts, type PreparedVolume } from './container-spec';
+import type { PodSources } from './pod-sources';
+import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime';
+
+/**
+ * Pod volumes on this host. Each pod has `<rootDir>/pods/<uid>/volumes/<plugin>/<name>`;
+ * configMap, secret, downwardAPI and projected volumes are written with
+ * Kubernetes' AtomicWriter layout (files in `..<hash>/`, a `..data` symlink to
+ * it swapped atomically with rename(2), and top-level symlinks `key → ..data/key`),
+ * so a refresh is seen by running containers all at once. emptyDir with
+ * `medium: Memory` is a Docker tmpfs volume labelled with the pod uid.
+ * The payload of each volume is computed by the pure `volumePayload`.
+ */
+
+/** A volume cannot be prepared: the pod's containers wait (`reason`) and a FailedMount event says why. */
+export class VolumeError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'ContainerCreating' | 'CreateContainerConfigError' = 'ContainerCreating',
+  ) {
+    super(message);
+    this.name = 'VolumeError';
+  }
+}
+
+export interface PayloadFile {
+  data: Buffer;
+  mode: number;
+}
+
+/** Relative path → file. */
+export type Payload = Map<string, PayloadFile>;
+
+const DEFAULT_MODE = 0o644;
+
+function checkPath(p: string, vol: string): string {
+  if (!p || path.isAbsolute(p) || p.split('/').some((s) => s === '..' || s === '') || p.startsWith('..')) {
+    throw new VolumeError(`volume ${vol}: invalid item path ${JSON.stringify(p)}`);
+  }
+  return p;
+}
+
+function keyedPayload(
+  out: Payload,
+  vol: string,
+  kind: 'configmap' | 'secret',
+  name: string,
+  entries: Map<string, Buffer> | undefined,
+  items: KeyToPath[] | undefined,
+  optional: boolean | undefined,
+  defaultMode: number,
+): void {
+  if (!entries) {
+    if (optional) return;
+    throw new VolumeError(`${kind === 'configmap' ? 'configmap' : 'secret'} "${name}" not found`);
+  }
+  if (!items || items.length === 0) {
+    for (const [k, data] of entries) out.set(checkPath(k, vol), { data, mode: defaultMode });
+    return;
+  }
+  for (const it of items) {
+    const data = entries.get(it.key);
+    if (!data) {
+      if (optional) continue;
+      throw new VolumeError(`volume ${vol}: ${kind} "${name}": key ${JSON.stringify(it.key)} not found`);
+    }
+    out.set(checkPath(it.path, vol), { data, mode: it.mode ?? defaultMode });
+  }
+}
+
+function configMapEntries(cm: ConfigMap | null | undefined): Map<string, Buffer> | undefined {
+  if (!cm) return undefined;
+  const m = new Map<string, Buffer>();
+  for (const [k, v] of Object.entries(cm.data ?? {})) m.set(k, Buffer.from(v, 'utf8'));
+  for (const [k, v] of Object.entries(cm.binaryData ?? {})) m.set(k, Buffer.from(v, 'base64'));
+  return m;
+}
+
+function secretEntries(s: Secret | null | undefined): Map<string, Buffer> | undefined {
+  if (!s) return undefined;
+  const m = new Map<string, Buffer>();
+  for (const [k, v] of Object.entries(s.data ?? {})) m.set(k, Buffer.from(v, 'base64'));
+  for (const [k, v] of Object.entries(s.stringData ?? {})) if (!m.has(k)) m.set(k, Buffer.from(v, 'utf8'));
+  return m;
+}
+
+function downwardPayload(out: Payload, vol: string, pod: Pod, items: DownwardAPIVolumeFile[], defaultMode: number, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): void {
+  for (const it of items) {
+    let value: string;
+    try {
+      if (it.fieldRef) value = fieldRefValue(pod, it.fieldRef.fieldPath, facts);
+      else if (it.resourceFieldRef) {
+        const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === it.resourceFieldRef!.containerName);
+        value = resourceFieldValue(c, it.resourceFieldRef.resource, it.resourceFieldRef.divisor);
+      } else throw new VolumeError(`volume ${vol}: item ${it.path} has neither fieldRef nor resourceFieldRef`);
+    } catch (err) {
+      if (err instanceof ContainerConfigError) throw new VolumeError(`volume ${vol}: ${err.message}`);
+      throw err;
+    }
+    out.set(checkPath(it.path, vol), { data: Buffer.from(value, 'utf8'), mode: it.mode ?? defaultMode });
+  }
+}
+
+/** Tokens for projected serviceAccountToken sources, by `<volume>/<path>`. */
+export type TokenLookup = (volume: string, path: string) => string | undefined;
+
+/**
+ * The files of a configMap, secret, downwardAPI or projected volume. Pure:
+ * `objects` holds the referenced ConfigMaps/Secrets (null = not found) and
+ * `tokens` the ServiceAccount tokens already requested.
+ */
+export function volumePayload(pod: Pod, v: Volume, objects: PodObjects, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>, tokens: TokenLookup = () => undefined): Payload {
+  const out: Payload = new Map();
+  if (v.configMap) {
+    const name = v.configMap.name ?? '';
+    keyedPayload(out, v.name, 'configmap', name, configMapEntries(objects.configMaps.get(name)), v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? DEFAULT_MODE);
+  } else if (v.secret) {
+    const name = v.secret.secretName ?? '';
+    keyedPayload(out, v.name, 'secret', name, secretEntries(objects.secrets.get(name)), v.secret.items, v.secret.optional, v.secret.defaultMode ?? DEFAULT_MODE);
+  } else if (v.downwardAPI) {
+    downwardPayload(out, v.name, pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? DEFAULT_MODE, facts);
+  } else if (v.projected) {
+    const mode = v.projected.defaultMode ?? DEFAULT_MODE;
+    for (const s of v.projected.sources ?? []) {
+      if (s.configMap) {
+        const name = s.configMap.name ?? '';
+        keyedPayload(out, v.name, 'configmap', name, configMapEntries(objects.configMaps.get(name)), s.configMap.items, s.configMap.optional, mode);
+      } else if (s.secret) {
+        const name = s.secret.name ?? '';
+        keyedPayload(out, v.name, 'secret', name, secretEntries(objects.secrets.get(name)), s.secret.items, s.secret.optional, mode);
+      } else if (s.downwardAPI) {
+        downwardPayload(out, v.name, pod, s.downwardAPI.items ?? [], mode, facts);
+      } else if (s.serviceAccountToken) {
+        const p = checkPath(s.serviceAccountToken.path, v.name);
+        const token = tokens(v.name, p);
+        if (token === undefined) {
+          throw new VolumeError(`volume ${v.name}: serviceAccountToken projection needs the apiserver's serviceaccounts/token subresource, which is not available`, 'CreateContainerConfigError');
+        }
+        out.set(p, { data: Buffer.from(token, 'utf8'), mode });
+      }
+    }
+  }
+  return out;
+}
+
+/** Content hash of a payload (paths, modes, bytes): the name of its `..<hash>` directory. */
+export function payloadHash(p: Payload): string {
+  const h = createHash('sha256');
+  for (const k of [...p.keys()].sort()) {
+    const f = p.get(k)!;
+    h.update(`${k}\0${f.mode}\0${f.data.length}\0`);
+    h.update(f.data);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.lstat(p).then(() => true, () => false);
+}
+
+/**
+ * Writes `payload` into `dir` atomically (Kubernetes' AtomicWriter layout).
+ * Returns whether anything changed.
+ */
+export async function writeAtomic(dir: string, payload: Payload): Promise<boolean> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+  const target = `..${payloadHash(payload)}`;
+  const current = await fs.readlink(path.join(dir, '..data')).catch(() => undefined);
+  if (current === target && (await exists(path.join(dir, target)))) return false;
+  const tsDir = path.join(dir, target);
+  await fs.rm(tsDir, { recursive: true, force: true });
+  await fs.mkdir(tsDir, { mode: 0o755 });
+  for (const [rel, f] of payload) {
+    const file = path.join(tsDir, rel);
+    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
+    await fs.writeFile(file, f.data);
+    await fs.chmod(file, f.mode & 0o7777);
+  }
+  const tmp = path.join(dir, '..data_tmp');
+  await fs.rm(tmp, { force: true });
+  await fs.symlink(target, tmp);
+  await fs.rename(tmp, path.join(dir, '..data'));
+  const top = new Set([...payload.keys()].map((k) => k.split('/')[0]));
+  for (const name of top) {
+    const link = path.join(dir, name);
+    if (!(await exists(link))) await fs.symlink(path.join('..data', name), link);
+  }
+  for (const entry of await fs.readdir(dir)) {
+    const p = path.join(dir, entry);
+    if (entry.startsWith('..')) {
+      if (entry !== '..data' && entry !== target) await fs.rm(p, { recursive: true, force: true });
+    } else if (!top.has(entry) && (await fs.lstat(p)).isSymbolicLink()) await fs.rm(p, { force: true });
+  }
+  return true;
+}
+
+/** Plugin directory names, as Kubernetes lays them out. */
+function pluginDir(v: Volume): string {
+  if (v.emptyDir) return 'kubernetes.io~empty-dir';
+  if (v.configMap) return 'kubernetes.io~configmap';
+  if (v.secret) return 'kubernetes.io~secret';
+  if (v.downwardAPI) return 'kubernetes.io~downward-api';
+  if (v.projected) return 'kubernetes.io~projected';
+  return 'kubernetes.io~other';
+}
+
+/** Docker volume name of a memory-backed emptyDir. */
+export function memoryVolumeName(uid: string, volume: string): string {
+  return `coxswain-${uid}-${volume}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
+}
+
+async function checkHostPath(p: string, type: string | undefined, vol: string): Promise<void> {
+  const st = await fs.stat(p).catch(() => undefined);
+  const fail = (what: string) => {
+    throw new VolumeError(`hostPath type check failed: ${p} is not a ${what} (volume ${vol})`);
+  };
+  switch (type ?? '') {
+    case '':
+      return;
+    case 'DirectoryOrCreate':
+      if (!st) await fs.mkdir(p, { recursive: true, mode: 0o755 });
+      else if (!st.isDirectory()) fail('directory');
+      return;
+    case 'Directory':
+      if (!st?.isDirectory()) fail('directory');
+      return;
+    case 'FileOrCreate':
+      if (!st) {
+        await fs.mkdir(path.dirname(p), { recursive: true, mode: 0o755 });
+        await fs.writeFile(p, '', { mode: 0o644 });
+      } else if (!st.isFile()) fail('file');
+      return;
+    case 'File':
+      if (!st?.isFile()) fail('file');
+      return;
+    case 'Socket':
+      if (!st?.isSocket()) fail('socket');
+      return;
+    case 'CharDevice':
+      if (!st?.isCharacterDevice()) fail('character device');
+      return;
+    case 'BlockDevice':
+      if (!st?.isBlockDevice()) fail('block device');
+      return;
+    default:
+      throw new VolumeError(`volume ${vol}: unknown hostPath type ${JSON.stringify(type)}`);
+  }
+}
+
+export interface VolumeManagerOptions {
+  rootDir: string;
+  nodeName: string;
+  sources: PodSources;
+  runtime: ContainerRuntime;
+  log: Logger;
+  now?: () => number;
+}
+
+interface CachedToken {
+  token: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export class VolumeManager {
+  private readonly tokens = new Map<string, CachedToken>();
+
+  constructor(private readonly opts: VolumeManagerOptions) {}
+
+  podDir(uid: string): string {
+    return path.join(this.opts.rootDir, 'pods', uid);
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  /**
+   * Prepares (or refreshes) every volume of the pod and returns them by name.
+   * Throws VolumeError naming the first volume that cannot be prepared.
+   */
+  async setup(pod: Pod, objects: PodObjects, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): Promise<Map<string, PreparedVolume>> {
+    const uid = pod.metadata!.uid!;
+    const out = new Map<string, PreparedVolume>();
+    if ((pod.spec?.volumes ?? []).length > 0) await this.claimPodDir(uid);
+    for (const v of pod.spec?.volumes ?? []) {
+      const dir = path.join(this.podDir(uid), 'volumes', pluginDir(v), v.name);
+      if (v.emptyDir) {
+        if (v.emptyDir.medium === 'Memory') {
+          const size = v.emptyDir.sizeLimit !== undefined ? bytesOf(v.emptyDir.sizeLimit) : 0;
+          out.set(v.name, {
+            readOnly: false,
+            dockerVolume: {
+              name: memoryVolumeName(uid, v.name),
+              options: { type: 'tmpfs', device: 'tmpfs', ...(size > 0 ? { o: `size=${size}` } : {}) },
+              labels: { [LABEL_POD_UID]: uid, [LABEL_NODE]: this.opts.nodeName },
+            },
+          });
+        } else {
+          await fs.mkdir(dir, { recursive: true });
+          await fs.chmod(dir, 0o777);
+          out.set(v.name, { hostPath: dir, readOnly: false });
+        }
+      } else if (v.hostPath) {
+        await checkHostPath(v.hostPath.path, v.hostPath.type, v.name);
+        out.set(v.name, { hostPath: v.hostPath.path, readOnly: false });
+      } else if (v.persistentVolumeClaim) {
+        out.set(v.name, { hostPath: await this.claimPath(pod, v), readOnly: v.persistentVolumeClaim.readOnly === true });
+      } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
+        await this.refreshTokens(pod, v);
+        const payload = volumePayload(pod, v, objects, facts, (vol, p) => this.tokens.get(`${uid}/${vol}/${p}`)?.token);
+        if (await writeAtomic(dir, payload)) this.opts.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume: v.name }, 'volume contents updated');
+        out.set(v.name, { hostPath: dir, readOnly: true });
+      } else {
+        const type = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
+        throw new VolumeError(`volume ${v.name}: volume type ${type} is not supported by this kubelet`);
+      }
+    }
+    return out;
+  }
+
+  private async claimPath(pod: Pod, v: Volume): Promise<string> {
+    const ns = pod.metadata?.namespace ?? 'default';
+    const claimName = v.persistentVolumeClaim!.claimName;
+    const pvc = await this.opts.sources.getPersistentVolumeClaim(ns, claimName);
+    if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
+    const pvName = pvc.spec?.volumeName;
+    if (!pvName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound to a volume yet`);
+    const pv = await this.opts.sources.getPersistentVolume(pvName);
+    if (!pv) throw new VolumeError(`persistentvolume "${pvName}" (bound to claim "${claimName}") not found`);
+    const p = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
+    if (!p) throw new VolumeError(`persistentvolume "${pvName}": only hostPath and local volumes can be mounted by this kubelet`);
+    if (pv.spec?.hostPath) await checkHostPath(p, pv.spec.hostPath.type ?? 'DirectoryOrCreate', v.name);
+    else if (!(await fs.stat(p).catch(() => undefined))) throw new VolumeError(`persistentvolume "${pvName}": local path ${p} does not exist on this node`);
+    return p;
+  }
+
+  /** Requests tokens for projected serviceAccountToken sources that have none or are past 80% of their lifetime. */
+  private async refreshTokens(pod: Pod, v: Volume): Promise<void> {
+    const uid = pod.metadata!.uid!;
+    for (const s of v.projected?.sources ?? []) {
+      const t = s.serviceAccountToken;
+      if (!t) continue;
+      const key = `${uid}/${v.name}/${t.path}`;
+      const cached = this.tokens.get(key);
+      const now = this.now();
+      if (cached && now < cached.issuedAt + 0.8 * (cached.expiresAt - cached.issuedAt)) continue;
+      const r = await this.opts.sources.serviceAccountToken(pod, t.audience, t.expirationSeconds ?? 3600);
+      if (r) this.tokens.set(key, { token: r.token, issuedAt: now, expiresAt: r.expiresAt });
+      else if (cached && now < cached.expiresAt) continue;
+      else this.tokens.delete(key);
+    }
+  }
+
+  /** Removes the pod's volume directories and memory-backed volumes (after its containers are gone). */
+  async cleanup(uid: string): Promise<void> {
+    for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
+    await fs.rm(this.podDir(uid), { recursive: true, force: true });
+    await this.opts.runtime.removeVolumes({ [LABEL_POD_UID]: uid, [LABEL_NODE]: this.opts.nodeName });
+  }
+
+  /**
+   * Marks the pod directory as this node's (`<podDir>/node`), so kubelets of
+   * several nodes sharing one root dir on a machine never remove each other's.
+   */
+  private async claimPodDir(uid: string): Promise<void> {
+    const marker = path.join(this.podDir(uid), 'node');
+    if ((await fs.readFile(marker, 'utf8').catch(() => undefined)) === this.opts.nodeName) return;
+    await fs.mkdir(this.podDir(uid), { recursive: true, mode: 0o750 });
+    await fs.writeFile(marker, this.opts.nodeName);
+  }
+
+  /** This node's pod directories on disk (to find those of pods deleted while the kubelet was down). */
+  async podUidsOnDisk(): Promise<string[]> {
+    const uids = await fs.readdir(path.join(this.opts.rootDir, 'pods')).catch(() => [] as string[]);
+    const mine: string[] = [];
+    for (const uid of uids) {
+      const owner = await fs.readFile(path.join(this.podDir(uid), 'node'), 'utf8').catch(() => undefined);
+      if (owner === this.opts.nodeName) mine.push(uid);
+    }
+    return mine;
+  }
+}
