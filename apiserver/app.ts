@@ -7,7 +7,13 @@ import { type ApiMetrics, createMetrics } from './metrics';
 import type { Registry } from './registry';
 import type { ResourceStorage } from './resources';
 import { type RequestLabels, type RestContext, handleResource, parseApiPath } from './rest';
+import type { AuditSink } from './audit';
+import { type Attributes, forbidden } from './rbac';
+import { MUTATING_VERBS, requestAttributes } from './request-attributes';
+import { impersonate } from './impersonation';
 import { StoreUnavailableError } from './storage/types';
+import { installUpgradeRouting } from './streaming/handlers';
+import type { KubeletClientPool } from './streaming/kubelet-client';
 
 /**
  * The apiserver as a fastify app, separate from listening (tests drive it with app.inject).
@@ -23,8 +29,18 @@ export interface AppDeps {
   serverAddress?: string;
   minRequestTimeoutSeconds?: number;
   bookmarkIntervalMs?: number;
-  /** Authorization seam (access reviews today); default: system:masters may do everything. */
+  /**
+   * The authorizer. When set, every authenticated request is authorized (403 when denied) and
+   * access reviews use it; when unset, requests are not authorized and reviews allow only
+   * system:masters (unit tests of the REST layer).
+   */
   authorize?: RestContext['authorize'];
+  rulesFor?: RestContext['rulesFor'];
+  subresourceHandlers?: RestContext['subresourceHandlers'];
+  /** Audit log of mutating and refused requests. */
+  audit?: AuditSink;
+  /** Clients towards kubelets for pods/log, exec and portforward. */
+  kubelets?: KubeletClientPool;
 }
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
@@ -34,6 +50,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     user?: UserInfo;
     apiLabels?: RequestLabels;
+    authzAttrs?: Attributes;
   }
 }
 
@@ -61,7 +78,11 @@ export function toApiError(err: any, log?: Logger): ApiError {
 }
 
 export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { https?: unknown } = {}): FastifyInstance {
-  const app = Fastify({ ...serverOpts, bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false } as FastifyServerOptions) as unknown as FastifyInstance;
+  const app = Fastify({
+    ...serverOpts, bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false,
+    // errors fastify raises before routing (a malformed URL, a bad header): a Status too
+    frameworkErrors: (err: any, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
+  } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics();
   const discovery = buildDiscovery(deps.registry);
   const ctx: RestContext = {
@@ -69,19 +90,34 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     minRequestTimeoutSeconds: deps.minRequestTimeoutSeconds ?? 1800,
     bookmarkIntervalMs: deps.bookmarkIntervalMs ?? 60_000,
     authorize: deps.authorize,
+    rulesFor: deps.rulesFor,
+    subresourceHandlers: deps.subresourceHandlers,
+    kubelets: deps.kubelets,
   };
+  installUpgradeRouting(app);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req, reply) => {
     (req as any).startedAt = process.hrtime.bigint();
+    (req as any).receivedAt = new Date();
     req.apiLabels = { verb: req.method.toLowerCase(), resource: '' };
     const path = req.url.split('?')[0];
     if (UNAUTHENTICATED_PATHS.has(path)) return;
     const user = deps.authenticate(req);
     if (!user) return sendError(reply, errors.unauthorized());
     req.user = user;
+    if (deps.authorize) {
+      const acting = await impersonate(req.headers, user, deps.authorize);
+      if (acting instanceof ApiError) return sendError(reply, acting);
+      if (acting !== user) (req as any).impersonatedBy = user;
+      req.user = acting;
+      const attrs = requestAttributes(req.method, req.url, (req.query ?? {}) as Record<string, unknown>);
+      req.authzAttrs = attrs;
+      const d = await deps.authorize(acting, attrs as unknown as Record<string, unknown>);
+      if (!d.allowed) return sendError(reply, forbidden(acting.name, attrs, d.reason));
+    }
   });
 
   const observe = (req: FastifyRequest, code: number) => {
@@ -90,7 +126,17 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     const started = (req as any).startedAt as bigint | undefined;
     if (started !== undefined) metrics.latency.observe({ verb: l.verb, resource: l.resource }, Number(process.hrtime.bigint() - started) / 1e9);
   };
-  app.addHook('onResponse', async (req, reply) => observe(req, reply.statusCode));
+  app.addHook('onResponse', async (req, reply) => {
+    observe(req, reply.statusCode);
+    if (deps.audit) {
+      const attrs = req.authzAttrs;
+      const code = reply.statusCode;
+      if ((attrs && !attrs.nonResource && MUTATING_VERBS.has(attrs.verb)) || code === 401 || code === 403) {
+        const by = (req as any).impersonatedBy as UserInfo | undefined;
+        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: (req as any).receivedAt ?? new Date() });
+      }
+    }
+  });
 
   app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
   app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));

@@ -16,11 +16,16 @@ export function wantsAggregated(accept: string | undefined): boolean {
   });
 }
 
-const SUB_VERBS: Record<string, string[]> = { status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'] };
+const SUB_VERBS: Record<string, string[]> = {
+  status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'],
+  log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'],
+};
+const SUB_KINDS: Record<string, string> = { log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
 
 function subKind(def: ResourceDef, sub: string): { group: string; version: string; kind: string } {
   if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
   if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
+  if (SUB_KINDS[sub]) return { group: '', version: 'v1', kind: SUB_KINDS[sub] };
   return { group: def.group, version: def.version, kind: def.kind };
 }
 

@@ -68,6 +68,9 @@ export const errors = {
   internal: (message: string) => new ApiError('InternalError', `Internal error occurred: ${message}`),
   unavailable: (message: string) => new ApiError('ServiceUnavailable', message),
   tooLarge: () => new ApiError('RequestEntityTooLarge', 'the request body is too large (limit 3 MiB)'),
+  /** A read at a resourceVersion this server has not seen yet (after waiting for it): 504 as Kubernetes' storage.NewTooLargeResourceVersionError. */
+  tooLargeResourceVersion: (rv: number, current: number) => new ApiError('Timeout', `Too large resource version: ${rv}, current: ${current}`,
+    { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 }),
   pathNotFound: () => new ApiError('NotFound', 'the server could not find the requested resource'),
 };
 

@@ -84,3 +84,42 @@ export function validateFields(body: unknown, group: string, version: string, ki
   if (mode === 'Strict') throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${msgs.join(', ')}`);
   return msgs;
 }
+
+const goType = (t: string): string => (t === 's' ? 'scalar' : t.replace(/[a-z0-9.]+\/(v\d\w*)\./g, '$1.'));
+const jsonType = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v);
+
+/**
+ * The structural type check of Kubernetes' typed decoding: a value where the schema wants a
+ * list, a map or an object (or the reverse) is a 400, worded like Go's json errors
+ * ("json: cannot unmarshal string into Go struct field Endpoints.subsets.addresses of type
+ * []v1.EndpointAddress"), so validation code downstream can trust the shapes. Scalars are
+ * not told apart (the table has one scalar type).
+ */
+export function checkTypes(obj: unknown, group: string, version: string, kind: string): void {
+  const s = schema();
+  const top = typeName(group, version, kind);
+  if (!(top in s)) return;
+  const fail = (v: unknown, t: string, at: string) => {
+    throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${kind}.${at} of type ${goType(t)}`);
+  };
+  const walk = (v: unknown, t: string, at: string, depth: number): void => {
+    if (v === null || v === undefined || t === 'a') return;
+    if (depth > 64) throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: the object is nested too deeply`);
+    if (t === 's') { if (typeof v === 'object') fail(v, t, at); return; }
+    if (t.startsWith('[]')) {
+      if (!Array.isArray(v)) fail(v, t, at);
+      (v as unknown[]).forEach((it) => walk(it, t.slice(2), at, depth + 1));
+      return;
+    }
+    if (t.startsWith('{}')) {
+      if (!isObj(v)) fail(v, t, at);
+      for (const x of Object.values(v as object)) walk(x, t.slice(2), at, depth + 1);
+      return;
+    }
+    const fields = s[t];
+    if (!fields) return;
+    if (!isObj(v)) fail(v, t, at);
+    for (const [k, x] of Object.entries(v as object)) if (k in fields) walk(x, fields[k], at ? `${at}.${k}` : k, depth + 1);
+  };
+  walk(obj, top, '', 0);
+}

@@ -1,7 +1,8 @@
 import type { NameRule } from './validation';
-import type { ResourceDef, Subresource } from './registry';
+import type { ResourceDef, ReviewContext, Subresource } from './registry';
 import { defaultPodSpec } from './defaults';
 import * as v from './validation-kinds';
+import { errors } from './errors';
 
 /**
  * The resources beyond the walking skeleton's, as data (see registry.ts for the fields):
@@ -233,36 +234,80 @@ export const MORE_RESOURCES: ResourceDef[] = [
   },
   // ---------------------------------------------------------------- rbac.authorization.k8s.io/v1
   {
-    ...base, group: 'rbac.authorization.k8s.io', kind: 'Role', listKind: 'RoleList', plural: 'roles', singular: 'role', validate: (o) => v.validateRole(o),
+    ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'Role', listKind: 'RoleList', plural: 'roles', singular: 'role', validate: (o) => v.validateRole(o),
   },
   {
-    ...base, group: 'rbac.authorization.k8s.io', kind: 'ClusterRole', listKind: 'ClusterRoleList', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
+    ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'ClusterRole', listKind: 'ClusterRoleList', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
     validate: (o) => v.validateClusterRole(o),
   },
   {
-    ...base, group: 'rbac.authorization.k8s.io', kind: 'RoleBinding', listKind: 'RoleBindingList', plural: 'rolebindings', singular: 'rolebinding',
+    ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'RoleBinding', listKind: 'RoleBindingList', plural: 'rolebindings', singular: 'rolebinding',
     validate: (o, _c, old) => v.validateBinding(o, old, false),
   },
   {
-    ...base, group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding', listKind: 'ClusterRoleBindingList', plural: 'clusterrolebindings', singular: 'clusterrolebinding',
+    ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'ClusterRoleBinding', listKind: 'ClusterRoleBindingList', plural: 'clusterrolebindings', singular: 'clusterrolebinding',
     namespaced: false, validate: (o, _c, old) => v.validateBinding(o, old, true),
   },
-  // ---------------------------------------------------------------- authorization.k8s.io/v1
+  // ---------------------------------------------------------------- authorization.k8s.io/v1, authentication.k8s.io/v1
+  // Reviews: answered by the authorizer / authenticator, never stored (ReviewContext).
   {
     ...base, group: 'authorization.k8s.io', kind: 'SelfSubjectAccessReview', listKind: 'SelfSubjectAccessReviewList', plural: 'selfsubjectaccessreviews',
     singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'],
-    async review(o, ctx) {
-      const attrs = o?.spec?.resourceAttributes ?? o?.spec?.nonResourceAttributes;
-      if (!attrs || typeof attrs !== 'object') {
-        throw Object.assign(new Error('spec.resourceAttributes or spec.nonResourceAttributes is required'), { invalidField: 'spec.resourceAttributes' });
+    review: (o, ctx) => accessReview('SelfSubjectAccessReview', o, ctx, ctx.user),
+  },
+  {
+    ...base, group: 'authorization.k8s.io', kind: 'SubjectAccessReview', listKind: 'SubjectAccessReviewList', plural: 'subjectaccessreviews',
+    singular: 'subjectaccessreview', namespaced: false, verbs: ['create'],
+    review(o, ctx) {
+      const s = o?.spec ?? {};
+      if ((typeof s.user !== 'string' || !s.user) && !(Array.isArray(s.groups) && s.groups.length)) {
+        throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [{ field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
       }
-      const decision = await ctx.authorize(ctx.user, { ...attrs, nonResource: !o.spec.resourceAttributes });
+      const groups = Array.isArray(s.groups) ? s.groups.filter((g: unknown) => typeof g === 'string') : [];
+      return accessReview('SubjectAccessReview', o, ctx, { name: typeof s.user === 'string' ? s.user : '', groups });
+    },
+  },
+  {
+    ...base, group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', listKind: 'SelfSubjectRulesReviewList', plural: 'selfsubjectrulesreviews',
+    singular: 'selfsubjectrulesreview', namespaced: false, verbs: ['create'],
+    async review(o, ctx) {
+      const ns = o?.spec?.namespace;
+      if (typeof ns !== 'string' || !ns) throw errors.invalid('SelfSubjectRulesReview', 'authorization.k8s.io', '', [{ field: 'spec.namespace', reason: 'FieldValueRequired', message: 'Required value: no namespace on request' }]);
+      const rules: any[] = ctx.user && ctx.rulesFor ? await ctx.rulesFor(ctx.user, ns) : [];
+      const resourceRules = rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({
+        verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+      }));
+      const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs ?? [], nonResourceURLs: r.nonResourceURLs }));
       return {
-        kind: 'SelfSubjectAccessReview', apiVersion: 'authorization.k8s.io/v1',
-        metadata: { ...(o.metadata ?? {}), creationTimestamp: null },
-        spec: o.spec,
-        status: { allowed: decision.allowed, ...(decision.denied ? { denied: true } : {}), ...(decision.reason ? { reason: decision.reason } : {}) },
+        kind: 'SelfSubjectRulesReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec: { namespace: ns },
+        status: { resourceRules, nonResourceRules, incomplete: !ctx.rulesFor },
+      };
+    },
+  },
+  {
+    ...base, group: 'authentication.k8s.io', kind: 'SelfSubjectReview', listKind: 'SelfSubjectReviewList', plural: 'selfsubjectreviews',
+    singular: 'selfsubjectreview', namespaced: false, verbs: ['create'],
+    review: (_o, ctx) => {
+      const u: any = ctx.user ?? { name: '', groups: [] };
+      return {
+        kind: 'SelfSubjectReview', apiVersion: 'authentication.k8s.io/v1', metadata: { creationTimestamp: null },
+        status: { userInfo: { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra && Object.keys(u.extra).length ? { extra: u.extra } : {}) } },
       };
     },
   },
 ];
+
+/** Answer a (Self)SubjectAccessReview with the authorizer's decision for `user`. */
+async function accessReview(kind: string, o: any, ctx: ReviewContext, user: { name: string; groups: string[] } | undefined): Promise<any> {
+  const attrs = o?.spec?.resourceAttributes ?? o?.spec?.nonResourceAttributes;
+  if (!attrs || typeof attrs !== 'object') {
+    throw errors.invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  }
+  const decision = await ctx.authorize(user, { ...attrs, nonResource: !o.spec.resourceAttributes });
+  return {
+    kind, apiVersion: 'authorization.k8s.io/v1',
+    metadata: { ...(o.metadata ?? {}), creationTimestamp: null },
+    spec: o.spec,
+    status: { allowed: decision.allowed, ...(decision.denied ? { denied: true } : {}), ...(decision.reason ? { reason: decision.reason } : {}) },
+  };
+}

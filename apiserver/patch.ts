@@ -89,6 +89,10 @@ export function strategicMerge(orig: unknown, patch: unknown): any {
   const deletions: [string, unknown[]][] = [];
   for (const [k, v] of Object.entries(patch)) {
     if (k === '$patch' || k === '$retainKeys') continue;
+    if ((k.startsWith('$setElementOrder/') || k.startsWith('$deleteFromPrimitiveList/')) && !Array.isArray(v)) {
+      throw new ApiError('BadRequest', `invalid patch: ${k.split('/')[0]} directive must have a list value, got ${JSON.stringify(v)?.slice(0, 100)}`);
+    }
+    if (k === '$patch' && typeof v === 'string' && !['replace', 'merge', 'delete'].includes(v)) throw new ApiError('BadRequest', `invalid patch: unknown $patch directive ${JSON.stringify(v.slice(0, 100))}`);
     if (k.startsWith('$setElementOrder/')) { orders.push([k.slice('$setElementOrder/'.length), v as unknown[]]); continue; }
     if (k.startsWith('$deleteFromPrimitiveList/')) { deletions.push([k.slice('$deleteFromPrimitiveList/'.length), v as unknown[]]); continue; }
     if (v === null) { delete out[k]; continue; }

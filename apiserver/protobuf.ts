@@ -18,7 +18,7 @@ import { errors } from './errors';
  */
 
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto'];
+const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto'];
 
 let root: protobuf.Root | undefined;
 export function protoRoot(): protobuf.Root {

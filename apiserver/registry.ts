@@ -1,4 +1,4 @@
-import { type FieldError, type NameRule, validateEndpoints, validateEvent, validatePod, validateService, validateWorkload } from './validation';
+import { type FieldError, type NameRule, validateEndpoints, validateNode, validateEvent, validatePod, validateService, validateWorkload } from './validation';
 import { defaultPodSpec, podQOSClass } from './defaults';
 import { MORE_RESOURCES } from './kinds';
 
@@ -10,13 +10,15 @@ export { defaultPodSpec };
  * is adding an entry here (plus, if needed, printer columns in tables.ts).
  */
 
-export type Subresource = 'status' | 'scale' | 'binding';
+export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'attach' | 'portforward';
 
 /** What a virtual (review) resource learns about the request. */
 export interface ReviewContext {
   user?: { name: string; groups: string[] };
   /** The authorization seam: the security engineer's RBAC authorizer replaces the default. */
   authorize(user: { name: string; groups: string[] } | undefined, attrs: any): Promise<{ allowed: boolean; reason?: string; denied?: boolean }> | { allowed: boolean; reason?: string; denied?: boolean };
+  /** The rules that apply to a user in a namespace (SelfSubjectRulesReview); absent without RBAC. */
+  rulesFor?(user: { name: string; groups: string[] }, namespace: string): Promise<unknown[]> | unknown[];
 }
 
 export interface StrategyContext {
@@ -83,10 +85,11 @@ export const RESOURCES: ResourceDef[] = [
   {
     ...common, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,
     subresources: ['status'], statusOnCreate: 'keep', fieldLabels: ['spec.unschedulable'],
+    validate: (o) => validateNode(o),
   },
   {
     ...common, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
-    namespaced: true, subresources: ['status', 'binding'], gracefulDelete: true,
+    namespaced: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
     prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },

@@ -1,3 +1,4 @@
+import { checkTypes } from './fieldvalidation';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
@@ -149,10 +150,12 @@ export class ResourceStorage {
    */
   async list(def: ResourceDef, ns: string | undefined, resourceVersion?: string): Promise<{ items: CachedObject[]; revision: number }> {
     const c = this.cache(def);
+    if (resourceVersion && !/^\d{1,19}$/.test(resourceVersion)) throw errors.badRequest(`invalid resourceVersion "${resourceVersion.slice(0, 100)}"`);
     const want = resourceVersion && resourceVersion !== '0' ? Number(resourceVersion) : resourceVersion === '0' ? 0 : this.lastWriteRevision(def);
     if (Number.isNaN(want)) throw errors.badRequest(`invalid resourceVersion "${resourceVersion}"`);
     const ok = await c.waitFor(want, 3_000);
     if (!ok && !c.isLoaded) throw errors.unavailable('the watch cache is not ready yet (store unavailable?)');
+    if (!ok && resourceVersion && resourceVersion !== '0') throw errors.tooLargeResourceVersion(want, c.revision);
     return { items: c.list(def.namespaced && ns ? keyPrefix(def, ns) : undefined), revision: c.revision };
   }
 
@@ -210,6 +213,7 @@ export class ResourceStorage {
   /** Kind/apiVersion/namespace checks, defaulting, system metadata, validation. */
   private admitNew(def: ResourceDef, ns: string | undefined, body: any): any {
     const obj = this.checkBody(def, ns, body);
+    checkTypes(obj, def.group, def.version, def.kind);
     obj.kind = def.kind;
     obj.apiVersion = apiVersionOf(def);
     const meta = obj.metadata;
@@ -406,6 +410,7 @@ export class ResourceStorage {
     next.kind = def.kind;
     next.apiVersion = apiVersionOf(def);
     dropEmptyMeta(m);
+    checkTypes(next, def.group, def.version, def.kind);
     def.defaults?.(next);
     if (def.hasStatus) {
       m.generation = (o.generation ?? 1) + (specOf(old) !== specOf(next) ? 1 : 0);

@@ -10,6 +10,8 @@ import { type CacheEvent, type CachedObject, decodeKv } from './watchcache';
 import { type FieldValidation, parseFieldValidation, validateFields } from './fieldvalidation';
 import { decodeProtobufObject } from './protobuf';
 import type { UserInfo } from './auth';
+import type { KubeletClientPool } from './streaming/kubelet-client';
+import { STREAMING_SUBRESOURCES, handleStreaming } from './streaming/handlers';
 
 /**
  * The one generic REST handler set: maps Kubernetes API paths and verbs onto
@@ -30,7 +32,10 @@ export interface ApiPath {
 /** Parse /api/v1/... and /apis/g/v/... resource paths; undefined for anything else. */
 export function parseApiPath(pathname: string): ApiPath | undefined {
   let segs: string[];
+  if (pathname.includes('//')) return undefined;
   try { segs = pathname.split('/').filter(Boolean).map(decodeURIComponent); } catch { return undefined; }
+  // names and namespaces are path segments: never '.', '..', or anything with '/' or '%' once decoded
+  if (segs.some((s) => s === '.' || s === '..' || s.includes('/') || s.includes('%'))) return undefined;
   let group: string, version: string, rest: string[];
   if (segs[0] === 'api' && segs.length >= 2) { group = ''; version = segs[1]; rest = segs.slice(2); }
   else if (segs[0] === 'apis' && segs.length >= 3) { group = segs[1]; version = segs[2]; rest = segs.slice(3); }
@@ -144,7 +149,19 @@ export interface RestContext {
    * RBAC authorizer replaces it. Default: members of system:masters may do everything.
    */
   authorize?: (user: UserInfo | undefined, attrs: Record<string, unknown>) => Promise<{ allowed: boolean; reason?: string; denied?: boolean }> | { allowed: boolean; reason?: string; denied?: boolean };
+  /** The rules that apply to a user in a namespace (SelfSubjectRulesReview). */
+  rulesFor?: (user: UserInfo, namespace: string) => Promise<unknown[]> | unknown[];
+  /**
+   * Subresources served by a handler of their own, keyed "<plural>/<subresource>"
+   * (serviceaccounts/token; pods/log, pods/exec). Called after the path is parsed and the
+   * request authorized; the handler sends the reply.
+   */
+  subresourceHandlers?: Record<string, SubresourceHandler>;
+  /** Clients towards kubelets (pods/log, exec, attach, portforward; apiserver/streaming/); absent: those answer 503. */
+  kubelets?: KubeletClientPool;
 }
+
+export type SubresourceHandler = (req: FastifyRequest, reply: FastifyReply, p: ApiPath & { resource: string; name: string; subresource: string }, def: ResourceDef) => Promise<unknown>;
 
 export const mastersOnlyAuthorizer = (user: UserInfo | undefined) =>
   user?.groups.includes('system:masters') ? { allowed: true, reason: 'system:masters' } : { allowed: false, reason: 'no authorizer is configured beyond system:masters' };
@@ -182,7 +199,14 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
   const out = (o: any) => (view ? view.fromStorage(o) : o);
   const inc = (o: any) => (view && o && typeof o === 'object' ? view.toStorage(o) : o);
   labels.resource = p.subresource ? `${def.plural}/${p.subresource}` : def.plural;
+  const own = p.subresource && p.name ? ctx.subresourceHandlers?.[`${def.plural}/${p.subresource}`] : undefined;
+  if (own) {
+    if (def.namespaced && !p.namespace) throw errors.pathNotFound();
+    labels.verb = verbOf(req.method, p, query) ?? req.method.toLowerCase();
+    return own(req, reply, p as ApiPath & { resource: string; name: string; subresource: string }, def);
+  }
   if (p.subresource && !def.subresources.includes(p.subresource as any)) throw errors.pathNotFound();
+  if (p.subresource && STREAMING_SUBRESOURCES.has(p.subresource)) return handleStreaming(ctx, req, reply, p, labels);
   if (def.namespaced && p.name && !p.namespace) throw errors.pathNotFound();
   if (!def.namespaced && p.namespace) throw errors.pathNotFound();
   const verb = verbOf(req.method, p, query);
@@ -269,6 +293,9 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
       if (write.force && type !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
       if (body === undefined) throw errors.badRequest('the patch body is empty');
+      if (type === 'apply' && (body === null || typeof body !== 'object' || Array.isArray(body) || typeof body.kind !== 'string' || !body.kind || typeof body.apiVersion !== 'string' || !body.apiVersion)) {
+        throw errors.badRequest(`invalid object type: ${String(body?.apiVersion ?? '')}, Kind=${String(body?.kind ?? '')}: apply patches must name apiVersion and kind`);
+      }
       if (type !== 'json') checkFields(body, type !== 'apply');
       const { obj, created } = await st.patch(def, ns, p.name!, type, type === 'apply' ? inc(body) : body,
         { ...write, subresource: p.subresource as 'status' | undefined, view: view && type !== 'apply' ? { from: view.fromStorage, to: view.toStorage } : undefined });
@@ -318,8 +345,8 @@ interface Page { items: CachedObject[]; revision: number; continue?: string; rem
  */
 async function listPage(ctx: RestContext, def: ResourceDef, ns: string | undefined, query: Record<string, unknown>, f: Filter): Promise<Page> {
   const limitRaw = q1(query.limit);
-  const limit = limitRaw === undefined || limitRaw === '' ? 0 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest(`invalid limit "${limitRaw}"`);
+  const limit = limitRaw === undefined || limitRaw === '' ? 0 : /^\d{1,15}$/.test(limitRaw) ? Number(limitRaw) : NaN;
+  if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest(`invalid limit "${String(limitRaw).slice(0, 100)}"`);
   const token = q1(query.continue);
   let items: CachedObject[];
   let revision: number;
@@ -361,11 +388,11 @@ async function handleReview(ctx: RestContext, def: ResourceDef, req: FastifyRequ
   const body = decodeBody(req.headers['content-type'], req.body as Buffer);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
   if (body.kind !== undefined && body.kind !== def.kind) throw errors.badRequest(`the kind of the object (${body.kind}) does not match the expected kind (${def.kind})`);
-  if (!body.spec?.resourceAttributes && !body.spec?.nonResourceAttributes) {
+  if (def.kind.endsWith('AccessReview') && !body.spec?.resourceAttributes && !body.spec?.nonResourceAttributes) {
     throw errors.invalid(def.kind, def.group, '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
   }
   const authorize = ctx.authorize ?? mastersOnlyAuthorizer;
-  const result = await def.review!(body, { user: req.user, authorize });
+  const result = await def.review!(body, { user: req.user, authorize, rulesFor: ctx.rulesFor });
   return reply.code(201).type(JSON_TYPE).send(JSON.stringify(result));
 }
 
@@ -388,7 +415,10 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
   const cache = ctx.storage.cache(def);
   await cache.waitFor(rvParam === '' ? ctx.storage.lastWriteRevision(def) : 0, 3_000);
   if (!cache.isLoaded) throw errors.unavailable('the watch cache is not ready yet');
-  const timeoutS = q1(query.timeoutSeconds) !== undefined ? Number(q1(query.timeoutSeconds)) : ctx.minRequestTimeoutSeconds * (1 + Math.random());
+  // timeoutSeconds: a non-negative integer; 0 or absent → the server's default (randomised like Kubernetes')
+  const timeoutRaw = q1(query.timeoutSeconds);
+  if (timeoutRaw !== undefined && timeoutRaw !== '' && !/^\d{1,9}$/.test(timeoutRaw)) throw errors.badRequest(`invalid timeoutSeconds "${timeoutRaw}": must be a non-negative integer`);
+  const timeoutS = timeoutRaw !== undefined && timeoutRaw !== '' && Number(timeoutRaw) > 0 ? Number(timeoutRaw) : ctx.minRequestTimeoutSeconds * (1 + Math.random());
   const bookmarks = q1(query.allowWatchBookmarks) === 'true';
   const include = includeObject(query);
   let headersSent = false;
@@ -430,6 +460,13 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
   // annotated k8s.io/initial-events-end, then changes.
   const initialEvents = q1(query.sendInitialEvents) === 'true';
   if (initialEvents && rvParam !== '' && rvParam !== '0') await cache.waitFor(Number(rvParam), 3_000);
+  // a resourceVersion this cache has not reached: wait a little, then 504 like Kubernetes' watch cache
+  if (rvParam !== '' && rvParam !== '0' && Number(rvParam) > cache.revision && !(await cache.waitFor(Number(rvParam), 3_000))) {
+    // (in the stream, as Kubernetes' cacher does once a watch is admitted: the reflector re-lists)
+    write(encode('ERROR', errors.tooLargeResourceVersion(Number(rvParam), cache.revision).toStatus()));
+    finish();
+    return;
+  }
   if (rvParam === '' || rvParam === '0' || initialEvents) {
     fromRev = cache.revision;
     for (const c of cache.list(f.prefix)) if (matches(f, c.obj)) initial.push(c);
@@ -457,7 +494,7 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
     write(`{"type":"BOOKMARK","object":{"kind":"${def.kind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${fromRev}","annotations":{"k8s.io/initial-events-end":"true"}}}}\n`);
   }
   for (const ev of sub.replay) onEvent(ev);
-  if (Number.isFinite(timeoutS) && timeoutS > 0) timers.push(setTimeout(finish, timeoutS * 1000));
+  if (Number.isFinite(timeoutS) && timeoutS > 0) timers.push(setTimeout(finish, Math.min(timeoutS * 1000, 2 ** 31 - 1)));
   if (bookmarks && !table) {
     timers.push(setInterval(() => write(`{"type":"BOOKMARK","object":{"kind":"${def.kind}","apiVersion":"${apiVersionOf(def)}","metadata":{"resourceVersion":"${cache.revision}"}}}\n`), ctx.bookmarkIntervalMs));
   }

@@ -28,14 +28,19 @@ function splitTop(s: string): string[] {
     if (ch === ',' && depth === 0) { out.push(cur); cur = ''; } else cur += ch;
   }
   out.push(cur);
-  return out.map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = out.map((p) => p.trim());
+  // "a," / ",": Kubernetes' parser wants an identifier after every comma
+  if (parts.some((p) => p.length === 0)) throw bad("found '', expected: identifier");
+  return parts;
 }
 
 const KEY_RE = /^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?\/)?[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$/;
 const VALUE_RE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function checkKey(k: string): string {
-  if (!KEY_RE.test(k)) throw bad(`invalid label key "${k}"`);
+  const slash = k.indexOf('/');
+  const tooLong = slash >= 0 ? slash > 253 || k.length - slash - 1 > 63 : k.length > 63;
+  if (tooLong || !KEY_RE.test(k)) throw bad(`invalid label key "${k.slice(0, 300)}"`);
   return k;
 }
 function checkValue(v: string): string {
@@ -49,6 +54,7 @@ export function parseLabelSelector(s: string | undefined): LabelSelector {
     let m: RegExpMatchArray | null;
     if ((m = part.match(/^!\s*(\S+)$/))) return { key: checkKey(m[1]), op: '!' };
     if ((m = part.match(/^(\S+)\s+(in|notin)\s*\((.*)\)$/))) {
+      if (!m[3].trim()) throw bad(`for 'in', 'notin' operators, values set can't be empty`);
       const values = m[3].split(',').map((v) => checkValue(v.trim()));
       return { key: checkKey(m[1]), op: m[2] as 'in' | 'notin', values };
     }

@@ -1,3 +1,5 @@
+import { parseQuantity } from '../lib/quantity';
+import { isIP } from 'node:net';
 import { fromLabelSelector, matchesLabels } from './selectors';
 import type { StatusCause } from './errors';
 
@@ -29,10 +31,18 @@ const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanu
 const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
-export type NameRule = 'subdomain' | 'label' | 'dns1035';
+/** 'path': any path segment (RBAC objects: "system:node"), as Kubernetes' ValidatePathSegmentName. */
+export type NameRule = 'subdomain' | 'label' | 'dns1035' | 'path';
 
 export function validateName(name: unknown, rule: NameRule, field = 'metadata.name'): FieldError[] {
   if (typeof name !== 'string' || name === '') return [required(field)];
+  if (rule === 'path') {
+    if (name === '.' || name === '..') return [invalid(field, name, `may not be '${name}'`)];
+    if (/[/%]/.test(name)) return [invalid(field, name, `may not contain '${name.includes('/') ? '/' : '%'}'`)];
+    // control characters would not survive store keys and continue tokens
+    if (/[\x00-\x1f\x7f]/.test(name) || name.length > 253 || !(name as any).isWellFormed()) return [invalid(field, name, 'must be at most 253 printable characters')];
+    return [];
+  }
   const ok = rule === 'label' ? isDns1123Label(name) : rule === 'dns1035' ? isDns1035Label(name) : isDns1123Subdomain(name);
   return ok ? [] : [invalid(field, name, rule === 'label' ? LABEL_MSG : rule === 'dns1035' ? DNS1035_MSG : SUBDOMAIN_MSG)];
 }
@@ -50,6 +60,16 @@ export function validateObjectMeta(meta: any, nameRule: NameRule, namespaced: bo
   if (meta == null || typeof meta !== 'object') return [required('metadata')];
   if (!meta.name && !meta.generateName) errs.push({ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' });
   else if (meta.name) errs.push(...validateName(meta.name, nameRule));
+  else if (typeof meta.generateName !== 'string') errs.push(invalid('metadata.generateName', meta.generateName, 'must be a string'));
+  else {
+    // the prefix plus the 5-character suffix must make a valid name (Kubernetes' prefix validation)
+    const g: string = meta.generateName;
+    const probe = nameRule === 'path' ? g : g.length > 1 && g.endsWith('-') ? g.slice(0, -2) + 'a' : g;
+    if (validateName(probe, nameRule).length || meta.generateName.length > 248) {
+      errs.push(...validateName(probe, nameRule, 'metadata.generateName').map((e) => ({ ...e, message: e.message.replace(JSON.stringify(probe), JSON.stringify(meta.generateName)) })));
+      if (!errs.some((e) => e.field === 'metadata.generateName')) errs.push(invalid('metadata.generateName', meta.generateName, 'must be no more than 248 characters'));
+    }
+  }
   if (namespaced && meta.namespace !== undefined) errs.push(...validateName(meta.namespace, 'label', 'metadata.namespace'));
   for (const [field, map] of [['metadata.labels', meta.labels], ['metadata.annotations', meta.annotations]] as const) {
     if (map === undefined || map === null) continue;
@@ -87,6 +107,15 @@ function validateContainers(list: any, field: string, requireOne: boolean): Fiel
       if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS));
     });
     (c.env ?? []).forEach((e: any, j: number) => { if (!e?.name) errs.push(required(`${f}.env[${j}].name`)); });
+    for (const kind of ['limits', 'requests'] as const) {
+      const m = c.resources?.[kind];
+      if (!m || typeof m !== 'object') continue;
+      for (const [r, q] of Object.entries(m)) {
+        const n = typeof q === 'string' || typeof q === 'number' ? parseQuantity(q) : undefined;
+        if (n === undefined) errs.push(invalid(`${f}.resources.${kind}[${r}]`, q, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"));
+        else if (n < 0) errs.push(invalid(`${f}.resources.${kind}[${r}]`, q, 'must be greater than or equal to 0'));
+      }
+    }
     if (c.imagePullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(c.imagePullPolicy)) errs.push(notSupported(`${f}.imagePullPolicy`, c.imagePullPolicy, ['Always', 'IfNotPresent', 'Never']));
   });
   return errs;
@@ -172,8 +201,17 @@ export function validateService(svc: any, nodePortRange: [number, number]): Fiel
 
 export function validateEndpoints(ep: any): FieldError[] {
   const errs: FieldError[] = [];
+  if (ep.subsets !== undefined && ep.subsets !== null && !Array.isArray(ep.subsets)) return [invalid('subsets', ep.subsets, 'must be a list')];
   (ep.subsets ?? []).forEach((ss: any, i: number) => {
-    (ss.addresses ?? []).forEach((a: any, j: number) => { if (!a?.ip) errs.push(required(`subsets[${i}].addresses[${j}].ip`)); });
+    for (const field of ['addresses', 'notReadyAddresses']) {
+      const list = ss?.[field] ?? [];
+      if (!Array.isArray(list)) { errs.push(invalid(`subsets[${i}].${field}`, list, 'must be a list')); continue; }
+      list.forEach((a: any, j: number) => {
+        if (a?.ip === undefined || a?.ip === '') errs.push(required(`subsets[${i}].${field}[${j}].ip`));
+        else if (typeof a.ip !== 'string' || !isIP(a.ip)) errs.push(invalid(`subsets[${i}].${field}[${j}].ip`, a.ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+      });
+    }
+    if (ss?.ports !== undefined && ss.ports !== null && !Array.isArray(ss.ports)) { errs.push(invalid(`subsets[${i}].ports`, ss.ports, 'must be a list')); return; }
     (ss.ports ?? []).forEach((p: any, j: number) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
   });
   return errs;
@@ -183,5 +221,30 @@ export function validateEvent(ev: any): FieldError[] {
   const errs: FieldError[] = [];
   if (!ev.involvedObject || typeof ev.involvedObject !== 'object') errs.push(required('involvedObject'));
   if (ev.type !== undefined && ev.type !== '' && !['Normal', 'Warning'].includes(ev.type)) errs.push(notSupported('type', ev.type, ['Normal', 'Warning']));
+  return errs;
+}
+
+const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
+
+/** Nodes: taints (qualified-name key, known effect, unique key+effect) and podCIDR(s). */
+export function validateNode(n: any): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = n.spec ?? {};
+  const seen = new Set<string>();
+  (Array.isArray(spec.taints) ? spec.taints : []).forEach((t: any, i: number) => {
+    const f = `spec.taints[${i}]`;
+    if (typeof t?.key !== 'string' || !t.key) errs.push(required(`${f}.key`));
+    else if (!validateLabelKey(t.key)) errs.push(invalid(`${f}.key`, t.key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
+    if (t?.value !== undefined && t.value !== '' && (typeof t.value !== 'string' || t.value.length > 63 || !LABEL_VALUE.test(t.value))) errs.push(invalid(`${f}.value`, t.value, 'a valid label must be an empty string or consist of alphanumeric characters'));
+    if (!TAINT_EFFECTS.includes(t?.effect)) errs.push(t?.effect ? notSupported(`${f}.effect`, t.effect, TAINT_EFFECTS) : required(`${f}.effect`));
+    const k = `${t?.key}:${t?.effect}`;
+    if (seen.has(k)) errs.push(duplicate(`${f}`, k));
+    seen.add(k);
+  });
+  for (const [i, c] of [spec.podCIDR, ...(Array.isArray(spec.podCIDRs) ? spec.podCIDRs : [])].entries()) {
+    if (c === undefined || c === '' || c === null) continue;
+    const [ip, bits] = typeof c === 'string' ? c.split('/') : [];
+    if (!ip || !isIP(ip) || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > (isIP(ip) === 4 ? 32 : 128)) errs.push(invalid(i === 0 ? 'spec.podCIDR' : `spec.podCIDRs[${i - 1}]`, c, 'must be a valid CIDR'));
+  }
   return errs;
 }

@@ -20,6 +20,8 @@ export interface UpOptions {
   schedulerPort: number;
   controllersPort: number;
   kubeletHealthzPort: number;
+  /** Port of the kubelet API (gRPC, mutual TLS). */
+  kubeletPort?: number;
   proxyPort: number;
   serviceCidr: string;
   clusterCidr: string;
@@ -61,10 +63,22 @@ export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): Child
       '--store-endpoints', members.map((m) => `http://127.0.0.1:${m.clientPort}`).join(','),
       '--service-cluster-ip-range', o.serviceCidr,
       '--service-node-port-range', o.nodePortRange,
+      '--service-account-key-file', pki.serviceAccount.pub,
+      '--service-account-signing-key-file', pki.serviceAccount.key,
+      '--audit-log-path', path.join(logs, 'audit.log'),
+      '--kubelet-client-certificate', pki.apiserverKubeletClient.cert,
+      '--kubelet-client-key', pki.apiserverKubeletClient.key,
+      '--kubelet-certificate-authority', pki.ca.cert,
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
     child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr]),
-    child('kubelet', ['kubelet', '--kubeconfig', kc('kubelet'), '--node-name', o.nodeName, '--healthz-port', String(o.kubeletHealthzPort)]),
+    child('kubelet', [
+      'kubelet', '--kubeconfig', kc('kubelet'), '--node-name', o.nodeName, '--healthz-port', String(o.kubeletHealthzPort),
+      '--port', String(o.kubeletPort ?? 10250),
+      '--tls-cert-file', pki.kubelet(o.nodeName).cert,
+      '--tls-private-key-file', pki.kubelet(o.nodeName).key,
+      '--client-ca-file', pki.ca.cert,
+    ]),
     child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
   );
   return specs;
@@ -136,6 +150,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--scheduler-port <port>', 'health/metrics port of the scheduler', '10259')
     .option('--controllers-port <port>', 'health/metrics port of the controllers', '10257')
     .option('--kubelet-healthz-port <port>', 'health/metrics port of the kubelet', '10248')
+    .option('--kubelet-port <port>', 'port of the kubelet API (gRPC, mutual TLS: logs, exec, port-forward)', '10250')
     .option('--proxy-port <port>', 'health/metrics port of the proxy', '10256')
     .option('--service-cidr <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
     .option('--cluster-cidr <cidr>', 'pod network range (a /24 per node)', '10.244.0.0/16')
@@ -153,6 +168,7 @@ export async function main(argv: string[]): Promise<void> {
     schedulerPort: ports(f.schedulerPort)[0],
     controllersPort: ports(f.controllersPort)[0],
     kubeletHealthzPort: ports(f.kubeletHealthzPort)[0],
+    kubeletPort: ports(f.kubeletPort)[0],
     proxyPort: ports(f.proxyPort)[0],
     serviceCidr: f.serviceCidr,
     clusterCidr: f.clusterCidr,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
+import { webcrypto, randomBytes, X509Certificate, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -136,6 +136,8 @@ export function pkiPaths(home: string) {
     controllers: pair('controllers'),
     proxy: pair('proxy'),
     kubelet: (node: string) => pair(`kubelet-${node}`),
+    /** ServiceAccount token signing key (PKCS#8 PEM, ES256) and its public key (SPKI PEM). */
+    serviceAccount: { key: path.join(dir, 'sa.key'), pub: path.join(dir, 'sa.pub') },
   };
 }
 
@@ -158,6 +160,21 @@ export interface ClusterPki {
   controllers: KeyPairPem;
   proxy: KeyPairPem;
   kubelet: KeyPairPem;
+  /** ServiceAccount token signing key pair (PEM; `cert` holds the public key). */
+  serviceAccount: KeyPairPem;
+}
+
+/** The ServiceAccount signing key pair: ECDSA P-256 (ES256), created once. */
+async function loadOrCreateSaKey(files: { key: string; pub: string }): Promise<KeyPairPem> {
+  if ((await exists(files.key)) && (await exists(files.pub))) {
+    return { cert: await readFile(files.pub, 'utf8'), key: await readFile(files.key, 'utf8') };
+  }
+  const { publicKey, privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const pub = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  await writeFile(files.key, key, { mode: 0o600 });
+  await writeFile(files.pub, pub, { mode: 0o644 });
+  return { cert: pub, key };
 }
 
 /**
@@ -196,5 +213,6 @@ export async function ensureClusterPki(
         ipAddresses: ['127.0.0.1'],
       }),
     ),
+    serviceAccount: await loadOrCreateSaKey(p.serviceAccount),
   };
 }

@@ -93,8 +93,14 @@ export interface ControlPlane {
   client: ApiClient;
   store: StoreCluster;
   apiserver: Proc;
+  /** The apiserver's audit log (JSON lines). */
+  auditLog: string;
+  /** Stops the apiserver process (SIGKILL when `kill`) and starts a new one on the same port; resolves when it is ready. */
+  restartApiserver(opts?: { kill?: boolean; down?: () => Promise<void> }): Promise<void>;
   /** Kubeconfig path for a component (scheduler, controllers, kubelet, proxy). */
   componentKubeconfig(name: 'scheduler' | 'controllers' | 'kubelet' | 'proxy'): string;
+  /** Flags that turn on a kubelet's API (gRPC, mutual TLS) on a free port, with this cluster's node certificate. */
+  kubeletApiFlags(): Promise<string[]>;
   /** Starts `coxswain <component> --kubeconfig <its kubeconfig> ...args` as a process; stop() stops it. */
   startComponent(component: 'scheduler' | 'controllers' | 'kubelet' | 'proxy', args?: string[], name?: string): Proc;
   stop(): Promise<void>;
@@ -107,6 +113,8 @@ export interface ControlPlaneOptions {
   serviceCidr?: string;
   nodePortRange?: string;
   keepDir?: boolean;
+  /** Extra apiserver flags (e.g. --token-auth-file). */
+  apiserverArgs?: string[];
 }
 
 /** Starts a store (etcd or Coxswain's), an apiserver over HTTPS with fresh PKI, and writes kubeconfigs. */
@@ -119,7 +127,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const port = await freePort();
   const server = `https://127.0.0.1:${port}`;
   const paths = pkiPaths(dir);
-  const apiserver = startProcess('apiserver', dir, [
+  const auditLog = path.join(dir, 'audit.log');
+  const apiserverArgs = [
     'apiserver',
     '--bind-address', '127.0.0.1',
     '--secure-port', String(port),
@@ -129,7 +138,15 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     '--store-endpoints', store.endpoints.join(','),
     '--service-cluster-ip-range', opts.serviceCidr ?? '10.96.0.0/12',
     '--service-node-port-range', opts.nodePortRange ?? '30000-32767',
-  ]);
+    '--kubelet-client-certificate', paths.apiserverKubeletClient.cert,
+    '--kubelet-client-key', paths.apiserverKubeletClient.key,
+    '--kubelet-certificate-authority', paths.ca.cert,
+    '--service-account-key-file', paths.serviceAccount.pub,
+    '--service-account-signing-key-file', paths.serviceAccount.key,
+    '--audit-log-path', auditLog,
+    ...(opts.apiserverArgs ?? []),
+  ];
+  const apiserver = startProcess('apiserver', dir, apiserverArgs);
   const kc = (pair: KeyPairPem, user: string) => renderKubeconfig({ name: 'coxswain-test', server, ca: pki.ca.cert, cert: pair.cert, key: pair.key, user });
   const kubeconfig = path.join(dir, 'kubeconfig');
   await writeKubeconfig(kubeconfig, kc(pki.admin, 'admin'));
@@ -145,7 +162,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     client,
     store,
     apiserver,
+    auditLog,
+    async restartApiserver(o = {}) {
+      if (o.kill) { cp.apiserver.child.kill('SIGKILL'); await cp.apiserver.exited; } else await stopProcess(cp.apiserver);
+      await o.down?.();
+      cp.apiserver = startProcess('apiserver', dir, apiserverArgs);
+      await waitFor('the restarted apiserver to answer /readyz', () => client.request('GET', '/readyz', { timeoutMs: 2000 }).then(() => true), 60_000);
+    },
     componentKubeconfig: (name) => path.join(dir, 'kubeconfigs', `${name}.kubeconfig`),
+    kubeletApiFlags: async () => [
+      '--port', String(await freePort()),
+      '--tls-cert-file', paths.kubelet(nodeName).cert,
+      '--tls-private-key-file', paths.kubelet(nodeName).key,
+      '--client-ca-file', paths.ca.cert,
+    ],
     startComponent(component, args = [], name = component) {
       const p = startProcess(name, dir, [component, '--kubeconfig', cp.componentKubeconfig(component), ...args]);
       extra.push(p);
@@ -154,7 +184,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     async stop() {
       client.close();
       for (const p of extra.reverse()) await stopProcess(p);
-      await stopProcess(apiserver);
+      await stopProcess(cp.apiserver);
       await Promise.all(store.procs.map((p) => stopProcess(p)));
       if (!opts.keepDir && !process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
     },

@@ -43,6 +43,8 @@ export interface UpPorts {
   scheduler: number;
   controllers: number;
   kubelet: number;
+  /** The kubelet API (gRPC); absent in port sets saved before it existed: a free one is picked. */
+  kubeletApi?: number;
   proxy: number;
 }
 
@@ -59,6 +61,7 @@ export async function pickUpPorts(): Promise<UpPorts> {
     scheduler: await freePort(),
     controllers: await freePort(),
     kubelet: await freePort(),
+    kubeletApi: await freePort(),
     proxy: await freePort(),
   };
 }
@@ -106,6 +109,7 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
     '--scheduler-port', String(ports.scheduler),
     '--controllers-port', String(ports.controllers),
     '--kubelet-healthz-port', String(ports.kubelet),
+    '--kubelet-port', String(ports.kubeletApi ?? (ports.kubeletApi = await freePort())),
     '--proxy-port', String(ports.proxy),
     '--service-cidr', o.serviceCidr,
     '--cluster-cidr', o.clusterCidr,
