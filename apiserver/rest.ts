@@ -436,6 +436,9 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
   const raw = reply.raw;
   reply.hijack();
   raw.writeHead(200, { 'Content-Type': JSON_TYPE, 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked', ...(reply.getHeaders() as Record<string, string>) });
+  // Send the headers now, as Kubernetes flushes them: client-go's Watch() returns only once they
+  // arrive, so a watch with no events yet must not leave the client waiting (kubectl wait hung).
+  raw.flushHeaders();
   let closed = false;
   const timers: NodeJS.Timeout[] = [];
   let sub: ReturnType<typeof cache.subscribe>;
