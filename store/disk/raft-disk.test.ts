@@ -97,3 +97,39 @@ test('a corrupted snapshot file stops start-up with a clear error', async () => 
   await d.close();
   fs.rmSync(dir, { recursive: true });
 });
+
+test('a commit-only hard state is not written by itself: it rides with the next batch, or close writes it', async () => {
+  const dir = tmp();
+  let d = await RaftDisk.open(dir);
+  await d.load();
+  await d.save({ term: 1, vote: 'a', commit: 1 }, [ent(1, 1), ent(2, 1)]);
+  await d.save({ term: 1, vote: 'a', commit: 2 }, []); // commit only: deferred
+  // (A crash here would restart with commit 1: Raft re-learns the commit index from the leader.)
+  const raw = new Level<string, Buffer>(path.join(dir, 'raft'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+  const peek = async (): Promise<unknown> => {
+    await raw.open();
+    const v = JSON.parse((await raw.get('hs'))!.toString());
+    await raw.close();
+    return v;
+  };
+  await d.close(); // close writes the deferred commit
+  assert.deepEqual(await peek(), { term: 1, vote: 'a', commit: 2 });
+  d = await RaftDisk.open(dir);
+  assert.deepEqual((await d.load()).hardState, { term: 1, vote: 'a', commit: 2 });
+  await d.save({ term: 1, vote: 'a', commit: 2 }, [ent(3, 1)]);
+  await d.save({ term: 1, vote: 'a', commit: 3 }, []); // deferred
+  await d.save(undefined, [ent(4, 1)]); // carries commit 3
+  await d.save({ term: 1, vote: 'a', commit: 4 }, []); // deferred
+  await d.save({ term: 2, vote: 'b', commit: 4 }, [ent(5, 2)]); // a newer term supersedes the deferred one
+  await d.close(); // must not write the older deferred term/vote back
+  d = await RaftDisk.open(dir);
+  assert.deepEqual((await d.load()).hardState, { term: 2, vote: 'b', commit: 4 });
+  await d.save({ term: 2, vote: 'b', commit: 5 }, []); // deferred, then written by close
+  await d.close();
+  d = await RaftDisk.open(dir);
+  const s = await d.load();
+  assert.deepEqual(s.hardState, { term: 2, vote: 'b', commit: 5 });
+  assert.deepEqual(s.entries.map((e) => e.index), [1, 2, 3, 4, 5]);
+  await d.close();
+  fs.rmSync(dir, { recursive: true });
+});

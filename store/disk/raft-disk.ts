@@ -102,6 +102,8 @@ export class RaftDisk {
   /** Lowest stored entry index (entries below were compacted). */
   private firstIndex = 1;
   private prevHs: HardState = { term: 0, vote: '', commit: 0 };
+  /** A commit-only hard state not yet written (see `save`). */
+  private deferredHs: HardState | undefined;
   snapshot: SnapshotMeta | undefined;
   /** Index of a leader snapshot being installed (its batch may not have landed yet). */
   private installing = 0;
@@ -278,6 +280,16 @@ export class RaftDisk {
    */
   async save(hardState: HardState | undefined, entries: Entry[], snapshot?: SnapshotMeta): Promise<void> {
     if (!hardState && entries.length === 0 && !snapshot) return;
+    // Only the commit index moved: nothing here has to be durable (mustSync), so do
+    // not pay a LevelDB write (a thread-pool round trip) per commit. The hard state
+    // rides along with the next batch (or `close`); a restart may resume with an
+    // older commit index, never with a shorter log or an older term/vote (etcd
+    // writes it unsynced for the same reason).
+    if (!snapshot && entries.length === 0 && hardState && !mustSync(hardState, this.prevHs, 0)) {
+      this.deferredHs = hardState;
+      this.prevHs = hardState;
+      return;
+    }
     const ops: BatchOp[] = [];
     let newFirst = this.firstIndex;
     let newLast = this.lastIndex;
@@ -287,7 +299,8 @@ export class RaftDisk {
       newFirst = snapshot.index + 1;
       newLast = snapshot.index;
     }
-    if (hardState) ops.push({ type: 'put', key: 'hs', value: Buffer.from(JSON.stringify(hardState)) });
+    const hs = hardState ?? this.deferredHs;
+    if (hs) ops.push({ type: 'put', key: 'hs', value: Buffer.from(JSON.stringify(hs)) });
     if (entries.length > 0) {
       for (const e of entries) ops.push({ type: 'put', key: entryKey(e.index), value: encodeEntry(e) });
       const last = entries[entries.length - 1].index;
@@ -297,6 +310,9 @@ export class RaftDisk {
     }
     const sync = snapshot !== undefined || mustSync(hardState, this.prevHs, entries.length);
     if (snapshot) this.installing = Math.max(this.installing, snapshot.index);
+    // Any hard state written here is at least as new as the deferred one: drop it
+    // (else `close` could write an older term/vote over this one).
+    this.deferredHs = undefined;
     await this.db.batch(ops, { sync });
     this.firstIndex = newFirst;
     this.lastIndex = newLast;
@@ -308,6 +324,11 @@ export class RaftDisk {
   }
 
   async close(): Promise<void> {
+    if (this.deferredHs) {
+      // Best effort (not needed for safety): restart with the latest known commit index.
+      await this.db.put('hs', Buffer.from(JSON.stringify(this.deferredHs))).catch(() => {});
+      this.deferredHs = undefined;
+    }
     await this.db.close();
   }
 

@@ -158,3 +158,23 @@ test('snapshot: restore(toSnapshot()) reproduces revisions, history, events (wat
   assert.equal(r.apply(put('d', '4')).revision, m.apply(put('d', '4')).revision);
   assert.deepEqual(JSON.stringify(r.toSnapshot()), JSON.stringify(m.toSnapshot()));
 });
+
+test('snapshot v2 writes each shared value once; a v1 snapshot (values inline) still restores', () => {
+  const m = new Mvcc();
+  m.apply(put('a', 'one'));
+  m.apply(put('a', 'two'));
+  m.apply(del('a'));
+  const s = m.toSnapshot();
+  assert.equal(s.v, 2);
+  assert.deepEqual(s.values, ['one', 'two', '']); // history, kv and prev_kv share them
+  const v1 = JSON.parse(JSON.stringify(s).replace(/"v":2/, '"v":1'));
+  delete v1.values;
+  const inline = (x: unknown[]): unknown[] => { const y = [...x]; y[4] = s.values![x[4] as number]; return y; };
+  v1.keys = s.keys.map(([k, recs]) => [k, recs.map(inline)]);
+  v1.events = s.events.map(([rev, evs]) => [rev, evs.map(([t, kv, p]) => [t, inline(kv), p ? inline(p) : null])]);
+  const r = new Mvcc();
+  r.restore(v1);
+  assert.deepEqual(r.eventsSince(1), m.eventsSince(1));
+  assert.deepEqual(r.range(rng('a', { revision: 3 })), m.range(rng('a', { revision: 3 })));
+  assert.throws(() => r.restore({ ...s, values: undefined }), /unsupported snapshot format/);
+});

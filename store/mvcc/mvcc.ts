@@ -73,13 +73,20 @@ export interface Lease {
 
 const EMPTY = Buffer.alloc(0);
 
-type SnapKV = [key: string, create: number, mod: number, version: number, value: string, lease: string];
-type SnapRec = [mod: number, sub: number, create: number, version: number, value: string, lease: string, tomb: 0 | 1];
+/** value: v1 the latin1 string; v2 an index into MvccSnapshot.values. */
+type SnapKV = [key: string, create: number, mod: number, version: number, value: string | number, lease: string];
+type SnapRec = [mod: number, sub: number, create: number, version: number, value: string | number, lease: string, tomb: 0 | 1];
 type SnapEvent = [type: 0 | 1, kv: SnapKV, prev: SnapKV | null];
 
 /** Serialized MVCC state (see `Mvcc.toSnapshot`). */
 export interface MvccSnapshot {
-  v: 1;
+  /**
+   * 1: values inline. 2: every value once in `values`, referred to by index (a value is
+   * shared by a key's history record and the events that carry it as kv and prev_kv,
+   * so v1 wrote it up to three times).
+   */
+  v: 1 | 2;
+  values?: string[];
   revision: number;
   compactRevision: number;
   keys: [string, SnapRec[]][];
@@ -122,12 +129,24 @@ export class Mvcc {
    * restore) and leases. `restore(toSnapshot())` yields an identical store.
    */
   toSnapshot(): MvccSnapshot {
-    const kv = (x: KeyValue): SnapKV => [x.key.toString('latin1'), x.create_revision, x.mod_revision, x.version, x.value.toString('latin1'), x.lease];
+    const values: string[] = [];
+    const ids = new Map<Buffer, number>();
+    const val = (b: Buffer): number => {
+      let i = ids.get(b);
+      if (i === undefined) {
+        i = values.length;
+        values.push(b.toString('latin1'));
+        ids.set(b, i);
+      }
+      return i;
+    };
+    const kv = (x: KeyValue): SnapKV => [x.key.toString('latin1'), x.create_revision, x.mod_revision, x.version, val(x.value), x.lease];
     return {
-      v: 1,
+      v: 2,
+      values,
       revision: this.revision,
       compactRevision: this.compactRevision,
-      keys: this.keys.map((k) => [k, this.hist.get(k)!.map((r) => [r.mod, r.sub, r.create, r.version, r.value.toString('latin1'), r.lease, r.tomb ? 1 : 0] as SnapRec)]),
+      keys: this.keys.map((k) => [k, this.hist.get(k)!.map((r) => [r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0] as SnapRec)]),
       events: this.events.map((e) => [e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.kv), ev.prev_kv ? kv(ev.prev_kv) : null] as SnapEvent)]),
       leases: [...this.leases.values()].map((l) => [l.id, l.ttl, [...l.keys]]),
     };
@@ -135,18 +154,27 @@ export class Mvcc {
 
   /** Replace the whole state by a snapshot (throws on a malformed one, leaving the state unchanged). */
   restore(snap: MvccSnapshot): void {
-    if (!snap || snap.v !== 1 || !Array.isArray(snap.keys)) throw new Error('mvcc: unsupported snapshot format');
+    if (!snap || (snap.v !== 1 && snap.v !== 2) || !Array.isArray(snap.keys)) throw new Error('mvcc: unsupported snapshot format');
+    if (snap.v === 2 && !Array.isArray(snap.values)) throw new Error('mvcc: unsupported snapshot format');
+    // v2: one Buffer per stored value, shared again by history and events.
+    const bufs = snap.v === 2 ? snap.values!.map((v) => Buffer.from(v, 'latin1')) : [];
+    const val = (v: string | number): Buffer => {
+      if (typeof v === 'string') return Buffer.from(v, 'latin1');
+      const b = bufs[v];
+      if (b === undefined) throw new Error('mvcc: unsupported snapshot format');
+      return b;
+    };
     const kv = (x: SnapKV): KeyValue => ({
       key: Buffer.from(x[0], 'latin1'),
       create_revision: x[1],
       mod_revision: x[2],
       version: x[3],
-      value: Buffer.from(x[4], 'latin1'),
+      value: val(x[4]),
       lease: x[5],
     });
     const hist = new Map<string, Rec[]>();
     for (const [k, recs] of snap.keys) {
-      hist.set(k, recs.map(([mod, sub, create, version, value, lease, tomb]) => ({ mod, sub, create, version, value: Buffer.from(value, 'latin1'), lease, tomb: tomb === 1 })));
+      hist.set(k, recs.map(([mod, sub, create, version, value, lease, tomb]) => ({ mod, sub, create, version, value: val(value), lease, tomb: tomb === 1 })));
     }
     const events = snap.events.map(([rev, evs]) => ({
       rev,

@@ -463,8 +463,11 @@ export class EtcdServer implements PeerHandler {
   }
 
   header(revision = this.mvcc.revision): Header {
-    return { cluster_id: hexToDec(this.clusterIdHex), member_id: hexToDec(this.self.idHex), revision, raft_term: this.term };
+    // The decimal ids are computed once (BigInt conversions on every response otherwise).
+    const ids = (this.idsDec ??= { cluster: hexToDec(this.clusterIdHex), member: hexToDec(this.self.idHex) });
+    return { cluster_id: ids.cluster, member_id: ids.member, revision, raft_term: this.term };
   }
+  private idsDec: { cluster: string; member: string } | undefined;
 
   // ------------------------------------------------------------ writes
 

@@ -159,13 +159,24 @@ export class RaftNode {
         if (rd.softState) this.io.softState(rd.softState);
         // A leader's appends and heartbeats go out while it persists (types.ts, diss. §10.2.1).
         let late = rd.messages;
+        let early: Message[] = [];
         if (this.raft.state === 'Leader' && late.length > 0) {
-          const early = late.filter((m) => m.type === 'App' || m.type === 'Heartbeat');
+          early = late.filter((m) => m.type === 'App' || m.type === 'Heartbeat');
           late = late.filter((m) => m.type !== 'App' && m.type !== 'Heartbeat');
-          if (early.length > 0) this.io.send(early);
         }
         // 0-1. durable before anything else leaves or is applied (a snapshot from the leader too).
-        await this.io.persist(rd.hardState, rd.entries, rd.snapshot?.meta);
+        // The write is started first, so its fsync runs (thread pool) while the leader's
+        // appends are serialized and sent.
+        const persisted = this.io.persist(rd.hardState, rd.entries, rd.snapshot?.meta);
+        if (early.length > 0) {
+          try {
+            this.io.send(early);
+          } catch (e) {
+            await persisted.catch(() => {});
+            throw e;
+          }
+        }
+        await persisted;
         if (this.stopped) return;
         // 2. send.
         if (late.length > 0) this.io.send(late);
