@@ -9,21 +9,12 @@
 import assert from 'node:assert/strict';
 import https from 'node:https';
 import { test } from 'node:test';
+import { seededRng } from '../store/raft/rng';
 import { startControlPlane, waitFor } from './lib/cluster';
 
 interface Req { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; why: string; expect?: (status: number, text: string) => boolean }
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRng;
 
 const COLLECTIONS: { path: string; kind: string; apiVersion: string; plural: string; namespaced: boolean }[] = [
   { path: '/api/v1/namespaces/fuzz/pods', kind: 'Pod', apiVersion: 'v1', plural: 'pods', namespaced: true },
