@@ -17,6 +17,7 @@ import { PodManager, type PodStatusSink } from '../kubelet/pod-manager';
 import { gatewayOf, inCIDR } from '../kubelet/node-status';
 import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../kubelet/runtime';
 import { pickFreeSubnet } from './lib/docker';
+import { FakeSink, podHelpers } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -27,19 +28,6 @@ const NETWORK = `coxswain-test-${suffix}`;
 const NODE_IP = '192.0.2.10';
 let SUBNET = '';
 
-class FakeSink implements PodStatusSink {
-  statuses = new Map<string, PodStatus>();
-  deleted = new Set<string>();
-  manager?: PodManager;
-  setStatus(pod: Pod, status: PodStatus): void {
-    this.statuses.set(pod.metadata!.uid!, status);
-  }
-  async deletePod(pod: Pod): Promise<void> {
-    this.deleted.add(pod.metadata!.uid!);
-    // Like the apiserver + informer: the pod disappears.
-    setImmediate(() => void this.manager?.removePod(pod));
-  }
-}
 
 const runtime = new DockerRuntime(docker, log);
 const sink = new FakeSink();
@@ -66,31 +54,9 @@ after(async () => {
   await cleanup();
 });
 
-function makePod(name: string, spec: Partial<NonNullable<Pod['spec']>> & Pick<NonNullable<Pod['spec']>, 'containers'>): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: randomUUID(), creationTimestamp: new Date().toISOString() },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec },
-  };
-}
+const { makePod, syncUntil, podContainers } = podHelpers({ node: NODE, docker, sink, manager: () => manager });
 
-/** Syncs the pod until `pred` holds on its reported status, or fails after `ms`. */
-async function syncUntil(pod: Pod, pred: (s: PodStatus) => boolean, what: string, ms = 30_000): Promise<PodStatus> {
-  const uid = pod.metadata!.uid!;
-  const deadline = Date.now() + ms;
-  for (;;) {
-    await manager.sync(uid);
-    const s = sink.statuses.get(uid);
-    if (s && pred(s)) return s;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last status: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-async function podContainers(uid: string): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}`, `${LABEL_POD_UID}=${uid}`] } });
-}
 
 async function dockerExec(id: string, cmd: string[]): Promise<string> {
   const { stdout } = await run('docker', ['exec', id, ...cmd], { timeout: 20_000 });

@@ -22,6 +22,7 @@ import { StaticPodSources } from '../kubelet/pod-sources';
 import { gatewayOf } from '../kubelet/node-status';
 import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../kubelet/runtime';
 import { pickFreeSubnet } from './lib/docker';
+import { FakeSink, podHelpers } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -33,18 +34,6 @@ const NODE_IP = '192.0.2.11';
 const busybox = 'busybox:1.36';
 const idle = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'];
 
-class FakeSink implements PodStatusSink {
-  statuses = new Map<string, PodStatus>();
-  deleted = new Set<string>();
-  manager?: PodManager;
-  setStatus(pod: Pod, status: PodStatus): void {
-    this.statuses.set(pod.metadata!.uid!, status);
-  }
-  async deletePod(pod: Pod): Promise<void> {
-    this.deleted.add(pod.metadata!.uid!);
-    setImmediate(() => void this.manager?.removePod(pod));
-  }
-}
 
 class FakeEvents implements PodEventSink {
   list: { uid?: string; type: string; reason: string; message: string }[] = [];
@@ -91,30 +80,9 @@ after(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function makePod(name: string, spec: Partial<NonNullable<Pod['spec']>> & Pick<NonNullable<Pod['spec']>, 'containers'>, meta: Partial<NonNullable<Pod['metadata']>> = {}): Pod {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: randomUUID(), creationTimestamp: new Date().toISOString(), ...meta },
-    spec: { nodeName: NODE, terminationGracePeriodSeconds: 2, ...spec },
-  };
-}
+const { makePod, syncUntil, podContainers } = podHelpers({ node: NODE, docker, sink, manager: () => manager });
 
-async function syncUntil(pod: Pod, pred: (s: PodStatus) => boolean, what: string, ms = 30_000): Promise<PodStatus> {
-  const uid = pod.metadata!.uid!;
-  const deadline = Date.now() + ms;
-  for (;;) {
-    await manager.sync(uid);
-    const s = sink.statuses.get(uid);
-    if (s && pred(s)) return s;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last status: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-async function podContainers(uid: string): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}`, `${LABEL_POD_UID}=${uid}`] } });
-}
 
 function idOf(s: PodStatus, name: string): string {
   return s.containerStatuses!.find((c) => c.name === name)!.containerID!.replace('docker://', '');
