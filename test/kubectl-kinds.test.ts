@@ -1,15 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
-import os from 'node:os';
+import { execFile } from 'node:child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createCA, issueCert } from '../lib/pki';
-import { renderKubeconfig } from '../lib/kubeconfig';
 import { startControllers } from '../controllers/main';
-import { startEtcd } from './lib/etcd';
-import { freePort, waitFor } from './lib/util';
+import { startControlPlane } from './lib/cluster';
+import { waitFor } from './lib/util';
 
 /**
  * The real kubectl 1.32 against the apiserver on a real etcd, for issue 4's kinds and
@@ -18,7 +14,6 @@ import { freePort, waitFor } from './lib/util';
  * scale, wait, jsonpath, sort-by, discovery.
  */
 
-const MAIN = path.resolve(__dirname, '../apiserver/main.js');
 
 type Result = { code: number; stdout: string; stderr: string };
 function kubectl(kubeconfig: string, cacheDir: string, args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Result> {
@@ -33,33 +28,12 @@ function kubectl(kubeconfig: string, cacheDir: string, args: string[], opts: { i
 const ok = (r: Result, what: string) => assert.equal(r.code, 0, `${what}: ${r.stderr}${r.stdout}`);
 
 test('kubectl 1.32 against every issue-4 kind and semantic', { timeout: 240_000 }, async (t) => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'cox-kubectl-'));
-  const etcd = await startEtcd(1);
-  let api: ChildProcess | undefined;
+  const cp = await startControlPlane({ store: 'etcd' });
   let ctrl: Awaited<ReturnType<typeof startControllers>> | undefined;
-  const logs: string[] = [];
   try {
-    const ca = await createCA('coxswain-test-ca');
-    const serving = await issueCert(ca, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], server: true });
-    const admin = await issueCert(ca, { commonName: 'admin', organizations: ['system:masters'], client: true });
-    const files = { ca: path.join(dir, 'ca.crt'), cert: path.join(dir, 'apiserver.crt'), key: path.join(dir, 'apiserver.key') };
-    writeFileSync(files.ca, ca.cert);
-    writeFileSync(files.cert, serving.cert);
-    writeFileSync(files.key, serving.key);
-    const port = await freePort();
-    api = spawn(process.execPath, [MAIN, '--bind-address', '127.0.0.1', '--secure-port', String(port), '--tls-cert-file', files.cert, '--tls-private-key-file', files.key,
-      '--client-ca-file', files.ca, '--store-endpoints', etcd.endpoints.join(',')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    api.stdout!.on('data', (d) => logs.push(String(d)));
-    api.stderr!.on('data', (d) => logs.push(String(d)));
-    const server = `https://127.0.0.1:${port}`;
-    const kubeconfig = path.join(dir, 'kubeconfig');
-    writeFileSync(kubeconfig, renderKubeconfig({ name: 'test', server, ca: ca.cert, cert: admin.cert, key: admin.key, user: 'admin' }));
-    const cache = path.join(dir, 'cache');
+    const kubeconfig = cp.kubeconfig;
+    const cache = path.join(cp.dir, 'kubectl-cache');
     const k = (args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }) => kubectl(kubeconfig, cache, args, opts);
-    const ready = () => new Promise<boolean>((resolve) => {
-      https.get(`${server}/readyz`, { ca: ca.cert }, (res) => { res.resume(); resolve(res.statusCode === 200); }).on('error', () => resolve(false));
-    });
-    await waitFor('apiserver ready', ready, 30_000);
 
     await t.test('imperative create sends protobuf: namespace, configmap, secret, deployment, job, service', async () => {
       ok(await k(['create', 'namespace', 'team']), 'create ns');
@@ -217,7 +191,7 @@ subjects: [{kind: ServiceAccount, name: robot, namespace: team}]
     });
 
     await t.test('edit (EDITOR script), replace, scale, wait', async () => {
-      const editor = path.join(dir, 'editor.sh');
+      const editor = path.join(cp.dir, 'editor.sh');
       writeFileSync(editor, '#!/bin/sh\nsed -i \'s/^  a: "1"$/  a: "edited"/\' "$1"\n');
       chmodSync(editor, 0o755);
       const e = await k(['-n', 'team', 'edit', 'cm', 'cfg'], { env: { EDITOR: editor, KUBE_EDITOR: editor } });
@@ -281,16 +255,10 @@ subjects: [{kind: ServiceAccount, name: robot, namespace: team}]
       assert.equal((await k(['get', 'ns', 'team'])).code, 1);
     });
   } catch (e) {
-    process.stderr.write(logs.join('').slice(-4000));
+    process.stderr.write(readFileSync(cp.apiserver.logFile, 'utf8').slice(-4000));
     throw e;
   } finally {
     await ctrl?.stop();
-    if (api && api.exitCode === null) {
-      const done = new Promise((r) => api!.once('exit', r));
-      api.kill('SIGTERM');
-      await done;
-    }
-    await etcd.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cp.stop();
   }
 });
