@@ -23,6 +23,7 @@ import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { ApiClient, ApiError, type KubeObject, type WatchEvent } from '../lib/client';
 import { CONFIGMAPS, NAMESPACES, PODS } from '../lib/resources';
+import { closedLoop, type LoadResult } from './lib/load';
 import { startControlPlane, waitFor, type ControlPlane } from '../test/lib/cluster';
 import { EtcdConn, findLeader } from './lib/etcd-client';
 import { emit, envInt, machineLoad, note, round, sleep, summarize, sourceRevision, table, waitQuiet } from './lib/report';
@@ -40,38 +41,7 @@ function envList(name: string, dflt: number[]): number[] {
   return out;
 }
 
-interface LoadResult {
-  ops: number;
-  errors: number;
-  firstError?: string;
-  seconds: number;
-  latenciesMs: number[];
-  extra?: Record<string, number>;
-}
 
-/** N closed-loop clients share `maxOps` operations, stopping at `maxMs`. */
-async function closedLoop(clients: number, maxOps: number, maxMs: number, op: (i: number, client: number) => Promise<unknown>): Promise<LoadResult> {
-  const lat: number[] = [];
-  let next = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const t0 = performance.now();
-  const deadline = t0 + maxMs;
-  await Promise.all(Array.from({ length: clients }, async (_, c) => {
-    while (next < maxOps && performance.now() < deadline) {
-      const i = next++;
-      const s = performance.now();
-      try {
-        await op(i, c);
-        lat.push(performance.now() - s);
-      } catch (err) {
-        errors++;
-        firstError ??= String(err);
-      }
-    }
-  }));
-  return { ops: lat.length, errors, firstError, seconds: (performance.now() - t0) / 1000, latenciesMs: lat };
-}
 
 function rawUnary(conn: EtcdConn, method: string, req: unknown, timeoutMs = 30_000): Promise<any> {
   return new Promise((resolve, reject) => {
@@ -207,9 +177,9 @@ export async function benchApi(): Promise<void> {
     const kv = (c: number) => conns[Math.floor(c / PER_CONN)];
 
     // Warm-up, both sides, not recorded.
-    await closedLoop(10, 200, maxMs, (i, c) => api(c).create(CONFIGMAPS, configMap(`warm-${i}`, NS)));
-    await closedLoop(10, 200, maxMs, (i, c) => api(c).get(CONFIGMAPS, `warm-${i}`, NS));
-    await closedLoop(10, 200, maxMs, (i, c) => kv(c).put(Buffer.from(`/bench/warm/${i}`), Buffer.from(VALUE)));
+    await closedLoop(10, 200, maxMs, (c, i) => api(c).create(CONFIGMAPS, configMap(`warm-${i}`, NS)));
+    await closedLoop(10, 200, maxMs, (c, i) => api(c).get(CONFIGMAPS, `warm-${i}`, NS));
+    await closedLoop(10, 200, maxMs, (c, i) => kv(c).put(Buffer.from(`/bench/warm/${i}`), Buffer.from(VALUE)));
 
     // The stored form of a ConfigMap, for the store side's Put.
     const sample = await c0.get(CONFIGMAPS, 'warm-0', NS);
@@ -218,9 +188,9 @@ export async function benchApi(): Promise<void> {
     for (const n of clientsList) {
       const ops = Math.min(2_000, Math.max(300, n * 20));
       note(`create-c${n}: ${ops} ops`);
-      const store = await closedLoop(n, ops, maxMs, (i, c) => kv(c).put(Buffer.from(`/bench/configmaps/${NS}/c${n}-${i}`), stored(`c${n}-${i}`)));
+      const store = await closedLoop(n, ops, maxMs, (c, i) => kv(c).put(Buffer.from(`/bench/configmaps/${NS}/c${n}-${i}`), stored(`c${n}-${i}`)));
       await sleep(500);
-      const apiR = await closedLoop(n, ops, maxMs, (i, c) => api(c).create(CONFIGMAPS, configMap(`c${n}-${i}`, NS)));
+      const apiR = await closedLoop(n, ops, maxMs, (c, i) => api(c).create(CONFIGMAPS, configMap(`c${n}-${i}`, NS)));
       rows.push({ scenario: `create-c${n}`, what: `POST ConfigMap, ${n} client(s) | store: Put of the same JSON`, store, api: apiR, goal: n >= 100 ? { p99Ms: 50, text: 'p99 < 50 ms at 100 clients', on: 'p99' } : undefined });
       await sleep(500);
     }
@@ -229,9 +199,9 @@ export async function benchApi(): Promise<void> {
       const ops = Math.min(5_000, Math.max(500, n * 30));
       note(`get-c${n}: ${ops} ops`);
       const key = Buffer.from(`/registry/core/configmaps/${NS}/${getName}`);
-      const store = await closedLoop(n, ops, maxMs, (_, c) => kv(c).range(key, false));
+      const store = await closedLoop(n, ops, maxMs, (c) => kv(c).range(key, false));
       await sleep(500);
-      const apiR = await closedLoop(n, ops, maxMs, (_, c) => api(c).get(CONFIGMAPS, getName, NS));
+      const apiR = await closedLoop(n, ops, maxMs, (c) => api(c).get(CONFIGMAPS, getName, NS));
       rows.push({ scenario: `get-c${n}`, what: `GET one ConfigMap, ${n} client(s) | store: linearizable Range of its key`, store, api: apiR, goal: n >= 100 ? { p99Ms: 50, text: 'p99 < 50 ms at 100 clients', on: 'p99' } : undefined });
       await sleep(500);
     }
@@ -242,7 +212,7 @@ export async function benchApi(): Promise<void> {
     for (const target of listPoints) {
       note(`creating pods ${created}..${target} (50 parallel clients)`);
       const from = created;
-      const cr = await closedLoop(PER_CONN, target - from, 30 * 60_000, (i, c) => api(c).create(PODS, pod(`p-${from + i}`), NS));
+      const cr = await closedLoop(PER_CONN, target - from, 30 * 60_000, (c, i) => api(c).create(PODS, pod(`p-${from + i}`), NS));
       created = target - cr.errors;
       emit({ bench: 'api', kind: 'setup', what: `create pods ${from}..${target}`, podsPerSec: round(cr.ops / cr.seconds, 1), errors: cr.errors, firstError: cr.firstError, ...summarize(cr.latenciesMs) });
       note(`  ${cr.ops} pods in ${cr.seconds.toFixed(1)} s (${(cr.ops / cr.seconds).toFixed(0)}/s), ${cr.errors} errors${cr.firstError ? `: ${cr.firstError}` : ''}`);

@@ -15,21 +15,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EtcdConn } from './lib/etcd-client';
+import { closedLoop, type LoadResult } from './lib/load';
 import { emit, envInt, machineLoad, note, round, rssKiB, sleep, summarize, sourceRevision, table, waitQuiet, type Summary } from './lib/report';
 import { startCoxswainCluster, startEtcdCluster, type BenchCluster } from './lib/store-clusters';
 
 const VALUE_SIZE = 256;
 const KEYSPACE = 10_000;
 
-interface LoadResult {
-  ops: number;
-  errors: number;
-  firstError?: string;
-  seconds: number;
-  latenciesMs: number[];
-  /** Scenario-specific extras (e.g. txn conflicts, missing watch events). */
-  extra?: Record<string, number>;
-}
 
 interface Scenario {
   name: string;
@@ -46,33 +38,6 @@ function connect(endpoint: string, clients: number): EtcdConn[] {
   return Array.from({ length: Math.max(1, Math.ceil(clients / 50)) }, () => new EtcdConn(endpoint));
 }
 
-/**
- * Closed-loop load: `clients` workers, each issuing one op at a time, until
- * `maxOps` ops were issued or `maxMs` passed. Latency per successful op.
- */
-async function closedLoop(clients: number, maxOps: number, maxMs: number, op: (client: number, seq: number) => Promise<void>): Promise<LoadResult> {
-  const latenciesMs: number[] = [];
-  let issued = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const t0 = performance.now();
-  const deadline = t0 + maxMs;
-  const worker = async (client: number) => {
-    while (issued < maxOps && performance.now() < deadline) {
-      const seq = issued++;
-      const s = performance.now();
-      try {
-        await op(client, seq);
-        latenciesMs.push(performance.now() - s);
-      } catch (err) {
-        errors++;
-        firstError ??= String((err as any)?.details ?? (err as Error)?.message ?? err);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: clients }, (_, i) => worker(i)));
-  return { ops: latenciesMs.length, errors, firstError, seconds: (performance.now() - t0) / 1000, latenciesMs };
-}
 
 function putScenario(name: string, clients: number, maxOps: number): Scenario {
   return {
