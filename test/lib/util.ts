@@ -5,17 +5,39 @@
 import net from 'node:net';
 
 /** A TCP port that was free a moment ago on `host` (the OS picks it). */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether a TCP port can be bound on `host` right now. */
+function canBind(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
+
+/**
+ * A TCP port that was free a moment ago, from 20000-29999: below the kernel's
+ * ephemeral range (32768-60999 here) and the NodePort range, so no outgoing
+ * connection can take it between the pick and the bind. (Port 0 handed out
+ * ephemeral ports; a store peer connection once took the apiserver's port.)
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    if (handedOut.has(port) || DEFAULT_PORTS.has(port)) continue;
+    if ((await canBind(port, host)) && (await canBind(port, '0.0.0.0'))) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free TCP port found in 20000-29999');
+}
+
+/** The default ports of `coxswain up` in that range: left to a developer's own cluster. */
+const DEFAULT_PORTS = new Set([22379, 22380]);
+
+/** Ports this process already handed out, so two picks never collide before they are bound. */
+const handedOut = new Set<number>();
 
 /**
  * Polls `probe` every `intervalMs` until it returns a value other than
