@@ -1,10 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type ResourceDef, type Registry, VERBS, apiVersionOf } from './registry';
+import { componentSchemas } from './openapi';
 
 /**
  * Discovery documents (legacy APIVersions/APIGroupList/APIResourceList and aggregated
- * apidiscovery.k8s.io/v2), the minimal OpenAPI v3 documents kubectl needs for
- * `fieldValidation`, and /version. All computed once from the registry.
+ * apidiscovery.k8s.io/v2), the OpenAPI v3 documents kubectl reads (the `fieldValidation`
+ * parameter for `apply`, component schemas for `explain`; strategic merge patch is not
+ * advertised, so kubectl builds those patches from its compiled-in types), and /version.
+ * All computed once from the registry.
  */
 
 export const AGGREGATED_CONTENT_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -109,7 +112,8 @@ export function buildDiscovery(registry: Registry): DiscoveryDocs {
       };
       paths[coll] = { post: op({ requestBody: { content: { '*/*': {} } } }), get: { 'x-kubernetes-group-version-kind': gvk, responses: { 200: { description: 'OK' } } } };
     }
-    openapiDocs.set(prefix, JSON.stringify({ openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, components: { schemas: {} }, paths }));
+    const schemas = componentSchemas(gv.resources.filter((d) => !d.review));
+    openapiDocs.set(prefix, JSON.stringify({ openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, components: { schemas }, paths }));
   }
   const openapiIndex = JSON.stringify({
     paths: Object.fromEntries([...openapiDocs].map(([p, doc]) => [p, { serverRelativeURL: `/openapi/v3/${p}?hash=${createHash('sha512').update(doc).digest('hex').slice(0, 128).toUpperCase()}` }])),

@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errors } from './errors';
+import { parseQuantity } from '../lib/quantity';
 
 /**
  * `fieldValidation` (Strict, Warn, Ignore): finds the fields of a request body that the
  * kind's schema does not declare, using the known-field table generated from
  * kubernetes-types (schema/known-fields.json, see scripts/gen-known-fields.js). Unknown
  * fields are removed from the body (as Kubernetes' typed decoding drops them); Strict turns
- * them into a 400, Warn into `Warning: 299` headers. Pure apart from loading the table once.
+ * them into a 400, Warn into `Warning: 299` headers. `checkTypes` is the decoder's type check.
+ * Pure apart from loading the table once.
  */
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -23,6 +25,9 @@ function schema(): Schema {
   }
   throw new Error(`apiserver: cannot find schema/known-fields.json (looked in ${candidates.join(', ')})`);
 }
+
+/** The generated field table (see scripts/gen-known-fields.js for its type codes). */
+export const knownFields = (): Schema => schema();
 
 /** kubernetes-types' name of a kind: `apps/v1.Deployment`, `networking/v1.Ingress`. */
 export function typeName(group: string, version: string, kind: string): string {
@@ -43,7 +48,7 @@ export function pruneUnknownFields(obj: unknown, type: string, opts: { patch?: b
   const s = schema();
   const found: string[] = [];
   const walk = (v: unknown, t: string, at: string) => {
-    if (v === null || v === undefined || t === 's' || t === 'a') return;
+    if (v === null || v === undefined || isScalarType(t)) return;
     if (t.startsWith('[]')) {
       if (Array.isArray(v)) v.forEach((it, i) => walk(it, t.slice(2), `${at}[${i}]`));
       return;
@@ -85,41 +90,90 @@ export function validateFields(body: unknown, group: string, version: string, ki
   return msgs;
 }
 
-const goType = (t: string): string => (t === 's' ? 'scalar' : t.replace(/[a-z0-9.]+\/(v\d\w*)\./g, '$1.'));
-const jsonType = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v);
+const SCALARS = new Set(['s', 'b', 'i32', 'i64', 'f', 'n', 'x', 'q', 't', 'a']);
+/** A type code with no fields of its own (see scripts/gen-known-fields.js for the codes). */
+export const isScalarType = (t: string): boolean => SCALARS.has(t);
+
+const GO_SCALAR: Record<string, string> = { s: 'string', b: 'bool', i32: 'int32', i64: 'int64', f: 'float64', n: 'float64', x: 'int32', q: 'resource.Quantity', t: 'string', a: 'interface {}' };
+/** Go's name of a type code: `[]v1.EndpointAddress`, `map[string]string`, `int32`. */
+export function goType(t: string): string {
+  if (t.startsWith('[]')) return `[]${goType(t.slice(2))}`;
+  if (t.startsWith('{}')) return `map[string]${goType(t.slice(2))}`;
+  return GO_SCALAR[t] ?? t.replace(/^.*\//, '');
+}
+const jsonType = (v: unknown): string => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v);
+const structName = (t: string): string => t.replace(/^.*\./, '');
+const QUANTITY_MSG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const INT_RANGE: Record<string, [number, number]> = { i32: [-(2 ** 31), 2 ** 31 - 1], i64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], x: [-(2 ** 31), 2 ** 31 - 1] };
 
 /**
- * The structural type check of Kubernetes' typed decoding: a value where the schema wants a
- * list, a map or an object (or the reverse) is a 400, worded like Go's json errors
- * ("json: cannot unmarshal string into Go struct field Endpoints.subsets.addresses of type
- * []v1.EndpointAddress"), so validation code downstream can trust the shapes. Scalars are
- * not told apart (the table has one scalar type).
+ * Why a scalar `v` does not decode as type code `t` — Go's json value word ("string",
+ * "number 1.5") — or undefined when it does. `null` always decodes (to the zero value).
+ */
+function scalarMismatch(v: unknown, t: string): { value: string; message?: string } | undefined {
+  if (v === null || t === 'a') return undefined;
+  switch (t) {
+    case 's': return typeof v === 'string' ? undefined : { value: jsonType(v) };
+    case 't':
+      if (typeof v !== 'string') return { value: jsonType(v) };
+      return RFC3339.test(v) && !Number.isNaN(Date.parse(v)) ? undefined : { value: 'string', message: `parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse ${JSON.stringify(v)} as RFC 3339` };
+    case 'b': return typeof v === 'boolean' ? undefined : { value: jsonType(v) };
+    case 'f': case 'n': return typeof v === 'number' ? undefined : { value: jsonType(v) };
+    case 'q':
+      if (typeof v === 'string' || typeof v === 'number') return parseQuantity(v) === undefined ? { value: jsonType(v), message: QUANTITY_MSG } : undefined;
+      return { value: jsonType(v), message: QUANTITY_MSG };
+    case 'x': case 'i32': case 'i64': {
+      // an IntOrString that is not a string decodes as an int32
+      if (t === 'x' && typeof v === 'string') return undefined;
+      if (typeof v !== 'number') return { value: jsonType(v) };
+      const [lo, hi] = INT_RANGE[t];
+      return Number.isInteger(v) && v >= lo && v <= hi ? undefined : { value: `number ${v}` };
+    }
+    default: return undefined;
+  }
+}
+
+/**
+ * The type check of Kubernetes' typed decoding: a value of the wrong JSON type (a string
+ * where the schema has an integer, a list, a map or an object, or the reverse; an integer
+ * out of range; a malformed quantity or time) is a 400 worded like Go's json error —
+ * `json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type
+ * int32` (the innermost struct's name, then the field path without indexes or map keys) —
+ * so validation code downstream can trust the shapes and types.
  */
 export function checkTypes(obj: unknown, group: string, version: string, kind: string): void {
   const s = schema();
   const top = typeName(group, version, kind);
   if (!(top in s)) return;
-  const fail = (v: unknown, t: string, at: string) => {
-    throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: json: cannot unmarshal ${jsonType(v)} into Go struct field ${kind}.${at} of type ${goType(t)}`);
+  const prefix = `${kind} in version "${version}" cannot be handled as a ${kind}: `;
+  const fail = (value: string, t: string, at: string, struct: string): never => {
+    const where = at ? `Go struct field ${struct}.${at}` : 'Go value';
+    throw errors.badRequest(`${prefix}json: cannot unmarshal ${value} into ${where} of type ${goType(t)}`);
   };
-  const walk = (v: unknown, t: string, at: string, depth: number): void => {
+  const walk = (v: unknown, t: string, at: string, struct: string, depth: number): void => {
     if (v === null || v === undefined || t === 'a') return;
-    if (depth > 64) throw errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: the object is nested too deeply`);
-    if (t === 's') { if (typeof v === 'object') fail(v, t, at); return; }
+    if (depth > 64) throw errors.badRequest(`${prefix}the object is nested too deeply`);
+    if (isScalarType(t)) {
+      const bad = scalarMismatch(v, t);
+      if (bad?.message) throw errors.badRequest(prefix + bad.message);
+      if (bad) fail(bad.value, t, at, struct);
+      return;
+    }
     if (t.startsWith('[]')) {
-      if (!Array.isArray(v)) fail(v, t, at);
-      (v as unknown[]).forEach((it) => walk(it, t.slice(2), at, depth + 1));
+      if (!Array.isArray(v)) fail(jsonType(v), t, at, struct);
+      (v as unknown[]).forEach((it) => walk(it, t.slice(2), at, struct, depth + 1));
       return;
     }
     if (t.startsWith('{}')) {
-      if (!isObj(v)) fail(v, t, at);
-      for (const x of Object.values(v as object)) walk(x, t.slice(2), at, depth + 1);
+      if (!isObj(v)) fail(jsonType(v), t, at, struct);
+      for (const x of Object.values(v as object)) walk(x, t.slice(2), at, struct, depth + 1);
       return;
     }
     const fields = s[t];
     if (!fields) return;
-    if (!isObj(v)) fail(v, t, at);
-    for (const [k, x] of Object.entries(v as object)) if (k in fields) walk(x, fields[k], at ? `${at}.${k}` : k, depth + 1);
+    if (!isObj(v)) fail(jsonType(v), t, at, struct);
+    for (const [k, x] of Object.entries(v as object)) if (k in fields) walk(x, fields[k], at ? `${at}.${k}` : k, structName(t), depth + 1);
   };
-  walk(obj, top, '', 0);
+  walk(obj, top, '', kind, 0);
 }

@@ -92,7 +92,7 @@ export const MORE_RESOURCES: ResourceDef[] = [
   // ---------------------------------------------------------------- core/v1
   {
     ...base, group: '', kind: 'ConfigMap', listKind: 'ConfigMapList', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'],
-    validate: (o) => v.validateConfigMap(o),
+    validate: (o, _c, old) => v.validateConfigMap(o, old),
   },
   {
     ...base, group: '', kind: 'Secret', listKind: 'SecretList', plural: 'secrets', singular: 'secret', fieldLabels: ['type'],
@@ -108,7 +108,7 @@ export const MORE_RESOURCES: ResourceDef[] = [
     namespaced: false,
     defaults(o) { const s = (o.spec ??= {}); s.persistentVolumeReclaimPolicy ??= 'Retain'; s.volumeMode ??= 'Filesystem'; },
     prepareForCreate(o) { o.status = { phase: 'Pending' }; },
-    validate: (o) => v.validatePersistentVolume(o),
+    validate: (o, _c, old) => v.validatePersistentVolume(o, old),
   },
   {
     ...withStatus, group: '', kind: 'PersistentVolumeClaim', listKind: 'PersistentVolumeClaimList', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim',
@@ -153,11 +153,11 @@ export const MORE_RESOURCES: ResourceDef[] = [
       templateDefaults(s.template);
     },
     prepareForCreate(o) { o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }; },
-    validate: (o) => v.validateDaemonSet(o),
+    validate: (o, _c, old) => v.validateDaemonSet(o, old),
   },
   {
     ...base, group: 'apps', kind: 'ControllerRevision', listKind: 'ControllerRevisionList', plural: 'controllerrevisions', singular: 'controllerrevision',
-    validate: (o) => v.validateControllerRevision(o),
+    validate: (o, _c, old) => v.validateControllerRevision(o, old),
   },
   // ---------------------------------------------------------------- batch/v1
   {
@@ -192,7 +192,7 @@ export const MORE_RESOURCES: ResourceDef[] = [
   },
   {
     ...base, group: 'networking.k8s.io', kind: 'IngressClass', listKind: 'IngressClassList', plural: 'ingressclasses', singular: 'ingressclass', namespaced: false,
-    validate: (o) => v.validateIngressClass(o),
+    validate: (o, _c, old) => v.validateIngressClass(o, old),
   },
   {
     ...base, group: 'networking.k8s.io', kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', plural: 'networkpolicies', singular: 'networkpolicy', shortNames: ['netpol'],
@@ -208,7 +208,7 @@ export const MORE_RESOURCES: ResourceDef[] = [
   {
     ...base, group: 'discovery.k8s.io', kind: 'EndpointSlice', listKind: 'EndpointSliceList', plural: 'endpointslices', singular: 'endpointslice',
     defaults(o) { for (const p of o.ports ?? []) if (p && typeof p === 'object') { p.protocol ??= 'TCP'; p.name ??= ''; } },
-    validate: (o) => v.validateEndpointSlice(o),
+    validate: (o, _c, old) => v.validateEndpointSlice(o, old),
   },
   // ---------------------------------------------------------------- autoscaling (v2 is the storage version)
   { ...HPA_COMMON, version: 'v2', defaults: hpaDefaults, validate: (o) => v.validateHPA(o) },

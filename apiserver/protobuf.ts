@@ -18,7 +18,8 @@ import { errors } from './errors';
  */
 
 export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto'];
+const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
+  'rbac.proto', 'policy.proto', 'networking.proto'];
 
 let root: protobuf.Root | undefined;
 export function protoRoot(): protobuf.Root {
@@ -43,6 +44,7 @@ const EMBEDDED = new Set([
   'k8s.io.api.core.v1.ConfigMapKeySelector.localObjectReference', 'k8s.io.api.core.v1.SecretKeySelector.localObjectReference',
   'k8s.io.api.core.v1.ConfigMapEnvSource.localObjectReference', 'k8s.io.api.core.v1.SecretEnvSource.localObjectReference',
   'k8s.io.api.core.v1.ConfigMapVolumeSource.localObjectReference', 'k8s.io.api.core.v1.Volume.volumeSource', 'k8s.io.api.core.v1.Probe.handler',
+  'k8s.io.api.networking.v1.IngressRule.ingressRuleValue',
 ]);
 
 /** Pointer fields (Go `*int32`, `*bool`, …) whose zero value is meaningful. */

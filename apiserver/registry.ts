@@ -85,7 +85,7 @@ export const RESOURCES: ResourceDef[] = [
   {
     ...common, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,
     subresources: ['status'], statusOnCreate: 'keep', fieldLabels: ['spec.unschedulable'],
-    validate: (o) => validateNode(o),
+    validate: (o, _c, old) => validateNode(o, old),
   },
   {
     ...common, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
@@ -93,7 +93,7 @@ export const RESOURCES: ResourceDef[] = [
     fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
     defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
     prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
-    validate: (o) => validatePod(o),
+    validate: (o, _c, old) => validatePod(o, old),
   },
   {
     ...common, group: '', kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
@@ -135,7 +135,7 @@ export const RESOURCES: ResourceDef[] = [
     categories: ['all'], namespaced: true, subresources: ['status', 'scale'], fieldLabels: ['status.replicas'],
     scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
     defaults(o) { o.spec ??= {}; o.spec.replicas ??= 1; defaultTemplate(o); },
-    validate: (o) => validateWorkload(o, 'ReplicaSet'),
+    validate: (o, _c, old) => validateWorkload(o, 'ReplicaSet', old),
   },
   {
     ...common, group: 'apps', kind: 'Deployment', listKind: 'DeploymentList', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'],
@@ -155,7 +155,7 @@ export const RESOURCES: ResourceDef[] = [
       s.progressDeadlineSeconds ??= 600;
       defaultTemplate(o);
     },
-    validate: (o) => validateWorkload(o, 'Deployment'),
+    validate: (o, _c, old) => validateWorkload(o, 'Deployment', old),
   },
   ...MORE_RESOURCES,
 ];

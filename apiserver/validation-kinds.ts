@@ -1,5 +1,5 @@
 import { fromLabelSelector, matchesLabels } from './selectors';
-import { type FieldError, duplicate, invalid, isDns1123Label, isDns1123Subdomain, notSupported, required, validatePodSpec } from './validation';
+import { type FieldError, duplicate, forbidden, immutable, invalid, isDns1123Label, isDns1123Subdomain, notSupported, required, validatePodSpec } from './validation';
 import { parseQuantity } from './defaults';
 
 /**
@@ -25,9 +25,21 @@ function validateConfigKeys(map: unknown, field: string, opts: { base64?: boolea
   return errs;
 }
 
-export function validateConfigMap(cm: any): FieldError[] {
+const IMMUTABLE_SET = 'field is immutable when `immutable` is set';
+
+/** ConfigMaps and Secrets marked `immutable: true` keep their data and the mark. */
+function immutableData(o: any, old: any, fields: string[]): FieldError[] {
+  if (old?.immutable !== true) return [];
+  const errs: FieldError[] = [];
+  if (o.immutable !== true) errs.push(forbidden('immutable', IMMUTABLE_SET));
+  for (const f of fields) if (immutable(f, isObj(o[f]) && Object.keys(o[f]).length ? o[f] : null, isObj(old[f]) && Object.keys(old[f]).length ? old[f] : null).length) errs.push(forbidden(f, IMMUTABLE_SET));
+  return errs;
+}
+
+export function validateConfigMap(cm: any, old?: any): FieldError[] {
   const errs = [...validateConfigKeys(cm.data, 'data', { strings: true }), ...validateConfigKeys(cm.binaryData, 'binaryData', { base64: true })];
   for (const k of Object.keys(isObj(cm.data) ? cm.data : {})) if (isObj(cm.binaryData) && k in cm.binaryData) errs.push(invalid('data', k, 'duplicate of key present in binaryData'));
+  errs.push(...immutableData(cm, old, ['data', 'binaryData']));
   return errs;
 }
 
@@ -40,7 +52,7 @@ export function validateSecret(s: any, old?: any): FieldError[] {
   if (s.type === 'kubernetes.io/dockerconfigjson') need('.dockerconfigjson');
   if (s.type === 'kubernetes.io/basic-auth' && isObj(s.data) && !('username' in s.data) && !('password' in s.data)) errs.push(required('data[username]'));
   if (s.type === 'kubernetes.io/ssh-auth') need('ssh-privatekey');
-  if (old?.immutable === true && JSON.stringify(old.data ?? {}) !== JSON.stringify(s.data ?? {})) errs.push({ field: 'data', reason: 'FieldValueForbidden', message: 'Forbidden: field is immutable when `immutable` is set' });
+  errs.push(...immutableData(s, old, ['data']));
   return errs;
 }
 
@@ -64,17 +76,23 @@ function validateQuantity(v: unknown, field: string): FieldError[] {
   return Number.isNaN(parseQuantity(v)) ? [invalid(field, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")] : [];
 }
 
-export function validatePersistentVolume(pv: any): FieldError[] {
+const PV_SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'azureDisk', 'azureFile', 'gcePersistentDisk', 'awsElasticBlockStore', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'quobyte', 'cinder', 'flocker'];
+
+export function validatePersistentVolume(pv: any, old?: any): FieldError[] {
   const s = pv.spec;
   if (!isObj(s)) return [required('spec')];
   const errs = validateAccessModes(s.accessModes, 'spec.accessModes');
   if (!isObj(s.capacity) || s.capacity.storage === undefined) errs.push(required('spec.capacity'));
   else errs.push(...validateQuantity(s.capacity.storage, 'spec.capacity[storage]'));
-  const sources = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'azureDisk', 'azureFile', 'gcePersistentDisk', 'awsElasticBlockStore', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'quobyte', 'cinder', 'flocker'];
-  const n = sources.filter((k) => s[k] !== undefined).length;
+  const n = PV_SOURCES.filter((k) => s[k] !== undefined).length;
   if (n === 0) errs.push(required('spec'));
   else if (n > 1) errs.push({ field: 'spec', reason: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 volume type' });
   if (s.persistentVolumeReclaimPolicy !== undefined && !['Retain', 'Delete', 'Recycle'].includes(s.persistentVolumeReclaimPolicy)) errs.push(notSupported('spec.persistentVolumeReclaimPolicy', s.persistentVolumeReclaimPolicy, ['Delete', 'Recycle', 'Retain']));
+  if (old?.spec) {
+    const source = (x: any) => Object.fromEntries(PV_SOURCES.filter((k) => x[k] !== undefined).map((k) => [k, x[k]]));
+    if (immutable('spec', source(s), source(old.spec)).length) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
+    errs.push(...immutable('spec.volumeMode', s.volumeMode, old.spec.volumeMode));
+  }
   return errs;
 }
 
@@ -143,16 +161,19 @@ export function validateStatefulSet(o: any, old?: any): FieldError[] {
   return errs;
 }
 
-export function validateDaemonSet(o: any): FieldError[] {
+export function validateDaemonSet(o: any, old?: any): FieldError[] {
   const s = o.spec;
   if (!isObj(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s);
+  if (old?.spec) errs.push(...immutable('spec.selector', s.selector, old.spec.selector));
   if (s.updateStrategy?.type !== undefined && !['RollingUpdate', 'OnDelete'].includes(s.updateStrategy.type)) errs.push(notSupported('spec.updateStrategy.type', s.updateStrategy.type, ['OnDelete', 'RollingUpdate']));
   return errs;
 }
 
-export function validateControllerRevision(o: any): FieldError[] {
-  return nonNegInt(o.revision) ? [] : [invalid('revision', o.revision, 'must be greater than or equal to 0')];
+export function validateControllerRevision(o: any, old?: any): FieldError[] {
+  const errs = nonNegInt(o.revision) ? [] : [invalid('revision', o.revision, 'must be greater than or equal to 0')];
+  if (old) errs.push(...immutable('data', o.data, old.data));
+  return errs;
 }
 
 export function validateJob(o: any, old?: any): FieldError[] {
@@ -165,7 +186,10 @@ export function validateJob(o: any, old?: any): FieldError[] {
   }
   if (s.completionMode !== undefined && !['NonIndexed', 'Indexed'].includes(s.completionMode)) errs.push(notSupported('spec.completionMode', s.completionMode, ['NonIndexed', 'Indexed']));
   if (old && JSON.stringify(old.spec?.template) !== JSON.stringify(s.template) && !old.spec?.suspend) errs.push(invalid('spec.template', s.template, 'field is immutable'));
-  if (old && JSON.stringify(old.spec?.selector) !== JSON.stringify(s.selector)) errs.push(invalid('spec.selector', s.selector, 'field is immutable'));
+  if (old) errs.push(...immutable('spec.selector', s.selector, old.spec?.selector));
+  if (old) errs.push(...immutable('spec.completionMode', s.completionMode, old.spec?.completionMode));
+  // completions may change only for Indexed jobs, together with parallelism (elastic indexed jobs)
+  if (old && !(s.completionMode === 'Indexed' && s.completions === s.parallelism)) errs.push(...immutable('spec.completions', s.completions, old.spec?.completions));
   return errs;
 }
 
@@ -229,9 +253,10 @@ export function validateIngress(o: any): FieldError[] {
   return errs;
 }
 
-export function validateIngressClass(o: any): FieldError[] {
+export function validateIngressClass(o: any, old?: any): FieldError[] {
   const c = o.spec?.controller;
   if (!c) return [required('spec.controller')];
+  if (old) { const e = immutable('spec.controller', c, old.spec?.controller); if (e.length) return e; }
   return /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[^ ]+$/.test(c) ? [] : [invalid('spec.controller', c, 'must be a domain-prefixed path (such as "acme.io/foo")')];
 }
 
@@ -244,8 +269,8 @@ export function validateNetworkPolicy(o: any): FieldError[] {
   return errs;
 }
 
-export function validateEndpointSlice(o: any): FieldError[] {
-  const errs: FieldError[] = [];
+export function validateEndpointSlice(o: any, old?: any): FieldError[] {
+  const errs: FieldError[] = old ? immutable('addressType', o.addressType, old.addressType) : [];
   const types = ['IPv4', 'IPv6', 'FQDN'];
   if (!o.addressType) errs.push(required('addressType'));
   else if (!types.includes(o.addressType)) errs.push(notSupported('addressType', o.addressType, types));

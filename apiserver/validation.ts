@@ -1,5 +1,6 @@
 import { parseQuantity } from '../lib/quantity';
 import { isIP } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import { fromLabelSelector, matchesLabels } from './selectors';
 import type { StatusCause } from './errors';
 
@@ -22,6 +23,13 @@ export const invalid = (field: string, value: unknown, detail: string): FieldErr
 export const notSupported = (field: string, value: unknown, allowed: string[]): FieldError =>
   ({ field, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}` });
 export const duplicate = (field: string, value: unknown): FieldError => ({ field, reason: 'FieldValueDuplicate', message: `Duplicate value: ${JSON.stringify(value)}` });
+
+export const forbidden = (field: string, detail: string): FieldError => ({ field, reason: 'FieldValueForbidden', message: `Forbidden: ${detail}` });
+
+/** `field: Invalid value: …: field is immutable` when an update changed the value (deep, key order ignored). */
+export function immutable(field: string, next: unknown, old: unknown): FieldError[] {
+  return isDeepStrictEqual(next ?? null, old ?? null) ? [] : [invalid(field, next ?? null, 'field is immutable')];
+}
 
 export function isDns1123Label(s: string): boolean { return s.length <= 63 && DNS1123_LABEL.test(s); }
 export function isDns1123Subdomain(s: string): boolean { return s.length <= 253 && DNS1123_SUBDOMAIN.test(s); }
@@ -136,12 +144,49 @@ export function validatePodSpec(spec: any, field: string, opts: { templateRestar
   return errs;
 }
 
-export function validatePod(pod: any): FieldError[] {
-  return validatePodSpec(pod.spec, 'spec');
+export function validatePod(pod: any, old?: any): FieldError[] {
+  const errs = validatePodSpec(pod.spec, 'spec');
+  if (old) errs.push(...validatePodUpdate(pod, old));
+  return errs;
+}
+
+const POD_UPDATE_MSG = 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,'
+  + '`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)';
+
+/**
+ * A pod's spec is immutable but for container images, activeDeadlineSeconds (set, or lowered),
+ * tolerations (additions only) and the removal of scheduling gates (Kubernetes' ValidatePodUpdate).
+ */
+export function validatePodUpdate(pod: any, old: any): FieldError[] {
+  const next = pod.spec;
+  const prev = old.spec;
+  if (!next || typeof next !== 'object' || !prev || typeof prev !== 'object') return [];
+  const errs: FieldError[] = [];
+  const ad = next.activeDeadlineSeconds;
+  const oldAd = prev.activeDeadlineSeconds;
+  if (oldAd != null && (ad == null || ad > oldAd)) errs.push(invalid('spec.activeDeadlineSeconds', ad ?? null, 'must be less than or equal to previous value'));
+  const oldTol: unknown[] = Array.isArray(prev.tolerations) ? prev.tolerations : [];
+  const newTol: unknown[] = Array.isArray(next.tolerations) ? next.tolerations : [];
+  if (oldTol.some((t) => !newTol.some((n) => isDeepStrictEqual(n, t)))) errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
+  const oldGates: any[] = Array.isArray(prev.schedulingGates) ? prev.schedulingGates : [];
+  const newGates: any[] = Array.isArray(next.schedulingGates) ? next.schedulingGates : [];
+  if (newGates.some((g) => !oldGates.some((o) => isDeepStrictEqual(o, g)))) errs.push(forbidden('spec.schedulingGates', 'only deletion is allowed, but found new scheduling gate'));
+  // compare what is left once the mutable fields are taken from the old spec
+  const masked = { ...next, activeDeadlineSeconds: prev.activeDeadlineSeconds, tolerations: prev.tolerations, schedulingGates: prev.schedulingGates };
+  if (next.terminationGracePeriodSeconds === 1 && typeof prev.terminationGracePeriodSeconds === 'number' && prev.terminationGracePeriodSeconds < 0) masked.terminationGracePeriodSeconds = prev.terminationGracePeriodSeconds;
+  for (const list of ['containers', 'initContainers'] as const) {
+    if (Array.isArray(next[list]) && Array.isArray(prev[list]) && next[list].length === prev[list].length) {
+      masked[list] = next[list].map((c: any, i: number) => (c && typeof c === 'object' ? { ...c, image: prev[list][i]?.image } : c));
+    }
+  }
+  for (const k of Object.keys(masked)) if (masked[k] === undefined) delete masked[k];
+  const prevClean = Object.fromEntries(Object.entries(prev).filter(([, v]) => v !== undefined));
+  if (!isDeepStrictEqual(masked, prevClean)) errs.push(forbidden('spec', POD_UPDATE_MSG));
+  return errs;
 }
 
 /** Deployments and ReplicaSets: selector required, non-empty, matching the template's labels. */
-export function validateWorkload(obj: any, kind: 'Deployment' | 'ReplicaSet'): FieldError[] {
+export function validateWorkload(obj: any, kind: 'Deployment' | 'ReplicaSet', old?: any): FieldError[] {
   const errs: FieldError[] = [];
   const spec = obj.spec;
   if (!spec || typeof spec !== 'object') return [required('spec')];
@@ -161,6 +206,8 @@ export function validateWorkload(obj: any, kind: 'Deployment' | 'ReplicaSet'): F
   if (kind === 'Deployment' && spec.strategy?.type !== undefined && !['RollingUpdate', 'Recreate'].includes(spec.strategy.type)) {
     errs.push(notSupported('spec.strategy.type', spec.strategy.type, ['Recreate', 'RollingUpdate']));
   }
+  // apps/v1: the selector is immutable
+  if (old?.spec) errs.push(...immutable('spec.selector', spec.selector, old.spec.selector));
   return errs;
 }
 
@@ -227,7 +274,7 @@ export function validateEvent(ev: any): FieldError[] {
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** Nodes: taints (qualified-name key, known effect, unique key+effect) and podCIDR(s). */
-export function validateNode(n: any): FieldError[] {
+export function validateNode(n: any, old?: any): FieldError[] {
   const errs: FieldError[] = [];
   const spec = n.spec ?? {};
   const seen = new Set<string>();
@@ -246,5 +293,11 @@ export function validateNode(n: any): FieldError[] {
     const [ip, bits] = typeof c === 'string' ? c.split('/') : [];
     if (!ip || !isIP(ip) || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > (isIP(ip) === 4 ? 32 : 128)) errs.push(invalid(i === 0 ? 'spec.podCIDR' : `spec.podCIDRs[${i - 1}]`, c, 'must be a valid CIDR'));
   }
+  // podCIDR(s) and providerID may go from unset to set, never change after (ValidateNodeUpdate)
+  const prev = old?.spec ?? {};
+  const oldCidrs: unknown[] = Array.isArray(prev.podCIDRs) && prev.podCIDRs.length ? prev.podCIDRs : prev.podCIDR ? [prev.podCIDR] : [];
+  const newCidrs: unknown[] = Array.isArray(spec.podCIDRs) && spec.podCIDRs.length ? spec.podCIDRs : spec.podCIDR ? [spec.podCIDR] : [];
+  if (old && oldCidrs.length && !isDeepStrictEqual(oldCidrs, newCidrs)) errs.push(forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid'));
+  if (old && prev.providerID && prev.providerID !== spec.providerID) errs.push(forbidden('spec.providerID', 'node updates may not change providerID except from "" to valid'));
   return errs;
 }

@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import { seededRng } from '../store/raft/rng';
 import { startControlPlane, waitFor } from './lib/cluster';
 
-interface Req { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; why: string; expect?: (status: number, text: string) => boolean }
+/** `expect`: sent without credentials, judged by it; `code`: the exact 4xx an admin must get. */
+interface Req { method: string; path: string; headers?: Record<string, string>; body?: string | Buffer; why: string; expect?: (status: number, text: string) => boolean; code?: number }
 
 const prng = seededRng;
 
@@ -122,6 +123,27 @@ function generators(r: () => number): ((i: number) => Req)[] {
       const body = { apiVersion: c.apiVersion, kind: c.kind, metadata: { name }, ...(fields[c.kind] ?? { spec: 'x' }) };
       return { method: 'POST', path: c.path, headers: json, body: JSON.stringify(body), why: `bad ${c.kind} fields` };
     },
+    // scalar type confusion in otherwise valid objects: Go's decoder rejects each (400)
+    () => {
+      const bad = pick<[string, string, any]>([
+        ['apps/v1', 'deployments', { spec: { replicas: pick(['three', 1.5, true, 2 ** 31]), selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+        ['apps/v1', 'deployments', { spec: { paused: pick(['yes', 1]), selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] } } } }],
+        ['v1', 'pods', { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: pick(['80', 80.5, false]) }] }] } }],
+        ['v1', 'pods', { spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'A', value: pick([1, true]) }] }] } }],
+        ['v1', 'pods', { spec: { terminationGracePeriodSeconds: '30', containers: [{ name: 'c', image: 'i' }] } }],
+        ['v1', 'services', { spec: { ports: [{ port: 80, targetPort: pick([true, 1.5]) }] } }],
+        ['v1', 'configmaps', { metadata: { labels: { a: pick([1, true]) } } }],
+        ['batch/v1', 'jobs', { spec: { backoffLimit: 'six', template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } }],
+      ]);
+      const [gv, plural, body] = bad;
+      const path = `${gv === 'v1' ? '/api/v1' : `/apis/${gv}`}/namespaces/fuzz/${plural}`;
+      return { method: 'POST', path, headers: json, body: JSON.stringify({ ...body, metadata: { name: `typed-${Math.floor(r() * 1e6)}`, ...(body.metadata ?? {}) } }), why: `scalar type in ${plural}`, code: 400 };
+    },
+    // updates of immutable fields of existing objects (422)
+    () => pick<Req>([
+      { method: 'PATCH', path: '/apis/apps/v1/namespaces/fuzz/deployments/web', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { selector: { matchLabels: { app: 'web', x: 'y' } }, template: { metadata: { labels: { app: 'web', x: 'y' } } } } }), why: 'deployment selector change', code: 422 },
+      { method: 'PATCH', path: '/api/v1/namespaces/fuzz/services/svc', headers: { 'Content-Type': 'application/merge-patch+json' }, body: JSON.stringify({ spec: { clusterIP: pick(['10.96.0.250', '10.96.0.251']) } }), why: 'service clusterIP change', code: 422 },
+    ]),
     // deep nesting
     () => { const c = coll(); const n = pick([200, 1000, 5000, 20000, 100000]); return { method: 'POST', path: c.path, headers: json, body: r() < 0.5 ? deep(n, pick(['array', 'object'])) : `{"apiVersion":"${c.apiVersion}","kind":"${c.kind}","metadata":{"name":${JSON.stringify(badName(c) || (/roles|bindings/.test(c.plural) ? 'a/b' : 'Deep'))}},"spec":${deep(n, 'object')}}`, why: `deep nesting ${n}` }; },
     // invalid selectors
@@ -295,7 +317,7 @@ test('≥10,000 hostile requests: 4xx Status each, no 5xx, nothing stored, apise
     byWhy.set(q.why, (byWhy.get(q.why) ?? 0) + 1);
     const desc = () => `${q.why}: ${q.method} ${q.path.slice(0, 160)} ${q.headers?.['Content-Type'] ?? ''} body=${JSON.stringify(String(q.body ?? '').slice(0, 160))} → ${status} ${text.slice(0, 300)}`;
     if (q.expect) { if (!q.expect(status, text)) failures.push(desc()); return; }
-    if (status < 400 || status >= 500) { failures.push(desc()); return; }
+    if (status < 400 || status >= 500 || (q.code && status !== q.code)) { failures.push(desc()); return; }
     let s: any;
     try { s = JSON.parse(text); } catch { failures.push(`not a Status: ${desc()}`); return; }
     if (s.kind !== 'Status' || s.apiVersion !== 'v1' || s.status !== 'Failure' || s.code !== status || typeof s.message !== 'string') failures.push(`bad Status: ${desc()}`);
