@@ -15,6 +15,7 @@ import { createMetrics } from './metrics';
 import { firstServiceIP, parseCidr, parsePortRange } from './allocators';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
+import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from './streaming/kubelet-client';
 
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--kubelet-client-certificate <file>', 'client certificate towards kubelets (PEM); without it pods/log, exec and portforward are unavailable')
     .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate (PEM)')
+    .option('--root-ca-file <file>', 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: --client-ca-file)')
     .option('--kubelet-certificate-authority <file>', 'CA that signs kubelet serving certificates (PEM; default: --client-ca-file)')
     .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
     .option('--service-account-key-file <files>', 'comma-separated PEM public keys that verify ServiceAccount tokens (default: the signing key\'s public key)')
@@ -66,13 +68,15 @@ export async function main(argv: string[]): Promise<void> {
     ? new KubeletClientPool({ cert: fs.readFileSync(o.kubeletClientCertificate), key: fs.readFileSync(o.kubeletClientKey), ca: fs.readFileSync(o.kubeletCertificateAuthority ?? o.clientCaFile) })
     : undefined;
   const registry = new Registry();
-  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange });
+  // The admission hook is called at create time, after saAdmission below exists.
+  const storage: ResourceStorage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange, admit: (def, ns, obj): Promise<void> => saAdmission.admit(def, ns, obj) });
   const issuer = String(o.serviceAccountIssuer);
   const audiences = o.apiAudiences ? String(o.apiAudiences).split(',').map((a: string) => a.trim()).filter(Boolean) : [issuer];
   const signer = o.serviceAccountSigningKeyFile ? new TokenSigner(fs.readFileSync(o.serviceAccountSigningKeyFile), issuer) : undefined;
   const pubKeys = o.serviceAccountKeyFile
     ? String(o.serviceAccountKeyFile).split(',').map((f: string) => fs.readFileSync(f.trim(), 'utf8'))
     : o.serviceAccountSigningKeyFile ? [createPublicKey(fs.readFileSync(o.serviceAccountSigningKeyFile)).export({ type: 'spki', format: 'pem' }).toString()] : [];
+  const saAdmission: ServiceAccountAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: !!signer });
   if (!['RBAC', 'AlwaysAllow'].includes(o.authorizationMode)) throw new Error(`--authorization-mode: want RBAC or AlwaysAllow, got ${o.authorizationMode}`);
   const security = new Security(storage, registry, log, {
     staticTokens: o.tokenAuthFile ? parseTokenFile(fs.readFileSync(o.tokenAuthFile, 'utf8')) : undefined,
@@ -92,6 +96,7 @@ export async function main(argv: string[]): Promise<void> {
   const stopped = runUntilSignal(log, async () => {
     stopping = true;
     security.stop();
+    saAdmission.stop();
     storage.stop(); // ends every watch, so closing the server does not wait for them
     await Promise.race([app.close().catch(() => undefined), sleep(3_000)]);
     await store.close();
@@ -114,6 +119,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (!stopping) await storage.resumeNamespaceCleanup();
   if (!stopping) security.startServiceAccountsLoop();
+  if (!stopping) saAdmission.startRootCaLoop(fs.readFileSync(o.rootCaFile ?? o.clientCaFile, 'utf8'));
   if (!stopping) {
     await app.listen({ host: o.bindAddress, port });
     log.info({ address: `https://${o.bindAddress}:${port}`, advertise }, 'apiserver listening');

@@ -32,6 +32,8 @@ export interface ResourceStorageDeps {
   now?: () => Date;
   /** watch cache tuning (tests) */
   cacheCapacity?: number;
+  /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
+  admit?: (def: ResourceDef, ns: string | undefined, obj: any) => Promise<void>;
 }
 
 export interface WriteOptions {
@@ -171,6 +173,7 @@ export class ResourceStorage {
       if (!obj.metadata.managedFields.length) delete obj.metadata.managedFields;
     }
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
+    if (this.deps.admit) await this.deps.admit(def, ns, obj);
     const nameGenerated = !obj.metadata.name;
     for (let attempt = 0; ; attempt++) {
       const o = clone(obj);

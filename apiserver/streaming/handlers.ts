@@ -158,6 +158,9 @@ async function serveLog(ctx: RestContext, req: FastifyRequest, reply: FastifyRep
       started = true;
       reply.hijack();
       raw.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+      // writeHead only queues the headers until the first body write; a follow of a quiet
+      // container would leave the client without a response. Send them now.
+      raw.flushHeaders();
     };
     raw.on('close', () => {
       closed = true;
