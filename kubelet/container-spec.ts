@@ -11,6 +11,8 @@ import {
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
+  LABEL_TERMINATION_MESSAGE_FILE,
+  LABEL_TERMINATION_MESSAGE_POLICY,
   SANDBOX_CONTAINER_NAME,
   type ContainerSpec,
   type MountSpec,
@@ -59,6 +61,16 @@ export interface PodRuntimeFacts {
   objects?: PodObjects;
   /** Prepared volumes by name; required for containers with volumeMounts. */
   volumes?: Map<string, PreparedVolume>;
+  /** Host file to bind-mount at the container's terminationMessagePath (created by the caller). */
+  terminationMessageFile?: string;
+}
+
+export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
+
+/** Where the container writes its termination message; undefined when it has none (empty path). */
+export function terminationMessagePath(c: Container): string | undefined {
+  const p = c.terminationMessagePath ?? DEFAULT_TERMINATION_MESSAGE_PATH;
+  return p === '' ? undefined : p;
 }
 
 export function podGracePeriodSeconds(pod: Pod): number {
@@ -394,10 +406,20 @@ export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> |
 export function buildContainerSpec(pod: Pod, c: Container, restartCount: number, sandboxId: string, facts: PodRuntimeFacts, extraLabels: Record<string, string> = {}): ContainerSpec {
   if (!c.image) throw new ContainerConfigError(`container ${c.name} has no image`);
   const { env, vars } = resolveEnv(pod, c, facts);
+  const policy = c.terminationMessagePolicy ?? 'File';
+  if (policy !== 'File' && policy !== 'FallbackToLogsOnError') throw new ContainerConfigError(`container ${c.name}: terminationMessagePolicy must be File or FallbackToLogsOnError, not ${JSON.stringify(policy)}`);
+  const mounts = buildMounts(c, facts.volumes);
+  const messagePath = terminationMessagePath(c);
+  const messageLabels: Record<string, string> = { [LABEL_TERMINATION_MESSAGE_POLICY]: policy };
+  if (messagePath && !path.isAbsolute(messagePath)) throw new ContainerConfigError(`container ${c.name}: terminationMessagePath must be an absolute path, not ${JSON.stringify(messagePath)}`);
+  if (messagePath && facts.terminationMessageFile && !mounts.some((m) => m.target === messagePath)) {
+    mounts.push({ type: 'bind', source: facts.terminationMessageFile, target: messagePath, readOnly: false });
+    messageLabels[LABEL_TERMINATION_MESSAGE_FILE] = facts.terminationMessageFile;
+  }
   return {
     name: runtimeContainerName(pod, c.name, restartCount),
     image: c.image,
-    labels: { ...podLabels(pod, facts.nodeName, c.name, restartCount), [LABEL_CONTAINER_HASH]: containerHash(c), ...extraLabels },
+    labels: { ...podLabels(pod, facts.nodeName, c.name, restartCount), [LABEL_CONTAINER_HASH]: containerHash(c), ...messageLabels, ...extraLabels },
     entrypoint: c.command?.map((s) => expandVars(s, vars)),
     cmd: c.args?.map((s) => expandVars(s, vars)),
     env,
@@ -406,7 +428,7 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     hostNetwork: pod.spec?.hostNetwork === true,
     tty: c.tty,
     stdin: c.stdin,
-    mounts: buildMounts(c, facts.volumes),
+    mounts,
     resources: dockerResources(c.resources),
     security: dockerSecurity(pod, c),
   };

@@ -1,3 +1,4 @@
+import { statfs } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
@@ -13,8 +14,12 @@ import {
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
+  LABEL_TERMINATION_MESSAGE_FILE,
+  LABEL_TERMINATION_MESSAGE_POLICY,
   type ContainerRuntime,
   type ContainerSpec,
+  type ImageFsStats,
+  type RuntimeImage,
   type ExecResult,
   type RegistryAuth,
   type NetworkSpec,
@@ -89,8 +94,27 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
     exitCode: state === 'running' || state === 'created' ? undefined : info.State?.ExitCode,
     oomKilled: info.State?.OOMKilled || undefined,
     error: info.State?.Error || undefined,
+    terminationMessageFile: labels[LABEL_TERMINATION_MESSAGE_FILE] || undefined,
+    terminationMessagePolicy: labels[LABEL_TERMINATION_MESSAGE_POLICY] || undefined,
     ip: state === 'running' ? ip : undefined,
   };
+}
+
+/**
+ * The payload of Docker's multiplexed log stream (8-byte frame headers: stream,
+ * 0, 0, 0, big-endian size); a TTY container's log is raw and returned as is.
+ */
+export function demuxLogs(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const stream = buf[i];
+    if (stream > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat(parts);
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
 }
 
 /**
@@ -136,6 +160,54 @@ export class DockerRuntime implements ContainerRuntime {
       }),
     );
     return out;
+  }
+
+  async imageIdOf(image: string): Promise<string | undefined> {
+    return this.imageId(image);
+  }
+
+  async listImages(): Promise<RuntimeImage[]> {
+    const list = await this.docker.listImages({ all: false });
+    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size }));
+  }
+
+  async imagesInUse(): Promise<Set<string>> {
+    const list = await this.docker.listContainers({ all: true });
+    return new Set(list.map((c) => c.ImageID).filter(Boolean));
+  }
+
+  async removeImage(id: string): Promise<boolean> {
+    try {
+      await this.docker.getImage(id).remove({ force: false, noprune: false });
+      return true;
+    } catch (err) {
+      const code = statusCode(err);
+      if (code === 404) return true;
+      if (code === 409) {
+        this.log.info({ image: id, err: errText(err) }, 'image not removed');
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  async logTail(id: string, tailLines: number, maxBytes: number): Promise<string> {
+    const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: tailLines })) as unknown as Buffer;
+    const text = demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
+    return text.length > maxBytes ? text.subarray(text.length - maxBytes).toString('utf8') : text.toString('utf8');
+  }
+
+  async imageFsStats(): Promise<ImageFsStats> {
+    // Docker's root dir when this process sees it (same host), else the root filesystem.
+    let dir = '/';
+    try {
+      const info = (await this.docker.info()) as { DockerRootDir?: string };
+      if (info.DockerRootDir) dir = info.DockerRootDir;
+    } catch {
+      // fall back to /
+    }
+    const s = await statfs(dir).catch(() => statfs('/'));
+    return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
   }
 
   private async imageId(image: string): Promise<string | undefined> {

@@ -14,8 +14,10 @@ import { LABEL_NODE, LABEL_OWNED, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
 import { EventRecorder } from '../lib/events';
 import { NodeLease } from './node-lease';
-import { ApiPodSources } from './pod-sources';
+import { InformerPodSources } from './pod-sources';
 import { KubeletServer, type KubeletServerOptions } from './server/server';
+import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, ImageGC, type ContainerGCPolicy, type ImageGCPolicy } from './gc';
+import path from 'node:path';
 
 export interface KubeletOptions {
   client: ApiClient;
@@ -33,6 +35,16 @@ export interface KubeletOptions {
   healthz?: { port: number; host: string };
   /** The kubelet API (gRPC with mutual TLS: logs, exec, port-forward, stats); off when absent. */
   api?: Pick<KubeletServerOptions, 'docker' | 'host' | 'port' | 'tls'>;
+  /** Dead-container GC policy and its period (default: Kubernetes' defaults, every minute). */
+  containerGC?: Partial<ContainerGCPolicy> & { periodMs?: number };
+  /** Image GC policy and its period (default: Kubernetes' defaults, every 5 minutes). */
+  imageGC?: Partial<ImageGCPolicy> & { periodMs?: number };
+  /**
+   * Graceful node shutdown (`--shutdown-grace-period`): when > 0, `shutdown()`
+   * stops every pod within this time and marks them Failed before the kubelet
+   * exits. 0 (the default) leaves containers running for the next kubelet to adopt.
+   */
+  shutdownGracePeriodMs?: number;
 }
 
 /**
@@ -47,6 +59,8 @@ export class Kubelet {
   readonly status: StatusManager;
   readonly lease: NodeLease;
   readonly events: EventRecorder;
+  readonly containerGC: ContainerGC;
+  readonly imageGC: ImageGC;
   private readonly informer: Informer<Pod & Record<string, unknown>>;
   private readonly stopper = new AbortController();
   private resyncTimer?: NodeJS.Timeout;
@@ -54,6 +68,8 @@ export class Kubelet {
   private api?: KubeletServer;
   private eventsLoop?: Promise<void>;
   private healthy = false;
+  private readonly gcTimers: NodeJS.Timeout[] = [];
+  private readonly sources: InformerPodSources;
 
   constructor(private readonly opts: KubeletOptions) {
     this.nodeName = opts.facts.name;
@@ -61,16 +77,35 @@ export class Kubelet {
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
     this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
+    const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };
+    this.imageGC = new ImageGC({
+      runtime: opts.runtime,
+      nodeName: this.nodeName,
+      policy: { ...DEFAULT_IMAGE_GC_POLICY, ...definedOnly(opts.imageGC ?? {}) },
+      stateFile: opts.rootDir ? path.join(opts.rootDir, `image-gc-${this.nodeName}.json`) : undefined,
+      log: opts.log.child({ part: 'image-gc' }),
+      onFailure: (message) => this.events.event({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.nodeName, uid: this.node.uid } }, 'Warning', 'FreeDiskSpaceFailed', message),
+    });
+    this.sources = new InformerPodSources(opts.client, { logger: opts.log, onChange: (kind, ns, name) => this.pods.objectChanged(kind, ns, name) });
     this.pods = new PodManager({
+      maxPerPodContainer: containerPolicy.maxPerPodContainer,
+      onImageUsed: (id) => this.imageGC.recordUse(id),
       runtime: opts.runtime,
       nodeName: this.nodeName,
       nodeIP: opts.facts.ip,
       sink: this.status,
-      sources: new ApiPodSources(opts.client),
+      sources: this.sources,
       rootDir: opts.rootDir,
       events: this.events,
       log: opts.log.child({ part: 'pods' }),
       metrics: opts.metrics,
+    });
+    this.containerGC = new ContainerGC({
+      runtime: opts.runtime,
+      nodeName: this.nodeName,
+      policy: containerPolicy,
+      isLivePod: (uid) => this.pods.isLive(uid),
+      log: opts.log.child({ part: 'container-gc' }),
     });
     this.informer = new Informer<Pod & Record<string, unknown>>(opts.client, PODS, {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
@@ -119,6 +154,23 @@ export class Kubelet {
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
     void this.setupNetwork();
     this.scheduleResync();
+    this.scheduleGC('container', this.opts.containerGC?.periodMs ?? 60_000, () => this.containerGC.collect());
+    this.scheduleGC('image', this.opts.imageGC?.periodMs ?? 300_000, () => this.imageGC.collect());
+  }
+
+  /** Runs a GC pass every `periodMs` (first one after `periodMs`) until stopped. */
+  private scheduleGC(what: string, periodMs: number, pass: () => Promise<unknown>): void {
+    if (periodMs <= 0) return;
+    const tick = async () => {
+      if (this.stopper.signal.aborted) return;
+      try {
+        await pass();
+      } catch (err) {
+        this.opts.log.warn({ err: (err as Error).message }, `${what} garbage collection failed`);
+      }
+      if (!this.stopper.signal.aborted) this.gcTimers.push(setTimeout(tick, periodMs).unref());
+    };
+    this.gcTimers.push(setTimeout(tick, periodMs).unref());
   }
 
   private async setupNetwork(): Promise<void> {
@@ -183,18 +235,47 @@ export class Kubelet {
     this.opts.log.info({ address: this.health.server.address() }, 'healthz listening');
   }
 
+  /**
+   * The kubelet is going away. With a shutdown grace period (graceful node
+   * shutdown), the node is reported NotReady ("node is shutting down"), every
+   * pod is stopped (preStop, SIGTERM, SIGKILL after its grace period capped by
+   * the shutdown period) and marked Failed with reason Terminated, then the
+   * kubelet stops. Without one, containers keep running (see `stop`).
+   */
+  async shutdown(): Promise<void> {
+    const periodMs = this.opts.shutdownGracePeriodMs ?? 0;
+    if (periodMs > 0) {
+      const log = this.opts.log;
+      log.info({ shutdownGracePeriodSeconds: periodMs / 1000 }, 'node shutting down: stopping pods');
+      this.healthy = false;
+      if (this.resyncTimer) clearTimeout(this.resyncTimer);
+      this.node.setNotReady('KubeletNotReady', 'node is shutting down');
+      await this.node.heartbeat().catch((err: Error) => log.warn({ err: err.message }, 'cannot report the node NotReady'));
+      await this.pods.shutdownPods(Math.max(1, Math.floor(periodMs / 1000)));
+      log.info('pods stopped for node shutdown');
+    }
+    await this.stop();
+  }
+
   /** Stops watching and syncing; containers keep running (a restarted kubelet adopts them). */
   async stop(): Promise<void> {
     this.stopper.abort();
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    for (const t of this.gcTimers) clearTimeout(t);
     this.node.stop();
     this.lease.stop();
     await this.informer.stop();
     await this.pods.stop();
+    await this.sources.stop();
     await this.status.flush();
     this.status.stop();
     await this.eventsLoop;
     await this.health?.close();
     await this.api?.stop();
   }
+}
+
+/** The object without its undefined fields (so they do not override defaults when spread). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -7,6 +7,7 @@ import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { runUntilSignal } from '../lib/daemon';
 import { createLogger } from '../lib/log';
 import { DockerRuntime } from './docker-runtime';
+import { validateImageGCPolicy } from './gc';
 import { Kubelet } from './kubelet';
 import { KubeletMetrics } from './metrics';
 import type { NodeFacts } from './node-status';
@@ -38,6 +39,19 @@ export function parseDuration(s: string): number {
 function int(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a non-negative integer: ${s}`);
+  return n;
+}
+
+/** An integer ≥ -1 (-1 = no limit). */
+function limit(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < -1) throw new InvalidArgumentError(`not an integer ≥ -1: ${s}`);
+  return n;
+}
+
+function percent(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 100) throw new InvalidArgumentError(`not an integer percentage in [0, 100]: ${s}`);
   return n;
 }
 
@@ -93,6 +107,19 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--sync-frequency <duration>', 'interval of the full pod resync').argParser(parseDuration).default(5_000, '5s'))
     .option('--root-dir <dir>', 'directory of pod volumes (default /var/lib/coxswain/kubelet, or $COXSWAIN_HOME/kubelet when COXSWAIN_HOME is set)', defaultRootDir())
     .addOption(new Option('--heartbeat-frequency <duration>', 'interval of node status heartbeats').argParser(parseDuration).default(10_000, '10s'))
+    .option('--maximum-dead-containers-per-container <n>', 'dead instances kept per container (-1 = no limit)', limit, 1)
+    .option('--maximum-dead-containers <n>', 'dead containers kept on this node in all (-1 = no limit)', limit, -1)
+    .addOption(new Option('--minimum-container-ttl-duration <duration>', 'minimum age of a dead container before it may be removed').argParser(parseDuration).default(0, '0s'))
+    .addOption(new Option('--container-gc-period <duration>', 'interval of dead-container GC (Coxswain; Kubernetes: fixed 1m)').argParser(parseDuration).default(60_000, '1m'))
+    .option('--image-gc-high-threshold <percent>', 'image filesystem usage at or above which image GC runs (100 disables it)', percent, 85)
+    .option('--image-gc-low-threshold <percent>', 'image filesystem usage image GC frees down to', percent, 80)
+    .addOption(new Option('--minimum-image-ttl-duration <duration>', 'minimum age of an unused image before it may be removed').argParser(parseDuration).default(120_000, '2m'))
+    .addOption(new Option('--image-gc-period <duration>', 'interval of image GC (Coxswain; Kubernetes: fixed 5m)').argParser(parseDuration).default(300_000, '5m'))
+    .addOption(
+      new Option('--shutdown-grace-period <duration>', 'on SIGTERM, stop every pod within this time and mark them Failed before exiting (graceful node shutdown); 0 leaves containers running')
+        .argParser(parseDuration)
+        .default(0, '0s'),
+    )
     .exitOverride()
     .allowExcessArguments(false);
   try {
@@ -121,7 +148,23 @@ export async function main(argv: string[]): Promise<void> {
     tlsCertFile?: string;
     tlsPrivateKeyFile?: string;
     clientCaFile?: string;
+    maximumDeadContainersPerContainer: number;
+    maximumDeadContainers: number;
+    minimumContainerTtlDuration: number;
+    containerGcPeriod: number;
+    imageGcHighThreshold: number;
+    imageGcLowThreshold: number;
+    minimumImageTtlDuration: number;
+    imageGcPeriod: number;
+    shutdownGracePeriod: number;
   }>();
+  try {
+    validateImageGCPolicy({ highThresholdPercent: o.imageGcHighThreshold, lowThresholdPercent: o.imageGcLowThreshold, minAgeMs: o.minimumImageTtlDuration });
+  } catch (err) {
+    process.stderr.write(`kubelet: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
 
   const log = createLogger('kubelet', { node: o.nodeName });
   const client = ApiClient.fromKubeconfig(o.kubeconfig);
@@ -153,14 +196,31 @@ export async function main(argv: string[]): Promise<void> {
     rootDir: (o as { rootDir?: string }).rootDir,
     healthz: { port: o.healthzPort, host: o.healthzBindAddress },
     api: kubeletApi(o, runtime),
+    containerGC: {
+      maxPerPodContainer: o.maximumDeadContainersPerContainer,
+      maxContainers: o.maximumDeadContainers,
+      minAgeMs: o.minimumContainerTtlDuration,
+      periodMs: o.containerGcPeriod,
+    },
+    imageGC: {
+      highThresholdPercent: o.imageGcHighThreshold,
+      lowThresholdPercent: o.imageGcLowThreshold,
+      minAgeMs: o.minimumImageTtlDuration,
+      periodMs: o.imageGcPeriod,
+    },
+    shutdownGracePeriodMs: o.shutdownGracePeriod,
   });
 
   // Handlers first: a signal while registering (apiserver down) still stops cleanly.
-  const stopped = runUntilSignal(log, async () => {
-    log.info('stopping (containers keep running)');
-    await kubelet.stop();
-    client.close();
-  });
+  const stopped = runUntilSignal(
+    log,
+    async () => {
+      log.info(o.shutdownGracePeriod > 0 ? 'stopping (graceful node shutdown: pods are stopped first)' : 'stopping (containers keep running)');
+      await kubelet.shutdown();
+      client.close();
+    },
+    { graceMs: o.shutdownGracePeriod + 20_000 },
+  );
   log.info({ nodeIP: o.nodeIp, runtime: runtimeVersion, maxPods: o.maxPods }, 'kubelet starting');
   await kubelet.start();
   await stopped;

@@ -16,6 +16,7 @@ export class NodeManager {
   private timer?: NodeJS.Timeout;
   private podCIDRWaiters: ((cidr: string) => void)[] = [];
   podCIDR?: string;
+  private notReady?: { reason: string; message: string };
   /** The Node's uid once registered (owner of the node Lease). */
   uid?: string;
 
@@ -62,7 +63,7 @@ export class NodeManager {
 
   /** Writes the full node status with fresh heartbeat times; returns the node as stored. */
   async heartbeat(): Promise<void> {
-    const status = buildNodeStatus(this.facts, this.now(), this.lastStatus);
+    const status = buildNodeStatus(this.facts, this.now(), this.lastStatus, this.notReady);
     let node: Node;
     try {
       node = await this.client.patch<Node & Record<string, unknown>>(NODES, this.facts.name, { status }, { subresource: 'status' });
@@ -73,6 +74,11 @@ export class NodeManager {
     }
     this.lastStatus = node.status ?? status;
     this.notePodCIDR(node);
+  }
+
+  /** From now on the node reports Ready=False with this reason (graceful node shutdown). */
+  setNotReady(reason: string, message: string): void {
+    this.notReady = { reason, message };
   }
 
   /** Starts heartbeats every `heartbeatMs` (default 10 s); a failed heartbeat re-registers (the Node may be gone). */

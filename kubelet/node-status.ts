@@ -55,14 +55,14 @@ const CONDITIONS: { type: string; status: 'True' | 'False'; reason: string; mess
  * The node status at `now` (epoch ms). Conditions keep their lastTransitionTime
  * from `old` while their status is unchanged; lastHeartbeatTime is always `now`.
  */
-export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus): NodeStatus {
+export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus, notReady?: { reason: string; message: string }): NodeStatus {
   const capacity: Record<string, string> = {
     cpu: String(f.cpus),
     memory: kiQuantity(f.memoryBytes),
     pods: String(f.maxPods),
     'ephemeral-storage': kiQuantity(f.storageBytes),
   };
-  const conditions: NodeCondition[] = CONDITIONS.map((c) => {
+  const conditions: NodeCondition[] = CONDITIONS.map((c) => (c.type === 'Ready' && notReady ? { ...c, status: 'False' as const, ...notReady } : c)).map((c) => {
     const prev = old?.conditions?.find((x) => x.type === c.type);
     return {
       ...c,

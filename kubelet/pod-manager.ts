@@ -1,3 +1,4 @@
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Container, LifecycleHandler, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1';
@@ -10,13 +11,14 @@ import {
   podGracePeriodSeconds,
   pullPolicyOf,
   referencedObjects,
+  terminationMessagePath,
   type PodObjects,
   type PreparedVolume,
 } from './container-spec';
 import { registryAuthFor } from './image-auth';
 import type { KubeletMetrics } from './metrics';
-import { StaticPodSources, type PodSources } from './pod-sources';
-import { computePodActions, computePodStatus, type PodActions, type WaitingReason } from './pod-sync';
+import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
+import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
 import { ProbeManager, httpGetOnce, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeOutcome, type ProbeRunner, type Scheduler } from './prober';
 import { VolumeError, VolumeManager } from './volumes';
 import {
@@ -64,11 +66,20 @@ export interface PodManagerOptions {
   scheduler?: Scheduler;
   /** Probe attempts; default exec in the runtime, HTTP/TCP from the host. */
   probeRunner?: ProbeRunner;
+  /** Dead instances kept per container (`--maximum-dead-containers-per-container`); default 1, < 0 = no limit. */
+  maxPerPodContainer?: number;
+  /** Told the image ID of every container started (image GC's record of what this node's pods use). */
+  onImageUsed?: (imageId: string) => void;
 }
 
 export const IMAGE_BACKOFF_INITIAL_MS = 10_000;
+/** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
+export const NODE_SHUTDOWN_REASON = 'Terminated';
+export const NODE_SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
 export const IMAGE_BACKOFF_MAX_MS = 300_000;
 const SANDBOX_STOP_SECONDS = 2;
+/** Kubernetes' limit on one container's termination message. */
+const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
 interface Worker {
   again: boolean;
@@ -96,6 +107,8 @@ export class PodManager {
   private readonly forceDeleted = new Set<string>();
   private readonly objectCache = new Map<string, PodObjects>();
   private readonly backoffEvents = new Map<string, number>();
+  /** Termination messages of dead containers, by `<podUid>/<containerId>` (they never change). */
+  private readonly termMessages = new Map<string, string>();
   /** Container instances the prober gave up on, stopped by the pod's next sync (one sync per pod at a time). */
   private readonly unhealthy = new Map<string, Map<string, string>>();
   readonly volumes: VolumeManager;
@@ -164,6 +177,11 @@ export class PodManager {
     return this.enqueue(uid);
   }
 
+  /** Whether the pod (by uid) is one this node runs: known from the API and not yet removed. */
+  isLive(uid: string): boolean {
+    return this.pods.has(uid) || !this.sourcesReady;
+  }
+
   getPod(uid: string): Pod | undefined {
     return this.pods.get(uid);
   }
@@ -183,9 +201,60 @@ export class PodManager {
     await Promise.all([...uids].map((uid) => this.enqueue(uid)));
   }
 
+  /** A ConfigMap, Secret, claim or volume changed: resync the pods that use it, so their volumes and env refresh at once. */
+  objectChanged(...[kind, namespace, name]: Parameters<SourceChange>): void {
+    for (const [uid, pod] of this.pods) {
+      const claims = (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
+      if (kind === 'PersistentVolume') {
+        if (claims.length > 0) void this.enqueue(uid);
+        continue;
+      }
+      if ((pod.metadata?.namespace ?? 'default') !== namespace) continue;
+      const refs = referencedObjects(pod);
+      const uses = kind === 'ConfigMap' ? refs.configMaps.has(name) : kind === 'Secret' ? refs.secrets.has(name) : claims.includes(name);
+      if (uses) void this.enqueue(uid);
+    }
+  }
+
   /** A runtime event for one of our containers: resync its pod now. */
   onRuntimeEvent(ev: RuntimeEvent): void {
     if (ev.podUid) void this.enqueue(ev.podUid);
+  }
+
+  /**
+   * Graceful node shutdown: stops syncing, then stops every pod's containers
+   * (preStop hook, SIGTERM, SIGKILL after the pod's grace period capped at
+   * `maxGraceSeconds`) and its sandbox, and reports the pod Failed with reason
+   * Terminated, as kubelet's node shutdown manager does. Containers are kept
+   * (stopped) for their statuses and logs.
+   */
+  async shutdownPods(maxGraceSeconds: number): Promise<void> {
+    await this.stop();
+    await Promise.all(
+      [...this.pods.values()].map(async (pod) => {
+        const uid = pod.metadata!.uid!;
+        try {
+          const observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
+          if (!observed.some((c) => c.state === 'running')) return;
+          const grace = Math.min(pod.metadata?.deletionGracePeriodSeconds ?? podGracePeriodSeconds(pod), maxGraceSeconds);
+          this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'stopping pod for node shutdown');
+          await this.stopAll(observed, grace, pod);
+          const after = await this.withTerminationMessages(uid, await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }));
+          const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid) });
+          status.phase = 'Failed';
+          status.reason = NODE_SHUTDOWN_REASON;
+          status.message = NODE_SHUTDOWN_MESSAGE;
+          status.conditions = [
+            ...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
+            { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: NODE_SHUTDOWN_MESSAGE, lastTransitionTime: rfc3339(this.now()) },
+          ];
+          this.lastStatus.set(uid, status);
+          this.opts.sink.setStatus(pod, status);
+        } catch (err) {
+          this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'cannot stop pod for node shutdown');
+        }
+      }),
+    );
   }
 
   /** Stops scheduling syncs and waits for the ones in flight. Leaves containers running. */
@@ -243,15 +312,55 @@ export class PodManager {
 
     if (await this.killUnhealthy(pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const now = this.now();
-    const actions = computePodActions(this.withLastStatus(pod), observed, now);
+    const actions = computePodActions(this.withLastStatus(pod), observed, now, { maxPerPodContainer: this.opts.maxPerPodContainer });
     const changed = await this.apply(pod, actions, observed, now);
-    const after = changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed;
+    const after = await this.withTerminationMessages(uid, changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed);
     if (!this.pods.has(uid)) return; // deleted meanwhile
     this.probes.sync(this.withLastStatus(pod), after, this.podIPOf(pod, after));
     const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid), probes: this.probes.view(uid) });
     this.lastStatus.set(uid, status);
     this.opts.sink.setStatus(pod, status);
     this.scheduleResync(uid, this.nextResync(uid, actions));
+  }
+
+  /** The containers with the termination messages of the dead ones (file contents, or the log tail under FallbackToLogsOnError). */
+  private async withTerminationMessages(uid: string, observed: RuntimeContainer[]): Promise<RuntimeContainer[]> {
+    return Promise.all(
+      observed.map(async (c) => {
+        if (c.state !== 'exited' || c.containerName === SANDBOX_CONTAINER_NAME) return c;
+        const key = `${uid}/${c.id}`;
+        let message = this.termMessages.get(key);
+        if (message === undefined) {
+          message = await this.readTerminationMessage(c);
+          this.termMessages.set(key, message);
+        }
+        return message ? { ...c, terminationMessage: message } : c;
+      }),
+    );
+  }
+
+  /** Like kubelet: at most 4 KiB of the file; when it is empty and the container failed, the last 80 lines / 2 KiB of its log. */
+  private async readTerminationMessage(c: RuntimeContainer): Promise<string> {
+    let message = '';
+    if (c.terminationMessageFile) {
+      const fh = await fs.open(c.terminationMessageFile, 'r').catch(() => undefined);
+      if (fh) {
+        try {
+          const buf = Buffer.alloc(MAX_TERMINATION_MESSAGE_BYTES);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+          message = buf.subarray(0, bytesRead).toString('utf8');
+        } finally {
+          await fh.close();
+        }
+      }
+    }
+    if (!message && c.terminationMessagePolicy === 'FallbackToLogsOnError' && (c.exitCode ?? 0) !== 0) {
+      message = await this.runtime.logTail(c.id, 80, 2048).catch((err: Error) => {
+        this.log.warn({ container: c.name, err: err.message }, 'cannot read the log tail for the termination message');
+        return '';
+      });
+    }
+    return message;
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -426,7 +535,8 @@ export class PodManager {
       const pullSecrets = (pod.spec?.imagePullSecrets ?? []).map((r) => objects.secrets.get(r.name ?? '')).filter((x): x is Secret => !!x);
       const t0 = Date.now();
       const policy = pullPolicyOf(spec);
-      const { pulled } = await this.runtime.ensureImage(image, policy, registryAuthFor(image, pullSecrets));
+      const { pulled, id: imageId } = await this.runtime.ensureImage(image, policy, registryAuthFor(image, pullSecrets));
+      this.opts.onImageUsed?.(imageId);
       this.event(pod, 'Normal', 'Pulled', pulled ? `Successfully pulled image "${image}" in ${Date.now() - t0}ms` : `Container image "${image}" already present on machine`);
       this.imageBackoff.delete(backoffKey);
     } catch (err) {
@@ -443,7 +553,8 @@ export class PodManager {
     }
     let cspec;
     try {
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes }, { [LABEL_BACKOFF]: String(backoffCount) });
+      const terminationMessageFile = terminationMessagePath(spec) ? await this.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes, terminationMessageFile }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       if (waiting.get(spec.name)?.message !== err.message) this.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
@@ -610,6 +721,7 @@ export class PodManager {
     this.probes.removePod(uid);
     this.unhealthy.delete(uid);
     this.objectCache.delete(uid);
+    for (const k of this.termMessages.keys()) if (k.startsWith(`${uid}/`)) this.termMessages.delete(k);
     for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);

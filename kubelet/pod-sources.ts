@@ -1,5 +1,7 @@
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1';
-import { ApiError, type ApiClient } from '../lib/client';
+import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
+import { Informer } from '../lib/informer';
+import type { Logger } from '../lib/log';
 import { CONFIGMAPS, SECRETS, type ResourceRef } from '../lib/resources';
 
 /**
@@ -70,6 +72,108 @@ export class ApiPodSources implements PodSources {
       if (err.code === 404 && !(await this.client.tryGet(SERVICEACCOUNTS, sa, ns))) throw new Error(`serviceaccount "${sa}" not found in namespace ${ns}`);
       return undefined;
     }
+  }
+}
+
+/** What an informer-backed source reports when a watched object changes (the pod manager resyncs the pods that use it). */
+export type SourceChange = (kind: 'ConfigMap' | 'Secret' | 'PersistentVolumeClaim' | 'PersistentVolume', namespace: string, name: string) => void;
+
+type Obj<T> = T & Record<string, unknown>;
+
+interface NamespaceInformers {
+  configMaps: Informer<Obj<ConfigMap>>;
+  secrets: Informer<Obj<Secret>>;
+  claims: Informer<Obj<PersistentVolumeClaim>>;
+}
+
+/**
+ * PodSources over informers: ConfigMaps, Secrets and claims are watched per
+ * namespace, started the first time a pod of that namespace asks (so a kubelet
+ * caches only the namespaces its pods live in), and PersistentVolumes
+ * cluster-wide. Reads come from the caches; until a cache has synced (at most
+ * `syncTimeoutMs`), a read falls back to a plain GET. Changes are reported to
+ * `onChange`, so volumes and env of the pods using an object refresh at once.
+ * ServiceAccount tokens are always requested from the apiserver.
+ */
+export class InformerPodSources implements PodSources {
+  private readonly direct: ApiPodSources;
+  private readonly namespaces = new Map<string, NamespaceInformers>();
+  private volumes?: Informer<Obj<PersistentVolume>>;
+  private stopped = false;
+
+  constructor(
+    private readonly client: ApiClient,
+    private readonly opts: { logger?: Logger; onChange?: SourceChange; syncTimeoutMs?: number } = {},
+  ) {
+    this.direct = new ApiPodSources(client);
+  }
+
+  private watch<T extends KubeObject>(ref: ResourceRef, kind: Parameters<SourceChange>[0], namespace?: string): Informer<T> {
+    const inf = new Informer<T>(this.client, ref, { namespace, logger: this.opts.logger });
+    const changed = (o: T) => this.opts.onChange?.(kind, o.metadata?.namespace ?? '', o.metadata?.name ?? '');
+    inf.on({ add: changed, update: (_a, b) => changed(b), delete: changed });
+    if (!this.stopped) void inf.start();
+    return inf;
+  }
+
+  private ns(namespace: string): NamespaceInformers {
+    let n = this.namespaces.get(namespace);
+    if (!n) {
+      n = {
+        configMaps: this.watch(CONFIGMAPS, 'ConfigMap', namespace),
+        secrets: this.watch(SECRETS, 'Secret', namespace),
+        claims: this.watch(PERSISTENTVOLUMECLAIMS, 'PersistentVolumeClaim', namespace),
+      };
+      this.namespaces.set(namespace, n);
+    }
+    return n;
+  }
+
+  /** The cached object once the cache synced; a GET while it has not (yet). */
+  private async read<T extends KubeObject>(inf: Informer<T>, key: string, fallback: () => Promise<T | undefined>): Promise<T | undefined> {
+    if (!inf.hasSynced) {
+      let timer: NodeJS.Timeout | undefined;
+      const synced = await Promise.race([
+        inf.waitForSync().then(() => inf.hasSynced),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.syncTimeoutMs ?? 5_000))),
+      ]);
+      clearTimeout(timer);
+      if (!synced) return fallback();
+    }
+    return inf.get(key);
+  }
+
+  async getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return this.read(this.ns(namespace).configMaps, `${namespace}/${name}`, async () => (await this.direct.getConfigMap(namespace, name)) as Obj<ConfigMap> | undefined);
+  }
+
+  async getSecret(namespace: string, name: string): Promise<Secret | undefined> {
+    return this.read(this.ns(namespace).secrets, `${namespace}/${name}`, async () => (await this.direct.getSecret(namespace, name)) as Obj<Secret> | undefined);
+  }
+
+  async getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined> {
+    return this.read(this.ns(namespace).claims, `${namespace}/${name}`, async () => (await this.direct.getPersistentVolumeClaim(namespace, name)) as Obj<PersistentVolumeClaim> | undefined);
+  }
+
+  async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
+    this.volumes ??= this.watch<Obj<PersistentVolume>>(PERSISTENTVOLUMES, 'PersistentVolume');
+    return this.read(this.volumes, name, async () => (await this.direct.getPersistentVolume(name)) as Obj<PersistentVolume> | undefined);
+  }
+
+  serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAt: number } | undefined> {
+    return this.direct.serviceAccountToken(pod, audience, expirationSeconds);
+  }
+
+  /** Namespaces whose objects are cached (for tests and diagnostics). */
+  cachedNamespaces(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const all = [...this.namespaces.values()].flatMap((n) => [n.configMaps, n.secrets, n.claims] as Informer<KubeObject>[]);
+    if (this.volumes) all.push(this.volumes as Informer<KubeObject>);
+    await Promise.all(all.map((i) => i.stop()));
   }
 }
 

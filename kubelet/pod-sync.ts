@@ -188,7 +188,8 @@ function isTerminalPhase(phase: string | undefined): boolean {
  * Idempotent: applying the actions and calling again with the new runtime state
  * converges to no actions.
  */
-export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: number): PodActions {
+export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: number, opts: { maxPerPodContainer?: number } = {}): PodActions {
+  const maxDead = opts.maxPerPodContainer ?? 1;
   const o = observePod(observed);
   const specContainers = pod.spec?.containers ?? [];
   const specNames = new Set([...specContainers, ...(pod.spec?.initContainers ?? [])].map((c) => c.name));
@@ -204,7 +205,8 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
   };
   const [sandbox, ...oldSandboxes] = o.sandboxes;
 
-  // Garbage: old sandboxes, instances beyond the latest two (the second one feeds lastState), unknown containers.
+  // Garbage: old sandboxes, unknown containers, and dead instances beyond the newest `maxPerPodContainer`
+  // dead ones (kubelet's container GC; the newest instance always stays, it carries restartCount and state).
   for (const s of oldSandboxes) {
     if (isDead(s)) actions.containersToRemove.push(s.id);
     else actions.killPod = true;
@@ -217,10 +219,10 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
       }
       continue;
     }
+    let dead = 0;
     instances.forEach((c, i) => {
-      if (i === 0) return;
-      if (!isDead(c)) actions.containersToKill.push({ id: c.id, name, reason: 'superseded by a newer instance' });
-      else if (i >= 2) actions.containersToRemove.push(c.id);
+      if (i > 0 && !isDead(c)) actions.containersToKill.push({ id: c.id, name, reason: 'superseded by a newer instance' });
+      else if (isDead(c) && ++dead > maxDead && i > 0 && maxDead >= 0) actions.containersToRemove.push(c.id);
     });
   }
 
@@ -296,7 +298,7 @@ function terminatedState(c: RuntimeContainer): ContainerState {
     terminated: {
       exitCode,
       reason,
-      ...(c.error ? { message: c.error } : {}),
+      ...(c.terminationMessage || c.error ? { message: c.terminationMessage || c.error } : {}),
       ...(c.startedAt ? { startedAt: rfc3339(c.startedAt) } : {}),
       ...(c.finishedAt ? { finishedAt: rfc3339(c.finishedAt) } : {}),
       containerID: `docker://${c.id}`,
@@ -467,6 +469,12 @@ export function computePodStatus(pod: Pod, observed: RuntimeContainer[], ctx: St
     status.podIPs = [{ ip: podIP }];
   }
   if (old.qosClass) status.qosClass = old.qosClass;
+  // Conditions others own (DisruptionTarget, readiness gates) stay; so do a terminal pod's reason and message.
+  for (const c of old.conditions ?? []) if (!conditions.some((x) => x.type === c.type)) conditions.push(c);
+  if (isTerminalPhase(phase) && phase === old.phase) {
+    if (old.reason) status.reason = old.reason;
+    if (old.message) status.message = old.message;
+  }
   return status;
 }
 

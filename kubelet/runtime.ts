@@ -18,6 +18,10 @@ export const LABEL_CONTAINER_HASH = 'coxswain.container-hash';
 export const LABEL_GRACE_PERIOD = 'io.kubernetes.pod.terminationGracePeriod';
 /** Consecutive quick failures before this instance (crash-loop backoff; reset after a long run). */
 export const LABEL_BACKOFF = 'coxswain.crash-backoff';
+/** `File` or `FallbackToLogsOnError`: how the container's termination message is found. */
+export const LABEL_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.terminationMessagePolicy';
+/** Host file bind-mounted at the container's terminationMessagePath. */
+export const LABEL_TERMINATION_MESSAGE_FILE = 'coxswain.termination-message-file';
 /** Marks Docker networks the kubelet created (and may delete). */
 export const LABEL_OWNED = 'coxswain.owned';
 
@@ -57,6 +61,11 @@ export interface RuntimeContainer {
   oomKilled?: boolean;
   /** Runtime error text (e.g. a failed start). */
   error?: string;
+  /** Host file holding the termination message, and the pod's policy for it (labels). */
+  terminationMessageFile?: string;
+  terminationMessagePolicy?: string;
+  /** Termination message of a dead container (read by the pod manager from the file, or the log tail). */
+  terminationMessage?: string;
   /** Sandbox only: its IPv4 address on the pod network, when running. */
   ip?: string;
 }
@@ -160,6 +169,22 @@ export interface NetworkSpec {
   labels: Record<string, string>;
 }
 
+/** An image in the runtime's image store. */
+export interface RuntimeImage {
+  /** sha256:... */
+  id: string;
+  /** repo:tag references (empty for dangling images). */
+  tags: string[];
+  /** Bytes on disk (layers shared with other images included, as Docker reports). */
+  sizeBytes: number;
+}
+
+/** Capacity of the filesystem holding the images (Docker's root dir). */
+export interface ImageFsStats {
+  capacityBytes: number;
+  availableBytes: number;
+}
+
 export interface ContainerRuntime {
   /** e.g. `docker://27.1.1`. */
   version(): Promise<string>;
@@ -195,4 +220,19 @@ export interface ContainerRuntime {
   /** Removes Docker volumes carrying every given label (memory-backed emptyDirs of removed pods). */
   removeVolumes(labels: Record<string, string>): Promise<void>;
   watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void>;
+  /** Every image in the store. */
+  listImages(): Promise<RuntimeImage[]>;
+  /** Image IDs used by any container on the engine (any state, any owner): never removable. */
+  imagesInUse(): Promise<Set<string>>;
+  /**
+   * Removes an image by ID without force: resolves false (and removes nothing)
+   * when the runtime refuses (in use, or referenced by several repositories).
+   */
+  removeImage(id: string): Promise<boolean>;
+  /** The last `tailLines` lines (at most `maxBytes`, the end kept) of a container's stdout and stderr, as text. */
+  logTail(id: string, tailLines: number, maxBytes: number): Promise<string>;
+  /** Capacity and free space of the image filesystem. */
+  imageFsStats(): Promise<ImageFsStats>;
+  /** The ID of a local image reference, undefined when absent. */
+  imageIdOf(image: string): Promise<string | undefined>;
 }

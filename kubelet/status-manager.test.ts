@@ -60,3 +60,33 @@ test('final delete uses grace 0 with a uid precondition and tolerates NotFound',
   await sm.deletePod(pod);
   assert.deepEqual(client.deletes, [{ name: 'p', opts: { namespace: 'default', gracePeriodSeconds: 0, preconditions: { uid: 'u1' } } }]);
 });
+
+test('writes for different pods go out concurrently (up to the limit); one pod\'s writes never overtake each other', async () => {
+  let inFlight = 0;
+  let most = 0;
+  const order: string[] = [];
+  const gates: (() => void)[] = [];
+  const client = {
+    async patch(_ref: unknown, name: string, body: { status: PodStatus }) {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      order.push(`${name}:${body.status.phase}`);
+      inFlight--;
+      return {};
+    },
+  };
+  const sm = new StatusManager(client as unknown as ApiClient, log, undefined, 3);
+  const mk = (i: number): Pod => ({ metadata: { name: `p${i}`, namespace: 'default', uid: `u${i}` }, status: { phase: 'Pending' } });
+  for (let i = 0; i < 5; i++) sm.setStatus(mk(i), { phase: 'Running' });
+  sm.setStatus(mk(0), { phase: 'Failed' }); // while p0's first write is in flight
+  const done = sm.flush();
+  while (order.length < 6) {
+    await new Promise((r) => setImmediate(r));
+    gates.shift()?.();
+  }
+  await done;
+  assert.equal(most, 3);
+  assert.ok(order.indexOf('p0:Running') < order.indexOf('p0:Failed'), order.join(' '));
+  assert.equal(order.length, 6);
+});

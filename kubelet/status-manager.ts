@@ -22,7 +22,9 @@ interface Pending {
 export class StatusManager implements PodStatusSink {
   private readonly written = new Map<string, PodStatus>();
   private readonly pending = new Map<string, Pending>();
-  private flushing?: Promise<void>;
+  /** Pods whose status is being written: one write per pod at a time, so writes never overtake each other. */
+  private readonly inFlight = new Set<string>();
+  private readonly writers = new Set<Promise<void>>();
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
 
@@ -30,6 +32,8 @@ export class StatusManager implements PodStatusSink {
     private readonly client: ApiClient,
     private readonly log: Logger,
     private readonly metrics?: KubeletMetrics,
+    /** Writes in flight at once (different pods); a burst of pod starts is not reported one by one. */
+    private readonly concurrency = 8,
   ) {}
 
   setStatus(pod: Pod, status: PodStatus): void {
@@ -70,7 +74,7 @@ export class StatusManager implements PodStatusSink {
 
   /** Resolves once everything pending was attempted. */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.writers.size > 0) await Promise.all([...this.writers]);
   }
 
   stop(): void {
@@ -78,18 +82,29 @@ export class StatusManager implements PodStatusSink {
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
+  /** Starts writers (up to `concurrency`) while some pending pod is not being written. */
   private kick(): void {
-    if (this.flushing) return;
-    this.flushing = this.run().finally(() => {
-      this.flushing = undefined;
-    });
+    while (!this.stopped && this.writers.size < this.concurrency && this.nextUid() !== undefined) {
+      const w: Promise<void> = this.run().finally(() => {
+        this.writers.delete(w);
+        // A status that arrived for a pod while its write was in flight may have no writer left.
+        if (this.writers.size === 0 && this.nextUid() !== undefined && !this.retryTimer) this.kick();
+      });
+      this.writers.add(w);
+    }
   }
 
+  private nextUid(): string | undefined {
+    for (const uid of this.pending.keys()) if (!this.inFlight.has(uid)) return uid;
+    return undefined;
+  }
+
+  /** One writer: takes pending pods not in flight, newest status each, until none is left or a write fails (then retries after 1 s). */
   private async run(): Promise<void> {
-    let failed = false;
-    while (this.pending.size > 0 && !this.stopped) {
-      const [uid, p] = this.pending.entries().next().value as [string, Pending];
+    for (let uid = this.nextUid(); uid !== undefined && !this.stopped; uid = this.nextUid()) {
+      const p = this.pending.get(uid)!;
       this.pending.delete(uid);
+      this.inFlight.add(uid);
       try {
         await this.write(p);
         this.written.set(uid, p.status);
@@ -99,14 +114,17 @@ export class StatusManager implements PodStatusSink {
         this.metrics?.statusWrites.inc({ result: 'error' });
         this.log.warn({ pod: `${p.pod.metadata?.namespace}/${p.pod.metadata?.name}`, err: (err as Error).message }, 'pod status write failed; will retry');
         if (!this.pending.has(uid)) this.pending.set(uid, p);
-        failed = true;
-        break;
+        if (!this.stopped && !this.retryTimer) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.kick();
+          }, 1_000);
+          this.retryTimer.unref();
+        }
+        return;
+      } finally {
+        this.inFlight.delete(uid);
       }
-    }
-    if (failed && !this.stopped) {
-      if (this.retryTimer) clearTimeout(this.retryTimer);
-      this.retryTimer = setTimeout(() => this.kick(), 1_000);
-      this.retryTimer.unref();
     }
   }
 

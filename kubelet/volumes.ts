@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { bytesOf } from '../lib/quantity';
@@ -210,6 +212,50 @@ function pluginDir(v: Volume): string {
   return 'kubernetes.io~other';
 }
 
+/** Secret and projected volumes (secrets, ServiceAccount tokens) live on tmpfs, as in Kubernetes: never on disk. */
+export function wantsTmpfs(v: Volume): boolean {
+  return !!(v.secret || v.projected);
+}
+
+const run = promisify(execFile);
+
+/** Whether `dir` is a mount point (its device differs from its parent's). */
+async function isMountPoint(dir: string): Promise<boolean> {
+  const [a, b] = await Promise.all([fs.stat(dir).catch(() => undefined), fs.stat(path.dirname(dir)).catch(() => undefined)]);
+  return !!a && !!b && a.dev !== b.dev;
+}
+
+/** Mount points at or under `dir` (from /proc/self/mountinfo), deepest first. */
+async function mountsUnder(dir: string): Promise<string[]> {
+  const text = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const mp = line.split(' ')[4]?.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    if (mp && (mp === dir || mp.startsWith(`${dir}/`))) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Gives a volume's tree to the pod's fsGroup, like kubelet's SetVolumeOwnership:
+ * group fsGroup, group read (and write unless read-only) added to every file,
+ * setgid and group search on directories so new files inherit the group.
+ * Symbolic links are left alone (the AtomicWriter's point into `..data`).
+ */
+export async function setVolumeOwnership(dir: string, fsGroup: number, readOnly: boolean): Promise<void> {
+  const mask = readOnly ? 0o440 : 0o660;
+  const walk = async (p: string): Promise<void> => {
+    const st = await fs.lstat(p);
+    if (st.isSymbolicLink()) return;
+    await fs.chown(p, st.uid, fsGroup);
+    if (st.isDirectory()) {
+      await fs.chmod(p, (st.mode & 0o7777) | mask | 0o110 | 0o2000);
+      for (const e of await fs.readdir(p)) await walk(path.join(p, e));
+    } else await fs.chmod(p, (st.mode & 0o7777) | mask);
+  };
+  await walk(await fs.realpath(dir));
+}
+
 /** Docker volume name of a memory-backed emptyDir. */
 export function memoryVolumeName(uid: string, volume: string): string {
   return `coxswain-${uid}-${volume}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
@@ -253,8 +299,13 @@ async function checkHostPath(p: string, type: string | undefined, vol: string): 
   }
 }
 
+/** Where secret and projected volumes are mounted as tmpfs (outside --root-dir, so removing that never meets a busy mount). */
+export const DEFAULT_TMPFS_ROOT = '/run/coxswain/kubelet';
+
 export interface VolumeManagerOptions {
   rootDir: string;
+  /** Root of the tmpfs mounts of secret and projected volumes: `<tmpfsRoot>/<uid>/<plugin>/<name>`. Default DEFAULT_TMPFS_ROOT. */
+  tmpfsRoot?: string;
   nodeName: string;
   sources: PodSources;
   runtime: ContainerRuntime;
@@ -270,6 +321,7 @@ interface CachedToken {
 
 export class VolumeManager {
   private readonly tokens = new Map<string, CachedToken>();
+  private tmpfsWarned = false;
 
   constructor(private readonly opts: VolumeManagerOptions) {}
 
@@ -288,23 +340,30 @@ export class VolumeManager {
   async setup(pod: Pod, objects: PodObjects, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): Promise<Map<string, PreparedVolume>> {
     const uid = pod.metadata!.uid!;
     const out = new Map<string, PreparedVolume>();
+    const fsGroup = pod.spec?.securityContext?.fsGroup;
     if ((pod.spec?.volumes ?? []).length > 0) await this.claimPodDir(uid);
     for (const v of pod.spec?.volumes ?? []) {
       const dir = path.join(this.podDir(uid), 'volumes', pluginDir(v), v.name);
       if (v.emptyDir) {
         if (v.emptyDir.medium === 'Memory') {
           const size = v.emptyDir.sizeLimit !== undefined ? bytesOf(v.emptyDir.sizeLimit) : 0;
+          const o = [...(size > 0 ? [`size=${size}`] : []), ...(fsGroup !== undefined ? [`gid=${fsGroup}`, 'mode=2777'] : [])].join(',');
           out.set(v.name, {
             readOnly: false,
             dockerVolume: {
               name: memoryVolumeName(uid, v.name),
-              options: { type: 'tmpfs', device: 'tmpfs', ...(size > 0 ? { o: `size=${size}` } : {}) },
+              options: { type: 'tmpfs', device: 'tmpfs', ...(o ? { o } : {}) },
               labels: { [LABEL_POD_UID]: uid, [LABEL_NODE]: this.opts.nodeName },
             },
           });
         } else {
           await fs.mkdir(dir, { recursive: true });
           await fs.chmod(dir, 0o777);
+          if (fsGroup !== undefined) {
+            const st = await fs.stat(dir);
+            await fs.chown(dir, st.uid, fsGroup);
+            await fs.chmod(dir, 0o2777);
+          }
           out.set(v.name, { hostPath: dir, readOnly: false });
         }
       } else if (v.hostPath) {
@@ -315,7 +374,11 @@ export class VolumeManager {
       } else if (v.configMap || v.secret || v.downwardAPI || v.projected) {
         await this.refreshTokens(pod, v);
         const payload = volumePayload(pod, v, objects, facts, (vol, p) => this.tokens.get(`${uid}/${vol}/${p}`)?.token);
-        if (await writeAtomic(dir, payload)) this.opts.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume: v.name }, 'volume contents updated');
+        if (wantsTmpfs(v)) await this.ensureTmpfs(dir, path.join(this.tmpfsDir(uid), pluginDir(v), v.name), pod, v.name);
+        if (await writeAtomic(dir, payload)) {
+          if (fsGroup !== undefined) await setVolumeOwnership(dir, fsGroup, true);
+          this.opts.log.debug({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume: v.name }, 'volume contents updated');
+        }
         out.set(v.name, { hostPath: dir, readOnly: true });
       } else {
         const type = Object.keys(v).find((k) => k !== 'name') ?? 'unknown';
@@ -358,11 +421,60 @@ export class VolumeManager {
     }
   }
 
-  /** Removes the pod's volume directories and memory-backed volumes (after its containers are gone). */
+  private tmpfsDir(uid: string): string {
+    return path.join(this.opts.tmpfsRoot ?? DEFAULT_TMPFS_ROOT, uid);
+  }
+
+  /**
+   * Makes the volume directory `dir` a symlink to a tmpfs mounted at `target`
+   * (Docker resolves it when bind-mounting). A volume already on disk (written
+   * before, running containers see it) stays there; where the kubelet may not
+   * mount (not root, or an unprivileged container), the volume is written to
+   * disk and a warning says so once.
+   */
+  private async ensureTmpfs(dir: string, target: string, pod: Pod, volume: string): Promise<void> {
+    const st = await fs.lstat(dir).catch(() => undefined);
+    if (st?.isDirectory()) return;
+    if (st?.isSymbolicLink() && (await isMountPoint(target))) return;
+    try {
+      await fs.mkdir(target, { recursive: true, mode: 0o755 });
+      if (!(await isMountPoint(target))) await run('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', target], { timeout: 10_000 });
+      await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o755 });
+      await fs.rm(dir, { force: true });
+      await fs.symlink(target, dir);
+    } catch (err) {
+      if (!this.tmpfsWarned) {
+        this.tmpfsWarned = true;
+        this.opts.log.warn({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, volume, err: (err as Error).message.trim() }, 'cannot mount tmpfs for a secret volume (the kubelet needs root for it); secret files are written to disk');
+      }
+    }
+  }
+
+  /** Removes the pod's volume directories (unmounting tmpfs volumes first) and memory-backed volumes (after its containers are gone). */
   async cleanup(uid: string): Promise<void> {
     for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
+    const tmpfs = this.tmpfsDir(uid);
+    for (const mp of await mountsUnder(await fs.realpath(tmpfs).catch(() => tmpfs))) {
+      await run('umount', [mp], { timeout: 10_000 }).catch((err: Error) => this.opts.log.warn({ mount: mp, err: err.message.trim() }, 'cannot unmount a pod volume'));
+    }
+    await fs.rm(tmpfs, { recursive: true, force: true }).catch((err: Error) => this.opts.log.warn({ dir: tmpfs, err: err.message }, 'cannot remove the pod\'s tmpfs directory'));
     await fs.rm(this.podDir(uid), { recursive: true, force: true });
     await this.opts.runtime.removeVolumes({ [LABEL_POD_UID]: uid, [LABEL_NODE]: this.opts.nodeName });
+  }
+
+  /**
+   * An empty, world-writable file for one container instance's termination
+   * message (`<podDir>/containers/<name>/<restartCount>`), bind-mounted at its
+   * terminationMessagePath; removed with the pod directory.
+   */
+  async terminationMessageFile(uid: string, containerName: string, restartCount: number): Promise<string> {
+    await this.claimPodDir(uid);
+    const dir = path.join(this.podDir(uid), 'containers', containerName);
+    await fs.mkdir(dir, { recursive: true, mode: 0o755 });
+    const file = path.join(dir, String(restartCount));
+    await fs.writeFile(file, '');
+    await fs.chmod(file, 0o666); // containers running as any user may write it
+    return file;
   }
 
   /**

@@ -7,16 +7,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
-import type { ConfigMap, Event, Pod } from 'kubernetes-types/core/v1';
+import type { ConfigMap, Event, Node, Pod } from 'kubernetes-types/core/v1';
 import { ApiError, type KubeObject } from '../lib/client';
 import { CONFIGMAPS, ENDPOINTS, EVENTS, LEASES, NODES, PODS, SERVICES } from '../lib/resources';
 import { freePort, startControlPlane, type ControlPlane, type Proc, waitFor } from './lib/cluster';
 import { pickFreeSubnet } from './lib/docker';
+import { removePodTmpfs } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -88,6 +89,7 @@ after(async () => {
   await cp?.stop().catch(() => undefined);
   const list = await containersOf([]);
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  await removePodTmpfs(list.map((c) => c.Labels['io.kubernetes.pod.uid']).filter(Boolean));
   const vols = await docker.listVolumes({ filters: { label: [`coxswain.node=${NODE}`] } });
   for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
   for (const n of await docker.listNetworks({ filters: { name: [NETWORK] } })) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
@@ -228,4 +230,88 @@ test('kill -9 of the kubelet with 20 pods running, then restart: zero container 
     assert.equal(ready?.lastTransitionTime, readySince.get(n), `${n} never went unready`);
   }
   for (const n of names) await cp.client.delete(PODS, n, { namespace: 'default', gracePeriodSeconds: 0 });
+});
+
+test('ConfigMaps come from an informer cache: a pod waiting for a missing one starts when it is created, and pod syncs GET none', async () => {
+  const getCount = async () => {
+    const text = await cp.client.request<string>('GET', '/metrics');
+    let n = 0;
+    for (const m of text.matchAll(/^apiserver_request_total\{verb="get",resource="configmaps",[^}]*\} (\d+)/gm)) n += Number(m[1]);
+    return n;
+  };
+  const syncs = async () => {
+    const r = await fetch(`http://127.0.0.1:${healthzPort}/metrics`).then((x) => x.text());
+    return Number(/kubelet_pod_worker_duration_seconds_count\{operation="sync"\} (\d+)/.exec(r)?.[1] ?? 0);
+  };
+  await cp.client.create<P>(PODS, pod('late', {
+    volumes: [{ name: 'cfg', configMap: { name: 'late-cm' } }],
+    containers: [{ name: 'main', image: 'busybox:1.36', command: idle, volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }], envFrom: [{ configMapRef: { name: 'late-cm' } }] }],
+  }));
+  await waitFor('the pod to wait for its ConfigMap', async () => {
+    const p = await cp.client.get<P>(PODS, 'late', 'default');
+    return /late-cm/.test(p.status?.containerStatuses?.[0]?.state?.waiting?.message ?? '') ? p : undefined;
+  }, 60_000);
+  await cp.client.create<ConfigMap & Record<string, unknown>>(CONFIGMAPS, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late-cm', namespace: 'default' }, data: { LATE: 'yes' } });
+  const p = await waitRunning('late');
+  const id = p.status!.containerStatuses![0].containerID!.replace('docker://', '');
+  assert.equal((await run('docker', ['exec', id, 'sh', '-c', 'echo $LATE; cat /cfg/LATE'])).stdout, 'yes\nyes');
+  const gets0 = await getCount();
+  const syncs0 = await syncs();
+  await waitFor('more pod syncs', async () => (await syncs()) >= syncs0 + 5, 60_000);
+  assert.equal(await getCount(), gets0, 'no GET of a ConfigMap per pod sync');
+  await cp.client.delete(PODS, 'late', { namespace: 'default', gracePeriodSeconds: 0 });
+});
+
+test('graceful node shutdown: without --shutdown-grace-period containers outlive the kubelet; with it, SIGTERM stops every pod (preStop, SIGTERM) and marks it Failed/Terminated', async () => {
+  const logDir = path.join(rootDir, 'shutdown-log');
+  await cp.client.create<P>(PODS, pod('survivor'));
+  const survivor = await waitRunning('survivor');
+  const survivorId = survivor.status!.containerStatuses![0].containerID!.replace('docker://', '');
+
+  // Default: the kubelet exits and leaves the containers running, for the next kubelet to adopt.
+  kubelet.child.kill('SIGTERM');
+  assert.equal((await kubelet.exited).code, 0);
+  assert.equal((await docker.getContainer(survivorId).inspect()).State.Running, true, 'the container outlives a kubelet stopped without --shutdown-grace-period');
+
+  kubelet = cp.startComponent(
+    'kubelet',
+    ['--node-name', NODE, '--node-ip', '127.0.0.1', '--healthz-port', String(healthzPort), '--sync-frequency', '2s', '--heartbeat-frequency', '2s', '--network-prefix', PREFIX, '--root-dir', rootDir, '--shutdown-grace-period', '8s'],
+    `kubelet-shutdown-${Date.now()}`,
+  );
+  const record = ['sh', '-c', 'trap "echo term >> /log/events; exit 0" TERM; while true; do sleep 1; done'];
+  await cp.client.create<P>(PODS, pod('drained', {
+    terminationGracePeriodSeconds: 30,
+    volumes: [{ name: 'log', hostPath: { path: logDir, type: 'DirectoryOrCreate' } }],
+    containers: [{ name: 'main', image: 'busybox:1.36', command: record, volumeMounts: [{ name: 'log', mountPath: '/log' }], lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo prestop >> /log/events'] } } } }],
+  }));
+  await waitRunning('drained');
+  const adopted = await cp.client.get<P>(PODS, 'survivor', 'default');
+  assert.equal(adopted.status?.containerStatuses?.[0]?.containerID, `docker://${survivorId}`, 'the restarted kubelet adopted the running container');
+
+  const t0 = Date.now();
+  kubelet.child.kill('SIGTERM');
+  assert.equal((await kubelet.exited).code, 0);
+  const took = Date.now() - t0;
+  assert.ok(took < 30_000, `the kubelet exits within the shutdown grace period (plus API writes): ${took} ms`);
+
+  const message = 'Pod was terminated in response to imminent node shutdown.';
+  for (const name of ['survivor', 'drained']) {
+    const p = await cp.client.get<P>(PODS, name, 'default');
+    assert.equal(p.status?.phase, 'Failed', name);
+    assert.equal(p.status?.reason, 'Terminated', name);
+    assert.equal(p.status?.message, message, name);
+    const dt = p.status?.conditions?.find((c) => c.type === 'DisruptionTarget');
+    assert.equal(dt?.status, 'True', name);
+    assert.equal(dt?.reason, 'TerminationByKubelet', name);
+    const term = p.status?.containerStatuses?.[0]?.state?.terminated;
+    assert.equal(term?.exitCode, 0, `${name}: its process took SIGTERM and exited 0: ${JSON.stringify(p.status?.containerStatuses)}`);
+  }
+  const drained = await containersOf(['io.kubernetes.pod.name=drained']);
+  assert.ok(drained.length >= 2 && drained.every((c) => c.State === 'exited'), 'containers are stopped and kept: ' + drained.map((c) => c.State).join(','));
+  assert.equal((await readFile(path.join(logDir, 'events'), 'utf8')), 'prestop\nterm\n', 'preStop ran, then SIGTERM reached the process');
+  const node = await cp.client.get<Node & Record<string, unknown>>(NODES, NODE);
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  assert.equal(ready?.status, 'False');
+  assert.equal(ready?.reason, 'KubeletNotReady');
+  assert.equal(ready?.message, 'node is shutting down');
 });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -532,4 +532,82 @@ test('imagePullSecrets reach the registry as credentials (a fake registry on loo
   } finally {
     registry.close();
   }
+});
+
+test('terminationMessagePath and terminationMessagePolicy: the message shows in state.terminated and lastState.terminated', async () => {
+  const pod = makePod('termmsg', {
+    restartPolicy: 'Never',
+    containers: [
+      { name: 'file', image: busybox, command: ['sh', '-c', 'printf "bye from file" > /dev/termination-log; exit 1'] },
+      { name: 'custom', image: busybox, terminationMessagePath: '/tmp/why', securityContext: { runAsUser: 1000 }, command: ['sh', '-c', 'echo "done as $(id -u)" > /tmp/why'] },
+      { name: 'logs', image: busybox, terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'for i in $(seq 1 100); do echo line $i; done; exit 2'] },
+      { name: 'logs-ok', image: busybox, terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo fine'] },
+      { name: 'file-wins', image: busybox, terminationMessagePolicy: 'FallbackToLogsOnError', command: ['sh', '-c', 'echo noise; printf from-file > /dev/termination-log; exit 3'] },
+    ],
+  });
+  await manager.updatePod(pod);
+  const s = await syncUntil(pod, (x) => x.phase === 'Failed' && x.containerStatuses!.every((c) => c.state?.terminated), 'all containers terminated');
+  const term = (name: string) => s.containerStatuses!.find((c) => c.name === name)!.state!.terminated!;
+  assert.equal(term('file').message, 'bye from file');
+  assert.equal(term('custom').message, 'done as 1000\n', 'a non-root container can write its termination message');
+  // The last 80 lines of the log (lines 21..100).
+  const logs = term('logs').message!;
+  assert.ok(logs.startsWith('line 21\n') && logs.endsWith('line 100\n'), JSON.stringify(logs));
+  assert.equal(term('logs-ok').message, undefined, 'no fallback for a container that succeeded');
+  assert.equal(term('file-wins').message, 'from-file');
+  await remove(pod);
+
+  const again = makePod('termmsg-restart', {
+    restartPolicy: 'OnFailure',
+    containers: [{ name: 'main', image: busybox, command: ['sh', '-c', 'echo "attempt failed at $(date +%s)" > /dev/termination-log; exit 1'] }],
+  });
+  await manager.updatePod(again);
+  const r = await syncUntil(again, (x) => x.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff', 'CrashLoopBackOff');
+  assert.match(r.containerStatuses![0].lastState!.terminated!.message!, /^attempt failed at \d+\n$/);
+  await remove(again);
+});
+
+test('fsGroup: volumes belong to the group, the container has it as a supplementary group; secret and projected volumes are on tmpfs', async () => {
+  sources.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fsg-cm', namespace: 'default' }, data: { key: 'v' } });
+  sources.add({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'fsg-secret', namespace: 'default' }, data: { token: Buffer.from('t0k').toString('base64') } });
+  const pod = makePod('fsgroup', {
+    securityContext: { runAsUser: 1000, fsGroup: 2345 },
+    volumes: [
+      { name: 'data', emptyDir: {} },
+      { name: 'mem', emptyDir: { medium: 'Memory' } },
+      { name: 'cm', configMap: { name: 'fsg-cm' } },
+      { name: 'secret', secret: { secretName: 'fsg-secret', defaultMode: 0o440 } },
+      { name: 'proj', projected: { sources: [{ secret: { name: 'fsg-secret' } }] } },
+    ],
+    containers: [{
+      name: 'main',
+      image: busybox,
+      command: idle,
+      volumeMounts: ['data', 'mem', 'cm', 'secret', 'proj'].map((n) => ({ name: n, mountPath: `/${n}` })),
+    }],
+  });
+  const uid = pod.metadata!.uid!;
+  await manager.updatePod(pod);
+  const s = await syncUntil(pod, (x) => x.phase === 'Running', 'Running');
+  const id = idOf(s, 'main');
+  assert.match(await dexec(id, ['id', '-G']), /\b2345\b/);
+  assert.equal((await dexec(id, ['stat', '-c', '%g %a', '/data'])).trim(), '2345 2777');
+  assert.equal((await dexec(id, ['sh', '-c', 'touch /data/f /mem/f && stat -c %g /data/f /mem/f'])).trim(), '2345\n2345', 'files the non-root user creates inherit the group');
+  assert.equal((await dexec(id, ['stat', '-L', '-c', '%g %a', '/secret/token'])).trim(), '2345 440');
+  assert.equal(await dexec(id, ['cat', '/secret/token']), 't0k', 'user 1000 reads a 0440 secret through fsGroup');
+  assert.equal((await dexec(id, ['stat', '-L', '-c', '%g', '/cm/key'])).trim(), '2345');
+  const fsType = async (p: string) => (await dexec(id, ['awk', `$2=="${p}"{print $3}`, '/proc/mounts'])).trim();
+  assert.equal(await fsType('/secret'), 'tmpfs', 'the secret volume is on tmpfs');
+  assert.equal(await fsType('/proj'), 'tmpfs', 'the projected volume is on tmpfs');
+  assert.notEqual(await fsType('/cm'), 'tmpfs', 'configMap volumes stay on disk');
+  // On the host: the volume directories point at tmpfs mounts outside the root dir (which stays removable with rm -rf).
+  const secretDir = path.join(rootDir, 'pods', uid, 'volumes', 'kubernetes.io~secret', 'secret');
+  const tmpfsDir = await realpath(secretDir);
+  assert.ok(tmpfsDir.startsWith(`/run/coxswain/kubelet/${uid}/`), tmpfsDir);
+  const mounted = async () => (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').filter((l) => l.split(' ')[4]?.startsWith(`/run/coxswain/kubelet/${uid}/`));
+  assert.equal((await mounted()).length, 2);
+  await remove(pod);
+  assert.deepEqual(await mounted(), [], 'the tmpfs mounts are gone with the pod');
+  assert.equal(await stat(path.join(rootDir, 'pods', uid)).catch(() => undefined), undefined);
+  assert.equal(await stat(`/run/coxswain/kubelet/${uid}`).catch(() => undefined), undefined);
 });

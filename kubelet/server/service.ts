@@ -56,7 +56,9 @@ export class KubeletStreamingService {
 
   private async pick(pod: PodRef, container: string, previous: boolean): Promise<Docker.ContainerInfo> {
     const list = await this.instances(pod, container);
-    const c = previous ? list[1] : list[0];
+    // Like kubelet's lastState: the newest dead instance. While the current one runs, that is the one
+    // before it; in a crash loop it is the current one (container GC keeps one dead instance by default).
+    const c = !previous ? list[0] : list[0] && list[0].State !== 'running' && list[0].State !== 'created' ? list[0] : list[1];
     if (!c) {
       throw grpcError(grpc.status.NOT_FOUND, previous
         ? `previous terminated container "${container}" in pod "${pod.name}" not found`

@@ -54,3 +54,20 @@ export function podHelpers(o: { node: string; docker: Docker; sink: FakeSink; ma
     },
   };
 }
+
+/**
+ * Unmounts and removes the tmpfs directories of secret and projected volumes
+ * (`/run/coxswain/kubelet/<uid>`) of pods a test left behind (e.g. pods stopped
+ * by a node shutdown, never deleted): the kubelet removes them only with the pod.
+ */
+export async function removePodTmpfs(uids: Iterable<string>, root = '/run/coxswain/kubelet'): Promise<void> {
+  const { readFile, rm } = await import('node:fs/promises');
+  const { execFile } = await import('node:child_process');
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const uid of new Set(uids)) {
+    const dir = `${root}/${uid}`;
+    const mounts = info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+    for (const m of mounts) await new Promise<void>((resolve) => execFile('umount', [m], () => resolve()));
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
