@@ -3,11 +3,21 @@
  * apiserver process (HTTPS, client certificates from the admin kubeconfig, real etcd):
  * an informer on pods sees adds, updates and deletes across apiserver restarts (SIGKILL and
  * SIGTERM, changes made while it is disconnected), and KubernetesObjectApi creates, patches
- * (its default strategic merge, and server-side apply) and deletes.
+ * (its default strategic merge, and server-side apply) and deletes. Then, on a whole
+ * `coxswain up` cluster (a kubelet with real containers), its `Exec` and `Log` classes:
+ * stdout/stderr/stdin and exit statuses through the WebSocket, logs and a follow that
+ * answers before the container prints anything.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { startControlPlane, waitFor } from './lib/cluster';
+import { containersWithLabels, dockerCleanup, sh } from './lib/docker';
+import { removePodTmpfs } from './lib/kubelet-harness';
+import { pidsMatching, startUp, type UpCluster } from './lib/up';
 
 const pod = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'cn', labels }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
@@ -104,5 +114,97 @@ test('@kubernetes/client-node: informer through apiserver restarts, KubernetesOb
     await objects.delete({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'cn' } });
     await objects.delete({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'cn' } });
     await assert.rejects(objects.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'cn' } }), (e: any) => e.code === 404);
+  });
+});
+
+/** Collects what a stream receives. */
+function sink(): Writable & { text: () => string } {
+  let text = '';
+  const w = new Writable({ write(chunk, _enc, cb) { text += chunk.toString(); cb(); } }) as Writable & { text: () => string };
+  w.text = () => text;
+  return w;
+}
+
+test('@kubernetes/client-node: Exec and Log against a real pod', { timeout: 240_000 }, async (t) => {
+  const k8s = await import('@kubernetes/client-node');
+  const NODE = 'client-node-node';
+  const home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-client-node-'));
+  let cluster: UpCluster | undefined;
+  t.after(async () => {
+    await cluster?.interrupt().catch(() => undefined);
+    for (const pid of pidsMatching(home)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    const uids = (await sh('docker', ['ps', '-a', '--filter', `label=coxswain.node=${NODE}`, '--format', '{{.Label "io.kubernetes.pod.uid"}}']).catch(() => '')).split('\n').filter(Boolean);
+    await dockerCleanup(await containersWithLabels([`coxswain.node=${NODE}`]).catch(() => []), [`coxswain-${NODE}`]);
+    // Pods still on the node when it stopped keep their tmpfs token volumes: the kubelet removes them only with the pod.
+    await removePodTmpfs(uids).catch(() => undefined);
+    for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
+      const m = /inet (10\.123\.\d+\.\d+)\/32/.exec(line);
+      if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
+    }
+    if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
+  });
+  cluster = await startUp({ home, nodeName: NODE, serviceCidr: '10.123.0.0/16', clusterCidr: '10.253.0.0/16', nodePortRange: '31600-31699' });
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  // A quiet container: it prints only what an exec writes to its stdout (PID 1's fd 1).
+  await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'box' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'echo started; exec sleep 3600'] }] } } });
+  await waitFor('pod box Running', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'box' })).status?.phase === 'Running', 90_000, 250);
+  const exec = new k8s.Exec(kc);
+  const run = (command: string[], stdin: Readable | null = null, tty = false) => new Promise<{ out: string; err: string; status: any }>((resolve, reject) => {
+    const out = sink(), err = sink();
+    exec.exec('default', 'box', 'main', command, out, err, stdin, tty, (status) => {
+      // the status arrives before the socket closes: give the last frames a turn
+      setImmediate(() => resolve({ out: out.text(), err: err.text(), status }));
+    }).catch(reject);
+  });
+
+  await t.test('Exec: stdout, stderr and the exit status', async () => {
+    const ok = await run(['sh', '-c', 'echo out; echo err >&2']);
+    assert.equal(ok.status.status, 'Success');
+    assert.equal(ok.out, 'out\n');
+    assert.equal(ok.err, 'err\n');
+    const failed = await run(['sh', '-c', 'exit 7']);
+    assert.equal(failed.status.status, 'Failure');
+    assert.equal(failed.status.reason, 'NonZeroExitCode');
+    assert.deepEqual(failed.status.details?.causes, [{ reason: 'ExitCode', message: '7' }]);
+  });
+
+  await t.test('Exec: stdin reaches the command', async () => {
+    const stdin = new PassThrough();
+    const p = run(['sh', '-c', 'tr a-z A-Z'], stdin);
+    stdin.end('through client-node\n');
+    const r = await p;
+    assert.equal(r.status.status, 'Success');
+    assert.equal(r.out, 'THROUGH CLIENT-NODE\n');
+  });
+
+  await t.test('Log: the container output, and a follow that sees new lines', async () => {
+    const all = sink();
+    await new k8s.Log(kc).log('default', 'box', 'main', all, { follow: false });
+    await waitFor('the log body', () => all.text() === 'started\n', 10_000);
+    // follow of a container that has printed nothing yet: the request must resolve at once
+    // (response headers before any data), then the line the container prints later arrives.
+    await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'late' }, spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36', command: ['sh', '-c', 'until [ -f /tmp/go ]; do sleep 0.2; done; echo go'] }] } } });
+    await waitFor('pod late Running', async () => (await core.readNamespacedPod({ namespace: 'default', name: 'late' })).status?.phase === 'Running', 90_000, 250);
+    const followed = sink();
+    let ended = false;
+    followed.on('finish', () => (ended = true));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new k8s.Log(kc).log('default', 'late', 'main', followed, { follow: true }),
+      new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error('Log.log(follow) did not resolve within 10 s for a quiet container')), 10_000); }),
+    ]).finally(() => clearTimeout(timer));
+    assert.equal(followed.text(), '');
+    const go = await new Promise<any>((resolve, reject) => {
+      // (Kubernetes wants at least one of stdin/stdout/stderr on an exec.)
+      exec.exec('default', 'late', 'main', ['touch', '/tmp/go'], sink(), null, null, false, resolve).catch(reject);
+    });
+    assert.equal(go.status, 'Success');
+    await waitFor('the line printed after the follow started', () => followed.text() === 'go\n', 15_000);
+    // The container exits after printing: the follow ends with it.
+    await waitFor('the followed stream to end with the container', () => ended, 30_000);
   });
 });

@@ -19,6 +19,7 @@ import { ApiClient } from '../../lib/client';
 import { renderKubeconfig, writeKubeconfig } from '../../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../../lib/pki';
 import { storeMemberFlags, type StoreMemberPorts } from '../../lib/store-members';
+import { unmountUnder } from './docker';
 import { freePort, waitFor } from './util';
 
 export { freePort, waitFor };
@@ -186,6 +187,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       for (const p of extra.reverse()) await stopProcess(p);
       await stopProcess(cp.apiserver);
       await Promise.all(store.procs.map((p) => stopProcess(p)));
+      await unmountUnder(dir);
       if (!opts.keepDir && !process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(dir, { recursive: true, force: true });
     },
   };

@@ -40,3 +40,17 @@ export async function pickFreeSubnet(docker: Docker = new Docker()): Promise<str
   }
   throw new Error('no free 10.250.x.0/24 subnet');
 }
+
+/**
+ * Unmounts every mount point under `dir`, deepest first (the kubelet puts Secret and projected
+ * volumes, such as every pod's ServiceAccount token, on tmpfs; a kubelet stopped with pods
+ * still on it leaves them mounted, and removing the test's folder would fail with EBUSY).
+ */
+export async function unmountUnder(dir: string): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const mounts = (await readFile('/proc/self/mounts', 'utf8').catch(() => ''))
+    .split('\n').map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
+    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir.endsWith('/') ? dir : `${dir}/`)))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await sh('umount', ['-l', m]).catch(() => undefined);
+}

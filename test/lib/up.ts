@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ApiClient } from '../../lib/client';
 import { loadKubeconfig } from '../../lib/kubeconfig';
 import { freePort, REPO } from './cluster';
-import { sh } from './docker';
+import { sh, unmountUnder } from './docker';
 
 export interface UpCluster {
   home: string;
@@ -151,6 +151,7 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
       const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
       const code = await exited;
       clearTimeout(t);
+      await unmountUnder(o.home);
       return code;
     },
   };
