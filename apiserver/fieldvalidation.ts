@@ -15,15 +15,23 @@ import { parseQuantity } from '../lib/quantity';
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 type Schema = Record<string, Record<string, string>>;
 
+/**
+ * A generated table from apiserver/schema/ (next to the compiled file when copied there, else
+ * in the source tree); undefined when absent.
+ */
+export function loadSchemaFile<T>(name: string): T | undefined {
+  for (const dir of [path.join(__dirname, 'schema'), path.resolve(__dirname, '../../apiserver/schema')]) {
+    const f = path.join(dir, name);
+    if (fs.existsSync(f)) return JSON.parse(fs.readFileSync(f, 'utf8')) as T;
+  }
+  return undefined;
+}
+
 let table: Schema | undefined;
 function schema(): Schema {
-  if (table) return table;
-  const candidates = [path.join(__dirname, 'schema'), path.resolve(__dirname, '../../apiserver/schema')];
-  for (const dir of candidates) {
-    const f = path.join(dir, 'known-fields.json');
-    if (fs.existsSync(f)) return (table = JSON.parse(fs.readFileSync(f, 'utf8')) as Schema);
-  }
-  throw new Error(`apiserver: cannot find schema/known-fields.json (looked in ${candidates.join(', ')})`);
+  table ??= loadSchemaFile<Schema>('known-fields.json');
+  if (!table) throw new Error('apiserver: cannot find schema/known-fields.json (next to the build or in apiserver/schema/)');
+  return table;
 }
 
 /** The generated field table (see scripts/gen-known-fields.js for its type codes). */

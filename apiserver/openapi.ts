@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { knownFields, typeName } from './fieldvalidation';
+import { knownFields, loadSchemaFile, typeName } from './fieldvalidation';
 
 /**
  * OpenAPI v3 component schemas of the served kinds, for `kubectl explain` (which reads
@@ -17,15 +15,7 @@ import { knownFields, typeName } from './fieldvalidation';
 type TypeDocs = Record<string, { required: string[] }>;
 
 let docsTable: TypeDocs | undefined;
-function typeDocs(): TypeDocs {
-  if (docsTable) return docsTable;
-  const candidates = [path.join(__dirname, 'schema'), path.resolve(__dirname, '../../apiserver/schema')];
-  for (const dir of candidates) {
-    const f = path.join(dir, 'openapi-types.json');
-    if (fs.existsSync(f)) return (docsTable = JSON.parse(fs.readFileSync(f, 'utf8')) as TypeDocs);
-  }
-  return (docsTable = {});
-}
+const typeDocs = (): TypeDocs => (docsTable ??= loadSchemaFile<TypeDocs>('openapi-types.json') ?? {});
 
 /** Kubernetes' OpenAPI name of a table type: `core/v1.Pod` → `io.k8s.api.core.v1.Pod`. */
 export function openapiName(t: string): string {

@@ -6,6 +6,7 @@ import { TokenSigner, type TokenVerifier } from './jwt';
 import { type Attributes, type Decision, type PolicyRule, RbacIndex } from './rbac';
 import { DEFAULT_CLUSTER_ROLES, DEFAULT_CLUSTER_ROLE_BINDINGS } from './rbac-defaults';
 import { type ResourceDef, type Registry, objectKey } from './registry';
+import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
 import { decodeBody, type SubresourceHandler } from './rest';
 
@@ -33,8 +34,7 @@ export class Security {
   private index?: RbacIndex;
   private indexKey = '';
   private readonly defs: { roles: ResourceDef; clusterRoles: ResourceDef; roleBindings: ResourceDef; clusterRoleBindings: ResourceDef };
-  private stopped = false;
-  private saTimer?: NodeJS.Timeout;
+  private saLoop?: { stop(): void };
   readonly objects: ObjectLookup;
   readonly authenticate: Authenticator;
 
@@ -112,42 +112,19 @@ export class Security {
    * controller): checked whenever the namespaces or serviceaccounts caches move.
    */
   startServiceAccountsLoop(intervalMs = 200): void {
-    const nsDef = this.registry.lookup('', 'v1', 'namespaces')!;
     const saDef = this.registry.lookup('', 'v1', 'serviceaccounts')!;
-    let last = '';
-    let running = false;
-    const tick = async () => {
-      if (running || this.stopped) return;
-      const nsCache = this.storage.cache(nsDef), saCache = this.storage.cache(saDef);
-      if (!nsCache.isLoaded || !saCache.isLoaded) return;
-      const key = `${nsCache.revision},${saCache.revision}`;
-      if (key === last) return;
-      running = true;
-      try {
-        for (const c of nsCache.list()) {
-          const ns = c.obj.metadata?.name;
-          if (!ns || c.obj.metadata?.deletionTimestamp || c.obj.status?.phase === 'Terminating') continue;
-          if (saCache.get(objectKey(saDef, ns, 'default'))) continue;
-          try {
-            await this.storage.create(saDef, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
-          } catch (e) {
-            if (!(e instanceof ApiError && (e.reason === 'AlreadyExists' || e.reason === 'Forbidden' || e.reason === 'NotFound'))) throw e;
-          }
-        }
-        last = key;
-      } catch (e) {
-        this.log.warn({ err: String(e) }, 'default ServiceAccounts: will retry');
-      } finally {
-        running = false;
-      }
-    };
-    this.saTimer = setInterval(() => void tick(), intervalMs);
-    this.saTimer.unref();
+    const saCache = this.storage.cache(saDef);
+    this.saLoop = startNamespaceLoop({
+      storage: this.storage, registry: this.registry, log: this.log, what: 'default ServiceAccounts', watched: saDef, intervalMs,
+      ensure: async (ns) => {
+        if (saCache.get(objectKey(saDef, ns, 'default'))) return;
+        await this.storage.create(saDef, ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+      },
+    });
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.saTimer) clearInterval(this.saTimer);
+    this.saLoop?.stop();
   }
 
   // ---------------------------------------------------------------- serviceaccounts/token

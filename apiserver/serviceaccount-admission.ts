@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../lib/log';
-import { ApiError, errors } from './errors';
+import { errors } from './errors';
 import { type ResourceDef, type Registry, objectKey } from './registry';
+import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
 
 /**
@@ -82,10 +83,9 @@ export class ServiceAccountAdmission {
   private readonly saDef: ResourceDef;
   private readonly nsDef: ResourceDef;
   private readonly cmDef: ResourceDef;
-  private timer?: NodeJS.Timeout;
-  private stopped = false;
+  private loop?: { stop(): void };
 
-  constructor(private readonly storage: ResourceStorage, registry: Registry, private readonly log: Logger, private readonly opts: ServiceAccountAdmissionOptions) {
+  constructor(private readonly storage: ResourceStorage, private readonly registry: Registry, private readonly log: Logger, private readonly opts: ServiceAccountAdmissionOptions) {
     this.podDef = registry.lookup('', 'v1', 'pods')!;
     this.saDef = registry.lookup('', 'v1', 'serviceaccounts')!;
     this.nsDef = registry.lookup('', 'v1', 'namespaces')!;
@@ -126,46 +126,24 @@ export class ServiceAccountAdmission {
    * created when missing, put back when changed, as Kubernetes' root-CA publisher does.
    */
   startRootCaLoop(caPem: string, intervalMs = 200): void {
-    let last = '';
-    let running = false;
-    const tick = async () => {
-      if (running || this.stopped) return;
-      const nsCache = this.storage.cache(this.nsDef), cmCache = this.storage.cache(this.cmDef);
-      if (!nsCache.isLoaded || !cmCache.isLoaded) return;
-      const key = `${nsCache.revision},${cmCache.revision}`;
-      if (key === last) return;
-      running = true;
-      try {
-        for (const c of nsCache.list()) {
-          const ns = c.obj.metadata?.name;
-          if (!ns || c.obj.metadata?.deletionTimestamp || c.obj.status?.phase === 'Terminating') continue;
-          const cur = cmCache.get(objectKey(this.cmDef, ns, ROOT_CA_CONFIGMAP))?.obj;
-          if (cur && cur.data?.['ca.crt'] === caPem && Object.keys(cur.data).length === 1) continue;
-          try {
-            if (!cur) {
-              await this.storage.create(this.cmDef, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: { 'ca.crt': caPem } });
-            } else {
-              const next = { ...cur, data: { 'ca.crt': caPem } };
-              delete next.binaryData;
-              await this.storage.update(this.cmDef, ns, ROOT_CA_CONFIGMAP, next);
-            }
-          } catch (e) {
-            if (!(e instanceof ApiError && ['AlreadyExists', 'Conflict', 'Forbidden', 'NotFound'].includes(e.reason))) throw e;
-          }
+    const cmCache = this.storage.cache(this.cmDef);
+    this.loop = startNamespaceLoop({
+      storage: this.storage, registry: this.registry, log: this.log, what: `${ROOT_CA_CONFIGMAP} ConfigMaps`, watched: this.cmDef, intervalMs,
+      ensure: async (ns) => {
+        const cur = cmCache.get(objectKey(this.cmDef, ns, ROOT_CA_CONFIGMAP))?.obj;
+        if (cur && cur.data?.['ca.crt'] === caPem && Object.keys(cur.data).length === 1) return;
+        if (!cur) {
+          await this.storage.create(this.cmDef, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: { 'ca.crt': caPem } });
+        } else {
+          const next = { ...cur, data: { 'ca.crt': caPem } };
+          delete next.binaryData;
+          await this.storage.update(this.cmDef, ns, ROOT_CA_CONFIGMAP, next);
         }
-        last = key;
-      } catch (e) {
-        this.log.warn({ err: String(e) }, `${ROOT_CA_CONFIGMAP} ConfigMaps: will retry`);
-      } finally {
-        running = false;
-      }
-    };
-    this.timer = setInterval(() => void tick(), intervalMs);
-    this.timer.unref();
+      },
+    });
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.loop?.stop();
   }
 }
