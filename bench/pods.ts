@@ -7,15 +7,21 @@
  *   - burst:  N pods created one after another as fast as the API accepts them
  *             (what `coxctl apply` of N pods does); per pod, create request sent →
  *             phase Running seen on a watch (ApiClient.watch on pods);
- *   - serial: M pods, each created only after the previous one is Running.
+ *   - serial: M pods, each created only after the previous one is Running;
+ *   - paced:  N pods created at a fixed rate R per second, each create sent at
+ *             its slot whatever the others do (Kubernetes' density-test style).
+ *             This is the fair measure of the start-up latency SLO; the burst
+ *             measures queueing throughput.
  * Baselines: `docker run -d` of the same image and command, N times
  *   - docker serial: in a loop (each returns once its container started);
  *   - docker burst:  all N at once (concurrent `docker run -d` processes);
+ *   - docker paced:  N `docker run -d` started at the same rate R;
  * per container, command started → `start` event seen on `docker events`
  * (and → `docker run -d` returned). Ratios: burst/burst and serial/serial.
  *
  * Also the RSS (VmRSS) of every Coxswain process with 0 pods and with N pods.
- * N = COXSWAIN_BENCH_PODS (default 100), M = COXSWAIN_BENCH_PODS_SERIAL (default 20).
+ * N = COXSWAIN_BENCH_PODS (default 100), M = COXSWAIN_BENCH_PODS_SERIAL (default 20),
+ * R = COXSWAIN_BENCH_PODS_RATE (default 5).
  * Everything created is deleted at the end (pods through the API, then any
  * leftover container, the node's Docker network and the proxy's loopback IPs).
  */
@@ -87,26 +93,38 @@ interface Side {
   extra?: Record<string, unknown>;
 }
 
-async function coxswainBurst(client: ApiClient, n: number, runId: string, tag: string, serial: boolean, timeoutMs: number): Promise<Side> {
+/** `serial`: wait for each pod to run before the next; a number: send creates at that rate per second, not waiting for each other. */
+async function coxswainBurst(client: ApiClient, n: number, runId: string, tag: string, serial: boolean | number, timeoutMs: number): Promise<Side> {
   const selector = `${LABEL}=${runId}-${tag}`;
   const w = new RunningWatch(client, selector);
   await w.start();
   const created = new Map<string, number>();
   const t0 = performance.now();
   let createErrors = 0;
-  for (let i = 0; i < n; i++) {
-    const name = `${POD_PREFIX}${tag}-${i}`;
+  const createOne = async (name: string): Promise<boolean> => {
     created.set(name, performance.now());
     try {
       await client.create(PODS, podManifest(name, `${runId}-${tag}`), NS);
+      return true;
     } catch (err) {
       createErrors++;
       created.delete(name);
       note(`create ${name}: ${err}`);
+      return false;
+    }
+  };
+  const inFlight: Promise<boolean>[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `${POD_PREFIX}${tag}-${i}`;
+    if (typeof serial === 'number') {
+      await sleep(Math.max(0, t0 + (i * 1000) / serial - performance.now()));
+      inFlight.push(createOne(name));
       continue;
     }
+    if (!(await createOne(name))) continue;
     if (serial) await waitFor(`${name} Running`, () => w.runningAt.has(name), timeoutMs, 5);
   }
+  await Promise.all(inFlight);
   const createsS = (performance.now() - t0) / 1000;
   await waitFor(`${created.size} pods Running`, () => [...created.keys()].every((k) => w.runningAt.has(k)), timeoutMs, 50).catch((err) => note(String(err)));
   await w.stop();
@@ -128,7 +146,7 @@ async function deleteAllPods(client: ApiClient, selector: string, timeoutMs: num
  * container started) or all at once (burst: N concurrent `docker run -d`, like
  * `for i in ...; do docker run -d ... & done`). Start times from `docker events`.
  */
-async function dockerRuns(n: number, runId: string, tag: string, burst: boolean): Promise<Side & { cliLatenciesMs: number[] }> {
+async function dockerRuns(n: number, runId: string, tag: string, burst: boolean | number): Promise<Side & { cliLatenciesMs: number[] }> {
   const label = `${LABEL}=${runId}`;
   const startedAt = new Map<string, number>();
   const ev = spawn('docker', ['events', '--filter', 'type=container', '--filter', 'event=start', '--filter', `label=${label}`, '--format', '{{json .}}'], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -168,7 +186,15 @@ async function dockerRuns(n: number, runId: string, tag: string, burst: boolean)
         note(String(err));
       }
     };
-    if (burst) await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
+    if (typeof burst === 'number') {
+      // Paced: run i starts at t0 + i/rate seconds, whether or not the earlier ones returned.
+      const runs: Promise<void>[] = [];
+      for (let i = 0; i < n; i++) {
+        await sleep(Math.max(0, t0 + (i * 1000) / burst - performance.now()));
+        runs.push(one(i));
+      }
+      await Promise.all(runs);
+    } else if (burst) await Promise.all(Array.from({ length: n }, (_, i) => one(i)));
     else for (let i = 0; i < n; i++) await one(i);
     await waitFor('docker start events for every container', () => [...sent.keys()].every((k) => startedAt.has(k)), 30_000, 50).catch((err) => note(String(err)));
     const lat = [...sent].filter(([k]) => startedAt.has(k)).map(([k, t]) => startedAt.get(k)! - t);
@@ -234,6 +260,7 @@ async function cleanupHost(home: string, runId: string): Promise<void> {
 export async function benchPods(): Promise<void> {
   const n = envInt('COXSWAIN_BENCH_PODS', 100);
   const m = envInt('COXSWAIN_BENCH_PODS_SERIAL', 20);
+  const rate = envInt('COXSWAIN_BENCH_PODS_RATE', 5);
   const runId = `r${Date.now()}`;
   const podTimeoutMs = 120_000 + n * 3_000;
   const home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-bench-pods-'));
@@ -242,7 +269,7 @@ export async function benchPods(): Promise<void> {
   let cleaned: Promise<void> | undefined;
   const cleanup = () => (cleaned ??= (async () => {
     if (client) {
-      for (const tag of ['warm', 'burst', 'serial']) await deleteAllPods(client, `${LABEL}=${runId}-${tag}`, 180_000).catch((err) => note(`deleting pods: ${err}`));
+      for (const tag of ['warm', 'burst', 'serial', 'paced']) await deleteAllPods(client, `${LABEL}=${runId}-${tag}`, 180_000).catch((err) => note(`deleting pods: ${err}`));
       client.close();
     }
     await cluster?.interrupt().catch(() => undefined);
@@ -290,6 +317,14 @@ export async function benchPods(): Promise<void> {
     const serial = await coxswainBurst(c, m, runId, 'serial', true, 60_000);
     const delSerialS = await deleteAllPods(c, `${LABEL}=${runId}-serial`, 120_000);
 
+    let paced: Side | undefined;
+    if (rate > 0) {
+      await sleep(2_000);
+      note(`coxswain: creating ${n} pods at ${rate}/s (paced)`);
+      paced = await coxswainBurst(c, n, runId, 'paced', rate, podTimeoutMs);
+      await deleteAllPods(c, `${LABEL}=${runId}-paced`, podTimeoutMs);
+    }
+
     note(`docker: docker run -d x ${n} in a loop (serial)`);
     const dSerial = await dockerRuns(n, runId, 'serial', false);
     const dockerRmSerialS = await dockerRemove(runId);
@@ -297,6 +332,13 @@ export async function benchPods(): Promise<void> {
     note(`docker: docker run -d x ${n} all at once (burst)`);
     const dBurst = await dockerRuns(n, runId, 'burst', true);
     const dockerRmBurstS = await dockerRemove(runId);
+    let dPaced: (Side & { cliLatenciesMs: number[] }) | undefined;
+    if (rate > 0) {
+      await sleep(2_000);
+      note(`docker: docker run -d x ${n} at ${rate}/s (paced)`);
+      dPaced = await dockerRuns(n, runId, 'paced', rate);
+      await dockerRemove(runId);
+    }
 
     const bs = summarize(burst.latenciesMs);
     const ss = summarize(serial.latenciesMs);
@@ -309,6 +351,13 @@ export async function benchPods(): Promise<void> {
     emit({ ...base, scenario: 'burst', system: 'docker', description: `docker run -d x ${n} all at once; command started → start event`, pods: n, makespanS: round(dBurst.makespanS, 3), podsPerSec: round(n / dBurst.makespanS, 2), ...dbs, cli: summarize(dBurst.cliLatenciesMs), ...dBurst.extra, removeAllS: round(dockerRmBurstS, 2), ...machineLoad() });
     emit({ ...base, kind: 'ratio', scenario: 'burst', of: 'coxswain/docker', p50: round(bs.p50Ms / dbs.p50Ms, 3), p99: round(bs.p99Ms / dbs.p99Ms, 3), makespan: round(burst.makespanS / dBurst.makespanS, 3) });
     emit({ ...base, kind: 'ratio', scenario: 'serial', of: 'coxswain/docker', p50: round(ss.p50Ms / dss.p50Ms, 3), p99: round(ss.p99Ms / dss.p99Ms, 3), perPodMakespan: round((serial.makespanS / m) / (dSerial.makespanS / n), 3) });
+    const ps = paced && summarize(paced.latenciesMs);
+    const dps = dPaced && summarize(dPaced.latenciesMs);
+    if (paced && dPaced && ps && dps) {
+      emit({ ...base, scenario: 'paced', system: 'coxswain', description: `${n} pods created at ${rate}/s; create sent → Running seen on a watch`, pods: n, ratePerS: rate, makespanS: round(paced.makespanS, 3), ...ps, ...paced.extra, ...machineLoad() });
+      emit({ ...base, scenario: 'paced', system: 'docker', description: `docker run -d x ${n} at ${rate}/s; command started → start event`, pods: n, ratePerS: rate, makespanS: round(dPaced.makespanS, 3), ...dps, cli: summarize(dPaced.cliLatenciesMs), ...dPaced.extra, ...machineLoad() });
+      emit({ ...base, kind: 'ratio', scenario: 'paced', of: 'coxswain/docker', p50: round(ps.p50Ms / dps.p50Ms, 3), p99: round(ps.p99Ms / dps.p99Ms, 3) });
+    }
     emit({ ...base, kind: 'rss', pods: 0, rssMiB: rss0 });
     emit({ ...base, kind: 'rss', pods: n, rssMiB: rssN });
 
@@ -321,6 +370,13 @@ export async function benchPods(): Promise<void> {
       row('coxswain serial (next create once Running)', ss, serial.makespanS),
       row('docker serial (docker run -d loop → start event)', dss, dSerial.makespanS),
       ['ratio serial coxswain/docker', '', ss.p50Ms / dss.p50Ms, ss.p99Ms / dss.p99Ms, '', '', ''],
+      ...(paced && dPaced && ps && dps
+        ? [
+            row(`coxswain paced (${rate}/s, create sent → Running on watch)`, ps, paced.makespanS),
+            row(`docker paced (docker run -d at ${rate}/s → start event)`, dps, dPaced.makespanS),
+            ['ratio paced coxswain/docker', '', ps.p50Ms / dps.p50Ms, ps.p99Ms / dps.p99Ms, '', '', ''],
+          ]
+        : []),
     ]);
     table('pods: RSS (MiB)', [
       ['process', '0 pods', `${n} pods`],

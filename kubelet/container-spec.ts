@@ -63,6 +63,8 @@ export interface PodRuntimeFacts {
   volumes?: Map<string, PreparedVolume>;
   /** Host file to bind-mount at the container's terminationMessagePath (created by the caller). */
   terminationMessageFile?: string;
+  /** Service environment variables (`service-env.ts`), added after the container's own env unless it declares the same name. */
+  serviceEnv?: [string, string][];
 }
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
@@ -264,10 +266,12 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): { en
       for (const k of secretKeys(s)) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, secretValue(s, k) ?? '');
     }
   }
+  const serviceEnv = new Map(facts.serviceEnv ?? []);
   for (const e of (c.env ?? []) as EnvVar[]) {
     let value: string | undefined;
     const vf = e.valueFrom;
-    if (!vf) value = expandVars(e.value ?? '', vars);
+    // As in kubelet, $(VAR) sees the container's variables so far, then the service variables.
+    if (!vf) value = expandVars(e.value ?? '', serviceEnv.size && (e.value ?? '').includes('$(') ? new Map([...serviceEnv, ...vars]) : vars);
     else if (vf.fieldRef) value = fieldRefValue(pod, vf.fieldRef.fieldPath, facts);
     else if (vf.resourceFieldRef) {
       const target = vf.resourceFieldRef.containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === vf.resourceFieldRef!.containerName) : c;
@@ -299,7 +303,9 @@ export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): { en
     } else throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
     vars.set(e.name, value);
   }
-  return { env: [...vars].map(([k, v]) => `${k}=${v}`), vars };
+  const env = [...vars].map(([k, v]) => `${k}=${v}`);
+  for (const [k, v] of serviceEnv) if (!vars.has(k)) env.push(`${k}=${v}`);
+  return { env, vars: serviceEnv.size ? new Map([...serviceEnv, ...vars]) : vars };
 }
 
 /** Names of the ConfigMaps and Secrets a pod's env, envFrom, volumes and imagePullSecrets reference. */

@@ -30,6 +30,9 @@ import {
   type SandboxSpec,
 } from './runtime';
 
+/** How long an image reference's ID is trusted without asking Docker again. */
+export const IMAGE_ID_TTL_MS = 30_000;
+
 /** Docker's zero time, used for "never started/finished". */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -124,11 +127,42 @@ export function demuxLogs(buf: Buffer): Buffer {
  */
 export class DockerRuntime implements ContainerRuntime {
   private readonly inspectCache = new Map<string, RuntimeContainer>();
+  /**
+   * Image reference → ID, kept IMAGE_ID_TTL_MS (not for pull policy Always):
+   * a pod start then asks Docker nothing about the pause and app images. An
+   * image removed through this runtime is forgotten at once; one removed behind
+   * its back fails the create with 404, which forgets it too.
+   */
+  private readonly imageIds = new Map<string, { id: string; at: number }>();
+  /**
+   * Docker Engine API requests made through this runtime, by `METHOD /path`
+   * with IDs and names replaced by `{id}` (a debug counter: how many calls a
+   * pod start costs).
+   */
+  readonly apiCalls = new Map<string, number>();
 
   constructor(
     readonly docker: Docker,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const modem = docker.modem as { dial?: (opts: { method?: string; path?: string }, cb: unknown) => unknown };
+    const dial = modem.dial?.bind(modem);
+    if (dial) {
+      modem.dial = (opts, cb) => {
+        const p = (opts.path ?? '').split('?')[0].replace(/^\/v[\d.]+/, '').replace(/^\/images\/(?!json$|create$|prune$).+\/(json|history|tag|push)$/, '/images/{id}/$1').replace(/^\/(containers|networks|volumes|exec)\/(?!json$|create$|prune$)[^/]+/, '/$1/{id}');
+        const key = `${opts.method ?? 'GET'} ${p}`;
+        this.apiCalls.set(key, (this.apiCalls.get(key) ?? 0) + 1);
+        return dial(opts, cb);
+      };
+    }
+  }
+
+  /** Total Docker API requests so far (see `apiCalls`). */
+  get apiCallCount(): number {
+    let n = 0;
+    for (const v of this.apiCalls.values()) n += v;
+    return n;
+  }
 
   static fromSocket(socketPath: string, log: Logger): DockerRuntime {
     return new DockerRuntime(new Docker({ socketPath }), log);
@@ -177,6 +211,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async removeImage(id: string): Promise<boolean> {
+    for (const [ref, v] of this.imageIds) if (v.id === id || ref === id) this.imageIds.delete(ref);
     try {
       await this.docker.getImage(id).remove({ force: false, noprune: false });
       return true;
@@ -210,17 +245,25 @@ export class DockerRuntime implements ContainerRuntime {
     return { capacityBytes: s.blocks * s.bsize, availableBytes: s.bavail * s.bsize };
   }
 
-  private async imageId(image: string): Promise<string | undefined> {
+  private async imageId(image: string, cached = false): Promise<string | undefined> {
+    const hit = this.imageIds.get(image);
+    if (cached && hit && Date.now() - hit.at < IMAGE_ID_TTL_MS) return hit.id;
     try {
-      return (await this.docker.getImage(image).inspect()).Id;
+      const id = (await this.docker.getImage(image).inspect()).Id;
+      if (this.imageIds.size > 1024) this.imageIds.clear();
+      this.imageIds.set(image, { id, at: Date.now() });
+      return id;
     } catch (err) {
-      if (statusCode(err) === 404) return undefined;
+      if (statusCode(err) === 404) {
+        this.imageIds.delete(image);
+        return undefined;
+      }
       throw err;
     }
   }
 
   async ensureImage(image: string, policy: PullPolicy, auth?: RegistryAuth[]): Promise<{ id: string; pulled: boolean }> {
-    const present = policy === 'Always' ? undefined : await this.imageId(image);
+    const present = policy === 'Always' ? undefined : await this.imageId(image, true);
     if (present) return { id: present, pulled: false };
     if (policy === 'Never') {
       throw new ImageError('ErrImageNeverPull', `Container image "${image}" is not present with pull policy of Never`);
@@ -264,7 +307,36 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async runSandbox(spec: SandboxSpec): Promise<string> {
-    const c = await this.docker.createContainer({
+    const id = await this.createSandbox(spec);
+    await this.startSandbox(id);
+    return id;
+  }
+
+  async startSandbox(id: string): Promise<RuntimeContainer | undefined> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (err) {
+      await this.removeContainer(id);
+      throw err;
+    }
+    // Its view now (for the IP), cached: the pod's next listing needs no inspect of it.
+    const rc = fromInspect(await this.docker.getContainer(id).inspect());
+    if (rc.state === 'running') this.inspectCache.set(`${id}:running`, rc);
+    return rc;
+  }
+
+  /** createContainer; a 404 (image gone behind this runtime's back) forgets the cached image ID. */
+  private async create(image: string, opts: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    try {
+      return await this.docker.createContainer(opts);
+    } catch (err) {
+      if (statusCode(err) === 404) this.imageIds.delete(image);
+      throw err;
+    }
+  }
+
+  async createSandbox(spec: SandboxSpec): Promise<string> {
+    const c = await this.create(spec.image, {
       name: spec.name,
       Image: spec.image,
       Hostname: spec.hostname,
@@ -275,12 +347,6 @@ export class DockerRuntime implements ContainerRuntime {
         RestartPolicy: { Name: 'no' },
       },
     });
-    try {
-      await c.start();
-    } catch (err) {
-      await this.removeContainer(c.id);
-      throw err;
-    }
     return c.id;
   }
 
@@ -293,7 +359,7 @@ export class DockerRuntime implements ContainerRuntime {
       if (uid === '' || uid === '0' || uid === 'root') throw new Error('container has runAsNonRoot and image will run as root');
       if (!/^\d+$/.test(uid)) throw new Error(`container has runAsNonRoot and image has non-numeric user (${uid}), cannot verify user is non-root`);
     }
-    const c = await this.docker.createContainer({
+    const c = await this.create(spec.image, {
       name: spec.name,
       Image: spec.image,
       Labels: spec.labels,

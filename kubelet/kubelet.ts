@@ -147,6 +147,8 @@ export class Kubelet {
     this.node.startHeartbeats();
     this.lease.start();
     this.eventsLoop = this.watchRuntimeEvents();
+    // The Service cache (service environment variables) fills while the pods are listed, as kubelet's service lister.
+    void this.sources.getServices('default').catch(() => undefined);
     await this.informer.start();
     if (this.stopper.signal.aborted) return;
     this.pods.markSourcesReady();
@@ -154,7 +156,12 @@ export class Kubelet {
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
     void this.setupNetwork();
     this.scheduleResync();
-    this.scheduleGC('container', this.opts.containerGC?.periodMs ?? 60_000, () => this.containerGC.collect());
+    // Orphaned pod volumes (tmpfs left by a killed kubelet or pods deleted meanwhile): once now, then with each container GC pass.
+    void this.pods.cleanupOrphanedVolumes().catch((err: Error) => log.warn({ err: err.message }, 'orphaned volume cleanup failed'));
+    this.scheduleGC('container', this.opts.containerGC?.periodMs ?? 60_000, async () => {
+      await this.containerGC.collect();
+      await this.pods.cleanupOrphanedVolumes();
+    });
     this.scheduleGC('image', this.opts.imageGC?.periodMs ?? 300_000, () => this.imageGC.collect());
   }
 

@@ -19,6 +19,7 @@ import { registryAuthFor } from './image-auth';
 import type { KubeletMetrics } from './metrics';
 import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
 import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
+import { serviceEnvVars, servicesForPod } from './service-env';
 import { ProbeManager, httpGetOnce, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeOutcome, type ProbeRunner, type Scheduler } from './prober';
 import { VolumeError, VolumeManager } from './volumes';
 import {
@@ -60,6 +61,8 @@ export interface PodManagerOptions {
   sources?: PodSources;
   /** Pod volume directories live in `<rootDir>/pods/<uid>`. Default: a temp dir. */
   rootDir?: string;
+  /** Root of the tmpfs mounts of Secret/projected volumes (`<tmpfsRoot>/<uid>/...`). Default /run/coxswain/kubelet. */
+  tmpfsRoot?: string;
   /** Pod lifecycle events (Pulled, Created, Started, Killing, BackOff, Unhealthy, FailedMount, ...). */
   events?: PodEventSink;
   /** Probe timing (tests drive it); default real timers. */
@@ -70,6 +73,18 @@ export interface PodManagerOptions {
   maxPerPodContainer?: number;
   /** Told the image ID of every container started (image GC's record of what this node's pods use). */
   onImageUsed?: (imageId: string) => void;
+}
+
+/** The pod's sandbox during a sync: its IP once known, and (when this sync created it) whether it started. */
+interface SandboxState {
+  podIP?: string;
+  /** Resolves true once a sandbox created in this sync runs, false when its start failed (reasons recorded). */
+  ready?: Promise<boolean>;
+}
+
+/** Whether the containers' env or volumes read the pod IP, so they cannot be prepared before the sandbox runs. */
+export function needsPodIP(pod: Pod): boolean {
+  return !pod.spec?.hostNetwork && JSON.stringify(pod.spec ?? {}).includes('status.podIP');
 }
 
 export const IMAGE_BACKOFF_INITIAL_MS = 10_000;
@@ -126,6 +141,7 @@ export class PodManager {
     this.volumes = new VolumeManager({
       rootDir: opts.rootDir ?? path.join(os.tmpdir(), `coxswain-kubelet-${opts.nodeName}`),
       nodeName: opts.nodeName,
+      tmpfsRoot: opts.tmpfsRoot,
       sources: this.sources,
       runtime: opts.runtime,
       log: opts.log,
@@ -180,6 +196,12 @@ export class PodManager {
   /** Whether the pod (by uid) is one this node runs: known from the API and not yet removed. */
   isLive(uid: string): boolean {
     return this.pods.has(uid) || !this.sourcesReady;
+  }
+
+  /** Removes the tmpfs volumes of pods that are gone from the API and from Docker (once the pod sources are ready). */
+  async cleanupOrphanedVolumes(): Promise<string[]> {
+    if (!this.sourcesReady) return [];
+    return this.volumes.cleanupOrphanedTmpfs((uid) => this.isLive(uid));
   }
 
   getPod(uid: string): Pod | undefined {
@@ -461,26 +483,52 @@ export class PodManager {
     }
 
     let sandboxId = actions.sandboxId;
-    let podIP: string | undefined = pod.spec?.hostNetwork ? this.opts.nodeIP : observed.find((c) => c.id === sandboxId)?.ip;
+    const sandbox: SandboxState = { podIP: pod.spec?.hostNetwork ? this.opts.nodeIP : observed.find((c) => c.id === sandboxId)?.ip };
     if (actions.createSandbox) {
-      try {
-        await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
-        sandboxId = await this.runtime.runSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, this.network));
-        changed = true;
-        const sandbox = (await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid })).find((c) => c.id === sandboxId);
-        if (!pod.spec?.hostNetwork) podIP = sandbox?.ip;
-        this.log.info({ pod: podRef(pod), sandbox: sandboxId.slice(0, 12), podIP }, 'started pod sandbox');
-      } catch (err) {
+      const failed = (err: unknown): false => {
         const message = `failed to create pod sandbox: ${(err as Error).message}`;
         this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'sandbox creation failed');
         this.opts.metrics?.runtimeErrors.inc({ operation_type: 'run_sandbox' });
         for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'ContainerCreating', message });
         actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 5_000);
-        return changed;
+        return false;
+      };
+      try {
+        await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
+        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, this.network));
+        changed = true;
+      } catch (err) {
+        return failed(err) || changed;
       }
+      // Docker creates app containers against a created sandbox (only their start needs it running):
+      // the sandbox starts while volumes, environment and containers are prepared.
+      const id = sandboxId;
+      sandbox.ready = this.runtime.startSandbox(id).then(
+        (sb) => {
+          if (!pod.spec?.hostNetwork) sandbox.podIP = sb?.ip;
+          this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
+          return true;
+        },
+        failed,
+      );
+      if (needsPodIP(pod) && !(await sandbox.ready)) return changed;
     }
     if (!sandboxId) return changed;
     if (actions.stopSandbox) return changed;
+    try {
+      return (await this.applyContainers(pod, actions, sandboxId, sandbox, now)) || changed;
+    } finally {
+      // Never leave a sync with the sandbox half started (the next one would see it "created").
+      if (sandbox.ready) await sandbox.ready;
+    }
+  }
+
+  /** Volumes, environment and the containers to start, once the pod has a sandbox (maybe still starting). */
+  private async applyContainers(pod: Pod, actions: PodActions, sandboxId: string, sandbox: SandboxState, now: number): Promise<boolean> {
+    const uid = pod.metadata!.uid!;
+    const waiting = this.waitingOf(uid);
+    let changed = false;
+    const podIP = sandbox.podIP;
 
     // Volumes are (re)written on every sync of a live pod: ConfigMap/Secret changes reach running containers.
     let objects: PodObjects;
@@ -502,10 +550,24 @@ export class PodManager {
       return changed;
     }
 
+    let serviceEnv: [string, string][] = [];
+    if (actions.containersToStart.length > 0) {
+      try {
+        const ns = pod.metadata?.namespace ?? 'default';
+        serviceEnv = serviceEnvVars(servicesForPod(await this.sources.getServices(ns), ns, pod.spec?.enableServiceLinks));
+      } catch (err) {
+        // Like kubelet: without the Services, the environment cannot be built.
+        const message = `cannot read services for the environment: ${(err as Error).message}`;
+        for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'CreateContainerConfigError', message });
+        this.log.warn({ pod: podRef(pod), err: message }, 'services not readable');
+        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 2_000);
+        return changed;
+      }
+    }
     for (const toStart of actions.containersToStart) {
       const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === toStart.name);
       if (!spec) continue;
-      if (await this.startContainer(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, podIP, now, objects, volumes)) changed = true;
+      if (await this.startContainer(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, sandbox, now, objects, volumes, serviceEnv)) changed = true;
     }
     return changed;
   }
@@ -517,10 +579,11 @@ export class PodManager {
     restartCount: number,
     backoffCount: number,
     sandboxId: string,
-    podIP: string | undefined,
+    sandbox: SandboxState,
     now: number,
     objects: PodObjects,
     volumes: Map<string, PreparedVolume>,
+    serviceEnv: [string, string][] = [],
   ): Promise<boolean> {
     const uid = pod.metadata!.uid!;
     const waiting = this.waitingOf(uid);
@@ -554,7 +617,7 @@ export class PodManager {
     let cspec;
     try {
       const terminationMessageFile = terminationMessagePath(spec) ? await this.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes, terminationMessageFile }, { [LABEL_BACKOFF]: String(backoffCount) });
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes, terminationMessageFile, serviceEnv }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       if (waiting.get(spec.name)?.message !== err.message) this.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
@@ -572,6 +635,12 @@ export class PodManager {
       return false;
     }
     this.event(pod, 'Normal', 'Created', `Created container ${spec.name}`);
+    if (sandbox.ready && !(await sandbox.ready)) {
+      // The sandbox failed to start (and is gone): so goes the container created against it.
+      await this.runtime.removeContainer(id).catch(() => undefined);
+      return true;
+    }
+    const podIP = sandbox.podIP;
     try {
       await this.runtime.startContainer(id);
     } catch (err) {

@@ -1,8 +1,9 @@
-import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret, Service } from 'kubernetes-types/core/v1';
 import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
 import { Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
-import { CONFIGMAPS, SECRETS, type ResourceRef } from '../lib/resources';
+import { CONFIGMAPS, SECRETS, SERVICES, type ResourceRef } from '../lib/resources';
+import { MASTER_SERVICES } from './service-env';
 
 /**
  * The API objects a pod's containers and volumes read (ConfigMaps, Secrets,
@@ -15,6 +16,8 @@ export interface PodSources {
   getSecret(namespace: string, name: string): Promise<Secret | undefined>;
   getPersistentVolumeClaim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
   getPersistentVolume(name: string): Promise<PersistentVolume | undefined>;
+  /** The Services of `namespace` and the master Services of `default` (for service environment variables). */
+  getServices(namespace: string): Promise<Service[]>;
   /**
    * A token for the pod's ServiceAccount (TokenRequest bound to the pod), or
    * `undefined` when the apiserver has no `serviceaccounts/token` subresource.
@@ -44,6 +47,14 @@ export class ApiPodSources implements PodSources {
 
   async getPersistentVolume(name: string): Promise<PersistentVolume | undefined> {
     return (await this.client.tryGet(PERSISTENTVOLUMES, name)) as PersistentVolume | undefined;
+  }
+
+  async getServices(namespace: string): Promise<Service[]> {
+    const [own, masters] = await Promise.all([
+      this.client.list<Service & Record<string, unknown>>(SERVICES, { namespace }),
+      namespace === 'default' ? undefined : Promise.all([...MASTER_SERVICES].map((n) => this.client.tryGet<Service & Record<string, unknown>>(SERVICES, n, 'default'))),
+    ]);
+    return [...own.items, ...(masters ?? []).filter((s): s is Service & Record<string, unknown> => !!s)];
   }
 
   async serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAt: number } | undefined> {
@@ -99,6 +110,7 @@ export class InformerPodSources implements PodSources {
   private readonly direct: ApiPodSources;
   private readonly namespaces = new Map<string, NamespaceInformers>();
   private volumes?: Informer<Obj<PersistentVolume>>;
+  private services?: Informer<Obj<Service>>;
   private stopped = false;
 
   constructor(
@@ -160,6 +172,29 @@ export class InformerPodSources implements PodSources {
     return this.read(this.volumes, name, async () => (await this.direct.getPersistentVolume(name)) as Obj<PersistentVolume> | undefined);
   }
 
+  /**
+   * From one cluster-wide Service informer (as kubelet's service lister), started
+   * on first use; like kubelet, a pod's containers see the Services that exist
+   * when they are created (no refresh afterwards, so no change is reported).
+   */
+  async getServices(namespace: string): Promise<Service[]> {
+    if (!this.services) {
+      this.services = new Informer<Obj<Service>>(this.client, SERVICES, { logger: this.opts.logger });
+      if (!this.stopped) void this.services.start();
+    }
+    const inf = this.services;
+    if (!inf.hasSynced) {
+      let timer: NodeJS.Timeout | undefined;
+      const synced = await Promise.race([
+        inf.waitForSync().then(() => inf.hasSynced),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.syncTimeoutMs ?? 5_000))),
+      ]);
+      clearTimeout(timer);
+      if (!synced) return this.direct.getServices(namespace);
+    }
+    return inf.list().filter((s) => s.metadata?.namespace === namespace || (s.metadata?.namespace === 'default' && MASTER_SERVICES.has(s.metadata?.name ?? '')));
+  }
+
   serviceAccountToken(pod: Pod, audience: string | undefined, expirationSeconds: number): Promise<{ token: string; expiresAt: number } | undefined> {
     return this.direct.serviceAccountToken(pod, audience, expirationSeconds);
   }
@@ -173,6 +208,7 @@ export class InformerPodSources implements PodSources {
     this.stopped = true;
     const all = [...this.namespaces.values()].flatMap((n) => [n.configMaps, n.secrets, n.claims] as Informer<KubeObject>[]);
     if (this.volumes) all.push(this.volumes as Informer<KubeObject>);
+    if (this.services) all.push(this.services as Informer<KubeObject>);
     await Promise.all(all.map((i) => i.stop()));
   }
 }
@@ -183,6 +219,7 @@ export class StaticPodSources implements PodSources {
   secrets = new Map<string, Secret>();
   claims = new Map<string, PersistentVolumeClaim>();
   volumes = new Map<string, PersistentVolume>();
+  services: Service[] = [];
   token?: string;
 
   add(obj: ConfigMap | Secret | PersistentVolumeClaim | PersistentVolume): this {
@@ -201,6 +238,7 @@ export class StaticPodSources implements PodSources {
   async getSecret(namespace: string, name: string) { return this.secrets.get(`${namespace}/${name}`); }
   async getPersistentVolumeClaim(namespace: string, name: string) { return this.claims.get(`${namespace}/${name}`); }
   async getPersistentVolume(name: string) { return this.volumes.get(name); }
+  async getServices(namespace: string) { return this.services.filter((s) => (s.metadata?.namespace ?? 'default') === namespace || ((s.metadata?.namespace ?? 'default') === 'default' && MASTER_SERVICES.has(s.metadata?.name ?? ''))); }
   async serviceAccountToken(_pod: Pod, _aud: string | undefined, expirationSeconds: number) {
     return this.token ? { token: this.token, expiresAt: Date.now() + expirationSeconds * 1000 } : undefined;
   }

@@ -198,6 +198,10 @@ export interface ContainerRuntime {
   ensureImage(image: string, policy: PullPolicy, auth?: RegistryAuth[]): Promise<{ id: string; pulled: boolean }>;
   /** Creates and starts a sandbox; returns its ID. */
   runSandbox(spec: SandboxSpec): Promise<string>;
+  /** Creates (does not start) a sandbox; app containers may be created against it before it starts. */
+  createSandbox(spec: SandboxSpec): Promise<string>;
+  /** Starts a created sandbox and returns its view (IP); on failure removes it and throws. */
+  startSandbox(id: string): Promise<RuntimeContainer | undefined>;
   /** Creates (does not start) an app container; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -453,13 +453,53 @@ export class VolumeManager {
   /** Removes the pod's volume directories (unmounting tmpfs volumes first) and memory-backed volumes (after its containers are gone). */
   async cleanup(uid: string): Promise<void> {
     for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
-    const tmpfs = this.tmpfsDir(uid);
-    for (const mp of await mountsUnder(await fs.realpath(tmpfs).catch(() => tmpfs))) {
-      await run('umount', [mp], { timeout: 10_000 }).catch((err: Error) => this.opts.log.warn({ mount: mp, err: err.message.trim() }, 'cannot unmount a pod volume'));
-    }
-    await fs.rm(tmpfs, { recursive: true, force: true }).catch((err: Error) => this.opts.log.warn({ dir: tmpfs, err: err.message }, 'cannot remove the pod\'s tmpfs directory'));
+    await this.removeTmpfs(uid);
     await fs.rm(this.podDir(uid), { recursive: true, force: true });
     await this.opts.runtime.removeVolumes({ [LABEL_POD_UID]: uid, [LABEL_NODE]: this.opts.nodeName });
+  }
+
+  /** Unmounts the pod's tmpfs volumes and removes its tmpfs directory; returns whether all of it went. */
+  private async removeTmpfs(uid: string): Promise<boolean> {
+    const tmpfs = this.tmpfsDir(uid);
+    let ok = true;
+    for (const mp of await mountsUnder(await fs.realpath(tmpfs).catch(() => tmpfs))) {
+      await run('umount', [mp], { timeout: 10_000 }).catch((err: Error) => {
+        // Unmounted meanwhile (by the pod's own cleanup) is fine.
+        if (!/not mounted|no mount point/i.test(err.message)) ok = false;
+        this.opts.log.warn({ mount: mp, err: err.message.trim() }, 'cannot unmount a pod volume');
+      });
+    }
+    if (!ok) return false; // never recurse into a directory that still has a mount under it
+    await fs.rm(tmpfs, { recursive: true, force: true }).catch((err: Error) => {
+      ok = false;
+      this.opts.log.warn({ dir: tmpfs, err: err.message }, 'cannot remove the pod\'s tmpfs directory');
+    });
+    return ok;
+  }
+
+  /**
+   * Kubernetes' orphaned pod volume cleanup for the tmpfs root: unmounts and
+   * removes `<tmpfsRoot>/<uid>` of every pod that this kubelet does not run
+   * (`isKnown` false: not in the API for this node) and that has no container
+   * left in Docker, of any node (kubelets of several nodes on one machine share
+   * the tmpfs root, and a pod's tmpfs appears only after its sandbox exists).
+   * Leftovers of a killed kubelet or of a test's cluster go this way. Returns
+   * the uids cleaned.
+   */
+  async cleanupOrphanedTmpfs(isKnown: (uid: string) => boolean): Promise<string[]> {
+    const root = this.opts.tmpfsRoot ?? DEFAULT_TMPFS_ROOT;
+    const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+    const cleaned: string[] = [];
+    for (const e of entries) {
+      const uid = e.name;
+      if (!e.isDirectory() || isKnown(uid)) continue;
+      if ((await this.opts.runtime.listContainers({ [LABEL_POD_UID]: uid })).length > 0) continue;
+      if (isKnown(uid)) continue; // became known while Docker was asked
+      for (const k of this.tokens.keys()) if (k.startsWith(`${uid}/`)) this.tokens.delete(k);
+      if (await this.removeTmpfs(uid)) cleaned.push(uid);
+    }
+    if (cleaned.length) this.opts.log.info({ pods: cleaned }, 'removed the tmpfs volumes of orphaned pods');
+    return cleaned;
   }
 
   /**

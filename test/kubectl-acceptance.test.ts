@@ -417,12 +417,27 @@ describe('kubectl 1.32 acceptance: every command of issue 4 against coxswain up'
 
   it('a ServiceAccount token from inside a pod can do exactly what its RoleBinding allows', async () => {
     await kok(['-n', SA_NS, 'apply', '-f', '-'], { input: SA_RBAC });
+    // A Service that exists before the pod: its variables are in the pod's environment.
+    await kok(['-n', SA_NS, 'create', 'service', 'clusterip', 'my-svc', '--tcp=8080:80']);
     await kok(['-n', SA_NS, 'apply', '-f', '-'], { input: SA_POD });
     await kok(['-n', SA_NS, 'wait', '--for=condition=Ready', 'pod/caller', '--timeout=90s'], { timeoutMs: 100_000 });
     const ip = await jp(['-n', 'default', 'get', 'svc', 'kubernetes'], '{.spec.clusterIP}');
-    // From inside the container: the mounted token and CA, the `kubernetes` Service's ClusterIP.
+    const myIP = await jp(['-n', SA_NS, 'get', 'svc', 'my-svc'], '{.spec.clusterIP}');
+    const env = new Map((await kok(['-n', SA_NS, 'exec', 'caller', '--', 'env'])).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
+    assert.equal(env.get('KUBERNETES_SERVICE_HOST'), ip);
+    assert.equal(env.get('KUBERNETES_SERVICE_PORT'), '443');
+    assert.equal(env.get('KUBERNETES_SERVICE_PORT_HTTPS'), '443');
+    assert.equal(env.get('KUBERNETES_PORT'), `tcp://${ip}:443`);
+    assert.equal(env.get('KUBERNETES_PORT_443_TCP_ADDR'), ip);
+    assert.equal(env.get('MY_SVC_SERVICE_HOST'), myIP);
+    assert.equal(env.get('MY_SVC_SERVICE_PORT'), '8080');
+    assert.equal(env.get('MY_SVC_SERVICE_PORT_8080_80'), '8080');
+    assert.equal(env.get('MY_SVC_PORT_8080_TCP'), `tcp://${myIP}:8080`);
+    assert.equal(env.get('MY_SVC_PORT_8080_TCP_PROTO'), 'tcp');
+    assert.equal(env.get('MY_SVC_PORT_8080_TCP_PORT'), '8080');
+    // From inside the container: the mounted token and CA, the apiserver's address from KUBERNETES_SERVICE_HOST/PORT only.
     const call = async (method: string, urlPath: string) => {
-      const out = await kok(['-n', SA_NS, 'exec', 'caller', '--', 'node', '-e', IN_POD_CLIENT, method, `https://${ip}${urlPath}`]);
+      const out = await kok(['-n', SA_NS, 'exec', 'caller', '--', 'node', '-e', IN_POD_CLIENT, method, urlPath]);
       return Number(out.trim());
     };
     assert.equal(await call('GET', `/api/v1/namespaces/${SA_NS}/pods`), 200, 'list pods in its namespace');
@@ -518,7 +533,8 @@ spec:
 const IN_POD_CLIENT = `
 const fs = require('fs'), https = require('https');
 const dir = '${TOKEN_DIR}/';
-const [method, url] = process.argv.slice(1);
+const [method, urlPath] = process.argv.slice(1);
+const url = 'https://' + process.env.KUBERNETES_SERVICE_HOST + ':' + process.env.KUBERNETES_SERVICE_PORT + urlPath;
 const req = https.request(url, { method, ca: fs.readFileSync(dir + 'ca.crt'), servername: 'kubernetes.default.svc',
   headers: { authorization: 'Bearer ' + fs.readFileSync(dir + 'token', 'utf8') } }, (res) => { res.resume(); console.log(res.statusCode); });
 req.on('error', (e) => { console.error(e.message); process.exit(2); });

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,9 +20,10 @@ import { DockerRuntime } from '../kubelet/docker-runtime';
 import { ContainerGC, ImageGC, type ImageGCPolicy } from '../kubelet/gc';
 import { gatewayOf } from '../kubelet/node-status';
 import { PodManager } from '../kubelet/pod-manager';
+import { StaticPodSources } from '../kubelet/pod-sources';
 import { LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_OWNED, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../kubelet/runtime';
 import { pickFreeSubnet } from './lib/docker';
-import { FakeSink, podHelpers } from './lib/kubelet-harness';
+import { FakeSink, podHelpers, removePodTmpfs } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -158,4 +159,48 @@ test('image GC: an unused image goes once usage is above the high threshold; ima
   const state = JSON.parse(await readFile(path.join(rootDir, 'image-gc.json'), 'utf8')) as Record<string, unknown>;
   assert.deepEqual(Object.keys(state), [usedId]);
   await imgManager.removePod(b);
+});
+
+test('orphaned tmpfs volumes: a restarted kubelet unmounts those of pods gone from the API and from Docker, never those of pods with containers', async () => {
+  const tmpfsRoot = await mkdtemp(path.join(os.tmpdir(), 'coxswain-kubelet-tmpfs-'));
+  const node = `${NODE}-tmpfs`;
+  const sources = new StaticPodSources().add({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'orphan-secret', namespace: 'default' }, data: { key: Buffer.from('s3cret').toString('base64') } });
+  const tsink = new FakeSink();
+  const first = new PodManager({ runtime, nodeName: node, nodeIP: '192.0.2.12', sink: tsink, log, rootDir: path.join(rootDir, 'first'), tmpfsRoot, sources });
+  tsink.manager = first;
+  first.setNetwork(NETWORK);
+  first.markSourcesReady();
+  const h = podHelpers({ node, docker, sink: tsink, manager: () => first });
+  const mk = (name: string) => h.makePod(name, { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox:1.36', command: idle, volumeMounts: [{ name: 's', mountPath: '/s' }] }], volumes: [{ name: 's', secret: { secretName: 'orphan-secret' } }] });
+  const gone = mk('gone');
+  const kept = mk('kept');
+  const mounted = async (uid: string) => (await readFile('/proc/self/mountinfo', 'utf8')).includes(` ${path.join(await realpath(tmpfsRoot), uid)}/`);
+  const exists = (p: string) => stat(p).then(() => true, () => false);
+  try {
+    for (const p of [gone, kept]) {
+      await first.updatePod(p);
+      await h.syncUntil(p, (s) => s.phase === 'Running', `${p.metadata!.name} Running`, 60_000);
+      assert.ok(await mounted(p.metadata!.uid!), 'the secret volume is on tmpfs');
+    }
+    // The kubelet dies; meanwhile one pod is deleted and its containers removed (its pod directory on disk is lost too).
+    await first.stop();
+    for (const c of await h.podContainers(gone.metadata!.uid!)) await docker.getContainer(c.Id).remove({ force: true });
+    const second = new PodManager({ runtime, nodeName: node, nodeIP: '192.0.2.12', sink: new FakeSink(), log, rootDir: path.join(rootDir, 'second'), tmpfsRoot, sources });
+    assert.deepEqual(await second.cleanupOrphanedVolumes(), [], 'nothing is touched before the pod sources are ready');
+    second.markSourcesReady();
+    assert.deepEqual(await second.cleanupOrphanedVolumes(), [gone.metadata!.uid!]);
+    assert.equal(await mounted(gone.metadata!.uid!), false, 'the orphan is unmounted');
+    assert.equal(await exists(path.join(tmpfsRoot, gone.metadata!.uid!)), false, 'and its directory removed');
+    assert.ok(await mounted(kept.metadata!.uid!), 'a pod with containers keeps its volume');
+    assert.equal(await readFile(path.join(tmpfsRoot, kept.metadata!.uid!, 'kubernetes.io~secret', 's', 'key'), 'utf8'), 's3cret');
+    // Once its containers are gone too, the next pass takes it.
+    for (const c of await h.podContainers(kept.metadata!.uid!)) await docker.getContainer(c.Id).remove({ force: true });
+    assert.deepEqual(await second.cleanupOrphanedVolumes(), [kept.metadata!.uid!]);
+    assert.equal(await mounted(kept.metadata!.uid!), false);
+    await second.stop();
+  } finally {
+    for (const p of [gone, kept]) for (const c of await h.podContainers(p.metadata!.uid!)) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await removePodTmpfs([gone.metadata!.uid!, kept.metadata!.uid!], tmpfsRoot);
+    await rm(tmpfsRoot, { recursive: true, force: true });
+  }
 });
