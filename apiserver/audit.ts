@@ -51,11 +51,25 @@ export function auditEvent(r: AuditRecord, now: Date, id: string = randomUUID())
   return ev;
 }
 
+/**
+ * Appends events to `file`. The lines of one event-loop turn go out in one write (under load a
+ * write per request cost a syscall each); the order of events is kept.
+ */
 export function fileAuditSink(file: string): AuditSink {
   mkdirSync(path.dirname(file), { recursive: true });
   const out: WriteStream = createWriteStream(file, { flags: 'a', mode: 0o600 });
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending) out.write(pending);
+    pending = '';
+  };
   return {
-    write: (rec) => { out.write(JSON.stringify(auditEvent(rec, new Date())) + '\n'); },
-    close: () => new Promise((resolve) => out.end(resolve)),
+    write: (rec) => {
+      pending += JSON.stringify(auditEvent(rec, new Date())) + '\n';
+      if (!scheduled) { scheduled = true; setImmediate(flush); }
+    },
+    close: () => new Promise((resolve) => { flush(); out.end(resolve); }),
   };
 }

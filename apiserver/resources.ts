@@ -1,11 +1,13 @@
 import { checkTypes } from './fieldvalidation';
+import { cloneJson } from './clone';
+import { NamespaceCleanup } from './namespace-cleanup';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
 import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, cidrContains, pickFree, pickServiceIP, serviceReservations } from './allocators';
 import { type PatchType, applyPatch } from './patch';
 import { type ResourceDef, type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
-import { type Compare, type Store, type TxnOp, StoreUnavailableError } from './storage/types';
+import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { validateObjectMeta } from './validation';
 import { formatLabelSelector } from './selectors';
@@ -50,7 +52,7 @@ export interface DeleteOptions extends WriteOptions {
 }
 
 const MAX_RETRIES = 8;
-const clone = <T>(v: T): T => structuredClone(v);
+const clone = cloneJson;
 
 /** metav1.Time: RFC 3339, second precision. */
 export function timestamp(d: Date): string {
@@ -81,12 +83,22 @@ export class ResourceStorage {
   /** by key prefix: versions of one resource (autoscaling v1/v2) share their storage */
   private readonly caches = new Map<string, WatchCache>();
   private readonly lastWrite = new Map<string, number>();
-  private readonly finalizing = new Set<string>();
   private readonly now: () => Date;
-  private stopped = false;
+  private readonly namespaceCleanup: NamespaceCleanup;
 
   constructor(private readonly deps: ResourceStorageDeps) {
     this.now = deps.now ?? (() => new Date());
+    const nsDef = () => deps.registry.lookup('', 'v1', 'namespaces')!;
+    this.namespaceCleanup = new NamespaceCleanup({
+      registry: deps.registry,
+      log: deps.log,
+      list: (def, ns, rv) => this.list(def, ns, rv),
+      delete: (def, ns, name) => this.delete(def, ns, name),
+      readNamespace: (name) => this.read(nsDef(), undefined, name, { fromStore: true }),
+      removeNamespace: async (cur) => {
+        try { await this.commitDelete(nsDef(), cur, {}); return true; } catch (e) { if (e instanceof RetryConflict) return false; throw e; }
+      },
+    });
   }
 
   get registry(): Registry { return this.deps.registry; }
@@ -109,7 +121,7 @@ export class ResourceStorage {
   }
 
   stop(): void {
-    this.stopped = true;
+    this.namespaceCleanup.stop();
     for (const c of this.caches.values()) c.stop();
   }
 
@@ -175,8 +187,10 @@ export class ResourceStorage {
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
     if (this.deps.admit) await this.deps.admit(def, ns, obj);
     const nameGenerated = !obj.metadata.name;
+    // Only generated names and Service allocations change the object between attempts.
+    const retries = nameGenerated || def.plural === 'services';
     for (let attempt = 0; ; attempt++) {
-      const o = clone(obj);
+      const o = retries ? clone(obj) : obj;
       if (nameGenerated) o.metadata.name = o.metadata.generateName + generateSuffix();
       const specified = def.plural === 'services' ? await this.allocateService(o, undefined) : new Set<string>();
       if (opts.dryRun) return o;
@@ -578,50 +592,14 @@ export class ResourceStorage {
     return next;
   }
 
-  /**
-   * Namespace lifecycle (Kubernetes' namespace controller, done here): delete every object in
-   * the namespace, then remove the namespace. Idempotent; retried every second until done.
-   */
+  /** Starts deleting the contents of a Terminating namespace, then the namespace (namespace-cleanup.ts). */
   finalizeNamespace(name: string): void {
-    if (this.finalizing.has(name) || this.stopped) return;
-    this.finalizing.add(name);
-    const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
-    const step = async (): Promise<boolean> => {
-      let remaining = 0;
-      for (const def of this.deps.registry.stored()) {
-        if (!def.namespaced) continue;
-        const { items } = await this.list(def, name, '');
-        remaining += items.length;
-        for (const it of items) {
-          try { await this.delete(def, name, it.obj.metadata.name); } catch (e) { if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e; }
-        }
-      }
-      if (remaining > 0) return false;
-      const cur = await this.read(nsDef, undefined, name, { fromStore: true });
-      if (!cur) return true;
-      if (!cur.obj.metadata.deletionTimestamp) return true;
-      try { await this.commitDelete(nsDef, cur, {}); } catch (e) { if (e instanceof RetryConflict) return false; throw e; }
-      return true;
-    };
-    const loop = async () => {
-      while (!this.stopped) {
-        try {
-          if (await step()) break;
-        } catch (e) {
-          if (!(e instanceof StoreUnavailableError)) this.deps.log.warn({ namespace: name, err: String(e) }, 'namespace cleanup step failed');
-        }
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-      this.finalizing.delete(name);
-    };
-    void loop();
+    this.namespaceCleanup.finalize(name);
   }
 
   /** Resume cleanup of namespaces that were Terminating when the apiserver (re)started. */
   async resumeNamespaceCleanup(): Promise<void> {
-    const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
-    const { items } = await this.list(nsDef, undefined, '0');
-    for (const it of items) if (it.obj.metadata.deletionTimestamp) this.finalizeNamespace(it.obj.metadata.name);
+    await this.namespaceCleanup.resume();
   }
 
   // ---------------------------------------------------------------- subresources

@@ -76,3 +76,34 @@ test('etcd3 client fails over within 5 s when the leader is SIGKILLed; watches r
     await etcd.stop();
   }
 });
+
+test('etcd3 client sends requests to the Raft leader, and to the new leader after the old one dies', async () => {
+  const etcd = await startEtcd(3);
+  const probe = new Etcd3Store(etcd.endpoints, { leaderProbeMs: 0 });
+  let store: Etcd3Store | undefined;
+  try {
+    await waitFor('etcd cluster', () => probe.ping(1_000), 30_000);
+    const leaderUrl = async (alive: number[]) => {
+      const st = await Promise.all(alive.map((i) => probe.memberStatus(i).catch(() => undefined)));
+      const i = st.findIndex((s) => s && s.leader !== '0' && s.memberId === s.leader);
+      return i >= 0 && st.filter((s) => s?.leader === st[i]!.leader).length === alive.length ? etcd.endpoints[alive[i]] : undefined;
+    };
+    const leader = await waitFor('an agreed leader', () => leaderUrl([0, 1, 2]), 30_000);
+    // the leader last: a client that kept to its first endpoint would talk to a follower
+    const ordered = [...etcd.endpoints.filter((u) => u !== leader), leader];
+    store = new Etcd3Store(ordered, { leaderProbeMs: 300 });
+    await waitFor('the client to pick the leader', () => store!.currentEndpoint === leader, 10_000);
+    assert.ok((await createKey(store, '/registry/l/a', Buffer.from('a'))).ok);
+
+    const leaderIdx = etcd.endpoints.indexOf(leader);
+    await etcd.kill(etcd.members[leaderIdx]);
+    const alive = [0, 1, 2].filter((i) => i !== leaderIdx);
+    assert.ok((await createKey(store, '/registry/l/b', Buffer.from('b'))).ok, 'a write after the leader died');
+    const next = await waitFor('a new leader', () => leaderUrl(alive), 30_000);
+    await waitFor(`the client to move to the new leader ${next}`, () => store!.currentEndpoint === next, 10_000);
+  } finally {
+    await store?.close();
+    await probe.close();
+    await etcd.stop();
+  }
+});

@@ -15,6 +15,14 @@ import {
  *   Retryable failures (UNAVAILABLE, deadline, "no leader", connection errors) move to the
  *   next endpoint; after a full round of endpoints it backs off (25 ms doubling to 500 ms).
  *   The endpoint that last answered stays current, so a healthy cluster costs one hop.
+ * - Leader preference: with several endpoints, the client asks every member for its
+ *   Maintenance.Status at start, every `leaderProbeMs` and after a failover, and makes the
+ *   member that a majority reports as leader the current endpoint. A write sent to a follower
+ *   costs a forwarding hop and the follower's wait to learn the commit (measured on a busy
+ *   2-core machine, 100 concurrent txns: p50 1.3-2.8x and p99 1.2-2.3x those sent to the
+ *   leader); a linearizable read on the leader needs no ReadIndex round trip; a watch on the
+ *   leader sees a change first (watches open once the first probe has answered or timed out,
+ *   ≤ 1 s). Best effort: a failed probe changes nothing.
  * - A txn whose earlier attempt failed ambiguously (the request may have been applied) and
  *   whose retry then fails its compares is checked against the failure branch's reads: if
  *   every put key already holds exactly our value and every deleted key is gone, the txn is
@@ -28,6 +36,8 @@ export interface Etcd3Options {
   attemptTimeoutMs?: number;
   /** Directory holding etcd.proto and kv.proto. */
   protoDir?: string;
+  /** How often to look for the Raft leader among several endpoints (default 10 s; 0: never). */
+  leaderProbeMs?: number;
 }
 
 type Loaded = {
@@ -96,6 +106,10 @@ export class Etcd3Store implements Store {
   private readonly attemptTimeoutMs: number;
   private closed = false;
   private readonly watches = new Set<{ cancel(): void }>();
+  private probeTimer?: NodeJS.Timeout;
+  /** The first leader probe: watches open after it (≤ 1 s), so they start on the leader. */
+  private firstProbe: Promise<void> = Promise.resolve();
+  private probing = false;
 
   constructor(urls: string[], opts: Etcd3Options = {}) {
     if (urls.length === 0) throw new Error('etcd3: no endpoints');
@@ -109,6 +123,8 @@ export class Etcd3Store implements Store {
       'grpc.keepalive_timeout_ms': 3_000,
       'grpc.max_receive_message_length': 256 * 1024 * 1024,
       'grpc.max_send_message_length': 16 * 1024 * 1024,
+      // channelz keeps per-call statistics nobody reads here (measured: ~7% of the client's CPU per call)
+      'grpc.enable_channelz': 0,
     };
     this.endpoints = urls.map((url) => {
       const u = new URL(url.includes('://') ? url : `http://${url}`);
@@ -120,11 +136,42 @@ export class Etcd3Store implements Store {
       const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as any;
       return { url, kv, watch, maint };
     });
+    const probeMs = opts.leaderProbeMs ?? 10_000;
+    if (this.endpoints.length > 1 && probeMs > 0) {
+      this.firstProbe = this.preferLeader().catch(() => undefined);
+      this.probeTimer = setInterval(() => void this.preferLeader(), probeMs);
+      this.probeTimer.unref();
+    }
   }
 
-  /** Move off `ep` if it is still the current endpoint. */
+  /** Move off `ep` if it is still the current endpoint (and look for the new leader). */
   private rotate(ep: Endpoint): void {
-    if (this.endpoints[this.current] === ep) this.current = (this.current + 1) % this.endpoints.length;
+    if (this.endpoints[this.current] !== ep) return;
+    this.current = (this.current + 1) % this.endpoints.length;
+    if (this.probeTimer) void this.preferLeader();
+  }
+
+  /** Makes the member a majority of endpoints reports as Raft leader the current endpoint. */
+  private async preferLeader(): Promise<void> {
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    try {
+      const st = await Promise.all(this.endpoints.map((ep) => this.callOnce(ep, 'maint', 'Status', {}, 1_000).then(
+        (r) => ({ member: String(r.header?.member_id ?? ''), leader: String(r.leader ?? '0') }),
+        () => undefined,
+      )));
+      const i = st.findIndex((s) => s && s.leader !== '0' && s.member === s.leader);
+      if (i < 0 || this.closed) return;
+      const votes = st.filter((s) => s?.leader === st[i]!.leader).length;
+      if (votes * 2 > this.endpoints.length) this.current = i;
+    } finally {
+      this.probing = false;
+    }
+  }
+
+  /** The endpoint requests go to now (tests and diagnostics). */
+  get currentEndpoint(): string {
+    return this.endpoints[this.current].url;
   }
 
   private callOnce(ep: Endpoint, svc: 'kv' | 'maint', method: string, req: unknown, ms: number): Promise<any> {
@@ -285,7 +332,7 @@ export class Etcd3Store implements Store {
       c.on('status', () => { /* handled by error/end */ });
       c.write({ create_request: { key: Buffer.from(prefix), range_end: rangeEnd, start_revision: String(next), prev_kv: true, progress_notify: true } });
     };
-    connect();
+    void this.firstProbe.then(connect);
     const handle = {
       cancel: () => {
         stopped = true;
@@ -300,6 +347,7 @@ export class Etcd3Store implements Store {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.probeTimer) clearInterval(this.probeTimer);
     for (const w of [...this.watches]) w.cancel();
     for (const ep of this.endpoints) {
       ep.watch.close();
