@@ -10,10 +10,15 @@
  * Maintenance.Status + Cluster.MemberList. For each scenario etcd runs first,
  * then Coxswain, with the same keys, values and client count.
  *
+ * CPU per operation (utime + stime of the members from /proc, all members and the
+ * leader alone) is recorded next to throughput and latency: on a shared machine it is
+ * the steadier measure of how much work each system does per request.
+ *
  * Output: one JSON line per (scenario, system) and one `kind: "ratio"` line per
  * scenario on stdout; a table on stderr.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { EtcdConn } from './lib/etcd-client';
 import { closedLoop, type LoadResult } from './lib/load';
 import { emit, envInt, machineLoad, note, round, rssKiB, sleep, summarize, sourceRevision, table, waitQuiet, type Summary } from './lib/report';
@@ -161,6 +166,19 @@ interface Row {
   ops: number;
   opsPerSec: number;
   lat: Summary;
+  /** CPU (user + system) of all members per operation, and of the leader alone, in µs. */
+  cpuUsPerOp: number;
+  leaderCpuUsPerOp: number;
+}
+
+/** utime + stime of a process in ms (/proc/<pid>/stat, clock ticks of 10 ms), 0 if gone. */
+function cpuMs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0;
+  }
 }
 
 export async function benchStore(): Promise<void> {
@@ -189,15 +207,21 @@ export async function benchStore(): Promise<void> {
       const bySystem: Record<string, Row> = {};
       for (const c of clusters) {
         await sleep(500);
+        const leaderPid = c.pids[c.endpoints.indexOf(c.leader)];
+        const cpu0 = c.pids.map(cpuMs);
         const r = await s.run(c, s, maxMs);
+        const cpu1 = c.pids.map(cpuMs);
         const lat = summarize(r.latenciesMs);
         const opsPerSec = round(r.ops / r.seconds, 1);
-        const row: Row = { scenario: s.name, system: c.system, ops: r.ops, opsPerSec, lat };
+        const cpuUsPerOp = round((cpu1.reduce((a, b) => a + b, 0) - cpu0.reduce((a, b) => a + b, 0)) * 1000 / Math.max(1, r.ops), 0);
+        const li = c.pids.indexOf(leaderPid);
+        const leaderCpuUsPerOp = li >= 0 ? round(((cpu1[li] - cpu0[li]) * 1000) / Math.max(1, r.ops), 0) : 0;
+        const row: Row = { scenario: s.name, system: c.system, ops: r.ops, opsPerSec, lat, cpuUsPerOp, leaderCpuUsPerOp };
         rows.push(row);
         bySystem[c.system] = row;
         emit({
           bench: 'store', runId, scenario: s.name, system: c.system, description: s.what, clients: s.clients, valueBytes: VALUE_SIZE,
-          ops: r.ops, errors: r.errors, ...(r.firstError ? { firstError: r.firstError } : {}), seconds: round(r.seconds, 3), opsPerSec, ...lat, ...r.extra, ...machineLoad(),
+          ops: r.ops, errors: r.errors, ...(r.firstError ? { firstError: r.firstError } : {}), seconds: round(r.seconds, 3), opsPerSec, ...lat, cpuUsPerOp, leaderCpuUsPerOp, ...r.extra, ...machineLoad(),
         });
         note(`${s.name} ${c.system}: ${r.ops} ops in ${r.seconds.toFixed(2)} s = ${opsPerSec}/s, p50 ${lat.p50Ms} ms, p99 ${lat.p99Ms} ms${r.errors ? `, ${r.errors} errors (${r.firstError})` : ''}${r.extra ? ` ${JSON.stringify(r.extra)}` : ''}`);
       }
@@ -207,6 +231,7 @@ export async function benchStore(): Promise<void> {
         emit({
           bench: 'store', runId, kind: 'ratio', scenario: s.name, of: 'coxswain/etcd',
           throughput: round(x.opsPerSec / e.opsPerSec, 3), p50: round(x.lat.p50Ms / e.lat.p50Ms, 3), p99: round(x.lat.p99Ms / e.lat.p99Ms, 3),
+          cpuPerOp: round(x.cpuUsPerOp / Math.max(1, e.cpuUsPerOp), 3),
         });
       }
     }
@@ -225,6 +250,14 @@ export async function benchStore(): Promise<void> {
       const rss = c.pids.map((p) => (rssKiB(p) ?? 0) / 1024);
       return [c.system, ...rss, rss.reduce((a, b) => a + b, 0)];
     });
+    // CPU per operation is the steadier number on a shared machine: throughput and latency
+    // move with whatever else runs, the work each system does per request much less.
+    const cpuBody = scenarios.map((s) => {
+      const e = rows.find((r) => r.scenario === s.name && r.system === 'etcd')!;
+      const x = rows.find((r) => r.scenario === s.name && r.system === 'coxswain')!;
+      return [s.name, e.cpuUsPerOp, e.leaderCpuUsPerOp, x.cpuUsPerOp, x.leaderCpuUsPerOp, x.cpuUsPerOp / Math.max(1, e.cpuUsPerOp), x.leaderCpuUsPerOp / Math.max(1, e.leaderCpuUsPerOp)];
+    });
+    table('store: CPU per operation (µs, user+system; all 3 members / the leader)', [['scenario', 'etcd all', 'etcd leader', 'cox all', 'cox leader', 'all cox/etcd', 'leader cox/etcd'], ...cpuBody]);
     table('store: RSS after the run (MiB)', [['system', 'member 1', 'member 2', 'member 3', 'total'], ...rssRows]);
   } finally {
     for (const c of clusters.reverse()) await c.stop().catch((err) => note(`stopping ${c.system}: ${err}`));

@@ -193,16 +193,27 @@ export class RaftDisk {
    * Step 1 of the snapshot protocol (see the file comment): make `data` durable as
    * the snapshot file for `meta`. Nothing refers to it until step 2.
    */
-  async writeSnapshotFile(meta: { index: number; term: number }, data: Uint8Array): Promise<void> {
+  async writeSnapshotFile(meta: { index: number; term: number }, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
+    // `data` may come in parts (a large snapshot is not concatenated in memory: that
+    // copy would block the event loop); the file holds them back to back.
+    const parts = data instanceof Uint8Array ? [data] : data;
     const final = this.snapPath(meta);
     const tmp = `${final}.tmp`;
     const header = Buffer.alloc(16);
     SNAP_MAGIC.copy(header, 0);
-    header.writeUInt32BE(crc32(data), 4);
-    header.writeBigUInt64BE(BigInt(data.byteLength), 8);
+    let crc = 0;
+    let length = 0;
+    for (const p of parts) {
+      crc = crc32(p, crc);
+      length += p.byteLength;
+    }
+    header.writeUInt32BE(crc, 4);
+    header.writeBigUInt64BE(BigInt(length), 8);
     const fh = await fs.promises.open(tmp, 'w');
     try {
-      await fh.writev([header, data]);
+      // writev takes at most IOV_MAX (1024) buffers per call on Linux; write in groups.
+      await fh.write(header);
+      for (let i = 0; i < parts.length; i += 512) await fh.writev(parts.slice(i, i + 512));
       await fh.sync();
     } finally {
       await fh.close();

@@ -9,6 +9,8 @@
  * the member that proposed it hand the result back to the waiting client.
  */
 
+import { Arena } from './arena';
+
 export type CompareResult = 'EQUAL' | 'GREATER' | 'LESS' | 'NOT_EQUAL';
 export type CompareTarget = 'VERSION' | 'CREATE' | 'MOD' | 'VALUE' | 'LEASE';
 
@@ -101,8 +103,11 @@ export interface Command {
   op: Op;
 }
 
+/** Log entry payloads stay in memory until the log is compacted: their own slabs (arena.ts). */
+export const entryArena = new Arena();
+
 export function encodeCommand(c: Command): Buffer {
-  return Buffer.from(JSON.stringify(c), 'utf8');
+  return entryArena.from(JSON.stringify(c), 'utf8');
 }
 
 export function decodeCommand(data: Uint8Array): Command {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Mvcc } from './mvcc';
+import { Mvcc, serializeCut } from './mvcc';
 import type { DeleteOp, PutOp, RangeOp, TxnOp } from './commands';
 import { prefixEnd } from './commands';
 
@@ -177,4 +177,53 @@ test('snapshot v2 writes each shared value once; a v1 snapshot (values inline) s
   assert.deepEqual(r.eventsSince(1), m.eventsSince(1));
   assert.deepEqual(r.range(rng('a', { revision: 3 })), m.range(rng('a', { revision: 3 })));
   assert.throws(() => r.restore({ ...s, values: undefined }), /unsupported snapshot format/);
+});
+
+test('snapshot cut: serialised in chunks it equals toSnapshot() at the cut, whatever is applied or compacted meanwhile', async () => {
+  const m = new Mvcc();
+  m.apply({ type: 'leaseGrant', id: '7', ttl: 30 });
+  for (let i = 0; i < 50; i++) m.apply(put(`k${i % 7}`, `v${i}`, i % 5 === 0 ? { lease: '7' } : {}));
+  m.apply(del('k3'));
+  m.apply({ type: 'compact', revision: 20 });
+  m.apply(put('k3', 'again'));
+  const expected = JSON.parse(JSON.stringify(m.toSnapshot()));
+  const cut = m.cut();
+  let turns = 0;
+  const parts = serializeCut(cut, async () => {
+    // Between chunks the store moves on: new keys and history, a delete, a compaction, a lease revoke.
+    turns++;
+    m.apply(put(`new${turns}`, 'x'));
+    m.apply(put('k1', `later${turns}`));
+    m.apply(del('k2'));
+    if (turns === 2) m.apply({ type: 'compact', revision: m.revision - 1 });
+    if (turns === 3) m.apply({ type: 'leaseRevoke', id: '7' });
+  }, 3);
+  const got = JSON.parse(Buffer.concat(await parts).toString('utf8'));
+  assert.ok(turns >= 4, `serialised in ${turns} chunks`);
+  assert.deepEqual(got, expected);
+  const r = new Mvcc();
+  r.restore(got);
+  assert.equal(r.revision, expected.revision);
+  assert.deepEqual(r.eventsSince(21), (() => { const x = new Mvcc(); x.restore(expected); return x.eventsSince(21); })());
+});
+
+test('event log: eventsSince replays exactly the events live listeners got (puts with prev_kv, deletes, txn sub-revisions, lease revoke)', () => {
+  const m = new Mvcc();
+  const live: { rev: number; events: unknown[] }[] = [];
+  m.onEvents((rev, events) => live.push({ rev, events: JSON.parse(JSON.stringify(events)) }));
+  m.apply({ type: 'leaseGrant', id: '9', ttl: 60 });
+  m.apply(put('a', '1'));
+  m.apply(put('a', '2', { lease: '9' }));
+  m.apply(put('b', '\u00ff\u0001'));
+  m.apply(del('a', '\0', true));
+  const t: TxnOp = { type: 'txn', compare: [], success: [put('c', 'x'), put('c', 'y'), del('b')], failure: [] };
+  m.apply(t);
+  m.apply(put('d', 'z', { lease: '9' }));
+  m.apply({ type: 'leaseRevoke', id: '9' });
+  const replay = m.eventsSince(1).map((e) => ({ rev: e.rev, events: JSON.parse(JSON.stringify(e.events)) }));
+  assert.deepEqual(replay, live);
+  const del1 = replay.find((e) => (e.events[0] as { type: string }).type === 'DELETE')!.events[0] as { kv: { mod_revision: number; version: number; value: unknown }; prev_kv: { version: number } };
+  assert.equal(del1.kv.version, 0);
+  assert.equal(del1.prev_kv.version, 2);
+  assert.ok(live.length >= 7);
 });

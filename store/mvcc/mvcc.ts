@@ -1,5 +1,6 @@
 import type { CompareSpec, DeleteOp, Op, PutOp, RangeOp, RequestOp, TxnOp } from './commands';
 import { EtcdError, type EtcdErrorName } from '../errors';
+import { Arena } from './arena';
 
 /**
  * Multi-version key-value state, etcd's data model:
@@ -73,6 +74,28 @@ export interface Lease {
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * A stored event: the key and the history records it refers to (kv, prev_kv), shared
+ * with the key's history, so keeping the event log costs one small object per change
+ * instead of two KeyValues with their own key Buffers. Materialised with `toEvent`.
+ */
+interface StoredEvent {
+  type: 'PUT' | 'DELETE';
+  key: string;
+  rec: Rec;
+  prev: Rec | undefined;
+}
+
+function toEvent(e: StoredEvent): MvccEvent {
+  return { type: e.type, kv: toKV(e.key, e.rec), prev_kv: e.prev ? toKV(e.key, e.prev) : undefined };
+}
+
+/** Stored values live in their own slabs (arena.ts: why). */
+const valueArena = new Arena();
+function storeValue(v: string): Buffer {
+  return v.length === 0 ? EMPTY : valueArena.from(v, 'latin1');
+}
+
 /** value: v1 the latin1 string; v2 an index into MvccSnapshot.values. */
 type SnapKV = [key: string, create: number, mod: number, version: number, value: string | number, lease: string];
 type SnapRec = [mod: number, sub: number, create: number, version: number, value: string | number, lease: string, tomb: 0 | 1];
@@ -94,12 +117,92 @@ export interface MvccSnapshot {
   leases: [string, number, string[]][];
 }
 
+/** See `Mvcc.cut`. */
+export interface MvccCut {
+  revision: number;
+  compactRevision: number;
+  keys: string[];
+  recs: readonly Rec[][];
+  lens: number[];
+  events: readonly { rev: number; events: StoredEvent[] }[];
+  eventsLen: number;
+  leases: [string, number, string[]][];
+}
+
+/**
+ * Serialise a cut as the JSON text of an MvccSnapshot (v2; the same value `toSnapshot`
+ * would have returned at the cut), about `chunk` records, events or values at a
+ * time, awaiting `pause()` between chunks so a large state does not block the
+ * event loop.
+ * Returns the text as Buffers to concatenate.
+ */
+export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chunk = 1000): Promise<Buffer[]> {
+  const values: string[] = [];
+  const ids = new Map<Buffer, number>();
+  const val = (b: Buffer): number => {
+    let i = ids.get(b);
+    if (i === undefined) {
+      i = values.length;
+      values.push(b.toString('latin1'));
+      ids.set(b, i);
+    }
+    return i;
+  };
+  const kv = (k: string, r: Rec): SnapKV => [k, r.create, r.mod, r.version, val(r.value), r.lease];
+  const out: Buffer[] = [Buffer.from(`{"v":2,"revision":${cut.revision},"compactRevision":${cut.compactRevision},"leases":${JSON.stringify(cut.leases)},"keys":[`)];
+  // Chunks are cut by work done (records, events, values), not by keys: a key may have a long history.
+  let part: unknown[] = [];
+  let work = 0;
+  let first = true;
+  const flush = async (): Promise<void> => {
+    if (part.length > 0) {
+      const text = JSON.stringify(part);
+      out.push(Buffer.from((first ? '' : ',') + text.slice(1, -1), 'utf8'));
+      first = false;
+    }
+    part = [];
+    work = 0;
+    await pause();
+  };
+  for (let j = 0; j < cut.keys.length; j++) {
+    const recs = cut.recs[j];
+    const rs: SnapRec[] = [];
+    for (let n = 0; n < cut.lens[j]; n++) {
+      const r = recs[n];
+      rs.push([r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0]);
+    }
+    part.push([cut.keys[j], rs]);
+    work += 1 + rs.length;
+    if (work >= chunk) await flush();
+  }
+  await flush();
+  out.push(Buffer.from('],"events":['));
+  first = true;
+  for (let j = 0; j < cut.eventsLen; j++) {
+    const e = cut.events[j];
+    part.push([e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.key, ev.rec), ev.prev ? kv(ev.key, ev.prev) : null] as SnapEvent)]);
+    work += e.events.length;
+    if (work >= chunk) await flush();
+  }
+  await flush();
+  out.push(Buffer.from('],"values":['));
+  first = true;
+  for (let i = 0; i < values.length; i++) {
+    part.push(values[i]);
+    work++;
+    if (work >= chunk) await flush();
+  }
+  await flush();
+  out.push(Buffer.from(']}'));
+  return out;
+}
+
 export class Mvcc {
   revision = 1; // etcd starts at revision 1 for an empty store
   compactRevision = 0;
   private keys: string[] = []; // sorted
   private hist = new Map<string, Rec[]>();
-  private events: { rev: number; events: MvccEvent[] }[] = [];
+  private events: { rev: number; events: StoredEvent[] }[] = [];
   readonly leases = new Map<string, Lease>();
   private listeners = new Set<(rev: number, events: MvccEvent[]) => void>();
   private restoreListeners = new Set<() => void>();
@@ -107,6 +210,7 @@ export class Mvcc {
   // Per-write scratch state.
   private sub = 0;
   private pending: MvccEvent[] = [];
+  private pendingStored: StoredEvent[] = [];
 
   /** Called synchronously after each revision is applied, with its events in order. */
   onEvents(fn: (rev: number, events: MvccEvent[]) => void): () => void {
@@ -140,14 +244,36 @@ export class Mvcc {
       }
       return i;
     };
-    const kv = (x: KeyValue): SnapKV => [x.key.toString('latin1'), x.create_revision, x.mod_revision, x.version, val(x.value), x.lease];
+    const kv = (k: string, r: Rec): SnapKV => [k, r.create, r.mod, r.version, val(r.value), r.lease];
     return {
       v: 2,
       values,
       revision: this.revision,
       compactRevision: this.compactRevision,
       keys: this.keys.map((k) => [k, this.hist.get(k)!.map((r) => [r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0] as SnapRec)]),
-      events: this.events.map((e) => [e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.kv), ev.prev_kv ? kv(ev.prev_kv) : null] as SnapEvent)]),
+      events: this.events.map((e) => [e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.key, ev.rec), ev.prev ? kv(ev.key, ev.prev) : null] as SnapEvent)]),
+      leases: [...this.leases.values()].map((l) => [l.id, l.ttl, [...l.keys]]),
+    };
+  }
+
+  /**
+   * A consistent view of the state at the current revision that costs O(keys) to take,
+   * to be serialised later with `serializeCut` while `apply` goes on. It holds the
+   * live arrays with their current lengths: history arrays and the event log are
+   * only ever appended to in place (compaction and restore build new arrays), and
+   * records and events are never changed once written.
+   */
+  cut(): MvccCut {
+    const keys = this.keys.slice();
+    const recs = keys.map((k) => this.hist.get(k)!);
+    return {
+      revision: this.revision,
+      compactRevision: this.compactRevision,
+      keys,
+      recs,
+      lens: recs.map((r) => r.length),
+      events: this.events,
+      eventsLen: this.events.length,
       leases: [...this.leases.values()].map((l) => [l.id, l.ttl, [...l.keys]]),
     };
   }
@@ -157,28 +283,21 @@ export class Mvcc {
     if (!snap || (snap.v !== 1 && snap.v !== 2) || !Array.isArray(snap.keys)) throw new Error('mvcc: unsupported snapshot format');
     if (snap.v === 2 && !Array.isArray(snap.values)) throw new Error('mvcc: unsupported snapshot format');
     // v2: one Buffer per stored value, shared again by history and events.
-    const bufs = snap.v === 2 ? snap.values!.map((v) => Buffer.from(v, 'latin1')) : [];
+    const bufs = snap.v === 2 ? snap.values!.map((v) => storeValue(v)) : [];
     const val = (v: string | number): Buffer => {
-      if (typeof v === 'string') return Buffer.from(v, 'latin1');
+      if (typeof v === 'string') return storeValue(v);
       const b = bufs[v];
       if (b === undefined) throw new Error('mvcc: unsupported snapshot format');
       return b;
     };
-    const kv = (x: SnapKV): KeyValue => ({
-      key: Buffer.from(x[0], 'latin1'),
-      create_revision: x[1],
-      mod_revision: x[2],
-      version: x[3],
-      value: val(x[4]),
-      lease: x[5],
-    });
+    const rec = (x: SnapKV, tomb: boolean): Rec => ({ mod: x[2], sub: 0, create: x[1], version: x[3], value: val(x[4]), lease: x[5], tomb });
     const hist = new Map<string, Rec[]>();
     for (const [k, recs] of snap.keys) {
       hist.set(k, recs.map(([mod, sub, create, version, value, lease, tomb]) => ({ mod, sub, create, version, value: val(value), lease, tomb: tomb === 1 })));
     }
     const events = snap.events.map(([rev, evs]) => ({
       rev,
-      events: evs.map(([t, k, p]): MvccEvent => ({ type: t === 0 ? 'PUT' : 'DELETE', kv: kv(k), prev_kv: p ? kv(p) : undefined })),
+      events: evs.map(([t, k, p]): StoredEvent => ({ type: t === 0 ? 'PUT' : 'DELETE', key: k[0], rec: rec(k, t === 1), prev: p ? rec(p, false) : undefined })),
     }));
     const leases = new Map<string, Lease>();
     for (const [id, ttl, keys] of snap.leases) leases.set(id, { id, ttl, keys: new Set(keys) });
@@ -197,6 +316,7 @@ export class Mvcc {
   apply(op: Op): ApplyResult {
     this.sub = 0;
     this.pending = [];
+    this.pendingStored = [];
     try {
       const response = this.applyOp(op);
       return { revision: this.finish(), response };
@@ -261,7 +381,8 @@ export class Mvcc {
       this.revision++;
       const events = this.pending;
       this.pending = [];
-      this.events.push({ rev: this.revision, events });
+      this.events.push({ rev: this.revision, events: this.pendingStored });
+      this.pendingStored = [];
       for (const fn of this.listeners) fn(this.revision, events);
     }
     return this.revision;
@@ -275,7 +396,7 @@ export class Mvcc {
   private put(op: PutOp): { prev_kv?: KeyValue } {
     const rev = this.revision + 1;
     const cur = this.live(op.key);
-    const value = op.ignoreValue ? cur!.value : Buffer.from(op.value, 'latin1');
+    const value = op.ignoreValue ? cur!.value : storeValue(op.value);
     const lease = op.ignoreLease ? cur!.lease : op.lease;
     if (cur && cur.lease !== '0' && cur.lease !== lease) this.leases.get(cur.lease)?.keys.delete(op.key);
     if (lease !== '0') this.leases.get(lease)!.keys.add(op.key);
@@ -291,6 +412,7 @@ export class Mvcc {
     this.pushRec(op.key, rec);
     const prev = cur ? toKV(op.key, cur) : undefined;
     this.pending.push({ type: 'PUT', kv: toKV(op.key, rec), prev_kv: prev });
+    this.pendingStored.push({ type: 'PUT', key: op.key, rec, prev: cur });
     return op.prevKv && prev ? { prev_kv: prev } : {};
   }
 
@@ -308,8 +430,11 @@ export class Mvcc {
     if (!cur) return undefined;
     const rev = this.revision + 1;
     if (cur.lease !== '0') this.leases.get(cur.lease)?.keys.delete(k);
-    this.pushRec(k, { mod: rev, sub: this.sub++, create: 0, version: 0, value: EMPTY, lease: '0', tomb: true });
+    const tomb: Rec = { mod: rev, sub: this.sub++, create: 0, version: 0, value: EMPTY, lease: '0', tomb: true };
+    this.pushRec(k, tomb);
     const prev = toKV(k, cur);
+    // The tombstone record materialises as etcd's delete kv (key and mod_revision only).
+    this.pendingStored.push({ type: 'DELETE', key: k, rec: tomb, prev: cur });
     // etcd: a delete event's kv carries the key and the deletion revision only.
     this.pending.push({
       type: 'DELETE',
@@ -388,17 +513,21 @@ export class Mvcc {
     this.compactRevision = rev;
     const keep: string[] = [];
     for (const k of this.keys) {
-      const recs = this.hist.get(k)!;
-      const i = lastAtOrBefore(recs, rev);
-      if (i > 0) recs.splice(0, i);
-      if (recs.length > 0 && recs[0].mod <= rev && recs[0].tomb) recs.shift();
+      // New arrays, never in place: a snapshot cut may still hold the old ones (see `cut`).
+      let recs = this.hist.get(k)!;
+      let i = Math.max(0, lastAtOrBefore(recs, rev));
+      if (i < recs.length && recs[i].mod <= rev && recs[i].tomb) i++;
+      if (i > 0) {
+        recs = recs.slice(i);
+        this.hist.set(k, recs);
+      }
       if (recs.length === 0) this.hist.delete(k);
       else keep.push(k);
     }
     this.keys = keep;
     let j = 0;
     while (j < this.events.length && this.events[j].rev < rev) j++;
-    if (j > 0) this.events.splice(0, j);
+    if (j > 0) this.events = this.events.slice(j);
   }
 
   // ------------------------------------------------------------------ reads
@@ -491,7 +620,9 @@ export class Mvcc {
       if (this.events[mid].rev < from) lo = mid + 1;
       else hi = mid;
     }
-    return this.events.slice(lo);
+    const out: { rev: number; events: MvccEvent[] }[] = [];
+    for (let i = lo; i < this.events.length; i++) out.push({ rev: this.events[i].rev, events: this.events[i].events.map(toEvent) });
+    return out;
   }
 
   keyCount(): number {

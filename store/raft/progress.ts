@@ -60,6 +60,16 @@ export class Progress {
     return this.state === 'Probe' ? this.probeSent : this.inflights.length >= this.maxInflight;
   }
 
+  /**
+   * Replicate with a full window: forget the oldest in-flight append, so one more may go
+   * out (etcd-io/raft does this on a heartbeat answer). Appends sent to a follower that
+   * then crashed are never acknowledged; without this the window stays full and the
+   * leader never sends it anything again, so it never catches up.
+   */
+  freeFirstOneIfFull(): void {
+    if (this.state === 'Replicate' && this.inflights.length >= this.maxInflight) this.inflights.shift();
+  }
+
   /** An append up to `lastIndex` was sent. */
   sentEntries(lastIndex: number, count: number): void {
     if (this.state === 'Replicate') {

@@ -383,3 +383,36 @@ test('diss. §3.10: a transfer to an unreachable server is aborted after an elec
   assert.equal(c.leader(), lead);
   assert.ok(c.propose(lead));
 });
+
+test('§5.3 with pipelining: appends lost to a crashed follower fill the window; a heartbeat answer frees a slot so it is probed and catches up', () => {
+  const r = newRaft('a', ['a', 'b', 'c'], { preVote: false, maxInflightMsgs: 2 });
+  electionTimeout(r);
+  msgs(r);
+  r.step({ ...emptyMessage('VoteResp', 'b', 'a', 1) });
+  assert.equal(r.state, 'Leader');
+  msgs(r); // the no-op (index 1) goes out
+  r.step({ ...emptyMessage('AppResp', 'b', 'a', 1), index: 1 }); // b is in Replicate now
+  msgs(r);
+  const toB = (ms: Message[]): Message[] => ms.filter((m) => m.to === 'b' && m.type === 'App');
+  // b crashes: three proposals, no answers. Two appends fill the window, the third is held.
+  assert.equal(r.propose([Buffer.from('x')]), 2);
+  assert.equal(toB(msgs(r)).length, 1);
+  assert.equal(r.propose([Buffer.from('y')]), 3);
+  assert.equal(toB(msgs(r)).length, 1);
+  assert.equal(r.propose([Buffer.from('z')]), 4);
+  assert.equal(toB(msgs(r)).length, 0, 'window full');
+  // b restarts with only the no-op and answers a heartbeat.
+  r.tick();
+  assert.ok(msgs(r).some((m) => m.to === 'b' && m.type === 'Heartbeat'));
+  r.step({ ...emptyMessage('HeartbeatResp', 'b', 'a', 1) });
+  const sent = toB(msgs(r));
+  assert.equal(sent.length, 1, 'an append goes out again');
+  // It does not match b's log: b rejects with its last index, the leader probes from there and replicates.
+  r.step({ ...emptyMessage('AppResp', 'b', 'a', 1), index: sent[0].index, reject: true, rejectHint: 1 });
+  const retry = toB(msgs(r));
+  assert.equal(retry.length, 1);
+  assert.equal(retry[0].index, 1);
+  assert.deepEqual(retry[0].entries.map((e) => e.index), [2, 3, 4]);
+  r.step({ ...emptyMessage('AppResp', 'b', 'a', 1), index: 4 });
+  assert.equal(r.progress('b')!.match, 4);
+});

@@ -664,7 +664,10 @@ export class Raft {
         pr.recentActive = true;
         pr.probeSent = false;
         // A follower behind us may have lost appends sent optimistically in
-        // Replicate; an (even empty) append makes it reject and re-probe.
+        // Replicate (it crashed and restarted); an (even empty) append makes it
+        // reject and re-probe. If those lost appends filled the window, free one
+        // slot first, or nothing would ever be sent to it again.
+        pr.freeFirstOneIfFull();
         if (pr.match < this.log.lastIndex()) this.sendAppendLoop(m.from, true);
         if (m.context > pr.readAck) {
           pr.readAck = m.context;

@@ -3,7 +3,7 @@ import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
 import { type ConfChange, decodeConfChange, encodeConfChange } from '../raft/confchange';
 import { type Entry, type Message, NONE, type NodeId, type ReadState, type SnapshotMeta, type SoftState } from '../raft/types';
-import { Mvcc, type ApplyResult, type MvccSnapshot } from '../mvcc/mvcc';
+import { Mvcc, serializeCut, type ApplyResult, type MvccSnapshot } from '../mvcc/mvcc';
 import { type Command, decodeCommand, encodeCommand, type Op, type RangeOp } from '../mvcc/commands';
 import { EtcdError } from '../errors';
 import type { RaftDisk, LoadedState } from '../disk/raft-disk';
@@ -245,9 +245,10 @@ export class EtcdServer implements PeerHandler {
    * After each Ready: every `snapshotCount` applied entries, snapshot the state
    * (members + MVCC) at the applied index and compact the log, in the durable
    * order documented in raft-disk.ts (file, then "snap" + truncation, then the
-   * core forgets the entries). The state is serialized synchronously (a
-   * consistent cut at the applied index); the file write and fsyncs run in the
-   * background so the Raft loop keeps heartbeating meanwhile.
+   * core forgets the entries). A consistent cut of the state is taken
+   * synchronously at the applied index (cheap: `Mvcc.cut`); serialising it, the
+   * file write and the fsyncs run in the background, so the Raft loop keeps
+   * heartbeating, replicating and applying meanwhile.
    */
   private async maybeSnapshot(): Promise<void> {
     if (this.snapshotting || this.appliedIndex - this.snapshotIndex < this.snapshotCount || this.stopped) return;
@@ -255,15 +256,23 @@ export class EtcdServer implements PeerHandler {
     const index = this.appliedIndex;
     const meta: SnapshotMeta = { index, term: raft.log.term(index)!, voters: raft.confVoters() };
     const started = Date.now();
-    const data = Buffer.from(JSON.stringify({ v: 1, members: [...this.members.values()], mvcc: this.mvcc.toSnapshot() } satisfies StoreSnapshot));
+    // The cut is taken here, at the applied index (O(keys)); serialising it runs a chunk
+    // per event-loop turn, so the Raft loop keeps persisting, sending and applying meanwhile.
+    const cut = this.mvcc.cut();
+    const members = JSON.stringify([...this.members.values()]);
     const compactIndex = Math.max(0, index - this.catchUpEntries);
     this.snapshotting = true;
+    let bytes = 0;
     (async () => {
+      const parts = await serializeCut(cut, () => new Promise<void>((r) => setImmediate(r)));
+      const data = [Buffer.from(`{"v":1,"members":${members},"mvcc":`), ...parts, Buffer.from('}')];
+      for (const p of data) bytes += p.length;
+      if (this.stopped) return;
       await this.disk.writeSnapshotFile(meta, data);
       if (!(await this.disk.compact(meta, compactIndex))) return; // a newer snapshot from the leader won
       await this.node.do((r) => r.compact({ meta, data: new Uint8Array(0) }, compactIndex));
       this.snapshotIndex = Math.max(this.snapshotIndex, index);
-      this.log.info({ index, compactIndex, bytes: data.length, ms: Date.now() - started }, 'snapshot taken; log compacted');
+      this.log.info({ index, compactIndex, bytes, ms: Date.now() - started }, 'snapshot taken; log compacted');
     })()
       .catch((e: Error) => {
         if (this.stopped) return;

@@ -36,6 +36,8 @@ export const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'l
 const FRAME_HEADERS = 0x1;
 const FRAME_PUSH_PROMISE = 0x5;
 const FRAME_CONTINUATION = 0x9;
+const FRAME_SETTINGS = 0x4;
+const FLAG_ACK = 0x1;
 const FLAG_END_STREAM = 0x1;
 const FLAG_END_HEADERS = 0x4;
 const FLAG_PADDED = 0x8;
@@ -393,6 +395,12 @@ interface HeldBlock {
 export interface RewriterOptions {
   /** Bound on a header block being collected (all its frames, bytes). */
   maxHeaderBlockBytes?: number;
+  /**
+   * Drop the client's first SETTINGS ACK: the front sent a SETTINGS frame of its own
+   * (client-front.ts, so that clients that wait for the server's preface send their
+   * first request), which the server behind it never sent and must not see acked.
+   */
+  dropFirstSettingsAck?: boolean;
 }
 
 /**
@@ -414,8 +422,18 @@ export class AuthorityRewriter {
   blocks = 0;
   rewritten = 0;
 
+  private readonly dropFirstSettingsAck: boolean;
+  /** With `dropFirstSettingsAck`: the ACK has been seen and dropped. */
+  settingsAckDropped = false;
+
   constructor(opts: RewriterOptions = {}) {
     this.maxBlock = opts.maxHeaderBlockBytes ?? 1 << 20;
+    this.dropFirstSettingsAck = opts.dropFirstSettingsAck ?? false;
+  }
+
+  /** True while bytes already pushed are held back (a frame header, a header frame or block not yet complete). */
+  get holding(): boolean {
+    return this.state === State.Hold || (this.state === State.FrameHeader && this.got > 0) || this.block !== undefined;
   }
 
   push(chunk: Buffer): Buffer[] {
@@ -470,6 +488,10 @@ export class AuthorityRewriter {
             if (len === 0) this.onHeaderFrame(out);
           } else if (type === FRAME_PUSH_PROMISE) {
             throw new H2FrontError('h2: PUSH_PROMISE from a client');
+          } else if (type === FRAME_SETTINGS && (h[hs + 4] & FLAG_ACK) !== 0 && this.dropFirstSettingsAck && !this.settingsAckDropped) {
+            // The ACK of the front's own SETTINGS (client-front.ts): the server never sent it.
+            if (len !== 0 || streamId !== 0) throw new H2FrontError('h2: bad SETTINGS ACK');
+            this.settingsAckDropped = true;
           } else {
             if (h === chunk) out.slice(chunk, hs, hs + 9);
             else out.add(Buffer.from(this.hdr));

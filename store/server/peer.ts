@@ -4,6 +4,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR } from '../proto';
 import type { Entry, Message, MessageType, NodeId, SnapshotMeta } from '../raft/types';
 import { EtcdError, etcdErrorByMessage } from '../errors';
+import { entryArena } from '../mvcc/commands';
 import type { Logger } from '../../lib/log';
 
 /**
@@ -82,7 +83,9 @@ function fromWire(m: Record<string, unknown>): Message | undefined {
     const term = num(e.term);
     const index = num(e.index);
     if (term === undefined || index === undefined || (e.type !== 'Normal' && e.type !== 'ConfChange') || !Buffer.isBuffer(e.data)) return undefined;
-    entries.push({ term, index, type: e.type, data: e.data });
+    // A copy: the decoded bytes are a slice of the whole received chunk, which the
+    // in-memory log would otherwise keep alive until compaction (arena.ts).
+    entries.push({ term, index, type: e.type, data: entryArena.copy(e.data) });
   }
   const [term, logTerm, index, commit, rejectHint, context] = fields as number[];
   const msg: Message = { type, to: m.to, from: m.from, term, logTerm, index, entries, commit, reject: m.reject === true, rejectHint, context };
@@ -239,6 +242,10 @@ function newClient(addr: string): Client {
     'grpc.keepalive_time_ms': 5000,
     'grpc.keepalive_timeout_ms': 5000,
     'grpc.keepalive_permit_without_calls': 1,
+    // Raft retransmits by itself, and a forwarded proposal must not be re-sent behind
+    // our back; grpc-js's retry layer would also buffer every stream message.
+    'grpc.enable_retries': 0,
+    'grpc.enable_channelz': 0,
   }) as Client;
 }
 

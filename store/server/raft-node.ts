@@ -157,26 +157,23 @@ export class RaftNode {
         if (!this.raft.hasReady()) break;
         const rd = this.raft.ready();
         if (rd.softState) this.io.softState(rd.softState);
-        // A leader's appends and heartbeats go out while it persists (types.ts, diss. §10.2.1).
+        // A leader's appends and heartbeats go out while it persists (types.ts, diss. §10.2.1);
+        // appends without entries (they only carry the new commit index) go after this
+        // Ready's entries are applied, so the clients waiting on them are answered first.
         let late = rd.messages;
         let early: Message[] = [];
+        let afterApply: Message[] = [];
         if (this.raft.state === 'Leader' && late.length > 0) {
-          early = late.filter((m) => m.type === 'App' || m.type === 'Heartbeat');
+          early = late.filter((m) => (m.type === 'App' && m.entries.length > 0) || m.type === 'Heartbeat');
+          afterApply = late.filter((m) => m.type === 'App' && m.entries.length === 0);
           late = late.filter((m) => m.type !== 'App' && m.type !== 'Heartbeat');
         }
-        // 0-1. durable before anything else leaves or is applied (a snapshot from the leader too).
-        // The write is started first, so its fsync runs (thread pool) while the leader's
-        // appends are serialized and sent.
-        const persisted = this.io.persist(rd.hardState, rd.entries, rd.snapshot?.meta);
-        if (early.length > 0) {
-          try {
-            this.io.send(early);
-          } catch (e) {
-            await persisted.catch(() => {});
-            throw e;
-          }
-        }
-        await persisted;
+        // 0. A leader's appends leave first: the followers' round trip (network + their
+        // fsync) is the longer leg of a write, and starting the local write costs
+        // 0.1-0.2 ms of synchronous work (LevelDB batch preparation) that would delay it.
+        if (early.length > 0) this.io.send(early);
+        // 1. durable before anything else leaves or is applied (a snapshot from the leader too).
+        await this.io.persist(rd.hardState, rd.entries, rd.snapshot?.meta);
         if (this.stopped) return;
         // 2. send.
         if (late.length > 0) this.io.send(late);
@@ -186,6 +183,7 @@ export class RaftNode {
         if (rd.committedEntries.length > 0) this.io.apply(rd.committedEntries);
         // 4. reads.
         if (rd.readStates.length > 0) this.io.readStates(rd.readStates);
+        if (afterApply.length > 0) this.io.send(afterApply);
         this.raft.advance(rd);
         if (this.io.afterAdvance) await this.io.afterAdvance();
       }

@@ -24,12 +24,16 @@ const GRPC_SERVER_OPTIONS: grpc.ServerOptions = {
   // etcd clients ping every few seconds (etcdctl --keepalive-time 2s); let them.
   'grpc.keepalive_permit_without_calls': 1,
   'grpc.http2.min_ping_interval_without_data_ms': 1000,
+  // Channelz (per-call and per-message counters and timestamps) is not served here; skip its bookkeeping.
+  'grpc.enable_channelz': 0,
 };
 
 /**
- * The client port is served through the :authority-rewriting front
- * (client-front.ts) unless COXSWAIN_STORE_CLIENT_FRONT=off (then grpc-js binds
- * it directly and `etcdctl endpoint status` needs scheme-less endpoints).
+ * The client port is served through the :authority-fixing front (client-front.ts:
+ * sniff each connection, rewrite only those that need it) unless
+ * COXSWAIN_STORE_CLIENT_FRONT=off (then grpc-js binds it directly and `etcdctl
+ * endpoint status` needs scheme-less endpoints); `=always` runs every connection
+ * through the JS rewriter (the old behaviour, for comparison).
  */
 function useClientFront(): boolean {
   return process.env.COXSWAIN_STORE_CLIENT_FRONT !== 'off';
@@ -176,7 +180,7 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
     const clientPorts: number[] = [];
     for (const a of cfg.clientListen) {
       if (useClientFront()) {
-        const f = await listenClientFront(clientServer, a, log);
+        const f = await listenClientFront(clientServer, a, log, process.env.COXSWAIN_STORE_CLIENT_FRONT === 'always' ? 'always' : 'sniff');
         fronts.push(f);
         clientPorts.push(f.port);
       } else {
