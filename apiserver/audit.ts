@@ -55,21 +55,30 @@ export function auditEvent(r: AuditRecord, now: Date, id: string = randomUUID())
  * Appends events to `file`. The lines of one event-loop turn go out in one write (under load a
  * write per request cost a syscall each); the order of events is kept.
  */
-export function fileAuditSink(file: string): AuditSink {
+export function fileAuditSink(file: string, onError: (err: Error) => void = () => undefined): AuditSink {
   mkdirSync(path.dirname(file), { recursive: true });
   const out: WriteStream = createWriteStream(file, { flags: 'a', mode: 0o600 });
   let pending = '';
   let scheduled = false;
+  let closed = false;
+  // A full disk, say, must not take the apiserver down: report it and drop the lines.
+  out.on('error', (err) => onError(err));
   const flush = () => {
     scheduled = false;
-    if (pending) out.write(pending);
+    if (pending && !closed && !out.destroyed) out.write(pending);
     pending = '';
   };
   return {
     write: (rec) => {
+      if (closed) return; // a long request (logs -f, exec) ending after shutdown
       pending += JSON.stringify(auditEvent(rec, new Date())) + '\n';
       if (!scheduled) { scheduled = true; setImmediate(flush); }
     },
-    close: () => new Promise((resolve) => { flush(); out.end(resolve); }),
+    close: () => new Promise((resolve) => {
+      flush();
+      closed = true;
+      if (out.destroyed) resolve();
+      else out.end(resolve);
+    }),
   };
 }

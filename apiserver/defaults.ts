@@ -18,6 +18,9 @@ export function defaultPodSpec(spec: any): void {
   spec.schedulerName ??= 'default-scheduler';
   spec.securityContext ??= {};
   spec.enableServiceLinks ??= true;
+  // v1 conversion keeps the deprecated serviceAccount and serviceAccountName in step.
+  if (typeof spec.serviceAccountName === 'string' && spec.serviceAccountName && !spec.serviceAccount) spec.serviceAccount = spec.serviceAccountName;
+  else if (typeof spec.serviceAccount === 'string' && spec.serviceAccount && !spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount;
   for (const list of [spec.containers, spec.initContainers]) {
     if (!Array.isArray(list)) continue;
     for (const c of list) {

@@ -113,7 +113,8 @@ const jsonType = (v: unknown): string => (Array.isArray(v) ? 'array' : v === nul
 const structName = (t: string): string => t.replace(/^.*\./, '');
 const QUANTITY_MSG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-const INT_RANGE: Record<string, [number, number]> = { i32: [-(2 ** 31), 2 ** 31 - 1], i64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER], x: [-(2 ** 31), 2 ** 31 - 1] };
+// int64: JSON numbers lose precision above 2^53, but any integral value within ±2^63 decodes.
+const INT_RANGE: Record<string, [number, number]> = { i32: [-(2 ** 31), 2 ** 31 - 1], i64: [-(2 ** 63), 2 ** 63], x: [-(2 ** 31), 2 ** 31 - 1] };
 
 /**
  * Why a scalar `v` does not decode as type code `t` — Go's json value word ("string",

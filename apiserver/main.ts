@@ -83,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
     verifier: pubKeys.length ? new TokenVerifier(pubKeys, [issuer], audiences) : undefined,
     signer, apiAudiences: audiences, maxTokenExpirationSeconds: Number(o.serviceAccountMaxTokenExpiration),
   });
-  const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath) : undefined;
+  const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp(
     { storage, registry, authenticate: security.authenticate, log,
       authorize: o.authorizationMode === 'RBAC' ? security.authorize : () => ({ allowed: true, reason: 'AlwaysAllow' }),

@@ -112,8 +112,11 @@ export class ServiceAccountAdmission {
   private async findServiceAccount(ns: string, name: string): Promise<any | undefined> {
     const deadline = Date.now() + (name === 'default' ? DEFAULT_SA_WAIT_MS : 0);
     for (;;) {
-      // read() is read-your-writes within this apiserver, so an SA created just before the pod is seen.
-      const c = await this.storage.read(this.saDef, ns, name);
+      // read() is read-your-writes within this apiserver, so an SA created just before the pod
+      // through it is seen; one created through another apiserver may not be in this one's watch
+      // cache yet, so a miss asks the store before refusing (as Kubernetes' plugin falls back to a
+      // live lookup).
+      const c = (await this.storage.read(this.saDef, ns, name)) ?? (await this.storage.read(this.saDef, ns, name, { fromStore: true }));
       if (c && !c.obj.metadata?.deletionTimestamp) return c.obj;
       // The `default` ServiceAccount of a namespace created a moment ago is on its way (security.ts).
       if (Date.now() >= deadline) return undefined;

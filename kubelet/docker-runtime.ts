@@ -316,7 +316,8 @@ export class DockerRuntime implements ContainerRuntime {
     try {
       await this.docker.getContainer(id).start();
     } catch (err) {
-      await this.removeContainer(id);
+      // The start error is the one to report, even if the removal fails too.
+      await this.removeContainer(id).catch(() => undefined);
       throw err;
     }
     // Its view now (for the IP), cached: the pod's next listing needs no inspect of it.

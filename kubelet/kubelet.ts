@@ -68,7 +68,8 @@ export class Kubelet {
   private api?: KubeletServer;
   private eventsLoop?: Promise<void>;
   private healthy = false;
-  private readonly gcTimers: NodeJS.Timeout[] = [];
+  /** The pending timer of each GC loop (one per kind). */
+  private readonly gcTimers = new Map<string, NodeJS.Timeout>();
   private readonly sources: InformerPodSources;
 
   constructor(private readonly opts: KubeletOptions) {
@@ -175,9 +176,9 @@ export class Kubelet {
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, `${what} garbage collection failed`);
       }
-      if (!this.stopper.signal.aborted) this.gcTimers.push(setTimeout(tick, periodMs).unref());
+      if (!this.stopper.signal.aborted) this.gcTimers.set(what, setTimeout(tick, periodMs).unref());
     };
-    this.gcTimers.push(setTimeout(tick, periodMs).unref());
+    this.gcTimers.set(what, setTimeout(tick, periodMs).unref());
   }
 
   private async setupNetwork(): Promise<void> {
@@ -268,7 +269,7 @@ export class Kubelet {
   async stop(): Promise<void> {
     this.stopper.abort();
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
-    for (const t of this.gcTimers) clearTimeout(t);
+    for (const t of this.gcTimers.values()) clearTimeout(t);
     this.node.stop();
     this.lease.stop();
     await this.informer.stop();

@@ -628,6 +628,9 @@ export class PodManager {
     try {
       id = await this.runtime.createContainer(cspec);
     } catch (err) {
+      // Created against a sandbox that failed to start (and was removed): the sandbox's error is
+      // what the pod reports, not this one.
+      if (sandbox.ready && !(await sandbox.ready)) return true;
       waiting.set(spec.name, { reason: 'CreateContainerError', message: (err as Error).message });
       this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       this.opts.metrics?.runtimeErrors.inc({ operation_type: 'create_container' });

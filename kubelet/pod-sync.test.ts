@@ -93,6 +93,17 @@ test('restartPolicy Never: a lost sandbox is not replaced once containers ran', 
   assert.equal(a.createSandbox, false);
 });
 
+test('a kubelet stopped while the sandbox was starting: never-started containers do not count as run', () => {
+  // The app containers are created while the sandbox starts; a kubelet killed then leaves both "created".
+  const created = [ctr('a', 'created'), ctr('b', 'created')];
+  for (const restartPolicy of ['Never', 'Always'] as const) {
+    const a = computePodActions(pod({ restartPolicy }), [sandbox('created'), ...created], T0);
+    assert.equal(a.createSandbox, true, restartPolicy);
+    assert.deepEqual(a.containersToStart, [{ name: 'a', restartCount: 0 }, { name: 'b', restartCount: 0 }], restartPolicy);
+    assert.deepEqual(a.containersToRemove.sort(), created.map((c) => c.id).sort(), 'bound to the dead sandbox');
+  }
+});
+
 test('restartPolicy Always: an exited container waits out the backoff, then restarts', () => {
   const dead = ctr('a', 'exited', { exitCode: 1, restartCount: 0, finishedAt: iso(T0) });
   const obs = [sandbox(), dead, ctr('b', 'running')];

@@ -105,6 +105,11 @@ function isDead(c: RuntimeContainer): boolean {
   return c.state !== 'running';
 }
 
+/** Created but never started (a kubelet stopped while the sandbox was starting): it never ran. */
+function neverRan(c: RuntimeContainer): boolean {
+  return c.state === 'created' && !c.startedAt;
+}
+
 function restartPolicy(pod: Pod): 'Always' | 'OnFailure' | 'Never' {
   const p = pod.spec?.restartPolicy;
   return p === 'OnFailure' || p === 'Never' ? p : 'Always';
@@ -241,7 +246,7 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
     actions.killPod = actions.killPod || anyRunning;
     actions.sandboxAttempt = sandbox ? sandbox.restartCount + 1 : 0;
     // restartPolicy Never: once containers have run, a lost sandbox is not replaced.
-    const containersRan = [...o.containers.values()].some((l) => l.length > 0);
+    const containersRan = [...o.containers.values()].some((l) => l.some((c) => !neverRan(c)));
     if (sandbox && restartPolicy(pod) === 'Never' && containersRan) return actions;
     actions.createSandbox = true;
     // A new sandbox runs the init containers again, first to last.
@@ -253,7 +258,8 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
     }
     for (const c of specContainers) {
       const latest = o.containers.get(c.name)?.[0];
-      if (!latest) actions.containersToStart.push({ name: c.name, restartCount: 0 });
+      if (latest && neverRan(latest)) actions.containersToRemove.push(latest.id); // bound to the dead sandbox
+      if (!latest || neverRan(latest)) actions.containersToStart.push({ name: c.name, restartCount: latest?.restartCount ?? 0 });
       else if (!isDead(latest) || shouldRestart(pod, latest)) actions.containersToStart.push({ name: c.name, restartCount: latest.restartCount + 1 });
     }
     return actions;

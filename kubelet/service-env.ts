@@ -35,7 +35,7 @@ export function serviceEnvVars(services: Service[]): [string, string][] {
     for (const p of ports) if (p.name) out.push([`${name}_SERVICE_PORT_${envName(p.name)}`, String(p.port)]);
     ports.forEach((p, i) => {
       const proto = p.protocol || 'TCP';
-      const url = `${proto.toLowerCase()}://${ip}:${p.port}`;
+      const url = `${proto.toLowerCase()}://${ip.includes(":") ? `[${ip}]` : ip}:${p.port}`; // net.JoinHostPort
       if (i === 0) out.push([`${name}_PORT`, url]);
       const prefix = `${name}_PORT_${p.port}_${proto.toUpperCase()}`;
       out.push([prefix, url], [`${prefix}_PROTO`, proto.toLowerCase()], [`${prefix}_PORT`, String(p.port)], [`${prefix}_ADDR`, ip]);

@@ -110,6 +110,7 @@ export class Etcd3Store implements Store {
   /** The first leader probe: watches open after it (≤ 1 s), so they start on the leader. */
   private firstProbe: Promise<void> = Promise.resolve();
   private probing = false;
+  private reprobe = false;
 
   constructor(urls: string[], opts: Etcd3Options = {}) {
     if (urls.length === 0) throw new Error('etcd3: no endpoints');
@@ -153,19 +154,31 @@ export class Etcd3Store implements Store {
 
   /** Makes the member a majority of endpoints reports as Raft leader the current endpoint. */
   private async preferLeader(): Promise<void> {
-    if (this.probing || this.closed) return;
+    if (this.closed) return;
+    if (this.probing) {
+      this.reprobe = true; // a failover asked while a probe was in flight: probe again after it
+      return;
+    }
     this.probing = true;
     try {
       const st = await Promise.all(this.endpoints.map((ep) => this.callOnce(ep, 'maint', 'Status', {}, 1_000).then(
         (r) => ({ member: String(r.header?.member_id ?? ''), leader: String(r.leader ?? '0') }),
         () => undefined,
       )));
-      const i = st.findIndex((s) => s && s.leader !== '0' && s.member === s.leader);
-      if (i < 0 || this.closed) return;
-      const votes = st.filter((s) => s?.leader === st[i]!.leader).length;
-      if (votes * 2 > this.endpoints.length) this.current = i;
+      if (this.closed) return;
+      // The leader a majority of members names (a partitioned old leader still naming itself
+      // is outvoted), then the endpoint that is that member.
+      const votes = new Map<string, number>();
+      for (const s of st) if (s && s.leader !== '0') votes.set(s.leader, (votes.get(s.leader) ?? 0) + 1);
+      const [leader] = [...votes].find(([, n]) => n * 2 > this.endpoints.length) ?? [];
+      const i = leader === undefined ? -1 : st.findIndex((s) => s?.member === leader);
+      if (i >= 0) this.current = i;
     } finally {
       this.probing = false;
+      if (this.reprobe && !this.closed) {
+        this.reprobe = false;
+        void this.preferLeader();
+      }
     }
   }
 
