@@ -71,3 +71,43 @@ test('client front: plain gRPC connections are handed to the native HTTP/2 serve
     await front.close();
   }
 });
+
+test('client front: a client flooding control frames before its ACK is closed at the cap; close() ends connections still being sniffed', async () => {
+  const net = await import('node:net');
+  const server = new grpc.Server();
+  server.addService(echoService, { Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => cb(null, call.request) });
+  const front = await listenClientFront(server, '127.0.0.1:0', undefined, 'sniff');
+  const before = { ...frontStats };
+  const connect = (): Promise<import('node:net').Socket> => new Promise((resolve, reject) => {
+    const s = net.connect(front.port, '127.0.0.1', () => resolve(s));
+    s.on('error', reject);
+  });
+  const closed = (s: import('node:net').Socket): Promise<void> => new Promise((r) => (s.destroyed ? r() : s.once('close', () => r())));
+  try {
+    // The client preface and an empty SETTINGS, never an ACK, then PING frames without end.
+    const flood = await connect();
+    flood.on('error', () => undefined);
+    flood.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0])]));
+    const ping = Buffer.from([0, 0, 8, 0x6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const burst = Buffer.concat(Array.from({ length: 4096 }, () => ping)); // 68 KiB
+    let sent = 0;
+    const gone = closed(flood);
+    while (!flood.destroyed && sent < 16 * 1024 * 1024) {
+      if (!flood.write(burst)) await Promise.race([new Promise((r) => flood.once('drain', r)), gone]);
+      sent += burst.length;
+    }
+    await gone;
+    assert.ok(sent < 4 * 1024 * 1024, `closed after ${sent} bytes`);
+    assert.equal(frontStats.closed - before.closed, 1);
+    // A connection that has sent nothing yet is closed by close(), not left to its sniff deadline.
+    const idle = await connect();
+    idle.on('error', () => undefined);
+    await new Promise((r) => idle.once('data', r)); // the front's SETTINGS: it is being sniffed
+    server.forceShutdown();
+    await front.close();
+    await closed(idle);
+  } finally {
+    server.forceShutdown();
+    await front.close();
+  }
+});

@@ -137,8 +137,17 @@ export class RewritingSocket extends Duplex {
 
 /** An empty SETTINGS frame: the server connection preface (RFC 7540 §3.5), all defaults. */
 const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
-/** After the ACK, a client that sends no request for this long is handed to the native server. */
-const SNIFF_IDLE_MS = 200;
+/**
+ * After the ACK, a client that sends no request for this long is handed to the native server
+ * (generous: a starved etcdctl sending its request late must still meet the rewriter).
+ */
+const SNIFF_IDLE_MS = 1_000;
+/**
+ * Bytes a connection may send while it is sniffed (a real client sends a few KiB: preface,
+ * SETTINGS, WINDOW_UPDATE, a header block). Control frames are not flow-controlled, so without a
+ * cap a flood of PINGs before the ACK would grow memory without bound.
+ */
+const SNIFF_MAX_HELD_BYTES = 256 * 1024;
 /** A client that has not acked the front's SETTINGS by then is closed. */
 const SNIFF_TIMEOUT_MS = 10_000;
 
@@ -149,23 +158,27 @@ export const frontStats = { native: 0, rewriting: 0, closed: 0 };
  * The sniffing phase of one accepted connection (see the top of the file):
  * `inject` gets the plain socket (native HTTP/2) or a RewritingSocket.
  */
-function sniff(socket: net.Socket, inject: (s: net.Socket | Duplex) => void, log?: Logger): void {
+function sniff(socket: net.Socket, inject: (s: net.Socket | Duplex) => void, log?: Logger, sniffing?: Set<net.Socket>): void {
   const rw = new AuthorityRewriter({ dropFirstSettingsAck: true });
   const held: Buffer[] = [];
+  let heldBytes = 0;
   let idle: NodeJS.Timeout | undefined;
-  const deadline = setTimeout(() => {
+  const drop = (why: string): void => {
     decided = true;
-    log?.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, 'client connection closed: no HTTP/2 SETTINGS ACK');
+    log?.warn({ remote: `${socket.remoteAddress}:${socket.remotePort}` }, `client connection closed: ${why}`);
     finish();
     frontStats.closed++;
     socket.destroy();
-  }, SNIFF_TIMEOUT_MS);
+  };
+  const deadline = setTimeout(() => drop(rw.settingsAckDropped ? 'no complete HTTP/2 frame in time' : 'no HTTP/2 SETTINGS ACK'), SNIFF_TIMEOUT_MS);
   deadline.unref();
+  sniffing?.add(socket);
   const finish = (): void => {
     clearTimeout(deadline);
     if (idle) clearTimeout(idle);
     socket.off('data', onData);
     socket.off('close', finish);
+    sniffing?.delete(socket);
   };
   let decided = false;
   const native = (): void => {
@@ -186,6 +199,8 @@ function sniff(socket: net.Socket, inject: (s: net.Socket | Duplex) => void, log
     inject(socket);
   };
   const onData = (chunk: Buffer): void => {
+    heldBytes += chunk.length;
+    if (heldBytes > SNIFF_MAX_HELD_BYTES) return drop(`over ${SNIFF_MAX_HELD_BYTES} bytes before its first request`);
     try {
       for (const p of rw.push(chunk)) held.push(p);
     } catch (e) {
@@ -240,8 +255,14 @@ export async function listenClientFront(server: grpc.Server, addr: string, log?:
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const hosts = net.isIP(host) || host === '' ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
   const servers: net.Server[] = [];
+  // Connections still being sniffed are not grpc-js's yet: close() ends them itself.
+  const sniffing = new Set<net.Socket>();
+  let closed = false;
   const closeAll = (): Promise<void> =>
     new Promise<void>((resolve) => {
+      closed = true;
+      for (const s of sniffing) s.destroy();
+      sniffing.clear();
       const t = setTimeout(resolve, 3000);
       t.unref();
       void Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => {
@@ -254,7 +275,7 @@ export async function listenClientFront(server: grpc.Server, addr: string, log?:
       const srv = net.createServer({ noDelay: true }, (socket) => {
         socket.on('error', () => {});
         if (mode === 'always') injector.injectConnection(new RewritingSocket(socket, log));
-        else sniff(socket, (s) => injector.injectConnection(s), log);
+        else sniff(socket, (s) => (closed ? s.destroy() : injector.injectConnection(s)), log, sniffing);
       });
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
