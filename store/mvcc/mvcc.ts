@@ -130,13 +130,11 @@ export interface MvccCut {
 }
 
 /**
- * Serialise a cut as the JSON text of an MvccSnapshot (v2; the same value `toSnapshot`
- * would have returned at the cut), about `chunk` records, events or values at a
- * time, awaiting `pause()` between chunks so a large state does not block the
- * event loop.
- * Returns the text as Buffers to concatenate.
+ * The snapshot v2 encoding of history records and events: every distinct value
+ * Buffer is written once into `values` (in first-use order) and referred to by index.
+ * Shared by `Mvcc.toSnapshot` and `serializeCut`, so both write the same format.
  */
-export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chunk = 1000): Promise<Buffer[]> {
+function snapshotEncoder(): { values: string[]; rec: (r: Rec) => SnapRec; event: (e: StoredEvent) => SnapEvent } {
   const values: string[] = [];
   const ids = new Map<Buffer, number>();
   const val = (b: Buffer): number => {
@@ -149,6 +147,22 @@ export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chu
     return i;
   };
   const kv = (k: string, r: Rec): SnapKV => [k, r.create, r.mod, r.version, val(r.value), r.lease];
+  return {
+    values,
+    rec: (r) => [r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0],
+    event: (ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.key, ev.rec), ev.prev ? kv(ev.key, ev.prev) : null],
+  };
+}
+
+/**
+ * Serialise a cut as the JSON text of an MvccSnapshot (v2; the same value `toSnapshot`
+ * would have returned at the cut), about `chunk` records, events or values at a
+ * time, awaiting `pause()` between chunks so a large state does not block the
+ * event loop.
+ * Returns the text as Buffers to concatenate.
+ */
+export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chunk = 1000): Promise<Buffer[]> {
+  const { values, rec, event } = snapshotEncoder();
   const out: Buffer[] = [Buffer.from(`{"v":2,"revision":${cut.revision},"compactRevision":${cut.compactRevision},"leases":${JSON.stringify(cut.leases)},"keys":[`)];
   // Chunks are cut by work done (records, events, values), not by keys: a key may have a long history.
   let part: unknown[] = [];
@@ -167,10 +181,7 @@ export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chu
   for (let j = 0; j < cut.keys.length; j++) {
     const recs = cut.recs[j];
     const rs: SnapRec[] = [];
-    for (let n = 0; n < cut.lens[j]; n++) {
-      const r = recs[n];
-      rs.push([r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0]);
-    }
+    for (let n = 0; n < cut.lens[j]; n++) rs.push(rec(recs[n]));
     part.push([cut.keys[j], rs]);
     work += 1 + rs.length;
     if (work >= chunk) await flush();
@@ -180,7 +191,7 @@ export async function serializeCut(cut: MvccCut, pause: () => Promise<void>, chu
   first = true;
   for (let j = 0; j < cut.eventsLen; j++) {
     const e = cut.events[j];
-    part.push([e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.key, ev.rec), ev.prev ? kv(ev.key, ev.prev) : null] as SnapEvent)]);
+    part.push([e.rev, e.events.map(event)]);
     work += e.events.length;
     if (work >= chunk) await flush();
   }
@@ -233,25 +244,14 @@ export class Mvcc {
    * restore) and leases. `restore(toSnapshot())` yields an identical store.
    */
   toSnapshot(): MvccSnapshot {
-    const values: string[] = [];
-    const ids = new Map<Buffer, number>();
-    const val = (b: Buffer): number => {
-      let i = ids.get(b);
-      if (i === undefined) {
-        i = values.length;
-        values.push(b.toString('latin1'));
-        ids.set(b, i);
-      }
-      return i;
-    };
-    const kv = (k: string, r: Rec): SnapKV => [k, r.create, r.mod, r.version, val(r.value), r.lease];
+    const { values, rec, event } = snapshotEncoder();
     return {
       v: 2,
       values,
       revision: this.revision,
       compactRevision: this.compactRevision,
-      keys: this.keys.map((k) => [k, this.hist.get(k)!.map((r) => [r.mod, r.sub, r.create, r.version, val(r.value), r.lease, r.tomb ? 1 : 0] as SnapRec)]),
-      events: this.events.map((e) => [e.rev, e.events.map((ev) => [ev.type === 'PUT' ? 0 : 1, kv(ev.key, ev.rec), ev.prev ? kv(ev.key, ev.prev) : null] as SnapEvent)]),
+      keys: this.keys.map((k) => [k, this.hist.get(k)!.map(rec)]),
+      events: this.events.map((e) => [e.rev, e.events.map(event)]),
       leases: [...this.leases.values()].map((l) => [l.id, l.ttl, [...l.keys]]),
     };
   }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Raft } from '../raft/raft';
 import { seededRng } from '../raft/rng';
 import { type ConfChange, decodeConfChange, encodeConfChange } from '../raft/confchange';
-import { type Entry, type Message, NONE, type NodeId, type ReadState, type SnapshotMeta, type SoftState } from '../raft/types';
-import { Mvcc, serializeCut, type ApplyResult, type MvccSnapshot } from '../mvcc/mvcc';
+import { type Entry, type Message, NONE, type NodeId, type SnapshotMeta, type SoftState } from '../raft/types';
+import { Mvcc, serializeCut, type ApplyResult } from '../mvcc/mvcc';
 import { type Command, decodeCommand, encodeCommand, type Op, type RangeOp } from '../mvcc/commands';
 import { EtcdError } from '../errors';
 import type { RaftDisk, LoadedState } from '../disk/raft-disk';
@@ -12,25 +12,10 @@ import type { PeerClients, PeerHandler } from './peer';
 import type { Logger } from '../../lib/log';
 import { hexToDec } from './ids';
 import { hostPort } from '../config';
-
-function parseSnapshot(data: Buffer): StoreSnapshot {
-  let s: StoreSnapshot;
-  try {
-    s = JSON.parse(data.toString('utf8')) as StoreSnapshot;
-  } catch {
-    throw new Error('store: snapshot is not valid JSON');
-  }
-  if (!s || s.v !== 1 || !Array.isArray(s.members) || !s.mvcc) throw new Error('store: unsupported snapshot format');
-  return s;
-}
-
-export interface MemberInfo {
-  /** Raft node id: the member id as 16 hex digits. */
-  idHex: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-}
+import { applyMemberChange, checkPeerURLs, checkPeerURLsFree, type ConfContext, type MemberInfo, parseConfContext, restoreMembers } from './membership';
+import { parseSnapshot, snapshotParts } from './store-snapshot';
+import { LeaseClock, MAX_LEASE_TTL } from './lessor';
+import { ReadIndexRequests } from './read-index';
 
 export interface EtcdServerOptions {
   self: MemberInfo;
@@ -53,31 +38,6 @@ export interface EtcdServerOptions {
   log: Logger;
 }
 
-/** What a store snapshot file holds: cluster membership and the MVCC state at the snapshot index. */
-interface StoreSnapshot {
-  v: 1;
-  members: MemberInfo[];
-  mvcc: MvccSnapshot;
-}
-
-/** The `context` of the store's ConfChange entries. */
-interface ConfContext {
-  /** Request id of the proposer's waiter (absent for bootstrap entries). */
-  reqId?: string;
-  member: { idHex: string; name: string; peerURLs: string[] };
-}
-
-export function bootstrapEntries(members: MemberInfo[]): Entry[] {
-  return [...members]
-    .sort((a, b) => (a.idHex < b.idHex ? -1 : 1))
-    .map((m, i) => ({
-      term: 1,
-      index: i + 1,
-      type: 'ConfChange' as const,
-      data: encodeConfChange({ type: 'AddNode', nodeId: m.idHex, context: JSON.stringify({ member: { idHex: m.idHex, name: m.name, peerURLs: m.peerURLs } } satisfies ConfContext) }),
-    }));
-}
-
 export interface Header {
   cluster_id: string;
   member_id: string;
@@ -85,13 +45,13 @@ export interface Header {
   raft_term: number;
 }
 
-/** Leases shorter than this are raised to it (etcd: 1.5 election timeouts, in whole seconds). */
-const MAX_LEASE_TTL = 9_000_000_000;
-
 /**
  * One store member: the Raft driver, the MVCC state machine, client request
- * plumbing (proposal waiters, linearizable reads, forwarding to the leader) and
- * the leader-local lease clock. gRPC adapters (grpc-api.ts, peer.ts) call in here.
+ * plumbing (proposal waiters, linearizable reads, forwarding to the leader),
+ * snapshots, membership changes, leader transfer and the leader-local lease clock
+ * (lessor.ts). gRPC adapters (grpc-api.ts, peer.ts) call in here. Pure parts live
+ * beside it: membership.ts (member list), store-snapshot.ts (snapshot file format),
+ * read-index.ts (read index requests).
  */
 export class EtcdServer implements PeerHandler {
   readonly mvcc = new Mvcc();
@@ -119,13 +79,10 @@ export class EtcdServer implements PeerHandler {
   /** Log index at which the leader accepted each waiting request (to detect overwritten proposals early). */
   private expectAt = new Map<number, string>();
   private appliedWaiters: { index: number; resolve: () => void }[] = [];
-  private readCtx = 0;
-  private readWaiters = new Map<number, { resolve: (i: number) => void; reject: (e: Error) => void }>();
-  private readBatch: Promise<number> | undefined;
+  private readonly reads: ReadIndexRequests;
   private leaderWaiters: (() => void)[] = [];
-  /** Leader only: lease id -> expiry (ms since epoch). */
-  private leaseExpiry = new Map<string, number>();
-  private revoking = new Set<string>();
+  /** Leader only: when each lease expires. */
+  private readonly leaseClock = new LeaseClock();
   private leaseTimer: NodeJS.Timeout;
   private published = false;
   private stopped = false;
@@ -170,12 +127,19 @@ export class EtcdServer implements PeerHandler {
         send: (msgs) => this.peers?.send(msgs),
         applySnapshot: (meta) => this.applySnapshot(meta),
         apply: (ents) => this.applyEntries(ents),
-        readStates: (rs) => this.onReadStates(rs),
+        readStates: (rs) => this.reads.onReadStates(rs),
         softState: (ss) => this.onSoftState(ss),
         afterAdvance: () => this.maybeSnapshot(),
       },
     });
     this.node.onFatal = (e) => this.onFatal(e);
+    this.reads = new ReadIndexRequests({
+      self: this.self.idHex,
+      awaitLeader: () => this.awaitLeader(),
+      forward: (lead) => this.peers!.readIndex(lead, this.requestTimeoutMs),
+      request: (ctx) => this.node.readIndex(ctx),
+      timeoutMs: this.requestTimeoutMs,
+    });
     this.leaseTimer = setInterval(() => this.expireLeases(), 500);
     this.leaseTimer.unref?.();
   }
@@ -234,9 +198,7 @@ export class EtcdServer implements PeerHandler {
   private restoreSnapshotData(meta: SnapshotMeta, data: Buffer): void {
     const s = parseSnapshot(data);
     this.mvcc.restore(s.mvcc);
-    const clientURLs = new Map([...this.members.values()].map((m) => [m.idHex, m.clientURLs]));
-    this.members.clear();
-    for (const m of s.members) this.members.set(m.idHex, { ...m, clientURLs: m.clientURLs.length > 0 ? m.clientURLs : (clientURLs.get(m.idHex) ?? []) });
+    restoreMembers(this.members, s.members);
     this.appliedIndex = meta.index;
     this.snapshotIndex = meta.index;
   }
@@ -265,7 +227,7 @@ export class EtcdServer implements PeerHandler {
     let bytes = 0;
     (async () => {
       const parts = await serializeCut(cut, () => new Promise<void>((r) => setImmediate(r)));
-      const data = [Buffer.from(`{"v":1,"members":${members},"mvcc":`), ...parts, Buffer.from('}')];
+      const data = snapshotParts(members, parts);
       for (const p of data) bytes += p.length;
       if (this.stopped) return;
       await this.disk.writeSnapshotFile(meta, data);
@@ -350,15 +312,8 @@ export class EtcdServer implements PeerHandler {
   }
 
   async memberAdd(peerURLs: string[]): Promise<MemberInfo> {
-    if (peerURLs.length === 0) throw new EtcdError('InvalidArgument', 'no peer URLs');
-    for (const u of peerURLs) {
-      try {
-        hostPort(u);
-      } catch (e) {
-        throw new EtcdError('InvalidArgument', (e as Error).message);
-      }
-    }
-    for (const m of this.members.values()) if (m.peerURLs.some((u) => peerURLs.includes(u))) throw new EtcdError('PeerURLExist');
+    checkPeerURLs(peerURLs);
+    checkPeerURLsFree(this.members, peerURLs);
     let idHex: string;
     do idHex = randomBytes(8).toString('hex');
     while (idHex === '0000000000000000' || this.members.has(idHex) || this.removed.has(idHex));
@@ -375,7 +330,7 @@ export class EtcdServer implements PeerHandler {
   async memberUpdate(idHex: string, peerURLs: string[]): Promise<void> {
     const m = this.members.get(idHex);
     if (!m) throw new EtcdError('MemberNotFound');
-    for (const x of this.members.values()) if (x.idHex !== idHex && x.peerURLs.some((u) => peerURLs.includes(u))) throw new EtcdError('PeerURLExist');
+    checkPeerURLsFree(this.members, peerURLs, idHex);
     await this.changeMembership('UpdateNode', { idHex, name: m.name, peerURLs });
   }
 
@@ -385,29 +340,8 @@ export class EtcdServer implements PeerHandler {
       this.log.error({ index: e.index }, 'skipping undecodable membership change');
       return;
     }
-    let ctx: ConfContext | undefined;
-    try {
-      ctx = JSON.parse(cc.context) as ConfContext;
-    } catch {
-      ctx = undefined;
-    }
-    const info = ctx?.member;
-    if (cc.type === 'AddNode') {
-      const prev = this.members.get(cc.nodeId);
-      this.members.set(cc.nodeId, {
-        idHex: cc.nodeId,
-        name: prev?.name || info?.name || '',
-        peerURLs: info?.peerURLs ?? prev?.peerURLs ?? [],
-        clientURLs: prev?.clientURLs ?? [],
-      });
-      this.removed.delete(cc.nodeId);
-    } else if (cc.type === 'RemoveNode') {
-      this.members.delete(cc.nodeId);
-      this.removed.add(cc.nodeId);
-    } else if (info) {
-      const m = this.members.get(cc.nodeId);
-      if (m) m.peerURLs = info.peerURLs.slice();
-    }
+    const ctx = parseConfContext(cc);
+    applyMemberChange(this.members, this.removed, cc, ctx?.member);
     if (e.index > 0 && ctx?.reqId) this.log.info({ change: cc.type, member: cc.nodeId, index: e.index }, 'membership changed');
     this.updatePeerTransport();
     if (ctx?.reqId) this.waiters.get(ctx.reqId)?.done({ revision: this.mvcc.revision, response: {} });
@@ -577,42 +511,7 @@ export class EtcdServer implements PeerHandler {
 
   /** A confirmed read index; concurrent callers share one confirmation round. */
   readIndex(): Promise<number> {
-    if (!this.readBatch) {
-      this.readBatch = new Promise<number>((resolve, reject) => {
-        setImmediate(() => {
-          this.readBatch = undefined;
-          this.issueReadIndex().then(resolve, reject);
-        });
-      });
-    }
-    return this.readBatch;
-  }
-
-  private async issueReadIndex(): Promise<number> {
-    const lead = await this.awaitLeader();
-    if (lead !== this.self.idHex) return this.peers!.readIndex(lead, this.requestTimeoutMs);
-    const ctx = ++this.readCtx;
-    return new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.readWaiters.delete(ctx);
-        reject(new EtcdError('Timeout'));
-      }, this.requestTimeoutMs);
-      this.readWaiters.set(ctx, {
-        resolve: (i) => {
-          clearTimeout(timer);
-          resolve(i);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      if (!this.node.readIndex(ctx)) {
-        this.readWaiters.delete(ctx);
-        clearTimeout(timer);
-        reject(new EtcdError('LeaderChanged'));
-      }
-    });
+    return this.reads.readIndex();
   }
 
   waitApplied(index: number): Promise<void> {
@@ -627,16 +526,6 @@ export class EtcdServer implements PeerHandler {
         },
       });
     });
-  }
-
-  private onReadStates(rs: ReadState[]): void {
-    for (const r of rs) {
-      const w = this.readWaiters.get(r.ctx);
-      if (w) {
-        this.readWaiters.delete(r.ctx);
-        w.resolve(r.index);
-      }
-    }
   }
 
   // ------------------------------------------------------------ apply
@@ -685,11 +574,8 @@ export class EtcdServer implements PeerHandler {
         result = this.mvcc.apply(op);
       }
       if (!result.error && this.isLeader()) {
-        if (op.type === 'leaseGrant') this.leaseExpiry.set(op.id, Date.now() + op.ttl * 1000);
-        if (op.type === 'leaseRevoke') {
-          this.leaseExpiry.delete(op.id);
-          this.revoking.delete(op.id);
-        }
+        if (op.type === 'leaseGrant') this.leaseClock.granted(op.id, op.ttl, Date.now());
+        if (op.type === 'leaseRevoke') this.leaseClock.revoked(op.id);
       }
       this.waiters.get(cmd.id)?.done(result);
     }
@@ -707,18 +593,10 @@ export class EtcdServer implements PeerHandler {
   private onSoftState(ss: SoftState): void {
     this.log.info({ leader: ss.lead || null, state: ss.state, term: this.term }, 'raft state changed');
     if (ss.state === 'Leader') {
-      // Promote: every lease gets a full TTL from now (etcd's lessor Promote).
-      const now = Date.now();
-      this.leaseExpiry.clear();
-      this.revoking.clear();
-      for (const l of this.mvcc.leases.values()) this.leaseExpiry.set(l.id, now + l.ttl * 1000);
+      this.leaseClock.promote(this.mvcc.leases.values(), Date.now());
     } else {
-      this.leaseExpiry.clear();
-      this.revoking.clear();
-      for (const [ctx, w] of this.readWaiters) {
-        this.readWaiters.delete(ctx);
-        w.reject(new EtcdError('LeaderChanged'));
-      }
+      this.leaseClock.demote();
+      this.reads.rejectAll(new EtcdError('LeaderChanged'));
     }
     if (ss.lead !== NONE) {
       const ws = this.leaderWaiters;
@@ -763,22 +641,18 @@ export class EtcdServer implements PeerHandler {
     if (!l) return { found: false, ttl: keepAlive ? 0 : -1, grantedTTL: 0 };
     const now = Date.now();
     if (keepAlive) {
-      this.leaseExpiry.set(id, now + l.ttl * 1000);
+      this.leaseClock.keepAlive(id, l.ttl, now);
       return { found: true, ttl: l.ttl, grantedTTL: l.ttl };
     }
-    const exp = this.leaseExpiry.get(id) ?? now + l.ttl * 1000;
-    return { found: true, ttl: Math.max(0, Math.ceil((exp - now) / 1000)), grantedTTL: l.ttl };
+    return { found: true, ttl: this.leaseClock.remaining(id, l.ttl, now), grantedTTL: l.ttl };
   }
 
   /** Leader: revoke expired leases through the log (the expiry itself is replicated as a revoke). */
   private expireLeases(): void {
     if (!this.isLeader() || this.stopped) return;
-    const now = Date.now();
-    for (const [id, exp] of this.leaseExpiry) {
-      if (exp > now || this.revoking.has(id)) continue;
-      this.revoking.add(id);
+    for (const id of this.leaseClock.takeExpired(Date.now())) {
       this.log.debug({ lease: id }, 'lease expired; revoking');
-      this.leaseRevoke(id).catch(() => this.revoking.delete(id));
+      this.leaseRevoke(id).catch(() => this.leaseClock.revokeFailed(id));
     }
   }
 
@@ -791,9 +665,6 @@ export class EtcdServer implements PeerHandler {
     clearInterval(this.leaseTimer);
     this.node.stop();
     this.peers?.close();
-    for (const [ctx, w] of this.readWaiters) {
-      this.readWaiters.delete(ctx);
-      w.reject(new EtcdError('Stopped'));
-    }
+    this.reads.rejectAll(new EtcdError('Stopped'));
   }
 }
