@@ -4,7 +4,7 @@ import { NamespaceCleanup } from './namespace-cleanup';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
-import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, cidrContains, pickFree, pickServiceIP, serviceReservations } from './allocators';
+import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, type ServiceRanges, allocateService, serviceReservations } from './allocators';
 import { type PatchType, applyPatch } from './patch';
 import { type ResourceDef, type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import { type Compare, type Store, type TxnOp } from './storage/types';
@@ -85,9 +85,19 @@ export class ResourceStorage {
   private readonly lastWrite = new Map<string, number>();
   private readonly now: () => Date;
   private readonly namespaceCleanup: NamespaceCleanup;
+  /** Where Services get their ClusterIP and NodePorts, and which NodePorts are taken. */
+  private readonly serviceRanges: ServiceRanges;
 
   constructor(private readonly deps: ResourceStorageDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.serviceRanges = {
+      serviceCidr: deps.serviceCidr,
+      nodePortRange: deps.nodePortRange,
+      usedNodePorts: async () => {
+        const { kvs } = await deps.store.list(NODE_PORT_PREFIX, { keysOnly: true });
+        return new Set(kvs.map((kv) => Number(kv.key.slice(NODE_PORT_PREFIX.length))));
+      },
+    };
     const nsDef = () => deps.registry.lookup('', 'v1', 'namespaces')!;
     this.namespaceCleanup = new NamespaceCleanup({
       registry: deps.registry,
@@ -192,7 +202,7 @@ export class ResourceStorage {
     for (let attempt = 0; ; attempt++) {
       const o = retries ? clone(obj) : obj;
       if (nameGenerated) o.metadata.name = o.metadata.generateName + generateSuffix();
-      const specified = def.plural === 'services' ? await this.allocateService(o, undefined) : new Set<string>();
+      const specified = def.plural === 'services' ? await allocateService(o, undefined, this.serviceRanges) : new Set<string>();
       if (opts.dryRun) return o;
       const key = objectKey(def, ns, o.metadata.name);
       const reservations = def.plural === 'services' ? serviceReservations(o) : [];
@@ -282,53 +292,6 @@ export class ResourceStorage {
       throw errors.forbidden(`${def.group ? `${def.plural}.${def.group}` : def.plural} "${name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
         { name, group: def.group, kind: def.plural });
     }
-  }
-
-  /** Fill in ClusterIP and NodePorts; returns the reservation keys the user asked for explicitly. */
-  private async allocateService(svc: any, old: any | undefined): Promise<Set<string>> {
-    const specified = new Set<string>();
-    const spec = svc.spec;
-    const oldKeys = new Set(old ? serviceReservations(old) : []);
-    const invalid = (field: string, value: unknown, msg: string) =>
-      errors.invalid('Service', '', svc.metadata.name, [{ field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${msg}` }]);
-    if (spec.type === 'ExternalName') {
-      delete spec.clusterIP;
-      delete spec.clusterIPs;
-    } else {
-      if (old?.spec?.clusterIP && (spec.clusterIP === undefined || spec.clusterIP === '')) spec.clusterIP = old.spec.clusterIP;
-      if (old?.spec?.clusterIP && old.spec.type !== 'ExternalName' && spec.clusterIP !== old.spec.clusterIP) throw invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
-      if (!spec.clusterIP) {
-        spec.clusterIP = pickServiceIP(this.deps.serviceCidr, []);
-        if (!spec.clusterIP) throw errors.internal('no free ClusterIP');
-      } else if (spec.clusterIP !== 'None') {
-        if (!cidrContains(this.deps.serviceCidr, spec.clusterIP)) throw invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range`);
-        if (!oldKeys.has(SERVICE_IP_PREFIX + spec.clusterIP)) specified.add(SERVICE_IP_PREFIX + spec.clusterIP);
-      }
-      spec.clusterIPs = [spec.clusterIP];
-    }
-    const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-      let used: Set<number> | undefined;
-      for (const p of ports) {
-        if (!p.nodePort) {
-          const prev = (old?.spec?.ports ?? []).find((q: any) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && q.nodePort);
-          if (prev) { p.nodePort = prev.nodePort; continue; }
-          if (!used) {
-            const { kvs } = await this.deps.store.list(NODE_PORT_PREFIX, { keysOnly: true });
-            used = new Set(kvs.map((kv) => Number(kv.key.slice(NODE_PORT_PREFIX.length))));
-            for (const q of ports) if (q.nodePort) used.add(q.nodePort);
-          }
-          const [lo, hi] = this.deps.nodePortRange;
-          const v = pickFree(lo, hi, used);
-          if (v === undefined) throw errors.internal('no free NodePort');
-          used.add(v);
-          p.nodePort = v;
-        } else if (!oldKeys.has(NODE_PORT_PREFIX + p.nodePort)) specified.add(NODE_PORT_PREFIX + p.nodePort);
-      }
-    } else {
-      for (const p of ports) delete p.nodePort;
-    }
-    return specified;
   }
 
   // ---------------------------------------------------------------- update
@@ -439,7 +402,7 @@ export class ResourceStorage {
       else delete m.managedFields;
     }
     if (def.plural === 'services') {
-      Object.defineProperty(next, SPECIFIED, { value: await this.allocateService(next, old), enumerable: false });
+      Object.defineProperty(next, SPECIFIED, { value: await allocateService(next, old, this.serviceRanges), enumerable: false });
     }
     return next;
   }
