@@ -312,7 +312,7 @@ export class DockerRuntime implements ContainerRuntime {
     return id;
   }
 
-  async startSandbox(id: string): Promise<RuntimeContainer | undefined> {
+  async startSandbox(id: string, onStarted?: () => void): Promise<RuntimeContainer | undefined> {
     try {
       await this.docker.getContainer(id).start();
     } catch (err) {
@@ -320,6 +320,7 @@ export class DockerRuntime implements ContainerRuntime {
       await this.removeContainer(id).catch(() => undefined);
       throw err;
     }
+    onStarted?.();
     // Its view now (for the IP), cached: the pod's next listing needs no inspect of it.
     const rc = fromInspect(await this.docker.getContainer(id).inspect());
     if (rc.state === 'running') this.inspectCache.set(`${id}:running`, rc);

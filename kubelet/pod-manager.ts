@@ -80,6 +80,8 @@ interface SandboxState {
   podIP?: string;
   /** Resolves true once a sandbox created in this sync runs, false when its start failed (reasons recorded). */
   ready?: Promise<boolean>;
+  /** Resolves true as soon as that sandbox runs (before its IP is read), false when its start failed. */
+  started?: Promise<boolean>;
 }
 
 /** Whether the containers' env or volumes read the pod IP, so they cannot be prepared before the sandbox runs. */
@@ -177,11 +179,17 @@ export class PodManager {
     this.sourcesReady = true;
   }
 
-  /** A pod bound to this node was added or changed in the API. */
+  /**
+   * A pod bound to this node was added or changed in the API. Like kubelet, a
+   * change of its status alone (most often this kubelet's own write coming back)
+   * needs no sync: the copy is kept, the containers are left alone.
+   */
   updatePod(pod: Pod): Promise<void> {
     const uid = pod.metadata?.uid;
     if (!uid) return Promise.resolve();
+    const prev = this.pods.get(uid);
     this.pods.set(uid, pod);
+    if (prev && !specChanged(prev, pod)) return this.workers.get(uid)?.done ?? Promise.resolve();
     return this.enqueue(uid);
   }
 
@@ -318,7 +326,13 @@ export class PodManager {
     return w.done;
   }
 
+  /** Debug log of a pod start's phases (COXSWAIN_LOG_LEVEL=debug): where its start-up time goes. */
+  private trace(uid: string, phase: string): void {
+    this.log.debug({ podUid: uid, phase }, 'pod sync phase');
+  }
+
   private async syncOne(uid: string): Promise<void> {
+    this.trace(uid, 'sync-start');
     let observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const pod = this.pods.get(uid);
     if (!pod) {
@@ -341,6 +355,7 @@ export class PodManager {
     this.probes.sync(this.withLastStatus(pod), after, this.podIPOf(pod, after));
     const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid), probes: this.probes.view(uid) });
     this.lastStatus.set(uid, status);
+    this.trace(uid, `status ${status.phase}`);
     this.opts.sink.setStatus(pod, status);
     this.scheduleResync(uid, this.nextResync(uid, actions));
   }
@@ -503,13 +518,23 @@ export class PodManager {
       // Docker creates app containers against a created sandbox (only their start needs it running):
       // the sandbox starts while volumes, environment and containers are prepared.
       const id = sandboxId;
-      sandbox.ready = this.runtime.startSandbox(id).then(
+      this.trace(uid, 'sandbox-created');
+      let markStarted: (ok: boolean) => void = () => undefined;
+      sandbox.started = new Promise<boolean>((resolve) => (markStarted = resolve));
+      sandbox.ready = this.runtime.startSandbox(id, () => {
+        this.trace(uid, 'sandbox-running');
+        markStarted(true);
+      }).then(
         (sb) => {
+          markStarted(true);
           if (!pod.spec?.hostNetwork) sandbox.podIP = sb?.ip;
           this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
           return true;
         },
-        failed,
+        (err: unknown) => {
+          markStarted(false);
+          return failed(err);
+        },
       );
       if (needsPodIP(pod) && !(await sandbox.ready)) return changed;
     }
@@ -536,6 +561,7 @@ export class PodManager {
     try {
       objects = await this.fetchObjects(pod);
       volumes = await this.volumes.setup(pod, objects, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName });
+      this.trace(uid, 'volumes');
       for (const [name, w] of waiting) if (w.message?.startsWith('MountVolume')) waiting.delete(name);
     } catch (err) {
       const message = err instanceof VolumeError ? `MountVolume.SetUp failed: ${err.message}` : `cannot prepare volumes: ${(err as Error).message}`;
@@ -627,6 +653,7 @@ export class PodManager {
     let id: string;
     try {
       id = await this.runtime.createContainer(cspec);
+      this.trace(uid, 'container-created');
     } catch (err) {
       // Created against a sandbox that failed to start (and was removed): the sandbox's error is
       // what the pod reports, not this one.
@@ -638,12 +665,12 @@ export class PodManager {
       return false;
     }
     this.event(pod, 'Normal', 'Created', `Created container ${spec.name}`);
-    if (sandbox.ready && !(await sandbox.ready)) {
+    // Only the start of an app container needs its sandbox running; the sandbox's IP is read meanwhile.
+    if (sandbox.started && !(await sandbox.started)) {
       // The sandbox failed to start (and is gone): so goes the container created against it.
       await this.runtime.removeContainer(id).catch(() => undefined);
       return true;
     }
-    const podIP = sandbox.podIP;
     try {
       await this.runtime.startContainer(id);
     } catch (err) {
@@ -654,9 +681,12 @@ export class PodManager {
       return true;
     }
     waiting.delete(spec.name);
+    this.trace(uid, 'container-started');
     this.event(pod, 'Normal', 'Started', `Started container ${spec.name}`);
     this.log.info({ pod: podRef(pod), container: spec.name, id: id.slice(0, 12), restartCount }, 'started container');
     if (spec.lifecycle?.postStart) {
+      if (sandbox.ready) await sandbox.ready; // the hook may need the pod IP
+      const podIP = sandbox.podIP;
       // Like kubelet: the container counts as started only after postStart; a failing hook kills it.
       const r = await this.runHook(spec.lifecycle.postStart, spec, id, podIP, podGracePeriodSeconds(pod) * 1000);
       if (!r.ok) {
@@ -811,6 +841,12 @@ export class PodManager {
     m.runningContainers.reset();
     for (const c of containers) if (c.containerName !== SANDBOX_CONTAINER_NAME) m.runningContainers.inc({ container_state: c.state });
   }
+}
+
+/** Whether anything but the status (and bookkeeping metadata) of the pod differs: what a sync acts on. */
+export function specChanged(a: Pod, b: Pod): boolean {
+  const m = (p: Pod) => [p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds, p.metadata?.ownerReferences];
+  return JSON.stringify([a.spec, m(a)]) !== JSON.stringify([b.spec, m(b)]);
 }
 
 function podRef(pod: Pod): string {

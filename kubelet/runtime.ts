@@ -200,8 +200,12 @@ export interface ContainerRuntime {
   runSandbox(spec: SandboxSpec): Promise<string>;
   /** Creates (does not start) a sandbox; app containers may be created against it before it starts. */
   createSandbox(spec: SandboxSpec): Promise<string>;
-  /** Starts a created sandbox and returns its view (IP); on failure removes it and throws. */
-  startSandbox(id: string): Promise<RuntimeContainer | undefined>;
+  /**
+   * Starts a created sandbox and returns its view (IP); on failure removes it and throws.
+   * `onStarted` is called as soon as it runs, before its view is read, so the pod's
+   * containers can start while the runtime is asked for the IP.
+   */
+  startSandbox(id: string, onStarted?: () => void): Promise<RuntimeContainer | undefined>;
   /** Creates (does not start) an app container; returns its ID. */
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -90,3 +90,46 @@ test('writes for different pods go out concurrently (up to the limit); one pod\'
   assert.ok(order.indexOf('p0:Running') < order.indexOf('p0:Failed'), order.join(' '));
   assert.equal(order.length, 6);
 });
+
+test('a status equal to the one being written is not written again; a failed write is still retried with it', async () => {
+  const gates: (() => void)[] = [];
+  const written: string[] = [];
+  let fail = true;
+  const client = {
+    async patch(_ref: unknown, _name: string, body: { status: PodStatus }) {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (fail) {
+        fail = false;
+        throw new ApiError(500, 'InternalError', 'boom');
+      }
+      written.push(body.status.phase!);
+      return {};
+    },
+  };
+  const release = async () => {
+    while (gates.length === 0) await new Promise((r) => setImmediate(r));
+    gates.shift()!();
+  };
+  const sm = new StatusManager(client as unknown as ApiClient, log);
+  // Second round: the first write succeeds; the same status set meanwhile (a later sync) adds no write.
+  fail = false;
+  sm.setStatus(pod, { phase: 'Running' });
+  sm.setStatus(pod, { phase: 'Running' });
+  await release();
+  await sm.flush();
+  assert.deepEqual(written, ['Running']);
+  sm.stop();
+
+  // The same, but the in-flight write fails: the status is retried (after 1 s) and lands once.
+  const pod2: Pod = { metadata: { name: 'q', namespace: 'default', uid: 'u2' }, status: { phase: 'Pending' } };
+  const sm2 = new StatusManager(client as unknown as ApiClient, log);
+  fail = true;
+  sm2.setStatus(pod2, { phase: 'Failed' });
+  sm2.setStatus(pod2, { phase: 'Failed' });
+  await release();
+  await sm2.flush();
+  await release();
+  await sm2.flush();
+  assert.deepEqual(written, ['Running', 'Failed']);
+  sm2.stop();
+});

@@ -23,7 +23,7 @@ export class StatusManager implements PodStatusSink {
   private readonly written = new Map<string, PodStatus>();
   private readonly pending = new Map<string, Pending>();
   /** Pods whose status is being written: one write per pod at a time, so writes never overtake each other. */
-  private readonly inFlight = new Set<string>();
+  private readonly inFlight = new Map<string, PodStatus>();
   private readonly writers = new Set<Promise<void>>();
   private retryTimer?: NodeJS.Timeout;
   private stopped = false;
@@ -39,7 +39,8 @@ export class StatusManager implements PodStatusSink {
   setStatus(pod: Pod, status: PodStatus): void {
     const uid = pod.metadata?.uid;
     if (!uid || this.stopped) return;
-    const base = this.written.get(uid) ?? pod.status;
+    // A status equal to the one being written needs no write of its own (a failed write is retried with it).
+    const base = this.inFlight.get(uid) ?? this.written.get(uid) ?? pod.status;
     if (statusEqual(base, status)) {
       this.pending.delete(uid);
       return;
@@ -104,7 +105,7 @@ export class StatusManager implements PodStatusSink {
     for (let uid = this.nextUid(); uid !== undefined && !this.stopped; uid = this.nextUid()) {
       const p = this.pending.get(uid)!;
       this.pending.delete(uid);
-      this.inFlight.add(uid);
+      this.inFlight.set(uid, p.status);
       try {
         await this.write(p);
         this.written.set(uid, p.status);
