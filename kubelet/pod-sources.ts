@@ -141,18 +141,21 @@ export class InformerPodSources implements PodSources {
     return n;
   }
 
+  /** Whether `inf` has synced, waiting up to syncTimeoutMs for a cache that has not yet. */
+  private async synced<T extends KubeObject>(inf: Informer<T>): Promise<boolean> {
+    if (inf.hasSynced) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const synced = await Promise.race([
+      inf.waitForSync().then(() => inf.hasSynced),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.syncTimeoutMs ?? 5_000))),
+    ]);
+    clearTimeout(timer);
+    return synced;
+  }
+
   /** The cached object once the cache synced; a GET while it has not (yet). */
   private async read<T extends KubeObject>(inf: Informer<T>, key: string, fallback: () => Promise<T | undefined>): Promise<T | undefined> {
-    if (!inf.hasSynced) {
-      let timer: NodeJS.Timeout | undefined;
-      const synced = await Promise.race([
-        inf.waitForSync().then(() => inf.hasSynced),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.syncTimeoutMs ?? 5_000))),
-      ]);
-      clearTimeout(timer);
-      if (!synced) return fallback();
-    }
-    return inf.get(key);
+    return (await this.synced(inf)) ? inf.get(key) : fallback();
   }
 
   async getConfigMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
@@ -183,15 +186,7 @@ export class InformerPodSources implements PodSources {
       if (!this.stopped) void this.services.start();
     }
     const inf = this.services;
-    if (!inf.hasSynced) {
-      let timer: NodeJS.Timeout | undefined;
-      const synced = await Promise.race([
-        inf.waitForSync().then(() => inf.hasSynced),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.syncTimeoutMs ?? 5_000))),
-      ]);
-      clearTimeout(timer);
-      if (!synced) return this.direct.getServices(namespace);
-    }
+    if (!(await this.synced(inf))) return this.direct.getServices(namespace);
     return inf.list().filter((s) => s.metadata?.namespace === namespace || (s.metadata?.namespace === 'default' && MASTER_SERVICES.has(s.metadata?.name ?? '')));
   }
 
