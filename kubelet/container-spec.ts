@@ -79,6 +79,11 @@ export function podGracePeriodSeconds(pod: Pod): number {
   return pod.spec?.terminationGracePeriodSeconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
 }
 
+/** `<namespace>/<name>`, how logs name a pod. */
+export function podRef(pod: Pod): string {
+  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`;
+}
+
 /** `k8s_<container>_<pod>_<namespace>_<uid>_<attempt>`, like dockershim. */
 export function runtimeContainerName(pod: Pod, containerName: string, attempt: number): string {
   const m = pod.metadata ?? {};

@@ -1,30 +1,26 @@
-import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Container, LifecycleHandler, Pod, PodStatus, Secret } from 'kubernetes-types/core/v1';
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import {
-  ContainerConfigError,
   PAUSE_IMAGE,
-  buildContainerSpec,
   buildSandboxSpec,
   podGracePeriodSeconds,
-  pullPolicyOf,
+  podRef,
   referencedObjects,
-  terminationMessagePath,
   type PodObjects,
   type PreparedVolume,
 } from './container-spec';
-import { registryAuthFor } from './image-auth';
+import { ContainerStarter, type SandboxState } from './container-start';
+import { ContainerStopper, SANDBOX_STOP_SECONDS } from './container-stop';
 import type { KubeletMetrics } from './metrics';
 import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
 import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
 import { serviceEnvVars, servicesForPod } from './service-env';
-import { ProbeManager, httpGetOnce, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeOutcome, type ProbeRunner, type Scheduler } from './prober';
+import { ProbeManager, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeRunner, type Scheduler } from './prober';
+import { TerminationMessages } from './termination-message';
 import { VolumeError, VolumeManager } from './volumes';
 import {
-  ImageError,
-  LABEL_BACKOFF,
   LABEL_NODE,
   LABEL_POD_UID,
   SANDBOX_CONTAINER_NAME,
@@ -75,28 +71,14 @@ export interface PodManagerOptions {
   onImageUsed?: (imageId: string) => void;
 }
 
-/** The pod's sandbox during a sync: its IP once known, and (when this sync created it) whether it started. */
-interface SandboxState {
-  podIP?: string;
-  /** Resolves true once a sandbox created in this sync runs, false when its start failed (reasons recorded). */
-  ready?: Promise<boolean>;
-  /** Resolves true as soon as that sandbox runs (before its IP is read), false when its start failed. */
-  started?: Promise<boolean>;
-}
-
 /** Whether the containers' env or volumes read the pod IP, so they cannot be prepared before the sandbox runs. */
 export function needsPodIP(pod: Pod): boolean {
   return !pod.spec?.hostNetwork && JSON.stringify(pod.spec ?? {}).includes('status.podIP');
 }
 
-export const IMAGE_BACKOFF_INITIAL_MS = 10_000;
 /** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
 export const NODE_SHUTDOWN_REASON = 'Terminated';
 export const NODE_SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
-export const IMAGE_BACKOFF_MAX_MS = 300_000;
-const SANDBOX_STOP_SECONDS = 2;
-/** Kubernetes' limit on one container's termination message. */
-const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
 interface Worker {
   again: boolean;
@@ -109,7 +91,8 @@ interface Worker {
  * A sync reads the runtime state, asks the pure core what to do, does it, and
  * hands the resulting status to the sink. Runtime state is the source of truth:
  * the manager keeps only desired pods, last statuses and waiting reasons, so a
- * new manager adopts whatever is running.
+ * new manager adopts whatever is running. Starting one container is
+ * container-start.ts, stopping container-stop.ts; the sandbox is handled here.
  */
 export class PodManager {
   private readonly runtime: ContainerRuntime;
@@ -118,18 +101,19 @@ export class PodManager {
   private readonly pods = new Map<string, Pod>();
   private readonly workers = new Map<string, Worker>();
   private readonly waiting = new Map<string, Map<string, WaitingReason>>();
-  private readonly imageBackoff = new Map<string, { until: number; delay: number }>();
   private readonly lastStatus = new Map<string, PodStatus>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly forceDeleted = new Set<string>();
   private readonly objectCache = new Map<string, PodObjects>();
   private readonly backoffEvents = new Map<string, number>();
-  /** Termination messages of dead containers, by `<podUid>/<containerId>` (they never change). */
-  private readonly termMessages = new Map<string, string>();
   /** Container instances the prober gave up on, stopped by the pod's next sync (one sync per pod at a time). */
   private readonly unhealthy = new Map<string, Map<string, string>>();
   readonly volumes: VolumeManager;
   readonly probes: ProbeManager;
+  private readonly starter: ContainerStarter;
+  private readonly stopper: ContainerStopper;
+  /** Termination messages of dead containers (they never change). */
+  private readonly termMessages: TerminationMessages;
   private readonly sources: PodSources;
   private network?: string;
   private sourcesReady = false;
@@ -159,6 +143,25 @@ export class PodManager {
       opts.log.child({ part: 'prober' }),
       opts.scheduler ?? realScheduler,
     );
+    const event = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => this.event(pod, type, reason, message);
+    this.starter = new ContainerStarter({
+      runtime: opts.runtime,
+      nodeName: opts.nodeName,
+      nodeIP: opts.nodeIP,
+      log: opts.log,
+      volumes: this.volumes,
+      metrics: opts.metrics,
+      onImageUsed: opts.onImageUsed,
+      event,
+      trace: (uid, phase) => this.trace(uid, phase),
+    });
+    this.stopper = new ContainerStopper({
+      runtime: opts.runtime,
+      log: opts.log,
+      event,
+      podIP: (pod) => this.lastStatus.get(pod.metadata!.uid!)?.podIP ?? pod.status?.podIP,
+    });
+    this.termMessages = new TerminationMessages(opts.runtime, opts.log);
   }
 
   private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, _container?: string): void {
@@ -268,8 +271,8 @@ export class PodManager {
           if (!observed.some((c) => c.state === 'running')) return;
           const grace = Math.min(pod.metadata?.deletionGracePeriodSeconds ?? podGracePeriodSeconds(pod), maxGraceSeconds);
           this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'stopping pod for node shutdown');
-          await this.stopAll(observed, grace, pod);
-          const after = await this.withTerminationMessages(uid, await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }));
+          await this.stopper.stopAll(observed, grace, pod);
+          const after = await this.termMessages.attach(uid, await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }));
           const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid) });
           status.phase = 'Failed';
           status.reason = NODE_SHUTDOWN_REASON;
@@ -350,54 +353,14 @@ export class PodManager {
     const now = this.now();
     const actions = computePodActions(this.withLastStatus(pod), observed, now, { maxPerPodContainer: this.opts.maxPerPodContainer });
     const changed = await this.apply(pod, actions, observed, now);
-    const after = await this.withTerminationMessages(uid, changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed);
+    const after = await this.termMessages.attach(uid, changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed);
     if (!this.pods.has(uid)) return; // deleted meanwhile
     this.probes.sync(this.withLastStatus(pod), after, this.podIPOf(pod, after));
     const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid), probes: this.probes.view(uid) });
     this.lastStatus.set(uid, status);
     this.trace(uid, `status ${status.phase}`);
     this.opts.sink.setStatus(pod, status);
-    this.scheduleResync(uid, this.nextResync(uid, actions));
-  }
-
-  /** The containers with the termination messages of the dead ones (file contents, or the log tail under FallbackToLogsOnError). */
-  private async withTerminationMessages(uid: string, observed: RuntimeContainer[]): Promise<RuntimeContainer[]> {
-    return Promise.all(
-      observed.map(async (c) => {
-        if (c.state !== 'exited' || c.containerName === SANDBOX_CONTAINER_NAME) return c;
-        const key = `${uid}/${c.id}`;
-        let message = this.termMessages.get(key);
-        if (message === undefined) {
-          message = await this.readTerminationMessage(c);
-          this.termMessages.set(key, message);
-        }
-        return message ? { ...c, terminationMessage: message } : c;
-      }),
-    );
-  }
-
-  /** Like kubelet: at most 4 KiB of the file; when it is empty and the container failed, the last 80 lines / 2 KiB of its log. */
-  private async readTerminationMessage(c: RuntimeContainer): Promise<string> {
-    let message = '';
-    if (c.terminationMessageFile) {
-      const fh = await fs.open(c.terminationMessageFile, 'r').catch(() => undefined);
-      if (fh) {
-        try {
-          const buf = Buffer.alloc(MAX_TERMINATION_MESSAGE_BYTES);
-          const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-          message = buf.subarray(0, bytesRead).toString('utf8');
-        } finally {
-          await fh.close();
-        }
-      }
-    }
-    if (!message && c.terminationMessagePolicy === 'FallbackToLogsOnError' && (c.exitCode ?? 0) !== 0) {
-      message = await this.runtime.logTail(c.id, 80, 2048).catch((err: Error) => {
-        this.log.warn({ container: c.name, err: err.message }, 'cannot read the log tail for the termination message');
-        return '';
-      });
-    }
-    return message;
+    this.scheduleResync(uid, this.starter.resyncAt(uid, actions.resyncAt));
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -438,12 +401,6 @@ export class PodManager {
     return m;
   }
 
-  private nextResync(uid: string, actions: PodActions): number | undefined {
-    let at = actions.resyncAt;
-    for (const [key, b] of this.imageBackoff) if (key.startsWith(`${uid}/`)) at = Math.min(at ?? Infinity, b.until);
-    return at;
-  }
-
   private scheduleResync(uid: string, at: number | undefined): void {
     const old = this.timers.get(uid);
     if (old) clearTimeout(old);
@@ -470,13 +427,13 @@ export class PodManager {
 
     if (actions.killPod) {
       this.log.info({ pod: podRef(pod) }, 'killing pod containers (sandbox gone or replaced)');
-      await this.stopAll(observed, grace);
+      await this.stopper.stopAll(observed, grace);
       changed = true;
     }
     for (const k of actions.containersToKill) {
       this.log.info({ pod: podRef(pod), container: k.name, reason: k.reason }, 'stopping container');
       const c = observed.find((x) => x.id === k.id);
-      if (c) await this.killContainer(pod, c, grace, k.reason === 'container spec changed' ? `Container ${k.name} definition changed, will be restarted` : `Stopping container ${k.name}`);
+      if (c) await this.stopper.killContainer(pod, c, grace, k.reason === 'container spec changed' ? `Container ${k.name} definition changed, will be restarted` : `Stopping container ${k.name}`);
       else await this.runtime.stopContainer(k.id, grace);
       changed = true;
     }
@@ -593,156 +550,9 @@ export class PodManager {
     for (const toStart of actions.containersToStart) {
       const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === toStart.name);
       if (!spec) continue;
-      if (await this.startContainer(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, sandbox, now, objects, volumes, serviceEnv)) changed = true;
+      if (await this.starter.start(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, sandbox, now, objects, volumes, serviceEnv, waiting)) changed = true;
     }
     return changed;
-  }
-
-  /** Pulls, creates and starts one container; records a waiting reason on failure. Returns whether the runtime changed. */
-  private async startContainer(
-    pod: Pod,
-    spec: Container,
-    restartCount: number,
-    backoffCount: number,
-    sandboxId: string,
-    sandbox: SandboxState,
-    now: number,
-    objects: PodObjects,
-    volumes: Map<string, PreparedVolume>,
-    serviceEnv: [string, string][] = [],
-  ): Promise<boolean> {
-    const uid = pod.metadata!.uid!;
-    const waiting = this.waitingOf(uid);
-    const image = spec.image ?? '';
-    const backoffKey = `${uid}/${spec.name}`;
-    const backoff = this.imageBackoff.get(backoffKey);
-    if (backoff && now < backoff.until) {
-      waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
-      return false;
-    }
-    try {
-      const pullSecrets = (pod.spec?.imagePullSecrets ?? []).map((r) => objects.secrets.get(r.name ?? '')).filter((x): x is Secret => !!x);
-      const t0 = Date.now();
-      const policy = pullPolicyOf(spec);
-      const { pulled, id: imageId } = await this.runtime.ensureImage(image, policy, registryAuthFor(image, pullSecrets));
-      this.opts.onImageUsed?.(imageId);
-      this.event(pod, 'Normal', 'Pulled', pulled ? `Successfully pulled image "${image}" in ${Date.now() - t0}ms` : `Container image "${image}" already present on machine`);
-      this.imageBackoff.delete(backoffKey);
-    } catch (err) {
-      if (!(err instanceof ImageError)) throw err;
-      this.event(pod, 'Warning', 'Failed', err.message);
-      waiting.set(spec.name, { reason: err.reason, message: err.message });
-      if (err.reason === 'ErrImagePull') {
-        const delay = backoff ? Math.min(backoff.delay * 2, IMAGE_BACKOFF_MAX_MS) : IMAGE_BACKOFF_INITIAL_MS;
-        this.imageBackoff.set(backoffKey, { until: now + delay, delay });
-      }
-      this.log.warn({ pod: podRef(pod), container: spec.name, image, reason: err.reason, err: err.message }, 'image not available');
-      this.opts.metrics?.runtimeErrors.inc({ operation_type: 'pull_image' });
-      return false;
-    }
-    let cspec;
-    try {
-      const terminationMessageFile = terminationMessagePath(spec) ? await this.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName, objects, volumes, terminationMessageFile, serviceEnv }, { [LABEL_BACKOFF]: String(backoffCount) });
-    } catch (err) {
-      if (!(err instanceof ContainerConfigError)) throw err;
-      if (waiting.get(spec.name)?.message !== err.message) this.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);
-      waiting.set(spec.name, { reason: err.reason, message: err.message });
-      return false;
-    }
-    let id: string;
-    try {
-      id = await this.runtime.createContainer(cspec);
-      this.trace(uid, 'container-created');
-    } catch (err) {
-      // Created against a sandbox that failed to start (and was removed): the sandbox's error is
-      // what the pod reports, not this one.
-      if (sandbox.ready && !(await sandbox.ready)) return true;
-      waiting.set(spec.name, { reason: 'CreateContainerError', message: (err as Error).message });
-      this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-      this.opts.metrics?.runtimeErrors.inc({ operation_type: 'create_container' });
-      this.log.error({ pod: podRef(pod), container: spec.name, err: (err as Error).message }, 'create container failed');
-      return false;
-    }
-    this.event(pod, 'Normal', 'Created', `Created container ${spec.name}`);
-    // Only the start of an app container needs its sandbox running; the sandbox's IP is read meanwhile.
-    if (sandbox.started && !(await sandbox.started)) {
-      // The sandbox failed to start (and is gone): so goes the container created against it.
-      await this.runtime.removeContainer(id).catch(() => undefined);
-      return true;
-    }
-    try {
-      await this.runtime.startContainer(id);
-    } catch (err) {
-      this.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-      waiting.set(spec.name, { reason: 'RunContainerError', message: (err as Error).message });
-      this.opts.metrics?.runtimeErrors.inc({ operation_type: 'start_container' });
-      this.log.error({ pod: podRef(pod), container: spec.name, err: (err as Error).message }, 'start container failed');
-      return true;
-    }
-    waiting.delete(spec.name);
-    this.trace(uid, 'container-started');
-    this.event(pod, 'Normal', 'Started', `Started container ${spec.name}`);
-    this.log.info({ pod: podRef(pod), container: spec.name, id: id.slice(0, 12), restartCount }, 'started container');
-    if (spec.lifecycle?.postStart) {
-      if (sandbox.ready) await sandbox.ready; // the hook may need the pod IP
-      const podIP = sandbox.podIP;
-      // Like kubelet: the container counts as started only after postStart; a failing hook kills it.
-      const r = await this.runHook(spec.lifecycle.postStart, spec, id, podIP, podGracePeriodSeconds(pod) * 1000);
-      if (!r.ok) {
-        const message = `PostStartHook failed: ${r.message}`;
-        this.event(pod, 'Warning', 'FailedPostStartHook', message);
-        this.log.warn({ pod: podRef(pod), container: spec.name, err: r.message }, 'postStart hook failed; killing the container');
-        await this.runtime.stopContainer(id, 0);
-      }
-    }
-    return true;
-  }
-
-  /** Runs a lifecycle handler (exec, httpGet, sleep) against a container, within `timeoutMs`. */
-  private async runHook(h: LifecycleHandler, spec: Container, containerId: string, podIP: string | undefined, timeoutMs: number): Promise<ProbeOutcome> {
-    if (h.exec) {
-      const r = await this.runtime.execCommand(containerId, h.exec.command ?? [], timeoutMs).catch((err: Error) => ({ exitCode: -1, output: err.message, timedOut: false }));
-      if (r.timedOut) return { ok: false, message: `command ${JSON.stringify(h.exec.command)} timed out` };
-      return r.exitCode === 0 ? { ok: true, message: '' } : { ok: false, message: `command ${JSON.stringify(h.exec.command)} exited with ${r.exitCode}: ${r.output.trim().slice(0, 200)}` };
-    }
-    if (h.httpGet) {
-      const g = h.httpGet;
-      const port = typeof g.port === 'number' ? g.port : /^\d+$/.test(g.port) ? Number(g.port) : spec.ports?.find((p) => p.name === g.port)?.containerPort;
-      const host = g.host || podIP;
-      if (!port || !host) return { ok: false, message: `httpGet: cannot resolve ${host ?? 'pod IP'}:${g.port}` };
-      const url = new URL(`${(g.scheme ?? 'HTTP').toLowerCase()}://${host}:${port}${g.path ?? '/'}`);
-      const headers: Record<string, string> = {};
-      for (const x of g.httpHeaders ?? []) headers[x.name] = x.value;
-      return httpGetOnce(url, headers, timeoutMs);
-    }
-    if (h.sleep) {
-      await new Promise((r) => setTimeout(r, Math.min(h.sleep!.seconds * 1000, timeoutMs)));
-      return { ok: true, message: '' };
-    }
-    return { ok: false, message: 'lifecycle handler type not supported' };
-  }
-
-  /**
-   * Stops one container: its preStop hook first (within the grace period), then
-   * SIGTERM, then SIGKILL after what remains of the grace period (at least 2 s,
-   * as kubelet gives).
-   */
-  private async killContainer(pod: Pod, c: RuntimeContainer, grace: number, message: string): Promise<void> {
-    if (c.state !== 'running') return;
-    const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === c.containerName);
-    this.event(pod, 'Normal', 'Killing', message);
-    const t0 = Date.now();
-    if (spec?.lifecycle?.preStop && grace > 0) {
-      const podIP = this.lastStatus.get(pod.metadata!.uid!)?.podIP ?? pod.status?.podIP;
-      const r = await this.runHook(spec.lifecycle.preStop, spec, c.id, podIP, grace * 1000);
-      if (!r.ok) {
-        this.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.message}`);
-        this.log.warn({ pod: podRef(pod), container: c.containerName, err: r.message }, 'preStop hook failed');
-      }
-    }
-    const left = grace > 0 ? Math.max(2, Math.ceil(grace - (Date.now() - t0) / 1000)) : 0;
-    await this.runtime.stopContainer(c.id, left);
   }
 
   /** A liveness or startup probe gave up on a container instance: the pod's next sync stops it and restarts it (with backoff). */
@@ -764,28 +574,10 @@ export class PodManager {
     for (const [id, message] of m) {
       const c = observed.find((x) => x.id === id && x.state === 'running');
       if (!c) continue;
-      await this.killContainer(pod, c, podGracePeriodSeconds(pod), message);
+      await this.stopper.killContainer(pod, c, podGracePeriodSeconds(pod), message);
       killed = true;
     }
     return killed;
-  }
-
-
-  /** Stops app containers (in parallel: preStop hook, SIGTERM, SIGKILL after `grace`), then sandboxes. */
-  private async stopAll(observed: RuntimeContainer[], grace: number, pod?: Pod): Promise<void> {
-    const running = observed.filter((c) => c.state === 'running');
-    await Promise.all(
-      running
-        .filter((c) => c.containerName !== SANDBOX_CONTAINER_NAME)
-        .map((c) => (pod ? this.killContainer(pod, c, grace, `Stopping container ${c.containerName}`) : this.runtime.stopContainer(c.id, grace))),
-    );
-    await Promise.all(running.filter((c) => c.containerName === SANDBOX_CONTAINER_NAME).map((c) => this.runtime.stopContainer(c.id, SANDBOX_STOP_SECONDS)));
-  }
-
-  private async removeAll(observed: RuntimeContainer[]): Promise<void> {
-    const apps = observed.filter((c) => c.containerName !== SANDBOX_CONTAINER_NAME);
-    await Promise.all(apps.map((c) => this.runtime.removeContainer(c.id)));
-    await Promise.all(observed.filter((c) => c.containerName === SANDBOX_CONTAINER_NAME).map((c) => this.runtime.removeContainer(c.id)));
   }
 
   /** Graceful termination of a pod with a deletionTimestamp, then its final DELETE. */
@@ -795,8 +587,8 @@ export class PodManager {
     if (observed.length > 0) {
       this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'terminating pod');
       this.probes.removePod(uid);
-      await this.stopAll(observed, grace, pod);
-      await this.removeAll(observed);
+      await this.stopper.stopAll(observed, grace, pod);
+      await this.stopper.removeAll(observed);
     }
     await this.volumes.cleanup(uid);
     await this.opts.sink.deletePod(pod);
@@ -812,8 +604,8 @@ export class PodManager {
       const labelled = Math.max(0, ...observed.map((c) => c.gracePeriodSeconds ?? 0));
       const grace = this.forceDeleted.has(uid) ? Math.min(labelled, this.opts.forceDeleteGraceSeconds ?? 2) : labelled;
       this.log.info({ pod: `${first.podNamespace}/${first.podName}`, podUid: uid, gracePeriodSeconds: grace }, 'removing containers of a pod that is not in the API');
-      await this.stopAll(observed, grace);
-      await this.removeAll(observed);
+      await this.stopper.stopAll(observed, grace);
+      await this.stopper.removeAll(observed);
     }
     await this.volumes.cleanup(uid);
     this.forget(uid);
@@ -823,12 +615,12 @@ export class PodManager {
     this.probes.removePod(uid);
     this.unhealthy.delete(uid);
     this.objectCache.delete(uid);
-    for (const k of this.termMessages.keys()) if (k.startsWith(`${uid}/`)) this.termMessages.delete(k);
+    this.termMessages.forget(uid);
     for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
     this.forceDeleted.delete(uid);
-    for (const key of this.imageBackoff.keys()) if (key.startsWith(`${uid}/`)) this.imageBackoff.delete(key);
+    this.starter.forget(uid);
     const t = this.timers.get(uid);
     if (t) clearTimeout(t);
     this.timers.delete(uid);
@@ -847,8 +639,4 @@ export class PodManager {
 export function specChanged(a: Pod, b: Pod): boolean {
   const m = (p: Pod) => [p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds, p.metadata?.ownerReferences];
   return JSON.stringify([a.spec, m(a)]) !== JSON.stringify([b.spec, m(b)]);
-}
-
-function podRef(pod: Pod): string {
-  return `${pod.metadata?.namespace ?? 'default'}/${pod.metadata?.name}`;
 }
