@@ -18,12 +18,10 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { DockerRuntime } from '../kubelet/docker-runtime';
 import { ContainerGC, ImageGC, type ImageGCPolicy } from '../kubelet/gc';
-import { gatewayOf } from '../kubelet/node-status';
 import { PodManager } from '../kubelet/pod-manager';
 import { StaticPodSources } from '../kubelet/pod-sources';
-import { LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_OWNED, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../kubelet/runtime';
-import { pickFreeSubnet } from './lib/docker';
-import { FakeSink, podHelpers, removePodTmpfs } from './lib/kubelet-harness';
+import { LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../kubelet/runtime';
+import { FakeSink, attachPodNetwork, podHelpers, removePodTmpfs } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -55,10 +53,7 @@ before(async () => {
   imgManager = new PodManager({ runtime, nodeName: IMG_NODE, nodeIP: '192.0.2.12', sink: imgSink, log, rootDir, onImageUsed: (id) => imageGC.recordUse(id) });
   imgSink.manager = imgManager;
   imgManager.markSourcesReady();
-  const subnet = await pickFreeSubnet(docker);
-  await runtime.ensureNetwork({ name: NETWORK, subnet, gateway: gatewayOf(subnet), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: NODE } });
-  manager.setNetwork(NETWORK);
-  manager.markSourcesReady();
+  await attachPodNetwork({ docker, runtime, manager, network: NETWORK, node: NODE });
 });
 
 after(async () => {

@@ -9,7 +9,6 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,12 +16,10 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import { DockerRuntime } from '../kubelet/docker-runtime';
-import { PodManager, type PodEventSink, type PodStatusSink } from '../kubelet/pod-manager';
+import { PodManager, type PodEventSink } from '../kubelet/pod-manager';
 import { StaticPodSources } from '../kubelet/pod-sources';
-import { gatewayOf } from '../kubelet/node-status';
-import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../kubelet/runtime';
-import { pickFreeSubnet } from './lib/docker';
-import { FakeSink, podHelpers } from './lib/kubelet-harness';
+import { LABEL_NODE, LABEL_POD_UID } from '../kubelet/runtime';
+import { FakeSink, attachPodNetwork, podHelpers } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -67,10 +64,7 @@ before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'coxswain-kubelet-host-'));
   manager = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink, log, sources, events, rootDir });
   sink.manager = manager;
-  const subnet = await pickFreeSubnet(docker);
-  await runtime.ensureNetwork({ name: NETWORK, subnet, gateway: gatewayOf(subnet), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: NODE } });
-  manager.setNetwork(NETWORK);
-  manager.markSourcesReady();
+  await attachPodNetwork({ docker, runtime, manager, network: NETWORK, node: NODE });
 });
 
 after(async () => {

@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
+import type { DockerRuntime } from '../../kubelet/docker-runtime';
+import { gatewayOf } from '../../kubelet/node-status';
 import type { PodManager, PodStatusSink } from '../../kubelet/pod-manager';
-import { LABEL_NODE, LABEL_POD_UID } from '../../kubelet/runtime';
+import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../../kubelet/runtime';
+import { pickFreeSubnet } from './docker';
 
 /** Records reported statuses; a pod deleted through it disappears, as the apiserver + informer would make it. */
 export class FakeSink implements PodStatusSink {
@@ -22,6 +25,18 @@ export class FakeSink implements PodStatusSink {
     this.deleted.add(pod.metadata!.uid!);
     setImmediate(() => void this.manager?.removePod(pod));
   }
+}
+
+/**
+ * Gives `manager` a pod network as the kubelet makes one from its podCIDR (a free subnet here),
+ * and marks its pod sources ready.
+ */
+export async function attachPodNetwork(o: { docker: Docker; runtime: DockerRuntime; manager: PodManager; network: string; node: string }): Promise<string> {
+  const subnet = await pickFreeSubnet(o.docker);
+  await o.runtime.ensureNetwork({ name: o.network, subnet, gateway: gatewayOf(subnet), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: o.node } });
+  o.manager.setNetwork(o.network);
+  o.manager.markSourcesReady();
+  return subnet;
 }
 
 /** Fixture and wait helpers bound to one node, sink and (late-bound) pod manager. */
