@@ -39,8 +39,8 @@ import { pidsMatching, startUp, type UpCluster } from '../test/lib/up';
 import { emit, envInt, machineLoad, note, round, rssKiB, sleep, summarize, sourceRevision, table, waitQuiet, type Summary } from './lib/report';
 
 const NODE = 'bench-node';
-const SERVICE_CIDR = '10.113.0.0/16';
-const CLUSTER_CIDR = '10.246.0.0/16';
+const SERVICE_CIDR = '10.114.0.0/16';
+const CLUSTER_CIDR = '10.247.0.0/16';
 const NS = 'default';
 const IMAGE = 'busybox:1.36';
 /** A shell that sleeps and exits at once on SIGTERM (sleep in the background, `wait` is interruptible). */
