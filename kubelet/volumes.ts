@@ -226,7 +226,7 @@ async function isMountPoint(dir: string): Promise<boolean> {
 }
 
 /** Mount points at or under `dir` (from /proc/self/mountinfo), deepest first. */
-async function mountsUnder(dir: string): Promise<string[]> {
+export async function mountsUnder(dir: string): Promise<string[]> {
   const text = await fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
   const out: string[] = [];
   for (const line of text.split('\n')) {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { mountsUnder } from '../../kubelet/volumes';
 
 const run = promisify(execFile);
 
@@ -47,10 +48,5 @@ export async function pickFreeSubnet(docker: Docker = new Docker()): Promise<str
  * still on it leaves them mounted, and removing the test's folder would fail with EBUSY).
  */
 export async function unmountUnder(dir: string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  const mounts = (await readFile('/proc/self/mounts', 'utf8').catch(() => ''))
-    .split('\n').map((l) => l.split(' ')[1]?.replace(/\\040/g, ' '))
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir.endsWith('/') ? dir : `${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) await sh('umount', ['-l', m]).catch(() => undefined);
+  for (const m of await mountsUnder(dir)) await sh('umount', ['-l', m]).catch(() => undefined);
 }

@@ -11,7 +11,7 @@ import type { DockerRuntime } from '../../kubelet/docker-runtime';
 import { gatewayOf } from '../../kubelet/node-status';
 import type { PodManager, PodStatusSink } from '../../kubelet/pod-manager';
 import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../../kubelet/runtime';
-import { pickFreeSubnet } from './docker';
+import { pickFreeSubnet, unmountUnder } from './docker';
 
 /** Records reported statuses; a pod deleted through it disappears, as the apiserver + informer would make it. */
 export class FakeSink implements PodStatusSink {
@@ -76,13 +76,10 @@ export function podHelpers(o: { node: string; docker: Docker; sink: FakeSink; ma
  * by a node shutdown, never deleted): the kubelet removes them only with the pod.
  */
 export async function removePodTmpfs(uids: Iterable<string>, root = '/run/coxswain/kubelet'): Promise<void> {
-  const { readFile, rm } = await import('node:fs/promises');
-  const { execFile } = await import('node:child_process');
-  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  const { rm } = await import('node:fs/promises');
   for (const uid of new Set(uids)) {
     const dir = `${root}/${uid}`;
-    const mounts = info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
-    for (const m of mounts) await new Promise<void>((resolve) => execFile('umount', [m], () => resolve()));
+    await unmountUnder(dir);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
