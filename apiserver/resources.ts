@@ -1,7 +1,7 @@
 import { checkTypes } from './fieldvalidation';
 import { cloneJson } from './clone';
 import { NamespaceCleanup } from './namespace-cleanup';
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
 import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, type ServiceRanges, allocateService, serviceReservations } from './allocators';
@@ -70,10 +70,12 @@ export function encode(obj: any): Buffer {
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
 
-const GENERATE_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-function generateSuffix(): string {
+/** Kubernetes' utilrand alphabet (no vowels, no confusable digits). */
+const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+/** A random suffix for generated names (`generateName`, `kube-api-access-xxxxx`). */
+export function randomSuffix(n = 5): string {
   let s = '';
-  for (let i = 0; i < 5; i++) s += GENERATE_CHARS[Math.floor(Math.random() * GENERATE_CHARS.length)];
+  for (let i = 0; i < n; i++) s += SUFFIX_CHARS[randomInt(SUFFIX_CHARS.length)];
   return s;
 }
 
@@ -201,7 +203,7 @@ export class ResourceStorage {
     const retries = nameGenerated || def.plural === 'services';
     for (let attempt = 0; ; attempt++) {
       const o = retries ? clone(obj) : obj;
-      if (nameGenerated) o.metadata.name = o.metadata.generateName + generateSuffix();
+      if (nameGenerated) o.metadata.name = o.metadata.generateName + randomSuffix();
       const specified = def.plural === 'services' ? await allocateService(o, undefined, this.serviceRanges) : new Set<string>();
       if (opts.dryRun) return o;
       const key = objectKey(def, ns, o.metadata.name);

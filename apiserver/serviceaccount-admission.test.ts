@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TOKEN_MOUNT_PATH, mountServiceAccount, randomSuffix } from './serviceaccount-admission';
+import { randomSuffix } from './resources';
+import { TOKEN_MOUNT_PATH, mountServiceAccount } from './serviceaccount-admission';
 
 const pod = (spec: Record<string, unknown> = {}) => ({
   metadata: { name: 'p' },

@@ -1,9 +1,8 @@
-import { randomInt } from 'node:crypto';
 import type { Logger } from '../lib/log';
 import { errors } from './errors';
 import { type ResourceDef, type Registry, objectKey } from './registry';
 import { startNamespaceLoop } from './namespace-loop';
-import type { ResourceStorage } from './resources';
+import { type ResourceStorage, randomSuffix } from './resources';
 
 /**
  * Kubernetes' ServiceAccount admission for pods, and the `kube-root-ca.crt` ConfigMap it
@@ -25,13 +24,11 @@ import type { ResourceStorage } from './resources';
 
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
-const ROOT_CA_DESCRIPTION = 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
+const ROOT_CA_DESCRIPTION = 'The cluster CA: verifies the apiserver at the kubernetes Service (kubernetes.default.svc) from inside pods.';
 /** The token lifetime Kubernetes' admission asks for (an hour and 7 s, so audits can tell it apart). */
 const TOKEN_EXPIRATION_SECONDS = 3607;
 /** How long a pod create waits for the `default` ServiceAccount of a namespace created a moment ago. */
 const DEFAULT_SA_WAIT_MS = 3_000;
-/** Kubernetes' utilrand alphabet (no vowels, no confusable digits). */
-const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
 export interface ServiceAccountAdmissionOptions {
   /** Mount tokens only when the apiserver can issue them (a signing key): the kubelet's TokenRequest would fail otherwise. */
@@ -72,11 +69,6 @@ export function mountServiceAccount(pod: any, sa: any, suffix: string, mountToke
   for (const c of needing) c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: TOKEN_MOUNT_PATH }];
 }
 
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += ALPHANUMS[randomInt(ALPHANUMS.length)];
-  return s;
-}
 
 export class ServiceAccountAdmission {
   private readonly podDef: ResourceDef;
