@@ -91,6 +91,31 @@ else
     cp -L "$lib" "$root$lib"
   done
   [ -f /etc/ssl/certs/ca-certificates.crt ] && cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
+  # The kubelet wires pods with iproute2 and iptables (busybox's ip has no -batch/-j):
+  # this machine's binaries, their libraries and iptables' extension modules.
+  copy_with_libs() {
+    mkdir -p "$root$(dirname "$2")"
+    cp -L "$1" "$root$2"
+    for lib in $(ldd "$1" | grep -oE '/[^ ]+\.so[^ ]*'); do
+      mkdir -p "$root$(dirname "$lib")"
+      cp -L "$lib" "$root$lib"
+    done
+  }
+  if command -v ip >/dev/null && ip -V 2>&1 | grep -q iproute2; then copy_with_libs "$(command -v ip)" /usr/sbin/ip; fi
+  xt=$(readlink -f "$(command -v iptables 2>/dev/null || true)" 2>/dev/null || true)
+  if [ -n "$xt" ] && [ -x "$xt" ]; then
+    copy_with_libs "$xt" "/usr/sbin/$(basename "$xt")"
+    ln -sf "$(basename "$xt")" "$root/usr/sbin/iptables"
+    for dir in /usr/lib/x86_64-linux-gnu/xtables /usr/lib/aarch64-linux-gnu/xtables /usr/lib/xtables; do
+      [ -d "$dir" ] && mkdir -p "$root$dir" && cp -a "$dir/." "$root$dir/"
+    done
+    for mod in "$root"/usr/lib/*/xtables/*.so; do
+      [ -f "$mod" ] || continue
+      for lib in $(ldd "$mod" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*'); do
+        [ -f "$root$lib" ] || { mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; }
+      done
+    done
+  fi
   tar -C "$root" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'ENV NODE_VERSION=20' \

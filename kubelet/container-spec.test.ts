@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { ContainerConfigError, buildContainerSpec, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
+import { ContainerConfigError, buildContainerSpec, hostsFileContent, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
 import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
 
 const pod: Pod = {
@@ -49,17 +49,19 @@ test('container spec: names, labels, env with fieldRef and $(VAR) expansion', ()
   assert.equal(s.labels['coxswain.container-hash'], containerHash(pod.spec!.containers[0]));
 });
 
-test('sandbox spec: pause image, POD name, hostname, network', () => {
-  const s = buildSandboxSpec(pod, 2, 'n1', 'coxswain-n1');
+test('sandbox spec: pause image, POD name, hostname, pod IP label', () => {
+  const s = buildSandboxSpec(pod, 2, 'n1', '10.244.0.7');
   assert.equal(s.name, 'k8s_POD_web_prod_u-1_2');
   assert.equal(s.image, 'registry.k8s.io/pause:3.10');
   assert.equal(s.hostname, 'web');
-  assert.equal(s.network, 'coxswain-n1');
+  assert.equal(s.podIP, '10.244.0.7');
+  assert.equal(s.labels['coxswain.pod-ip'], '10.244.0.7');
   assert.equal(s.labels['io.kubernetes.container.name'], 'POD');
   assert.equal(s.labels['coxswain.restart-count'], '2');
-  const hn = buildSandboxSpec({ ...pod, spec: { ...pod.spec!, hostNetwork: true } }, 0, 'n1', 'coxswain-n1');
+  const hn = buildSandboxSpec({ ...pod, spec: { ...pod.spec!, hostNetwork: true } }, 0, 'n1', undefined);
   assert.equal(hn.hostNetwork, true);
-  assert.equal(hn.network, undefined);
+  assert.equal(hn.podIP, undefined);
+  assert.equal(hn.labels['coxswain.pod-ip'], undefined);
   assert.equal(hn.hostname, undefined);
   assert.equal(runtimeContainerName(pod, 'x', 0), 'k8s_x_web_prod_u-1_0');
 });
@@ -152,4 +154,18 @@ test('env: configMapKeyRef/secretKeyRef with optional, envFrom with prefix, reso
   assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v' }] }, new Map()), /volume "v" is not ready or does not exist/);
   assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: '../x' }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), /subPath/);
   assert.deepEqual(buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'a/b', readOnly: true }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), [{ type: 'bind', source: '/h/a/b', target: '/v', readOnly: true }]);
+});
+
+test('hosts file: localhost, the pod IP with its (qualified) hostname, then hostAliases; mounted at /etc/hosts unless the container mounts it', () => {
+  const p: Pod = { metadata: { name: 'web-0', namespace: 'prod', uid: 'u' }, spec: { hostname: 'web-0', subdomain: 'web', hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.local', 'bar.local'] }], containers: [{ name: 'c', image: 'x' }] } };
+  const text = hostsFileContent(p, '10.244.0.9');
+  assert.match(text, /^127\.0\.0\.1\tlocalhost$/m);
+  assert.match(text, /^10\.244\.0\.9\tweb-0\.web\.prod\.svc\.cluster\.local\tweb-0$/m);
+  assert.match(text, /^10\.1\.2\.3\tfoo\.local\tbar\.local$/m);
+  assert.match(hostsFileContent({ metadata: { name: 'solo' }, spec: { containers: [] } }, '10.244.0.10'), /^10\.244\.0\.10\tsolo$/m);
+  const facts = { hostIP: '192.0.2.1', nodeName: 'n1', hostsFile: '/var/lib/k/pods/u/etc-hosts' };
+  assert.ok(buildContainerSpec(p, p.spec!.containers[0], 0, 'sb', facts).mounts!.some((m) => m.target === '/etc/hosts' && m.source === facts.hostsFile));
+  const own = { ...p, spec: { ...p.spec!, volumes: [{ name: 'h', hostPath: { path: '/tmp/h' } }], containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'h', mountPath: '/etc/hosts' }] }] } };
+  const mounts = buildContainerSpec(own, own.spec.containers[0], 0, 'sb', { ...facts, volumes: new Map([['h', { hostPath: '/tmp/h', readOnly: false }]]) }).mounts!;
+  assert.deepEqual(mounts.filter((m) => m.target === '/etc/hosts').map((m) => m.source), ['/tmp/h']);
 });

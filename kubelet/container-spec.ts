@@ -8,6 +8,7 @@ import {
   LABEL_GRACE_PERIOD,
   LABEL_NODE,
   LABEL_POD_NAME,
+  LABEL_POD_IP,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
@@ -63,6 +64,8 @@ export interface PodRuntimeFacts {
   volumes?: Map<string, PreparedVolume>;
   /** Host file to bind-mount at the container's terminationMessagePath (created by the caller). */
   terminationMessageFile?: string;
+  /** The pod's kubelet-managed hosts file (`hostsFileContent`), bind-mounted at /etc/hosts unless the container mounts something there. */
+  hostsFile?: string;
   /** Service environment variables (`service-env.ts`), added after the container's own env unless it declares the same name. */
   serviceEnv?: [string, string][];
 }
@@ -339,14 +342,16 @@ export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets:
   return { configMaps, secrets };
 }
 
-export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, network: string | undefined): SandboxSpec {
+export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, podIP: string | undefined): SandboxSpec {
   const hostNetwork = pod.spec?.hostNetwork === true;
+  const labels = podLabels(pod, nodeName, SANDBOX_CONTAINER_NAME, attempt);
+  if (!hostNetwork && podIP) labels[LABEL_POD_IP] = podIP;
   return {
     name: runtimeContainerName(pod, SANDBOX_CONTAINER_NAME, attempt),
     image: PAUSE_IMAGE,
-    labels: podLabels(pod, nodeName, SANDBOX_CONTAINER_NAME, attempt),
+    labels,
     hostname: hostNetwork ? undefined : (pod.spec?.hostname ?? pod.metadata?.name)?.slice(0, 63),
-    network: hostNetwork ? undefined : network,
+    podIP: hostNetwork ? undefined : podIP,
     hostNetwork,
   };
 }
@@ -413,6 +418,32 @@ export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> |
   return mounts;
 }
 
+/**
+ * The /etc/hosts of a pod on the pod network, as Kubernetes' kubelet writes it:
+ * localhost, the pod's own IP and hostname (fully qualified when it has a
+ * subdomain), then its hostAliases.
+ */
+export function hostsFileContent(pod: Pod, podIP: string, clusterDomain = 'cluster.local'): string {
+  const hostname = (pod.spec?.hostname ?? pod.metadata?.name ?? '').slice(0, 63);
+  const names = pod.spec?.subdomain ? [`${hostname}.${pod.spec.subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}`, hostname] : [hostname];
+  const lines = [
+    '# Kubernetes-managed hosts file (Coxswain kubelet).',
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'fe00::0\tip6-mcastprefix',
+    'fe00::1\tip6-allnodes',
+    'fe00::2\tip6-allrouters',
+    `${podIP}\t${names.join('\t')}`,
+  ];
+  const aliases = (pod.spec?.hostAliases ?? []).filter((a) => a.ip && (a.hostnames ?? []).length > 0);
+  if (aliases.length > 0) {
+    lines.push('', '# Entries added by HostAliases.');
+    for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames!.join('\t')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
 /** Throws ContainerConfigError when the spec cannot be honoured. */
 export function buildContainerSpec(pod: Pod, c: Container, restartCount: number, sandboxId: string, facts: PodRuntimeFacts, extraLabels: Record<string, string> = {}): ContainerSpec {
   if (!c.image) throw new ContainerConfigError(`container ${c.name} has no image`);
@@ -427,6 +458,7 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     mounts.push({ type: 'bind', source: facts.terminationMessageFile, target: messagePath, readOnly: false });
     messageLabels[LABEL_TERMINATION_MESSAGE_FILE] = facts.terminationMessageFile;
   }
+  if (facts.hostsFile && !mounts.some((m) => m.target === '/etc/hosts')) mounts.push({ type: 'bind', source: facts.hostsFile, target: '/etc/hosts', readOnly: false });
   return {
     name: runtimeContainerName(pod, c.name, restartCount),
     image: c.image,

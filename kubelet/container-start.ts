@@ -3,6 +3,7 @@ import type { Logger } from '../lib/log';
 import {
   ContainerConfigError,
   buildContainerSpec,
+  hostsFileContent,
   podGracePeriodSeconds,
   podRef,
   pullPolicyOf,
@@ -102,7 +103,8 @@ export class ContainerStarter {
     let cspec;
     try {
       const terminationMessageFile = terminationMessagePath(spec) ? await this.deps.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, serviceEnv }, { [LABEL_BACKOFF]: String(backoffCount) });
+      const hostsFile = !pod.spec?.hostNetwork && sandbox.podIP ? await this.deps.volumes.hostsFile(uid, hostsFileContent(pod, sandbox.podIP)) : undefined;
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, serviceEnv }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       if (waiting.get(spec.name)?.message !== err.message) this.deps.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);

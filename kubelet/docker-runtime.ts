@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
+import { parseCIDR } from './pod-network';
 import {
   ImageError,
   LABEL_BACKOFF,
@@ -11,6 +12,7 @@ import {
   LABEL_GRACE_PERIOD,
   LABEL_POD_NAME,
   LABEL_OWNED,
+  LABEL_POD_IP,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
@@ -22,7 +24,6 @@ import {
   type RuntimeImage,
   type ExecResult,
   type RegistryAuth,
-  type NetworkSpec,
   type PullPolicy,
   type RuntimeContainer,
   type RuntimeContainerState,
@@ -75,7 +76,8 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
   const labels = info.Config?.Labels ?? {};
   const state = mapState(info.State?.Status);
   const nets = info.NetworkSettings?.Networks ?? {};
-  const ip = Object.values(nets).find((n) => n?.IPAddress)?.IPAddress || undefined;
+  // The kubelet wires pods itself (label); a sandbox Docker wired (host network aside) has its IP in the network settings.
+  const ip = labels[LABEL_POD_IP] || Object.values(nets).find((n) => n?.IPAddress)?.IPAddress || undefined;
   const grace = Number(labels[LABEL_GRACE_PERIOD]);
   return {
     id: info.Id,
@@ -100,6 +102,7 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
     terminationMessageFile: labels[LABEL_TERMINATION_MESSAGE_FILE] || undefined,
     terminationMessagePolicy: labels[LABEL_TERMINATION_MESSAGE_POLICY] || undefined,
     ip: state === 'running' ? ip : undefined,
+    pid: state === 'running' && info.State?.Pid ? info.State.Pid : undefined,
   };
 }
 
@@ -344,7 +347,8 @@ export class DockerRuntime implements ContainerRuntime {
       Hostname: spec.hostname,
       Labels: spec.labels,
       HostConfig: {
-        NetworkMode: spec.hostNetwork ? 'host' : spec.network,
+        // The kubelet wires the pod network itself (pod-network.ts).
+        NetworkMode: spec.hostNetwork ? 'host' : 'none',
         IpcMode: 'shareable',
         RestartPolicy: { Name: 'no' },
       },
@@ -425,50 +429,33 @@ export class DockerRuntime implements ContainerRuntime {
     }
   }
 
-  async ensureNetwork(spec: NetworkSpec): Promise<void> {
-    const nets = await this.docker.listNetworks({ filters: { name: [spec.name] } });
-    const existing = nets.find((n) => n.Name === spec.name);
-    if (existing) {
-      const { subnets, attached } = await this.inspectNetwork(existing.Id);
-      if (subnets.includes(spec.subnet)) return;
-      if (attached > 0) {
-        throw new Error(`docker network ${spec.name} has subnet ${subnets.join(',') || 'none'}, not ${spec.subnet}, and ${attached} containers attached`);
-      }
-      this.log.warn({ network: spec.name, had: subnets, want: spec.subnet }, 'recreating pod network with the node podCIDR');
-      await this.docker.getNetwork(existing.Id).remove();
-    }
-    await this.removeStaleNetworks(spec);
-    this.log.info({ network: spec.name, subnet: spec.subnet }, 'creating pod network');
-    await this.docker.createNetwork({
-      Name: spec.name,
-      Driver: 'bridge',
-      CheckDuplicate: true,
-      Labels: spec.labels,
-      IPAM: { Driver: 'default', Config: [{ Subnet: spec.subnet, Gateway: spec.gateway }] },
-    });
-  }
-
-  /** A network's subnets and how many containers are attached to it. */
-  private async inspectNetwork(id: string): Promise<{ subnets: string[]; attached: number }> {
-    const info = (await this.docker.getNetwork(id).inspect()) as Docker.NetworkInspectInfo;
-    return { subnets: (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : [])), attached: Object.keys(info.Containers ?? {}).length };
-  }
-
   /**
-   * Docker refuses a network whose subnet overlaps another's. A Coxswain pod
-   * network with the same subnet, under another name and with no containers, is
-   * a leftover of an earlier cluster on this engine (e.g. `npm start` before
-   * `docker-compose up`, or another node name): remove it. Anything else that
-   * overlaps is left alone and the create fails with Docker's message.
+   * Frees `subnet` (the node's podCIDR) from Docker's networks before the
+   * kubelet's own bridge takes it. A Coxswain-owned Docker network holding it
+   * (pod networks of earlier Coxswain versions, which let Docker wire pods) is
+   * removed, with the sandboxes still attached to it: their pods get new
+   * sandboxes on the bridge at their next sync. Any other Docker network that
+   * overlaps is an error naming it.
    */
-  private async removeStaleNetworks(spec: NetworkSpec): Promise<void> {
-    const nets = await this.docker.listNetworks({ filters: { label: [`${LABEL_OWNED}=true`] } });
-    for (const n of nets) {
-      if (n.Name === spec.name) continue;
-      const { subnets, attached } = await this.inspectNetwork(n.Id);
-      if (!subnets.includes(spec.subnet) || attached > 0) continue;
-      this.log.warn({ network: n.Name, subnet: spec.subnet }, 'removing a stale Coxswain pod network that holds this node\'s podCIDR');
-      await this.docker.getNetwork(n.Id).remove();
+  async releaseSubnet(subnet: string): Promise<void> {
+    const want = parseCIDR(subnet);
+    for (const n of await this.docker.listNetworks()) {
+      const info = (await this.docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
+      const overlaps = (info.IPAM?.Config ?? []).some((c) => {
+        if (!c.Subnet || c.Subnet.includes(':')) return false;
+        const have = parseCIDR(c.Subnet);
+        const bits = Math.min(have.prefix, want.prefix);
+        const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+        return ((have.network & mask) >>> 0) === ((want.network & mask) >>> 0);
+      });
+      if (!overlaps) continue;
+      if (info.Labels?.[LABEL_OWNED] !== 'true') throw new Error(`podCIDR ${subnet} overlaps docker network ${info.Name} (${(info.IPAM?.Config ?? []).map((c) => c.Subnet).join(',')})`);
+      const attached = Object.keys(info.Containers ?? {});
+      this.log.warn({ network: info.Name, subnet, sandboxes: attached.length }, 'removing a Coxswain Docker pod network that holds this node\'s podCIDR (its pods get new sandboxes on the kubelet bridge)');
+      for (const id of attached) await this.removeContainer(id);
+      await this.docker.getNetwork(n.Id).remove().catch((err: unknown) => {
+        if (statusCode(err) !== 404) throw err;
+      });
     }
   }
 

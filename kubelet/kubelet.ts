@@ -8,9 +8,10 @@ import { PODS } from '../lib/resources';
 import { sleep } from '../lib/sleep';
 import type { KubeletMetrics } from './metrics';
 import { NodeManager } from './node-manager';
-import { gatewayOf, type NodeFacts } from './node-status';
+import type { NodeFacts } from './node-status';
+import { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
-import { LABEL_NODE, LABEL_OWNED, type ContainerRuntime } from './runtime';
+import { LABEL_NODE, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
 import { EventRecorder } from '../lib/events';
 import { NodeLease } from './node-lease';
@@ -25,7 +26,7 @@ export interface KubeletOptions {
   facts: NodeFacts;
   log: Logger;
   metrics: KubeletMetrics;
-  /** Docker network name prefix: the pod network is `<prefix>-<node>`. */
+  /** Pod network name prefix: the network is `<prefix>-<node>` (the bridge device's alias; its name is a hash of it). */
   networkPrefix: string;
   /** Periodic full resync interval. */
   syncFrequencyMs: number;
@@ -61,6 +62,8 @@ export class Kubelet {
   readonly events: EventRecorder;
   readonly containerGC: ContainerGC;
   readonly imageGC: ImageGC;
+  /** The node's pod bridge, addressed once the node has its podCIDR. */
+  readonly network: BridgePodNetwork;
   private readonly informer: Informer<Pod & Record<string, unknown>>;
   private readonly stopper = new AbortController();
   private resyncTimer?: NodeJS.Timeout;
@@ -78,6 +81,7 @@ export class Kubelet {
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
     this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
+    this.network = new BridgePodNetwork(`${opts.networkPrefix}-${this.nodeName}`, opts.log.child({ part: 'network' }));
     const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };
     this.imageGC = new ImageGC({
       runtime: opts.runtime,
@@ -186,14 +190,10 @@ export class Kubelet {
     let delay = 1_000;
     while (!this.stopper.signal.aborted) {
       try {
-        await this.opts.runtime.ensureNetwork({
-          name: this.networkName,
-          subnet: cidr,
-          gateway: gatewayOf(cidr),
-          labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: this.nodeName },
-        });
-        this.pods.setNetwork(this.networkName);
-        this.opts.log.info({ network: this.networkName, subnet: cidr }, 'pod network ready');
+        await this.opts.runtime.releaseSubnet(cidr);
+        await this.network.ensure(cidr);
+        await this.pods.setNetwork(this.network);
+        this.opts.log.info({ network: this.networkName, bridge: this.network.bridge, subnet: cidr }, 'pod network ready');
         await this.pods.syncAll();
         return;
       } catch (err) {

@@ -98,7 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--healthz-port <port>', 'port of /healthz and /metrics (0 = any free port)', int, 10248)
     .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
     .option('--max-pods <n>', 'pods this node can run (capacity)', int, 110)
-    .option('--network-prefix <prefix>', 'Docker pod network name prefix (network is <prefix>-<node-name>)', 'coxswain')
+    .option('--network-prefix <prefix>', 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', 'coxswain')
     .option('--port <port>', 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', int, 10250)
     .option('--address <ip>', 'address of the kubelet API', '0.0.0.0')
     .option('--tls-cert-file <file>', 'serving certificate of the kubelet API (PEM); without it the API is off')

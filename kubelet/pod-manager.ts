@@ -18,11 +18,13 @@ import { StaticPodSources, type PodSources, type SourceChange } from './pod-sour
 import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
 import { serviceEnvVars, servicesForPod } from './service-env';
 import { ProbeManager, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeRunner, type Scheduler } from './prober';
+import { IPAMExhaustedError, type PodNetwork } from './pod-network';
 import { TerminationMessages } from './termination-message';
 import { VolumeError, VolumeManager } from './volumes';
 import {
   LABEL_NODE,
   LABEL_POD_UID,
+  LABEL_CONTAINER_NAME,
   SANDBOX_CONTAINER_NAME,
   type ContainerRuntime,
   type RuntimeContainer,
@@ -71,11 +73,6 @@ export interface PodManagerOptions {
   onImageUsed?: (imageId: string) => void;
 }
 
-/** Whether the containers' env or volumes read the pod IP, so they cannot be prepared before the sandbox runs. */
-export function needsPodIP(pod: Pod): boolean {
-  return !pod.spec?.hostNetwork && JSON.stringify(pod.spec ?? {}).includes('status.podIP');
-}
-
 /** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
 export const NODE_SHUTDOWN_REASON = 'Terminated';
 export const NODE_SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
@@ -115,7 +112,9 @@ export class PodManager {
   /** Termination messages of dead containers (they never change). */
   private readonly termMessages: TerminationMessages;
   private readonly sources: PodSources;
-  private network?: string;
+  private network?: PodNetwork;
+  /** Running sandboxes whose wiring this kubelet has seen or checked (the rest are checked once: a kubelet killed mid-wiring). */
+  private readonly wired = new Set<string>();
   private sourcesReady = false;
   private stopped = false;
 
@@ -168,9 +167,30 @@ export class PodManager {
     this.opts.events?.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message);
   }
 
-  /** The Docker network pods join; pods (but host-network ones) wait until it is set. */
-  setNetwork(name: string): void {
-    this.network = name;
+  /**
+   * The pod network (set up for the node's podCIDR); pods but host-network ones
+   * wait until it is set. Its allocations are first rebuilt from the sandboxes in the runtime.
+   */
+  async setNetwork(net: PodNetwork): Promise<void> {
+    await this.reconcileIPs(net);
+    this.network = net;
+  }
+
+  /** Frees the pod IPs of sandboxes that are gone (see PodIPAM.reconcile). */
+  private async reconcileIPs(net: PodNetwork): Promise<void> {
+    const listedAt = this.now();
+    net.reconcile(liveSandboxes(await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_CONTAINER_NAME]: SANDBOX_CONTAINER_NAME })), listedAt);
+  }
+
+  /** A pod IP for a new sandbox; when none is free, the allocations are first checked against the runtime. */
+  private async allocateIP(net: PodNetwork, uid: string): Promise<string> {
+    try {
+      return net.allocate(uid);
+    } catch (err) {
+      if (!(err instanceof IPAMExhaustedError)) throw err;
+      await this.reconcileIPs(net);
+      return net.allocate(uid);
+    }
   }
 
   /**
@@ -227,7 +247,9 @@ export class PodManager {
   /** Syncs every desired pod and every pod the runtime has containers of (orphans, once sources are ready). */
   async syncAll(): Promise<void> {
     const uids = new Set(this.pods.keys());
+    const listedAt = this.now();
     const containers = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName });
+    this.network?.reconcile(liveSandboxes(containers), listedAt);
     for (const c of containers) if (c.podUid) uids.add(c.podUid);
     if (this.sourcesReady) for (const uid of await this.volumes.podUidsOnDisk()) uids.add(uid);
     this.updateGauges(containers);
@@ -348,6 +370,7 @@ export class PodManager {
       return;
     }
     if (!pod.spec?.hostNetwork && !this.network) return;
+    if (!pod.spec?.hostNetwork) await this.checkWiring(pod, observed);
 
     if (await this.killUnhealthy(pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const now = this.now();
@@ -361,6 +384,23 @@ export class PodManager {
     this.trace(uid, `status ${status.phase}`);
     this.opts.sink.setStatus(pod, status);
     this.scheduleResync(uid, this.starter.resyncAt(uid, actions.resyncAt));
+  }
+
+  /** A running sandbox this kubelet has not wired itself (adopted after a restart) is checked once, and rewired if it lacks its interface. */
+  private async checkWiring(pod: Pod, observed: RuntimeContainer[]): Promise<void> {
+    for (const sb of observed) {
+      if (sb.containerName !== SANDBOX_CONTAINER_NAME || sb.state !== 'running' || this.wired.has(sb.id) || !sb.pid || !sb.ip) continue;
+      try {
+        if (!(await this.network!.isAttached(sb.pid))) {
+          this.log.warn({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), podIP: sb.ip }, 'sandbox has no pod interface; wiring it again');
+          await this.network!.attach(sb.id, sb.pid, sb.ip);
+        }
+        if (this.wired.size > 4096) this.wired.clear();
+        this.wired.add(sb.id);
+      } catch (err) {
+        this.log.error({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), err: (err as Error).message }, 'cannot wire sandbox to the pod network');
+      }
+    }
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -465,12 +505,20 @@ export class PodManager {
         actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 5_000);
         return false;
       };
+      const net = pod.spec?.hostNetwork ? undefined : this.network;
+      let podIP: string | undefined;
       try {
         await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
-        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, this.network));
+        podIP = net ? await this.allocateIP(net, uid) : undefined;
+        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, podIP));
         changed = true;
       } catch (err) {
+        if (podIP) net?.release(podIP);
         return failed(err) || changed;
+      }
+      if (net && podIP) {
+        net.bind(podIP, sandboxId);
+        sandbox.podIP = podIP;
       }
       // Docker creates app containers against a created sandbox (only their start needs it running):
       // the sandbox starts while volumes, environment and containers are prepared.
@@ -478,22 +526,37 @@ export class PodManager {
       this.trace(uid, 'sandbox-created');
       let markStarted: (ok: boolean) => void = () => undefined;
       sandbox.started = new Promise<boolean>((resolve) => (markStarted = resolve));
-      sandbox.ready = this.runtime.startSandbox(id, () => {
-        this.trace(uid, 'sandbox-running');
-        markStarted(true);
-      }).then(
-        (sb) => {
-          markStarted(true);
-          if (!pod.spec?.hostNetwork) sandbox.podIP = sb?.ip;
-          this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
-          return true;
-        },
-        (err: unknown) => {
-          markStarted(false);
-          return failed(err);
-        },
-      );
-      if (needsPodIP(pod) && !(await sandbox.ready)) return changed;
+      // Containers start once the sandbox runs and (pod network) is wired: nothing in the pod ever sees it without its interface.
+      sandbox.ready = this.runtime
+        .startSandbox(id, () => {
+          this.trace(uid, 'sandbox-running');
+          if (!net) markStarted(true);
+        })
+        .then(async (sb) => {
+          if (net && podIP) {
+            try {
+              await net.attach(id, sb?.pid ?? 0, podIP);
+            } catch (err) {
+              await this.runtime.removeContainer(id).catch(() => undefined);
+              net.release(podIP);
+              throw err;
+            }
+            this.wired.add(id);
+            this.trace(uid, 'sandbox-wired');
+          }
+          return sb;
+        })
+        .then(
+          () => {
+            markStarted(true);
+            this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
+            return true;
+          },
+          (err: unknown) => {
+            markStarted(false);
+            return failed(err);
+          },
+        );
     }
     if (!sandboxId) return changed;
     if (actions.stopSandbox) return changed;
@@ -639,4 +702,9 @@ export class PodManager {
 export function specChanged(a: Pod, b: Pod): boolean {
   const m = (p: Pod) => [p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds, p.metadata?.ownerReferences];
   return JSON.stringify([a.spec, m(a)]) !== JSON.stringify([b.spec, m(b)]);
+}
+
+/** Sandboxes that hold a pod IP (running, or created and about to start). */
+function liveSandboxes(containers: RuntimeContainer[]): { id: string; ip?: string }[] {
+  return containers.filter((c) => c.containerName === SANDBOX_CONTAINER_NAME && (c.state === 'running' || c.state === 'created')).map((c) => ({ id: c.id, ip: c.ip }));
 }

@@ -24,6 +24,8 @@ export const LABEL_TERMINATION_MESSAGE_POLICY = 'io.kubernetes.container.termina
 export const LABEL_TERMINATION_MESSAGE_FILE = 'coxswain.termination-message-file';
 /** Marks Docker networks the kubelet created (and may delete). */
 export const LABEL_OWNED = 'coxswain.owned';
+/** Sandbox only: the pod IP the kubelet allocated and wired (pod-network.ts). */
+export const LABEL_POD_IP = 'coxswain.pod-ip';
 
 /** `io.kubernetes.container.name` of a pod sandbox (the pause container). */
 export const SANDBOX_CONTAINER_NAME = 'POD';
@@ -68,6 +70,8 @@ export interface RuntimeContainer {
   terminationMessage?: string;
   /** Sandbox only: its IPv4 address on the pod network, when running. */
   ip?: string;
+  /** The host PID of its init process, when running (the sandbox's network namespace is /proc/<pid>/ns/net). */
+  pid?: number;
 }
 
 /** Everything the runtime needs to run a pod sandbox. */
@@ -76,8 +80,8 @@ export interface SandboxSpec {
   image: string;
   labels: Record<string, string>;
   hostname?: string;
-  /** Docker network to join, or undefined for the host network. */
-  network?: string;
+  /** The pod IP the kubelet allocated (recorded as a label; the kubelet wires it after start), none for host-network pods. */
+  podIP?: string;
   hostNetwork: boolean;
 }
 
@@ -162,13 +166,6 @@ export interface RuntimeEvent {
   podUid?: string;
 }
 
-export interface NetworkSpec {
-  name: string;
-  subnet: string;
-  gateway: string;
-  labels: Record<string, string>;
-}
-
 /** An image in the runtime's image store. */
 export interface RuntimeImage {
   /** sha256:... */
@@ -214,10 +211,10 @@ export interface ContainerRuntime {
   /** Removes a container (forcibly). Removing a missing container is not an error. */
   removeContainer(id: string): Promise<void>;
   /**
-   * Ensures a bridge network with the given subnet exists: reuses one with the same
-   * subnet, recreates one with another subnet when nothing is attached to it, else throws.
+   * Frees the node's podCIDR from the runtime's own networks before the kubelet's
+   * bridge takes it (removing Coxswain-owned ones); throws naming any other that overlaps.
    */
-  ensureNetwork(spec: NetworkSpec): Promise<void>;
+  releaseSubnet(subnet: string): Promise<void>;
   /**
    * Streams lifecycle events of containers carrying the given labels until `signal`
    * aborts; resolves when the stream ends (callers reconnect). With `since`, past

@@ -517,6 +517,14 @@ export class VolumeManager {
     return file;
   }
 
+  /** Writes the pod's kubelet-managed hosts file (`<podDir>/etc-hosts`) when its content changed; returns its path. */
+  async hostsFile(uid: string, content: string): Promise<string> {
+    await this.claimPodDir(uid);
+    const file = path.join(this.podDir(uid), 'etc-hosts');
+    if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== content) await fs.writeFile(file, content, { mode: 0o644 });
+    return file;
+  }
+
   /**
    * Marks the pod directory as this node's (`<podDir>/node`), so kubelets of
    * several nodes sharing one root dir on a machine never remove each other's.

@@ -15,9 +15,9 @@ import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import { DockerRuntime } from '../kubelet/docker-runtime';
 import { PodManager, type PodStatusSink } from '../kubelet/pod-manager';
 import { gatewayOf, inCIDR } from '../kubelet/node-status';
-import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../kubelet/runtime';
-import { pickFreeSubnet } from './lib/docker';
-import { FakeSink, podHelpers } from './lib/kubelet-harness';
+import type { BridgePodNetwork } from '../kubelet/pod-network';
+import { LABEL_NODE, LABEL_POD_UID } from '../kubelet/runtime';
+import { FakeSink, attachPodNetwork, podHelpers } from './lib/kubelet-harness';
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -27,6 +27,7 @@ const NODE = `kt-${suffix}`;
 const NETWORK = `coxswain-test-${suffix}`;
 const NODE_IP = '192.0.2.10';
 let SUBNET = '';
+let net: BridgePodNetwork | undefined;
 
 
 const runtime = new DockerRuntime(docker, log);
@@ -38,15 +39,12 @@ sink.manager = manager;
 async function cleanup(): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}`] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  const nets = await docker.listNetworks({ filters: { name: [NETWORK] } });
-  for (const n of nets) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await net?.remove();
 }
 
 before(async () => {
-  SUBNET = await pickFreeSubnet(docker);
-  await runtime.ensureNetwork({ name: NETWORK, subnet: SUBNET, gateway: gatewayOf(SUBNET), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: NODE } });
-  manager.setNetwork(NETWORK);
-  manager.markSourcesReady();
+  net = await attachPodNetwork({ docker, runtime, manager, network: NETWORK, log });
+  SUBNET = net.subnet!;
 });
 
 after(async () => {
@@ -107,7 +105,9 @@ test('two containers share the sandbox network: B reaches A on localhost; status
   assert.equal(sandbox.Image, 'registry.k8s.io/pause:3.10');
   assert.match(sandbox.Names[0], new RegExp(`^/k8s_POD_web_default_${uid}_0$`));
   const sbInfo = await docker.getContainer(sandbox.Id).inspect();
-  assert.equal(sbInfo.NetworkSettings.Networks[NETWORK]?.IPAddress, status.podIP);
+  // The kubelet wires the sandbox itself: Docker gives it no network; its eth0 holds the pod IP, on the node's bridge.
+  assert.equal(sbInfo.HostConfig.NetworkMode, 'none');
+  assert.equal(sbInfo.Config.Labels['coxswain.pod-ip'], status.podIP);
   assert.equal(sbInfo.Config.Hostname, 'web');
   const bId = b.containerID!.replace('docker://', '');
   const bInfo = await docker.getContainer(bId).inspect();
@@ -125,13 +125,19 @@ test('two containers share the sandbox network: B reaches A on localhost; status
     await new Promise((r) => setTimeout(r, 200));
   }
   assert.equal(body.trim(), 'hello-from-a');
+  assert.match(await dockerExec(bId, ['ip', '-4', 'addr', 'show', 'eth0']), new RegExp(`inet ${status.podIP!.replace(/\./g, '\\.')}/24`));
+  assert.match(await dockerExec(bId, ['ip', 'route']), new RegExp(`default via ${gatewayOf(SUBNET).replace(/\./g, '\\.')} dev eth0`));
+  // The host (where the proxy runs) reaches the pod on its IP.
+  assert.equal((await (await fetch(`http://${status.podIP}:8080/`)).text()).trim(), 'hello-from-a');
   assert.equal((await dockerExec(bId, ['sh', '-c', 'echo $MY_POD $MY_IP $MY_NODE'])).trim(), `web ${status.podIP} ${NODE}`);
   assert.equal((await dockerExec(bId, ['hostname'])).trim(), 'web');
+  // The kubelet-managed /etc/hosts names the pod's own IP, as in Kubernetes.
+  assert.match(await dockerExec(bId, ['cat', '/etc/hosts']), new RegExp(`^${status.podIP!.replace(/\./g, '\\.')}\tweb$`, 'm'));
 
   // A second manager (a restarted kubelet) adopts the pod: nothing is restarted.
   const sink2 = new FakeSink();
   const restarted = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink: sink2, log });
-  restarted.setNetwork(NETWORK);
+  await restarted.setNetwork(net!);
   restarted.markSourcesReady();
   await restarted.updatePod(pod);
   const adopted = sink2.statuses.get(uid)!;
@@ -231,7 +237,7 @@ test('containers of pods unknown to the API are removed by a full sync', async (
   await syncUntil(pod, (st) => st.phase === 'Running', 'Running');
   // A fresh manager that never heard of the pod (deleted while the kubelet was down).
   const fresh = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink: new FakeSink(), log });
-  fresh.setNetwork(NETWORK);
+  await fresh.setNetwork(net!);
   await fresh.syncAll();
   assert.equal((await podContainers(pod.metadata!.uid!)).length, 2, 'nothing removed before the pod source is ready');
   fresh.markSourcesReady();

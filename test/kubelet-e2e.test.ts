@@ -14,6 +14,7 @@ import { ApiError } from '../lib/client';
 import { NODES, PODS } from '../lib/resources';
 import { freePort, startControlPlane, stopProcess, waitFor, type ControlPlane, type Proc } from './lib/cluster';
 import { inCIDR } from '../kubelet/node-status';
+import { bridgeNameFor, removeBridge } from '../kubelet/pod-network';
 import { pickFreeSubnet } from './lib/docker';
 
 const docker = new Docker();
@@ -65,7 +66,7 @@ after(async () => {
   await cp?.stop().catch(() => undefined);
   const list = await docker.listContainers({ all: true, filters: { label: [`coxswain.node=${NODE}`] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  for (const n of await docker.listNetworks({ filters: { name: [NETWORK] } })) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await removeBridge(bridgeNameFor(NETWORK));
 });
 
 test('kubelet registers its node, runs a bound pod, survives a restart, and deletes the pod gracefully', async () => {

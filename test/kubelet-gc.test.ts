@@ -19,6 +19,7 @@ import pino from 'pino';
 import { DockerRuntime } from '../kubelet/docker-runtime';
 import { ContainerGC, ImageGC, type ImageGCPolicy } from '../kubelet/gc';
 import { PodManager } from '../kubelet/pod-manager';
+import type { BridgePodNetwork } from '../kubelet/pod-network';
 import { StaticPodSources } from '../kubelet/pod-sources';
 import { LABEL_CONTAINER_NAME, LABEL_NODE, LABEL_POD_NAME, LABEL_POD_NAMESPACE, LABEL_POD_UID } from '../kubelet/runtime';
 import { FakeSink, attachPodNetwork, podHelpers, removePodTmpfs } from './lib/kubelet-harness';
@@ -36,6 +37,8 @@ const runtime = new DockerRuntime(docker, log);
 const sink = new FakeSink();
 let rootDir = '';
 let manager: PodManager;
+let net: BridgePodNetwork | undefined;
+let tmpfsNet: BridgePodNetwork | undefined;
 /** Added to the pod manager's clock: jumping it for one sync ends a crash-loop backoff without waiting for it. */
 let clockOffset = 0;
 /** The image test runs its own node: only throwaway images are ever run there, so only they can be GC candidates. */
@@ -53,7 +56,7 @@ before(async () => {
   imgManager = new PodManager({ runtime, nodeName: IMG_NODE, nodeIP: '192.0.2.12', sink: imgSink, log, rootDir, onImageUsed: (id) => imageGC.recordUse(id) });
   imgSink.manager = imgManager;
   imgManager.markSourcesReady();
-  await attachPodNetwork({ docker, runtime, manager, network: NETWORK, node: NODE });
+  net = await attachPodNetwork({ docker, runtime, manager, network: NETWORK, log });
 });
 
 after(async () => {
@@ -63,7 +66,8 @@ after(async () => {
     const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${node}`] } });
     await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   }
-  for (const n of await docker.listNetworks({ filters: { name: [NETWORK] } })) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await net?.remove();
+  await tmpfsNet?.remove();
   for (const img of await docker.listImages({ filters: { reference: [IMAGE_REPO] } })) await docker.getImage(img.Id).remove({ force: true }).catch(() => undefined);
   await rm(rootDir, { recursive: true, force: true });
 });
@@ -163,8 +167,7 @@ test('orphaned tmpfs volumes: a restarted kubelet unmounts those of pods gone fr
   const tsink = new FakeSink();
   const first = new PodManager({ runtime, nodeName: node, nodeIP: '192.0.2.12', sink: tsink, log, rootDir: path.join(rootDir, 'first'), tmpfsRoot, sources });
   tsink.manager = first;
-  first.setNetwork(NETWORK);
-  first.markSourcesReady();
+  tmpfsNet = await attachPodNetwork({ docker, runtime, manager: first, network: `${NETWORK}-t`, log });
   const h = podHelpers({ node, docker, sink: tsink, manager: () => first });
   const mk = (name: string) => h.makePod(name, { terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox:1.36', command: idle, volumeMounts: [{ name: 's', mountPath: '/s' }] }], volumes: [{ name: 's', secret: { secretName: 'orphan-secret' } }] });
   const gone = mk('gone');

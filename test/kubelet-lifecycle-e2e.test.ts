@@ -16,6 +16,7 @@ import type { ConfigMap, Event, Node, Pod } from 'kubernetes-types/core/v1';
 import { ApiError, type KubeObject } from '../lib/client';
 import { CONFIGMAPS, ENDPOINTS, EVENTS, LEASES, NODES, PODS, SERVICES } from '../lib/resources';
 import { freePort, startControlPlane, type ControlPlane, type Proc, waitFor } from './lib/cluster';
+import { bridgeNameFor, removeBridge } from '../kubelet/pod-network';
 import { pickFreeSubnet } from './lib/docker';
 import { removePodTmpfs } from './lib/kubelet-harness';
 
@@ -92,7 +93,7 @@ after(async () => {
   await removePodTmpfs(list.map((c) => c.Labels['io.kubernetes.pod.uid']).filter(Boolean));
   const vols = await docker.listVolumes({ filters: { label: [`coxswain.node=${NODE}`] } });
   for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  for (const n of await docker.listNetworks({ filters: { name: [NETWORK] } })) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await removeBridge(bridgeNameFor(NETWORK));
   await rm(rootDir, { recursive: true, force: true });
 });
 

@@ -17,6 +17,7 @@ import pino from 'pino';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import { DockerRuntime } from '../kubelet/docker-runtime';
 import { PodManager, type PodEventSink } from '../kubelet/pod-manager';
+import type { BridgePodNetwork } from '../kubelet/pod-network';
 import { StaticPodSources } from '../kubelet/pod-sources';
 import { LABEL_NODE, LABEL_POD_UID } from '../kubelet/runtime';
 import { FakeSink, attachPodNetwork, podHelpers } from './lib/kubelet-harness';
@@ -49,14 +50,14 @@ const events = new FakeEvents();
 let rootDir = '';
 let scratch = '';
 let manager: PodManager;
+let net: BridgePodNetwork | undefined;
 
 async function cleanup(): Promise<void> {
   const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}`] } });
   await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   const vols = await docker.listVolumes({ filters: { label: [`${LABEL_NODE}=${NODE}`] } });
   for (const v of vols.Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => undefined);
-  const nets = await docker.listNetworks({ filters: { name: [NETWORK] } });
-  for (const n of nets) if (n.Name === NETWORK) await docker.getNetwork(n.Id).remove().catch(() => undefined);
+  await net?.remove();
 }
 
 before(async () => {
@@ -64,7 +65,7 @@ before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'coxswain-kubelet-host-'));
   manager = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink, log, sources, events, rootDir });
   sink.manager = manager;
-  await attachPodNetwork({ docker, runtime, manager, network: NETWORK, node: NODE });
+  net = await attachPodNetwork({ docker, runtime, manager, network: NETWORK, log });
 });
 
 after(async () => {

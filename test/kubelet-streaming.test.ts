@@ -250,17 +250,21 @@ describe('kubectl logs / exec / port-forward through the kubelet API', { skip: !
     const portOut = await k(['get', 'node', NODE, '-o', 'jsonpath={.status.daemonEndpoints.kubeletEndpoint.Port} {.status.addresses[?(@.type=="InternalIP")].address}']);
     const [port, ip] = portOut.stdout.split(' ');
     const node = { metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: ip }], daemonEndpoints: { kubeletEndpoint: { Port: Number(port) } } } };
-    const stats = (pool: KubeletClientPool) => new Promise<{ err?: grpc.ServiceError; res?: any }>((resolve) => {
-      pool.forNode(node).Stats({ pod: { namespace: 'default', name: 'talker' } }, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: any) => resolve({ err: err ?? undefined, res }));
+    const stats = (pool: KubeletClientPool, name = 'talker') => new Promise<{ err?: grpc.ServiceError; res?: any }>((resolve) => {
+      pool.forNode(node).Stats({ pod: { namespace: 'default', name } }, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: any) => resolve({ err: err ?? undefined, res }));
     });
     const apiserver = new KubeletClientPool({ ca, cert: await readFile(path.join(pki, 'apiserver-kubelet-client.crt')), key: await readFile(path.join(pki, 'apiserver-kubelet-client.key')) });
     const ok = await stats(apiserver);
+    const web = await stats(apiserver, 'web');
     apiserver.close();
     assert.equal(ok.err, undefined, ok.err?.details);
     const pod = ok.res.pods.find((p: any) => p.pod.name === 'talker');
     assert.deepEqual(pod.containers.map((c: any) => c.name).sort(), ['main', 'side']);
     assert.ok(pod.cpu.usage_core_nano_seconds > 0);
     assert.ok(pod.memory.working_set_bytes > 0);
+    // The web pod's eth0 (wired by the kubelet) carried the port-forwarded HTTP exchanges above.
+    const webNet = web.res?.pods?.find((p: any) => p.pod.name === 'web')?.network;
+    assert.ok(Number(webNet?.rx_bytes) > 0 && Number(webNet?.tx_bytes) > 0, JSON.stringify(webNet));
 
     const scheduler = new KubeletClientPool({ ca, cert: await readFile(path.join(pki, 'scheduler.crt')), key: await readFile(path.join(pki, 'scheduler.key')) });
     const denied = await stats(scheduler);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import net from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
@@ -6,6 +7,7 @@ import type { Logger } from '../../lib/log';
 import {
   LABEL_CONTAINER_NAME,
   LABEL_NODE,
+  LABEL_POD_IP,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
@@ -259,7 +261,8 @@ export class KubeletStreamingService {
     const [sandbox] = (await this.instances(pod, SANDBOX_CONTAINER_NAME)).filter((c) => c.State === 'running');
     if (!sandbox) throw grpcError(grpc.status.NOT_FOUND, `pod "${pod.name}" has no running sandbox on this node`);
     if (sandbox.HostConfig?.NetworkMode === 'host') return '127.0.0.1';
-    const ip = Object.values(sandbox.NetworkSettings?.Networks ?? {}).find((n) => n?.IPAddress)?.IPAddress;
+    // The kubelet wires pods itself and labels the sandbox with the IP (pod-network.ts).
+    const ip = sandbox.Labels?.[LABEL_POD_IP] || Object.values(sandbox.NetworkSettings?.Networks ?? {}).find((n) => n?.IPAddress)?.IPAddress;
     if (!ip) throw grpcError(grpc.status.FAILED_PRECONDITION, `pod "${pod.name}" has no IP address`);
     return ip;
   }
@@ -344,7 +347,10 @@ export class KubeletStreamingService {
         const cpu = containerCpu(s);
         const mem = containerMemory(s);
         if (c.Labels[LABEL_CONTAINER_NAME] === SANDBOX_CONTAINER_NAME) {
-          network = containerNetwork(s);
+          // Docker knows nothing of the interface the kubelet wired: read the sandbox namespace's counters.
+          const pid = (await this.d.docker.getContainer(c.Id).inspect().catch(() => undefined))?.State?.Pid;
+          const dev = pid ? await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => undefined) : undefined;
+          network = dev !== undefined ? netDevStats(dev) : containerNetwork(s);
         } else {
           containers.push({ name: c.Labels[LABEL_CONTAINER_NAME], start_time: new Date(c.Created * 1000).toISOString(), cpu, memory: mem });
         }
@@ -376,6 +382,22 @@ export function containerMemory(s: any): { usage_bytes: number; working_set_byte
   const st = s?.memory_stats?.stats ?? {};
   const inactive = Number(st.inactive_file ?? st.total_inactive_file ?? 0);
   return { usage_bytes: usage, working_set_bytes: Math.max(0, usage - inactive), limit_bytes: Number(s?.memory_stats?.limit ?? 0) };
+}
+
+/** Sums the counters of every interface but `lo` in a /proc/<pid>/net/dev listing. */
+export function netDevStats(text: string): { rx_bytes: number; tx_bytes: number; rx_errors: number; tx_errors: number } {
+  const out = { rx_bytes: 0, tx_bytes: 0, rx_errors: 0, tx_errors: 0 };
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    if (f.length < 16) continue;
+    out.rx_bytes += f[0];
+    out.rx_errors += f[2];
+    out.tx_bytes += f[8];
+    out.tx_errors += f[10];
+  }
+  return out;
 }
 
 export function containerNetwork(s: any): { rx_bytes: number; tx_bytes: number; rx_errors: number; tx_errors: number } {

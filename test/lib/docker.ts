@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
+import { bridgeNameFor, removeBridge } from '../../kubelet/pod-network';
 import { mountsUnder } from '../../kubelet/volumes';
 
 const run = promisify(execFile);
@@ -22,18 +23,22 @@ export async function containersWithLabels(labels: string[], all = true): Promis
   return (await sh('docker', args)).split('\n').filter(Boolean);
 }
 
-/** Force-removes containers and networks; ignores what is already gone. */
+/** Force-removes containers, then the kubelet pod networks (bridges) of the given names; ignores what is already gone. */
 export async function dockerCleanup(containers: string[], networks: string[] = []): Promise<void> {
   if (containers.length) await sh('docker', ['rm', '-f', ...containers]).catch(() => undefined);
-  for (const n of networks) await sh('docker', ['network', 'rm', n]).catch(() => undefined);
+  for (const n of networks) await removeBridge(bridgeNameFor(n));
 }
 
-/** A random 10.250.x.0/24 that no Docker network on this engine uses (for a test's pod network). */
+/** A random 10.250.x.0/24 that no Docker network on this engine and no interface of this host uses (for a test's pod network). */
 export async function pickFreeSubnet(docker: Docker = new Docker()): Promise<string> {
   const used = new Set<string>();
   for (const n of await docker.listNetworks()) {
     const info = (await docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
     for (const c of info.IPAM?.Config ?? []) if (c.Subnet) used.add(c.Subnet);
+  }
+  for (const line of (await sh('ip', ['-4', '-o', 'addr'])).split('\n')) {
+    const m = /inet (\d+)\.(\d+)\.(\d+)\.\d+\/24/.exec(line);
+    if (m) used.add(`${m[1]}.${m[2]}.${m[3]}.0/24`);
   }
   for (let tries = 0; tries < 500; tries++) {
     const cidr = `10.250.${1 + Math.floor(Math.random() * 254)}.0/24`;

@@ -8,9 +8,10 @@ import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { DockerRuntime } from '../../kubelet/docker-runtime';
-import { gatewayOf } from '../../kubelet/node-status';
+import type { Logger } from '../../lib/log';
 import type { PodManager, PodStatusSink } from '../../kubelet/pod-manager';
-import { LABEL_NODE, LABEL_OWNED, LABEL_POD_UID } from '../../kubelet/runtime';
+import { BridgePodNetwork } from '../../kubelet/pod-network';
+import { LABEL_NODE, LABEL_POD_UID } from '../../kubelet/runtime';
 import { pickFreeSubnet, unmountUnder } from './docker';
 
 /** Records reported statuses; a pod deleted through it disappears, as the apiserver + informer would make it. */
@@ -28,15 +29,17 @@ export class FakeSink implements PodStatusSink {
 }
 
 /**
- * Gives `manager` a pod network as the kubelet makes one from its podCIDR (a free subnet here),
- * and marks its pod sources ready.
+ * Gives `manager` a pod network as the kubelet makes one from its podCIDR (a free subnet here:
+ * a bridge named after `network`), and marks its pod sources ready. Remove it with `net.remove()`.
  */
-export async function attachPodNetwork(o: { docker: Docker; runtime: DockerRuntime; manager: PodManager; network: string; node: string }): Promise<string> {
+export async function attachPodNetwork(o: { docker: Docker; runtime: DockerRuntime; manager: PodManager; network: string; log: Logger }): Promise<BridgePodNetwork> {
   const subnet = await pickFreeSubnet(o.docker);
-  await o.runtime.ensureNetwork({ name: o.network, subnet, gateway: gatewayOf(subnet), labels: { [LABEL_OWNED]: 'true', [LABEL_NODE]: o.node } });
-  o.manager.setNetwork(o.network);
+  const net = new BridgePodNetwork(o.network, o.log);
+  await o.runtime.releaseSubnet(subnet);
+  await net.ensure(subnet);
+  await o.manager.setNetwork(net);
   o.manager.markSourcesReady();
-  return subnet;
+  return net;
 }
 
 /** Fixture and wait helpers bound to one node, sink and (late-bound) pod manager. */

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import test from 'node:test';
+import pino from 'pino';
+import { BridgePodNetwork, IPAMExhaustedError, PodIPAM, bridgeNameFor, parseCIDR, removeBridge, vethNameFor, type CommandRunner } from './pod-network';
+
+const log = pino({ level: 'silent' });
+
+test('IPAM: skips network, gateway and broadcast; round-robin; exhaustion names the CIDR', () => {
+  const ipam = new PodIPAM('10.9.0.0/29'); // .2 .. .6
+  const got = [1, 2, 3, 4, 5].map((i) => ipam.allocate(`p${i}`));
+  assert.deepEqual(got, ['10.9.0.2', '10.9.0.3', '10.9.0.4', '10.9.0.5', '10.9.0.6']);
+  assert.throws(() => ipam.allocate('p6'), (e: Error) => e instanceof IPAMExhaustedError && /10\.9\.0\.0\/29/.test(e.message));
+  ipam.release('10.9.0.3');
+  ipam.release('10.9.0.5');
+  // The scan resumes after the last address handed out (here it wrapped to the start).
+  assert.equal(ipam.allocate('p7'), '10.9.0.3');
+  assert.equal(ipam.allocate('p8'), '10.9.0.5');
+});
+
+test('IPAM: reconcile keeps live sandboxes, frees dead ones and stale unbound holds, adopts unknown live ones', () => {
+  let now = 0;
+  const ipam = new PodIPAM('10.9.1.0/24', () => now, 1000);
+  const a = ipam.allocate('a');
+  ipam.bind(a, 'sb-a');
+  const b = ipam.allocate('b');
+  ipam.bind(b, 'sb-b');
+  const pending = ipam.allocate('c'); // no sandbox yet
+  now = 500;
+  ipam.reconcile([{ id: 'sb-a', ip: a }, { id: 'sb-x', ip: '10.9.1.77' }, { id: 'sb-y', ip: '192.168.0.1' }]);
+  assert.equal(ipam.inUse, 3, 'a, the pending hold and the adopted .77');
+  now = 2000;
+  ipam.reconcile([{ id: 'sb-a', ip: a }, { id: 'sb-x', ip: '10.9.1.77' }]);
+  assert.equal(ipam.inUse, 2, 'the pending hold expired');
+  // A sandbox bound while a listing ran (listedAt before its bind) keeps its address though the listing missed it.
+  const late = ipam.allocate('late');
+  ipam.bind(late, 'sb-late');
+  ipam.reconcile([{ id: 'sb-a', ip: a }, { id: 'sb-x', ip: '10.9.1.77' }], 1999);
+  assert.equal(ipam.inUse, 3, 'sb-late kept');
+  ipam.reconcile([{ id: 'sb-a', ip: a }, { id: 'sb-x', ip: '10.9.1.77' }], 2001);
+  assert.equal(ipam.inUse, 2, 'sb-late gone once a listing that began after its bind misses it');
+  // b and the pending address are free again; .77 is never handed out while sb-x lives.
+  const seen = new Set<string>();
+  for (let i = 0; i < 251; i++) seen.add(ipam.allocate(`n${i}`));
+  assert.ok(seen.has(b) && seen.has(pending));
+  assert.ok(!seen.has(a) && !seen.has('10.9.1.77'));
+});
+
+test('IPAM and CIDRs: bad input is named', () => {
+  assert.throws(() => new PodIPAM('10.9.0.0/31'), /no room for pods/);
+  assert.throws(() => parseCIDR('10.9.0.300/24'), /"10\.9\.0\.300\/24" is not an IPv4 CIDR/);
+  assert.throws(() => parseCIDR('fd00::/64'), /not an IPv4 CIDR/);
+  assert.deepEqual(parseCIDR('10.9.3.7/24'), { network: ((10 << 24) | (9 << 16) | (3 << 8)) >>> 0, prefix: 24, size: 256 });
+});
+
+test('device names fit Linux\'s 15 characters and are stable', () => {
+  assert.equal(bridgeNameFor('coxswain-node-a').length, 15);
+  assert.equal(bridgeNameFor('coxswain-node-a'), bridgeNameFor('coxswain-node-a'));
+  assert.notEqual(bridgeNameFor('coxswain-node-a'), bridgeNameFor('coxswain-node-b'));
+  assert.equal(vethNameFor('0123456789abcdef0123'), 'cxv0123456789ab');
+});
+
+/** Records commands; answers `ip -j addr` with `bridges` and iptables -C with "absent". */
+function recorder(bridges: unknown[] = []): { calls: string[]; run: CommandRunner } {
+  const calls: string[] = [];
+  return {
+    calls,
+    run: async (cmd, args, input) => {
+      calls.push([cmd, ...args].join(' ') + (input ? ` <<${input.trim().replace(/\n/g, '; ')}` : ''));
+      if (cmd === 'ip' && args[0] === '-j') return JSON.stringify(bridges);
+      if (cmd === 'iptables' && args.includes('-C')) throw new Error('iptables: Bad rule');
+      if (cmd === 'iptables' && args.includes('-S')) return '';
+      return '';
+    },
+  };
+}
+
+test('ensure: creates and addresses the bridge, installs forwarding and NAT once, then allocates', async () => {
+  const r = recorder();
+  const net = new BridgePodNetwork('coxswain-n1', log, r.run);
+  assert.throws(() => net.allocate('p'), /not set up yet/);
+  await net.ensure('10.244.3.0/24');
+  const br = bridgeNameFor('coxswain-n1');
+  assert.ok(r.calls.includes(`ip link add ${br} type bridge`));
+  assert.ok(r.calls.includes(`ip addr add 10.244.3.1/24 dev ${br}`));
+  assert.ok(r.calls.includes(`ip link set ${br} up`));
+  assert.ok(r.calls.some((c) => c.startsWith(`iptables -w -t nat -I POSTROUTING 1 -s 10.244.3.0/24 ! -o cxb+`)));
+  assert.ok(r.calls.some((c) => c.startsWith(`iptables -w -t filter -I FORWARD 1 -i ${br}`)));
+  assert.equal(net.allocate('p'), '10.244.3.2');
+});
+
+test('ensure: reuses an addressed bridge; refuses a podCIDR held by a foreign interface', async () => {
+  const br = bridgeNameFor('coxswain-n1');
+  const r = recorder([{ ifname: br, addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);
+  await new BridgePodNetwork('coxswain-n1', log, r.run).ensure('10.244.3.0/24');
+  assert.ok(!r.calls.some((c) => c.startsWith('ip link add') || c.startsWith('ip addr add')), r.calls.join('\n'));
+  const foreign = recorder([{ ifname: 'docker0', addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);
+  await assert.rejects(new BridgePodNetwork('coxswain-n1', log, foreign.run).ensure('10.244.3.0/24'), /podCIDR 10\.244\.3\.0\/24 is already on interface docker0/);
+});
+
+test('attach: a veth pair into the sandbox namespace, then address and default route inside it', async () => {
+  const r = recorder();
+  const net = new BridgePodNetwork('coxswain-n1', log, r.run);
+  await net.ensure('10.244.3.0/24');
+  r.calls.length = 0;
+  await net.attach('abcdef0123456789', 4242, '10.244.3.9');
+  const br = bridgeNameFor('coxswain-n1');
+  assert.deepEqual(r.calls, [
+    `ip -batch - <<link add cxvabcdef012345 type veth peer name eth0 netns 4242; link set cxvabcdef012345 master ${br} up`,
+    'nsenter --net=/proc/4242/ns/net ip -batch - <<addr add 10.244.3.9/24 dev eth0; link set eth0 up; route add default via 10.244.3.1',
+  ]);
+  await assert.rejects(net.attach('abcdef0123456789', 0, '10.244.3.9'), /no running process/);
+});
+
+test('removeBridge deletes the device and only the rules tagged with it', async () => {
+  const calls: string[] = [];
+  const run: CommandRunner = async (cmd, args) => {
+    calls.push([cmd, ...args].join(' '));
+    if (args.includes('-S') && args.includes('FORWARD')) return '-P FORWARD DROP\n-A FORWARD -i cxbAAA -m comment --comment "coxswain:cxbAAA" -j ACCEPT\n-A FORWARD -i cxbBBB -m comment --comment coxswain:cxbBBB -j ACCEPT\n';
+    return '';
+  };
+  await removeBridge('cxbAAA', run);
+  assert.ok(calls.includes('ip link del cxbAAA'));
+  assert.ok(calls.includes('iptables -w -t filter -D FORWARD -i cxbAAA -m comment --comment coxswain:cxbAAA -j ACCEPT'));
+  assert.ok(!calls.some((c) => c.includes('-D') && c.includes('cxbBBB')));
+});
