@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { ContainerConfigError, buildContainerSpec, hostsFileContent, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
+import { ContainerConfigError, buildContainerSpec, hostsFileContent, seccompSecurityOpt, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
 import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
 
 const pod: Pod = {
@@ -148,7 +148,7 @@ test('env: configMapKeyRef/secretKeyRef with optional, envFrom with prefix, reso
   assert.equal(dockerResources(undefined), undefined);
   assert.deepEqual(
     dockerSecurity({ spec: { containers: [], securityContext: { runAsUser: 5, fsGroup: 7 } } }, { name: 'c', securityContext: { runAsGroup: 6, capabilities: { add: ['cap_net_admin'], drop: ['all'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true } }),
-    { user: '5:6', groupAdd: ['7'], readOnlyRootfs: true, capAdd: ['NET_ADMIN'], capDrop: ['ALL'], securityOpt: ['no-new-privileges'] },
+    { user: '5:6', groupAdd: ['7'], readOnlyRootfs: true, capAdd: ['NET_ADMIN'], capDrop: ['ALL'], securityOpt: ['no-new-privileges', 'seccomp=unconfined'] },
   );
   assert.throws(() => dockerSecurity({ spec: { containers: [] } }, { name: 'c', securityContext: { runAsGroup: 1 } }), /runAsGroup is specified without a runAsUser/);
   assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v' }] }, new Map()), /volume "v" is not ready or does not exist/);
@@ -168,4 +168,19 @@ test('hosts file: localhost, the pod IP with its (qualified) hostname, then host
   const own = { ...p, spec: { ...p.spec!, volumes: [{ name: 'h', hostPath: { path: '/tmp/h' } }], containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'h', mountPath: '/etc/hosts' }] }] } };
   const mounts = buildContainerSpec(own, own.spec.containers[0], 0, 'sb', { ...facts, volumes: new Map([['h', { hostPath: '/tmp/h', readOnly: false }]]) }).mounts!;
   assert.deepEqual(mounts.filter((m) => m.target === '/etc/hosts').map((m) => m.source), ['/tmp/h']);
+});
+
+test('seccomp: Unconfined unless named (RuntimeDefault with --seccomp-default), the container\'s profile over the pod\'s, Localhost from its JSON', () => {
+  assert.deepEqual(seccompSecurityOpt(undefined, 'c'), ['seccomp=unconfined']);
+  assert.deepEqual(seccompSecurityOpt(undefined, 'c', true), []);
+  assert.deepEqual(seccompSecurityOpt({ type: 'RuntimeDefault' }, 'c'), []);
+  assert.deepEqual(seccompSecurityOpt({ type: 'Localhost', localhostProfile: 'p.json' }, 'c', false, '{"defaultAction":"SCMP_ACT_ALLOW"}'), ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+  assert.throws(() => seccompSecurityOpt({ type: 'Localhost', localhostProfile: 'p.json' }, 'container c'), /container c: cannot load seccomp profile "p\.json"/);
+  assert.throws(() => seccompSecurityOpt({ type: 'Sometimes' }, 'container c'), /seccompProfile\.type must be Unconfined, RuntimeDefault or Localhost, not "Sometimes"/);
+  const p: Pod = { metadata: { name: 'p', uid: 'u' }, spec: { securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'x', securityContext: { seccompProfile: { type: 'Unconfined' } } }] } };
+  const facts = { hostIP: '192.0.2.1', nodeName: 'n1' };
+  assert.equal(buildContainerSpec(p, p.spec!.containers[0], 0, 'sb', facts).security, undefined);
+  assert.deepEqual(buildContainerSpec(p, p.spec!.containers[1], 0, 'sb', facts).security?.securityOpt, ['seccomp=unconfined']);
+  assert.deepEqual(buildSandboxSpec(p, 0, 'n1', '10.244.0.2').securityOpt, []);
+  assert.deepEqual(buildSandboxSpec({ ...p, spec: { containers: [] } }, 0, 'n1', '10.244.0.2').securityOpt, ['seccomp=unconfined']);
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ConfigMap, Container, EnvVar, Pod, ResourceRequirements, Secret } from 'kubernetes-types/core/v1';
+import type { ConfigMap, Container, EnvVar, Pod, ResourceRequirements, SeccompProfile, Secret } from 'kubernetes-types/core/v1';
 import { bytesOf, cpuMillis, parseQuantity } from '../lib/quantity';
 import {
   LABEL_CONTAINER_HASH,
@@ -66,6 +66,10 @@ export interface PodRuntimeFacts {
   terminationMessageFile?: string;
   /** The pod's kubelet-managed hosts file (`hostsFileContent`), bind-mounted at /etc/hosts unless the container mounts something there. */
   hostsFile?: string;
+  /** `--seccomp-default`: RuntimeDefault instead of Unconfined for containers that name no profile. */
+  seccompDefault?: boolean;
+  /** The JSON of the container's Localhost seccomp profile (read by the caller from `<root-dir>/seccomp/`). */
+  seccompLocalhost?: string;
   /** Service environment variables (`service-env.ts`), added after the container's own env unless it declares the same name. */
   serviceEnv?: [string, string][];
 }
@@ -342,7 +346,7 @@ export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets:
   return { configMaps, secrets };
 }
 
-export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, podIP: string | undefined): SandboxSpec {
+export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, podIP: string | undefined, seccompDefault = false): SandboxSpec {
   const hostNetwork = pod.spec?.hostNetwork === true;
   const labels = podLabels(pod, nodeName, SANDBOX_CONTAINER_NAME, attempt);
   if (!hostNetwork && podIP) labels[LABEL_POD_IP] = podIP;
@@ -353,6 +357,8 @@ export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, po
     hostname: hostNetwork ? undefined : (pod.spec?.hostname ?? pod.metadata?.name)?.slice(0, 63),
     podIP: hostNetwork ? undefined : podIP,
     hostNetwork,
+    // The pause process needs no profile file: a Localhost profile of the pod applies to its containers, Docker's default to the sandbox.
+    securityOpt: effectiveSeccomp(pod)?.type === 'Localhost' ? [] : seccompSecurityOpt(effectiveSeccomp(pod), 'pod sandbox', seccompDefault),
   };
 }
 
@@ -372,8 +378,35 @@ export function dockerResources(r: ResourceRequirements | undefined): ContainerS
   return Object.keys(out).length ? out : undefined;
 }
 
+/** The seccomp profile that applies to a container (its own wins over the pod's), or the pod's for the sandbox. */
+export function effectiveSeccomp(pod: Pod, c?: Container): SeccompProfile | undefined {
+  return c?.securityContext?.seccompProfile ?? pod.spec?.securityContext?.seccompProfile;
+}
+
+/**
+ * Docker's `seccomp=` security option for a profile, as Kubernetes' Docker
+ * runtimes map it: none named means Unconfined (Kubernetes' default; RuntimeDefault
+ * with `--seccomp-default`); Unconfined → `seccomp=unconfined`; RuntimeDefault →
+ * Docker's own default profile (no option); Localhost → the profile's JSON.
+ */
+export function seccompSecurityOpt(profile: SeccompProfile | undefined, who: string, seccompDefault = false, localhostJson?: string): string[] {
+  const type = profile?.type ?? (seccompDefault ? 'RuntimeDefault' : 'Unconfined');
+  switch (type) {
+    case 'Unconfined':
+      return ['seccomp=unconfined'];
+    case 'RuntimeDefault':
+      return [];
+    case 'Localhost':
+      if (!profile?.localhostProfile) throw new ContainerConfigError(`${who}: seccompProfile.localhostProfile must be set when type is Localhost`);
+      if (localhostJson === undefined) throw new ContainerConfigError(`${who}: cannot load seccomp profile "${profile.localhostProfile}"`);
+      return [`seccomp=${localhostJson}`];
+    default:
+      throw new ContainerConfigError(`${who}: seccompProfile.type must be Unconfined, RuntimeDefault or Localhost, not ${JSON.stringify(type)}`);
+  }
+}
+
 /** Docker security settings from the pod's and the container's securityContext (the container's wins). */
-export function dockerSecurity(pod: Pod, c: Container): ContainerSpec['security'] {
+export function dockerSecurity(pod: Pod, c: Container, seccomp: Pick<PodRuntimeFacts, 'seccompDefault' | 'seccompLocalhost'> = {}): ContainerSpec['security'] {
   const psc = pod.spec?.securityContext ?? {};
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -387,7 +420,8 @@ export function dockerSecurity(pod: Pod, c: Container): ContainerSpec['security'
   if (sc.privileged) out.privileged = true;
   if (sc.capabilities?.add?.length) out.capAdd = sc.capabilities.add.map(capName);
   if (sc.capabilities?.drop?.length) out.capDrop = sc.capabilities.drop.map(capName);
-  if (sc.allowPrivilegeEscalation === false) out.securityOpt = ['no-new-privileges'];
+  const opts = [...(sc.allowPrivilegeEscalation === false ? ['no-new-privileges'] : []), ...(sc.privileged ? [] : seccompSecurityOpt(effectiveSeccomp(pod, c), `container ${c.name}`, seccomp.seccompDefault, seccomp.seccompLocalhost))];
+  if (opts.length) out.securityOpt = opts;
   if (sc.runAsNonRoot ?? psc.runAsNonRoot) {
     if (runAsUser === 0) throw new ContainerConfigError(`container ${c.name}: runAsNonRoot and runAsUser 0 contradict each other`);
     if (runAsUser === undefined) out.requireNonRoot = true;
@@ -473,6 +507,6 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     stdin: c.stdin,
     mounts,
     resources: dockerResources(c.resources),
-    security: dockerSecurity(pod, c),
+    security: dockerSecurity(pod, c, facts),
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '../lib/log';
 import {
   ContainerConfigError,
   buildContainerSpec,
+  effectiveSeccomp,
   hostsFileContent,
   podGracePeriodSeconds,
   podRef,
@@ -43,6 +44,8 @@ export interface ContainerStarterDeps {
   event: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
   /** Debug log of a pod start's phases. */
   trace: (uid: string, phase: string) => void;
+  /** `--seccomp-default`: RuntimeDefault for containers that name no seccomp profile. */
+  seccompDefault?: boolean;
 }
 
 /**
@@ -104,7 +107,9 @@ export class ContainerStarter {
     try {
       const terminationMessageFile = terminationMessagePath(spec) ? await this.deps.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
       const hostsFile = !pod.spec?.hostNetwork && sandbox.podIP ? await this.deps.volumes.hostsFile(uid, hostsFileContent(pod, sandbox.podIP)) : undefined;
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, serviceEnv }, { [LABEL_BACKOFF]: String(backoffCount) });
+      const seccomp = effectiveSeccomp(pod, spec);
+      const seccompLocalhost = seccomp?.type === 'Localhost' && seccomp.localhostProfile ? await this.deps.volumes.seccompProfile(seccomp.localhostProfile) : undefined;
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, serviceEnv, seccompDefault: this.deps.seccompDefault, seccompLocalhost }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       if (waiting.get(spec.name)?.message !== err.message) this.deps.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);

@@ -351,6 +351,7 @@ export class DockerRuntime implements ContainerRuntime {
         NetworkMode: spec.hostNetwork ? 'host' : 'none',
         IpcMode: 'shareable',
         RestartPolicy: { Name: 'no' },
+        SecurityOpt: spec.securityOpt?.length ? spec.securityOpt : undefined,
       },
     });
     return c.id;

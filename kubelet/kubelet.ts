@@ -46,6 +46,8 @@ export interface KubeletOptions {
    * exits. 0 (the default) leaves containers running for the next kubelet to adopt.
    */
   shutdownGracePeriodMs?: number;
+  /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods that name no seccomp profile. */
+  seccompDefault?: boolean;
 }
 
 /**
@@ -93,6 +95,7 @@ export class Kubelet {
     });
     this.sources = new InformerPodSources(opts.client, { logger: opts.log, onChange: (kind, ns, name) => this.pods.objectChanged(kind, ns, name) });
     this.pods = new PodManager({
+      seccompDefault: opts.seccompDefault,
       maxPerPodContainer: containerPolicy.maxPerPodContainer,
       onImageUsed: (id) => this.imageGC.recordUse(id),
       runtime: opts.runtime,

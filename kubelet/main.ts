@@ -98,6 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--healthz-port <port>', 'port of /healthz and /metrics (0 = any free port)', int, 10248)
     .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
     .option('--max-pods <n>', 'pods this node can run (capacity)', int, 110)
+    .option('--seccomp-default', "use the runtime's default seccomp profile (RuntimeDefault) for pods and containers that name none, instead of Unconfined", false)
     .option('--network-prefix <prefix>', 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', 'coxswain')
     .option('--port <port>', 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', int, 10250)
     .option('--address <ip>', 'address of the kubelet API', '0.0.0.0')
@@ -140,6 +141,7 @@ export async function main(argv: string[]): Promise<void> {
     healthzPort: number;
     healthzBindAddress: string;
     maxPods: number;
+    seccompDefault: boolean;
     networkPrefix: string;
     syncFrequency: number;
     heartbeatFrequency: number;
@@ -209,6 +211,7 @@ export async function main(argv: string[]): Promise<void> {
       periodMs: o.imageGcPeriod,
     },
     shutdownGracePeriodMs: o.shutdownGracePeriod,
+    seccompDefault: o.seccompDefault,
   });
 
   // Handlers first: a signal while registering (apiserver down) still stops cleanly.

@@ -71,6 +71,8 @@ export interface PodManagerOptions {
   maxPerPodContainer?: number;
   /** Told the image ID of every container started (image GC's record of what this node's pods use). */
   onImageUsed?: (imageId: string) => void;
+  /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods and containers that name no seccomp profile. */
+  seccompDefault?: boolean;
 }
 
 /** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
@@ -153,6 +155,7 @@ export class PodManager {
       onImageUsed: opts.onImageUsed,
       event,
       trace: (uid, phase) => this.trace(uid, phase),
+      seccompDefault: opts.seccompDefault,
     });
     this.stopper = new ContainerStopper({
       runtime: opts.runtime,
@@ -510,7 +513,7 @@ export class PodManager {
       try {
         await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
         podIP = net ? await this.allocateIP(net, uid) : undefined;
-        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, podIP));
+        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, podIP, this.opts.seccompDefault));
         changed = true;
       } catch (err) {
         if (podIP) net?.release(podIP);

@@ -83,6 +83,8 @@ export interface SandboxSpec {
   /** The pod IP the kubelet allocated (recorded as a label; the kubelet wires it after start), none for host-network pods. */
   podIP?: string;
   hostNetwork: boolean;
+  /** Docker security options of the pause container (its seccomp profile). */
+  securityOpt?: string[];
 }
 
 /** Everything the runtime needs to create an app container inside a sandbox. */

@@ -517,6 +517,17 @@ export class VolumeManager {
     return file;
   }
 
+  /**
+   * A Localhost seccomp profile: the JSON of `<rootDir>/seccomp/<name>`, as
+   * Kubernetes' kubelet reads them; undefined when it cannot be read (or names a path outside).
+   */
+  async seccompProfile(name: string): Promise<string | undefined> {
+    const dir = path.join(this.opts.rootDir, 'seccomp');
+    const file = path.resolve(dir, name);
+    if (!file.startsWith(dir + path.sep)) return undefined;
+    return fs.readFile(file, 'utf8').catch(() => undefined);
+  }
+
   /** Writes the pod's kubelet-managed hosts file (`<podDir>/etc-hosts`) when its content changed; returns its path. */
   async hostsFile(uid: string, content: string): Promise<string> {
     await this.claimPodDir(uid);

@@ -436,7 +436,7 @@ test('securityContext: runAsUser/runAsGroup, readOnlyRootFilesystem, capabilitie
   const hc = (await docker.getContainer(id).inspect()).HostConfig;
   assert.deepEqual(hc.CapDrop, ['ALL']);
   assert.deepEqual(hc.CapAdd, ['NET_BIND_SERVICE']);
-  assert.deepEqual(hc.SecurityOpt, ['no-new-privileges']);
+  assert.deepEqual(hc.SecurityOpt, ['no-new-privileges', 'seccomp=unconfined']);
   assert.equal(hc.ReadonlyRootfs, true);
   const rootId = idOf(s, 'root');
   assert.equal((await dexec(rootId, ['id', '-u'])).trim(), '0');
@@ -444,6 +444,27 @@ test('securityContext: runAsUser/runAsGroup, readOnlyRootFilesystem, capabilitie
   assert.match((await dexec(rootId, ['grep', 'NoNewPrivs', '/proc/self/status'])), /NoNewPrivs:\s+0/);
   assert.match((await dexec(id, ['grep', 'NoNewPrivs', '/proc/self/status'])), /NoNewPrivs:\s+1/);
   await remove(pod);
+});
+
+test('seccomp: no profile named runs Unconfined (Kubernetes\' default); RuntimeDefault is Docker\'s filter; the container\'s profile wins', async () => {
+  const pod = makePod('seccomp', {
+    securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+    containers: [
+      { name: 'filtered', image: busybox, command: idle },
+      { name: 'open', image: busybox, command: idle, securityContext: { seccompProfile: { type: 'Unconfined' } } },
+    ],
+  });
+  const plain = makePod('seccomp-plain', { containers: [{ name: 'main', image: busybox, command: idle }] });
+  await manager.updatePod(pod);
+  await manager.updatePod(plain);
+  const s = await syncUntil(pod, running, 'Running');
+  const sp = await syncUntil(plain, running, 'Running');
+  // /proc/self/status: Seccomp 0 = none, 2 = a filter.
+  assert.match(await dexec(idOf(s, 'filtered'), ['grep', '^Seccomp:', '/proc/self/status']), /Seccomp:\s+2/);
+  assert.match(await dexec(idOf(s, 'open'), ['grep', '^Seccomp:', '/proc/self/status']), /Seccomp:\s+0/);
+  assert.match(await dexec(idOf(sp, 'main'), ['grep', '^Seccomp:', '/proc/self/status']), /Seccomp:\s+0/);
+  await remove(pod);
+  await remove(plain);
 });
 
 test('events: Pulled, Created, Started for a normal start; BackOff for a crash loop', async () => {
