@@ -46,6 +46,8 @@ export interface ContainerStarterDeps {
   trace: (uid: string, phase: string) => void;
   /** `--seccomp-default`: RuntimeDefault for containers that name no seccomp profile. */
   seccompDefault?: boolean;
+  /** Told a container is about to be started by this kubelet (its runtime start event needs no sync). */
+  onStarting?: (id: string) => void;
 }
 
 /**
@@ -138,6 +140,7 @@ export class ContainerStarter {
       return true;
     }
     try {
+      this.deps.onStarting?.(id);
       await this.deps.runtime.startContainer(id);
     } catch (err) {
       this.deps.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);

@@ -117,6 +117,16 @@ export class PodManager {
   private network?: PodNetwork;
   /** Running sandboxes whose wiring this kubelet has seen or checked (the rest are checked once: a kubelet killed mid-wiring). */
   private readonly wired = new Set<string>();
+  /**
+   * A pod's containers from the last node-wide listing (`syncAll`), used by its
+   * next sync instead of a listing of its own when the listing began after that
+   * pod's previous sync ended (`seq` orders both): one Docker call per resync, not one per pod.
+   */
+  private readonly listed = new Map<string, { containers: RuntimeContainer[]; seq: number }>();
+  private readonly syncEndSeq = new Map<string, number>();
+  /** Containers this kubelet is starting: their runtime start events are its own doing. */
+  private readonly ownStarts = new Set<string>();
+  private seq = 0;
   private sourcesReady = false;
   private stopped = false;
 
@@ -156,6 +166,7 @@ export class PodManager {
       event,
       trace: (uid, phase) => this.trace(uid, phase),
       seccompDefault: opts.seccompDefault,
+      onStarting: (id) => this.startingOurselves(id),
     });
     this.stopper = new ContainerStopper({
       runtime: opts.runtime,
@@ -251,12 +262,16 @@ export class PodManager {
   async syncAll(): Promise<void> {
     const uids = new Set(this.pods.keys());
     const listedAt = this.now();
+    const seq = ++this.seq;
     const containers = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName });
     this.network?.reconcile(liveSandboxes(containers), listedAt);
-    for (const c of containers) if (c.podUid) uids.add(c.podUid);
+    const byPod = new Map<string, RuntimeContainer[]>();
+    for (const c of containers) if (c.podUid) byPod.set(c.podUid, [...(byPod.get(c.podUid) ?? []), c]);
+    for (const uid of byPod.keys()) uids.add(uid);
     if (this.sourcesReady) for (const uid of await this.volumes.podUidsOnDisk()) uids.add(uid);
+    for (const uid of this.syncEndSeq.keys()) if (!uids.has(uid) && !this.workers.has(uid)) this.syncEndSeq.delete(uid);
     this.updateGauges(containers);
-    await Promise.all([...uids].map((uid) => this.enqueue(uid)));
+    await Promise.all([...uids].map((uid) => this.enqueue(uid, { containers: byPod.get(uid) ?? [], seq })));
   }
 
   /** A ConfigMap, Secret, claim or volume changed: resync the pods that use it, so their volumes and env refresh at once. */
@@ -276,7 +291,14 @@ export class PodManager {
 
   /** A runtime event for one of our containers: resync its pod now. */
   onRuntimeEvent(ev: RuntimeEvent): void {
+    // The start of a container this kubelet started is already followed by its own relist.
+    if (ev.action === 'start' && this.ownStarts.delete(ev.containerId)) return;
     if (ev.podUid) void this.enqueue(ev.podUid);
+  }
+
+  private startingOurselves(id: string): void {
+    if (this.ownStarts.size > 4096) this.ownStarts.clear();
+    this.ownStarts.add(id);
   }
 
   /**
@@ -324,7 +346,10 @@ export class PodManager {
     await Promise.all([...this.workers.values()].map((w) => w.done));
   }
 
-  private enqueue(uid: string): Promise<void> {
+  private enqueue(uid: string, listed?: { containers: RuntimeContainer[]; seq: number }): Promise<void> {
+    // Anything else that asks for a sync (an event, a change) wants a fresh look at the runtime.
+    if (listed) this.listed.set(uid, listed);
+    else this.listed.delete(uid);
     const existing = this.workers.get(uid);
     if (existing) {
       existing.again = true;
@@ -340,7 +365,9 @@ export class PodManager {
           const end = this.opts.metrics?.podSyncDuration.startTimer({ operation: 'sync' });
           try {
             await this.syncOne(uid);
+            this.syncEndSeq.set(uid, ++this.seq);
           } catch (err) {
+            this.syncEndSeq.set(uid, ++this.seq);
             this.log.error({ podUid: uid, err: (err as Error).message }, 'pod sync failed');
             this.opts.metrics?.runtimeErrors.inc({ operation_type: 'sync' });
           } finally {
@@ -361,7 +388,9 @@ export class PodManager {
 
   private async syncOne(uid: string): Promise<void> {
     this.trace(uid, 'sync-start');
-    let observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
+    const listed = this.listed.get(uid);
+    this.listed.delete(uid);
+    let observed = listed && listed.seq > (this.syncEndSeq.get(uid) ?? 0) ? listed.containers : await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const pod = this.pods.get(uid);
     if (!pod) {
       if (!this.sourcesReady) return;
@@ -530,6 +559,7 @@ export class PodManager {
       let markStarted: (ok: boolean) => void = () => undefined;
       sandbox.started = new Promise<boolean>((resolve) => (markStarted = resolve));
       // Containers start once the sandbox runs and (pod network) is wired: nothing in the pod ever sees it without its interface.
+      this.startingOurselves(id);
       sandbox.ready = this.runtime
         .startSandbox(id, () => {
           this.trace(uid, 'sandbox-running');

@@ -134,6 +134,12 @@ test('two containers share the sandbox network: B reaches A on localhost; status
   // The kubelet-managed /etc/hosts names the pod's own IP, as in Kubernetes.
   assert.match(await dockerExec(bId, ['cat', '/etc/hosts']), new RegExp(`^${status.podIP!.replace(/\./g, '\\.')}\tweb$`, 'm'));
 
+  // A full resync of a steady pod asks Docker for one node-wide listing, not one per pod, and changes nothing.
+  await manager.syncAll();
+  const before = runtime.apiCallCount;
+  await manager.syncAll();
+  assert.deepEqual([runtime.apiCallCount - before, sink.statuses.get(uid)?.phase], [1, 'Running'], JSON.stringify(Object.fromEntries(runtime.apiCalls)));
+
   // A second manager (a restarted kubelet) adopts the pod: nothing is restarted.
   const sink2 = new FakeSink();
   const restarted = new PodManager({ runtime, nodeName: NODE, nodeIP: NODE_IP, sink: sink2, log });
