@@ -21,7 +21,7 @@
  *
  * Also the RSS (VmRSS) of every Coxswain process with 0 pods and with N pods.
  * N = COXSWAIN_BENCH_PODS (default 100), M = COXSWAIN_BENCH_PODS_SERIAL (default 20),
- * R = COXSWAIN_BENCH_PODS_RATE (default 5).
+ * R = COXSWAIN_BENCH_PODS_RATE (default 2: the node keeps up, two containers per pod; see docs/performance.md).
  * Everything created is deleted at the end (pods through the API, then any
  * leftover container, the node's Docker network and the proxy's loopback IPs).
  */
@@ -260,7 +260,7 @@ async function cleanupHost(home: string, runId: string): Promise<void> {
 export async function benchPods(): Promise<void> {
   const n = envInt('COXSWAIN_BENCH_PODS', 100);
   const m = envInt('COXSWAIN_BENCH_PODS_SERIAL', 20);
-  const rate = envInt('COXSWAIN_BENCH_PODS_RATE', 5);
+  const rate = envInt('COXSWAIN_BENCH_PODS_RATE', 2);
   const runId = `r${Date.now()}`;
   const podTimeoutMs = 120_000 + n * 3_000;
   const home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-bench-pods-'));
