@@ -23,7 +23,7 @@
  * N = COXSWAIN_BENCH_PODS (default 100), M = COXSWAIN_BENCH_PODS_SERIAL (default 20),
  * R = COXSWAIN_BENCH_PODS_RATE (default 2: the node keeps up, two containers per pod; see docs/performance.md).
  * Everything created is deleted at the end (pods through the API, then any
- * leftover container, the node's Docker network and the proxy's loopback IPs).
+ * leftover container, the node's pod bridge and the proxy's loopback IPs).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,6 +32,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient, WatchEvent } from '../lib/client';
+import { bridgeNameFor, removeBridge } from '../kubelet/pod-network';
 import { NODES, PODS } from '../lib/resources';
 import { waitFor } from '../test/lib/cluster';
 import { sh } from '../test/lib/docker';
@@ -243,9 +244,9 @@ async function cleanupHost(home: string, runId: string): Promise<void> {
     await sh('docker', ['rm', '-f', ...ids], { timeoutMs: 300_000 }).catch((err) => note(String(err)));
   }
   await dockerRemove(runId).catch(() => undefined);
-  await sh('docker', ['network', 'rm', `coxswain-${NODE}`]).catch(() => undefined);
+  await removeBridge(bridgeNameFor(`coxswain-${NODE}`));
   for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
-    const m = /inet (10\.113\.\d+\.\d+)\/32/.exec(line);
+    const m = /inet (10\.114\.\d+\.\d+)\/32/.exec(line);
     if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
   }
   for (const pid of pidsMatching(home)) {
