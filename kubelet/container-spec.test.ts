@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { ContainerConfigError, buildContainerSpec, hostsFileContent, seccompSecurityOpt, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
+import { ContainerConfigError, buildContainerSpec, hostsFileContent, parseResolvConf, podHostname, resolvConfContent, seccompSecurityOpt, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
 import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
 
 const pod: Pod = {
@@ -163,6 +163,7 @@ test('hosts file: localhost, the pod IP with its (qualified) hostname, then host
   assert.match(text, /^10\.244\.0\.9\tweb-0\.web\.prod\.svc\.cluster\.local\tweb-0$/m);
   assert.match(text, /^10\.1\.2\.3\tfoo\.local\tbar\.local$/m);
   assert.match(hostsFileContent({ metadata: { name: 'solo' }, spec: { containers: [] } }, '10.244.0.10'), /^10\.244\.0\.10\tsolo$/m);
+  assert.equal(podHostname({ metadata: { name: `${'a'.repeat(62)}-b` } }), 'a'.repeat(62));
   const facts = { hostIP: '192.0.2.1', nodeName: 'n1', hostsFile: '/var/lib/k/pods/u/etc-hosts' };
   assert.ok(buildContainerSpec(p, p.spec!.containers[0], 0, 'sb', facts).mounts!.some((m) => m.target === '/etc/hosts' && m.source === facts.hostsFile));
   const own = { ...p, spec: { ...p.spec!, volumes: [{ name: 'h', hostPath: { path: '/tmp/h' } }], containers: [{ name: 'c', image: 'x', volumeMounts: [{ name: 'h', mountPath: '/etc/hosts' }] }] } };
@@ -183,4 +184,14 @@ test('seccomp: Unconfined unless named (RuntimeDefault with --seccomp-default), 
   assert.deepEqual(buildContainerSpec(p, p.spec!.containers[1], 0, 'sb', facts).security?.securityOpt, ['seccomp=unconfined']);
   assert.deepEqual(buildSandboxSpec(p, 0, 'n1', '10.244.0.2').securityOpt, []);
   assert.deepEqual(buildSandboxSpec({ ...p, spec: { containers: [] } }, 0, 'n1', '10.244.0.2').securityOpt, ['seccomp=unconfined']);
+});
+
+test('resolv.conf: the node\'s resolver without loopback servers, dnsConfig added (its options override), only dnsConfig under dnsPolicy None', () => {
+  const node = parseResolvConf('# generated\nnameserver 127.0.0.53\nnameserver 10.0.0.2\nsearch corp.example lab.example\noptions edns0 ndots:2\n');
+  assert.deepEqual(node, { nameservers: ['127.0.0.53', '10.0.0.2'], searches: ['corp.example', 'lab.example'], options: ['edns0', 'ndots:2'] });
+  const p: Pod = { metadata: { name: 'p' }, spec: { containers: [], dnsConfig: { nameservers: ['1.1.1.1'], searches: ['x.example'], options: [{ name: 'ndots', value: '5' }, { name: 'rotate' }] } } };
+  assert.equal(resolvConfContent(p, node), 'nameserver 10.0.0.2\nnameserver 1.1.1.1\nsearch corp.example lab.example x.example\noptions edns0 ndots:5 rotate\n');
+  assert.equal(resolvConfContent({ ...p, spec: { ...p.spec!, dnsPolicy: 'None' } }, node), 'nameserver 1.1.1.1\nsearch x.example\noptions ndots:5 rotate\n');
+  const facts = { hostIP: '192.0.2.1', nodeName: 'n1', resolvConfFile: '/var/lib/k/pods/u/resolv.conf' };
+  assert.ok(buildContainerSpec({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } }, { name: 'c', image: 'x' }, 0, 'sb', facts).mounts!.some((m) => m.target === '/etc/resolv.conf' && m.source === facts.resolvConfFile));
 });

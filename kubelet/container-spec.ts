@@ -66,6 +66,8 @@ export interface PodRuntimeFacts {
   terminationMessageFile?: string;
   /** The pod's kubelet-managed hosts file (`hostsFileContent`), bind-mounted at /etc/hosts unless the container mounts something there. */
   hostsFile?: string;
+  /** The pod's kubelet-managed resolv.conf (`resolvConfContent`), bind-mounted at /etc/resolv.conf likewise. */
+  resolvConfFile?: string;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for containers that name no profile. */
   seccompDefault?: boolean;
   /** The JSON of the container's Localhost seccomp profile (read by the caller from `<root-dir>/seccomp/`). */
@@ -354,7 +356,7 @@ export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, po
     name: runtimeContainerName(pod, SANDBOX_CONTAINER_NAME, attempt),
     image: PAUSE_IMAGE,
     labels,
-    hostname: hostNetwork ? undefined : (pod.spec?.hostname ?? pod.metadata?.name)?.slice(0, 63),
+    hostname: hostNetwork ? undefined : podHostname(pod),
     podIP: hostNetwork ? undefined : podIP,
     hostNetwork,
     // The pause process needs no profile file: a Localhost profile of the pod applies to its containers, Docker's default to the sandbox.
@@ -452,13 +454,18 @@ export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> |
   return mounts;
 }
 
+/** The pod's hostname: spec.hostname or its name, cut to 63 characters without a trailing '-' or '.' (as Kubernetes). */
+export function podHostname(pod: Pod): string {
+  return (pod.spec?.hostname ?? pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '');
+}
+
 /**
  * The /etc/hosts of a pod on the pod network, as Kubernetes' kubelet writes it:
  * localhost, the pod's own IP and hostname (fully qualified when it has a
  * subdomain), then its hostAliases.
  */
 export function hostsFileContent(pod: Pod, podIP: string, clusterDomain = 'cluster.local'): string {
-  const hostname = (pod.spec?.hostname ?? pod.metadata?.name ?? '').slice(0, 63);
+  const hostname = podHostname(pod);
   const names = pod.spec?.subdomain ? [`${hostname}.${pod.spec.subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}`, hostname] : [hostname];
   const lines = [
     '# Kubernetes-managed hosts file (Coxswain kubelet).',
@@ -478,6 +485,47 @@ export function hostsFileContent(pod: Pod, podIP: string, clusterDomain = 'clust
   return lines.join('\n') + '\n';
 }
 
+export interface ResolvConf {
+  nameservers: string[];
+  searches: string[];
+  options: string[];
+}
+
+/** The nameserver, search/domain and options lines of a resolv.conf. */
+export function parseResolvConf(text: string): ResolvConf {
+  const out: ResolvConf = { nameservers: [], searches: [], options: [] };
+  for (const line of text.split('\n')) {
+    const [key, ...rest] = line.replace(/[#;].*$/, '').trim().split(/\s+/);
+    if (key === 'nameserver' && rest[0]) out.nameservers.push(rest[0]);
+    else if (key === 'search' || key === 'domain') out.searches = rest.filter(Boolean);
+    else if (key === 'options') out.options.push(...rest.filter(Boolean));
+  }
+  return out;
+}
+
+/**
+ * The /etc/resolv.conf of a pod on the pod network. Coxswain has no cluster DNS
+ * yet, so every dnsPolicy but None resolves as `Default` (the node's resolver,
+ * as Kubernetes' kubelet does when no cluster DNS is configured); dnsConfig's
+ * nameservers, searches and options are added (None: only those). Loopback
+ * nameservers of the node are dropped: the pod has its own loopback.
+ */
+export function resolvConfContent(pod: Pod, node: ResolvConf): string {
+  const none = pod.spec?.dnsPolicy === 'None';
+  const cfg = pod.spec?.dnsConfig ?? {};
+  const dedupe = (xs: string[]) => [...new Set(xs)];
+  const nameservers = dedupe([...(none ? [] : node.nameservers.filter((n) => !/^127\.|^::1$/.test(n))), ...(cfg.nameservers ?? [])]).slice(0, 3);
+  const searches = dedupe([...(none ? [] : node.searches), ...(cfg.searches ?? [])]).slice(0, 32);
+  // dnsConfig options override the node's of the same name.
+  const options = new Map<string, string>();
+  for (const o of none ? [] : node.options) options.set(o.split(':')[0], o);
+  for (const o of cfg.options ?? []) if (o.name) options.set(o.name, o.value !== undefined ? `${o.name}:${o.value}` : o.name);
+  const lines = nameservers.map((n) => `nameserver ${n}`);
+  if (searches.length) lines.push(`search ${searches.join(' ')}`);
+  if (options.size) lines.push(`options ${[...options.values()].join(' ')}`);
+  return lines.join('\n') + '\n';
+}
+
 /** Throws ContainerConfigError when the spec cannot be honoured. */
 export function buildContainerSpec(pod: Pod, c: Container, restartCount: number, sandboxId: string, facts: PodRuntimeFacts, extraLabels: Record<string, string> = {}): ContainerSpec {
   if (!c.image) throw new ContainerConfigError(`container ${c.name} has no image`);
@@ -493,6 +541,7 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     messageLabels[LABEL_TERMINATION_MESSAGE_FILE] = facts.terminationMessageFile;
   }
   if (facts.hostsFile && !mounts.some((m) => m.target === '/etc/hosts')) mounts.push({ type: 'bind', source: facts.hostsFile, target: '/etc/hosts', readOnly: false });
+  if (facts.resolvConfFile && !mounts.some((m) => m.target === '/etc/resolv.conf')) mounts.push({ type: 'bind', source: facts.resolvConfFile, target: '/etc/resolv.conf', readOnly: false });
   return {
     name: runtimeContainerName(pod, c.name, restartCount),
     image: c.image,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import {
@@ -5,6 +6,9 @@ import {
   buildContainerSpec,
   effectiveSeccomp,
   hostsFileContent,
+  parseResolvConf,
+  resolvConfContent,
+  type ResolvConf,
   podGracePeriodSeconds,
   podRef,
   pullPolicyOf,
@@ -48,6 +52,20 @@ export interface ContainerStarterDeps {
   seccompDefault?: boolean;
   /** Told a container is about to be started by this kubelet (its runtime start event needs no sync). */
   onStarting?: (id: string) => void;
+}
+
+/**
+ * The node's resolver configuration: /etc/resolv.conf, or systemd-resolved's
+ * upstream list when that file names only its loopback stub (as Docker does).
+ */
+export async function nodeResolvConf(files = ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']): Promise<ResolvConf> {
+  let first: ResolvConf | undefined;
+  for (const f of files) {
+    const conf = parseResolvConf(await readFile(f, 'utf8').catch(() => ''));
+    first ??= conf;
+    if (conf.nameservers.some((n) => !/^127\.|^::1$/.test(n))) return conf;
+  }
+  return first ?? { nameservers: [], searches: [], options: [] };
 }
 
 /**
@@ -108,10 +126,12 @@ export class ContainerStarter {
     let cspec;
     try {
       const terminationMessageFile = terminationMessagePath(spec) ? await this.deps.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
-      const hostsFile = !pod.spec?.hostNetwork && sandbox.podIP ? await this.deps.volumes.hostsFile(uid, hostsFileContent(pod, sandbox.podIP)) : undefined;
+      const podNet = !pod.spec?.hostNetwork && sandbox.podIP;
+      const hostsFile = podNet ? await this.deps.volumes.podFile(uid, 'etc-hosts', hostsFileContent(pod, sandbox.podIP!)) : undefined;
+      const resolvConfFile = podNet ? await this.deps.volumes.podFile(uid, 'resolv.conf', resolvConfContent(pod, await nodeResolvConf())) : undefined;
       const seccomp = effectiveSeccomp(pod, spec);
       const seccompLocalhost = seccomp?.type === 'Localhost' && seccomp.localhostProfile ? await this.deps.volumes.seccompProfile(seccomp.localhostProfile) : undefined;
-      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, serviceEnv, seccompDefault: this.deps.seccompDefault, seccompLocalhost }, { [LABEL_BACKOFF]: String(backoffCount) });
+      cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, resolvConfFile, serviceEnv, seccompDefault: this.deps.seccompDefault, seccompLocalhost }, { [LABEL_BACKOFF]: String(backoffCount) });
     } catch (err) {
       if (!(err instanceof ContainerConfigError)) throw err;
       if (waiting.get(spec.name)?.message !== err.message) this.deps.event(pod, 'Warning', 'Failed', `Error: ${err.message}`);

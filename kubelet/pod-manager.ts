@@ -75,6 +75,10 @@ export interface PodManagerOptions {
   seccompDefault?: boolean;
 }
 
+/** Backoff between failed sandbox creations of a pod. */
+export const SANDBOX_BACKOFF_INITIAL_MS = 2_000;
+export const SANDBOX_BACKOFF_MAX_MS = 60_000;
+
 /** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
 export const NODE_SHUTDOWN_REASON = 'Terminated';
 export const NODE_SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
@@ -126,6 +130,8 @@ export class PodManager {
   private readonly syncEndSeq = new Map<string, number>();
   /** Containers this kubelet is starting: their runtime start events are its own doing. */
   private readonly ownStarts = new Set<string>();
+  /** Pods whose last sandbox creation failed: when the next attempt may run. */
+  private readonly sandboxBackoff = new Map<string, { until: number; delayMs: number; message?: string }>();
   private seq = 0;
   private sourcesReady = false;
   private stopped = false;
@@ -402,7 +408,11 @@ export class PodManager {
       return;
     }
     if (!pod.spec?.hostNetwork && !this.network) return;
-    if (!pod.spec?.hostNetwork) await this.checkWiring(pod, observed);
+    if (!pod.spec?.hostNetwork && !(await this.checkWiring(pod, observed))) {
+      // No container may start in a sandbox without its interface: try again shortly.
+      this.scheduleResync(uid, this.now() + 5_000);
+      return;
+    }
 
     if (await this.killUnhealthy(pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const now = this.now();
@@ -419,11 +429,11 @@ export class PodManager {
   }
 
   /** A running sandbox this kubelet has not wired itself (adopted after a restart) is checked once, and rewired if it lacks its interface. */
-  private async checkWiring(pod: Pod, observed: RuntimeContainer[]): Promise<void> {
+  private async checkWiring(pod: Pod, observed: RuntimeContainer[]): Promise<boolean> {
     for (const sb of observed) {
       if (sb.containerName !== SANDBOX_CONTAINER_NAME || sb.state !== 'running' || this.wired.has(sb.id) || !sb.pid || !sb.ip) continue;
       try {
-        if (!(await this.network!.isAttached(sb.pid))) {
+        if (!(await this.network!.isAttached(sb.id, sb.pid))) {
           this.log.warn({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), podIP: sb.ip }, 'sandbox has no pod interface; wiring it again');
           await this.network!.attach(sb.id, sb.pid, sb.ip);
         }
@@ -431,8 +441,10 @@ export class PodManager {
         this.wired.add(sb.id);
       } catch (err) {
         this.log.error({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), err: (err as Error).message }, 'cannot wire sandbox to the pod network');
+        return false;
       }
     }
+    return true;
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -529,23 +541,34 @@ export class PodManager {
     let sandboxId = actions.sandboxId;
     const sandbox: SandboxState = { podIP: pod.spec?.hostNetwork ? this.opts.nodeIP : observed.find((c) => c.id === sandboxId)?.ip };
     if (actions.createSandbox) {
+      // After a failure, the next attempt waits (2 s doubling to 1 min), not the next event: the
+      // failed sandbox's own removal would otherwise bring the pod straight back here.
+      const backoff = this.sandboxBackoff.get(uid);
+      if (backoff && now < backoff.until) {
+        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, backoff.until);
+        return changed;
+      }
+      const net = pod.spec?.hostNetwork ? undefined : this.network;
+      let podIP: string | undefined;
       const failed = (err: unknown): false => {
         const message = `failed to create pod sandbox: ${(err as Error).message}`;
         this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'sandbox creation failed');
         this.opts.metrics?.runtimeErrors.inc({ operation_type: 'run_sandbox' });
+        if (podIP) net?.release(podIP);
         for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'ContainerCreating', message });
-        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, now + 5_000);
+        const delayMs = Math.min((backoff?.delayMs ?? SANDBOX_BACKOFF_INITIAL_MS / 2) * 2, SANDBOX_BACKOFF_MAX_MS);
+        this.sandboxBackoff.set(uid, { until: this.now() + delayMs, delayMs });
+        if (backoff?.message !== message) this.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
+        this.sandboxBackoff.get(uid)!.message = message;
+        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, this.now() + delayMs);
         return false;
       };
-      const net = pod.spec?.hostNetwork ? undefined : this.network;
-      let podIP: string | undefined;
       try {
         await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
         podIP = net ? await this.allocateIP(net, uid) : undefined;
         sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, podIP, this.opts.seccompDefault));
         changed = true;
       } catch (err) {
-        if (podIP) net?.release(podIP);
         return failed(err) || changed;
       }
       if (net && podIP) {
@@ -582,6 +605,7 @@ export class PodManager {
         .then(
           () => {
             markStarted(true);
+            this.sandboxBackoff.delete(uid);
             this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
             return true;
           },
@@ -715,6 +739,7 @@ export class PodManager {
     for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
+    this.sandboxBackoff.delete(uid);
     this.forceDeleted.delete(uid);
     this.starter.forget(uid);
     const t = this.timers.get(uid);

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import test from 'node:test';
 import pino from 'pino';
-import { BridgePodNetwork, IPAMExhaustedError, PodIPAM, bridgeNameFor, parseCIDR, removeBridge, vethNameFor, type CommandRunner } from './pod-network';
+import { BridgePodNetwork, IPAMExhaustedError, PodIPAM, bridgeNameFor, parseCIDR, removeBridge, vethNameFor, whichProgram, type CommandRunner } from './pod-network';
 
 const log = pino({ level: 'silent' });
 
@@ -45,6 +48,17 @@ test('IPAM: reconcile keeps live sandboxes, frees dead ones and stale unbound ho
   assert.ok(!seen.has(a) && !seen.has('10.9.1.77'));
 });
 
+test('IPAM: an adopted sandbox\'s address (a restarted kubelet) is freed once the sandbox is gone', () => {
+  let now = 1000;
+  const ipam = new PodIPAM('10.9.2.0/29', () => now); // .2 .. .6
+  ipam.reconcile([{ id: 'old', ip: '10.9.2.4' }], 900);
+  assert.equal(ipam.inUse, 1);
+  now = 2000;
+  ipam.reconcile([], 1500);
+  assert.equal(ipam.inUse, 0);
+  assert.deepEqual([1, 2, 3, 4, 5].map((i) => ipam.allocate(`p${i}`)).sort(), ['10.9.2.2', '10.9.2.3', '10.9.2.4', '10.9.2.5', '10.9.2.6']);
+});
+
 test('IPAM and CIDRs: bad input is named', () => {
   assert.throws(() => new PodIPAM('10.9.0.0/31'), /no room for pods/);
   assert.throws(() => parseCIDR('10.9.0.300/24'), /"10\.9\.0\.300\/24" is not an IPv4 CIDR/);
@@ -76,7 +90,7 @@ function recorder(bridges: unknown[] = []): { calls: string[]; run: CommandRunne
 
 test('ensure: creates and addresses the bridge, installs forwarding and NAT once, then allocates', async () => {
   const r = recorder();
-  const net = new BridgePodNetwork('coxswain-n1', log, r.run);
+  const net = new BridgePodNetwork('coxswain-n1', log, { run: r.run });
   assert.throws(() => net.allocate('p'), /not set up yet/);
   await net.ensure('10.244.3.0/24');
   const br = bridgeNameFor('coxswain-n1');
@@ -91,24 +105,47 @@ test('ensure: creates and addresses the bridge, installs forwarding and NAT once
 test('ensure: reuses an addressed bridge; refuses a podCIDR held by a foreign interface', async () => {
   const br = bridgeNameFor('coxswain-n1');
   const r = recorder([{ ifname: br, addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);
-  await new BridgePodNetwork('coxswain-n1', log, r.run).ensure('10.244.3.0/24');
+  await new BridgePodNetwork('coxswain-n1', log, { run: r.run }).ensure('10.244.3.0/24');
   assert.ok(!r.calls.some((c) => c.startsWith('ip link add') || c.startsWith('ip addr add')), r.calls.join('\n'));
   const foreign = recorder([{ ifname: 'docker0', addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);
-  await assert.rejects(new BridgePodNetwork('coxswain-n1', log, foreign.run).ensure('10.244.3.0/24'), /podCIDR 10\.244\.3\.0\/24 is already on interface docker0/);
+  await assert.rejects(new BridgePodNetwork('coxswain-n1', log, { run: foreign.run }).ensure('10.244.3.0/24'), /podCIDR 10\.244\.3\.0\/24 is already on interface docker0/);
 });
 
-test('attach: a veth pair into the sandbox namespace, then address and default route inside it', async () => {
-  const r = recorder();
-  const net = new BridgePodNetwork('coxswain-n1', log, r.run);
-  await net.ensure('10.244.3.0/24');
-  r.calls.length = 0;
-  await net.attach('abcdef0123456789', 4242, '10.244.3.9');
-  const br = bridgeNameFor('coxswain-n1');
-  assert.deepEqual(r.calls, [
-    `ip -batch - <<link add cxvabcdef012345 type veth peer name eth0 netns 4242; link set cxvabcdef012345 master ${br} up`,
-    'nsenter --net=/proc/4242/ns/net ip -batch - <<addr add 10.244.3.9/24 dev eth0; link set eth0 up; route add default via 10.244.3.1',
-  ]);
-  await assert.rejects(net.attach('abcdef0123456789', 0, '10.244.3.9'), /no running process/);
+test('attach: a veth pair into the sandbox namespace, then address and default route inside it; refuses what is not the sandbox', async () => {
+  const root = await mkdtemp(path.join(os.tmpdir(), 'coxswain-podnet-'));
+  try {
+    const br = bridgeNameFor('coxswain-n1');
+    const id = 'abcdef0123456789abcdef';
+    await mkdir(path.join(root, 'proc', '4242', 'net'), { recursive: true });
+    await writeFile(path.join(root, 'proc', '4242', 'cgroup'), `12:pids:/docker/${id}\n`);
+    await mkdir(path.join(root, 'sys', 'class', 'net', br), { recursive: true });
+    const r = recorder();
+    const net = new BridgePodNetwork('coxswain-n1', log, { run: r.run, procRoot: path.join(root, 'proc'), sysRoot: path.join(root, 'sys') });
+    await net.ensure('10.244.3.0/24');
+    r.calls.length = 0;
+    await net.attach(id, 4242, '10.244.3.9');
+    const ip = await whichProgram('ip');
+    assert.ok(path.isAbsolute(ip), 'nsenter gets the absolute path of ip');
+    assert.deepEqual(r.calls, [
+      `ip -batch - <<link add cxvabcdef012345 type veth peer name eth0 netns 4242; link set cxvabcdef012345 master ${br} up`,
+      `nsenter --net=/proc/4242/ns/net ${ip} -batch - <<addr add 10.244.3.9/24 dev eth0; link set eth0 up; route add default via 10.244.3.1`,
+    ]);
+    await assert.rejects(net.attach(id, 0, '10.244.3.9'), /no running process/);
+    await assert.rejects(net.attach(id, 4242, '10.244.4.9'), /pod IP "10\.244\.4\.9" .* is not an address of 10\.244\.3\.0\/24/);
+    await assert.rejects(net.attach(id, 4242, '10.244.3.9\nnetns exec x sh'), /is not an address/);
+    await assert.rejects(net.attach(id, 77, '10.244.3.9'), /process 77 is not sandbox abcdef012345's \(does the kubelet share the host's PID namespace\?\)/);
+
+    // Wired: the host end on this bridge and a default route on eth0 in the namespace.
+    assert.equal(await net.isAttached(id, 4242), false);
+    await mkdir(path.join(root, 'sys', 'class', 'net', vethNameFor(id)), { recursive: true });
+    await symlink(path.join(root, 'sys', 'class', 'net', br), path.join(root, 'sys', 'class', 'net', vethNameFor(id), 'master'));
+    await writeFile(path.join(root, 'proc', '4242', 'net', 'route'), 'Iface\tDestination\tGateway\neth0\t0003F40A\t00000000\n');
+    assert.equal(await net.isAttached(id, 4242), false, 'no default route yet');
+    await writeFile(path.join(root, 'proc', '4242', 'net', 'route'), 'Iface\tDestination\tGateway\neth0\t00000000\t0103F40A\neth0\t0003F40A\t00000000\n');
+    assert.equal(await net.isAttached(id, 4242), true);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
 });
 
 test('removeBridge deletes the device and only the rules tagged with it', async () => {

@@ -14,6 +14,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { gatewayOf } from './node-status';
 
@@ -30,6 +32,19 @@ export const runCommand: CommandRunner = (cmd, args, input) =>
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
+
+/**
+ * The absolute path of a program on the PATH (as `which`), so that `nsenter`
+ * runs that program: a busybox `nsenter` would run its own applet of the name.
+ */
+export async function whichProgram(name: string, pathVar = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): Promise<string> {
+  for (const dir of pathVar.split(':')) {
+    if (!dir) continue;
+    const file = path.join(dir, name);
+    if (await fs.access(file, 1 /* X_OK */).then(() => true, () => false)) return file;
+  }
+  return name;
+}
 
 /** Bridge device names start with this; the MASQUERADE rule exempts every such device (pods of other nodes on this host). */
 export const BRIDGE_PREFIX = 'cxb';
@@ -137,17 +152,19 @@ export class PodIPAM {
     const liveIds = new Set(live.map((s) => s.id));
     const now = this.now();
     for (const [ip, h] of this.held) {
-      const gone = h.sandboxId ? h.boundAt! < listedAt && !liveIds.has(h.sandboxId) : now - h.at > this.pendingTtlMs;
+      const gone = h.sandboxId ? (h.boundAt ?? 0) < listedAt && !liveIds.has(h.sandboxId) : now - h.at > this.pendingTtlMs;
       if (gone) this.held.delete(ip);
     }
     for (const s of live) {
       if (!s.ip || !this.contains(s.ip)) continue;
       const h = this.held.get(s.ip);
-      if (!h || h.sandboxId !== s.id) this.held.set(s.ip, { owner: s.id, sandboxId: s.id, at: now });
+      // Adopted (a restarted kubelet): the sandbox existed when this listing began.
+      if (!h || h.sandboxId !== s.id) this.held.set(s.ip, { owner: s.id, sandboxId: s.id, at: now, boundAt: listedAt });
     }
   }
 
   contains(ip: string): boolean {
+    if (!isIPv4(ip)) return false;
     const n = toInt(ip);
     return n >= this.first && n <= this.last;
   }
@@ -164,8 +181,8 @@ export interface PodNetwork {
   reconcile(live: ReadonlyArray<{ id: string; ip?: string }>, listedAt?: number): void;
   /** Wires a running sandbox (its init process `pid`) to the bridge with `ip`; idempotent. */
   attach(sandboxId: string, pid: number, ip: string): Promise<void>;
-  /** Whether a running sandbox's namespace has its pod interface and default route. */
-  isAttached(pid: number): Promise<boolean>;
+  /** Whether a running sandbox's namespace has its pod interface and default route, and its host end is on the bridge. */
+  isAttached(sandboxId: string, pid: number): Promise<boolean>;
 }
 
 interface IpAddrInfo {
@@ -180,13 +197,23 @@ export class BridgePodNetwork implements PodNetwork {
   private gateway = '';
   private prefix = 0;
   private ipam?: PodIPAM;
+  private iptables?: string;
+  private ipPath?: string;
+
+  private readonly run: CommandRunner;
+  private readonly proc: string;
+  private readonly sys: string;
 
   constructor(
     readonly name: string,
     private readonly log: Logger,
-    private readonly run: CommandRunner = runCommand,
+    /** Commands, and the roots of /proc and /sys (unit tests point them elsewhere). */
+    opts: { run?: CommandRunner; procRoot?: string; sysRoot?: string } = {},
   ) {
     this.bridge = bridgeNameFor(name);
+    this.run = opts.run ?? runCommand;
+    this.proc = opts.procRoot ?? '/proc';
+    this.sys = opts.sysRoot ?? '/sys';
   }
 
   /**
@@ -241,11 +268,25 @@ export class BridgePodNetwork implements PodNetwork {
   }
 
   private async ports(bridge: string): Promise<string[]> {
-    return fs.readdir(`/sys/class/net/${bridge}/brif`).catch(() => []);
+    return fs.readdir(`${this.sys}/class/net/${bridge}/brif`).catch(() => []);
+  }
+
+  /**
+   * The iptables that Docker's rules are in: Debian's `iptables` is the nft
+   * backend, and a Docker engine on the legacy backend would keep dropping
+   * what the kubelet accepts in the other one (as Kubernetes' iptables-wrapper, the
+   * backend already holding the rules wins).
+   */
+  private async iptablesCommand(): Promise<string> {
+    if (this.iptables) return this.iptables;
+    const has = async (cmd: string) => /DOCKER/.test(await this.run(cmd, ['-w', '-S', 'FORWARD']).catch(() => ''));
+    this.iptables = (await has('iptables')) ? 'iptables' : (await has('iptables-legacy')) ? 'iptables-legacy' : 'iptables';
+    return this.iptables;
   }
 
   /** FORWARD accepts for the bridge (ahead of Docker's DROP policy) and MASQUERADE for traffic leaving through a non-pod interface. */
   private async ensureRules(cidr: string): Promise<void> {
+    const iptables = await this.iptablesCommand();
     const tag = ['-m', 'comment', '--comment', `coxswain:${this.bridge}`];
     const rules: [string, string, string[]][] = [
       ['filter', 'FORWARD', ['-i', this.bridge, ...tag, '-j', 'ACCEPT']],
@@ -253,8 +294,8 @@ export class BridgePodNetwork implements PodNetwork {
       ['nat', 'POSTROUTING', ['-s', cidr, '!', '-o', `${BRIDGE_PREFIX}+`, ...tag, '-j', 'MASQUERADE']],
     ];
     for (const [table, chain, spec] of rules) {
-      const present = await this.run('iptables', ['-w', '-t', table, '-C', chain, ...spec]).then(() => true, () => false);
-      if (!present) await this.run('iptables', ['-w', '-t', table, '-I', chain, '1', ...spec]);
+      const present = await this.run(iptables, ['-w', '-t', table, '-C', chain, ...spec]).then(() => true, () => false);
+      if (!present) await this.run(iptables, ['-w', '-t', table, '-I', chain, '1', ...spec]);
     }
   }
 
@@ -282,16 +323,26 @@ export class BridgePodNetwork implements PodNetwork {
   async attach(sandboxId: string, pid: number, ip: string): Promise<void> {
     if (!this.subnet) throw new Error(`pod network ${this.name} is not set up yet`);
     if (!Number.isInteger(pid) || pid <= 0) throw new Error(`sandbox ${sandboxId.slice(0, 12)} has no running process to wire`);
+    if (!this.ipam?.contains(ip)) throw new Error(`pod IP ${JSON.stringify(ip)} of sandbox ${sandboxId.slice(0, 12)} is not an address of ${this.subnet}`);
+    // The PID is the runtime's (host) view: wiring another process's namespace would be wrong and silent.
+    const cgroup = await fs.readFile(`${this.proc}/${pid}/cgroup`, 'utf8').catch(() => '');
+    if (!cgroup.includes(sandboxId)) throw new Error(`process ${pid} is not sandbox ${sandboxId.slice(0, 12)}'s (does the kubelet share the host's PID namespace?)`);
+    // The bridge removed behind the kubelet's back (another kubelet's cleanup, an admin): set it up again.
+    if (!(await fs.access(`${this.sys}/class/net/${this.bridge}`).then(() => true, () => false))) await this.ensure(this.subnet);
+    this.ipPath ??= await whichProgram('ip');
     const veth = vethNameFor(sandboxId);
     // A half-wired sandbox (kubelet killed mid-way): deleting the host end removes the pod end too.
-    if (await fs.access(`/sys/class/net/${veth}`).then(() => true, () => false)) await this.run('ip', ['link', 'del', veth]);
+    if (await fs.access(`${this.sys}/class/net/${veth}`).then(() => true, () => false)) await this.run('ip', ['link', 'del', veth]);
     await this.run('ip', ['-batch', '-'], `link add ${veth} type veth peer name eth0 netns ${pid}\nlink set ${veth} master ${this.bridge} up\n`);
-    await this.run('nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', '-batch', '-'], `addr add ${ip}/${this.prefix} dev eth0\nlink set eth0 up\nroute add default via ${this.gateway}\n`);
+    await this.run('nsenter', [`--net=/proc/${pid}/ns/net`, this.ipPath, '-batch', '-'], `addr add ${ip}/${this.prefix} dev eth0\nlink set eth0 up\nroute add default via ${this.gateway}\n`);
   }
 
-  async isAttached(pid: number): Promise<boolean> {
+  async isAttached(sandboxId: string, pid: number): Promise<boolean> {
+    // The host end still on this bridge (a bridge recreated meanwhile has lost its ports).
+    const master = await fs.realpath(`${this.sys}/class/net/${vethNameFor(sandboxId)}/master`).catch(() => '');
+    if (path.basename(master) !== this.bridge) return false;
     // The namespace's routing table, readable from here: a default route on eth0 is the last step of `attach`.
-    const table = await fs.readFile(`/proc/${pid}/net/route`, 'utf8').catch(() => '');
+    const table = await fs.readFile(`${this.proc}/${pid}/net/route`, 'utf8').catch(() => '');
     return table.split('\n').some((l) => {
       const f = l.trim().split(/\s+/);
       return f[0] === 'eth0' && f[1] === '00000000';
@@ -307,12 +358,14 @@ export class BridgePodNetwork implements PodNetwork {
 /** Deletes a pod bridge and the iptables rules tagged with its name; what is already gone is fine. */
 export async function removeBridge(bridge: string, run: CommandRunner = runCommand): Promise<void> {
   await run('ip', ['link', 'del', bridge]).catch(() => undefined);
-  for (const [table, chain] of [['filter', 'FORWARD'], ['nat', 'POSTROUTING']] as const) {
-    const listing = await run('iptables', ['-w', '-t', table, '-S', chain]).catch(() => '');
-    for (const line of listing.split('\n')) {
-      if (!line.includes(`coxswain:${bridge}`)) continue;
-      const spec = line.trim().replace(/^-A /, '').match(/"[^"]*"|\S+/g)?.map((t) => t.replace(/^"|"$/g, '')) ?? [];
-      await run('iptables', ['-w', '-t', table, '-D', ...spec]).catch(() => undefined);
+  for (const iptables of ['iptables', 'iptables-legacy']) {
+    for (const [table, chain] of [['filter', 'FORWARD'], ['nat', 'POSTROUTING']] as const) {
+      const listing = await run(iptables, ['-w', '-t', table, '-S', chain]).catch(() => '');
+      for (const line of listing.split('\n')) {
+        if (!line.includes(`coxswain:${bridge}`)) continue;
+        const spec = line.trim().replace(/^-A /, '').match(/"[^"]*"|\S+/g)?.map((t) => t.replace(/^"|"$/g, '')) ?? [];
+        await run(iptables, ['-w', '-t', table, '-D', ...spec]).catch(() => undefined);
+      }
     }
   }
 }

@@ -528,10 +528,10 @@ export class VolumeManager {
     return fs.readFile(file, 'utf8').catch(() => undefined);
   }
 
-  /** Writes the pod's kubelet-managed hosts file (`<podDir>/etc-hosts`) when its content changed; returns its path. */
-  async hostsFile(uid: string, content: string): Promise<string> {
+  /** Writes one of the pod's kubelet-managed files (`<podDir>/<name>`: etc-hosts, resolv.conf) when its content changed; returns its path. */
+  async podFile(uid: string, name: string, content: string): Promise<string> {
     await this.claimPodDir(uid);
-    const file = path.join(this.podDir(uid), 'etc-hosts');
+    const file = path.join(this.podDir(uid), name);
     if ((await fs.readFile(file, 'utf8').catch(() => undefined)) !== content) await fs.writeFile(file, content, { mode: 0o644 });
     return file;
   }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import pino from 'pino';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
@@ -133,6 +134,19 @@ test('two containers share the sandbox network: B reaches A on localhost; status
   assert.equal((await dockerExec(bId, ['hostname'])).trim(), 'web');
   // The kubelet-managed /etc/hosts names the pod's own IP, as in Kubernetes.
   assert.match(await dockerExec(bId, ['cat', '/etc/hosts']), new RegExp(`^${status.podIP!.replace(/\./g, '\\.')}\tweb$`, 'm'));
+  // And its /etc/resolv.conf is the node's resolver (no cluster DNS yet), without loopback servers.
+  const resolv = await dockerExec(bId, ['cat', '/etc/resolv.conf']);
+  assert.doesNotMatch(resolv, /nameserver 127\./);
+  assert.equal(resolv.includes('nameserver'), (await readFile('/etc/resolv.conf', 'utf8')).split('\n').some((l) => /^nameserver (?!127\.)/.test(l)));
+
+  // Another pod on the node reaches this one on its IP, across the bridge (forwarding accepted ahead of Docker's DROP policy).
+  const peer = makePod('peer', { containers: [{ name: 'c', image: busybox, command: idle }] });
+  await manager.updatePod(peer);
+  const ps = await syncUntil(peer, (st) => st.phase === 'Running', 'peer Running');
+  assert.notEqual(ps.podIP, status.podIP);
+  const peerId = ps.containerStatuses![0].containerID!.replace('docker://', '');
+  assert.equal((await dockerExec(peerId, ['wget', '-qO-', `http://${status.podIP}:8080/`])).trim(), 'hello-from-a');
+  await manager.removePod(peer);
 
   // A full resync of a steady pod asks Docker for one node-wide listing, not one per pod, and changes nothing.
   await manager.syncAll();
