@@ -319,6 +319,21 @@ interface CachedToken {
   expiresAt: number;
 }
 
+let hostMounts: Promise<boolean> | undefined;
+
+/**
+ * Whether this process mounts where the container runtime looks: it is in the
+ * mount namespace of PID 1 (the host's init when the kubelet shares the host's
+ * PIDs); where that cannot be read, it is not in a Docker container (`/.dockerenv`). Cached.
+ */
+export function sharesHostMounts(): Promise<boolean> {
+  hostMounts ??= Promise.all([fs.readlink('/proc/self/ns/mnt'), fs.readlink('/proc/1/ns/mnt')]).then(
+    ([mine, init]) => mine === init,
+    () => fs.access('/.dockerenv').then(() => false, () => true),
+  );
+  return hostMounts;
+}
+
 export class VolumeManager {
   private readonly tokens = new Map<string, CachedToken>();
   private tmpfsWarned = false;
@@ -437,6 +452,8 @@ export class VolumeManager {
     if (st?.isDirectory()) return;
     if (st?.isSymbolicLink() && (await isMountPoint(target))) return;
     try {
+      // A kubelet in a container of its own (docker-compose) mounts where the host's Docker never looks.
+      if (!(await sharesHostMounts())) throw new Error('the kubelet runs in a mount namespace of its own: a tmpfs mounted there is not seen by the container runtime');
       await fs.mkdir(target, { recursive: true, mode: 0o755 });
       if (!(await isMountPoint(target))) await run('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', target], { timeout: 10_000 });
       await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o755 });
