@@ -48,6 +48,8 @@ export interface KubeletOptions {
   shutdownGracePeriodMs?: number;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods that name no seccomp profile. */
   seccompDefault?: boolean;
+  /** false (`--no-tmpfs-volumes`): secret and projected volumes on disk, not tmpfs. */
+  tmpfsVolumes?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export class Kubelet {
     this.sources = new InformerPodSources(opts.client, { logger: opts.log, onChange: (kind, ns, name) => this.pods.objectChanged(kind, ns, name) });
     this.pods = new PodManager({
       seccompDefault: opts.seccompDefault,
+      tmpfsVolumes: opts.tmpfsVolumes,
       maxPerPodContainer: containerPolicy.maxPerPodContainer,
       onImageUsed: (id) => this.imageGC.recordUse(id),
       runtime: opts.runtime,

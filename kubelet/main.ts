@@ -98,6 +98,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--healthz-port <port>', 'port of /healthz and /metrics (0 = any free port)', int, 10248)
     .option('--healthz-bind-address <ip>', 'address of /healthz and /metrics', '127.0.0.1')
     .option('--max-pods <n>', 'pods this node can run (capacity)', int, 110)
+    .option('--no-tmpfs-volumes', "write secret and projected volumes to disk instead of tmpfs (a kubelet in a container of its own: the host's Docker does not see its mounts)")
     .option('--seccomp-default', "use the runtime's default seccomp profile (RuntimeDefault) for pods and containers that name none, instead of Unconfined", false)
     .option('--network-prefix <prefix>', 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', 'coxswain')
     .option('--port <port>', 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', int, 10250)
@@ -142,6 +143,7 @@ export async function main(argv: string[]): Promise<void> {
     healthzBindAddress: string;
     maxPods: number;
     seccompDefault: boolean;
+    tmpfsVolumes: boolean;
     networkPrefix: string;
     syncFrequency: number;
     heartbeatFrequency: number;
@@ -212,6 +214,7 @@ export async function main(argv: string[]): Promise<void> {
     },
     shutdownGracePeriodMs: o.shutdownGracePeriod,
     seccompDefault: o.seccompDefault,
+    tmpfsVolumes: o.tmpfsVolumes,
   });
 
   // Handlers first: a signal while registering (apiserver down) still stops cleanly.

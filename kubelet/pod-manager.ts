@@ -61,6 +61,8 @@ export interface PodManagerOptions {
   rootDir?: string;
   /** Root of the tmpfs mounts of Secret/projected volumes (`<tmpfsRoot>/<uid>/...`). Default /run/coxswain/kubelet. */
   tmpfsRoot?: string;
+  /** false: no tmpfs for secret and projected volumes (`--no-tmpfs-volumes`). */
+  tmpfsVolumes?: boolean;
   /** Pod lifecycle events (Pulled, Created, Started, Killing, BackOff, Unhealthy, FailedMount, ...). */
   events?: PodEventSink;
   /** Probe timing (tests drive it); default real timers. */
@@ -145,6 +147,7 @@ export class PodManager {
       rootDir: opts.rootDir ?? path.join(os.tmpdir(), `coxswain-kubelet-${opts.nodeName}`),
       nodeName: opts.nodeName,
       tmpfsRoot: opts.tmpfsRoot,
+      tmpfs: opts.tmpfsVolumes,
       sources: this.sources,
       runtime: opts.runtime,
       log: opts.log,

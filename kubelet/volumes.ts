@@ -306,6 +306,8 @@ export interface VolumeManagerOptions {
   rootDir: string;
   /** Root of the tmpfs mounts of secret and projected volumes: `<tmpfsRoot>/<uid>/<plugin>/<name>`. Default DEFAULT_TMPFS_ROOT. */
   tmpfsRoot?: string;
+  /** false: secret and projected volumes are written to disk (`--no-tmpfs-volumes`). Default true. */
+  tmpfs?: boolean;
   nodeName: string;
   sources: PodSources;
   runtime: ContainerRuntime;
@@ -317,21 +319,6 @@ interface CachedToken {
   token: string;
   issuedAt: number;
   expiresAt: number;
-}
-
-let hostMounts: Promise<boolean> | undefined;
-
-/**
- * Whether this process mounts where the container runtime looks: it is in the
- * mount namespace of PID 1 (the host's init when the kubelet shares the host's
- * PIDs); where that cannot be read, it is not in a Docker container (`/.dockerenv`). Cached.
- */
-export function sharesHostMounts(): Promise<boolean> {
-  hostMounts ??= Promise.all([fs.readlink('/proc/self/ns/mnt'), fs.readlink('/proc/1/ns/mnt')]).then(
-    ([mine, init]) => mine === init,
-    () => fs.access('/.dockerenv').then(() => false, () => true),
-  );
-  return hostMounts;
 }
 
 export class VolumeManager {
@@ -448,12 +435,12 @@ export class VolumeManager {
    * disk and a warning says so once.
    */
   private async ensureTmpfs(dir: string, target: string, pod: Pod, volume: string): Promise<void> {
+    // Off (`--no-tmpfs-volumes`, a kubelet in a container of its own, whose mounts the host's Docker never sees): on disk.
+    if (this.opts.tmpfs === false) return;
     const st = await fs.lstat(dir).catch(() => undefined);
     if (st?.isDirectory()) return;
     if (st?.isSymbolicLink() && (await isMountPoint(target))) return;
     try {
-      // A kubelet in a container of its own (docker-compose) mounts where the host's Docker never looks.
-      if (!(await sharesHostMounts())) throw new Error('the kubelet runs in a mount namespace of its own: a tmpfs mounted there is not seen by the container runtime');
       await fs.mkdir(target, { recursive: true, mode: 0o755 });
       if (!(await isMountPoint(target))) await run('mount', ['-t', 'tmpfs', '-o', 'mode=0755', 'tmpfs', target], { timeout: 10_000 });
       await fs.mkdir(path.dirname(dir), { recursive: true, mode: 0o755 });
