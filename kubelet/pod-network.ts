@@ -173,7 +173,7 @@ export class PodIPAM {
 /** What the pod manager needs from the pod network. */
 export interface PodNetwork {
   readonly name: string;
-  /** Gateway and prefix length of the podCIDR (set by `ensure`). */
+  /** The node's podCIDR, once `ensure` has set the bridge up for it. */
   readonly subnet?: string;
   allocate(owner: string): string;
   bind(ip: string, sandboxId: string): void;
@@ -237,7 +237,8 @@ export class BridgePodNetwork implements PodNetwork {
       await removeBridge(b.ifname, this.run);
     }
     const mine = bridges.find((b) => b.ifname === this.bridge);
-    if (!mine) {
+    // `ip -4` leaves out a bridge with no IPv4 address: the device may exist all the same.
+    if (!mine && !(await fs.access(`${this.sys}/class/net/${this.bridge}`).then(() => true, () => false))) {
       this.log.info({ network: this.name, bridge: this.bridge, subnet: cidr }, 'creating pod bridge');
       await this.run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
       await this.run('ip', ['link', 'set', this.bridge, 'alias', this.name]);
