@@ -148,6 +148,27 @@ test('two containers share the sandbox network: B reaches A on localhost; status
   assert.equal((await dockerExec(peerId, ['wget', '-qO-', `http://${status.podIP}:8080/`])).trim(), 'hello-from-a');
   await manager.removePod(peer);
 
+  // A pod of another node on this host (its own bridge and podCIDR) reaches it too: routed, not dropped by Docker's isolation.
+  const otherSink = new FakeSink();
+  const other = new PodManager({ runtime, nodeName: `${NODE}-b`, nodeIP: NODE_IP, sink: otherSink, log });
+  otherSink.manager = other;
+  const otherNet = await attachPodNetwork({ docker, runtime, manager: other, network: `${NETWORK}-b`, log });
+  try {
+    const far = podHelpers({ node: `${NODE}-b`, docker, sink: otherSink, manager: () => other });
+    const fp = far.makePod('far', { containers: [{ name: 'c', image: busybox, command: idle }] });
+    await other.updatePod(fp);
+    const fs = await far.syncUntil(fp, (st) => st.phase === 'Running', 'far Running');
+    assert.ok(inCIDR(fs.podIP!, otherNet.subnet!));
+    const farId = fs.containerStatuses![0].containerID!.replace('docker://', '');
+    assert.equal((await dockerExec(farId, ['wget', '-qO-', `http://${status.podIP}:8080/`])).trim(), 'hello-from-a');
+    await other.removePod(fp);
+  } finally {
+    await other.stop();
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL_NODE}=${NODE}-b`] } });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await otherNet.remove();
+  }
+
   // A full resync of a steady pod asks Docker for one node-wide listing, not one per pod, and changes nothing.
   await manager.syncAll();
   const before = runtime.apiCallCount;
