@@ -3,8 +3,6 @@ import path from 'node:path';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import {
-  PAUSE_IMAGE,
-  buildSandboxSpec,
   podGracePeriodSeconds,
   podRef,
   referencedObjects,
@@ -18,13 +16,13 @@ import { StaticPodSources, type PodSources, type SourceChange } from './pod-sour
 import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
 import { serviceEnvVars, servicesForPod } from './service-env';
 import { ProbeManager, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeRunner, type Scheduler } from './prober';
-import { IPAMExhaustedError, type PodNetwork } from './pod-network';
+import type { PodNetwork } from './pod-network';
+import { SandboxStarter } from './sandbox-start';
 import { TerminationMessages } from './termination-message';
 import { VolumeError, VolumeManager } from './volumes';
 import {
   LABEL_NODE,
   LABEL_POD_UID,
-  LABEL_CONTAINER_NAME,
   SANDBOX_CONTAINER_NAME,
   type ContainerRuntime,
   type RuntimeContainer,
@@ -77,10 +75,6 @@ export interface PodManagerOptions {
   seccompDefault?: boolean;
 }
 
-/** Backoff between failed sandbox creations of a pod. */
-export const SANDBOX_BACKOFF_INITIAL_MS = 2_000;
-export const SANDBOX_BACKOFF_MAX_MS = 60_000;
-
 /** Status of pods stopped by a graceful node shutdown (Kubernetes' wording). */
 export const NODE_SHUTDOWN_REASON = 'Terminated';
 export const NODE_SHUTDOWN_MESSAGE = 'Pod was terminated in response to imminent node shutdown.';
@@ -120,9 +114,7 @@ export class PodManager {
   /** Termination messages of dead containers (they never change). */
   private readonly termMessages: TerminationMessages;
   private readonly sources: PodSources;
-  private network?: PodNetwork;
-  /** Running sandboxes whose wiring this kubelet has seen or checked (the rest are checked once: a kubelet killed mid-wiring). */
-  private readonly wired = new Set<string>();
+  private readonly sandboxes: SandboxStarter;
   /**
    * A pod's containers from the last node-wide listing (`syncAll`), used by its
    * next sync instead of a listing of its own when the listing began after that
@@ -132,8 +124,6 @@ export class PodManager {
   private readonly syncEndSeq = new Map<string, number>();
   /** Containers this kubelet is starting: their runtime start events are its own doing. */
   private readonly ownStarts = new Set<string>();
-  /** Pods whose last sandbox creation failed: when the next attempt may run. */
-  private readonly sandboxBackoff = new Map<string, { until: number; delayMs: number; message?: string }>();
   private seq = 0;
   private sourcesReady = false;
   private stopped = false;
@@ -177,6 +167,17 @@ export class PodManager {
       seccompDefault: opts.seccompDefault,
       onStarting: (id) => this.startingOurselves(id),
     });
+    this.sandboxes = new SandboxStarter({
+      runtime: opts.runtime,
+      nodeName: opts.nodeName,
+      log: opts.log,
+      metrics: opts.metrics,
+      seccompDefault: opts.seccompDefault,
+      now: this.now,
+      event,
+      trace: (uid, phase) => this.trace(uid, phase),
+      onStarting: (id) => this.startingOurselves(id),
+    });
     this.stopper = new ContainerStopper({
       runtime: opts.runtime,
       log: opts.log,
@@ -190,30 +191,9 @@ export class PodManager {
     this.opts.events?.event({ apiVersion: 'v1', kind: 'Pod', metadata: pod.metadata }, type, reason, message);
   }
 
-  /**
-   * The pod network (set up for the node's podCIDR); pods but host-network ones
-   * wait until it is set. Its allocations are first rebuilt from the sandboxes in the runtime.
-   */
-  async setNetwork(net: PodNetwork): Promise<void> {
-    await this.reconcileIPs(net);
-    this.network = net;
-  }
-
-  /** Frees the pod IPs of sandboxes that are gone (see PodIPAM.reconcile). */
-  private async reconcileIPs(net: PodNetwork): Promise<void> {
-    const listedAt = this.now();
-    net.reconcile(liveSandboxes(await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_CONTAINER_NAME]: SANDBOX_CONTAINER_NAME })), listedAt);
-  }
-
-  /** A pod IP for a new sandbox; when none is free, the allocations are first checked against the runtime. */
-  private async allocateIP(net: PodNetwork, uid: string): Promise<string> {
-    try {
-      return net.allocate(uid);
-    } catch (err) {
-      if (!(err instanceof IPAMExhaustedError)) throw err;
-      await this.reconcileIPs(net);
-      return net.allocate(uid);
-    }
+  /** The pod network (set up for the node's podCIDR); pods but host-network ones wait until it is set. */
+  setNetwork(net: PodNetwork): Promise<void> {
+    return this.sandboxes.setNetwork(net);
   }
 
   /**
@@ -273,7 +253,7 @@ export class PodManager {
     const listedAt = this.now();
     const seq = ++this.seq;
     const containers = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName });
-    this.network?.reconcile(liveSandboxes(containers), listedAt);
+    this.sandboxes.reconcile(containers, listedAt);
     const byPod = new Map<string, RuntimeContainer[]>();
     for (const c of containers) if (c.podUid) byPod.set(c.podUid, [...(byPod.get(c.podUid) ?? []), c]);
     for (const uid of byPod.keys()) uids.add(uid);
@@ -410,8 +390,8 @@ export class PodManager {
       await this.terminate(pod, observed);
       return;
     }
-    if (!pod.spec?.hostNetwork && !this.network) return;
-    if (!pod.spec?.hostNetwork && !(await this.checkWiring(pod, observed))) {
+    if (!pod.spec?.hostNetwork && !this.sandboxes.networkReady) return;
+    if (!pod.spec?.hostNetwork && !(await this.sandboxes.checkWiring(pod, observed))) {
       // No container may start in a sandbox without its interface: try again shortly.
       this.scheduleResync(uid, this.now() + 5_000);
       return;
@@ -429,25 +409,6 @@ export class PodManager {
     this.trace(uid, `status ${status.phase}`);
     this.opts.sink.setStatus(pod, status);
     this.scheduleResync(uid, this.starter.resyncAt(uid, actions.resyncAt));
-  }
-
-  /** A running sandbox this kubelet has not wired itself (adopted after a restart) is checked once, and rewired if it lacks its interface. */
-  private async checkWiring(pod: Pod, observed: RuntimeContainer[]): Promise<boolean> {
-    for (const sb of observed) {
-      if (sb.containerName !== SANDBOX_CONTAINER_NAME || sb.state !== 'running' || this.wired.has(sb.id) || !sb.pid || !sb.ip) continue;
-      try {
-        if (!(await this.network!.isAttached(sb.id, sb.pid))) {
-          this.log.warn({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), podIP: sb.ip }, 'sandbox has no pod interface; wiring it again');
-          await this.network!.attach(sb.id, sb.pid, sb.ip);
-        }
-        if (this.wired.size > 4096) this.wired.clear();
-        this.wired.add(sb.id);
-      } catch (err) {
-        this.log.error({ pod: podRef(pod), sandbox: sb.id.slice(0, 12), err: (err as Error).message }, 'cannot wire sandbox to the pod network');
-        return false;
-      }
-    }
-    return true;
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -544,79 +505,10 @@ export class PodManager {
     let sandboxId = actions.sandboxId;
     const sandbox: SandboxState = { podIP: pod.spec?.hostNetwork ? this.opts.nodeIP : observed.find((c) => c.id === sandboxId)?.ip };
     if (actions.createSandbox) {
-      // After a failure, the next attempt waits (2 s doubling to 1 min), not the next event: the
-      // failed sandbox's own removal would otherwise bring the pod straight back here.
-      const backoff = this.sandboxBackoff.get(uid);
-      if (backoff && now < backoff.until) {
-        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, backoff.until);
-        return changed;
-      }
-      const net = pod.spec?.hostNetwork ? undefined : this.network;
-      let podIP: string | undefined;
-      const failed = (err: unknown): false => {
-        const message = `failed to create pod sandbox: ${(err as Error).message}`;
-        this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'sandbox creation failed');
-        this.opts.metrics?.runtimeErrors.inc({ operation_type: 'run_sandbox' });
-        if (podIP) net?.release(podIP);
-        for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'ContainerCreating', message });
-        const delayMs = Math.min((backoff?.delayMs ?? SANDBOX_BACKOFF_INITIAL_MS / 2) * 2, SANDBOX_BACKOFF_MAX_MS);
-        this.sandboxBackoff.set(uid, { until: this.now() + delayMs, delayMs });
-        if (backoff?.message !== message) this.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
-        this.sandboxBackoff.get(uid)!.message = message;
-        actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, this.now() + delayMs);
-        return false;
-      };
-      try {
-        await this.runtime.ensureImage(PAUSE_IMAGE, 'IfNotPresent');
-        podIP = net ? await this.allocateIP(net, uid) : undefined;
-        sandboxId = await this.runtime.createSandbox(buildSandboxSpec(pod, actions.sandboxAttempt, this.opts.nodeName, podIP, this.opts.seccompDefault));
-        changed = true;
-      } catch (err) {
-        return failed(err) || changed;
-      }
-      if (net && podIP) {
-        net.bind(podIP, sandboxId);
-        sandbox.podIP = podIP;
-      }
-      // Docker creates app containers against a created sandbox (only their start needs it running):
-      // the sandbox starts while volumes, environment and containers are prepared.
-      const id = sandboxId;
-      this.trace(uid, 'sandbox-created');
-      let markStarted: (ok: boolean) => void = () => undefined;
-      sandbox.started = new Promise<boolean>((resolve) => (markStarted = resolve));
-      // Containers start once the sandbox runs and (pod network) is wired: nothing in the pod ever sees it without its interface.
-      this.startingOurselves(id);
-      sandbox.ready = this.runtime
-        .startSandbox(id, () => {
-          this.trace(uid, 'sandbox-running');
-          if (!net) markStarted(true);
-        })
-        .then(async (sb) => {
-          if (net && podIP) {
-            try {
-              await net.attach(id, sb?.pid ?? 0, podIP);
-            } catch (err) {
-              await this.runtime.removeContainer(id).catch(() => undefined);
-              net.release(podIP);
-              throw err;
-            }
-            this.wired.add(id);
-            this.trace(uid, 'sandbox-wired');
-          }
-          return sb;
-        })
-        .then(
-          () => {
-            markStarted(true);
-            this.sandboxBackoff.delete(uid);
-            this.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
-            return true;
-          },
-          (err: unknown) => {
-            markStarted(false);
-            return failed(err);
-          },
-        );
+      const id = await this.sandboxes.create(pod, actions, waiting, sandbox, now);
+      if (!id) return changed;
+      sandboxId = id;
+      changed = true;
     }
     if (!sandboxId) return changed;
     if (actions.stopSandbox) return changed;
@@ -742,7 +634,7 @@ export class PodManager {
     for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
     this.waiting.delete(uid);
     this.lastStatus.delete(uid);
-    this.sandboxBackoff.delete(uid);
+    this.sandboxes.forget(uid);
     this.forceDeleted.delete(uid);
     this.starter.forget(uid);
     const t = this.timers.get(uid);
@@ -763,9 +655,4 @@ export class PodManager {
 export function specChanged(a: Pod, b: Pod): boolean {
   const m = (p: Pod) => [p.metadata?.labels, p.metadata?.annotations, p.metadata?.deletionTimestamp, p.metadata?.deletionGracePeriodSeconds, p.metadata?.ownerReferences];
   return JSON.stringify([a.spec, m(a)]) !== JSON.stringify([b.spec, m(b)]);
-}
-
-/** Sandboxes that hold a pod IP (running, or created and about to start). */
-function liveSandboxes(containers: RuntimeContainer[]): { id: string; ip?: string }[] {
-  return containers.filter((c) => c.containerName === SANDBOX_CONTAINER_NAME && (c.state === 'running' || c.state === 'created')).map((c) => ({ id: c.id, ip: c.ip }));
 }
