@@ -10,6 +10,7 @@
  * the user asked for that value). No in-memory state, no lock.
  */
 
+import { formatIPv4, parseCidr as parseIPv4Cidr, parseIPv4 } from '../lib/ipv4';
 import { errors } from './errors';
 
 export const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
@@ -18,26 +19,17 @@ export const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
 export interface Cidr { base: number; bits: number; size: number }
 
 export function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) throw new Error(`invalid IPv4 address ${ip}`);
-  return parts.reduce((acc, p) => {
-    const n = Number(p);
-    if (!/^\d+$/.test(p) || n > 255) throw new Error(`invalid IPv4 address ${ip}`);
-    return acc * 256 + n;
-  }, 0);
+  const n = parseIPv4(ip);
+  if (n === undefined) throw new Error(`invalid IPv4 address ${ip}`);
+  return n;
 }
 
-export function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
-}
+export const intToIp = formatIPv4;
 
 export function parseCidr(s: string): Cidr {
-  const [ip, b] = s.split('/');
-  const bits = Number(b);
-  if (!Number.isInteger(bits) || bits < 0 || bits > 30) throw new Error(`invalid CIDR ${s}`);
-  const size = 2 ** (32 - bits);
-  const base = Math.floor(ipToInt(ip) / size) * size;
-  return { base, bits, size };
+  const c = parseIPv4Cidr(s);
+  if (!c || c.prefix > 30) throw new Error(`invalid CIDR ${s}`);
+  return { base: c.base, bits: c.prefix, size: 2 ** (32 - c.prefix) };
 }
 
 export function cidrContains(c: Cidr, ip: string): boolean {

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
+import { maskOf, parseCidr } from '../lib/ipv4';
 import { parseCIDR } from './pod-network';
 import {
   ImageError,
@@ -443,11 +444,10 @@ export class DockerRuntime implements ContainerRuntime {
     for (const n of await this.docker.listNetworks()) {
       const info = (await this.docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
       const overlaps = (info.IPAM?.Config ?? []).some((c) => {
-        if (!c.Subnet || c.Subnet.includes(':')) return false;
-        const have = parseCIDR(c.Subnet);
-        const bits = Math.min(have.prefix, want.prefix);
-        const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-        return ((have.network & mask) >>> 0) === ((want.network & mask) >>> 0);
+        const have = c.Subnet ? parseCidr(c.Subnet) : undefined;
+        if (!have) return false; // IPv6
+        const mask = maskOf(Math.min(have.prefix, want.prefix));
+        return ((have.base & mask) >>> 0) === ((want.network & mask) >>> 0);
       });
       if (!overlaps) continue;
       if (info.Labels?.[LABEL_OWNED] !== 'true') throw new Error(`podCIDR ${subnet} overlaps docker network ${info.Name} (${(info.IPAM?.Config ?? []).map((c) => c.Subnet).join(',')})`);

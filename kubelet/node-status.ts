@@ -1,4 +1,5 @@
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
+import { formatIPv4, inCidr, parseCidr } from '../lib/ipv4';
 import { rfc3339 } from './pod-sync';
 
 /** Pure construction of the Node object and its status from facts gathered at the edges. */
@@ -106,20 +107,12 @@ export function buildNode(f: NodeFacts, now: number): Node {
 
 /** The gateway of a pod CIDR: its network address + 1 ("10.244.3.0/24" → "10.244.3.1"). */
 export function gatewayOf(cidr: string): string {
-  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
-  if (!m) throw new Error(`not an IPv4 CIDR: ${cidr}`);
-  const prefix = Number(m[5]);
-  const ip = ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
-  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  const gw = ((ip & mask) + 1) >>> 0;
-  return [gw >>> 24, (gw >>> 16) & 255, (gw >>> 8) & 255, gw & 255].join('.');
+  const c = parseCidr(cidr);
+  if (!c) throw new Error(`not an IPv4 CIDR: ${cidr}`);
+  return formatIPv4((c.base + 1) >>> 0);
 }
 
-/** Whether an IPv4 address lies inside a CIDR. */
 export function inCIDR(ipAddr: string, cidr: string): boolean {
-  const [net, bits] = cidr.split('/');
-  const toInt = (s: string) => s.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
-  const prefix = Number(bits);
-  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return ((toInt(ipAddr) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+  const c = parseCidr(cidr);
+  return c !== undefined && inCidr(ipAddr, c);
 }

@@ -14,9 +14,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { isIPv4 } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { formatIPv4, inCidr, parseCidr, parseIPv4 } from '../lib/ipv4';
 import { gatewayOf } from './node-status';
 
 /** Runs a command (stdin from `input`); resolves its stdout, rejects naming the command and its stderr. */
@@ -60,21 +60,11 @@ export function vethNameFor(sandboxId: string): string {
   return VETH_PREFIX + sandboxId.slice(0, 12);
 }
 
-function toInt(ip: string): number {
-  return ip.split('.').reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
-}
-
-function toIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-/** Parses an IPv4 CIDR; throws naming it when it is not one. */
+/** Parses an IPv4 CIDR (network address, prefix, number of addresses); throws naming it when it is not one. */
 export function parseCIDR(cidr: string): { network: number; prefix: number; size: number } {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (!m || m.slice(1, 5).some((o) => Number(o) > 255) || Number(m[5]) > 32) throw new Error(`${JSON.stringify(cidr)} is not an IPv4 CIDR`);
-  const prefix = Number(m[5]);
-  const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return { network: (toInt(m.slice(1, 5).join('.')) & mask) >>> 0, prefix, size: 2 ** (32 - prefix) };
+  const c = parseCidr(cidr);
+  if (!c) throw new Error(`${JSON.stringify(cidr)} is not an IPv4 CIDR`);
+  return { network: c.base, prefix: c.prefix, size: 2 ** (32 - c.prefix) };
 }
 
 export class IPAMExhaustedError extends Error {}
@@ -121,7 +111,7 @@ export class PodIPAM {
     const span = this.last - this.first + 1;
     for (let i = 0; i < span; i++) {
       const n = this.first + ((this.cursor - this.first + i) % span);
-      const ip = toIp(n);
+      const ip = formatIPv4(n);
       if (this.held.has(ip)) continue;
       this.held.set(ip, { owner, at: this.now() });
       this.cursor = n + 1 > this.last ? this.first : n + 1;
@@ -164,9 +154,8 @@ export class PodIPAM {
   }
 
   contains(ip: string): boolean {
-    if (!isIPv4(ip)) return false;
-    const n = toInt(ip);
-    return n >= this.first && n <= this.last;
+    const n = parseIPv4(ip);
+    return n !== undefined && n >= this.first && n <= this.last;
   }
 }
 
@@ -224,11 +213,11 @@ export class BridgePodNetwork implements PodNetwork {
    */
   async ensure(subnet: string): Promise<void> {
     const { network, prefix } = parseCIDR(subnet);
-    const cidr = `${toIp(network)}/${prefix}`;
+    const cidr = `${formatIPv4(network)}/${prefix}`;
     const gateway = gatewayOf(cidr);
     const bridges = JSON.parse(await this.run('ip', ['-j', '-4', 'addr', 'show', 'type', 'bridge'])) as IpAddrInfo[];
     for (const b of bridges) {
-      const holds = (b.addr_info ?? []).some((a) => a.family === 'inet' && a.prefixlen === prefix && (toInt(a.local) & ~(2 ** (32 - prefix) - 1)) >>> 0 === network);
+      const holds = (b.addr_info ?? []).some((a) => a.family === 'inet' && a.prefixlen === prefix && inCidr(a.local, { base: network, prefix }));
       if (!holds || b.ifname === this.bridge) continue;
       if (!b.ifname.startsWith(BRIDGE_PREFIX)) throw new Error(`podCIDR ${cidr} is already on interface ${b.ifname}; give this node another podCIDR or remove that interface`);
       const ports = await this.ports(b.ifname);
