@@ -4,7 +4,6 @@ import Docker from 'dockerode';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
 import { maskOf, parseCidr } from '../lib/ipv4';
-import { parseCIDR } from './pod-network';
 import {
   ImageError,
   LABEL_BACKOFF,
@@ -72,13 +71,19 @@ function time(t: string | undefined): string | undefined {
   return t && !t.startsWith('0001-01-01') && t !== ZERO_TIME ? t : undefined;
 }
 
+/**
+ * A sandbox's pod IP: the label of the kubelet that wired it (pod-network.ts), or for
+ * one Docker wired (a Coxswain version before that) its address in the network settings.
+ */
+export function sandboxIP(labels: Record<string, string> | undefined, networks: Record<string, { IPAddress?: string } | undefined> | undefined): string | undefined {
+  return labels?.[LABEL_POD_IP] || Object.values(networks ?? {}).find((n) => n?.IPAddress)?.IPAddress || undefined;
+}
+
 /** Converts `docker inspect` output into the runtime's view of a container. */
 export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
   const labels = info.Config?.Labels ?? {};
   const state = mapState(info.State?.Status);
-  const nets = info.NetworkSettings?.Networks ?? {};
-  // The kubelet wires pods itself (label); a sandbox Docker wired (host network aside) has its IP in the network settings.
-  const ip = labels[LABEL_POD_IP] || Object.values(nets).find((n) => n?.IPAddress)?.IPAddress || undefined;
+  const ip = sandboxIP(labels, info.NetworkSettings?.Networks);
   const grace = Number(labels[LABEL_GRACE_PERIOD]);
   return {
     id: info.Id,
@@ -440,14 +445,15 @@ export class DockerRuntime implements ContainerRuntime {
    * overlaps is an error naming it.
    */
   async releaseSubnet(subnet: string): Promise<void> {
-    const want = parseCIDR(subnet);
+    const want = parseCidr(subnet);
+    if (!want) throw new Error(`podCIDR ${JSON.stringify(subnet)} is not an IPv4 CIDR`);
     for (const n of await this.docker.listNetworks()) {
       const info = (await this.docker.getNetwork(n.Id).inspect()) as Docker.NetworkInspectInfo;
       const overlaps = (info.IPAM?.Config ?? []).some((c) => {
         const have = c.Subnet ? parseCidr(c.Subnet) : undefined;
         if (!have) return false; // IPv6
         const mask = maskOf(Math.min(have.prefix, want.prefix));
-        return ((have.base & mask) >>> 0) === ((want.network & mask) >>> 0);
+        return ((have.base & mask) >>> 0) === ((want.base & mask) >>> 0);
       });
       if (!overlaps) continue;
       if (info.Labels?.[LABEL_OWNED] !== 'true') throw new Error(`podCIDR ${subnet} overlaps docker network ${info.Name} (${(info.IPAM?.Config ?? []).map((c) => c.Subnet).join(',')})`);

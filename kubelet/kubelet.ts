@@ -132,10 +132,6 @@ export class Kubelet {
     });
   }
 
-  get networkName(): string {
-    return `${this.opts.networkPrefix}-${this.nodeName}`;
-  }
-
   /** The bound kubelet API port (after start), 0 when the API is off. */
   get apiPort(): number {
     return this.api?.port ?? 0;
@@ -199,11 +195,11 @@ export class Kubelet {
         await this.opts.runtime.releaseSubnet(cidr);
         await this.network.ensure(cidr);
         await this.pods.setNetwork(this.network);
-        this.opts.log.info({ network: this.networkName, bridge: this.network.bridge, subnet: cidr }, 'pod network ready');
+        this.opts.log.info({ network: this.network.name, bridge: this.network.bridge, subnet: cidr }, 'pod network ready');
         await this.pods.syncAll();
         return;
       } catch (err) {
-        this.opts.log.error({ network: this.networkName, err: (err as Error).message }, 'pod network setup failed; retrying');
+        this.opts.log.error({ network: this.network.name, err: (err as Error).message }, 'pod network setup failed; retrying');
         await sleep(delay, this.stopper.signal);
         delay = Math.min(delay * 2, 30_000);
       }

@@ -7,13 +7,13 @@ import type { Logger } from '../../lib/log';
 import {
   LABEL_CONTAINER_NAME,
   LABEL_NODE,
-  LABEL_POD_IP,
   LABEL_POD_NAME,
   LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
   LABEL_RESTART_COUNT,
   SANDBOX_CONTAINER_NAME,
 } from '../runtime';
+import { sandboxIP } from '../docker-runtime';
 import { ByteLimiter, DockerDemuxer, dockerLogOptions } from './docker-streams';
 import type { ExecInput, ExecOutput, ExecStart, LogsRequest, PodRef, PortForwardInput, PortForwardOutput } from './proto';
 
@@ -261,8 +261,7 @@ export class KubeletStreamingService {
     const [sandbox] = (await this.instances(pod, SANDBOX_CONTAINER_NAME)).filter((c) => c.State === 'running');
     if (!sandbox) throw grpcError(grpc.status.NOT_FOUND, `pod "${pod.name}" has no running sandbox on this node`);
     if (sandbox.HostConfig?.NetworkMode === 'host') return '127.0.0.1';
-    // The kubelet wires pods itself and labels the sandbox with the IP (pod-network.ts).
-    const ip = sandbox.Labels?.[LABEL_POD_IP] || Object.values(sandbox.NetworkSettings?.Networks ?? {}).find((n) => n?.IPAddress)?.IPAddress;
+    const ip = sandboxIP(sandbox.Labels, sandbox.NetworkSettings?.Networks);
     if (!ip) throw grpcError(grpc.status.FAILED_PRECONDITION, `pod "${pod.name}" has no IP address`);
     return ip;
   }
