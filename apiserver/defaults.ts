@@ -3,6 +3,8 @@
  * following Kubernetes' pkg/apis/core/v1/defaults.go and pkg/apis/core/helper/qos. Pure.
  */
 
+import { parseQuantity } from '../lib/quantity';
+
 function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
   if (image.includes('@')) return 'IfNotPresent';
   const last = image.split('/').pop() ?? image;
@@ -41,20 +43,6 @@ export function defaultPodSpec(spec: any): void {
   }
 }
 
-const SUFFIX: Record<string, number> = {
-  n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** resource.Quantity → number (NaN when malformed). Precise enough to compare and sum. */
-export function parseQuantity(q: unknown): number {
-  if (typeof q === 'number') return q;
-  if (typeof q !== 'string') return NaN;
-  const m = q.trim().match(/^([+-]?[0-9.]+)(?:[eE]([+-]?\d+))?([a-zA-Z]*)$/);
-  if (!m || !(m[3] in SUFFIX)) return NaN;
-  return Number(m[1]) * (m[2] ? 10 ** Number(m[2]) : 1) * SUFFIX[m[3]];
-}
-
 /** The pod's QoS class (Kubernetes' GetPodQOS): Guaranteed, Burstable or BestEffort. */
 export function podQOSClass(spec: any): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((c) => c && typeof c === 'object');
@@ -66,8 +54,8 @@ export function podQOSClass(spec: any): 'Guaranteed' | 'Burstable' | 'BestEffort
     const req: Record<string, unknown> = c.resources?.requests ?? {};
     const lim: Record<string, unknown> = c.resources?.limits ?? {};
     for (const r of supported) {
-      const rq = parseQuantity(req[r]);
-      const lm = parseQuantity(lim[r]);
+      const rq = parseQuantity(req[r]) ?? NaN;
+      const lm = parseQuantity(lim[r]) ?? NaN;
       if (rq > 0) anyRequest = true;
       if (lm > 0) anyLimit = true;
       if (!(lm > 0)) guaranteed = false;

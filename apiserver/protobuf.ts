@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as protobuf from 'protobufjs';
 import { errors } from './errors';
+import { rfc3339 } from '../lib/time';
 
 /**
  * Protobuf request bodies (`application/vnd.kubernetes.protobuf`), which client-go 1.32's
@@ -60,7 +61,7 @@ const KEEP_ZERO = new Set([
 function timeToJSON(t: any): string | undefined {
   const s = Number(t?.seconds ?? 0);
   if (!s && !t?.nanos) return undefined;
-  return new Date(s * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return rfc3339(s * 1000);
 }
 
 function isZero(v: unknown): boolean {

@@ -1,7 +1,9 @@
 import { checkTypes } from './fieldvalidation';
 import { cloneJson } from './clone';
 import { NamespaceCleanup } from './namespace-cleanup';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { randomSuffix } from '../lib/names';
+import { rfc3339 } from '../lib/time';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
 import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, type ServiceRanges, allocateService, serviceReservations } from './allocators';
@@ -54,10 +56,6 @@ export interface DeleteOptions extends WriteOptions {
 const MAX_RETRIES = 8;
 const clone = cloneJson;
 
-/** metav1.Time: RFC 3339, second precision. */
-export function timestamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function specOf(obj: any): string {
   const { metadata: _m, status: _s, ...rest } = obj ?? {};
@@ -70,14 +68,6 @@ export function encode(obj: any): Buffer {
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
 
-/** Kubernetes' utilrand alphabet (no vowels, no confusable digits). */
-const SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-/** A random suffix for generated names (`generateName`, `kube-api-access-xxxxx`). */
-export function randomSuffix(n = 5): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += SUFFIX_CHARS[randomInt(SUFFIX_CHARS.length)];
-  return s;
-}
 
 class RetryConflict extends Error {}
 
@@ -190,7 +180,7 @@ export class ResourceStorage {
   async create(def: ResourceDef, ns: string | undefined, body: any, opts: WriteOptions & { apply?: boolean } = {}): Promise<any> {
     const obj = this.admitNew(def, ns, body);
     if (opts.fieldManager) {
-      const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()) };
+      const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()) };
       obj.metadata.managedFields = opts.apply
         ? applyManagedFields([], {}, body, info, true).entries
         : updateManagedFields([], {}, body, info);
@@ -250,7 +240,7 @@ export class ResourceStorage {
     else delete meta.namespace;
     for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete meta[f];
     meta.uid = randomUUID();
-    meta.creationTimestamp = timestamp(this.now());
+    meta.creationTimestamp = rfc3339(this.now());
     if (def.hasStatus) meta.generation = 1;
     else delete meta.generation;
     if (def.statusOnCreate === 'clear') delete obj.status;
@@ -399,7 +389,7 @@ export class ResourceStorage {
     }
     this.validate(def, next, old);
     if (mf?.fieldManager && !mf.applied) {
-      const entries = updateManagedFields(o.managedFields, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()), subresource: mf.subresource });
+      const entries = updateManagedFields(o.managedFields, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()), subresource: mf.subresource });
       if (entries.length) m.managedFields = entries;
       else delete m.managedFields;
     }
@@ -443,7 +433,7 @@ export class ResourceStorage {
       let patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
       let applied = false;
       if (type === 'apply' && opts.fieldManager) {
-        const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: timestamp(this.now()), subresource: opts.subresource };
+        const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()), subresource: opts.subresource };
         const entries = cur.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
         let r = applyManagedFields(entries, cur, patch, info, opts.force === true);
         // Upgrade from client-side apply (Kubernetes' lastAppliedManager): conflicts on fields
@@ -514,7 +504,7 @@ export class ResourceStorage {
     if (def.plural === 'namespaces') {
       if (meta.deletionTimestamp) return obj;
       const next = clone(obj);
-      next.metadata.deletionTimestamp = timestamp(this.now());
+      next.metadata.deletionTimestamp = rfc3339(this.now());
       next.metadata.deletionGracePeriodSeconds = 0;
       next.status = { ...(next.status ?? {}), phase: 'Terminating' };
       const out = await this.commitNamespaceTerminating(def, old, next, opts);
@@ -540,7 +530,7 @@ export class ResourceStorage {
       if (grace >= cur && !addFinalizer) return obj; // a longer or equal grace never extends a deletion
       if (grace >= cur) return this.commit(def, old, next, opts);
     }
-    next.metadata.deletionTimestamp = timestamp(new Date(now.getTime() + grace * 1000));
+    next.metadata.deletionTimestamp = rfc3339(now.getTime() + grace * 1000);
     next.metadata.deletionGracePeriodSeconds = grace;
     if (def.hasStatus && next.metadata.generation) next.metadata.generation++;
     return this.commit(def, old, next, opts);
@@ -612,7 +602,7 @@ export class ResourceStorage {
       const next = clone(cur);
       next.spec.nodeName = target;
       const conds = (next.status ??= {}).conditions ?? [];
-      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(this.now()) };
+      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) };
       next.status.conditions = [...conds.filter((c: any) => c.type !== 'PodScheduled'), cond];
       return next;
     }, { ...opts, precondition: binding.metadata?.resourceVersion || undefined });

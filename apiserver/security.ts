@@ -9,6 +9,7 @@ import { type ResourceDef, type Registry, objectKey } from './registry';
 import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
 import { decodeBody, type SubresourceHandler } from './rest';
+import { rfc3339 } from '../lib/time';
 
 /**
  * The apiserver's security wiring over its watch cache: the authenticator chain, the RBAC
@@ -166,7 +167,7 @@ export class Security {
       kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
       metadata: { name: p.name, namespace: p.namespace, creationTimestamp: null },
       spec: { audiences, expirationSeconds: seconds, boundObjectRef: ref ?? null },
-      status: { token, expirationTimestamp: new Date((nowS + seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') },
+      status: { token, expirationTimestamp: rfc3339((nowS + seconds) * 1000) },
     };
     return reply.code(201).type('application/json').send(JSON.stringify(out));
   };

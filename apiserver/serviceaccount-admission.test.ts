@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomSuffix } from './resources';
+import { randomSuffix } from '../lib/names';
 import { TOKEN_MOUNT_PATH, mountServiceAccount } from './serviceaccount-admission';
 
 const pod = (spec: Record<string, unknown> = {}) => ({

@@ -2,7 +2,8 @@ import type { Logger } from '../lib/log';
 import { errors } from './errors';
 import { type ResourceDef, type Registry, objectKey } from './registry';
 import { startNamespaceLoop } from './namespace-loop';
-import { type ResourceStorage, randomSuffix } from './resources';
+import { randomSuffix } from '../lib/names';
+import { type ResourceStorage } from './resources';
 
 /**
  * Kubernetes' ServiceAccount admission for pods, and the `kube-root-ca.crt` ConfigMap it

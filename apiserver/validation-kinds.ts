@@ -1,6 +1,6 @@
 import { fromLabelSelector, matchesLabels } from './selectors';
 import { type FieldError, duplicate, forbidden, immutable, invalid, isDns1123Label, isDns1123Subdomain, notSupported, required, validatePodSpec } from './validation';
-import { parseQuantity } from './defaults';
+import { parseQuantity } from '../lib/quantity';
 
 /**
  * Validation of the kinds beyond the walking skeleton's (configuration, storage, workloads,
@@ -73,7 +73,7 @@ function validateAccessModes(modes: unknown, field: string): FieldError[] {
 }
 
 function validateQuantity(v: unknown, field: string): FieldError[] {
-  return Number.isNaN(parseQuantity(v)) ? [invalid(field, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")] : [];
+  return parseQuantity(v) === undefined ? [invalid(field, v, "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")] : [];
 }
 
 const PV_SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'azureDisk', 'azureFile', 'gcePersistentDisk', 'awsElasticBlockStore', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'quobyte', 'cinder', 'flocker'];

@@ -3,7 +3,7 @@ import { Informer } from '../lib/informer';
 import type { EventRecorder } from '../lib/events';
 import type { Logger } from '../lib/log';
 import type { ResourceRef } from '../lib/resources';
-import type { ControllerMetrics } from './metrics';
+import type { ControllerMetrics } from '../lib/reconcile/metrics';
 
 /** One informer per resource for the whole process, shared by every controller. */
 export class SharedInformers {
@@ -58,8 +58,4 @@ export function nsKey(namespace: string | undefined, name: string | undefined): 
 export function splitKey(key: string): { namespace?: string; name: string } {
   const i = key.indexOf('/');
   return i < 0 ? { name: key } : { namespace: key.slice(0, i), name: key.slice(i + 1) };
-}
-
-export function isoNow(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,5 +1,5 @@
-import type { Clock } from './workqueue';
-import { realClock } from './workqueue';
+import type { Clock } from '../lib/clock';
+import { realClock } from '../lib/clock';
 
 /**
  * Remembers which pods a controller has asked to create or delete for a key and

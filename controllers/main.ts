@@ -10,9 +10,10 @@ import { DeploymentController } from './deployment/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
-import { parseDurationMs, parsePort } from '../lib/flags';
+import { parseDuration } from '../lib/duration';
+import { parsePort } from '../lib/flags';
 import { GarbageCollector } from './gc/controller';
-import { ControllerMetrics } from './metrics';
+import { ControllerMetrics } from '../lib/reconcile/metrics';
 import { parseCidr } from './nodeipam/cidr';
 import { NodeIpamController } from './nodeipam/controller';
 import { NodeLifecycleController } from './nodelifecycle/controller';
@@ -107,7 +108,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     bindAddress: f.bindAddress,
     port: parsePort(f.port),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
-    nodeMonitorGracePeriodMs: parseDurationMs(f.nodeMonitorGracePeriod),
+    nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
   };
 }
 

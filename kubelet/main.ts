@@ -2,6 +2,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { parseDuration as parseGoDuration } from '../lib/duration';
 import { ApiClient } from '../lib/client';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { runUntilSignal } from '../lib/daemon';
@@ -27,13 +28,13 @@ export function defaultRootDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.COXSWAIN_HOME ? path.join(env.COXSWAIN_HOME, 'kubelet') : '/var/lib/coxswain/kubelet';
 }
 
-/** "10s", "500ms", "2m", or a plain number of seconds → milliseconds. */
+/** A duration flag ("10s", "500ms", "1m30s", bare seconds) → milliseconds, as commander wants its errors. */
 export function parseDuration(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
-  if (!m) throw new InvalidArgumentError(`not a duration: ${s}`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return Math.round(n * { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit]!);
+  try {
+    return parseGoDuration(s);
+  } catch {
+    throw new InvalidArgumentError(`not a duration: ${s}`);
+  }
 }
 
 function int(s: string): number {

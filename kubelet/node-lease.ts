@@ -1,17 +1,13 @@
 import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
 import type { Logger } from '../lib/log';
 import { LEASES } from '../lib/resources';
+import { rfc3339Micro } from '../lib/time';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const NODE_LEASE_DURATION_SECONDS = 40;
 
 interface Lease extends KubeObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string };
-}
-
-/** Kubernetes MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, '000Z');
 }
 
 /**
@@ -37,7 +33,7 @@ export class NodeLease {
 
   /** One renewal: update renewTime, or create the Lease (and its namespace). */
   async renew(): Promise<void> {
-    const renewTime = microTime(this.now());
+    const renewTime = rfc3339Micro(this.now());
     try {
       await this.client.patch(LEASES, this.nodeName, { spec: { holderIdentity: this.nodeName, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime } }, { namespace: NODE_LEASE_NAMESPACE, type: 'merge' });
       return;

@@ -1,6 +1,6 @@
 import type { Node, NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
 import { formatIPv4, inCidr, parseCidr } from '../lib/ipv4';
-import { rfc3339 } from './pod-sync';
+import { rfc3339 } from '../lib/time';
 
 /** Pure construction of the Node object and its status from facts gathered at the edges. */
 

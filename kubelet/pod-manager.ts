@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
+import { rfc3339 } from '../lib/time';
 import {
   podGracePeriodSeconds,
   podRef,
@@ -13,9 +14,10 @@ import { ContainerStarter, type SandboxState } from './container-start';
 import { ContainerStopper, SANDBOX_STOP_SECONDS } from './container-stop';
 import type { KubeletMetrics } from './metrics';
 import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
-import { computePodActions, computePodStatus, rfc3339, type PodActions, type WaitingReason } from './pod-sync';
+import { computePodActions, computePodStatus, type PodActions, type WaitingReason } from './pod-sync';
 import { serviceEnvVars, servicesForPod } from './service-env';
-import { ProbeManager, realScheduler, runtimeProbeRunner, type ProbeKind, type ProbeRunner, type Scheduler } from './prober';
+import { ProbeManager, runtimeProbeRunner, type ProbeKind, type ProbeRunner } from './prober';
+import { realClock, type Clock } from '../lib/clock';
 import type { PodNetwork } from './pod-network';
 import { SandboxStarter } from './sandbox-start';
 import { TerminationMessages } from './termination-message';
@@ -64,7 +66,7 @@ export interface PodManagerOptions {
   /** Pod lifecycle events (Pulled, Created, Started, Killing, BackOff, Unhealthy, FailedMount, ...). */
   events?: PodEventSink;
   /** Probe timing (tests drive it); default real timers. */
-  scheduler?: Scheduler;
+  scheduler?: Clock;
   /** Probe attempts; default exec in the runtime, HTTP/TCP from the host. */
   probeRunner?: ProbeRunner;
   /** Dead instances kept per container (`--maximum-dead-containers-per-container`); default 1, < 0 = no limit. */
@@ -151,7 +153,7 @@ export class PodManager {
         onUnhealthy: (pod, name, _kind, message) => this.event(pod, 'Warning', 'Unhealthy', message, name),
       },
       opts.log.child({ part: 'prober' }),
-      opts.scheduler ?? realScheduler,
+      opts.scheduler ?? realClock,
     );
     const event = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => this.event(pod, type, reason, message);
     this.starter = new ContainerStarter({

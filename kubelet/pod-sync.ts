@@ -1,6 +1,7 @@
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
 import { containerHash } from './container-spec';
 import { SANDBOX_CONTAINER_NAME, type RuntimeContainer } from './runtime';
+import { rfc3339 } from '../lib/time';
 
 /**
  * The pure pod sync core. Given the desired pod (from the API) and what the
@@ -290,11 +291,6 @@ export function computePodActions(pod: Pod, observed: RuntimeContainer[], now: n
     restartOrBackoff(pod, c.name, latest, now, actions);
   }
   return actions;
-}
-
-/** Kubernetes wire timestamps: RFC 3339 in whole seconds. */
-export function rfc3339(t: string | number | Date): string {
-  return new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
 }
 
 function terminatedState(c: RuntimeContainer): ContainerState {

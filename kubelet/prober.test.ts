@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { ProbeManager, initialProbeState, stepProbe, type ProbeKind, type Scheduler } from './prober';
+import type { Clock } from '../lib/clock';
+import { ProbeManager, initialProbeState, stepProbe, type ProbeKind } from './prober';
 import type { RuntimeContainer } from './runtime';
 
 test('stepProbe: success and failure thresholds', () => {
@@ -22,7 +23,7 @@ test('stepProbe: success and failure thresholds', () => {
 });
 
 /** A hand-driven clock: `advance` fires due timers in order. */
-class FakeScheduler implements Scheduler {
+class FakeScheduler implements Clock {
   t = 0;
   private timers: { at: number; fn: () => void; id: number }[] = [];
   private seq = 0;

@@ -5,6 +5,7 @@ import type { Container, Pod, Probe } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import type { ProbeView } from './pod-sync';
 import type { ContainerRuntime, RuntimeContainer } from './runtime';
+import { realClock, type Clock } from '../lib/clock';
 
 /**
  * Liveness, readiness and startup probes (exec, httpGet, tcpSocket), one
@@ -38,23 +39,6 @@ export function stepProbe(state: ProbeState, ok: boolean, probe: Probe): ProbeSt
   const failures = state.failures + 1;
   return { successes: 0, failures, result: state.result && failures < failureThreshold };
 }
-
-/** Timers, injectable: tests drive time by hand. */
-export interface Scheduler {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 /** Runs one probe attempt against a container. */
 export type ProbeRunner = (probe: Probe, target: { container: Container; containerId: string; podIP?: string }, timeoutMs: number) => Promise<ProbeOutcome>;
@@ -159,7 +143,7 @@ export class ProbeManager {
     private readonly runner: ProbeRunner,
     private readonly cb: ProberCallbacks,
     private readonly log: Logger,
-    private readonly sched: Scheduler = realScheduler,
+    private readonly sched: Clock = realClock,
   ) {}
 
   /**

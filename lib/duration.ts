@@ -44,3 +44,23 @@ export function age(timestamp: string | undefined, nowMs: number = Date.now()): 
   const t = Date.parse(timestamp);
   return Number.isNaN(t) ? '<unknown>' : humanDuration(nowMs - t);
 }
+
+/**
+ * A Go `time.ParseDuration` string ("40s", "500ms", "1m30s", "1.5h") or a bare
+ * number of seconds ("3", as kubectl's --timeout and the kubelet's flags take)
+ * → milliseconds. Throws an Error naming the input when it is neither.
+ */
+export function parseDuration(s: string): number {
+  const text = s.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  let consumed = 0;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    consumed += m[0].length;
+  }
+  if (consumed === 0 || consumed !== text.length) throw new Error(`invalid duration ${JSON.stringify(s)}`);
+  return Math.round(total);
+}

@@ -2,6 +2,7 @@ import type { Event } from 'kubernetes-types/core/v1';
 import type { ApiClient, KubeObject } from './client';
 import type { Logger } from './log';
 import { EVENTS } from './resources';
+import { rfc3339 } from './time';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -50,7 +51,7 @@ export class EventRecorder {
   }
 
   private async write(key: string, obj: KubeObject, type: EventType, reason: string, message: string): Promise<void> {
-    const now = (this.opts.now?.() ?? new Date()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(this.opts.now?.() ?? new Date());
     const m = obj.metadata ?? {};
     const seen = this.seen.get(key);
     if (seen) {

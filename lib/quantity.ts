@@ -10,9 +10,9 @@ const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1
 const RE = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
 
 /** The quantity as a plain number (e.g. "1500m" → 1.5, "1Ki" → 1024). */
-export function parseQuantity(q: string | number | undefined | null): number | undefined {
-  if (q === undefined || q === null) return undefined;
+export function parseQuantity(q: unknown): number | undefined {
   if (typeof q === 'number') return Number.isFinite(q) ? q : undefined;
+  if (typeof q !== 'string') return undefined;
   const m = RE.exec(q.trim());
   if (!m) return undefined;
   const n = Number(m[1]);

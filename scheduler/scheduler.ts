@@ -4,11 +4,12 @@ import type { EventRecorder } from '../lib/events';
 import { objectKey, type Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
 import { PODS, resourcePath } from '../lib/resources';
-import { Controller, type ReconcileResult } from '../controllers/controller';
+import { Controller, type ReconcileResult } from '../lib/reconcile/controller';
 import { buildNodeInfos, AssumeCache } from './cache';
 import type { SchedulerMetrics } from './metrics';
 import { defaultProfile, type Profile } from './plugins/registry';
 import { needsScheduling, schedulePod } from './schedule';
+import { rfc3339 } from '../lib/time';
 
 export interface SchedulerOptions {
   client: ApiClient;
@@ -153,7 +154,7 @@ export class Scheduler {
     const conds = pod.status?.conditions ?? [];
     const cur = conds.find((c) => c.type === 'PodScheduled');
     if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return;
-    const now = new Date(this.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = rfc3339(this.now());
     const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: cur?.status === 'False' ? (cur.lastTransitionTime ?? now) : now };
     const conditions = [...conds.filter((c) => c.type !== 'PodScheduled'), next];
     try {

@@ -6,6 +6,7 @@ import { typeName, type ResourceInfo } from './discovery';
 import { CliError, formatApiError } from './errors';
 import { resolveRequests } from './get';
 import { readManifests } from './manifests';
+import { parseDuration as parseGoDuration } from '../../lib/duration';
 
 export interface DeleteFlags {
   filename?: string[];
@@ -22,11 +23,11 @@ export interface DeleteFlags {
 
 /** Parses kubectl durations (`30s`, `5m`, `1h`, `500ms`, bare seconds); 0 means no deadline. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!m) throw new CliError(`invalid duration "${text}"`);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  return n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
+  try {
+    return parseGoDuration(text);
+  } catch {
+    throw new CliError(`invalid duration "${text}"`);
+  }
 }
 
 interface Target {

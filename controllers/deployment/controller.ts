@@ -1,7 +1,8 @@
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
 import { ApiError, type KubeObject } from '../../lib/client';
 import { DEPLOYMENTS, REPLICASETS } from '../../lib/resources';
-import { QueueController, type ReconcileResult } from '../controller';
+import type { ReconcileResult } from '../../lib/reconcile/controller';
+import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
 import { controllerRef, isControlledBy } from '../util/owners';
 import { deploymentStatusEqual, planDeployment, REVISION_ANNOTATION, templatesEqual } from './sync';

@@ -3,6 +3,7 @@ import type { PodTemplateSpec } from 'kubernetes-types/core/v1';
 type IntOrString = number | string;
 import { canonicalJson, computeHash } from '../util/hash';
 import { newControllerRef } from '../util/owners';
+import { rfc3339 } from '../../lib/time';
 
 export const HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
@@ -271,7 +272,7 @@ export function planDeployment(d: Deployment, owned: ReplicaSet[], nowMs: number
     unavailableReplicas: Math.max(0, total - available),
   };
   if (d.status?.collisionCount !== undefined) status.collisionCount = d.status.collisionCount;
-  const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339(nowMs);
   const prev = d.status?.conditions ?? [];
   const conds: DeploymentCondition[] = [];
   conds.push(

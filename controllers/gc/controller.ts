@@ -2,7 +2,8 @@ import type { OwnerReference } from 'kubernetes-types/meta/v1';
 import type { KubeObject } from '../../lib/client';
 import { objectKey, type Informer } from '../../lib/informer';
 import { apiVersionOf, DEPLOYMENTS, PODS, REPLICASETS, type ResourceRef } from '../../lib/resources';
-import { QueueController, type ReconcileResult } from '../controller';
+import type { ReconcileResult } from '../../lib/reconcile/controller';
+import { QueueController } from '../queue-controller';
 import { nsKey, splitKey, type ControllerContext } from '../context';
 import { decide, type OwnerState } from './gc';
 

@@ -1,6 +1,7 @@
 import type { Node } from 'kubernetes-types/core/v1';
 import { NODES } from '../../lib/resources';
-import { QueueController, type ReconcileResult } from '../controller';
+import type { ReconcileResult } from '../../lib/reconcile/controller';
+import { QueueController } from '../queue-controller';
 import type { ControllerContext } from '../context';
 import { assessNode, DEFAULT_GRACE_MS } from './health';
 

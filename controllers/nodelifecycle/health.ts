@@ -1,4 +1,5 @@
 import type { Node, NodeCondition } from 'kubernetes-types/core/v1';
+import { rfc3339 } from '../../lib/time';
 
 export const DEFAULT_GRACE_MS = 40_000;
 
@@ -28,7 +29,7 @@ export function assessNode(node: Node, nowMs: number, graceMs = DEFAULT_GRACE_MS
   const age = nowMs - last;
   if (age <= graceMs) return { recheckAfterMs: graceMs - age + 1 };
   if (ready?.status === 'Unknown') return {};
-  const now = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const now = rfc3339(nowMs);
   const next: NodeCondition[] = conds.map((c) =>
     KUBELET_CONDITIONS.includes(c.type) && c.status !== 'Unknown'
       ? { ...c, status: 'Unknown', reason: 'NodeStatusUnknown', message: 'Kubelet stopped posting node status.', lastTransitionTime: now }

@@ -1,6 +1,7 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1';
 import { isPodAvailable, isPodReady } from '../util/pods';
+import { randomSuffix } from '../../lib/names';
 import { newControllerRef } from '../util/owners';
 
 /** Upper bound of creations or deletions one sync issues (Kubernetes' burstReplicas). */
@@ -57,12 +58,9 @@ export function rankPodsForDeletion(pods: Pod[]): Pod[] {
   });
 }
 
-const ALNUM = 'bcdfghjklmnpqrstvwxz2456789';
-
 /** `<rs>-<5 random lowercase alnum>`, generated client-side. */
 export function newPodName(rsName: string, rand: () => number = Math.random): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += ALNUM[Math.floor(rand() * ALNUM.length)];
+  const s = randomSuffix(5, rand);
   // 63 = DNS label limit; Kubernetes trims the prefix the same way for generateName
   const prefix = rsName.length > 57 ? rsName.slice(0, 57) : rsName;
   return `${prefix}-${s}`;

@@ -6,7 +6,7 @@
  * spells words, as `rand.SafeEncodeString` does.
  */
 
-const SAFE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+import { SAFE_ALPHABET } from '../../lib/names';
 
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import { Controller } from './controller';
 import { ControllerMetrics } from './metrics';
-import { FakeClock } from './testing';
+import { FakeClock } from '../fake-clock';
 
 test('errors requeue with backoff; success forgets; requeueAfter delays', async () => {
   const clock = new FakeClock();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WorkQueue } from './workqueue';
-import { FakeClock } from './testing';
+import { FakeClock } from '../fake-clock';
 
 test('duplicate adds collapse while waiting', async () => {
   const q = new WorkQueue();

@@ -15,21 +15,7 @@
  * Time comes from an injectable `Clock`, so tests drive delays without sleeping.
  */
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref?.();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { realClock, type Clock } from '../clock';
 
 export interface WorkQueueOptions {
   /** First retry delay of `addRateLimited` (ms). Default 5. */

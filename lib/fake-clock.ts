@@ -1,4 +1,4 @@
-import type { Clock } from './workqueue';
+import type { Clock } from './clock';
 
 /** A manually advanced clock for tests: timers fire only inside `advance()`. */
 export class FakeClock implements Clock {

@@ -1,9 +1,8 @@
-import { ApiError, type KubeObject } from '../lib/client';
-import { objectKey, type Informer } from '../lib/informer';
-import type { Logger } from '../lib/log';
-import type { ControllerContext, RunnableController } from './context';
+import { ApiError } from '../client';
+import type { Clock } from '../clock';
+import type { Logger } from '../log';
 import type { ControllerMetrics } from './metrics';
-import { WorkQueue, type Clock } from './workqueue';
+import { WorkQueue } from './workqueue';
 
 /** What a reconcile may ask for besides success: to be run again after a delay. */
 export interface ReconcileResult {
@@ -99,39 +98,5 @@ export class Controller {
         this.queue.done(key);
       }
     }
-  }
-}
-
-/**
- * The wiring every controller of the controller manager shares: one Controller
- * (work queue and workers) whose keys go to `reconcile`, started after the
- * informers synced and stopped on shutdown. A subclass registers its informer
- * handlers in its constructor and implements `reconcile`.
- */
-export abstract class QueueController implements RunnableController {
-  readonly controller: Controller;
-
-  constructor(readonly name: string, protected readonly ctx: ControllerContext, workers: number) {
-    this.controller = new Controller({ name, reconcile: (k) => this.reconcile(k), workers, logger: ctx.logger, metrics: ctx.metrics });
-  }
-
-  abstract reconcile(key: string): Promise<ReconcileResult | void>;
-
-  start(): void {
-    this.controller.start();
-  }
-
-  stop(): Promise<void> {
-    return this.controller.stop();
-  }
-
-  /** Enqueues an object's own key (`namespace/name`) on the given informer events. */
-  protected enqueueOwnKey<T extends KubeObject>(informer: Informer<T>, on: readonly ('add' | 'update' | 'delete')[] = ['add', 'update', 'delete']): void {
-    const enqueue = (o: T) => this.controller.enqueue(objectKey(o));
-    informer.on({
-      add: on.includes('add') ? enqueue : undefined,
-      update: on.includes('update') ? (_old, o) => enqueue(o) : undefined,
-      delete: on.includes('delete') ? enqueue : undefined,
-    });
   }
 }
