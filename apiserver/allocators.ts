@@ -1,20 +1,9 @@
 /**
- * Service ClusterIP and NodePort allocation.
- *
- * Design: every allocated value is a *reservation key* in the store —
- * `/registry/ranges/serviceips/<ip>` and `/registry/ranges/servicenodeports/<port>`, value
- * "<namespace>/<name>" — written in the same Txn as the Service with the compare
- * `create_revision == 0` on each new key, and deleted in the same Txn that deletes the Service
- * (or drops the port on update). So two apiservers racing on the same value cannot both win:
- * the loser's Txn fails, and it retries with another random free value (or answers 422 when
- * the user asked for that value). No in-memory state, no lock.
+ * Pure range arithmetic for allocation: CIDRs and port ranges as the apiserver's flags give
+ * them, and picking a free value. Which values a Service holds, and how they are reserved in
+ * the store, is the Service kind's strategy (groups/core/service.ts).
  */
-
 import { formatIPv4, parseCidr as parseIPv4Cidr, parseIPv4 } from '../lib/ipv4';
-import { errors } from './errors';
-
-export const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
-export const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
 
 export interface Cidr { base: number; bits: number; size: number }
 
@@ -76,69 +65,3 @@ export function pickServiceIP(c: Cidr, usedIps: Iterable<string>, random?: () =>
   return v === undefined ? undefined : intToIp(v);
 }
 
-/** Reservation keys implied by a Service object. */
-export function serviceReservations(svc: any): string[] {
-  const keys: string[] = [];
-  const ip = svc?.spec?.clusterIP;
-  if (ip && ip !== 'None') keys.push(SERVICE_IP_PREFIX + ip);
-  for (const p of new Set<number>((svc?.spec?.ports ?? []).map((p: any) => p?.nodePort).filter((n: any) => Number.isInteger(n) && n > 0))) {
-    keys.push(NODE_PORT_PREFIX + p);
-  }
-  return keys;
-}
-
-/** The address ranges a Service allocates from, and the NodePorts already reserved in the store. */
-export interface ServiceRanges {
-serviceCidr: Cidr;
-nodePortRange: [number, number];
-usedNodePorts(): Promise<Set<number>>;
-}
-
-/**
- * Fills in a Service's ClusterIP and NodePorts (keeping `old`'s); returns the reservation keys
- * the user asked for explicitly (a taken one is then a 422, not a retry).
- */
-export async function allocateService(svc: any, old: any | undefined, r: ServiceRanges): Promise<Set<string>> {
-  const specified = new Set<string>();
-  const spec = svc.spec;
-  const oldKeys = new Set(old ? serviceReservations(old) : []);
-  const invalid = (field: string, value: unknown, msg: string) =>
-    errors.invalid('Service', '', svc.metadata.name, [{ field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${msg}` }]);
-  if (spec.type === 'ExternalName') {
-    delete spec.clusterIP;
-    delete spec.clusterIPs;
-  } else {
-    if (old?.spec?.clusterIP && (spec.clusterIP === undefined || spec.clusterIP === '')) spec.clusterIP = old.spec.clusterIP;
-    if (old?.spec?.clusterIP && old.spec.type !== 'ExternalName' && spec.clusterIP !== old.spec.clusterIP) throw invalid('spec.clusterIPs[0]', spec.clusterIP, 'may not change once set');
-    if (!spec.clusterIP) {
-      spec.clusterIP = pickServiceIP(r.serviceCidr, []);
-      if (!spec.clusterIP) throw errors.internal('no free ClusterIP');
-    } else if (spec.clusterIP !== 'None') {
-      if (!cidrContains(r.serviceCidr, spec.clusterIP)) throw invalid('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range`);
-      if (!oldKeys.has(SERVICE_IP_PREFIX + spec.clusterIP)) specified.add(SERVICE_IP_PREFIX + spec.clusterIP);
-    }
-    spec.clusterIPs = [spec.clusterIP];
-  }
-  const ports: any[] = Array.isArray(spec.ports) ? spec.ports : [];
-  if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-    let used: Set<number> | undefined;
-    for (const p of ports) {
-      if (!p.nodePort) {
-        const prev = (old?.spec?.ports ?? []).find((q: any) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && q.nodePort);
-        if (prev) { p.nodePort = prev.nodePort; continue; }
-        if (!used) {
-          used = await r.usedNodePorts();
-          for (const q of ports) if (q.nodePort) used.add(q.nodePort);
-        }
-        const [lo, hi] = r.nodePortRange;
-        const v = pickFree(lo, hi, used);
-        if (v === undefined) throw errors.internal('no free NodePort');
-        used.add(v);
-        p.nodePort = v;
-      } else if (!oldKeys.has(NODE_PORT_PREFIX + p.nodePort)) specified.add(NODE_PORT_PREFIX + p.nodePort);
-    }
-  } else {
-    for (const p of ports) delete p.nodePort;
-  }
-  return specified;
-}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type ResourceDef, type Registry, VERBS, apiVersionOf } from './registry';
+import { type Registry, VERBS, apiVersionOf } from './registry';
+import type { ResourceDef } from './groups/types';
 import { componentSchemas } from './openapi';
 
 /**

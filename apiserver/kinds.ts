@@ -1,5 +1,6 @@
 import type { NameRule } from './validation';
-import type { ResourceDef, ReviewContext, Subresource } from './registry';
+import type { ResourceDef, ReviewContext, Subresource } from './groups/types';
+import { replicasScale } from './groups/autoscaling/scale';
 import { defaultPodSpec } from './defaults';
 import * as v from './validation-kinds';
 import { errors } from './errors';
@@ -129,7 +130,7 @@ export const MORE_RESOURCES: ResourceDef[] = [
   {
     ...withStatus, group: 'apps', kind: 'StatefulSet', listKind: 'StatefulSetList', plural: 'statefulsets', singular: 'statefulset', shortNames: ['sts'],
     categories: ['all'], subresources: ['status', 'scale'],
-    scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
+    strategy: { scale: replicasScale },
     defaults(o) {
       const s = (o.spec ??= {});
       s.replicas ??= 1;

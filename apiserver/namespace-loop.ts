@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/log';
 import { ApiError } from './errors';
-import type { ResourceDef, Registry } from './registry';
+import type { Registry } from './registry';
+import type { ResourceDef } from './groups/types';
 import type { ResourceStorage } from './resources';
 
 /**

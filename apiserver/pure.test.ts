@@ -5,7 +5,7 @@ import { mergePatch, strategicMerge } from './patch';
 import { humanDuration } from '../lib/duration';
 import { toTable } from './tables';
 import { cidrContains, parseCidr, pickFree, pickServiceIP } from './allocators';
-import { validateService } from './validation';
+import { validateService } from './groups/core/service';
 import { parseApiPath } from './rest';
 import { validatePod, validateWorkload, validateNode } from './validation';
 import { validateConfigMap, validateJob, validateSecret, validateDaemonSet } from './validation-kinds';

@@ -1,4 +1,9 @@
-import { type FieldError, type NameRule, validateEndpoints, validateNode, validateEvent, validatePod, validateService, validateWorkload } from './validation';
+import { type NameRule, validateEndpoints, validateNode, validateEvent, validatePod, validateWorkload } from './validation';
+import type { ResourceDef, Subresource } from './groups/types';
+import { NAMESPACE } from './groups/core/namespace/namespace';
+import { SERVICE } from './groups/core/service';
+import { podBinding } from './groups/core/pod/binding';
+import { replicasScale } from './groups/autoscaling/scale';
 import { defaultPodSpec, podQOSClass } from './defaults';
 import { MORE_RESOURCES } from './kinds';
 
@@ -9,59 +14,6 @@ export { defaultPodSpec };
  * (resources.ts, rest.ts), discovery, OpenAPI and tables all read from it; adding a resource
  * is adding an entry here (plus, if needed, printer columns in tables.ts).
  */
-
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'attach' | 'portforward';
-
-/** What a virtual (review) resource learns about the request. */
-export interface ReviewContext {
-  user?: { name: string; groups: string[] };
-  /** The authorization seam: the security engineer's RBAC authorizer replaces the default. */
-  authorize(user: { name: string; groups: string[] } | undefined, attrs: any): Promise<{ allowed: boolean; reason?: string; denied?: boolean }> | { allowed: boolean; reason?: string; denied?: boolean };
-  /** The rules that apply to a user in a namespace (SelfSubjectRulesReview); absent without RBAC. */
-  rulesFor?(user: { name: string; groups: string[] }, namespace: string): Promise<unknown[]> | unknown[];
-}
-
-export interface StrategyContext {
-  nodePortRange: [number, number];
-}
-
-export interface ResourceDef {
-  group: string; // '' for core
-  version: string;
-  kind: string;
-  listKind: string;
-  plural: string;
-  singular: string;
-  shortNames: string[];
-  categories: string[];
-  namespaced: boolean;
-  nameRule: NameRule;
-  subresources: Subresource[];
-  /** spec/status split: the main resource ignores status changes, /status changes only status. */
-  hasStatus: boolean;
-  /** On create: 'clear' drops the client's status (then `prepareForCreate` may set one). */
-  statusOnCreate: 'clear' | 'keep';
-  /** PUT of a missing object creates it (Kubernetes: endpoints, events). */
-  allowCreateOnUpdate: boolean;
-  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node). */
-  gracefulDelete: boolean;
-  /** field labels accepted by fieldSelector, beyond metadata.name / metadata.namespace */
-  fieldLabels: string[];
-  /** Scale subresource mapping (autoscaling/v1 Scale). */
-  scale?: { specReplicas: string; statusReplicas: string; selector: string };
-  defaults?(obj: any): void;
-  prepareForCreate?(obj: any): void;
-  /** Verbs served (default VERBS); create-only virtual resources (access reviews) list ['create']. */
-  verbs?: string[];
-  /** Not stored: a POST is answered by this function (SelfSubjectAccessReview). */
-  review?(obj: any, ctx: ReviewContext): Promise<any> | any;
-  /**
-   * Served from another version's storage (autoscaling/v1 HPAs live as autoscaling/v2):
-   * objects are converted at the REST boundary; the storage version's def does the rest.
-   */
-  storageVersion?: { version: string; toStorage(obj: any): any; fromStorage(obj: any): any };
-  validate?(obj: any, ctx: StrategyContext, old?: any): FieldError[];
-}
 
 export const apiVersionOf = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `${d.group}/${d.version}` : d.version);
 export const groupVersionPath = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `/apis/${d.group}/${d.version}` : `/api/${d.version}`);
@@ -76,12 +28,7 @@ const common = {
 };
 
 export const RESOURCES: ResourceDef[] = [
-  {
-    ...common, group: '', kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'],
-    namespaced: false, nameRule: 'label', subresources: ['status'], fieldLabels: ['status.phase'],
-    defaults(o) { o.spec ??= {}; o.spec.finalizers ??= ['kubernetes']; o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name }; },
-    prepareForCreate(o) { o.status = { phase: 'Active' }; },
-  },
+  NAMESPACE,
   {
     ...common, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,
     subresources: ['status'], statusOnCreate: 'keep', fieldLabels: ['spec.unschedulable'],
@@ -94,29 +41,9 @@ export const RESOURCES: ResourceDef[] = [
     defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
     prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
     validate: (o, _c, old) => validatePod(o, old),
+    strategy: { binding: podBinding },
   },
-  {
-    ...common, group: '', kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
-    namespaced: true, nameRule: 'dns1035', subresources: ['status'], fieldLabels: ['spec.clusterIP', 'spec.type'],
-    defaults(o) {
-      const s = (o.spec ??= {});
-      s.type ??= 'ClusterIP';
-      s.sessionAffinity ??= 'None';
-      if (s.type !== 'ExternalName') {
-        s.ipFamilies ??= ['IPv4'];
-        s.ipFamilyPolicy ??= 'SingleStack';
-        s.internalTrafficPolicy ??= 'Cluster';
-      }
-      if (s.type === 'NodePort' || s.type === 'LoadBalancer') s.externalTrafficPolicy ??= 'Cluster';
-      for (const p of Array.isArray(s.ports) ? s.ports : []) {
-        if (!p || typeof p !== 'object') continue;
-        p.protocol ??= 'TCP';
-        if (p.targetPort === undefined || p.targetPort === 0 || p.targetPort === '') p.targetPort = p.port;
-      }
-    },
-    prepareForCreate(o) { o.status = { loadBalancer: {} }; },
-    validate: (o, ctx) => validateService(o, ctx.nodePortRange),
-  },
+  SERVICE,
   {
     ...common, group: '', kind: 'Endpoints', listKind: 'EndpointsList', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'],
     namespaced: true, hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
@@ -133,14 +60,14 @@ export const RESOURCES: ResourceDef[] = [
   {
     ...common, group: 'apps', kind: 'ReplicaSet', listKind: 'ReplicaSetList', plural: 'replicasets', singular: 'replicaset', shortNames: ['rs'],
     categories: ['all'], namespaced: true, subresources: ['status', 'scale'], fieldLabels: ['status.replicas'],
-    scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
+    strategy: { scale: replicasScale },
     defaults(o) { o.spec ??= {}; o.spec.replicas ??= 1; defaultTemplate(o); },
     validate: (o, _c, old) => validateWorkload(o, 'ReplicaSet', old),
   },
   {
     ...common, group: 'apps', kind: 'Deployment', listKind: 'DeploymentList', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'],
     categories: ['all'], namespaced: true, subresources: ['status', 'scale'],
-    scale: { specReplicas: 'spec.replicas', statusReplicas: 'status.replicas', selector: 'spec.selector' },
+    strategy: { scale: replicasScale },
     defaults(o) {
       const s = (o.spec ??= {});
       s.replicas ??= 1;

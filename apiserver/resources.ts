@@ -1,26 +1,26 @@
 import { checkTypes } from './fieldvalidation';
 import { cloneJson } from './clone';
-import { NamespaceCleanup } from './namespace-cleanup';
 import { randomUUID } from 'node:crypto';
 import { randomSuffix } from '../lib/names';
 import { rfc3339 } from '../lib/time';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
-import { NODE_PORT_PREFIX, SERVICE_IP_PREFIX, type Cidr, type ServiceRanges, allocateService, serviceReservations } from './allocators';
+import type { Cidr } from './allocators';
 import { type PatchType, applyPatch } from './patch';
-import { type ResourceDef, type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
+import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
+import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { validateObjectMeta } from './validation';
-import { formatLabelSelector } from './selectors';
 import { type ManagedFieldsEntry, applyManagedFields, fieldsOf, formatPath, removePath, updateManagedFields } from './managedfields';
 
 /**
  * Generic storage semantics of every resource (Kubernetes' registry/generic store): create,
  * get, list, update, patch, delete, plus the status/scale/binding subresources, defaulting,
- * validation, generation, optimistic concurrency, graceful deletion, finalizers, Service
- * allocation and namespace lifecycle. Independent of HTTP: the REST layer and the bootstrap
- * both call it.
+ * validation, generation, optimistic concurrency, graceful deletion and finalizers. What is
+ * particular to a kind (Service reservations, the Namespace lifecycle, Scale and Binding) is
+ * that kind's strategy (groups/types.ts KindStrategy), called here by hook. Independent of
+ * HTTP: the REST layer and the bootstrap both call it.
  *
  * Read-your-writes: every successful write records its revision per resource; a get or list
  * is served from the watch cache once the cache has reached that revision (else the get goes
@@ -76,31 +76,33 @@ export class ResourceStorage {
   private readonly caches = new Map<string, WatchCache>();
   private readonly lastWrite = new Map<string, number>();
   private readonly now: () => Date;
-  private readonly namespaceCleanup: NamespaceCleanup;
-  /** Where Services get their ClusterIP and NodePorts, and which NodePorts are taken. */
-  private readonly serviceRanges: ServiceRanges;
+  /** Running finalizers of kinds whose deletion the apiserver finishes (strategy.finalizingDelete), by plural. */
+  private readonly finalizers = new Map<string, Finalizer>();
+  /** What kinds' validation and allocation see of the configuration and the store. */
+  private readonly strategyContext: StrategyContext;
 
   constructor(private readonly deps: ResourceStorageDeps) {
     this.now = deps.now ?? (() => new Date());
-    this.serviceRanges = {
+    this.strategyContext = {
       serviceCidr: deps.serviceCidr,
       nodePortRange: deps.nodePortRange,
-      usedNodePorts: async () => {
-        const { kvs } = await deps.store.list(NODE_PORT_PREFIX, { keysOnly: true });
-        return new Set(kvs.map((kv) => Number(kv.key.slice(NODE_PORT_PREFIX.length))));
-      },
+      listKeys: async (prefix) => (await deps.store.list(prefix, { keysOnly: true })).kvs.map((kv) => kv.key),
     };
-    const nsDef = () => deps.registry.lookup('', 'v1', 'namespaces')!;
-    this.namespaceCleanup = new NamespaceCleanup({
-      registry: deps.registry,
-      log: deps.log,
-      list: (def, ns, rv) => this.list(def, ns, rv),
-      delete: (def, ns, name) => this.delete(def, ns, name),
-      readNamespace: (name) => this.read(nsDef(), undefined, name, { fromStore: true }),
-      removeNamespace: async (cur) => {
-        try { await this.commitDelete(nsDef(), cur, {}); return true; } catch (e) { if (e instanceof RetryConflict) return false; throw e; }
-      },
-    });
+    for (const def of deps.registry.stored()) {
+      const fd = def.strategy?.finalizingDelete;
+      if (!fd) continue;
+      this.finalizers.set(def.plural, fd.startFinalizer({
+        def,
+        log: deps.log,
+        namespacedDefs: () => deps.registry.stored().filter((d) => d.namespaced),
+        list: (d, ns, rv) => this.list(d, ns, rv),
+        delete: (d, ns, name) => this.delete(d, ns, name),
+        read: (name) => this.read(def, undefined, name, { fromStore: true }),
+        remove: async (cur) => {
+          try { await this.commitDelete(def, cur, {}); return true; } catch (e) { if (e instanceof RetryConflict) return false; throw e; }
+        },
+      }));
+    }
   }
 
   get registry(): Registry { return this.deps.registry; }
@@ -123,7 +125,7 @@ export class ResourceStorage {
   }
 
   stop(): void {
-    this.namespaceCleanup.stop();
+    for (const f of this.finalizers.values()) f.stop();
     for (const c of this.caches.values()) c.stop();
   }
 
@@ -189,15 +191,16 @@ export class ResourceStorage {
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
     if (this.deps.admit) await this.deps.admit(def, ns, obj);
     const nameGenerated = !obj.metadata.name;
-    // Only generated names and Service allocations change the object between attempts.
-    const retries = nameGenerated || def.plural === 'services';
+    const held = def.strategy?.reservations;
+    // Only generated names and allocations change the object between attempts.
+    const retries = nameGenerated || held !== undefined;
     for (let attempt = 0; ; attempt++) {
       const o = retries ? clone(obj) : obj;
       if (nameGenerated) o.metadata.name = o.metadata.generateName + randomSuffix();
-      const specified = def.plural === 'services' ? await allocateService(o, undefined, this.serviceRanges) : new Set<string>();
+      const specified = held ? await held.allocate(o, undefined, this.strategyContext) : new Set<string>();
       if (opts.dryRun) return o;
       const key = objectKey(def, ns, o.metadata.name);
-      const reservations = def.plural === 'services' ? serviceReservations(o) : [];
+      const reservations = held ? held.keys(o) : [];
       const owner = Buffer.from(`${ns}/${o.metadata.name}`);
       const r = await this.deps.store.txn(
         [{ key, target: 'create', equals: 0 }, ...reservations.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
@@ -215,18 +218,15 @@ export class ResourceStorage {
       }
       const taken = reservations.filter((_k, i) => r.results[i + 1]);
       const bad = taken.find((k) => specified.has(k));
-      if (bad) throw this.reservationInvalid(def, o, bad);
+      if (bad) throw this.reservationConflict(def, o, bad);
       if (attempt >= MAX_RETRIES) throw errors.internal('could not allocate a free ClusterIP/NodePort after several attempts');
     }
   }
 
-  private reservationInvalid(def: ResourceDef, o: any, key: string): ApiError {
-    if (key.startsWith(SERVICE_IP_PREFIX)) {
-      return errors.invalid(def.kind, def.group, o.metadata.name, [{ field: 'spec.clusterIPs', reason: 'FieldValueInvalid', message: `Invalid value: ["${key.slice(SERVICE_IP_PREFIX.length)}"]: failed to allocate IP ${key.slice(SERVICE_IP_PREFIX.length)}: provided IP is already allocated` }]);
-    }
-    const port = key.slice(NODE_PORT_PREFIX.length);
-    const idx = (o.spec?.ports ?? []).findIndex((p: any) => String(p.nodePort) === port);
-    return errors.invalid(def.kind, def.group, o.metadata.name, [{ field: `spec.ports[${Math.max(0, idx)}].nodePort`, reason: 'FieldValueInvalid', message: `Invalid value: ${port}: provided port is already allocated` }]);
+  /** The 422 for a reservation key another object holds (a race lost on a value the user asked for). */
+  private reservationConflict(def: ResourceDef, o: any, key: string): ApiError {
+    const held = def.strategy?.reservations;
+    return held ? held.conflict(o, key) : errors.conflict(def.plural, def.group, o.metadata.name);
   }
 
   /** Kind/apiVersion/namespace checks, defaulting, system metadata, validation. */
@@ -271,7 +271,7 @@ export class ResourceStorage {
   private validate(def: ResourceDef, obj: any, old?: any): void {
     const errs = [
       ...validateObjectMeta(obj.metadata, def.nameRule, def.namespaced),
-      ...(def.validate?.(obj, { nodePortRange: this.deps.nodePortRange }, old) ?? []),
+      ...(def.validate?.(obj, this.strategyContext, old) ?? []),
     ];
     if (errs.length) throw errors.invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
   }
@@ -289,18 +289,19 @@ export class ResourceStorage {
   // ---------------------------------------------------------------- update
 
   /**
-   * Write `next` over `old` atomically (compare on old's mod revision), maintaining Service
+   * Write `next` over `old` atomically (compare on old's mod revision), maintaining the kind's
    * reservations and removing the object when its deletion is complete (deletionTimestamp,
    * grace 0, no finalizers). Throws RetryConflict when `old` is stale.
    */
   private async commit(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions, specified = new Set<string>()): Promise<any> {
     const meta = next.metadata;
-    const finished = def.plural !== 'namespaces' && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
+    const finished = !def.strategy?.finalizingDelete && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
     if (finished) return opts.dryRun ? next : this.commitDelete(def, old, opts);
     if (sameObject(old.obj, next)) return clone(old.obj); // a no-op write keeps its resourceVersion
     if (opts.dryRun) return next;
-    const oldRes = def.plural === 'services' ? serviceReservations(old.obj) : [];
-    const newRes = def.plural === 'services' ? serviceReservations(next) : [];
+    const held = def.strategy?.reservations;
+    const oldRes = held ? held.keys(old.obj) : [];
+    const newRes = held ? held.keys(next) : [];
     const added = newRes.filter((k) => !oldRes.includes(k));
     const removed = oldRes.filter((k) => !newRes.includes(k));
     const owner = Buffer.from(`${meta.namespace}/${meta.name}`);
@@ -318,12 +319,12 @@ export class ResourceStorage {
     if (!cur) throw this.nf(def, meta.name);
     if (cur.modRevision !== old.rv) throw new RetryConflict();
     const taken = added.filter((_k, i) => r.results[i + 1]);
-    throw this.reservationInvalid(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
+    throw this.reservationConflict(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
   }
 
   private async commitDelete(def: ResourceDef, old: CachedObject, opts: WriteOptions): Promise<any> {
     if (opts.dryRun) return old.obj;
-    const res = def.plural === 'services' ? serviceReservations(old.obj) : [];
+    const res = def.strategy?.reservations?.keys(old.obj) ?? [];
     const r = await this.deps.store.txn(
       [{ key: old.key, target: 'mod', equals: old.rv }],
       [{ delete: { key: old.key } }, ...res.map((k): TxnOp => ({ delete: { key: k } }))],
@@ -393,9 +394,8 @@ export class ResourceStorage {
       if (entries.length) m.managedFields = entries;
       else delete m.managedFields;
     }
-    if (def.plural === 'services') {
-      Object.defineProperty(next, SPECIFIED, { value: await allocateService(next, old, this.serviceRanges), enumerable: false });
-    }
+    const held = def.strategy?.reservations;
+    if (held) Object.defineProperty(next, SPECIFIED, { value: await held.allocate(next, old, this.strategyContext), enumerable: false });
     return next;
   }
 
@@ -501,14 +501,11 @@ export class ResourceStorage {
   private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<any> {
     const obj = old.obj;
     const meta = obj.metadata;
-    if (def.plural === 'namespaces') {
+    const finalizing = def.strategy?.finalizingDelete;
+    if (finalizing) {
       if (meta.deletionTimestamp) return obj;
-      const next = clone(obj);
-      next.metadata.deletionTimestamp = rfc3339(this.now());
-      next.metadata.deletionGracePeriodSeconds = 0;
-      next.status = { ...(next.status ?? {}), phase: 'Terminating' };
-      const out = await this.commitNamespaceTerminating(def, old, next, opts);
-      if (!opts.dryRun) this.finalizeNamespace(meta.name);
+      const out = await this.commitMarked(def, old, finalizing.mark(clone(obj), this.now()), opts);
+      if (!opts.dryRun) this.finalizers.get(def.plural)?.enqueue(meta.name);
       return out;
     }
     const grace = this.graceFor(def, obj, opts);
@@ -536,9 +533,8 @@ export class ResourceStorage {
     return this.commit(def, old, next, opts);
   }
 
-  private async commitNamespaceTerminating(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions): Promise<any> {
-    // keep the 'kubernetes' finalizer semantics: the object stays until its contents are gone
-    next.metadata.finalizers = next.metadata.finalizers ?? [];
+  /** Writes the marked object of a finalizing delete (no reservation or finalizer checks: it stays). */
+  private async commitMarked(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions): Promise<any> {
     if (opts.dryRun) return next;
     const r = await this.deps.store.txn([{ key: old.key, target: 'mod', equals: old.rv }], [{ put: { key: old.key, value: encode(next) } }], [{ get: { key: old.key } }]);
     if (!r.succeeded) throw new RetryConflict();
@@ -547,65 +543,43 @@ export class ResourceStorage {
     return next;
   }
 
-  /** Starts deleting the contents of a Terminating namespace, then the namespace (namespace-cleanup.ts). */
-  finalizeNamespace(name: string): void {
-    this.namespaceCleanup.finalize(name);
-  }
-
-  /** Resume cleanup of namespaces that were Terminating when the apiserver (re)started. */
+  /** Resume the finalizers of objects that were being deleted when the apiserver (re)started (Terminating namespaces). */
   async resumeNamespaceCleanup(): Promise<void> {
-    await this.namespaceCleanup.resume();
+    for (const f of this.finalizers.values()) await f.resume();
   }
 
   // ---------------------------------------------------------------- subresources
 
+  private scaleOf(def: ResourceDef) {
+    const scale = def.strategy?.scale;
+    if (!scale) throw errors.notFound(`${def.plural}/scale`, def.group, '');
+    return scale;
+  }
+
+  /** The autoscaling/v1 Scale of an object whose kind has the scale subresource. */
   toScale(def: ResourceDef, obj: any): any {
-    const sel = obj.spec?.selector;
-    return {
-      kind: 'Scale', apiVersion: 'autoscaling/v1',
-      metadata: { name: obj.metadata.name, namespace: obj.metadata.namespace, uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion, creationTimestamp: obj.metadata.creationTimestamp },
-      spec: { replicas: obj.spec?.replicas ?? 0 },
-      status: { replicas: obj.status?.replicas ?? 0, selector: sel ? formatLabelSelector(sel) : '' },
-    };
+    return this.scaleOf(def).toScale(obj);
   }
 
   /** PUT/PATCH of /scale: `change` maps the current Scale to the desired one. */
   async updateScale(def: ResourceDef, ns: string | undefined, name: string, change: (scale: any) => any, opts: WriteOptions = {}): Promise<any> {
-    let precondition: string | undefined;
+    const scale = this.scaleOf(def);
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
-      const scale = change(this.toScale(def, cur));
-      if (!scale || typeof scale !== 'object' || scale.kind !== undefined && scale.kind !== 'Scale') throw errors.badRequest('expected an autoscaling/v1 Scale');
-      if (scale.metadata?.name !== undefined && scale.metadata.name !== name) throw errors.badRequest(`the name of the object (${scale.metadata.name}) does not match the name on the URL (${name})`);
-      const replicas = scale.spec?.replicas;
-      if (!Number.isInteger(replicas) || replicas < 0) {
-        throw errors.invalid('Scale', 'autoscaling', name, [{ field: 'spec.replicas', reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
-      }
-      precondition = scale.metadata?.resourceVersion;
+      const desired = change(scale.toScale(cur));
+      const precondition = desired?.metadata?.resourceVersion;
+      const next = scale.fromScale(clone(cur), desired, name);
       if (precondition && precondition !== cur.metadata.resourceVersion) throw errors.conflict(def.plural, def.group, name);
-      const next = clone(cur);
-      next.spec = { ...(next.spec ?? {}), replicas };
       return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
     }, opts);
-    return this.toScale(def, obj);
+    return scale.toScale(obj);
   }
 
-  /** POST pods/NAME/binding: set spec.nodeName once. */
+  /** POST <resource>/NAME/binding (pods): the kind's binding subresource sets the target once. */
   async bind(def: ResourceDef, ns: string, name: string, binding: any, opts: WriteOptions = {}): Promise<void> {
-    if (!binding || typeof binding !== 'object') throw errors.badRequest('expected a Binding');
-    if (binding.kind !== undefined && binding.kind !== 'Binding') throw errors.badRequest(`the kind of the object (${binding.kind}) does not match the expected kind (Binding)`);
-    const target = binding.target?.name;
-    if (!target) throw errors.invalid('Binding', '', name, [{ field: 'target.name', reason: 'FieldValueRequired', message: 'Required value' }]);
-    if (binding.metadata?.name && binding.metadata.name !== name) throw errors.badRequest(`the name of the object (${binding.metadata.name}) does not match the name on the URL (${name})`);
-    await this.guaranteedUpdate(def, ns, name, (cur) => {
-      if (cur.metadata.deletionTimestamp) throw errors.conflict(def.plural, def.group, name, `pod ${name} is being deleted, cannot be assigned to a host`);
-      if (cur.spec?.nodeName) throw errors.conflict(def.plural, def.group, name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
-      const next = clone(cur);
-      next.spec.nodeName = target;
-      const conds = (next.status ??= {}).conditions ?? [];
-      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(this.now()) };
-      next.status.conditions = [...conds.filter((c: any) => c.type !== 'PodScheduled'), cond];
-      return next;
-    }, { ...opts, precondition: binding.metadata?.resourceVersion || undefined });
+    const sub = def.strategy?.binding;
+    if (!sub) throw errors.notFound(`${def.plural}/binding`, def.group, name);
+    const { target, resourceVersion } = sub.parse(binding, name);
+    await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(clone(cur), name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
   }
 }
 

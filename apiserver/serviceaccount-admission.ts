@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/log';
 import { errors } from './errors';
-import { type ResourceDef, type Registry, objectKey } from './registry';
+import { type Registry, objectKey } from './registry';
+import type { ResourceDef } from './groups/types';
 import { startNamespaceLoop } from './namespace-loop';
 import { randomSuffix } from '../lib/names';
 import { type ResourceStorage } from './resources';

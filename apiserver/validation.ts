@@ -35,7 +35,7 @@ export function isDns1123Label(s: string): boolean { return s.length <= 63 && DN
 export function isDns1123Subdomain(s: string): boolean { return s.length <= 253 && DNS1123_SUBDOMAIN.test(s); }
 export function isDns1035Label(s: string): boolean { return s.length <= 63 && DNS1035_LABEL.test(s); }
 
-const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+export const LABEL_MSG = "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
 const SUBDOMAIN_MSG = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1035_MSG = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
@@ -91,8 +91,8 @@ export function validateObjectMeta(meta: any, nameRule: NameRule, namespaced: bo
   return errs;
 }
 
-const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
-const validPort = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
+export const validPort = (p: unknown) => Number.isInteger(p) && (p as number) >= 1 && (p as number) <= 65535;
 
 function validateContainers(list: any, field: string, requireOne: boolean): FieldError[] {
   const errs: FieldError[] = [];
@@ -208,41 +208,6 @@ export function validateWorkload(obj: any, kind: 'Deployment' | 'ReplicaSet', ol
   }
   // apps/v1: the selector is immutable
   if (old?.spec) errs.push(...immutable('spec.selector', spec.selector, old.spec.selector));
-  return errs;
-}
-
-const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
-
-export function validateService(svc: any, nodePortRange: [number, number]): FieldError[] {
-  const errs: FieldError[] = [];
-  const spec = svc.spec;
-  if (!spec || typeof spec !== 'object') return [required('spec')];
-  const type = spec.type ?? 'ClusterIP';
-  if (!SERVICE_TYPES.includes(type)) errs.push(notSupported('spec.type', type, SERVICE_TYPES));
-  const ports = spec.ports ?? [];
-  if (!Array.isArray(ports)) return [invalid('spec.ports', ports, 'must be a list')];
-  if (ports.length === 0 && type !== 'ExternalName' && spec.clusterIP !== 'None') errs.push(required('spec.ports'));
-  if (type === 'ExternalName' && !spec.externalName) errs.push(required('spec.externalName'));
-  const names = new Set<string>();
-  ports.forEach((p: any, i: number) => {
-    const f = `spec.ports[${i}]`;
-    if (ports.length > 1 && !p?.name) errs.push(required(`${f}.name`));
-    if (p?.name) {
-      if (!isDns1123Label(p.name)) errs.push(invalid(`${f}.name`, p.name, LABEL_MSG));
-      if (names.has(p.name)) errs.push(duplicate(`${f}.name`, p.name));
-      names.add(p.name);
-    }
-    if (!validPort(p?.port)) errs.push(invalid(`${f}.port`, p?.port, 'must be between 1 and 65535, inclusive'));
-    if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.protocol`, p.protocol, PROTOCOLS));
-    if (typeof p?.targetPort === 'number' && !validPort(p.targetPort)) errs.push(invalid(`${f}.targetPort`, p.targetPort, 'must be between 1 and 65535, inclusive'));
-    if (typeof p?.targetPort === 'string' && !(p.targetPort.length <= 15 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.targetPort) && /[a-z]/.test(p.targetPort))) errs.push(invalid(`${f}.targetPort`, p.targetPort, 'must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)'));
-    if (p?.nodePort !== undefined && p.nodePort !== 0) {
-      if (type !== 'NodePort' && type !== 'LoadBalancer') errs.push(invalid(`${f}.nodePort`, p.nodePort, 'may not be used when `type` is \'ClusterIP\''));
-      else if (!(Number.isInteger(p.nodePort) && p.nodePort >= nodePortRange[0] && p.nodePort <= nodePortRange[1])) errs.push(invalid(`${f}.nodePort`, p.nodePort, `provided port is not in the valid range. The range of valid ports is ${nodePortRange[0]}-${nodePortRange[1]}`));
-    }
-  });
-  if (spec.selector !== undefined && spec.selector !== null && (typeof spec.selector !== 'object' || Array.isArray(spec.selector))) errs.push(invalid('spec.selector', spec.selector, 'must be a map'));
-  if (spec.sessionAffinity !== undefined && !['None', 'ClientIP'].includes(spec.sessionAffinity)) errs.push(notSupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']));
   return errs;
 }
 
