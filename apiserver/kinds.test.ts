@@ -10,7 +10,6 @@ import { bootstrap } from './bootstrap';
 import { encodeProtobufObject } from './protobuf';
 import { applyManagedFields, fieldsOf, formatPath, fromFieldsV1, toFieldsV1, updateManagedFields } from './managedfields';
 import { pruneUnknownFields } from './fieldvalidation';
-import { podQOSClass } from './defaults';
 
 async function setup() {
   const store = new MemoryStore();
@@ -124,13 +123,6 @@ test('every new kind: create with defaults, Table columns, discovery', async () 
     r = await t.req('GET', '/apis/authorization.k8s.io/v1');
     assert.deepEqual(r.json.resources[0].verbs, ['create']);
   } finally { await t.close(); }
-});
-
-test('pods: qosClass like Kubernetes', () => {
-  assert.equal(podQOSClass({ containers: [{ name: 'a' }] }), 'BestEffort');
-  assert.equal(podQOSClass({ containers: [{ resources: { requests: { cpu: '100m' } } }] }), 'Burstable');
-  assert.equal(podQOSClass({ containers: [{ resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '1000m', memory: '1Gi' } } }] }), 'Guaranteed');
-  assert.equal(podQOSClass({ containers: [{ resources: { limits: { cpu: '1', memory: '1Gi' } } }, { name: 'b' }] }), 'Burstable');
 });
 
 test('no-op writes keep resourceVersion; finalizers; propagation; dryRun; limit/continue', async () => {

@@ -11,7 +11,7 @@ import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
-import { validateObjectMeta } from './validation';
+import { validateObjectMeta } from './groups/shared/object-meta';
 import { type ManagedFieldsEntry, applyManagedFields, fieldsOf, formatPath, removePath, updateManagedFields } from './managedfields';
 
 /**

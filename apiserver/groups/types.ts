@@ -1,6 +1,7 @@
 import type { Cidr } from '../allocators';
 import type { ApiError } from '../errors';
-import type { FieldError, NameRule } from '../validation';
+import type { FieldError } from './shared/fields';
+import type { NameRule } from './shared/object-meta';
 import type { CachedObject } from '../watchcache';
 import type { Logger } from '../../lib/log';
 
@@ -118,6 +119,15 @@ export interface KindStrategy {
   binding?: BindingSubresource;
 }
 
+/** A printer column: name, type, priority (> 0: `-o wide` only), format ('name' for the name column). */
+export type PrinterColumn = [name: string, type: string, priority?: number, format?: string];
+
+/** The Table columns of a kind (kubectl get), as Kubernetes' pkg/printers/internalversion prints them. */
+export interface Printer {
+  columns: PrinterColumn[];
+  cells(obj: ApiObject, now: Date): unknown[];
+}
+
 export interface ResourceDef {
   group: string; // '' for core
   version: string;
@@ -156,4 +166,6 @@ export interface ResourceDef {
   /** Field errors of a new object (old undefined) or of an update. */
   validate?(obj: ApiObject, ctx: StrategyContext, old?: ApiObject): FieldError[];
   strategy?: KindStrategy;
+  /** Table columns (default: Name, Age). */
+  printer?: Printer;
 }

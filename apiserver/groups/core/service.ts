@@ -1,7 +1,10 @@
 import type { Service, ServicePort } from 'kubernetes-types/core/v1';
 import { cidrContains, pickFree, pickServiceIP } from '../../allocators';
 import { errors } from '../../errors';
-import { type FieldError, LABEL_MSG, PROTOCOLS, duplicate, invalid, isDns1123Label, notSupported, required, validPort } from '../../validation';
+import { type FieldError, PROTOCOLS, duplicate, invalid, notSupported, required, validPort } from '../shared/fields';
+import { LABEL_MSG, isDns1123Label } from '../shared/object-meta';
+import { formatLabels } from '../../selectors';
+import { noneIfEmpty, objectAge } from '../shared/printers';
 import type { ApiObject, Reservations, ResourceDef, StrategyContext } from '../types';
 import { isObject } from '../shared/json';
 import { withStatus } from '../shared/defs';
@@ -157,6 +160,27 @@ function reservationConflict(svc: Service, key: string) {
 
 const serviceIPsAndPorts: Reservations = { allocate: allocateService, keys: serviceReservations, conflict: reservationConflict };
 
+function serviceExternalIP(svc: any): string {
+  const spec = svc.spec ?? {};
+  const ext: string[] = spec.externalIPs ?? [];
+  switch (spec.type ?? 'ClusterIP') {
+    case 'ClusterIP': case 'NodePort': return ext.length ? ext.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean);
+      const all = [...ips, ...ext];
+      return all.length ? all.join(',') : '<pending>';
+    }
+    case 'ExternalName': return spec.externalName ?? '<none>';
+    default: return '<unknown>';
+  }
+}
+
+function servicePorts(svc: any): string {
+  const ports = svc.spec?.ports ?? [];
+  if (!ports.length) return '<none>';
+  return ports.map((p: any) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+}
+
 export const SERVICE: ResourceDef = {
   ...withStatus, group: '', kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
   nameRule: 'dns1035', fieldLabels: ['spec.clusterIP', 'spec.type'],
@@ -164,4 +188,10 @@ export const SERVICE: ResourceDef = {
   prepareForCreate(o) { o.status = { loadBalancer: {} }; },
   validate: (o, ctx) => validateService(o, ctx.nodePortRange),
   strategy: { reservations: serviceIPsAndPorts },
+  printer: {
+    columns: [['Name', 'string', 0, 'name'], ['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string'], ['Age', 'string'], ['Selector', 'string', 1]],
+    cells(s, now) {
+      return [s.metadata?.name, s.spec?.type ?? 'ClusterIP', noneIfEmpty(s.spec?.clusterIP), serviceExternalIP(s), servicePorts(s), objectAge(s, now), formatLabels(s.spec?.selector)];
+    },
+  },
 };

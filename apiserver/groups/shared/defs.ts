@@ -1,4 +1,4 @@
-import type { NameRule } from '../../validation';
+import type { NameRule } from './object-meta';
 import type { Subresource } from '../types';
 
 /**

@@ -1,6 +1,7 @@
 import { rfc3339 } from '../../../../lib/time';
 import type { ResourceDef } from '../../types';
 import { withStatus } from '../../shared/defs';
+import { objectAge } from '../../shared/printers';
 import { startNamespaceFinalizer } from './finalizer';
 
 /**
@@ -26,5 +27,9 @@ export const NAMESPACE: ResourceDef = {
       },
       startFinalizer: startNamespaceFinalizer,
     },
+  },
+  printer: {
+    columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Age', 'string']],
+    cells: (n, now) => [n.metadata?.name, n.status?.phase ?? '', objectAge(n, now)],
   },
 };

@@ -1,0 +1,46 @@
+import { parseQuantity } from '../../../../lib/quantity';
+import { podBinding } from './binding';
+import { POD_PRINTER } from './printer';
+import { validatePod } from './validation';
+import { withStatus } from '../../shared/defs';
+import { defaultPodSpec } from '../../shared/pod-template';
+import type { ResourceDef } from '../../types';
+
+/**
+ * Pod (core/v1): defaults and QoS class on create, validation (validation.ts), printer
+ * columns (printer.ts), graceful deletion, and the binding subresource (binding.ts).
+ */
+
+/** The pod's QoS class (Kubernetes' GetPodQOS): Guaranteed, Burstable or BestEffort. */
+export function podQOSClass(spec: any): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((c) => c && typeof c === 'object');
+  const supported = ['cpu', 'memory'];
+  let anyRequest = false;
+  let anyLimit = false;
+  let guaranteed = true;
+  for (const c of containers) {
+    const req: Record<string, unknown> = c.resources?.requests ?? {};
+    const lim: Record<string, unknown> = c.resources?.limits ?? {};
+    for (const r of supported) {
+      const rq = parseQuantity(req[r]) ?? NaN;
+      const lm = parseQuantity(lim[r]) ?? NaN;
+      if (rq > 0) anyRequest = true;
+      if (lm > 0) anyLimit = true;
+      if (!(lm > 0)) guaranteed = false;
+      else if (req[r] !== undefined && rq !== lm) guaranteed = false;
+    }
+  }
+  if (!anyRequest && !anyLimit) return 'BestEffort';
+  return guaranteed && containers.length > 0 ? 'Guaranteed' : 'Burstable';
+}
+
+export const POD: ResourceDef = {
+  ...withStatus, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
+  namespaced: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
+  fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+  defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
+  prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
+  validate: (o, _c, old) => validatePod(o, old),
+  strategy: { binding: podBinding },
+  printer: POD_PRINTER,
+};

@@ -1,0 +1,28 @@
+import { base } from '../shared/defs';
+import { type FieldError, notSupported, required } from '../shared/fields';
+import { isObject } from '../shared/json';
+import { AGE, NAME, objectAge, selectorOf } from '../shared/printers';
+import type { ResourceDef } from '../types';
+
+/** NetworkPolicy (networking.k8s.io/v1). */
+
+export function validateNetworkPolicy(o: any): FieldError[] {
+  const s = o.spec;
+  if (!isObject(s)) return [required('spec')];
+  const errs: FieldError[] = [];
+  if (!isObject(s.podSelector)) errs.push(required('spec.podSelector'));
+  for (const [i, t] of (Array.isArray(s.policyTypes) ? s.policyTypes : []).entries()) if (!['Ingress', 'Egress'].includes(t)) errs.push(notSupported(`spec.policyTypes[${i}]`, t, ['Ingress', 'Egress']));
+  return errs;
+}
+
+export const NETWORK_POLICY: ResourceDef = {
+  ...base, group: 'networking.k8s.io', kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', plural: 'networkpolicies', singular: 'networkpolicy', shortNames: ['netpol'],
+  defaults(o) {
+    const s = (o.spec ??= {});
+    s.podSelector ??= {};
+    if (!Array.isArray(s.policyTypes) || s.policyTypes.length === 0) s.policyTypes = ['Ingress', ...(Array.isArray(s.egress) && s.egress.length ? ['Egress'] : [])];
+    for (const r of [...(s.ingress ?? []), ...(s.egress ?? [])]) for (const p of r?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
+  },
+  validate: (o) => validateNetworkPolicy(o),
+  printer: { columns: [NAME, ['Pod-Selector', 'string'], AGE], cells: (o, now) => [o.metadata?.name, selectorOf(o.spec?.podSelector), objectAge(o, now)] },
+};
