@@ -1,11 +1,41 @@
 import type { ResourceDef } from './groups/types';
-import { RESOURCES } from './groups';
+import { APPS } from './groups/apps';
+import { SELF_SUBJECT_REVIEW } from './groups/authentication/selfsubjectreview';
+import { SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, SUBJECT_ACCESS_REVIEW } from './groups/authorization/accessreview';
+import { AUTOSCALING } from './groups/autoscaling';
+import { BATCH } from './groups/batch';
+import { LEASE } from './groups/coordination/lease';
+import { CORE } from './groups/core';
+import { ENDPOINT_SLICE } from './groups/discovery/endpointslice';
+import { NETWORKING } from './groups/networking';
+import { POD_DISRUPTION_BUDGET } from './groups/policy/poddisruptionbudget';
+import { RBAC } from './groups/rbac';
+import { STORAGE_CLASS } from './groups/storage/storageclass';
 
 /**
- * The resource registry: every served resource described as data (groups/, one module per API
- * group). The generic REST layer (resources.ts, rest.ts), discovery, OpenAPI and tables all
- * read from it; adding a resource is adding a kind module to its group.
+ * The resource registry: every served resource described as data, one module per API group
+ * (groups/<group>/index.ts) and one file per kind holding its definition, defaults,
+ * validation, printer columns and storage strategy — e.g. how Services are validated and
+ * stored is groups/core/service.ts, the Namespace lifecycle groups/core/namespace/. The
+ * generic REST layer (resources.ts, rest.ts), discovery, OpenAPI and tables all read from it;
+ * adding a resource is adding a kind module to its group's list (see README.md).
  */
+
+/** Every served resource, by API group (groups with a single kind are listed by that kind). */
+export const RESOURCES: ResourceDef[] = [
+  ...CORE,
+  ...APPS,
+  ...BATCH,
+  ...NETWORKING,
+  ENDPOINT_SLICE, // discovery.k8s.io
+  ...AUTOSCALING,
+  LEASE, // coordination.k8s.io
+  STORAGE_CLASS, // storage.k8s.io
+  POD_DISRUPTION_BUDGET, // policy
+  ...RBAC,
+  SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, // authorization.k8s.io
+  SELF_SUBJECT_REVIEW, // authentication.k8s.io
+];
 
 export const apiVersionOf = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `${d.group}/${d.version}` : d.version);
 export const groupVersionPath = (d: Pick<ResourceDef, 'group' | 'version'>) => (d.group ? `/apis/${d.group}/${d.version}` : `/api/${d.version}`);

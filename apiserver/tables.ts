@@ -1,4 +1,4 @@
-import { RESOURCES } from './groups';
+import { RESOURCES } from './registry';
 import type { Printer } from './groups/types';
 import { objectAge } from './groups/shared/printers';
 
