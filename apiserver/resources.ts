@@ -8,7 +8,8 @@ import { ApiError, errors } from './errors';
 import type { Cidr } from './allocators';
 import { type PatchType, applyPatch } from './patch';
 import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
-import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
+import type { ApiObject, Finalizer, ResourceDef, StrategyContext } from './groups/types';
+import { isObject, objectOr } from './groups/shared/json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { validateObjectMeta } from './groups/shared/object-meta';
@@ -37,7 +38,7 @@ export interface ResourceStorageDeps {
   /** watch cache tuning (tests) */
   cacheCapacity?: number;
   /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
-  admit?: (def: ResourceDef, ns: string | undefined, obj: any) => Promise<void>;
+  admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject) => Promise<void>;
 }
 
 export interface WriteOptions {
@@ -57,14 +58,14 @@ const MAX_RETRIES = 8;
 const clone = cloneJson;
 
 
-function specOf(obj: any): string {
-  const { metadata: _m, status: _s, ...rest } = obj ?? {};
+function specOf(obj: ApiObject): string {
+  const { metadata: _m, status: _s, ...rest } = objectOr(obj);
   return JSON.stringify(rest);
 }
 
 /** The stored form: the object without metadata.resourceVersion (the store's mod revision is the truth). */
-export function encode(obj: any): Buffer {
-  const { resourceVersion: _rv, ...meta } = obj.metadata ?? {};
+export function encode(obj: ApiObject): Buffer {
+  const { resourceVersion: _rv, ...meta } = objectOr(obj.metadata);
   return Buffer.from(JSON.stringify({ ...obj, metadata: meta }));
 }
 
@@ -179,7 +180,7 @@ export class ResourceStorage {
 
   // ---------------------------------------------------------------- create
 
-  async create(def: ResourceDef, ns: string | undefined, body: any, opts: WriteOptions & { apply?: boolean } = {}): Promise<any> {
+  async create(def: ResourceDef, ns: string | undefined, body: unknown, opts: WriteOptions & { apply?: boolean } = {}): Promise<ApiObject> {
     const obj = this.admitNew(def, ns, body);
     if (opts.fieldManager) {
       const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()) };
@@ -224,13 +225,13 @@ export class ResourceStorage {
   }
 
   /** The 422 for a reservation key another object holds (a race lost on a value the user asked for). */
-  private reservationConflict(def: ResourceDef, o: any, key: string): ApiError {
+  private reservationConflict(def: ResourceDef, o: ApiObject, key: string): ApiError {
     const held = def.strategy?.reservations;
     return held ? held.conflict(o, key) : errors.conflict(def.plural, def.group, o.metadata.name);
   }
 
   /** Kind/apiVersion/namespace checks, defaulting, system metadata, validation. */
-  private admitNew(def: ResourceDef, ns: string | undefined, body: any): any {
+  private admitNew(def: ResourceDef, ns: string | undefined, body: unknown): ApiObject {
     const obj = this.checkBody(def, ns, body);
     checkTypes(obj, def.group, def.version, def.kind);
     obj.kind = def.kind;
@@ -251,15 +252,16 @@ export class ResourceStorage {
     return obj;
   }
 
-  private checkBody(def: ResourceDef, ns: string | undefined, body: any): any {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a JSON object');
+  /** A private copy of a request body that is an object of this kind, with a metadata object. */
+  private checkBody(def: ResourceDef, ns: string | undefined, body: unknown): ApiObject {
+    if (!isObject(body)) throw errors.badRequest('the request body must be a JSON object');
     if (body.kind !== undefined && body.kind !== def.kind) {
-      throw errors.badRequest(`the kind of the object (${body.kind}) does not match the expected kind (${def.kind}) for ${def.plural}`);
+      throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (${def.kind}) for ${def.plural}`);
     }
     if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) {
-      throw errors.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
+      throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
     }
-    const obj = clone(body);
+    const obj: ApiObject = clone(body);
     if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
     if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest('metadata must be an object');
     if (def.namespaced && obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
@@ -268,7 +270,7 @@ export class ResourceStorage {
     return obj;
   }
 
-  private validate(def: ResourceDef, obj: any, old?: any): void {
+  private validate(def: ResourceDef, obj: ApiObject, old?: ApiObject): void {
     const errs = [
       ...validateObjectMeta(obj.metadata, def.nameRule, def.namespaced),
       ...(def.validate?.(obj, this.strategyContext, old) ?? []),
@@ -293,7 +295,7 @@ export class ResourceStorage {
    * reservations and removing the object when its deletion is complete (deletionTimestamp,
    * grace 0, no finalizers). Throws RetryConflict when `old` is stale.
    */
-  private async commit(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions, specified = new Set<string>()): Promise<any> {
+  private async commit(def: ResourceDef, old: CachedObject, next: ApiObject, opts: WriteOptions, specified = new Set<string>()): Promise<ApiObject> {
     const meta = next.metadata;
     const finished = !def.strategy?.finalizingDelete && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
     if (finished) return opts.dryRun ? next : this.commitDelete(def, old, opts);
@@ -322,7 +324,7 @@ export class ResourceStorage {
     throw this.reservationConflict(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
   }
 
-  private async commitDelete(def: ResourceDef, old: CachedObject, opts: WriteOptions): Promise<any> {
+  private async commitDelete(def: ResourceDef, old: CachedObject, opts: WriteOptions): Promise<ApiObject> {
     if (opts.dryRun) return old.obj;
     const res = def.strategy?.reservations?.keys(old.obj) ?? [];
     const r = await this.deps.store.txn(
@@ -346,7 +348,7 @@ export class ResourceStorage {
    * mismatch is a 409 Conflict instead of a retry.
    */
   private async guaranteedUpdate(def: ResourceDef, ns: string | undefined, name: string,
-    mutate: (cur: any, old: CachedObject) => Promise<any> | any, opts: WriteOptions & { precondition?: string; onMissing?: () => Promise<any> } = {}): Promise<any> {
+    mutate: (cur: ApiObject, old: CachedObject) => Promise<ApiObject> | ApiObject, opts: WriteOptions & { precondition?: string; onMissing?: () => Promise<ApiObject> } = {}): Promise<ApiObject> {
     for (let attempt = 0; ; attempt++) {
       const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
       if (!old) {
@@ -359,7 +361,7 @@ export class ResourceStorage {
       }
       const next = await mutate(clone(old.obj), old);
       try {
-        return await this.commit(def, old, next, opts, (next as any)[SPECIFIED] ?? new Set());
+        return await this.commit(def, old, next, opts, next[SPECIFIED] ?? new Set());
       } catch (e) {
         if (!(e instanceof RetryConflict)) throw e;
         if (opts.precondition) throw errors.conflict(def.plural, def.group, name);
@@ -369,7 +371,7 @@ export class ResourceStorage {
   }
 
   /** Carry system metadata from `old` to `next`, bump generation on spec change, default and validate. */
-  private async admitUpdate(def: ResourceDef, old: any, next: any, mf?: { fieldManager?: string; subresource?: string; applied?: boolean }): Promise<any> {
+  private async admitUpdate(def: ResourceDef, old: ApiObject, next: ApiObject, mf?: { fieldManager?: string; subresource?: string; applied?: boolean }): Promise<ApiObject> {
     const m = next.metadata;
     const o = old.metadata;
     for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName']) {
@@ -399,7 +401,7 @@ export class ResourceStorage {
     return next;
   }
 
-  async update(def: ResourceDef, ns: string | undefined, name: string, body: any, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: any; created: boolean }> {
+  async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     const incoming = this.checkBody(def, ns, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -424,8 +426,8 @@ export class ResourceStorage {
   }
 
   /** `view`: the patch applies to another version's form of the object (autoscaling/v1 over v2). */
-  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: any,
-    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: any): any; to(o: any): any } } = {}): Promise<{ obj: any; created: boolean }> {
+  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: ApiObject,
+    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: ApiObject): ApiObject; to(o: ApiObject): ApiObject } } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw errors.badRequest('the patch must be a JSON object');
     let created = false;
     const precondition = type !== 'json' ? patch?.metadata?.resourceVersion : undefined;
@@ -471,7 +473,7 @@ export class ResourceStorage {
 
   // ---------------------------------------------------------------- delete
 
-  async delete(def: ResourceDef, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<any> {
+  async delete(def: ResourceDef, ns: string | undefined, name: string, opts: DeleteOptions = {}): Promise<ApiObject> {
     for (let attempt = 0; ; attempt++) {
       const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
       if (!old) throw this.nf(def, name);
@@ -490,7 +492,7 @@ export class ResourceStorage {
     }
   }
 
-  private graceFor(def: ResourceDef, obj: any, opts: DeleteOptions): number {
+  private graceFor(def: ResourceDef, obj: ApiObject, opts: DeleteOptions): number {
     if (!def.gracefulDelete) return 0;
     if (!obj.spec?.nodeName) return 0;
     if (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed') return 0;
@@ -498,7 +500,7 @@ export class ResourceStorage {
     return Math.max(0, g);
   }
 
-  private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<any> {
+  private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<ApiObject> {
     const obj = old.obj;
     const meta = obj.metadata;
     const finalizing = def.strategy?.finalizingDelete;
@@ -534,7 +536,7 @@ export class ResourceStorage {
   }
 
   /** Writes the marked object of a finalizing delete (no reservation or finalizer checks: it stays). */
-  private async commitMarked(def: ResourceDef, old: CachedObject, next: any, opts: WriteOptions): Promise<any> {
+  private async commitMarked(def: ResourceDef, old: CachedObject, next: ApiObject, opts: WriteOptions): Promise<ApiObject> {
     if (opts.dryRun) return next;
     const r = await this.deps.store.txn([{ key: old.key, target: 'mod', equals: old.rv }], [{ put: { key: old.key, value: encode(next) } }], [{ get: { key: old.key } }]);
     if (!r.succeeded) throw new RetryConflict();
@@ -557,16 +559,16 @@ export class ResourceStorage {
   }
 
   /** The autoscaling/v1 Scale of an object whose kind has the scale subresource. */
-  toScale(def: ResourceDef, obj: any): any {
+  toScale(def: ResourceDef, obj: ApiObject): ApiObject {
     return this.scaleOf(def).toScale(obj);
   }
 
   /** PUT/PATCH of /scale: `change` maps the current Scale to the desired one. */
-  async updateScale(def: ResourceDef, ns: string | undefined, name: string, change: (scale: any) => any, opts: WriteOptions = {}): Promise<any> {
+  async updateScale(def: ResourceDef, ns: string | undefined, name: string, change: (scale: ApiObject) => unknown, opts: WriteOptions = {}): Promise<ApiObject> {
     const scale = this.scaleOf(def);
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
       const desired = change(scale.toScale(cur));
-      const precondition = desired?.metadata?.resourceVersion;
+      const precondition = objectOr(objectOr(desired).metadata).resourceVersion;
       const next = scale.fromScale(clone(cur), desired, name);
       if (precondition && precondition !== cur.metadata.resourceVersion) throw errors.conflict(def.plural, def.group, name);
       return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
@@ -575,7 +577,7 @@ export class ResourceStorage {
   }
 
   /** POST <resource>/NAME/binding (pods): the kind's binding subresource sets the target once. */
-  async bind(def: ResourceDef, ns: string, name: string, binding: any, opts: WriteOptions = {}): Promise<void> {
+  async bind(def: ResourceDef, ns: string, name: string, binding: unknown, opts: WriteOptions = {}): Promise<void> {
     const sub = def.strategy?.binding;
     if (!sub) throw errors.notFound(`${def.plural}/binding`, def.group, name);
     const { target, resourceVersion } = sub.parse(binding, name);
@@ -586,23 +588,23 @@ export class ResourceStorage {
 const SPECIFIED = Symbol('specifiedReservations');
 
 /** Empty metadata lists and maps are omitted, as Go's `omitempty` does. */
-function dropEmptyMeta(m: any): void {
+function dropEmptyMeta(m: Record<string, unknown>): void {
   for (const f of ['ownerReferences', 'finalizers', 'managedFields']) if (Array.isArray(m[f]) && m[f].length === 0) delete m[f];
-  for (const f of ['labels', 'annotations']) if (m[f] && typeof m[f] === 'object' && !Array.isArray(m[f]) && Object.keys(m[f]).length === 0) delete m[f];
+  for (const f of ['labels', 'annotations']) { const v = m[f]; if (isObject(v) && Object.keys(v).length === 0) delete m[f]; }
 }
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 /** Same content, ignoring resourceVersion and key order. */
-function sameObject(a: any, b: any): boolean {
-  const canon = (v: any, top = false): any => {
+function sameObject(a: unknown, b: unknown): boolean {
+  const canon = (v: unknown, top = false): unknown => {
     if (Array.isArray(v)) return v.map((x) => canon(x));
-    if (v === null || typeof v !== 'object') return v;
+    if (!isObject(v)) return v;
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) {
       if (v[k] === undefined) continue;
-      out[k] = top && k === 'metadata' ? canon({ ...v[k], resourceVersion: undefined }) : canon(v[k]);
+      out[k] = top && k === 'metadata' ? canon({ ...objectOr(v[k]), resourceVersion: undefined }) : canon(v[k]);
     }
     return out;
   };
@@ -612,8 +614,8 @@ function sameObject(a: any, b: any): boolean {
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** True when every conflicting field is one the client-side apply's last-applied configuration set. */
-function upgradesClientSideApply(live: any, conflicts: { path: string[] }[]): boolean {
-  const raw = live?.metadata?.annotations?.[LAST_APPLIED];
+function upgradesClientSideApply(live: ApiObject, conflicts: { path: string[] }[]): boolean {
+  const raw = objectOr(objectOr(live?.metadata).annotations)[LAST_APPLIED];
   if (typeof raw !== 'string') return false;
   let last: unknown;
   try { last = JSON.parse(raw); } catch { return false; }
