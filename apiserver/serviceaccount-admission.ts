@@ -1,7 +1,8 @@
 import type { Logger } from '../lib/log';
 import { errors } from './errors';
 import { type Registry, objectKey } from './registry';
-import type { ResourceDef } from './groups/types';
+import type { Pod, ServiceAccount, Volume } from 'kubernetes-types/core/v1';
+import type { ApiObject, ResourceDef } from './groups/types';
 import { startNamespaceLoop } from './namespace-loop';
 import { randomSuffix } from '../lib/names';
 import { type ResourceStorage } from './resources';
@@ -38,7 +39,7 @@ export interface ServiceAccountAdmissionOptions {
 }
 
 /** The projected volume Kubernetes adds for the pod's ServiceAccount token. */
-export function apiAccessVolume(name: string): any {
+export function apiAccessVolume(name: string): Volume {
   return {
     name,
     projected: {
@@ -56,15 +57,15 @@ export function apiAccessVolume(name: string): any {
  * Pure part: defaults the ServiceAccount name and adds the token volume and mounts to `pod`
  * (mutated) given the ServiceAccount it names. `suffix` makes the volume name.
  */
-export function mountServiceAccount(pod: any, sa: any, suffix: string, mountTokens = true): void {
+export function mountServiceAccount(pod: Pod, sa: ServiceAccount | undefined, suffix: string, mountTokens = true): void {
   const spec = pod.spec;
-  if (!mountTokens) return;
+  if (!spec || !mountTokens) return;
   const auto = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
   if (!auto) return;
   const containers = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
-  const needing = containers.filter((c: any) => !(c.volumeMounts ?? []).some((m: any) => m?.mountPath === TOKEN_MOUNT_PATH || m?.mountPath === `${TOKEN_MOUNT_PATH}/`));
+  const needing = containers.filter((c) => !(c.volumeMounts ?? []).some((m) => m?.mountPath === TOKEN_MOUNT_PATH || m?.mountPath === `${TOKEN_MOUNT_PATH}/`));
   if (!needing.length) return;
-  const taken = new Set((spec.volumes ?? []).map((v: any) => v?.name));
+  const taken = new Set((spec.volumes ?? []).map((v) => v?.name));
   let name = `kube-api-access-${suffix}`;
   for (let i = 0; taken.has(name); i++) name = `kube-api-access-${suffix}${i}`;
   spec.volumes = [...(spec.volumes ?? []), apiAccessVolume(name)];
@@ -87,7 +88,7 @@ export class ServiceAccountAdmission {
   }
 
   /** The create-time admission hook (ResourceStorageDeps.admit): pods only. */
-  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: any): Promise<void> => {
+  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: ApiObject): Promise<void> => {
     if (def !== this.podDef || !ns || !obj?.spec) return;
     const spec = obj.spec;
     // A static (mirror) pod gets no ServiceAccount, as in Kubernetes.
@@ -103,7 +104,7 @@ export class ServiceAccountAdmission {
     mountServiceAccount(obj, sa, randomSuffix(), this.opts.mountTokens);
   };
 
-  private async findServiceAccount(ns: string, name: string): Promise<any | undefined> {
+  private async findServiceAccount(ns: string, name: string): Promise<ServiceAccount | undefined> {
     const deadline = Date.now() + (name === 'default' ? DEFAULT_SA_WAIT_MS : 0);
     for (;;) {
       // read() is read-your-writes within this apiserver, so an SA created just before the pod

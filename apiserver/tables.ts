@@ -1,5 +1,6 @@
 import { RESOURCES } from './registry';
 import type { Printer } from './groups/types';
+import { isObject } from './groups/shared/json';
 import { objectAge } from './groups/shared/printers';
 
 /**
@@ -41,8 +42,8 @@ export function columnsFor(resource: string): TableColumnDefinition[] {
   return (PRINTERS.get(resource) ?? DEFAULT_PRINTER).columns.map(([name, type, priority = 0, format = '']) => ({ name, type, format, description: '', priority }));
 }
 
-function partial(obj: any): unknown {
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj?.metadata ?? {} };
+function partial(obj: unknown): unknown {
+  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: isObject(obj) && obj.metadata !== undefined && obj.metadata !== null ? obj.metadata : {} };
 }
 
 /** Render `objects` of `resource` (plural, e.g. "pods") as a Table. */

@@ -1,18 +1,18 @@
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** ControllerRevision (apps/v1): the history StatefulSets and DaemonSets keep. */
 
-export function validateControllerRevision(o: any, old?: any): FieldError[] {
+export function validateControllerRevision(o: ApiObject, old?: ApiObject): FieldError[] {
   const errs = nonNegInt(o.revision) ? [] : [invalid('revision', o.revision, 'must be greater than or equal to 0')];
   if (old) errs.push(...immutable('data', o.data, old.data));
   return errs;
 }
 
-function controllerOf(o: any): string {
-  const c = (o.metadata?.ownerReferences ?? []).find((r: any) => r.controller);
+function controllerOf(o: ApiObject): string {
+  const c = (o.metadata?.ownerReferences ?? []).find((r: ApiObject) => r.controller);
   if (!c) return '<none>';
   const group = String(c.apiVersion ?? '').includes('/') ? `.${c.apiVersion.split('/')[0]}` : '';
   return `${String(c.kind).toLowerCase()}${group}/${c.name}`;

@@ -3,11 +3,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported } from '../shared/fields';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
 import { images, names, objectAge, selectorOf } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Deployment (apps/v1), with the Scale subresource. */
 
-function validateDeploymentStrategy(spec: any): FieldError[] {
+function validateDeploymentStrategy(spec: ApiObject): FieldError[] {
   const type = spec.strategy?.type;
   return type !== undefined && !['RollingUpdate', 'Recreate'].includes(type) ? [notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate'])] : [];
 }

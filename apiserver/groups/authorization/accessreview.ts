@@ -1,12 +1,13 @@
+import type { PolicyRule } from 'kubernetes-types/rbac/v1';
 import { errors } from '../../errors';
 import { base } from '../shared/defs';
-import { invalid } from '../shared/fields';
-import type { ResourceDef, ReviewContext } from '../types';
+import type { JsonObject } from '../shared/json';
+import type { ApiObject, ResourceDef, ReviewContext, UserInfo } from '../types';
 
 /** SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview (authorization.k8s.io/v1): answered by the authorizer, never stored. */
 
 /** Answer a (Self)SubjectAccessReview with the authorizer's decision for `user`. */
-async function accessReview(kind: string, o: any, ctx: ReviewContext, user: { name: string; groups: string[] } | undefined): Promise<any> {
+async function accessReview(kind: string, o: ApiObject, ctx: ReviewContext, user: UserInfo | undefined): Promise<JsonObject> {
   const attrs = o?.spec?.resourceAttributes ?? o?.spec?.nonResourceAttributes;
   if (!attrs || typeof attrs !== 'object') {
     throw errors.invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
@@ -45,7 +46,8 @@ export const SELF_SUBJECT_RULES_REVIEW: ResourceDef = {
   async review(o, ctx) {
     const ns = o?.spec?.namespace;
     if (typeof ns !== 'string' || !ns) throw errors.invalid('SelfSubjectRulesReview', 'authorization.k8s.io', '', [{ field: 'spec.namespace', reason: 'FieldValueRequired', message: 'Required value: no namespace on request' }]);
-    const rules: any[] = ctx.user && ctx.rulesFor ? await ctx.rulesFor(ctx.user, ns) : [];
+    // rulesFor returns the authorizer's PolicyRules (rbac.ts)
+      const rules = (ctx.user && ctx.rulesFor ? await ctx.rulesFor(ctx.user, ns) : []) as PolicyRule[];
     const resourceRules = rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({
       verbs: r.verbs ?? [], apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
     }));

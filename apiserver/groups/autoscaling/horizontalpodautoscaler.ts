@@ -2,11 +2,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** HorizontalPodAutoscaler: autoscaling/v2 is stored; autoscaling/v1 is served by conversion at the REST boundary. */
 
-function hpaDefaults(o: any): void {
+function hpaDefaults(o: ApiObject): void {
   const s = o.spec;
   if (!s || typeof s !== 'object') return;
   s.minReplicas ??= 1;
@@ -14,15 +14,15 @@ function hpaDefaults(o: any): void {
 }
 
 /** autoscaling/v2 (stored) → autoscaling/v1: the CPU utilization target is the only metric v1 has. */
-export function hpaV2toV1(o: any): any {
+export function hpaV2toV1(o: ApiObject): ApiObject {
   const { metrics, behavior: _b, ...spec } = o.spec ?? {};
-  const cpu = (metrics ?? []).find((m: any) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
-  const out: any = { ...o, apiVersion: 'autoscaling/v1', spec: { ...spec } };
+  const cpu = (metrics ?? []).find((m: ApiObject) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
+  const out: ApiObject = { ...o, apiVersion: 'autoscaling/v1', spec: { ...spec } };
   if (cpu) out.spec.targetCPUUtilizationPercentage = cpu.resource.target.averageUtilization;
   if (o.status) {
     const { currentMetrics, conditions: _c, ...st } = o.status;
     out.status = { ...st };
-    const cur = (currentMetrics ?? []).find((m: any) => m?.type === 'Resource' && m.resource?.name === 'cpu');
+    const cur = (currentMetrics ?? []).find((m: ApiObject) => m?.type === 'Resource' && m.resource?.name === 'cpu');
     if (cur?.resource?.current?.averageUtilization !== undefined) out.status.currentCPUUtilizationPercentage = cur.resource.current.averageUtilization;
     out.status.currentReplicas ??= 0;
     out.status.desiredReplicas ??= 0;
@@ -31,10 +31,10 @@ export function hpaV2toV1(o: any): any {
 }
 
 /** autoscaling/v1 → autoscaling/v2 (storage). */
-export function hpaV1toV2(o: any): any {
+export function hpaV1toV2(o: ApiObject): ApiObject {
   if (!o || typeof o !== 'object') return o;
   const { targetCPUUtilizationPercentage: cpu, ...spec } = o.spec ?? {};
-  const out: any = { ...o, apiVersion: 'autoscaling/v2', spec };
+  const out: ApiObject = { ...o, apiVersion: 'autoscaling/v2', spec };
   if (o.spec === undefined) delete out.spec;
   if (cpu !== undefined) out.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }];
   if (o.status && typeof o.status === 'object') {
@@ -45,7 +45,7 @@ export function hpaV1toV2(o: any): any {
   return out;
 }
 
-export function validateHPA(o: any): FieldError[] {
+export function validateHPA(o: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];
@@ -60,11 +60,11 @@ export function validateHPA(o: any): FieldError[] {
   return errs;
 }
 
-function hpaTargets(h: any): string {
+function hpaTargets(h: ApiObject): string {
   const metrics = h.spec?.metrics ?? [];
   if (!metrics.length) return '<none>';
   const cur = h.status?.currentMetrics ?? [];
-  const parts = metrics.map((m: any, i: number) => {
+  const parts = metrics.map((m: ApiObject, i: number) => {
     if (m.type === 'Resource') {
       const t = m.resource?.target ?? {};
       const c = cur[i]?.resource?.current;

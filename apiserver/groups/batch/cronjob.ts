@@ -3,7 +3,7 @@ import { type FieldError, invalid, notSupported, required } from '../shared/fiel
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, orNone, selectorOf, since } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** CronJob (batch/v1). */
 
@@ -16,7 +16,7 @@ export function validCron(s: unknown): boolean {
   return parts.length === 5 && parts.every((p) => /^[\d*?/,\-A-Za-z]+$/.test(p));
 }
 
-export function validateCronJob(o: any): FieldError[] {
+export function validateCronJob(o: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

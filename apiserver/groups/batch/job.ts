@@ -4,11 +4,11 @@ import { type FieldError, immutable, invalid, nonNegInt, notSupported, required 
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Job (batch/v1): defaults, a selector generated from the Job's uid, validation, printer columns. */
 
-export function defaultJobSpec(s: any): void {
+export function defaultJobSpec(s: ApiObject): void {
   if (!s || typeof s !== 'object') return;
   if (s.completions === undefined && s.parallelism === undefined) { s.completions = 1; s.parallelism = 1; }
   s.parallelism ??= 1;
@@ -20,7 +20,7 @@ export function defaultJobSpec(s: any): void {
 }
 
 /** Jobs get a selector on their own uid unless manualSelector (Kubernetes' job strategy). */
-function generateJobSelector(o: any): void {
+function generateJobSelector(o: ApiObject): void {
   const s = o.spec;
   if (!s || typeof s !== 'object' || s.manualSelector === true) return;
   const uid = o.metadata.uid;
@@ -32,7 +32,7 @@ function generateJobSelector(o: any): void {
   s.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
 }
 
-export function validateJob(o: any, old?: any): FieldError[] {
+export function validateJob(o: ApiObject, old?: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s, { restartPolicies: ['OnFailure', 'Never'] });
@@ -50,21 +50,21 @@ export function validateJob(o: any, old?: any): FieldError[] {
   return errs;
 }
 
-function jobStatus(j: any): string {
-  const conds = (j.status?.conditions ?? []).filter((c: any) => c.status === 'True').map((c: any) => c.type);
+function jobStatus(j: ApiObject): string {
+  const conds = (j.status?.conditions ?? []).filter((c: ApiObject) => c.status === 'True').map((c: ApiObject) => c.type);
   if (j.metadata?.deletionTimestamp) return 'Terminating';
   for (const t of ['Complete', 'Failed', 'FailureTarget', 'SuccessCriteriaMet', 'Suspended']) if (conds.includes(t)) return t;
   return 'Running';
 }
 
-function jobCompletions(j: any): string {
+function jobCompletions(j: ApiObject): string {
   const ok = j.status?.succeeded ?? 0;
   if (j.spec?.completions !== undefined && j.spec?.completions !== null) return `${ok}/${j.spec.completions}`;
   const par = j.spec?.parallelism ?? 0;
   return par > 1 ? `${ok}/1 of ${par}` : `${ok}/1`;
 }
 
-function jobDuration(j: any, now: Date): string {
+function jobDuration(j: ApiObject, now: Date): string {
   const start = j.status?.startTime;
   if (!start) return '';
   const end = j.status?.completionTime ? Date.parse(j.status.completionTime) : now.getTime();

@@ -1,11 +1,11 @@
 import { base } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Lease (coordination.k8s.io/v1): node heartbeats and leader election. */
 
-export function validateLease(o: any): FieldError[] {
+export function validateLease(o: ApiObject): FieldError[] {
   const s = o.spec ?? {};
   const errs: FieldError[] = [];
   for (const f of ['leaseDurationSeconds', 'leaseTransitions']) if (s[f] !== undefined && s[f] !== null && !nonNegInt(s[f])) errs.push(invalid(`spec.${f}`, s[f], 'must be greater than or equal to 0'));

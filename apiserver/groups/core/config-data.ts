@@ -1,5 +1,6 @@
 import { type FieldError, forbidden, immutable, invalid } from '../shared/fields';
 import { isObject } from '../shared/json';
+import type { ApiObject } from '../types';
 
 /** Keys and values of ConfigMap and Secret data, and their `immutable` mark. Pure. */
 
@@ -22,7 +23,7 @@ export function validateConfigKeys(map: unknown, field: string, opts: { base64?:
 const IMMUTABLE_SET = 'field is immutable when `immutable` is set';
 
 /** ConfigMaps and Secrets marked `immutable: true` keep their data and the mark. */
-export function immutableData(o: any, old: any, fields: string[]): FieldError[] {
+export function immutableData(o: ApiObject, old: ApiObject, fields: string[]): FieldError[] {
   if (old?.immutable !== true) return [];
   const errs: FieldError[] = [];
   if (o.immutable !== true) errs.push(forbidden('immutable', IMMUTABLE_SET));

@@ -1,30 +1,30 @@
 import { isIP } from 'node:net';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required, validPort } from '../shared/fields';
-import { count, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import { objectAge } from '../shared/printers';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Endpoints (core/v1): PUT creates a missing object, as in Kubernetes. */
 
-export function validateEndpoints(ep: any): FieldError[] {
+export function validateEndpoints(ep: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   if (ep.subsets !== undefined && ep.subsets !== null && !Array.isArray(ep.subsets)) return [invalid('subsets', ep.subsets, 'must be a list')];
-  (ep.subsets ?? []).forEach((ss: any, i: number) => {
+  (ep.subsets ?? []).forEach((ss: ApiObject, i: number) => {
     for (const field of ['addresses', 'notReadyAddresses']) {
       const list = ss?.[field] ?? [];
       if (!Array.isArray(list)) { errs.push(invalid(`subsets[${i}].${field}`, list, 'must be a list')); continue; }
-      list.forEach((a: any, j: number) => {
+      list.forEach((a: ApiObject, j: number) => {
         if (a?.ip === undefined || a?.ip === '') errs.push(required(`subsets[${i}].${field}[${j}].ip`));
         else if (typeof a.ip !== 'string' || !isIP(a.ip)) errs.push(invalid(`subsets[${i}].${field}[${j}].ip`, a.ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
       });
     }
     if (ss?.ports !== undefined && ss.ports !== null && !Array.isArray(ss.ports)) { errs.push(invalid(`subsets[${i}].ports`, ss.ports, 'must be a list')); return; }
-    (ss.ports ?? []).forEach((p: any, j: number) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
+    (ss.ports ?? []).forEach((p: ApiObject, j: number) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
   });
   return errs;
 }
 
-export function formatEndpoints(ep: any): string {
+export function formatEndpoints(ep: ApiObject): string {
   const subsets = ep.subsets ?? [];
   if (!subsets.length) return '<none>';
   const list: string[] = [];

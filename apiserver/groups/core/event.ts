@@ -1,18 +1,18 @@
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
-import { count, since } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import { since } from '../shared/printers';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Event (core/v1): PUT creates a missing object, as in Kubernetes. */
 
-export function validateEvent(ev: any): FieldError[] {
+export function validateEvent(ev: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   if (!ev.involvedObject || typeof ev.involvedObject !== 'object') errs.push(required('involvedObject'));
   if (ev.type !== undefined && ev.type !== '' && !['Normal', 'Warning'].includes(ev.type)) errs.push(notSupported('type', ev.type, ['Normal', 'Warning']));
   return errs;
 }
 
-function eventLastSeen(ev: any, now: Date): string {
+function eventLastSeen(ev: ApiObject, now: Date): string {
   const last = ev.series?.lastObservedTime ?? ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp;
   const first = ev.firstTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp;
   const count = ev.series?.count ?? ev.count ?? 1;

@@ -2,15 +2,15 @@ import { base } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { CREATED_AT, NAME } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** LimitRange (core/v1). */
 
-export function validateLimitRange(lr: any): FieldError[] {
+export function validateLimitRange(lr: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   const limits = lr.spec?.limits;
   if (!Array.isArray(limits)) return [required('spec.limits')];
-  limits.forEach((l: any, i: number) => {
+  limits.forEach((l: ApiObject, i: number) => {
     if (!l?.type) errs.push(required(`spec.limits[${i}].type`));
     for (const f of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) {
       for (const [k, v] of Object.entries(isObject(l?.[f]) ? l[f] : {})) errs.push(...validateQuantity(v, `spec.limits[${i}].${f}[${k}]`));

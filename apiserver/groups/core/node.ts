@@ -4,18 +4,18 @@ import { withStatus } from '../shared/defs';
 import { LABEL_VALUE, validateLabelKey } from '../shared/object-meta';
 import { duplicate, type FieldError, forbidden, invalid, notSupported, required } from '../shared/fields';
 import { noneIfEmpty, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Node (core/v1): registered by each kubelet; status written by it and the node controller. */
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** Nodes: taints (qualified-name key, known effect, unique key+effect) and podCIDR(s). */
-export function validateNode(n: any, old?: any): FieldError[] {
+export function validateNode(n: ApiObject, old?: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   const spec = n.spec ?? {};
   const seen = new Set<string>();
-  (Array.isArray(spec.taints) ? spec.taints : []).forEach((t: any, i: number) => {
+  (Array.isArray(spec.taints) ? spec.taints : []).forEach((t: ApiObject, i: number) => {
     const f = `spec.taints[${i}]`;
     if (typeof t?.key !== 'string' || !t.key) errs.push(required(`${f}.key`));
     else if (!validateLabelKey(t.key)) errs.push(invalid(`${f}.key`, t.key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));
@@ -39,14 +39,14 @@ export function validateNode(n: any, old?: any): FieldError[] {
   return errs;
 }
 
-function nodeStatus(node: any): string {
-  const ready = (node.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+function nodeStatus(node: ApiObject): string {
+  const ready = (node.status?.conditions ?? []).find((c: ApiObject) => c.type === 'Ready');
   const parts = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
   if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
   return parts.join(',');
 }
 
-function nodeRoles(node: any): string {
+function nodeRoles(node: ApiObject): string {
   const roles = new Set<string>();
   for (const [k, v] of Object.entries<string>(node.metadata?.labels ?? {})) {
     if (k.startsWith('node-role.kubernetes.io/')) { const r = k.slice('node-role.kubernetes.io/'.length); if (r) roles.add(r); }
@@ -55,7 +55,7 @@ function nodeRoles(node: any): string {
   return roles.size ? [...roles].sort().join(',') : '<none>';
 }
 
-const nodeAddress = (node: any, type: string) => noneIfEmpty((node.status?.addresses ?? []).find((a: any) => a.type === type)?.address);
+const nodeAddress = (node: ApiObject, type: string) => noneIfEmpty((node.status?.addresses ?? []).find((a: ApiObject) => a.type === type)?.address);
 
 export const NODE: ResourceDef = {
   ...withStatus, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,

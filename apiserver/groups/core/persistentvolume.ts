@@ -3,13 +3,13 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, forbidden, immutable, notSupported, required, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** PersistentVolume (core/v1, cluster-scoped). */
 
 const PV_SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'azureDisk', 'azureFile', 'gcePersistentDisk', 'awsElasticBlockStore', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'quobyte', 'cinder', 'flocker'];
 
-export function validatePersistentVolume(pv: any, old?: any): FieldError[] {
+export function validatePersistentVolume(pv: ApiObject, old?: ApiObject): FieldError[] {
   const s = pv.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateAccessModes(s.accessModes, 'spec.accessModes');
@@ -20,7 +20,7 @@ export function validatePersistentVolume(pv: any, old?: any): FieldError[] {
   else if (n > 1) errs.push({ field: 'spec', reason: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 volume type' });
   if (s.persistentVolumeReclaimPolicy !== undefined && !['Retain', 'Delete', 'Recycle'].includes(s.persistentVolumeReclaimPolicy as string)) errs.push(notSupported('spec.persistentVolumeReclaimPolicy', s.persistentVolumeReclaimPolicy, ['Delete', 'Recycle', 'Retain']));
   if (old?.spec) {
-    const source = (x: any) => Object.fromEntries(PV_SOURCES.filter((k) => x[k] !== undefined).map((k) => [k, x[k]]));
+    const source = (x: ApiObject) => Object.fromEntries(PV_SOURCES.filter((k) => x[k] !== undefined).map((k) => [k, x[k]]));
     if (immutable('spec', source(s), source(old.spec)).length) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
     errs.push(...immutable('spec.volumeMode', s.volumeMode, old.spec.volumeMode));
   }

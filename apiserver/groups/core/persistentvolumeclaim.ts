@@ -3,11 +3,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** PersistentVolumeClaim (core/v1). */
 
-export function validatePersistentVolumeClaim(pvc: any, old?: any): FieldError[] {
+export function validatePersistentVolumeClaim(pvc: ApiObject, old?: ApiObject): FieldError[] {
   const s = pvc.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateAccessModes(s.accessModes, 'spec.accessModes');

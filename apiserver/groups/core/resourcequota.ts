@@ -2,17 +2,17 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** ResourceQuota (core/v1). */
 
-export function validateResourceQuota(q: any): FieldError[] {
+export function validateResourceQuota(q: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   for (const [k, v] of Object.entries(isObject(q.spec?.hard) ? q.spec.hard : {})) errs.push(...validateQuantity(v, `spec.hard[${k}]`));
   return errs;
 }
 
-function quotaUsage(q: any, limits: boolean): string {
+function quotaUsage(q: ApiObject, limits: boolean): string {
   const hard = q.status?.hard ?? q.spec?.hard ?? {};
   const used = q.status?.used ?? {};
   return Object.keys(hard).sort().filter((k) => k.startsWith('limits.') === limits)

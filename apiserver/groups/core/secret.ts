@@ -3,11 +3,11 @@ import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, count, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Secret (core/v1): stringData is merged into data on every write. */
 
-export function validateSecret(s: any, old?: any): FieldError[] {
+export function validateSecret(s: ApiObject, old?: ApiObject): FieldError[] {
   const errs = validateConfigKeys(s.data, 'data', { base64: true });
   if (typeof s.type !== 'string') errs.push(required('type'));
   if (old && old.type !== s.type) errs.push(invalid('type', s.type, 'field is immutable'));
@@ -21,7 +21,7 @@ export function validateSecret(s: any, old?: any): FieldError[] {
 }
 
 /** Secrets: stringData is write-only, merged into data (base64) on every write. */
-export function mergeStringData(s: any): void {
+export function mergeStringData(s: ApiObject): void {
   if (isObject(s.stringData)) {
     s.data = { ...(isObject(s.data) ? s.data : {}) };
     for (const [k, v] of Object.entries(s.stringData)) s.data[k] = Buffer.from(String(v)).toString('base64');

@@ -160,13 +160,13 @@ function reservationConflict(svc: Service, key: string) {
 
 const serviceIPsAndPorts: Reservations = { allocate: allocateService, keys: serviceReservations, conflict: reservationConflict };
 
-function serviceExternalIP(svc: any): string {
+function serviceExternalIP(svc: ApiObject): string {
   const spec = svc.spec ?? {};
   const ext: string[] = spec.externalIPs ?? [];
   switch (spec.type ?? 'ClusterIP') {
     case 'ClusterIP': case 'NodePort': return ext.length ? ext.join(',') : '<none>';
     case 'LoadBalancer': {
-      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean);
+      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i: ApiObject) => i.ip || i.hostname).filter(Boolean);
       const all = [...ips, ...ext];
       return all.length ? all.join(',') : '<pending>';
     }
@@ -175,10 +175,10 @@ function serviceExternalIP(svc: any): string {
   }
 }
 
-function servicePorts(svc: any): string {
+function servicePorts(svc: ApiObject): string {
   const ports = svc.spec?.ports ?? [];
   if (!ports.length) return '<none>';
-  return ports.map((p: any) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+  return ports.map((p: ApiObject) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
 }
 
 export const SERVICE: ResourceDef = {

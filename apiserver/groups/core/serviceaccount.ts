@@ -1,14 +1,14 @@
 import { base } from '../shared/defs';
 import { duplicate, type FieldError } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** ServiceAccount (core/v1); pods get theirs from serviceaccount-admission.ts. */
 
-export function validateServiceAccount(o: any): FieldError[] {
+export function validateServiceAccount(o: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
-  (Array.isArray(o.secrets) ? o.secrets : []).forEach((s: any, i: number) => {
+  (Array.isArray(o.secrets) ? o.secrets : []).forEach((s: ApiObject, i: number) => {
     if (s?.name && seen.has(s.name)) errs.push(duplicate(`secrets[${i}].name`, s.name));
     seen.add(s?.name);
   });

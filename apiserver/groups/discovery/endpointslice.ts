@@ -1,26 +1,26 @@
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, notSupported, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** EndpointSlice (discovery.k8s.io/v1). */
 
-export function validateEndpointSlice(o: any, old?: any): FieldError[] {
+export function validateEndpointSlice(o: ApiObject, old?: ApiObject): FieldError[] {
   const errs: FieldError[] = old ? immutable('addressType', o.addressType, old.addressType) : [];
   const types = ['IPv4', 'IPv6', 'FQDN'];
   if (!o.addressType) errs.push(required('addressType'));
   else if (!types.includes(o.addressType)) errs.push(notSupported('addressType', o.addressType, types));
-  (Array.isArray(o.endpoints) ? o.endpoints : []).forEach((e: any, i: number) => {
+  (Array.isArray(o.endpoints) ? o.endpoints : []).forEach((e: ApiObject, i: number) => {
     if (!Array.isArray(e?.addresses) || e.addresses.length === 0) errs.push(required(`endpoints[${i}].addresses`));
   });
-  (Array.isArray(o.ports) ? o.ports : []).forEach((p: any, i: number) => {
+  (Array.isArray(o.ports) ? o.ports : []).forEach((p: ApiObject, i: number) => {
     if (p?.port !== undefined && !(Number.isInteger(p.port) && p.port >= 0 && p.port <= 65535)) errs.push(invalid(`ports[${i}].port`, p.port, 'must be between 0 and 65535, inclusive'));
   });
   return errs;
 }
 
-function sliceEndpoints(es: any): string {
-  const addrs: string[] = (es.endpoints ?? []).flatMap((e: any) => e?.addresses ?? []);
+function sliceEndpoints(es: ApiObject): string {
+  const addrs: string[] = (es.endpoints ?? []).flatMap((e: ApiObject) => e?.addresses ?? []);
   if (!addrs.length) return '<unset>';
   return addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
 }
@@ -32,7 +32,7 @@ export const ENDPOINT_SLICE: ResourceDef = {
   printer: {
     columns: [NAME, ['AddressType', 'string'], ['Ports', 'string'], ['Endpoints', 'string'], AGE],
     cells(o, now) {
-      const ports = (o.ports ?? []).map((p: any) => p?.port).filter((p: unknown) => p !== undefined && p !== null);
+      const ports = (o.ports ?? []).map((p: ApiObject) => p?.port).filter((p: unknown) => p !== undefined && p !== null);
       return [o.metadata?.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), objectAge(o, now)];
     },
   },

@@ -3,13 +3,13 @@ import { type FieldError, invalid, notSupported, required, validPort } from '../
 import { isObject, objectOr } from '../shared/json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge, orNone } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Ingress (networking.k8s.io/v1). */
 
 const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'];
 
-function validateBackend(b: any, field: string): FieldError[] {
+function validateBackend(b: ApiObject, field: string): FieldError[] {
   if (!isObject(b)) return [required(field)];
   if (b.service && b.resource) return [{ field, reason: 'FieldValueForbidden', message: 'Forbidden: cannot set both resource and service backends' }];
   if (b.service) {
@@ -25,15 +25,15 @@ function validateBackend(b: any, field: string): FieldError[] {
   return [required(field)];
 }
 
-export function validateIngress(o: any): FieldError[] {
+export function validateIngress(o: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];
   if (s.defaultBackend !== undefined) errs.push(...validateBackend(s.defaultBackend, 'spec.defaultBackend'));
   if (!s.defaultBackend && !(Array.isArray(s.rules) && s.rules.length)) errs.push({ field: 'spec.rules', reason: 'FieldValueRequired', message: 'Required value: either `defaultBackend` or `rules` must be specified' });
-  (Array.isArray(s.rules) ? s.rules : []).forEach((r: any, i: number) => {
+  (Array.isArray(s.rules) ? s.rules : []).forEach((r: ApiObject, i: number) => {
     if (r?.host !== undefined && r.host !== '' && !isDns1123Subdomain(String(r.host).replace(/^\*\./, 'x.'))) errs.push(invalid(`spec.rules[${i}].host`, r.host, 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\''));
-    (r?.http?.paths ?? []).forEach((p: any, j: number) => {
+    (r?.http?.paths ?? []).forEach((p: ApiObject, j: number) => {
       const f = `spec.rules[${i}].http.paths[${j}]`;
       if (!p?.pathType) errs.push(required(`${f}.pathType`));
       else if (!PATH_TYPES.includes(p.pathType)) errs.push(notSupported(`${f}.pathType`, p.pathType, PATH_TYPES));
@@ -45,14 +45,14 @@ export function validateIngress(o: any): FieldError[] {
   return errs;
 }
 
-function ingressHosts(ing: any): string {
-  const hosts = (ing.spec?.rules ?? []).map((r: any) => r?.host).filter(Boolean);
+function ingressHosts(ing: ApiObject): string {
+  const hosts = (ing.spec?.rules ?? []).map((r: ApiObject) => r?.host).filter(Boolean);
   if (!hosts.length) return '*';
   return hosts.length > 4 ? `${hosts.slice(0, 4).join(',')} + ${hosts.length - 4} more...` : hosts.join(',');
 }
 
-function lbAddresses(st: any): string {
-  return (st?.loadBalancer?.ingress ?? []).map((i: any) => i.ip || i.hostname).filter(Boolean).join(',');
+function lbAddresses(st: ApiObject): string {
+  return (st?.loadBalancer?.ingress ?? []).map((i: ApiObject) => i.ip || i.hostname).filter(Boolean).join(',');
 }
 
 export const INGRESS: ResourceDef = {

@@ -1,11 +1,11 @@
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** IngressClass (networking.k8s.io/v1, cluster-scoped). */
 
-export function validateIngressClass(o: any, old?: any): FieldError[] {
+export function validateIngressClass(o: ApiObject, old?: ApiObject): FieldError[] {
   const c = o.spec?.controller;
   if (!c) return [required('spec.controller')];
   if (old) { const e = immutable('spec.controller', c, old.spec?.controller); if (e.length) return e; }

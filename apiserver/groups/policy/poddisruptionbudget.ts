@@ -2,11 +2,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, required } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** PodDisruptionBudget (policy/v1). */
 
-export function validatePDB(o: any): FieldError[] {
+export function validatePDB(o: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

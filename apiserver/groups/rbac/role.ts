@@ -1,7 +1,7 @@
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { CREATED_AT, NAME } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** Role and ClusterRole (rbac.authorization.k8s.io/v1): stored and validated here; enforced by the authorizer (rbac.ts). */
 
@@ -9,7 +9,7 @@ function validateRules(rules: unknown, clusterScoped: boolean): FieldError[] {
   if (rules === undefined || rules === null) return [];
   if (!Array.isArray(rules)) return [invalid('rules', rules, 'must be a list')];
   const errs: FieldError[] = [];
-  rules.forEach((r: any, i: number) => {
+  rules.forEach((r: ApiObject, i: number) => {
     if (!Array.isArray(r?.verbs) || r.verbs.length === 0) errs.push(required(`rules[${i}].verbs`));
     const urls = Array.isArray(r?.nonResourceURLs) && r.nonResourceURLs.length > 0;
     if (urls && !clusterScoped) errs.push(invalid(`rules[${i}].nonResourceURLs`, r.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs'));
@@ -22,9 +22,9 @@ function validateRules(rules: unknown, clusterScoped: boolean): FieldError[] {
   return errs;
 }
 
-export const validateRole = (o: any) => validateRules(o.rules, false);
+export const validateRole = (o: ApiObject) => validateRules(o.rules, false);
 
-export const validateClusterRole = (o: any) => validateRules(o.rules, true);
+export const validateClusterRole = (o: ApiObject) => validateRules(o.rules, true);
 
 export const ROLE: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'Role', listKind: 'RoleList', plural: 'roles', singular: 'role', validate: (o) => validateRole(o),

@@ -3,11 +3,11 @@ import { type FieldError, invalid, notSupported, required } from '../shared/fiel
 import { isObject } from '../shared/json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1). */
 
-export function validateBinding(o: any, old: any, clusterScoped: boolean): FieldError[] {
+export function validateBinding(o: ApiObject, old: ApiObject, clusterScoped: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const ref = o.roleRef;
   if (!isObject(ref)) errs.push(required('roleRef'));
@@ -18,7 +18,7 @@ export function validateBinding(o: any, old: any, clusterScoped: boolean): Field
     if (!ref.name) errs.push(required('roleRef.name'));
   }
   if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef)) errs.push(invalid('roleRef', o.roleRef, 'cannot change roleRef'));
-  (Array.isArray(o.subjects) ? o.subjects : []).forEach((s: any, i: number) => {
+  (Array.isArray(o.subjects) ? o.subjects : []).forEach((s: ApiObject, i: number) => {
     const f = `subjects[${i}]`;
     if (!['User', 'Group', 'ServiceAccount'].includes(s?.kind)) errs.push(notSupported(`${f}.kind`, s?.kind, ['ServiceAccount', 'User', 'Group']));
     if (!s?.name) errs.push(required(`${f}.name`));
@@ -31,8 +31,8 @@ export function validateBinding(o: any, old: any, clusterScoped: boolean): Field
   return errs;
 }
 
-function subjects(b: any, kind: string): string {
-  return (b.subjects ?? []).filter((s: any) => s.kind === kind).map((s: any) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+function subjects(b: ApiObject, kind: string): string {
+  return (b.subjects ?? []).filter((s: ApiObject) => s.kind === kind).map((s: ApiObject) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
 }
 
 export const ROLE_BINDING: ResourceDef = {

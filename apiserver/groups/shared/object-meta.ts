@@ -1,4 +1,5 @@
 import { type FieldError, invalid, required } from './fields';
+import type { JsonObject } from './json';
 
 /**
  * Name rules (DNS-1123 labels and subdomains, DNS-1035 labels, path segments) and the
@@ -36,7 +37,7 @@ export function validateName(name: unknown, rule: NameRule, field = 'metadata.na
     if (name === '.' || name === '..') return [invalid(field, name, `may not be '${name}'`)];
     if (/[/%]/.test(name)) return [invalid(field, name, `may not contain '${name.includes('/') ? '/' : '%'}'`)];
     // control characters would not survive store keys and continue tokens
-    if (/[\x00-\x1f\x7f]/.test(name) || name.length > 253 || !(name as any).isWellFormed()) return [invalid(field, name, 'must be at most 253 printable characters')];
+    if (/[\x00-\x1f\x7f]/.test(name) || name.length > 253 || !(name as string & { isWellFormed(): boolean }).isWellFormed()) return [invalid(field, name, 'must be at most 253 printable characters')];
     return [];
   }
   const ok = rule === 'label' ? isDns1123Label(name) : rule === 'dns1035' ? isDns1035Label(name) : isDns1123Subdomain(name);
@@ -51,9 +52,10 @@ export function validateLabelKey(k: string): boolean {
   return name.length > 0 && name.length <= 63 && QUALIFIED_NAME.test(name);
 }
 
-export function validateObjectMeta(meta: any, nameRule: NameRule, namespaced: boolean): FieldError[] {
+export function validateObjectMeta(metadata: unknown, nameRule: NameRule, namespaced: boolean): FieldError[] {
   const errs: FieldError[] = [];
-  if (meta == null || typeof meta !== 'object') return [required('metadata')];
+  if (metadata == null || typeof metadata !== 'object') return [required('metadata')];
+  const meta = metadata as JsonObject;
   if (!meta.name && !meta.generateName) errs.push({ field: 'metadata.name', reason: 'FieldValueRequired', message: 'Required value: name or generateName is required' });
   else if (meta.name) errs.push(...validateName(meta.name, nameRule));
   else if (typeof meta.generateName !== 'string') errs.push(invalid('metadata.generateName', meta.generateName, 'must be a string'));

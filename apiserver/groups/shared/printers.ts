@@ -1,5 +1,5 @@
 import { age } from '../../../lib/duration';
-import type { PrinterColumn } from '../types';
+import type { ApiObject, PrinterColumn } from '../types';
 import { formatLabelSelector } from '../../selectors';
 
 /**
@@ -9,7 +9,7 @@ import { formatLabelSelector } from '../../selectors';
 
 export const since = (ts: string | undefined, now: Date): string => age(ts, now.getTime());
 
-export const objectAge = (o: any, now: Date) => since(o?.metadata?.creationTimestamp, now);
+export const objectAge = (o: ApiObject, now: Date) => since(o?.metadata?.creationTimestamp, now);
 
 /** `s`, or `<none>` when it is empty or falsy. */
 export const noneIfEmpty = (s: string | undefined) => (s ? s : '<none>');
@@ -17,11 +17,11 @@ export const noneIfEmpty = (s: string | undefined) => (s ? s : '<none>');
 /** `v` as a string, or `<none>` when it is absent or empty. */
 export const orNone = (s: unknown) => (s === undefined || s === null || s === '' ? '<none>' : String(s));
 
-export const names = (cs: any[] | undefined) => (cs ?? []).map((c) => c.name).join(',');
+export const names = (cs: { name?: string }[] | undefined) => (cs ?? []).map((c) => c.name).join(',');
 
-export const images = (cs: any[] | undefined) => (cs ?? []).map((c) => c.image).join(',');
+export const images = (cs: { image?: string }[] | undefined) => (cs ?? []).map((c) => c.image).join(',');
 
-export const selectorOf = (sel: any) => { const s = sel ? formatLabelSelector(sel) : ''; return s || '<none>'; };
+export const selectorOf = (sel: ApiObject) => { const s = sel ? formatLabelSelector(sel) : ''; return s || '<none>'; };
 
 export const count = (m: unknown) => (m && typeof m === 'object' ? Object.keys(m).length : 0);
 

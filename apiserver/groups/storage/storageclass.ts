@@ -1,11 +1,11 @@
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ResourceDef } from '../types';
+import type { ApiObject, ResourceDef } from '../types';
 
 /** StorageClass (storage.k8s.io/v1, cluster-scoped). */
 
-export function validateStorageClass(o: any, old?: any): FieldError[] {
+export function validateStorageClass(o: ApiObject, old?: ApiObject): FieldError[] {
   const errs: FieldError[] = [];
   if (!o.provisioner) errs.push(required('provisioner'));
   if (o.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(o.reclaimPolicy)) errs.push(notSupported('reclaimPolicy', o.reclaimPolicy, ['Delete', 'Retain']));

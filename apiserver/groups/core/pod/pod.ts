@@ -4,7 +4,7 @@ import { POD_PRINTER } from './printer';
 import { validatePod } from './validation';
 import { withStatus } from '../../shared/defs';
 import { defaultPodSpec } from '../../shared/pod-template';
-import type { ResourceDef } from '../../types';
+import type { ApiObject, ResourceDef } from '../../types';
 
 /**
  * Pod (core/v1): defaults and QoS class on create, validation (validation.ts), printer
@@ -12,7 +12,7 @@ import type { ResourceDef } from '../../types';
  */
 
 /** The pod's QoS class (Kubernetes' GetPodQOS): Guaranteed, Burstable or BestEffort. */
-export function podQOSClass(spec: any): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+export function podQOSClass(spec: ApiObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((c) => c && typeof c === 'object');
   const supported = ['cpu', 'memory'];
   let anyRequest = false;

@@ -1,10 +1,10 @@
 import { humanDuration } from '../../../../lib/duration';
 import { noneIfEmpty, objectAge } from '../../shared/printers';
-import type { Printer } from '../../types';
+import type { ApiObject, Printer } from '../../types';
 
 /** The printer columns of Pods (kubectl get pods): READY, STATUS and RESTARTS as Kubernetes computes them. */
 
-function podStatus(pod: any, now: Date): { reason: string; ready: number; total: number; restarts: string } {
+function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; total: number; restarts: string } {
   const spec = pod.spec ?? {};
   const status = pod.status ?? {};
   let restarts = 0;
@@ -15,7 +15,7 @@ function podStatus(pod: any, now: Date): { reason: string; ready: number; total:
   for (const c of status.conditions ?? []) {
     if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
   }
-  const noteRestart = (c: any) => {
+  const noteRestart = (c: ApiObject) => {
     restarts += c.restartCount ?? 0;
     const fin = c.lastState?.terminated?.finishedAt;
     if (fin) lastRestart = Math.max(lastRestart, Date.parse(fin) || 0);
@@ -34,7 +34,7 @@ function podStatus(pod: any, now: Date): { reason: string; ready: number; total:
     initializing = true;
     break;
   }
-  const initializedTrue = (status.conditions ?? []).some((c: any) => c.type === 'Initialized' && c.status === 'True');
+  const initializedTrue = (status.conditions ?? []).some((c: ApiObject) => c.type === 'Initialized' && c.status === 'True');
   if (!initializing || initializedTrue) {
     restarts = 0;
     lastRestart = 0;
@@ -50,7 +50,7 @@ function podStatus(pod: any, now: Date): { reason: string; ready: number; total:
       else if (c.ready && st.running) { hasRunning = true; ready++; }
     }
     if (reason === 'Completed' && hasRunning) {
-      reason = (status.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+      reason = (status.conditions ?? []).some((c: ApiObject) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
   const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
@@ -69,8 +69,8 @@ export const POD_PRINTER: Printer = {
       const gates = p.spec?.readinessGates ?? [];
       let gatesStr = '<none>';
       if (gates.length) {
-        const trueConds = new Set((p.status?.conditions ?? []).filter((c: any) => c.status === 'True').map((c: any) => c.type));
-        gatesStr = `${gates.filter((g: any) => trueConds.has(g.conditionType)).length}/${gates.length}`;
+        const trueConds = new Set((p.status?.conditions ?? []).filter((c: ApiObject) => c.status === 'True').map((c: ApiObject) => c.type));
+        gatesStr = `${gates.filter((g: ApiObject) => trueConds.has(g.conditionType)).length}/${gates.length}`;
       }
       return [p.metadata?.name, `${s.ready}/${s.total}`, s.reason, s.restarts, objectAge(p, now), noneIfEmpty(ip), noneIfEmpty(p.spec?.nodeName), noneIfEmpty(p.status?.nominatedNodeName), gatesStr];
     },
