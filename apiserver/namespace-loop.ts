@@ -1,16 +1,22 @@
 import type { Logger } from '../lib/log';
+import { Controller } from '../lib/reconcile/controller';
 import { ApiError } from './errors';
-import type { Registry } from './registry';
-import type { ResourceDef } from './groups/types';
+import type { ApiObject, ResourceDef } from './groups/types';
+import { type Registry, objectKey } from './registry';
 import type { ResourceStorage } from './resources';
+import type { WatchCache } from './watchcache';
+
+/** Races with another writer: the event that writer's change causes brings the namespace back. */
+const RACES = ['AlreadyExists', 'Conflict', 'Forbidden', 'NotFound'];
 
 /**
- * A reconcile loop over every active namespace, for objects the apiserver keeps in each one
- * (the `default` ServiceAccount, the `kube-root-ca.crt` ConfigMap), as Kubernetes' small
- * per-namespace controllers do. It runs when the namespaces cache or the cache of `watched`
- * moves (checked every `intervalMs`), never twice at once. AlreadyExists, Conflict, Forbidden
- * (the namespace is terminating) and NotFound from `ensure` are races with another writer and
- * are settled by the next pass; anything else is logged and retried.
+ * A reconcile loop keyed by namespace name, for objects the apiserver keeps in every active
+ * namespace (the `default` ServiceAccount, the `kube-root-ca.crt` ConfigMap), as Kubernetes'
+ * small per-namespace controllers do (on lib/reconcile's Controller). A namespace is enqueued
+ * when it appears or changes and when an object of `watched` in it changes; `ensure` runs for
+ * it unless it is gone or Terminating. AlreadyExists, Conflict, Forbidden (the namespace is
+ * terminating) and NotFound from `ensure` are races with another writer, settled by the event
+ * that writer causes; any other error is logged and retried with backoff.
  */
 export function startNamespaceLoop(opts: {
   storage: ResourceStorage;
@@ -19,43 +25,62 @@ export function startNamespaceLoop(opts: {
   /** what the loop keeps, for the log line */
   what: string;
   watched: ResourceDef;
+  /** delay before re-listing a cache that ended its watches (a relist after compaction) */
   intervalMs?: number;
   ensure: (namespace: string) => Promise<void>;
 }): { stop(): void } {
   const nsDef = opts.registry.lookup('', 'v1', 'namespaces')!;
-  let last = '';
-  let running = false;
-  let stopped = false;
-  const tick = async (): Promise<void> => {
-    if (running || stopped) return;
-    const nsCache = opts.storage.cache(nsDef), watchedCache = opts.storage.cache(opts.watched);
-    if (!nsCache.isLoaded || !watchedCache.isLoaded) return;
-    const key = `${nsCache.revision},${watchedCache.revision}`;
-    if (key === last) return;
-    running = true;
-    try {
-      for (const c of nsCache.list()) {
-        const ns = c.obj.metadata?.name;
-        if (!ns || c.obj.metadata?.deletionTimestamp || c.obj.status?.phase === 'Terminating') continue;
-        try {
-          await opts.ensure(ns);
-        } catch (e) {
-          if (!(e instanceof ApiError && ['AlreadyExists', 'Conflict', 'Forbidden', 'NotFound'].includes(e.reason))) throw e;
-        }
+  const nsCache = opts.storage.cache(nsDef);
+  const controller = new Controller({
+    name: opts.what,
+    logger: opts.log,
+    workers: 1,
+    async reconcile(ns) {
+      const cur: ApiObject = nsCache.get(objectKey(nsDef, undefined, ns))?.obj;
+      if (!cur || cur.metadata?.deletionTimestamp || cur.status?.phase === 'Terminating') return;
+      try {
+        await opts.ensure(ns);
+      } catch (e) {
+        if (!(e instanceof ApiError && RACES.includes(e.reason))) throw e;
       }
-      last = key;
-    } catch (e) {
-      opts.log.warn({ err: String(e) }, `${opts.what}: will retry`);
-    } finally {
-      running = false;
-    }
-  };
-  const timer = setInterval(() => void tick(), opts.intervalMs ?? 200);
-  timer.unref();
+    },
+  });
+  let stopped = false;
+  const feeds = [
+    followCache(nsCache, (o) => o?.metadata?.name, controller, opts.intervalMs ?? 200, () => stopped),
+    followCache(opts.storage.cache(opts.watched), (o) => o?.metadata?.namespace, controller, opts.intervalMs ?? 200, () => stopped),
+  ];
+  controller.start();
   return {
     stop() {
       stopped = true;
-      clearInterval(timer);
+      for (const cancel of feeds) cancel();
+      void controller.stop();
     },
   };
+}
+
+/**
+ * Enqueues `keyOf` of every object in `cache` once it is loaded, and of every object a later
+ * event touches; re-lists when the cache ends its watches. Returns the cancel function.
+ */
+function followCache(cache: WatchCache, keyOf: (obj: ApiObject) => unknown, controller: Controller, retryMs: number, stopped: () => boolean): () => void {
+  let cancel: (() => void) | undefined;
+  const enqueue = (obj: ApiObject) => {
+    const key = keyOf(obj);
+    if (typeof key === 'string' && key) controller.enqueue(key);
+  };
+  const start = async (): Promise<void> => {
+    await cache.ready();
+    if (stopped()) return;
+    const revision = cache.revision;
+    for (const c of cache.list()) enqueue(c.obj);
+    const sub = cache.subscribe(revision, (ev) => enqueue(ev.obj), () => { cancel = undefined; later(); });
+    if (!sub) return later();
+    cancel = sub.cancel;
+    for (const ev of sub.replay) enqueue(ev.obj);
+  };
+  const later = () => { if (!stopped()) setTimeout(() => void start(), retryMs).unref(); };
+  void start();
+  return () => cancel?.();
 }

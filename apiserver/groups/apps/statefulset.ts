@@ -8,7 +8,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** StatefulSet (apps/v1), with the Scale subresource. */
 
-export function validateStatefulSet(o: ApiObject, old?: ApiObject): FieldError[] {
+function validateStatefulSet(o: ApiObject, old?: ApiObject): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s);

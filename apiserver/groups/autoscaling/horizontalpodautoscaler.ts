@@ -2,7 +2,7 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ApiObject, Printer, ResourceDef } from '../types';
 
 /** HorizontalPodAutoscaler: autoscaling/v2 is stored; autoscaling/v1 is served by conversion at the REST boundary. */
 
@@ -14,7 +14,7 @@ function hpaDefaults(o: ApiObject): void {
 }
 
 /** autoscaling/v2 (stored) → autoscaling/v1: the CPU utilization target is the only metric v1 has. */
-export function hpaV2toV1(o: ApiObject): ApiObject {
+function hpaV2toV1(o: ApiObject): ApiObject {
   const { metrics, behavior: _b, ...spec } = o.spec ?? {};
   const cpu = (metrics ?? []).find((m: ApiObject) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
   const out: ApiObject = { ...o, apiVersion: 'autoscaling/v1', spec: { ...spec } };
@@ -31,7 +31,7 @@ export function hpaV2toV1(o: ApiObject): ApiObject {
 }
 
 /** autoscaling/v1 → autoscaling/v2 (storage). */
-export function hpaV1toV2(o: ApiObject): ApiObject {
+function hpaV1toV2(o: ApiObject): ApiObject {
   if (!o || typeof o !== 'object') return o;
   const { targetCPUUtilizationPercentage: cpu, ...spec } = o.spec ?? {};
   const out: ApiObject = { ...o, apiVersion: 'autoscaling/v2', spec };
@@ -76,35 +76,27 @@ function hpaTargets(h: ApiObject): string {
   return parts.length > 3 ? `${parts.slice(0, 3).join(', ')} + ${parts.length - 3} more...` : parts.join(', ');
 }
 
+/** One printer for both versions: a v1 object (converted for the client) shows its CPU target. */
+const HPA_PRINTER: Printer = {
+  columns: [NAME, ['Reference', 'string'], ['Targets', 'string'], ['MinPods', 'string'], ['MaxPods', 'integer'], ['Replicas', 'integer'], AGE],
+  cells(o, now) {
+    const ref = o.spec?.scaleTargetRef ?? {};
+    const targets = o.apiVersion === 'autoscaling/v1'
+      ? `cpu: ${o.status?.currentCPUUtilizationPercentage !== undefined ? `${o.status.currentCPUUtilizationPercentage}%` : '<unknown>'}/${o.spec?.targetCPUUtilizationPercentage ?? 80}%`
+      : hpaTargets(o);
+    return [o.metadata?.name, `${ref.kind}/${ref.name}`, targets, o.spec?.minReplicas ?? '<unset>', o.spec?.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, objectAge(o, now)];
+  },
+};
+
 const HPA_COMMON = {
   ...withStatus, group: 'autoscaling', kind: 'HorizontalPodAutoscaler', listKind: 'HorizontalPodAutoscalerList', plural: 'horizontalpodautoscalers',
-  singular: 'horizontalpodautoscaler', shortNames: ['hpa'], categories: ['all'],
+  singular: 'horizontalpodautoscaler', shortNames: ['hpa'], categories: ['all'], printer: HPA_PRINTER,
 };
 
 export const HORIZONTAL_POD_AUTOSCALER_V2: ResourceDef = {
   ...HPA_COMMON, version: 'v2', defaults: hpaDefaults, validate: (o) => validateHPA(o),
-  printer: {
-    columns: [NAME, ['Reference', 'string'], ['Targets', 'string'], ['MinPods', 'string'], ['MaxPods', 'integer'], ['Replicas', 'integer'], AGE],
-    cells(o, now) {
-      const ref = o.spec?.scaleTargetRef ?? {};
-      const targets = o.apiVersion === 'autoscaling/v1'
-        ? `cpu: ${o.status?.currentCPUUtilizationPercentage !== undefined ? `${o.status.currentCPUUtilizationPercentage}%` : '<unknown>'}/${o.spec?.targetCPUUtilizationPercentage ?? 80}%`
-        : hpaTargets(o);
-      return [o.metadata?.name, `${ref.kind}/${ref.name}`, targets, o.spec?.minReplicas ?? '<unset>', o.spec?.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, objectAge(o, now)];
-    },
-  },
 };
 
 export const HORIZONTAL_POD_AUTOSCALER_V1: ResourceDef = {
   ...HPA_COMMON, version: 'v1', storageVersion: { version: 'v2', toStorage: hpaV1toV2, fromStorage: hpaV2toV1 },
-  printer: {
-    columns: [NAME, ['Reference', 'string'], ['Targets', 'string'], ['MinPods', 'string'], ['MaxPods', 'integer'], ['Replicas', 'integer'], AGE],
-    cells(o, now) {
-      const ref = o.spec?.scaleTargetRef ?? {};
-      const targets = o.apiVersion === 'autoscaling/v1'
-        ? `cpu: ${o.status?.currentCPUUtilizationPercentage !== undefined ? `${o.status.currentCPUUtilizationPercentage}%` : '<unknown>'}/${o.spec?.targetCPUUtilizationPercentage ?? 80}%`
-        : hpaTargets(o);
-      return [o.metadata?.name, `${ref.kind}/${ref.name}`, targets, o.spec?.minReplicas ?? '<unset>', o.spec?.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, objectAge(o, now)];
-    },
-  },
 };

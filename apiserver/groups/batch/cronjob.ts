@@ -8,7 +8,7 @@ import type { ApiObject, ResourceDef } from '../types';
 /** CronJob (batch/v1). */
 
 /** A standard 5-field cron schedule (or a @macro). */
-export function validCron(s: unknown): boolean {
+function validCron(s: unknown): boolean {
   if (typeof s !== 'string') return false;
   const t = s.trim().replace(/^(CRON_)?TZ=\S+\s+/, '');
   if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(t)) return true;

@@ -24,7 +24,7 @@ export function validateEndpoints(ep: ApiObject): FieldError[] {
   return errs;
 }
 
-export function formatEndpoints(ep: ApiObject): string {
+function formatEndpoints(ep: ApiObject): string {
   const subsets = ep.subsets ?? [];
   if (!subsets.length) return '<none>';
   const list: string[] = [];

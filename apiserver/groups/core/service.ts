@@ -22,8 +22,8 @@ import { withStatus } from '../shared/defs';
  * the user asked for that value). No in-memory state, no lock.
  */
 
-export const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
-export const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
+const SERVICE_IP_PREFIX = '/registry/ranges/serviceips/';
+const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 
@@ -81,7 +81,7 @@ export function validateService(svc: ApiObject, nodePortRange: [number, number])
 }
 
 /** Reservation keys a Service holds. */
-export function serviceReservations(svc: Service | undefined): string[] {
+function serviceReservations(svc: Service | undefined): string[] {
   const keys: string[] = [];
   const ip = svc?.spec?.clusterIP;
   if (ip && ip !== 'None') keys.push(SERVICE_IP_PREFIX + ip);
@@ -99,7 +99,7 @@ async function usedNodePorts(ctx: StrategyContext): Promise<Set<number>> {
  * Fills in a Service's ClusterIP and NodePorts (keeping `old`'s); returns the reservation keys
  * the user asked for explicitly (a taken one is then a 422, not a retry).
  */
-export async function allocateService(svc: Service, old: Service | undefined, ctx: StrategyContext): Promise<Set<string>> {
+async function allocateService(svc: Service, old: Service | undefined, ctx: StrategyContext): Promise<Set<string>> {
   const specified = new Set<string>();
   const spec = svc.spec ?? {};
   const name = svc.metadata?.name ?? '';

@@ -2,7 +2,7 @@ import { type FieldError, notSupported, required } from '../shared/fields';
 
 /** Fields PersistentVolumes and PersistentVolumeClaims share: access modes (validation and the printed abbreviations). */
 
-export const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
+const ACCESS_MODES = ['ReadWriteOnce', 'ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOncePod'];
 
 export function validateAccessModes(modes: unknown, field: string): FieldError[] {
   if (!Array.isArray(modes) || modes.length === 0) return [required(field)];

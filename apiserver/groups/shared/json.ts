@@ -14,10 +14,3 @@ export function isObject(v: unknown): v is JsonObject {
 export function objectOr(v: unknown): JsonObject {
   return isObject(v) ? v : {};
 }
-
-/** `v` when it is an array, else an empty one. */
-export function arrayOr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-
-export const isNonNegativeInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;

@@ -18,7 +18,7 @@ const POD_UPDATE_MSG = 'pod updates may not change fields other than `spec.conta
  * A pod's spec is immutable but for container images, activeDeadlineSeconds (set, or lowered),
  * tolerations (additions only) and the removal of scheduling gates (Kubernetes' ValidatePodUpdate).
  */
-export function validatePodUpdate(pod: ApiObject, old: ApiObject): FieldError[] {
+function validatePodUpdate(pod: ApiObject, old: ApiObject): FieldError[] {
   const next = pod.spec;
   const prev = old.spec;
   if (!next || typeof next !== 'object' || !prev || typeof prev !== 'object') return [];
