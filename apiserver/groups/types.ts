@@ -123,9 +123,10 @@ export interface KindStrategy {
 export type PrinterColumn = [name: string, type: string, priority?: number, format?: string];
 
 /** The Table columns of a kind (kubectl get), as Kubernetes' pkg/printers/internalversion prints them. */
-export interface Printer {
+export interface Printer<T = ApiObject> {
   columns: PrinterColumn[];
-  cells(obj: ApiObject, now: Date): unknown[];
+  /** The row of a stored object (validated on write; typed with kubernetes-types where the kind has one). */
+  cells(obj: T, now: Date): unknown[];
 }
 
 export interface ResourceDef {

@@ -1,3 +1,4 @@
+import type { ControllerRevision } from 'kubernetes-types/apps/v1';
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -11,7 +12,7 @@ export function validateControllerRevision(o: ApiObject, old?: ApiObject): Field
   return errs;
 }
 
-function controllerOf(o: ApiObject): string {
+function controllerOf(o: ControllerRevision): string {
   const c = (o.metadata?.ownerReferences ?? []).find((r: ApiObject) => r.controller);
   if (!c) return '<none>';
   const group = String(c.apiVersion ?? '').includes('/') ? `.${c.apiVersion.split('/')[0]}` : '';
@@ -23,6 +24,6 @@ export const CONTROLLER_REVISION: ResourceDef = {
   validate: (o, _c, old) => validateControllerRevision(o, old),
   printer: {
     columns: [NAME, ['Controller', 'string'], ['Revision', 'integer'], AGE],
-    cells: (o, now) => [o.metadata?.name, controllerOf(o), o.revision ?? 0, objectAge(o, now)],
+    cells: (o: ControllerRevision, now) => [o.metadata?.name, controllerOf(o), o.revision ?? 0, objectAge(o, now)],
   },
 };

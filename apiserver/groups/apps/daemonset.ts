@@ -1,3 +1,4 @@
+import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -32,8 +33,8 @@ export const DAEMON_SET: ResourceDef = {
   printer: {
     columns: [NAME, ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Up-to-date', 'integer'], ['Available', 'integer'],
       ['Node Selector', 'string'], AGE, ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
-    cells(o, now) {
-      const s = o.status ?? {};
+    cells(o: DaemonSet, now) {
+      const s: DaemonSetStatus = o.status ?? { currentNumberScheduled: 0, desiredNumberScheduled: 0, numberMisscheduled: 0, numberReady: 0 };
       const cs = o.spec?.template?.spec?.containers;
       const ns = o.spec?.template?.spec?.nodeSelector;
       return [o.metadata?.name, s.desiredNumberScheduled ?? 0, s.currentNumberScheduled ?? 0, s.numberReady ?? 0, s.updatedNumberScheduled ?? 0, s.numberAvailable ?? 0,

@@ -1,3 +1,4 @@
+import type { Deployment } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported } from '../shared/fields';
@@ -34,7 +35,7 @@ export const DEPLOYMENT: ResourceDef = {
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Up-to-date', 'integer'], ['Available', 'integer'], ['Age', 'string'],
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
-    cells(d, now) {
+    cells(d: Deployment, now) {
       const st = d.status ?? {};
       const tpl = d.spec?.template?.spec?.containers;
       return [d.metadata?.name, `${st.readyReplicas ?? 0}/${d.spec?.replicas ?? 0}`, st.updatedReplicas ?? 0, st.availableReplicas ?? 0, objectAge(d, now), names(tpl), images(tpl), selectorOf(d.spec?.selector)];

@@ -1,3 +1,4 @@
+import type { ReplicaSet } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
@@ -15,7 +16,7 @@ export const REPLICA_SET: ResourceDef = {
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Age', 'string'],
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
-    cells(r, now) {
+    cells(r: ReplicaSet, now) {
       const tpl = r.spec?.template?.spec?.containers;
       return [r.metadata?.name, r.spec?.replicas ?? 0, r.status?.replicas ?? 0, r.status?.readyReplicas ?? 0, objectAge(r, now), names(tpl), images(tpl), selectorOf(r.spec?.selector)];
     },

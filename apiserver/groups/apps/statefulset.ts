@@ -1,3 +1,4 @@
+import type { StatefulSet } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, notSupported, required } from '../shared/fields';
@@ -41,7 +42,7 @@ export const STATEFUL_SET: ResourceDef = {
   validate: (o, _c, old) => validateStatefulSet(o, old),
   printer: {
     columns: [NAME, ['Ready', 'string'], AGE, ['Containers', 'string', 1], ['Images', 'string', 1]],
-    cells(o, now) {
+    cells(o: StatefulSet, now) {
       const cs = o.spec?.template?.spec?.containers;
       return [o.metadata?.name, `${o.status?.readyReplicas ?? 0}/${o.spec?.replicas ?? 0}`, objectAge(o, now), names(cs), images(cs)];
     },

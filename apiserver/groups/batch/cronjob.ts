@@ -1,3 +1,4 @@
+import type { CronJob } from 'kubernetes-types/batch/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -50,7 +51,7 @@ export const CRON_JOB: ResourceDef = {
   printer: {
     columns: [NAME, ['Schedule', 'string'], ['Timezone', 'string'], ['Suspend', 'boolean'], ['Active', 'integer'], ['Last Schedule', 'string'], AGE,
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
-    cells(o, now) {
+    cells(o: CronJob, now) {
       const js = o.spec?.jobTemplate?.spec;
       const cs = js?.template?.spec?.containers;
       const last = o.status?.lastScheduleTime ? since(o.status.lastScheduleTime, now) : '<none>';

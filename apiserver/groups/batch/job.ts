@@ -1,3 +1,4 @@
+import type { Job } from 'kubernetes-types/batch/v1';
 import { humanDuration } from '../../../lib/duration';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt, notSupported, required } from '../shared/fields';
@@ -50,21 +51,21 @@ export function validateJob(o: ApiObject, old?: ApiObject): FieldError[] {
   return errs;
 }
 
-function jobStatus(j: ApiObject): string {
+function jobStatus(j: Job): string {
   const conds = (j.status?.conditions ?? []).filter((c: ApiObject) => c.status === 'True').map((c: ApiObject) => c.type);
   if (j.metadata?.deletionTimestamp) return 'Terminating';
   for (const t of ['Complete', 'Failed', 'FailureTarget', 'SuccessCriteriaMet', 'Suspended']) if (conds.includes(t)) return t;
   return 'Running';
 }
 
-function jobCompletions(j: ApiObject): string {
+function jobCompletions(j: Job): string {
   const ok = j.status?.succeeded ?? 0;
   if (j.spec?.completions !== undefined && j.spec?.completions !== null) return `${ok}/${j.spec.completions}`;
   const par = j.spec?.parallelism ?? 0;
   return par > 1 ? `${ok}/1 of ${par}` : `${ok}/1`;
 }
 
-function jobDuration(j: ApiObject, now: Date): string {
+function jobDuration(j: Job, now: Date): string {
   const start = j.status?.startTime;
   if (!start) return '';
   const end = j.status?.completionTime ? Date.parse(j.status.completionTime) : now.getTime();
@@ -78,7 +79,7 @@ export const JOB: ResourceDef = {
   validate: (o, _c, old) => validateJob(o, old),
   printer: {
     columns: [NAME, ['Status', 'string'], ['Completions', 'string'], ['Duration', 'string'], AGE, ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
-    cells(o, now) {
+    cells(o: Job, now) {
       const cs = o.spec?.template?.spec?.containers;
       return [o.metadata?.name, jobStatus(o), jobCompletions(o), jobDuration(o, now), objectAge(o, now), names(cs), images(cs), selectorOf(o.spec?.selector)];
     },

@@ -1,3 +1,4 @@
+import type { Lease } from 'kubernetes-types/coordination/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -16,5 +17,5 @@ export function validateLease(o: ApiObject): FieldError[] {
 export const LEASE: ResourceDef = {
   ...base, group: 'coordination.k8s.io', kind: 'Lease', listKind: 'LeaseList', plural: 'leases', singular: 'lease',
   validate: (o) => validateLease(o),
-  printer: { columns: [NAME, ['Holder', 'string'], AGE], cells: (o, now) => [o.metadata?.name, o.spec?.holderIdentity ?? '', objectAge(o, now)] },
+  printer: { columns: [NAME, ['Holder', 'string'], AGE], cells: (o: Lease, now) => [o.metadata?.name, o.spec?.holderIdentity ?? '', objectAge(o, now)] },
 };

@@ -1,3 +1,4 @@
+import type { ConfigMap } from 'kubernetes-types/core/v1';
 import { immutableData, validateConfigKeys } from './config-data';
 import { base } from '../shared/defs';
 import { type FieldError, invalid } from '../shared/fields';
@@ -17,5 +18,5 @@ export function validateConfigMap(cm: ApiObject, old?: ApiObject): FieldError[] 
 export const CONFIG_MAP: ResourceDef = {
   ...base, group: '', kind: 'ConfigMap', listKind: 'ConfigMapList', plural: 'configmaps', singular: 'configmap', shortNames: ['cm'],
   validate: (o, _c, old) => validateConfigMap(o, old),
-  printer: { columns: [NAME, ['Data', 'integer'], AGE], cells: (o, now) => [o.metadata?.name, count(o.data) + count(o.binaryData), objectAge(o, now)] },
+  printer: { columns: [NAME, ['Data', 'integer'], AGE], cells: (o: ConfigMap, now) => [o.metadata?.name, count(o.data) + count(o.binaryData), objectAge(o, now)] },
 };

@@ -1,3 +1,4 @@
+import type { Endpoints } from 'kubernetes-types/core/v1';
 import { isIP } from 'node:net';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required, validPort } from '../shared/fields';
@@ -24,7 +25,7 @@ export function validateEndpoints(ep: ApiObject): FieldError[] {
   return errs;
 }
 
-function formatEndpoints(ep: ApiObject): string {
+function formatEndpoints(ep: Endpoints): string {
   const subsets = ep.subsets ?? [];
   if (!subsets.length) return '<none>';
   const list: string[] = [];
@@ -34,11 +35,12 @@ function formatEndpoints(ep: ApiObject): string {
   const add = (s: string) => { if (list.length === max) more = true; else list.push(s); };
   for (const ss of subsets) {
     const addrs = ss.addresses ?? [];
-    if (!(ss.ports ?? []).length) {
+    const ports = ss.ports ?? [];
+    if (!ports.length) {
       count += addrs.length;
       for (const a of addrs) add(a.ip);
     } else {
-      for (const p of ss.ports) {
+      for (const p of ports) {
         count += addrs.length;
         for (const a of addrs) add(a.ip.includes(':') ? `[${a.ip}]:${p.port}` : `${a.ip}:${p.port}`);
       }
@@ -55,6 +57,6 @@ export const ENDPOINTS: ResourceDef = {
   validate: (o) => validateEndpoints(o),
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Endpoints', 'string'], ['Age', 'string']],
-    cells: (e, now) => [e.metadata?.name, formatEndpoints(e), objectAge(e, now)],
+    cells: (e: Endpoints, now) => [e.metadata?.name, formatEndpoints(e), objectAge(e, now)],
   },
 };

@@ -1,3 +1,4 @@
+import type { Event } from 'kubernetes-types/core/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { since } from '../shared/printers';
@@ -12,7 +13,7 @@ export function validateEvent(ev: ApiObject): FieldError[] {
   return errs;
 }
 
-function eventLastSeen(ev: ApiObject, now: Date): string {
+function eventLastSeen(ev: Event, now: Date): string {
   const last = ev.series?.lastObservedTime ?? ev.lastTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp;
   const first = ev.firstTimestamp ?? ev.eventTime ?? ev.metadata?.creationTimestamp;
   const count = ev.series?.count ?? ev.count ?? 1;
@@ -29,7 +30,7 @@ export const EVENT: ResourceDef = {
   printer: {
     columns: [['Last Seen', 'string'], ['Type', 'string'], ['Reason', 'string'], ['Object', 'string'], ['Subobject', 'string', 1],
       ['Source', 'string', 1], ['Message', 'string'], ['First Seen', 'string', 1], ['Count', 'string', 1], ['Name', 'string', 1, 'name']],
-    cells(e, now) {
+    cells(e: Event, now) {
       const io = e.involvedObject ?? {};
       const src = e.source?.component ? [e.source.component, e.source.host].filter(Boolean).join(', ') : e.reportingComponent ?? '';
       return [eventLastSeen(e, now), e.type ?? '', e.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, io.fieldPath ?? '',

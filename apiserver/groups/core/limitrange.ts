@@ -1,3 +1,4 @@
+import type { LimitRange } from 'kubernetes-types/core/v1';
 import { base } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -22,5 +23,5 @@ export function validateLimitRange(lr: ApiObject): FieldError[] {
 export const LIMIT_RANGE: ResourceDef = {
   ...base, group: '', kind: 'LimitRange', listKind: 'LimitRangeList', plural: 'limitranges', singular: 'limitrange', shortNames: ['limits'],
   validate: (o) => validateLimitRange(o),
-  printer: { columns: [NAME, CREATED_AT], cells: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
+  printer: { columns: [NAME, CREATED_AT], cells: (o: LimitRange) => [o.metadata?.name, o.metadata?.creationTimestamp] },
 };

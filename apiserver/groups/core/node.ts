@@ -1,3 +1,4 @@
+import type { Node, NodeSystemInfo } from 'kubernetes-types/core/v1';
 import { isIP } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { withStatus } from '../shared/defs';
@@ -39,14 +40,14 @@ export function validateNode(n: ApiObject, old?: ApiObject): FieldError[] {
   return errs;
 }
 
-function nodeStatus(node: ApiObject): string {
+function nodeStatus(node: Node): string {
   const ready = (node.status?.conditions ?? []).find((c: ApiObject) => c.type === 'Ready');
   const parts = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
   if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
   return parts.join(',');
 }
 
-function nodeRoles(node: ApiObject): string {
+function nodeRoles(node: Node): string {
   const roles = new Set<string>();
   for (const [k, v] of Object.entries<string>(node.metadata?.labels ?? {})) {
     if (k.startsWith('node-role.kubernetes.io/')) { const r = k.slice('node-role.kubernetes.io/'.length); if (r) roles.add(r); }
@@ -55,7 +56,7 @@ function nodeRoles(node: ApiObject): string {
   return roles.size ? [...roles].sort().join(',') : '<none>';
 }
 
-const nodeAddress = (node: ApiObject, type: string) => noneIfEmpty((node.status?.addresses ?? []).find((a: ApiObject) => a.type === type)?.address);
+const nodeAddress = (node: Node, type: string) => noneIfEmpty((node.status?.addresses ?? []).find((a) => a.type === type)?.address);
 
 export const NODE: ResourceDef = {
   ...withStatus, group: '', kind: 'Node', listKind: 'NodeList', plural: 'nodes', singular: 'node', shortNames: ['no'], namespaced: false,
@@ -64,8 +65,8 @@ export const NODE: ResourceDef = {
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Roles', 'string'], ['Age', 'string'], ['Version', 'string'],
       ['Internal-IP', 'string', 1], ['External-IP', 'string', 1], ['OS-Image', 'string', 1], ['Kernel-Version', 'string', 1], ['Container-Runtime', 'string', 1]],
-    cells(n, now) {
-      const info = n.status?.nodeInfo ?? {};
+    cells(n: Node, now) {
+      const info: Partial<NodeSystemInfo> = n.status?.nodeInfo ?? {};
       return [n.metadata?.name, nodeStatus(n), nodeRoles(n), objectAge(n, now), info.kubeletVersion ?? '',
         nodeAddress(n, 'InternalIP'), nodeAddress(n, 'ExternalIP'), info.osImage || '<unknown>', info.kernelVersion || '<unknown>', info.containerRuntimeVersion || '<unknown>'];
     },

@@ -1,3 +1,4 @@
+import type { PersistentVolume } from 'kubernetes-types/core/v1';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, forbidden, immutable, notSupported, required, validateQuantity } from '../shared/fields';
@@ -36,7 +37,7 @@ export const PERSISTENT_VOLUME: ResourceDef = {
   printer: {
     columns: [NAME, ['Capacity', 'string'], ['Access Modes', 'string'], ['Reclaim Policy', 'string'], ['Status', 'string'], ['Claim', 'string'],
       ['StorageClass', 'string'], ['VolumeAttributesClass', 'string'], ['Reason', 'string'], AGE, ['VolumeMode', 'string', 1]],
-    cells(o, now) {
+    cells(o: PersistentVolume, now) {
       const ref = o.spec?.claimRef;
       return [o.metadata?.name, o.spec?.capacity?.storage ?? '', accessModes(o.spec?.accessModes), o.spec?.persistentVolumeReclaimPolicy ?? '', o.status?.phase ?? '',
         ref ? `${ref.namespace}/${ref.name}` : '', o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName ?? '<unset>', o.status?.reason ?? '', objectAge(o, now), o.spec?.volumeMode ?? '<unset>'];

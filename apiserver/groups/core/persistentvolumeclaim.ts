@@ -1,3 +1,4 @@
+import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
@@ -29,7 +30,7 @@ export const PERSISTENT_VOLUME_CLAIM: ResourceDef = {
   printer: {
     columns: [NAME, ['Status', 'string'], ['Volume', 'string'], ['Capacity', 'string'], ['Access Modes', 'string'], ['StorageClass', 'string'],
       ['VolumeAttributesClass', 'string'], AGE, ['VolumeMode', 'string', 1]],
-    cells(o, now) {
+    cells(o: PersistentVolumeClaim, now) {
       const bound = o.spec?.volumeName;
       return [o.metadata?.name, o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '', bound ?? '', bound ? o.status?.capacity?.storage ?? '' : '',
         bound ? accessModes(o.status?.accessModes) : '', o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName ?? '<unset>', objectAge(o, now), o.spec?.volumeMode ?? '<unset>'];

@@ -1,3 +1,4 @@
+import type { ResourceQuota } from 'kubernetes-types/core/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -12,7 +13,7 @@ export function validateResourceQuota(q: ApiObject): FieldError[] {
   return errs;
 }
 
-function quotaUsage(q: ApiObject, limits: boolean): string {
+function quotaUsage(q: ResourceQuota, limits: boolean): string {
   const hard = q.status?.hard ?? q.spec?.hard ?? {};
   const used = q.status?.used ?? {};
   return Object.keys(hard).sort().filter((k) => k.startsWith('limits.') === limits)
@@ -24,6 +25,6 @@ export const RESOURCE_QUOTA: ResourceDef = {
   validate: (o) => validateResourceQuota(o),
   printer: {
     columns: [NAME, AGE, ['Request', 'string'], ['Limit', 'string']],
-    cells: (o, now) => [o.metadata?.name, objectAge(o, now), quotaUsage(o, false), quotaUsage(o, true)],
+    cells: (o: ResourceQuota, now) => [o.metadata?.name, objectAge(o, now), quotaUsage(o, false), quotaUsage(o, true)],
   },
 };

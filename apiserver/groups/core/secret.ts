@@ -1,3 +1,4 @@
+import type { Secret } from 'kubernetes-types/core/v1';
 import { immutableData, validateConfigKeys } from './config-data';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
@@ -33,5 +34,5 @@ export const SECRET: ResourceDef = {
   ...base, group: '', kind: 'Secret', listKind: 'SecretList', plural: 'secrets', singular: 'secret', fieldLabels: ['type'],
   defaults(o) { o.type ??= 'Opaque'; mergeStringData(o); },
   validate: (o, _c, old) => validateSecret(o, old),
-  printer: { columns: [NAME, ['Type', 'string'], ['Data', 'integer'], AGE], cells: (o, now) => [o.metadata?.name, o.type ?? '', count(o.data), objectAge(o, now)] },
+  printer: { columns: [NAME, ['Type', 'string'], ['Data', 'integer'], AGE], cells: (o: Secret, now) => [o.metadata?.name, o.type ?? '', count(o.data), objectAge(o, now)] },
 };

@@ -160,7 +160,7 @@ function reservationConflict(svc: Service, key: string) {
 
 const serviceIPsAndPorts: Reservations = { allocate: allocateService, keys: serviceReservations, conflict: reservationConflict };
 
-function serviceExternalIP(svc: ApiObject): string {
+function serviceExternalIP(svc: Service): string {
   const spec = svc.spec ?? {};
   const ext: string[] = spec.externalIPs ?? [];
   switch (spec.type ?? 'ClusterIP') {
@@ -175,7 +175,7 @@ function serviceExternalIP(svc: ApiObject): string {
   }
 }
 
-function servicePorts(svc: ApiObject): string {
+function servicePorts(svc: Service): string {
   const ports = svc.spec?.ports ?? [];
   if (!ports.length) return '<none>';
   return ports.map((p: ApiObject) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
@@ -190,7 +190,7 @@ export const SERVICE: ResourceDef = {
   strategy: { reservations: serviceIPsAndPorts },
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string'], ['Age', 'string'], ['Selector', 'string', 1]],
-    cells(s, now) {
+    cells(s: Service, now) {
       return [s.metadata?.name, s.spec?.type ?? 'ClusterIP', noneIfEmpty(s.spec?.clusterIP), serviceExternalIP(s), servicePorts(s), objectAge(s, now), formatLabels(s.spec?.selector)];
     },
   },

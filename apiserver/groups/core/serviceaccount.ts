@@ -1,3 +1,4 @@
+import type { ServiceAccount } from 'kubernetes-types/core/v1';
 import { base } from '../shared/defs';
 import { duplicate, type FieldError } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -18,5 +19,5 @@ export function validateServiceAccount(o: ApiObject): FieldError[] {
 export const SERVICE_ACCOUNT: ResourceDef = {
   ...base, group: '', kind: 'ServiceAccount', listKind: 'ServiceAccountList', plural: 'serviceaccounts', singular: 'serviceaccount', shortNames: ['sa'],
   validate: (o) => validateServiceAccount(o),
-  printer: { columns: [NAME, ['Secrets', 'string'], AGE], cells: (o, now) => [o.metadata?.name, (o.secrets ?? []).length, objectAge(o, now)] },
+  printer: { columns: [NAME, ['Secrets', 'string'], AGE], cells: (o: ServiceAccount, now) => [o.metadata?.name, (o.secrets ?? []).length, objectAge(o, now)] },
 };

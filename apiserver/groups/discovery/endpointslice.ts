@@ -1,3 +1,4 @@
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, notSupported, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -19,7 +20,7 @@ export function validateEndpointSlice(o: ApiObject, old?: ApiObject): FieldError
   return errs;
 }
 
-function sliceEndpoints(es: ApiObject): string {
+function sliceEndpoints(es: EndpointSlice): string {
   const addrs: string[] = (es.endpoints ?? []).flatMap((e: ApiObject) => e?.addresses ?? []);
   if (!addrs.length) return '<unset>';
   return addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
@@ -31,7 +32,7 @@ export const ENDPOINT_SLICE: ResourceDef = {
   validate: (o, _c, old) => validateEndpointSlice(o, old),
   printer: {
     columns: [NAME, ['AddressType', 'string'], ['Ports', 'string'], ['Endpoints', 'string'], AGE],
-    cells(o, now) {
+    cells(o: EndpointSlice, now) {
       const ports = (o.ports ?? []).map((p: ApiObject) => p?.port).filter((p: unknown) => p !== undefined && p !== null);
       return [o.metadata?.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), objectAge(o, now)];
     },

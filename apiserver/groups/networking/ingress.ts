@@ -1,3 +1,4 @@
+import type { Ingress, IngressStatus } from 'kubernetes-types/networking/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required, validPort } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -45,13 +46,13 @@ export function validateIngress(o: ApiObject): FieldError[] {
   return errs;
 }
 
-function ingressHosts(ing: ApiObject): string {
+function ingressHosts(ing: Ingress): string {
   const hosts = (ing.spec?.rules ?? []).map((r: ApiObject) => r?.host).filter(Boolean);
   if (!hosts.length) return '*';
   return hosts.length > 4 ? `${hosts.slice(0, 4).join(',')} + ${hosts.length - 4} more...` : hosts.join(',');
 }
 
-function lbAddresses(st: ApiObject): string {
+function lbAddresses(st: IngressStatus | undefined): string {
   return (st?.loadBalancer?.ingress ?? []).map((i: ApiObject) => i.ip || i.hostname).filter(Boolean).join(',');
 }
 
@@ -61,7 +62,7 @@ export const INGRESS: ResourceDef = {
   validate: (o) => validateIngress(o),
   printer: {
     columns: [NAME, ['Class', 'string'], ['Hosts', 'string'], ['Address', 'string'], ['Ports', 'string'], AGE],
-    cells(o, now) {
+    cells(o: Ingress, now) {
       const cls = o.spec?.ingressClassName ?? o.metadata?.annotations?.['kubernetes.io/ingress.class'];
       return [o.metadata?.name, orNone(cls), ingressHosts(o), lbAddresses(o.status), (o.spec?.tls ?? []).length ? '80, 443' : '80', objectAge(o, now)];
     },

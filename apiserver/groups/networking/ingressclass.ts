@@ -1,3 +1,4 @@
+import type { IngressClass } from 'kubernetes-types/networking/v1';
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -17,7 +18,7 @@ export const INGRESS_CLASS: ResourceDef = {
   validate: (o, _c, old) => validateIngressClass(o, old),
   printer: {
     columns: [NAME, ['Controller', 'string'], ['Parameters', 'string'], AGE],
-    cells(o, now) {
+    cells(o: IngressClass, now) {
       const p = o.spec?.parameters;
       const params = p ? `${p.apiGroup ? `${p.kind}.${p.apiGroup}` : p.kind}/${p.name}` : '<none>';
       return [o.metadata?.name, o.spec?.controller ?? '', params, objectAge(o, now)];

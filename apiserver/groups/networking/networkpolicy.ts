@@ -1,3 +1,4 @@
+import type { NetworkPolicy } from 'kubernetes-types/networking/v1';
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -24,5 +25,5 @@ export const NETWORK_POLICY: ResourceDef = {
     for (const r of [...(s.ingress ?? []), ...(s.egress ?? [])]) for (const p of r?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';
   },
   validate: (o) => validateNetworkPolicy(o),
-  printer: { columns: [NAME, ['Pod-Selector', 'string'], AGE], cells: (o, now) => [o.metadata?.name, selectorOf(o.spec?.podSelector), objectAge(o, now)] },
+  printer: { columns: [NAME, ['Pod-Selector', 'string'], AGE], cells: (o: NetworkPolicy, now) => [o.metadata?.name, selectorOf(o.spec?.podSelector), objectAge(o, now)] },
 };

@@ -1,3 +1,4 @@
+import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, required } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -28,6 +29,6 @@ export const POD_DISRUPTION_BUDGET: ResourceDef = {
   validate: (o) => validatePDB(o),
   printer: {
     columns: [NAME, ['Min Available', 'string'], ['Max Unavailable', 'string'], ['Allowed Disruptions', 'integer'], AGE],
-    cells: (o, now) => [o.metadata?.name, naOr(o.spec?.minAvailable), naOr(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, objectAge(o, now)],
+    cells: (o: PodDisruptionBudget, now) => [o.metadata?.name, naOr(o.spec?.minAvailable), naOr(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, objectAge(o, now)],
   },
 };

@@ -1,3 +1,4 @@
+import type { Role } from 'kubernetes-types/rbac/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { CREATED_AT, NAME } from '../shared/printers';
@@ -28,11 +29,11 @@ export const validateClusterRole = (o: ApiObject) => validateRules(o.rules, true
 
 export const ROLE: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'Role', listKind: 'RoleList', plural: 'roles', singular: 'role', validate: (o) => validateRole(o),
-  printer: { columns: [NAME, CREATED_AT], cells: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
+  printer: { columns: [NAME, CREATED_AT], cells: (o: Role) => [o.metadata?.name, o.metadata?.creationTimestamp] },
 };
 
 export const CLUSTER_ROLE: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'ClusterRole', listKind: 'ClusterRoleList', plural: 'clusterroles', singular: 'clusterrole', namespaced: false,
   validate: (o) => validateClusterRole(o),
-  printer: { columns: [NAME, CREATED_AT], cells: (o) => [o.metadata?.name, o.metadata?.creationTimestamp] },
+  printer: { columns: [NAME, CREATED_AT], cells: (o: Role) => [o.metadata?.name, o.metadata?.creationTimestamp] },
 };

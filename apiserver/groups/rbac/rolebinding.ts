@@ -1,3 +1,4 @@
+import type { RoleBinding } from 'kubernetes-types/rbac/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -31,7 +32,7 @@ export function validateBinding(o: ApiObject, old: ApiObject, clusterScoped: boo
   return errs;
 }
 
-function subjects(b: ApiObject, kind: string): string {
+function subjects(b: RoleBinding, kind: string): string {
   return (b.subjects ?? []).filter((s: ApiObject) => s.kind === kind).map((s: ApiObject) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
 }
 
@@ -40,7 +41,7 @@ export const ROLE_BINDING: ResourceDef = {
   validate: (o, _c, old) => validateBinding(o, old, false),
   printer: {
     columns: [NAME, ['Role', 'string'], AGE, ['Users', 'string', 1], ['Groups', 'string', 1], ['ServiceAccounts', 'string', 1]],
-    cells: (o, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
+    cells: (o: RoleBinding, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
   },
 };
 
@@ -49,6 +50,6 @@ export const CLUSTER_ROLE_BINDING: ResourceDef = {
   namespaced: false, validate: (o, _c, old) => validateBinding(o, old, true),
   printer: {
     columns: [NAME, ['Role', 'string'], AGE, ['Users', 'string', 1], ['Groups', 'string', 1], ['ServiceAccounts', 'string', 1]],
-    cells: (o, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
+    cells: (o: RoleBinding, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
   },
 };

@@ -1,5 +1,6 @@
+import type { LabelSelector, ObjectMeta } from 'kubernetes-types/meta/v1';
 import { age } from '../../../lib/duration';
-import type { ApiObject, PrinterColumn } from '../types';
+import type { PrinterColumn } from '../types';
 import { formatLabelSelector } from '../../selectors';
 
 /**
@@ -9,7 +10,7 @@ import { formatLabelSelector } from '../../selectors';
 
 export const since = (ts: string | undefined, now: Date): string => age(ts, now.getTime());
 
-export const objectAge = (o: ApiObject, now: Date) => since(o?.metadata?.creationTimestamp, now);
+export const objectAge = (o: { metadata?: ObjectMeta } | undefined, now: Date) => since(o?.metadata?.creationTimestamp, now);
 
 /** `s`, or `<none>` when it is empty or falsy. */
 export const noneIfEmpty = (s: string | undefined) => (s ? s : '<none>');
@@ -21,7 +22,7 @@ export const names = (cs: { name?: string }[] | undefined) => (cs ?? []).map((c)
 
 export const images = (cs: { image?: string }[] | undefined) => (cs ?? []).map((c) => c.image).join(',');
 
-export const selectorOf = (sel: ApiObject) => { const s = sel ? formatLabelSelector(sel) : ''; return s || '<none>'; };
+export const selectorOf = (sel: LabelSelector | undefined) => { const s = sel ? formatLabelSelector(sel) : ''; return s || '<none>'; };
 
 export const count = (m: unknown) => (m && typeof m === 'object' ? Object.keys(m).length : 0);
 

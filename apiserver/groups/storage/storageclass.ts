@@ -1,3 +1,4 @@
+import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
@@ -23,7 +24,7 @@ export const STORAGE_CLASS: ResourceDef = {
   validate: (o, _c, old) => validateStorageClass(o, old),
   printer: {
     columns: [NAME, ['Provisioner', 'string'], ['ReclaimPolicy', 'string'], ['VolumeBindingMode', 'string'], ['AllowVolumeExpansion', 'string'], AGE],
-    cells(o, now) {
+    cells(o: StorageClass, now) {
       const ann = o.metadata?.annotations ?? {};
       const def = ann['storageclass.kubernetes.io/is-default-class'] === 'true' || ann['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
       return [`${o.metadata?.name}${def ? ' (default)' : ''}`, o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', o.allowVolumeExpansion === true ? 'true' : 'false', objectAge(o, now)];

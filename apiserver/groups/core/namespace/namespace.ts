@@ -1,3 +1,4 @@
+import type { Namespace } from 'kubernetes-types/core/v1';
 import { rfc3339 } from '../../../../lib/time';
 import type { ResourceDef } from '../../types';
 import { withStatus } from '../../shared/defs';
@@ -30,6 +31,6 @@ export const NAMESPACE: ResourceDef = {
   },
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Age', 'string']],
-    cells: (n, now) => [n.metadata?.name, n.status?.phase ?? '', objectAge(n, now)],
+    cells: (n: Namespace, now) => [n.metadata?.name, n.status?.phase ?? '', objectAge(n, now)],
   },
 };

@@ -1,12 +1,13 @@
 import { humanDuration } from '../../../../lib/duration';
 import { noneIfEmpty, objectAge } from '../../shared/printers';
-import type { ApiObject, Printer } from '../../types';
+import type { ContainerStatus, Pod, PodSpec, PodStatus } from 'kubernetes-types/core/v1';
+import type { Printer } from '../../types';
 
 /** The printer columns of Pods (kubectl get pods): READY, STATUS and RESTARTS as Kubernetes computes them. */
 
-function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; total: number; restarts: string } {
-  const spec = pod.spec ?? {};
-  const status = pod.status ?? {};
+function podStatus(pod: Pod, now: Date): { reason: string; ready: number; total: number; restarts: string } {
+  const spec: PodSpec = pod.spec ?? { containers: [] };
+  const status: PodStatus = pod.status ?? {};
   let restarts = 0;
   let lastRestart = 0;
   const total = (spec.containers ?? []).length;
@@ -15,7 +16,7 @@ function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; 
   for (const c of status.conditions ?? []) {
     if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
   }
-  const noteRestart = (c: ApiObject) => {
+  const noteRestart = (c: ContainerStatus) => {
     restarts += c.restartCount ?? 0;
     const fin = c.lastState?.terminated?.finishedAt;
     if (fin) lastRestart = Math.max(lastRestart, Date.parse(fin) || 0);
@@ -34,7 +35,7 @@ function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; 
     initializing = true;
     break;
   }
-  const initializedTrue = (status.conditions ?? []).some((c: ApiObject) => c.type === 'Initialized' && c.status === 'True');
+  const initializedTrue = (status.conditions ?? []).some((c) => c.type === 'Initialized' && c.status === 'True');
   if (!initializing || initializedTrue) {
     restarts = 0;
     lastRestart = 0;
@@ -50,7 +51,7 @@ function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; 
       else if (c.ready && st.running) { hasRunning = true; ready++; }
     }
     if (reason === 'Completed' && hasRunning) {
-      reason = (status.conditions ?? []).some((c: ApiObject) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
+      reason = (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') ? 'Running' : 'NotReady';
     }
   }
   const terminal = status.phase === 'Succeeded' || status.phase === 'Failed';
@@ -60,7 +61,7 @@ function podStatus(pod: ApiObject, now: Date): { reason: string; ready: number; 
   return { reason, ready, total, restarts: restartsStr };
 }
 
-export const POD_PRINTER: Printer = {
+export const POD_PRINTER: Printer<Pod> = {
     columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], ['Age', 'string'],
       ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1]],
     cells(p, now) {
@@ -69,8 +70,8 @@ export const POD_PRINTER: Printer = {
       const gates = p.spec?.readinessGates ?? [];
       let gatesStr = '<none>';
       if (gates.length) {
-        const trueConds = new Set((p.status?.conditions ?? []).filter((c: ApiObject) => c.status === 'True').map((c: ApiObject) => c.type));
-        gatesStr = `${gates.filter((g: ApiObject) => trueConds.has(g.conditionType)).length}/${gates.length}`;
+        const trueConds = new Set((p.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type));
+        gatesStr = `${gates.filter((g) => trueConds.has(g.conditionType)).length}/${gates.length}`;
       }
       return [p.metadata?.name, `${s.ready}/${s.total}`, s.reason, s.restarts, objectAge(p, now), noneIfEmpty(ip), noneIfEmpty(p.spec?.nodeName), noneIfEmpty(p.status?.nominatedNodeName), gatesStr];
     },
