@@ -1,3 +1,4 @@
+import type { Namespace } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { Controller } from '../lib/reconcile/controller';
 import { ApiError } from './errors';
@@ -25,18 +26,21 @@ export function startNamespaceLoop(opts: {
   /** what the loop keeps, for the log line */
   what: string;
   watched: ResourceDef;
-  /** delay before re-listing a cache that ended its watches (a relist after compaction) */
+  /** delay before re-listing a cache that ended its watches (a relist after compaction), or before a namespace is looked at again while `watched` loads */
   intervalMs?: number;
   ensure: (namespace: string) => Promise<void>;
 }): { stop(): void } {
   const nsDef = opts.registry.lookup('', 'v1', 'namespaces')!;
   const nsCache = opts.storage.cache(nsDef);
+  const watchedCache = opts.storage.cache(opts.watched);
+  const retryMs = opts.intervalMs ?? 200;
   const controller = new Controller({
     name: opts.what,
     logger: opts.log,
     workers: 1,
     async reconcile(ns) {
-      const cur: ApiObject = nsCache.get(objectKey(nsDef, undefined, ns))?.obj;
+      if (!watchedCache.isLoaded) return { requeueAfterMs: retryMs }; // `ensure` reads it
+      const cur: Namespace | undefined = nsCache.get(objectKey(nsDef, undefined, ns))?.obj;
       if (!cur || cur.metadata?.deletionTimestamp || cur.status?.phase === 'Terminating') return;
       try {
         await opts.ensure(ns);
@@ -47,8 +51,8 @@ export function startNamespaceLoop(opts: {
   });
   let stopped = false;
   const feeds = [
-    followCache(nsCache, (o) => o?.metadata?.name, controller, opts.intervalMs ?? 200, () => stopped),
-    followCache(opts.storage.cache(opts.watched), (o) => o?.metadata?.namespace, controller, opts.intervalMs ?? 200, () => stopped),
+    followCache(nsCache, (o) => o?.metadata?.name, controller, retryMs, () => stopped),
+    followCache(watchedCache, (o) => o?.metadata?.namespace, controller, retryMs, () => stopped),
   ];
   controller.start();
   return {
