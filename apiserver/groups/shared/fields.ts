@@ -12,7 +12,7 @@ export type FieldError = StatusCause & { field: string };
 export const required = (field: string): FieldError => ({ field, reason: 'FieldValueRequired', message: 'Required value' });
 
 export const invalid = (field: string, value: unknown, detail: string): FieldError =>
-  ({ field, reason: 'FieldValueInvalid', message: `Invalid value: ${typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value)}: ${detail}` });
+  ({ field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
 
 export const notSupported = (field: string, value: unknown, allowed: string[]): FieldError =>
   ({ field, reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${allowed.map((a) => `"${a}"`).join(', ')}` });
