@@ -1,6 +1,4 @@
-import { checkTypes } from './fieldvalidation';
 import { cloneJson } from './clone';
-import { randomUUID } from 'node:crypto';
 import { randomSuffix } from '../lib/names';
 import { rfc3339 } from '../lib/time';
 import type { Logger } from '../lib/log';
@@ -12,13 +10,14 @@ import type { ApiObject, Finalizer, ResourceDef, StrategyContext } from './group
 import { isObject, objectOr } from './groups/shared/json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
-import { validateObjectMeta } from './groups/shared/object-meta';
+import { type BeforeWriteContext, beforeCreate, beforeUpdate, checkBody, specifiedReservations } from './before-write';
 import { type ManagedFieldsEntry, applyManagedFields, fieldsOf, formatPath, removePath, updateManagedFields } from './managedfields';
 
 /**
  * Generic storage semantics of every resource (Kubernetes' registry/generic store): create,
- * get, list, update, patch, delete, plus the status/scale/binding subresources, defaulting,
- * validation, generation, optimistic concurrency, graceful deletion and finalizers. What is
+ * get, list, update, patch, delete, plus the status/scale/binding subresources, optimistic
+ * concurrency, graceful deletion and finalizers; defaulting, validation and system metadata
+ * before a write are before-write.ts. What is
  * particular to a kind (Service reservations, the Namespace lifecycle, Scale and Binding) is
  * that kind's strategy (groups/types.ts KindStrategy), called here by hook. Independent of
  * HTTP: the REST layer and the bootstrap both call it.
@@ -57,11 +56,6 @@ export interface DeleteOptions extends WriteOptions {
 const MAX_RETRIES = 8;
 const clone = cloneJson;
 
-
-function specOf(obj: ApiObject): string {
-  const { metadata: _m, status: _s, ...rest } = objectOr(obj);
-  return JSON.stringify(rest);
-}
 
 /** The stored form: the object without metadata.resourceVersion (the store's mod revision is the truth). */
 export function encode(obj: ApiObject): Buffer {
@@ -144,6 +138,10 @@ export class ResourceStorage {
     return c.isLoaded && c.revision >= this.lastWriteRevision(def) ? c : undefined;
   }
 
+  private writeContext(): BeforeWriteContext {
+    return { now: this.now(), strategy: this.strategyContext };
+  }
+
   private nf(def: ResourceDef, name: string): ApiError {
     return errors.notFound(def.plural, def.group, name);
   }
@@ -181,7 +179,7 @@ export class ResourceStorage {
   // ---------------------------------------------------------------- create
 
   async create(def: ResourceDef, ns: string | undefined, body: unknown, opts: WriteOptions & { apply?: boolean } = {}): Promise<ApiObject> {
-    const obj = this.admitNew(def, ns, body);
+    const obj = beforeCreate(def, ns, body, this.writeContext());
     if (opts.fieldManager) {
       const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()) };
       obj.metadata.managedFields = opts.apply
@@ -228,54 +226,6 @@ export class ResourceStorage {
   private reservationConflict(def: ResourceDef, o: ApiObject, key: string): ApiError {
     const held = def.strategy?.reservations;
     return held ? held.conflict(o, key) : errors.conflict(def.plural, def.group, o.metadata.name);
-  }
-
-  /** Kind/apiVersion/namespace checks, defaulting, system metadata, validation. */
-  private admitNew(def: ResourceDef, ns: string | undefined, body: unknown): ApiObject {
-    const obj = this.checkBody(def, ns, body);
-    checkTypes(obj, def.group, def.version, def.kind);
-    obj.kind = def.kind;
-    obj.apiVersion = apiVersionOf(def);
-    const meta = obj.metadata;
-    if (def.namespaced) meta.namespace = ns;
-    else delete meta.namespace;
-    for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete meta[f];
-    meta.uid = randomUUID();
-    meta.creationTimestamp = rfc3339(this.now());
-    if (def.hasStatus) meta.generation = 1;
-    else delete meta.generation;
-    if (def.statusOnCreate === 'clear') delete obj.status;
-    dropEmptyMeta(meta);
-    def.defaults?.(obj);
-    def.prepareForCreate?.(obj);
-    this.validate(def, obj);
-    return obj;
-  }
-
-  /** A private copy of a request body that is an object of this kind, with a metadata object. */
-  private checkBody(def: ResourceDef, ns: string | undefined, body: unknown): ApiObject {
-    if (!isObject(body)) throw errors.badRequest('the request body must be a JSON object');
-    if (body.kind !== undefined && body.kind !== def.kind) {
-      throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (${def.kind}) for ${def.plural}`);
-    }
-    if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) {
-      throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
-    }
-    const obj: ApiObject = clone(body);
-    if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-    if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest('metadata must be an object');
-    if (def.namespaced && obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
-      throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
-    }
-    return obj;
-  }
-
-  private validate(def: ResourceDef, obj: ApiObject, old?: ApiObject): void {
-    const errs = [
-      ...validateObjectMeta(obj.metadata, def.nameRule, def.namespaced),
-      ...(def.validate?.(obj, this.strategyContext, old) ?? []),
-    ];
-    if (errs.length) throw errors.invalid(def.kind, def.group, obj.metadata?.name ?? obj.metadata?.generateName ?? '', errs);
   }
 
   private async checkNamespace(def: ResourceDef, ns: string, name: string): Promise<void> {
@@ -361,7 +311,7 @@ export class ResourceStorage {
       }
       const next = await mutate(clone(old.obj), old);
       try {
-        return await this.commit(def, old, next, opts, next[SPECIFIED] ?? new Set());
+        return await this.commit(def, old, next, opts, specifiedReservations(next));
       } catch (e) {
         if (!(e instanceof RetryConflict)) throw e;
         if (opts.precondition) throw errors.conflict(def.plural, def.group, name);
@@ -370,39 +320,8 @@ export class ResourceStorage {
     }
   }
 
-  /** Carry system metadata from `old` to `next`, bump generation on spec change, default and validate. */
-  private async admitUpdate(def: ResourceDef, old: ApiObject, next: ApiObject, mf?: { fieldManager?: string; subresource?: string; applied?: boolean }): Promise<ApiObject> {
-    const m = next.metadata;
-    const o = old.metadata;
-    for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName']) {
-      if (o[f] === undefined) delete m[f];
-      else m[f] = o[f];
-    }
-    if (!mf?.applied) {
-      if (o.managedFields === undefined) delete m.managedFields;
-      else m.managedFields = o.managedFields;
-    }
-    next.kind = def.kind;
-    next.apiVersion = apiVersionOf(def);
-    dropEmptyMeta(m);
-    checkTypes(next, def.group, def.version, def.kind);
-    def.defaults?.(next);
-    if (def.hasStatus) {
-      m.generation = (o.generation ?? 1) + (specOf(old) !== specOf(next) ? 1 : 0);
-    }
-    this.validate(def, next, old);
-    if (mf?.fieldManager && !mf.applied) {
-      const entries = updateManagedFields(o.managedFields, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()), subresource: mf.subresource });
-      if (entries.length) m.managedFields = entries;
-      else delete m.managedFields;
-    }
-    const held = def.strategy?.reservations;
-    if (held) Object.defineProperty(next, SPECIFIED, { value: await held.allocate(next, old, this.strategyContext), enumerable: false });
-    return next;
-  }
-
   async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: ApiObject; created: boolean }> {
-    const incoming = this.checkBody(def, ns, body);
+    const incoming = checkBody(def, ns, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
     }
@@ -411,12 +330,12 @@ export class ResourceStorage {
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
       if (opts.subresource === 'status') {
         const next = { ...cur, status: incoming.status };
-        return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager, subresource: 'status' });
+        return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: 'status' });
       }
       const next = { ...incoming, metadata: { ...incoming.metadata } };
       if (def.hasStatus) next.status = cur.status;
       if (next.status === undefined) delete next.status;
-      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
+      return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager });
     }, {
       ...opts,
       precondition: incoming.metadata.resourceVersion || undefined,
@@ -459,7 +378,7 @@ export class ResourceStorage {
       if (opts.subresource === 'status') next = { ...cur, status: patched.status, metadata: applied ? { ...cur.metadata, managedFields: patched.metadata.managedFields } : cur.metadata };
       else if (def.hasStatus) next = { ...patched, status: cur.status };
       if (next.status === undefined) delete next.status;
-      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
+      return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
     }, {
       ...opts,
       precondition,
@@ -571,7 +490,7 @@ export class ResourceStorage {
       const precondition = objectOr(objectOr(desired).metadata).resourceVersion;
       const next = scale.fromScale(clone(cur), desired, name);
       if (precondition && precondition !== cur.metadata.resourceVersion) throw errors.conflict(def.plural, def.group, name);
-      return this.admitUpdate(def, cur, next, { fieldManager: opts.fieldManager });
+      return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager });
     }, opts);
     return scale.toScale(obj);
   }
@@ -583,14 +502,6 @@ export class ResourceStorage {
     const { target, resourceVersion } = sub.parse(binding, name);
     await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(clone(cur), name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
   }
-}
-
-const SPECIFIED = Symbol('specifiedReservations');
-
-/** Empty metadata lists and maps are omitted, as Go's `omitempty` does. */
-function dropEmptyMeta(m: Record<string, unknown>): void {
-  for (const f of ['ownerReferences', 'finalizers', 'managedFields']) if (Array.isArray(m[f]) && m[f].length === 0) delete m[f];
-  for (const f of ['labels', 'annotations']) { const v = m[f]; if (isObject(v) && Object.keys(v).length === 0) delete m[f]; }
 }
 
 export const ORPHAN_FINALIZER = 'orphan';
