@@ -76,14 +76,12 @@ export function mountServiceAccount(pod: Pod, sa: ServiceAccount | undefined, su
 export class ServiceAccountAdmission {
   private readonly podDef: ResourceDef;
   private readonly saDef: ResourceDef;
-  private readonly nsDef: ResourceDef;
   private readonly cmDef: ResourceDef;
   private loop?: { stop(): void };
 
   constructor(private readonly storage: ResourceStorage, private readonly registry: Registry, private readonly log: Logger, private readonly opts: ServiceAccountAdmissionOptions) {
     this.podDef = registry.lookup('', 'v1', 'pods')!;
     this.saDef = registry.lookup('', 'v1', 'serviceaccounts')!;
-    this.nsDef = registry.lookup('', 'v1', 'namespaces')!;
     this.cmDef = registry.lookup('', 'v1', 'configmaps')!;
   }
 

@@ -2,18 +2,18 @@ import type { ControllerRevision } from 'kubernetes-types/apps/v1';
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** ControllerRevision (apps/v1): the history StatefulSets and DaemonSets keep. */
 
-export function validateControllerRevision(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateControllerRevision(o: ControllerRevision, old?: ControllerRevision): FieldError[] {
   const errs = nonNegInt(o.revision) ? [] : [invalid('revision', o.revision, 'must be greater than or equal to 0')];
   if (old) errs.push(...immutable('data', o.data, old.data));
   return errs;
 }
 
 function controllerOf(o: ControllerRevision): string {
-  const c = (o.metadata?.ownerReferences ?? []).find((r: ApiObject) => r.controller);
+  const c = (o.metadata?.ownerReferences ?? []).find((r) => r.controller);
   if (!c) return '<none>';
   const group = String(c.apiVersion ?? '').includes('/') ? `.${c.apiVersion.split('/')[0]}` : '';
   return `${String(c.kind).toLowerCase()}${group}/${c.name}`;

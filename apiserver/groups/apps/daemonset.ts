@@ -4,12 +4,12 @@ import { type FieldError, immutable, notSupported, required } from '../shared/fi
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, count, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 import { formatLabels } from '../../selectors';
 
 /** DaemonSet (apps/v1). */
 
-export function validateDaemonSet(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateDaemonSet(o: DaemonSet, old?: DaemonSet): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s);

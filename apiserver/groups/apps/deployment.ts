@@ -1,14 +1,14 @@
-import type { Deployment } from 'kubernetes-types/apps/v1';
+import type { Deployment, DeploymentSpec } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported } from '../shared/fields';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
 import { images, names, objectAge, selectorOf } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Deployment (apps/v1), with the Scale subresource. */
 
-function validateDeploymentStrategy(spec: ApiObject): FieldError[] {
+function validateDeploymentStrategy(spec: DeploymentSpec): FieldError[] {
   const type = spec.strategy?.type;
   return type !== undefined && !['RollingUpdate', 'Recreate'].includes(type) ? [notSupported('spec.strategy.type', type, ['Recreate', 'RollingUpdate'])] : [];
 }

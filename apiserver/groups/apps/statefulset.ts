@@ -5,11 +5,11 @@ import { type FieldError, invalid, nonNegInt, notSupported, required } from '../
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** StatefulSet (apps/v1), with the Scale subresource. */
 
-function validateStatefulSet(o: ApiObject, old?: ApiObject): FieldError[] {
+function validateStatefulSet(o: StatefulSet, old?: StatefulSet): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s);
@@ -18,7 +18,7 @@ function validateStatefulSet(o: ApiObject, old?: ApiObject): FieldError[] {
   const strategyType = objectOr(s.updateStrategy).type;
   if (strategyType !== undefined && !['RollingUpdate', 'OnDelete'].includes(strategyType as string)) errs.push(notSupported('spec.updateStrategy.type', strategyType, ['OnDelete', 'RollingUpdate']));
   if (old) {
-    const frozen = (x: ApiObject) => JSON.stringify({ ...x.spec, replicas: 0, template: 0, updateStrategy: 0, persistentVolumeClaimRetentionPolicy: 0, minReadySeconds: 0, ordinals: 0, revisionHistoryLimit: 0 });
+    const frozen = (x: StatefulSet) => JSON.stringify({ ...x.spec, replicas: 0, template: 0, updateStrategy: 0, persistentVolumeClaimRetentionPolicy: 0, minReadySeconds: 0, ordinals: 0, revisionHistoryLimit: 0 });
     if (frozen(o) !== frozen(old)) errs.push({ field: 'spec', reason: 'FieldValueForbidden', message: "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden" });
   }
   return errs;

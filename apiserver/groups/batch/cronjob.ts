@@ -4,7 +4,7 @@ import { type FieldError, invalid, notSupported, required } from '../shared/fiel
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, orNone, selectorOf, since } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** CronJob (batch/v1). */
 
@@ -17,7 +17,7 @@ function validCron(s: unknown): boolean {
   return parts.length === 5 && parts.every((p) => /^[\d*?/,\-A-Za-z]+$/.test(p));
 }
 
-export function validateCronJob(o: ApiObject): FieldError[] {
+export function validateCronJob(o: CronJob): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

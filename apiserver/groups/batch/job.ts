@@ -33,7 +33,7 @@ function generateJobSelector(o: ApiObject): void {
   s.selector ??= { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
 }
 
-export function validateJob(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateJob(o: Job, old?: Job): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateSelectorAndTemplate(s, { restartPolicies: ['OnFailure', 'Never'] });
@@ -52,7 +52,7 @@ export function validateJob(o: ApiObject, old?: ApiObject): FieldError[] {
 }
 
 function jobStatus(j: Job): string {
-  const conds = (j.status?.conditions ?? []).filter((c: ApiObject) => c.status === 'True').map((c: ApiObject) => c.type);
+  const conds = (j.status?.conditions ?? []).filter((c) => c.status === 'True').map((c) => c.type);
   if (j.metadata?.deletionTimestamp) return 'Terminating';
   for (const t of ['Complete', 'Failed', 'FailureTarget', 'SuccessCriteriaMet', 'Suspended']) if (conds.includes(t)) return t;
   return 'Running';

@@ -1,8 +1,10 @@
+import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
+import type { Container, ContainerPort, EnvVar, PodSpec, PodTemplateSpec, Volume } from 'kubernetes-types/core/v1';
 import { parseQuantity } from '../../../lib/quantity';
 import { duplicate, type FieldError, immutable, invalid, notSupported, PROTOCOLS, required, validPort } from './fields';
 import { isDns1123Subdomain, SUBDOMAIN_MSG, validateName } from './object-meta';
 import { fromLabelSelector, matchesLabels } from '../../selectors';
-import type { ApiObject } from '../types';
 
 /**
  * Pod specs and pod templates, shared by Pods and every workload kind: defaulting (Kubernetes'
@@ -17,7 +19,7 @@ function defaultImagePullPolicy(image: string): 'Always' | 'IfNotPresent' {
   return !tag || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-export function defaultPodSpec(spec: ApiObject): void {
+export function defaultPodSpec(spec: PodSpec | undefined): void {
   if (!spec || typeof spec !== 'object') return;
   spec.restartPolicy ??= 'Always';
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -49,14 +51,14 @@ export function defaultPodSpec(spec: ApiObject): void {
 }
 
 /** Defaults of a pod template (spec.template of a workload). */
-export const templateDefaults = (tpl: ApiObject) => { if (tpl && typeof tpl === 'object') defaultPodSpec(tpl.spec); };
+export const templateDefaults = (tpl: PodTemplateSpec | undefined) => { if (tpl && typeof tpl === 'object') defaultPodSpec(tpl.spec); };
 
-function validateContainers(list: ApiObject, field: string, requireOne: boolean): FieldError[] {
+function validateContainers(list: Container[] | undefined, field: string, requireOne: boolean): FieldError[] {
   const errs: FieldError[] = [];
   if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) return requireOne ? [required(field)] : [];
   if (!Array.isArray(list)) return [invalid(field, list, 'must be a list')];
   const seen = new Set<string>();
-  list.forEach((c: ApiObject, i: number) => {
+  list.forEach((c: Container | null, i: number) => {
     const f = `${field}[${i}]`;
     if (!c || typeof c !== 'object') { errs.push(invalid(f, c, 'must be an object')); return; }
     if (!c.name) errs.push(required(`${f}.name`));
@@ -66,12 +68,12 @@ function validateContainers(list: ApiObject, field: string, requireOne: boolean)
       seen.add(c.name);
     }
     if (!c.image || typeof c.image !== 'string' || !c.image.trim()) errs.push(required(`${f}.image`));
-    (c.ports ?? []).forEach((p: ApiObject, j: number) => {
+    (c.ports ?? []).forEach((p: ContainerPort | null, j: number) => {
       if (!validPort(p?.containerPort)) errs.push(invalid(`${f}.ports[${j}].containerPort`, p?.containerPort, 'must be between 1 and 65535, inclusive'));
       if (p?.hostPort !== undefined && p.hostPort !== 0 && !validPort(p.hostPort)) errs.push(invalid(`${f}.ports[${j}].hostPort`, p.hostPort, 'must be between 1 and 65535, inclusive'));
       if (p?.protocol !== undefined && !PROTOCOLS.includes(p.protocol)) errs.push(notSupported(`${f}.ports[${j}].protocol`, p.protocol, PROTOCOLS));
     });
-    (c.env ?? []).forEach((e: ApiObject, j: number) => { if (!e?.name) errs.push(required(`${f}.env[${j}].name`)); });
+    (c.env ?? []).forEach((e: EnvVar | null, j: number) => { if (!e?.name) errs.push(required(`${f}.env[${j}].name`)); });
     for (const kind of ['limits', 'requests'] as const) {
       const m = c.resources?.[kind];
       if (!m || typeof m !== 'object') continue;
@@ -86,13 +88,13 @@ function validateContainers(list: ApiObject, field: string, requireOne: boolean)
   return errs;
 }
 
-export function validatePodSpec(spec: ApiObject, field: string, opts: { templateRestartAlways?: boolean } = {}): FieldError[] {
+export function validatePodSpec(spec: PodSpec | undefined, field: string, opts: { templateRestartAlways?: boolean } = {}): FieldError[] {
   if (!spec || typeof spec !== 'object') return [required(field)];
   const errs = [...validateContainers(spec.containers, `${field}.containers`, true), ...validateContainers(spec.initContainers, `${field}.initContainers`, false)];
   const policies = opts.templateRestartAlways ? ['Always'] : ['Always', 'OnFailure', 'Never'];
   if (spec.restartPolicy !== undefined && !policies.includes(spec.restartPolicy)) errs.push(notSupported(`${field}.restartPolicy`, spec.restartPolicy, policies));
   const vols = new Set<string>();
-  (spec.volumes ?? []).forEach((v: ApiObject, i: number) => {
+  (spec.volumes ?? []).forEach((v: Volume | null, i: number) => {
     if (!v?.name) errs.push(required(`${field}.volumes[${i}].name`));
     else if (vols.has(v.name)) errs.push(duplicate(`${field}.volumes[${i}].name`, v.name));
     else vols.add(v.name);
@@ -105,7 +107,7 @@ export function validatePodSpec(spec: ApiObject, field: string, opts: { template
  * Replicated workloads (Deployments, ReplicaSets): replicas, a selector required, non-empty and
  * matching the template's labels, a valid pod template; `extra` adds the kind's own checks.
  */
-export function validateReplicatedWorkload(obj: ApiObject, old?: ApiObject, extra: (spec: ApiObject) => FieldError[] = () => []): FieldError[] {
+export function validateReplicatedWorkload<W extends Deployment | ReplicaSet>(obj: W, old?: W, extra: (spec: NonNullable<W['spec']>) => FieldError[] = () => []): FieldError[] {
   const errs: FieldError[] = [];
   const spec = obj.spec;
   if (!spec || typeof spec !== 'object') return [required('spec')];
@@ -128,7 +130,10 @@ export function validateReplicatedWorkload(obj: ApiObject, old?: ApiObject, extr
   return errs;
 }
 
-export function validateSelectorAndTemplate(spec: ApiObject, opts: { restartPolicies?: string[]; selectorRequired?: boolean } = {}): FieldError[] {
+/** The selector and pod template every workload spec has (StatefulSet, DaemonSet, Job). */
+export interface WorkloadSpec { selector?: LabelSelector; template?: PodTemplateSpec }
+
+export function validateSelectorAndTemplate(spec: WorkloadSpec, opts: { restartPolicies?: string[]; selectorRequired?: boolean } = {}): FieldError[] {
   const errs: FieldError[] = [];
   const sel = spec.selector;
   const empty = !sel || (!Object.keys(sel.matchLabels ?? {}).length && !(sel.matchExpressions ?? []).length);
