@@ -1,3 +1,4 @@
+import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -45,7 +46,7 @@ function hpaV1toV2(o: ApiObject): ApiObject {
   return out;
 }
 
-export function validateHPA(o: ApiObject): FieldError[] {
+export function validateHPA(o: HorizontalPodAutoscaler): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

@@ -2,14 +2,14 @@ import type { Lease } from 'kubernetes-types/coordination/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Lease (coordination.k8s.io/v1): node heartbeats and leader election. */
 
-export function validateLease(o: ApiObject): FieldError[] {
+export function validateLease(o: Lease): FieldError[] {
   const s = o.spec ?? {};
   const errs: FieldError[] = [];
-  for (const f of ['leaseDurationSeconds', 'leaseTransitions']) if (s[f] !== undefined && s[f] !== null && !nonNegInt(s[f])) errs.push(invalid(`spec.${f}`, s[f], 'must be greater than or equal to 0'));
+  for (const f of ['leaseDurationSeconds', 'leaseTransitions'] as const) if (s[f] !== undefined && s[f] !== null && !nonNegInt(s[f])) errs.push(invalid(`spec.${f}`, s[f], 'must be greater than or equal to 0'));
   if (s.leaseDurationSeconds === 0) errs.push(invalid('spec.leaseDurationSeconds', 0, 'must be greater than 0'));
   return errs;
 }

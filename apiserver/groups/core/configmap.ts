@@ -4,11 +4,11 @@ import { base } from '../shared/defs';
 import { type FieldError, invalid } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, count, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** ConfigMap (core/v1). */
 
-export function validateConfigMap(cm: ApiObject, old?: ApiObject): FieldError[] {
+export function validateConfigMap(cm: ConfigMap, old?: ConfigMap): FieldError[] {
   const errs = [...validateConfigKeys(cm.data, 'data', { strings: true }), ...validateConfigKeys(cm.binaryData, 'binaryData', { base64: true })];
   for (const k of Object.keys(isObject(cm.data) ? cm.data : {})) if (isObject(cm.binaryData) && k in cm.binaryData) errs.push(invalid('data', k, 'duplicate of key present in binaryData'));
   errs.push(...immutableData(cm, old, ['data', 'binaryData']));

@@ -7,7 +7,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** Endpoints (core/v1): PUT creates a missing object, as in Kubernetes. */
 
-export function validateEndpoints(ep: ApiObject): FieldError[] {
+export function validateEndpoints(ep: Endpoints): FieldError[] {
   const errs: FieldError[] = [];
   if (ep.subsets !== undefined && ep.subsets !== null && !Array.isArray(ep.subsets)) return [invalid('subsets', ep.subsets, 'must be a list')];
   (ep.subsets ?? []).forEach((ss: ApiObject, i: number) => {

@@ -2,11 +2,11 @@ import type { Event } from 'kubernetes-types/core/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { since } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Event (core/v1): PUT creates a missing object, as in Kubernetes. */
 
-export function validateEvent(ev: ApiObject): FieldError[] {
+export function validateEvent(ev: Event): FieldError[] {
   const errs: FieldError[] = [];
   if (!ev.involvedObject || typeof ev.involvedObject !== 'object') errs.push(required('involvedObject'));
   if (ev.type !== undefined && ev.type !== '' && !['Normal', 'Warning'].includes(ev.type)) errs.push(notSupported('type', ev.type, ['Normal', 'Warning']));

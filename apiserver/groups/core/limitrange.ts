@@ -7,7 +7,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** LimitRange (core/v1). */
 
-export function validateLimitRange(lr: ApiObject): FieldError[] {
+export function validateLimitRange(lr: LimitRange): FieldError[] {
   const errs: FieldError[] = [];
   const limits = lr.spec?.limits;
   if (!Array.isArray(limits)) return [required('spec.limits')];

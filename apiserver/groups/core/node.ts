@@ -12,7 +12,7 @@ import type { ApiObject, ResourceDef } from '../types';
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 
 /** Nodes: taints (qualified-name key, known effect, unique key+effect) and podCIDR(s). */
-export function validateNode(n: ApiObject, old?: ApiObject): FieldError[] {
+export function validateNode(n: Node, old?: Node): FieldError[] {
   const errs: FieldError[] = [];
   const spec = n.spec ?? {};
   const seen = new Set<string>();
@@ -41,7 +41,7 @@ export function validateNode(n: ApiObject, old?: ApiObject): FieldError[] {
 }
 
 function nodeStatus(node: Node): string {
-  const ready = (node.status?.conditions ?? []).find((c: ApiObject) => c.type === 'Ready');
+  const ready = (node.status?.conditions ?? []).find((c) => c.type === 'Ready');
   const parts = [ready ? (ready.status === 'True' ? 'Ready' : 'NotReady') : 'Unknown'];
   if (node.spec?.unschedulable) parts.push('SchedulingDisabled');
   return parts.join(',');

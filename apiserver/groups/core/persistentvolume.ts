@@ -10,7 +10,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 const PV_SOURCES = ['hostPath', 'local', 'nfs', 'csi', 'iscsi', 'fc', 'cephfs', 'rbd', 'azureDisk', 'azureFile', 'gcePersistentDisk', 'awsElasticBlockStore', 'flexVolume', 'glusterfs', 'vsphereVolume', 'portworxVolume', 'scaleIO', 'storageos', 'photonPersistentDisk', 'quobyte', 'cinder', 'flocker'];
 
-export function validatePersistentVolume(pv: ApiObject, old?: ApiObject): FieldError[] {
+export function validatePersistentVolume(pv: PersistentVolume, old?: PersistentVolume): FieldError[] {
   const s = pv.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateAccessModes(s.accessModes, 'spec.accessModes');

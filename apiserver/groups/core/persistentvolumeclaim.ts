@@ -4,11 +4,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** PersistentVolumeClaim (core/v1). */
 
-export function validatePersistentVolumeClaim(pvc: ApiObject, old?: ApiObject): FieldError[] {
+export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim, old?: PersistentVolumeClaim): FieldError[] {
   const s = pvc.spec;
   if (!isObject(s)) return [required('spec')];
   const errs = validateAccessModes(s.accessModes, 'spec.accessModes');

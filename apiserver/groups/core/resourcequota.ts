@@ -3,11 +3,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** ResourceQuota (core/v1). */
 
-export function validateResourceQuota(q: ApiObject): FieldError[] {
+export function validateResourceQuota(q: ResourceQuota): FieldError[] {
   const errs: FieldError[] = [];
   for (const [k, v] of Object.entries(isObject(q.spec?.hard) ? q.spec.hard : {})) errs.push(...validateQuantity(v, `spec.hard[${k}]`));
   return errs;

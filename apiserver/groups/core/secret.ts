@@ -8,7 +8,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** Secret (core/v1): stringData is merged into data on every write. */
 
-export function validateSecret(s: ApiObject, old?: ApiObject): FieldError[] {
+export function validateSecret(s: Secret, old?: Secret): FieldError[] {
   const errs = validateConfigKeys(s.data, 'data', { base64: true });
   if (typeof s.type !== 'string') errs.push(required('type'));
   if (old && old.type !== s.type) errs.push(invalid('type', s.type, 'field is immutable'));

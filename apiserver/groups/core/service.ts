@@ -44,7 +44,7 @@ function defaultService(o: ApiObject): void {
   }
 }
 
-export function validateService(svc: ApiObject, nodePortRange: [number, number]): FieldError[] {
+export function validateService(svc: Service, nodePortRange: [number, number]): FieldError[] {
   const errs: FieldError[] = [];
   const spec = svc.spec;
   if (!isObject(spec)) return [required('spec')];
@@ -166,7 +166,7 @@ function serviceExternalIP(svc: Service): string {
   switch (spec.type ?? 'ClusterIP') {
     case 'ClusterIP': case 'NodePort': return ext.length ? ext.join(',') : '<none>';
     case 'LoadBalancer': {
-      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i: ApiObject) => i.ip || i.hostname).filter(Boolean);
+      const ips = (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean);
       const all = [...ips, ...ext];
       return all.length ? all.join(',') : '<pending>';
     }
@@ -178,7 +178,7 @@ function serviceExternalIP(svc: Service): string {
 function servicePorts(svc: Service): string {
   const ports = svc.spec?.ports ?? [];
   if (!ports.length) return '<none>';
-  return ports.map((p: ApiObject) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
+  return ports.map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`)).join(',');
 }
 
 export const SERVICE: ResourceDef = {

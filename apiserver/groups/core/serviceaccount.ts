@@ -6,7 +6,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** ServiceAccount (core/v1); pods get theirs from serviceaccount-admission.ts. */
 
-export function validateServiceAccount(o: ApiObject): FieldError[] {
+export function validateServiceAccount(o: ServiceAccount): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   (Array.isArray(o.secrets) ? o.secrets : []).forEach((s: ApiObject, i: number) => {

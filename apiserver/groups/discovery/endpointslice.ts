@@ -6,7 +6,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** EndpointSlice (discovery.k8s.io/v1). */
 
-export function validateEndpointSlice(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateEndpointSlice(o: EndpointSlice, old?: EndpointSlice): FieldError[] {
   const errs: FieldError[] = old ? immutable('addressType', o.addressType, old.addressType) : [];
   const types = ['IPv4', 'IPv6', 'FQDN'];
   if (!o.addressType) errs.push(required('addressType'));
@@ -21,7 +21,7 @@ export function validateEndpointSlice(o: ApiObject, old?: ApiObject): FieldError
 }
 
 function sliceEndpoints(es: EndpointSlice): string {
-  const addrs: string[] = (es.endpoints ?? []).flatMap((e: ApiObject) => e?.addresses ?? []);
+  const addrs: string[] = (es.endpoints ?? []).flatMap((e) => e?.addresses ?? []);
   if (!addrs.length) return '<unset>';
   return addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
 }
@@ -33,7 +33,7 @@ export const ENDPOINT_SLICE: ResourceDef = {
   printer: {
     columns: [NAME, ['AddressType', 'string'], ['Ports', 'string'], ['Endpoints', 'string'], AGE],
     cells(o: EndpointSlice, now) {
-      const ports = (o.ports ?? []).map((p: ApiObject) => p?.port).filter((p: unknown) => p !== undefined && p !== null);
+      const ports = (o.ports ?? []).map((p) => p?.port).filter((p: unknown) => p !== undefined && p !== null);
       return [o.metadata?.name, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', sliceEndpoints(o), objectAge(o, now)];
     },
   },

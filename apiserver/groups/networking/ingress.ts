@@ -26,7 +26,7 @@ function validateBackend(b: ApiObject, field: string): FieldError[] {
   return [required(field)];
 }
 
-export function validateIngress(o: ApiObject): FieldError[] {
+export function validateIngress(o: Ingress): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];
@@ -47,13 +47,13 @@ export function validateIngress(o: ApiObject): FieldError[] {
 }
 
 function ingressHosts(ing: Ingress): string {
-  const hosts = (ing.spec?.rules ?? []).map((r: ApiObject) => r?.host).filter(Boolean);
+  const hosts = (ing.spec?.rules ?? []).map((r) => r?.host).filter(Boolean);
   if (!hosts.length) return '*';
   return hosts.length > 4 ? `${hosts.slice(0, 4).join(',')} + ${hosts.length - 4} more...` : hosts.join(',');
 }
 
 function lbAddresses(st: IngressStatus | undefined): string {
-  return (st?.loadBalancer?.ingress ?? []).map((i: ApiObject) => i.ip || i.hostname).filter(Boolean).join(',');
+  return (st?.loadBalancer?.ingress ?? []).map((i) => i.ip || i.hostname).filter(Boolean).join(',');
 }
 
 export const INGRESS: ResourceDef = {

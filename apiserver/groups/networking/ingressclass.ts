@@ -2,11 +2,11 @@ import type { IngressClass } from 'kubernetes-types/networking/v1';
 import { base } from '../shared/defs';
 import { type FieldError, immutable, invalid, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** IngressClass (networking.k8s.io/v1, cluster-scoped). */
 
-export function validateIngressClass(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateIngressClass(o: IngressClass, old?: IngressClass): FieldError[] {
   const c = o.spec?.controller;
   if (!c) return [required('spec.controller')];
   if (old) { const e = immutable('spec.controller', c, old.spec?.controller); if (e.length) return e; }

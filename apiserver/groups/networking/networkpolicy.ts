@@ -3,11 +3,11 @@ import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge, selectorOf } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** NetworkPolicy (networking.k8s.io/v1). */
 
-export function validateNetworkPolicy(o: ApiObject): FieldError[] {
+export function validateNetworkPolicy(o: NetworkPolicy): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

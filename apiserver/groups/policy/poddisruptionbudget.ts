@@ -3,11 +3,11 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, required } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** PodDisruptionBudget (policy/v1). */
 
-export function validatePDB(o: ApiObject): FieldError[] {
+export function validatePDB(o: PodDisruptionBudget): FieldError[] {
   const s = o.spec;
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];

@@ -1,4 +1,4 @@
-import type { Role } from 'kubernetes-types/rbac/v1';
+import type { ClusterRole, Role } from 'kubernetes-types/rbac/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { CREATED_AT, NAME } from '../shared/printers';
@@ -23,9 +23,9 @@ function validateRules(rules: unknown, clusterScoped: boolean): FieldError[] {
   return errs;
 }
 
-export const validateRole = (o: ApiObject) => validateRules(o.rules, false);
+export const validateRole = (o: Role) => validateRules(o.rules, false);
 
-export const validateClusterRole = (o: ApiObject) => validateRules(o.rules, true);
+export const validateClusterRole = (o: ClusterRole) => validateRules(o.rules, true);
 
 export const ROLE: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'Role', listKind: 'RoleList', plural: 'roles', singular: 'role', validate: (o) => validateRole(o),

@@ -8,7 +8,7 @@ import type { ApiObject, ResourceDef } from '../types';
 
 /** RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1). */
 
-export function validateBinding(o: ApiObject, old: ApiObject, clusterScoped: boolean): FieldError[] {
+export function validateBinding(o: RoleBinding, old: RoleBinding | undefined, clusterScoped: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const ref = o.roleRef;
   if (!isObject(ref)) errs.push(required('roleRef'));
@@ -33,7 +33,7 @@ export function validateBinding(o: ApiObject, old: ApiObject, clusterScoped: boo
 }
 
 function subjects(b: RoleBinding, kind: string): string {
-  return (b.subjects ?? []).filter((s: ApiObject) => s.kind === kind).map((s: ApiObject) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
+  return (b.subjects ?? []).filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
 }
 
 export const ROLE_BINDING: ResourceDef = {

@@ -2,16 +2,16 @@ import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** StorageClass (storage.k8s.io/v1, cluster-scoped). */
 
-export function validateStorageClass(o: ApiObject, old?: ApiObject): FieldError[] {
+export function validateStorageClass(o: StorageClass, old?: StorageClass): FieldError[] {
   const errs: FieldError[] = [];
   if (!o.provisioner) errs.push(required('provisioner'));
   if (o.reclaimPolicy !== undefined && !['Delete', 'Retain'].includes(o.reclaimPolicy)) errs.push(notSupported('reclaimPolicy', o.reclaimPolicy, ['Delete', 'Retain']));
   if (o.volumeBindingMode !== undefined && !['Immediate', 'WaitForFirstConsumer'].includes(o.volumeBindingMode)) errs.push(notSupported('volumeBindingMode', o.volumeBindingMode, ['Immediate', 'WaitForFirstConsumer']));
-  if (old) for (const f of ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode']) {
+  if (old) for (const f of ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode'] as const) {
     if (JSON.stringify(old[f]) !== JSON.stringify(o[f])) errs.push({ field: f, reason: 'FieldValueForbidden', message: 'Forbidden: updates to ' + f + ' are forbidden.' });
   }
   return errs;
