@@ -15,7 +15,7 @@ import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
 import { GarbageCollector } from './gc/controller';
 import { ControllerMetrics } from '../lib/reconcile/metrics';
-import { parseCidr } from './nodeipam/cidr';
+import { parseCidr } from '../lib/ipv4';
 import { NodeIpamController } from './nodeipam/controller';
 import { NodeLifecycleController } from './nodelifecycle/controller';
 import { ReplicaSetController } from './replicaset/controller';

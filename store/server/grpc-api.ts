@@ -19,10 +19,10 @@ import type { Logger } from '../../lib/log';
  */
 
 /** Reported by Maintenance.Status; the etcd API level this store emulates. */
-export const EMULATED_ETCD_VERSION = '3.4.23';
+const EMULATED_ETCD_VERSION = '3.4.23';
 const MAX_TXN_OPS = 128;
 /** etcd's --max-request-bytes default: larger writes fail with "etcdserver: request is too large". */
-export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd's gRPC limit: max request bytes + 512 KiB of overhead; larger messages are refused by gRPC itself. */
 export const MAX_GRPC_RECV_BYTES = MAX_REQUEST_BYTES + 512 * 1024;
 
@@ -57,7 +57,7 @@ const id64 = (v: unknown): string => {
   return BigInt.asIntN(64, BigInt(s)).toString();
 };
 
-export function toRangeOp(r: Req): RangeOp {
+function toRangeOp(r: Req): RangeOp {
   if (str(r.key) === '') throw new EtcdError('EmptyKey');
   return {
     type: 'range',
@@ -131,7 +131,7 @@ function toRequestOp(o: Req): RequestOp {
   throw new EtcdError('InvalidArgument', 'empty request op');
 }
 
-export function toTxnOp(r: Req): TxnOp {
+function toTxnOp(r: Req): TxnOp {
   const compare = ((r.compare as Req[]) ?? []).map(toCompare);
   const success = ((r.success as Req[]) ?? []).map(toRequestOp);
   const failure = ((r.failure as Req[]) ?? []).map(toRequestOp);
