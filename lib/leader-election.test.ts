@@ -11,9 +11,12 @@ import { addLeaderElectionFlags, parseLeaderElectionFlags } from './leader-elect
 class FakeLeases implements LeaseClient {
   lease?: Lease;
   failing = false;
+  /** Requests never answer (a partitioned apiserver). */
+  hanging = false;
   private rv = 0;
 
   async get(): Promise<Lease | undefined> {
+    if (this.hanging) await new Promise(() => undefined);
     if (this.failing) throw new Error('connection refused');
     return this.lease && structuredClone(this.lease);
   }
@@ -129,6 +132,19 @@ test('a renewal that keeps failing ends leadership after renewDeadline, not befo
   assert.equal(a.state.lost, false, 'a renewal within the deadline keeps leadership');
   leases.failing = true;
   await pass(clock, 12_000);
+  assert.equal(a.state.lost, true);
+  await a.done;
+});
+
+test('a renewal request that never answers ends leadership at the renew deadline', async () => {
+  const clock = new FakeClock();
+  const leases = new FakeLeases();
+  const a = candidate(leases, clock, 'a');
+  await settle();
+  leases.hanging = true;
+  await pass(clock, 9_500);
+  assert.equal(a.state.lost, false);
+  await pass(clock, 1_000);
   assert.equal(a.state.lost, true);
   await a.done;
 });
