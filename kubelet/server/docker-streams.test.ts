@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteLimiter, DockerDemuxer, dockerFrame, dockerLogOptions, sinceUnix } from './docker-streams';
+import { ByteLimiter, DockerDemuxer, dockerFrame, dockerLogOptions } from './docker-streams';
 
 test('log options map onto Docker logs options', () => {
   assert.deepEqual(dockerLogOptions({}), { follow: false, stdout: true, stderr: true, timestamps: false, tail: 'all' });
@@ -10,13 +10,6 @@ test('log options map onto Docker logs options', () => {
   assert.equal(dockerLogOptions({ sinceUnix: 1700000000 }).since, '1700000000');
   assert.equal(dockerLogOptions({ sinceUnix: 1700000000.5 }).since, '1700000000.500000000');
   assert.equal(dockerLogOptions({ sinceUnix: 0 }).since, undefined);
-});
-
-test('sinceSeconds and sinceTime become Unix seconds', () => {
-  assert.equal(sinceUnix(1_700_000_010_000, 10), 1_700_000_000);
-  assert.equal(sinceUnix(0, undefined, '2023-11-14T22:13:20Z'), 1_700_000_000);
-  assert.equal(sinceUnix(0, undefined, 'garbage'), 0);
-  assert.equal(sinceUnix(5_000), 0);
 });
 
 test('the demuxer splits frames across arbitrary chunk boundaries', () => {

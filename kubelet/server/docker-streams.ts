@@ -3,13 +3,7 @@
  * multiplexed stream format (8-byte frame headers) and limitBytes truncation.
  */
 
-export interface LogOptions {
-  follow?: boolean;
-  tailLines?: number;
-  /** Unix seconds (fractional allowed) of the oldest line; 0/undefined = all. */
-  sinceUnix?: number;
-  timestamps?: boolean;
-}
+import type { LogOptions } from '../api/log-options';
 
 /** Docker's `GET /containers/{id}/logs` query for Kubernetes log options. */
 export function dockerLogOptions(o: LogOptions): { follow: boolean; stdout: true; stderr: true; timestamps: boolean; tail: number | 'all'; since?: string } {
@@ -27,16 +21,6 @@ export function dockerLogOptions(o: LogOptions): { follow: boolean; stdout: true
     out.since = nanos > 0 ? `${sec}.${String(nanos).padStart(9, '0')}` : String(sec);
   }
   return out;
-}
-
-/** Kubernetes' sinceSeconds / sinceTime → Unix seconds (0 = no bound). */
-export function sinceUnix(now: number, sinceSeconds?: number, sinceTime?: string): number {
-  if (sinceSeconds !== undefined && sinceSeconds > 0) return now / 1000 - sinceSeconds;
-  if (sinceTime) {
-    const t = Date.parse(sinceTime);
-    if (Number.isFinite(t)) return t / 1000;
-  }
-  return 0;
 }
 
 export type StreamId = 0 | 1 | 2;

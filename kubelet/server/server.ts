@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type Docker from 'dockerode';
 import type { Logger } from '../../lib/log';
-import { kubeletProto, type LogsRequest } from './proto';
+import { kubeletProto, type LogsRequest } from '../api/proto';
 import { KubeletStreamingService } from './service';
 
 /**

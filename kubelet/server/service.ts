@@ -15,7 +15,7 @@ import {
 } from '../runtime';
 import { sandboxIP } from '../docker-runtime';
 import { ByteLimiter, DockerDemuxer, dockerLogOptions } from './docker-streams';
-import type { ExecInput, ExecOutput, ExecStart, LogsRequest, PodRef, PortForwardInput, PortForwardOutput } from './proto';
+import type { ExecInput, ExecOutput, ExecStart, LogsRequest, PodRef, PortForwardInput, PortForwardOutput } from '../api/proto';
 
 /**
  * The kubelet streaming service over Docker: logs, exec, port-forward and stats of the
