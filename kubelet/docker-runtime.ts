@@ -1,6 +1,10 @@
 import { statfs } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import Docker from 'dockerode';
+import type { LogOptions } from './api/log-options';
+import { startExecSession } from './docker/exec';
+import { dockerContainerStats, type DockerStatsSample } from './docker/stats';
+import { DockerDemuxer, demuxLogs, dockerLogOptions } from './docker/streams';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
 import { maskOf, parseCidr } from '../lib/ipv4';
@@ -20,6 +24,9 @@ import {
   LABEL_TERMINATION_MESSAGE_POLICY,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerStats,
+  type ExecSession,
+  type ExecStreamOptions,
   type ImageFsStats,
   type RuntimeImage,
   type ExecResult,
@@ -109,24 +116,8 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
     terminationMessagePolicy: labels[LABEL_TERMINATION_MESSAGE_POLICY] || undefined,
     ip: state === 'running' ? ip : undefined,
     pid: state === 'running' && info.State?.Pid ? info.State.Pid : undefined,
+    hostNetwork: info.HostConfig?.NetworkMode === 'host' || undefined,
   };
-}
-
-/**
- * The payload of Docker's multiplexed log stream (8-byte frame headers: stream,
- * 0, 0, 0, big-endian size); a TTY container's log is raw and returned as is.
- */
-export function demuxLogs(buf: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const stream = buf[i];
-    if (stream > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat(parts);
-    const size = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
 }
 
 /**
@@ -533,5 +524,39 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  async containerLogs(id: string, options: LogOptions): Promise<Readable> {
+    const c = this.docker.getContainer(id);
+    const tty = !!(await c.inspect()).Config?.Tty;
+    // dockerode's type has no tail 'all', which the Engine API takes.
+    const query = dockerLogOptions(options) as unknown as Docker.ContainerLogsOptions;
+    const demux = tty ? undefined : new DockerDemuxer();
+    if (!query.follow) {
+      const buf = (await c.logs({ ...query, follow: false })) as unknown;
+      const raw = Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf));
+      return Readable.from(demux ? demux.push(raw).map((f) => f.data) : [raw]);
+    }
+    const stream = (await c.logs({ ...query, follow: true })) as unknown as Readable;
+    if (!demux) return stream;
+    const out = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        for (const f of demux.push(chunk)) this.push(f.data);
+        done();
+      },
+    });
+    stream.on('error', (err) => out.destroy(err));
+    out.on('close', () => stream.destroy());
+    stream.pipe(out);
+    return out;
+  }
+
+  async execStream(id: string, options: ExecStreamOptions, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<ExecSession> {
+    return startExecSession(this.docker.getContainer(id), options, onOutput);
+  }
+
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    const s = await this.docker.getContainer(id).stats({ stream: false }).catch(() => undefined);
+    return s ? dockerContainerStats(s as DockerStatsSample) : undefined;
   }
 }

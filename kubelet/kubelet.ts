@@ -35,7 +35,7 @@ export interface KubeletOptions {
   rootDir?: string;
   healthz?: { port: number; host: string };
   /** The kubelet API (gRPC with mutual TLS: logs, exec, port-forward, stats); off when absent. */
-  api?: Pick<KubeletServerOptions, 'docker' | 'host' | 'port' | 'tls'>;
+  api?: Pick<KubeletServerOptions, 'host' | 'port' | 'tls'>;
   /** Dead-container GC policy and its period (default: Kubernetes' defaults, every minute). */
   containerGC?: Partial<ContainerGCPolicy> & { periodMs?: number };
   /** Image GC policy and its period (default: Kubernetes' defaults, every 5 minutes). */
@@ -146,7 +146,7 @@ export class Kubelet {
     const { log } = this.opts;
     if (this.opts.healthz) await this.startServer(this.opts.healthz.port, this.opts.healthz.host);
     if (this.opts.api) {
-      this.api = new KubeletServer({ ...this.opts.api, nodeName: this.nodeName, nodeIP: this.opts.facts.ip, log: log.child({ part: 'api' }) });
+      this.api = new KubeletServer({ ...this.opts.api, runtime: this.opts.runtime, nodeName: this.nodeName, nodeIP: this.opts.facts.ip, log: log.child({ part: 'api' }) });
       this.opts.facts.kubeletPort = await this.api.start();
     }
     await this.node.register(this.stopper.signal);

@@ -77,12 +77,11 @@ function rootFsBytes(): number {
 }
 
 /** The kubelet API settings from the flags: needs all of the certificate, key and client CA. */
-function kubeletApi(o: { port: number; address: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string }, runtime: DockerRuntime) {
+function kubeletApi(o: { port: number; address: string; tlsCertFile?: string; tlsPrivateKeyFile?: string; clientCaFile?: string }) {
   const given = [o.tlsCertFile, o.tlsPrivateKeyFile, o.clientCaFile].filter(Boolean).length;
   if (given === 0) return undefined;
   if (given !== 3) throw new Error('the kubelet API needs --tls-cert-file, --tls-private-key-file and --client-ca-file together');
   return {
-    docker: runtime.docker,
     host: o.address,
     port: o.port,
     tls: { cert: readFileSync(o.tlsCertFile!), key: readFileSync(o.tlsPrivateKeyFile!), ca: readFileSync(o.clientCaFile!) },
@@ -200,7 +199,7 @@ export async function main(argv: string[]): Promise<void> {
     heartbeatMs: o.heartbeatFrequency,
     rootDir: (o as { rootDir?: string }).rootDir,
     healthz: { port: o.healthzPort, host: o.healthzBindAddress },
-    api: kubeletApi(o, runtime),
+    api: kubeletApi(o),
     containerGC: {
       maxPerPodContainer: o.maximumDeadContainersPerContainer,
       maxContainers: o.maximumDeadContainers,

@@ -1,6 +1,6 @@
 /**
- * Pure helpers between the kubelet API and Docker: the log options mapping, Docker's
- * multiplexed stream format (8-byte frame headers) and limitBytes truncation.
+ * Pure helpers of the Docker runtime's streams: the log options mapping and Docker's
+ * multiplexed stream format (8-byte frame headers), incremental and whole-buffer.
  */
 
 import type { LogOptions } from '../api/log-options';
@@ -62,21 +62,19 @@ export function dockerFrame(stream: StreamId, data: Buffer | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Passes at most `limit` bytes in total (0 = no limit); `done` turns true once the limit is reached. */
-export class ByteLimiter {
-  private sent = 0;
-  constructor(private readonly limit: number) {}
-
-  take(chunk: Buffer): Buffer {
-    if (!this.limit) return chunk;
-    const left = this.limit - this.sent;
-    if (left <= 0) return Buffer.alloc(0);
-    const out = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    this.sent += out.length;
-    return out;
+/**
+ * The payload of Docker's multiplexed log stream (8-byte frame headers: stream,
+ * 0, 0, 0, big-endian size); a TTY container's log is raw and returned as is.
+ */
+export function demuxLogs(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const stream = buf[i];
+    if (stream > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat(parts);
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
   }
-
-  get done(): boolean {
-    return this.limit > 0 && this.sent >= this.limit;
-  }
+  return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
 }
