@@ -1,6 +1,6 @@
-import type { Duplex } from 'node:stream';
+import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ExecSession, ExecStreamOptions } from '../runtime';
+import type { ExecResult, ExecSession, ExecStreamOptions } from '../runtime';
 import { DockerDemuxer } from './streams';
 
 /**
@@ -63,4 +63,38 @@ async function exitCode(exec: Docker.Exec): Promise<number> {
     await new Promise((r) => setTimeout(r, 20 * Math.min(i + 1, 10)));
   }
   return -1;
+}
+
+/** A non-interactive command (probes, hooks): its output (first 8 KiB) and exit code, or timedOut after `timeoutMs`. */
+export async function runExecCommand(docker: Docker, id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
+  const exec = await docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sink = new PassThrough();
+  sink.on('data', (b: Buffer) => {
+    if (size < 8192) chunks.push(b);
+    size += b.length;
+  });
+  docker.modem.demuxStream(stream, sink, sink);
+  const finished = new Promise<boolean>((resolve) => {
+    stream.on('end', () => resolve(false));
+    stream.on('close', () => resolve(false));
+    stream.on('error', () => resolve(false));
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
+  clearTimeout(timer);
+  const output = Buffer.concat(chunks).toString('utf8').slice(0, 8192);
+  if (timedOut) {
+    (stream as unknown as { destroy?: () => void }).destroy?.();
+    return { exitCode: -1, output, timedOut: true };
+  }
+  // The stream can end a moment before Docker records the exit code.
+  for (let i = 0; i < 20; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return { exitCode: -1, output, timedOut: false };
 }

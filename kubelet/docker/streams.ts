@@ -1,8 +1,11 @@
 /**
- * Pure helpers of the Docker runtime's streams: the log options mapping and Docker's
- * multiplexed stream format (8-byte frame headers), incremental and whole-buffer.
+ * The Docker runtime's log streams: the log options mapping, Docker's multiplexed
+ * stream format (8-byte frame headers, incremental and whole-buffer) and a
+ * container's log as a plain byte stream.
  */
 
+import { Readable, Transform } from 'node:stream';
+import type Docker from 'dockerode';
 import type { LogOptions } from '../api/log-options';
 
 /** Docker's `GET /containers/{id}/logs` query for Kubernetes log options. */
@@ -77,4 +80,29 @@ export function demuxLogs(buf: Buffer): Buffer {
     i += 8 + size;
   }
   return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
+}
+
+/** A container's log as `ContainerRuntime.containerLogs` promises it: demultiplexed unless the container has a TTY. */
+export async function containerLogStream(c: Docker.Container, options: LogOptions): Promise<Readable> {
+  const tty = !!(await c.inspect()).Config?.Tty;
+  // dockerode's type has no tail 'all', which the Engine API takes.
+  const query = dockerLogOptions(options) as unknown as Docker.ContainerLogsOptions;
+  const demux = tty ? undefined : new DockerDemuxer();
+  if (!query.follow) {
+    const buf = (await c.logs({ ...query, follow: false })) as unknown;
+    const raw = Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf));
+    return Readable.from(demux ? demux.push(raw).map((f) => f.data) : [raw]);
+  }
+  const stream = (await c.logs({ ...query, follow: true })) as unknown as Readable;
+  if (!demux) return stream;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (const f of demux.push(chunk)) this.push(f.data);
+      done();
+    },
+  });
+  stream.on('error', (err) => out.destroy(err));
+  out.on('close', () => stream.destroy());
+  stream.pipe(out);
+  return out;
 }
