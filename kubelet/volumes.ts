@@ -6,60 +6,20 @@ import type { Pod, Volume } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { bytesOf } from '../lib/quantity';
 import type { PodObjects, PodRuntimeFacts, PreparedVolume } from './pod-inputs';
-import { VolumeError, memoryVolumeName, payloadHash, pluginDir, volumePayload, wantsTmpfs, type Payload, type TokenLookup } from './volume-payloads';
+import { writeAtomic } from './atomic-writer';
+import { VolumeError, memoryVolumeName, pluginDir, volumePayload, wantsTmpfs, type TokenLookup } from './volume-payloads';
 import type { PodSources } from './pod-sources';
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime';
 
 /**
  * Pod volumes on this host. Each pod has `<rootDir>/pods/<uid>/volumes/<plugin>/<name>`;
  * configMap, secret, downwardAPI and projected volumes are written with
- * Kubernetes' AtomicWriter layout (files in `..<hash>/`, a `..data` symlink to
- * it swapped atomically with rename(2), and top-level symlinks `key → ..data/key`),
- * so a refresh is seen by running containers all at once. emptyDir with
+ * Kubernetes' AtomicWriter layout (atomic-writer.ts), so a refresh is seen by
+ * running containers all at once. emptyDir with
  * `medium: Memory` is a Docker tmpfs volume labelled with the pod uid.
  * The payload of each volume is computed by the pure `volumePayload` (volume-payloads.ts);
  * this module does the IO: writes, tmpfs mounts, ownership, hostPath checks, unmounts.
  */
-
-async function exists(p: string): Promise<boolean> {
-  return fs.lstat(p).then(() => true, () => false);
-}
-
-/**
- * Writes `payload` into `dir` atomically (Kubernetes' AtomicWriter layout).
- * Returns whether anything changed.
- */
-export async function writeAtomic(dir: string, payload: Payload): Promise<boolean> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const target = `..${payloadHash(payload)}`;
-  const current = await fs.readlink(path.join(dir, '..data')).catch(() => undefined);
-  if (current === target && (await exists(path.join(dir, target)))) return false;
-  const tsDir = path.join(dir, target);
-  await fs.rm(tsDir, { recursive: true, force: true });
-  await fs.mkdir(tsDir, { mode: 0o755 });
-  for (const [rel, f] of payload) {
-    const file = path.join(tsDir, rel);
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-    await fs.writeFile(file, f.data);
-    await fs.chmod(file, f.mode & 0o7777);
-  }
-  const tmp = path.join(dir, '..data_tmp');
-  await fs.rm(tmp, { force: true });
-  await fs.symlink(target, tmp);
-  await fs.rename(tmp, path.join(dir, '..data'));
-  const top = new Set([...payload.keys()].map((k) => k.split('/')[0]));
-  for (const name of top) {
-    const link = path.join(dir, name);
-    if (!(await exists(link))) await fs.symlink(path.join('..data', name), link);
-  }
-  for (const entry of await fs.readdir(dir)) {
-    const p = path.join(dir, entry);
-    if (entry.startsWith('..')) {
-      if (entry !== '..data' && entry !== target) await fs.rm(p, { recursive: true, force: true });
-    } else if (!top.has(entry) && (await fs.lstat(p)).isSymbolicLink()) await fs.rm(p, { force: true });
-  }
-  return true;
-}
 
 const run = promisify(execFile);
 

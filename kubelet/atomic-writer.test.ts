@@ -4,7 +4,7 @@ import { mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/promises
 import os from 'node:os';
 import path from 'node:path';
 import type { Payload } from './volume-payloads';
-import { writeAtomic } from './volumes';
+import { writeAtomic } from './atomic-writer';
 
 test('writeAtomic: ..data symlink swap, top-level links, stale entries removed, no-op when unchanged', async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-atomic-'));
