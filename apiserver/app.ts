@@ -13,7 +13,7 @@ import { MUTATING_VERBS, requestAttributes } from './request-attributes';
 import { impersonate } from './impersonation';
 import { StoreUnavailableError } from './storage/types';
 import { installUpgradeRouting } from './streaming/handlers';
-import type { KubeletClientPool } from './streaming/kubelet-client';
+import type { KubeletClientPool } from '../kubelet/api/client';
 
 /**
  * The apiserver as a fastify app, separate from listening (tests drive it with app.inject).

@@ -17,7 +17,7 @@ import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
-import { KubeletClientPool } from './streaming/kubelet-client';
+import { KubeletClientPool } from '../kubelet/api/client';
 
 /** The first non-internal IPv4 address of this host (for the `kubernetes` Endpoints when bound to 0.0.0.0). */
 function hostAddress(): string {

@@ -10,7 +10,7 @@ import { type CacheEvent, type CachedObject, decodeKv } from './watchcache';
 import { type FieldValidation, parseFieldValidation, validateFields } from './fieldvalidation';
 import { decodeProtobufObject } from './protobuf';
 import type { UserInfo } from './auth';
-import type { KubeletClientPool } from './streaming/kubelet-client';
+import type { KubeletClientPool } from '../kubelet/api/client';
 import { STREAMING_SUBRESOURCES, handleStreaming } from './streaming/handlers';
 
 /**

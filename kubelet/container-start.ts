@@ -1,21 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
-import {
-  ContainerConfigError,
-  buildContainerSpec,
-  effectiveSeccomp,
-  hostsFileContent,
-  parseResolvConf,
-  resolvConfContent,
-  type ResolvConf,
-  podGracePeriodSeconds,
-  podRef,
-  pullPolicyOf,
-  terminationMessagePath,
-  type PodObjects,
-  type PreparedVolume,
-} from './container-spec';
+import { buildContainerSpec, effectiveSeccomp, podGracePeriodSeconds, podRef, pullPolicyOf, terminationMessagePath } from './container-spec';
+import { hostsFileContent, parseResolvConf, resolvConfContent, type ResolvConf } from './pod-files';
+import { ContainerConfigError, type PodObjects, type PreparedVolume } from './pod-inputs';
 import { registryAuthFor } from './image-auth';
 import { runLifecycleHook } from './lifecycle-hook';
 import type { KubeletMetrics } from './metrics';

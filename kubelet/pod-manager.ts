@@ -3,13 +3,8 @@ import path from 'node:path';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { rfc3339 } from '../lib/time';
-import {
-  podGracePeriodSeconds,
-  podRef,
-  referencedObjects,
-  type PodObjects,
-  type PreparedVolume,
-} from './container-spec';
+import { podGracePeriodSeconds, podRef, referencedObjects } from './container-spec';
+import type { PodObjects, PreparedVolume } from './pod-inputs';
 import { ContainerStarter, type SandboxState } from './container-start';
 import { ContainerStopper, SANDBOX_STOP_SECONDS } from './container-stop';
 import type { KubeletMetrics } from './metrics';
@@ -21,7 +16,8 @@ import { realClock, type Clock } from '../lib/clock';
 import type { PodNetwork } from './pod-network';
 import { SandboxStarter } from './sandbox-start';
 import { TerminationMessages } from './termination-message';
-import { VolumeError, VolumeManager } from './volumes';
+import { VolumeError } from './volume-payloads';
+import { VolumeManager } from './volumes';
 import {
   LABEL_NODE,
   LABEL_POD_UID,

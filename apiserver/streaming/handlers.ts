@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { sinceUnix } from '../../kubelet/server/docker-streams';
+import { sinceUnix } from '../../kubelet/api/log-options';
 import type { UserInfo } from '../auth';
 import { ApiError, errors } from '../errors';
 import type { ApiPath, RequestLabels, RestContext } from '../rest';
