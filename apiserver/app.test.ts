@@ -246,6 +246,8 @@ test('discovery, openapi, version, health, metrics', async () => {
     assert.equal((await t.req('GET', '/openapi/v2')).code, 404);
     r = await t.req('GET', '/version');
     assert.deepEqual([r.json.major, r.json.minor], ['1', '32']);
+    r = await t.req('GET', '/version/', undefined, { 'x-test-user': 'none' });
+    assert.deepEqual([r.code, r.json.major, r.json.minor], [200, '1', '32']);
     assert.equal((await t.req('GET', '/readyz')).body, 'ok');
     r = await t.req('GET', '/metrics');
     assert.match(r.body, /apiserver_request_total\{verb="get",resource="discovery"/);
@@ -264,5 +266,24 @@ test('namespace deletion removes its contents, then the namespace', async () => 
     for (let i = 0; i < 50 && (await t.req('GET', '/api/v1/namespaces/tmp')).code === 200; i++) await new Promise((res) => setTimeout(res, 100));
     assert.equal((await t.req('GET', '/api/v1/namespaces/tmp')).code, 404);
     assert.equal((await t.req('GET', '/api/v1/namespaces/tmp/pods/p')).code, 404);
+  } finally { await t.close(); }
+});
+
+test('boolean query parameters read as strconv.ParseBool: watch=True (the Python client) streams a watch', async () => {
+  const t = await setup();
+  try {
+    await t.req('POST', '/api/v1/namespaces/default/pods', pod('py1'));
+    const r = await t.req('GET', '/api/v1/namespaces/default/pods?watch=True&timeoutSeconds=1');
+    assert.equal(r.code, 200);
+    const evs = r.body.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(evs.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:py1']);
+    const list = await t.req('GET', '/api/v1/namespaces/default/pods?watch=False');
+    assert.deepEqual([list.code, list.json.kind], [200, 'PodList']);
+    const bad = await t.req('GET', '/api/v1/namespaces/default/pods?watch=yes');
+    assert.deepEqual([bad.code, bad.json.reason], [400, 'BadRequest']);
+    assert.match(bad.json.message, /^watch: Invalid value: "yes"/);
+    const force = await t.req('PATCH', '/api/v1/namespaces/default/pods/py1?fieldManager=m&force=T', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'py1', labels: { x: 'y' } } }, { 'content-type': 'application/apply-patch+yaml' });
+    assert.equal(force.code, 200);
+    assert.equal(force.json.metadata.labels.x, 'y');
   } finally { await t.close(); }
 });

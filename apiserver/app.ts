@@ -44,7 +44,7 @@ export interface AppDeps {
 }
 
 export const BODY_LIMIT = 3 * 1024 * 1024;
-const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -153,7 +153,8 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     }
     return text(reply, lastReady.msg, lastReady.ok ? 200 : 500);
   });
-  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
+  // '/version/' as '/version', as Kubernetes answers both
+  for (const url of ['/version', '/version/']) app.get(url, async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.get('/openapi/v2', async () => { throw errors.pathNotFound(); });

@@ -9,6 +9,7 @@ import { toTable } from './tables';
 import { type CacheEvent, type CachedObject, decodeKv } from './watchcache';
 import { type FieldValidation, parseFieldValidation, validateFields } from './fieldvalidation';
 import { decodeProtobufObject } from './protobuf';
+import { boolParam, param } from './query';
 import type { UserInfo } from './auth';
 import type { KubeletClientPool } from './streaming/kubelet-client';
 import { STREAMING_SUBRESOURCES, handleStreaming } from './streaming/handlers';
@@ -56,7 +57,7 @@ export function parseApiPath(pathname: string): ApiPath | undefined {
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export function verbOf(method: string, p: ApiPath, query: Record<string, unknown>): Verb | undefined {
-  const watch = p.watchPath || query.watch === 'true' || query.watch === '1';
+  const watch = p.watchPath || (method === 'GET' && boolParam(query, 'watch'));
   switch (method) {
     case 'GET': return p.name && !watch ? 'get' : p.name && watch ? 'watch' : watch ? 'watch' : 'list';
     case 'POST': return p.name && !p.subresource ? undefined : 'create';
@@ -73,11 +74,6 @@ export function wantsTable(accept: string | undefined): boolean {
     const params = part.split(';').map((s) => s.trim());
     return params.includes('as=Table') && (params.includes('g=meta.k8s.io') || !params.some((x) => x.startsWith('g=')));
   });
-}
-
-function q1(v: unknown): string | undefined {
-  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
-  return v === undefined ? undefined : String(v);
 }
 
 function isDryRun(query: Record<string, unknown>): boolean {
@@ -116,12 +112,12 @@ const BASE_FIELDS = ['metadata.name', 'metadata.namespace'];
 
 function buildFilter(def: ResourceDef, p: ApiPath, query: Record<string, unknown>): Filter {
   const supported = new Set([...BASE_FIELDS, ...def.fieldLabels]);
-  const fields = parseFieldSelector(q1(query.fieldSelector), supported);
+  const fields = parseFieldSelector(param(query, 'fieldSelector'), supported);
   if (p.name) fields.push({ field: 'metadata.name', op: '=', value: p.name });
   return {
     ns: def.namespaced ? p.namespace : undefined,
     prefix: def.namespaced && p.namespace ? keyPrefix(def, p.namespace) : undefined,
-    labels: parseLabelSelector(q1(query.labelSelector)),
+    labels: parseLabelSelector(param(query, 'labelSelector')),
     fields,
   };
 }
@@ -132,7 +128,7 @@ function matches(f: Filter, obj: any): boolean {
 }
 
 function includeObject(query: Record<string, unknown>): 'None' | 'Metadata' | 'Object' {
-  const v = q1(query.includeObject);
+  const v = param(query, 'includeObject');
   return v === 'None' || v === 'Object' ? v : 'Metadata';
 }
 
@@ -289,7 +285,7 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
     case 'patch': {
       const type = patchTypeOf(req.headers['content-type']);
       if (!type) throw errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''));
-      if (type === 'apply' && !q1(query.fieldManager)) throw errors.badRequest('PATCH (apply) requires the fieldManager query parameter');
+      if (type === 'apply' && !param(query, 'fieldManager')) throw errors.badRequest('PATCH (apply) requires the fieldManager query parameter');
       if (write.force && type !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
       const body = decodeBody(req.headers['content-type'], req.body as Buffer);
       if (body === undefined) throw errors.badRequest('the patch body is empty');
@@ -325,15 +321,13 @@ interface RequestWriteOptions { dryRun: boolean; fieldManager: string; force: bo
 
 function writeOptions(req: FastifyRequest, query: Record<string, unknown>, verb: Verb): RequestWriteOptions {
   if (verb !== 'create' && verb !== 'update' && verb !== 'patch') return { dryRun: false, fieldManager: '', force: false, fieldValidation: 'Ignore' };
-  const fm = q1(query.fieldManager);
+  const fm = param(query, 'fieldManager');
   if (fm !== undefined && (fm.length > 128 || /[^\x20-\x7e]/.test(fm))) throw errors.badRequest(`fieldManager: Invalid value: ${JSON.stringify(fm)}: must be at most 128 printable characters`);
-  const force = q1(query.force);
-  if (force !== undefined && force !== 'true' && force !== 'false') throw errors.badRequest(`invalid force value "${force}"`);
   return {
     dryRun: isDryRun(query),
     fieldManager: fm || defaultFieldManager(req.headers['user-agent']),
-    force: force === 'true',
-    fieldValidation: parseFieldValidation(q1(query.fieldValidation)),
+    force: boolParam(query, 'force'),
+    fieldValidation: parseFieldValidation(param(query, 'fieldValidation')),
   };
 }
 
@@ -344,10 +338,10 @@ interface Page { items: CachedObject[]; revision: number; continue?: string; rem
  * store at the token's revision (later pages, 410 once that revision is compacted).
  */
 async function listPage(ctx: RestContext, def: ResourceDef, ns: string | undefined, query: Record<string, unknown>, f: Filter): Promise<Page> {
-  const limitRaw = q1(query.limit);
+  const limitRaw = param(query, 'limit');
   const limit = limitRaw === undefined || limitRaw === '' ? 0 : /^\d{1,15}$/.test(limitRaw) ? Number(limitRaw) : NaN;
   if (!Number.isInteger(limit) || limit < 0) throw errors.badRequest(`invalid limit "${String(limitRaw).slice(0, 100)}"`);
-  const token = q1(query.continue);
+  const token = param(query, 'continue');
   let items: CachedObject[];
   let revision: number;
   if (token) {
@@ -369,7 +363,7 @@ async function listPage(ctx: RestContext, def: ResourceDef, ns: string | undefin
     revision = t.rv;
     items = items.filter((c) => c.key >= t.start);
   } else {
-    const r = await ctx.storage.list(def, ns, q1(query.resourceVersion));
+    const r = await ctx.storage.list(def, ns, param(query, 'resourceVersion'));
     items = r.items;
     revision = r.revision;
   }
@@ -399,9 +393,9 @@ async function handleReview(ctx: RestContext, def: ResourceDef, req: FastifyRequ
 function deleteOptions(req: FastifyRequest, query: Record<string, unknown>): DeleteOptions {
   const body = decodeBody(req.headers['content-type'], req.body as Buffer) ?? {};
   if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('DeleteOptions must be a JSON object');
-  const grace = body.gracePeriodSeconds ?? (q1(query.gracePeriodSeconds) !== undefined ? Number(q1(query.gracePeriodSeconds)) : undefined);
+  const grace = body.gracePeriodSeconds ?? (param(query, 'gracePeriodSeconds') !== undefined ? Number(param(query, 'gracePeriodSeconds')) : undefined);
   if (grace !== undefined && !Number.isInteger(grace)) throw errors.badRequest('gracePeriodSeconds must be an integer');
-  const policy = body.propagationPolicy ?? q1(query.propagationPolicy);
+  const policy = body.propagationPolicy ?? param(query, 'propagationPolicy');
   if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) throw errors.badRequest(`invalid propagationPolicy "${policy}"`);
   const dry = isDryRun(query) || (Array.isArray(body.dryRun) && body.dryRun.includes('All'));
   return { gracePeriodSeconds: grace, propagationPolicy: policy, preconditions: body.preconditions, dryRun: dry };
@@ -410,16 +404,16 @@ function deleteOptions(req: FastifyRequest, query: Record<string, unknown>): Del
 async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply, table: boolean,
   out: (o: any) => any = (o) => o, converted = false): Promise<void> {
   const f = buildFilter(def, p, query);
-  const rvParam = q1(query.resourceVersion) ?? '';
+  const rvParam = param(query, 'resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw errors.badRequest(`invalid resourceVersion "${rvParam}"`);
   const cache = ctx.storage.cache(def);
   await cache.waitFor(rvParam === '' ? ctx.storage.lastWriteRevision(def) : 0, 3_000);
   if (!cache.isLoaded) throw errors.unavailable('the watch cache is not ready yet');
   // timeoutSeconds: a non-negative integer; 0 or absent → the server's default (randomised like Kubernetes')
-  const timeoutRaw = q1(query.timeoutSeconds);
+  const timeoutRaw = param(query, 'timeoutSeconds');
   if (timeoutRaw !== undefined && timeoutRaw !== '' && !/^\d{1,9}$/.test(timeoutRaw)) throw errors.badRequest(`invalid timeoutSeconds "${timeoutRaw}": must be a non-negative integer`);
   const timeoutS = timeoutRaw !== undefined && timeoutRaw !== '' && Number(timeoutRaw) > 0 ? Number(timeoutRaw) : ctx.minRequestTimeoutSeconds * (1 + Math.random());
-  const bookmarks = q1(query.allowWatchBookmarks) === 'true';
+  const bookmarks = boolParam(query, 'allowWatchBookmarks');
   const include = includeObject(query);
   let headersSent = false;
 
@@ -461,7 +455,7 @@ async function serveWatch(ctx: RestContext, def: ResourceDef, p: ApiPath, query:
   const initial: CachedObject[] = [];
   // sendInitialEvents (watch-list): the current state as ADDED events, then a BOOKMARK
   // annotated k8s.io/initial-events-end, then changes.
-  const initialEvents = q1(query.sendInitialEvents) === 'true';
+  const initialEvents = boolParam(query, 'sendInitialEvents');
   if (initialEvents && rvParam !== '' && rvParam !== '0') await cache.waitFor(Number(rvParam), 3_000);
   // a resourceVersion this cache has not reached: wait a little, then 504 like Kubernetes' watch cache
   if (rvParam !== '' && rvParam !== '0' && Number(rvParam) > cache.revision && !(await cache.waitFor(Number(rvParam), 3_000))) {
