@@ -287,3 +287,16 @@ test('boolean query parameters read as strconv.ParseBool: watch=True (the Python
     assert.equal(force.json.metadata.labels.x, 'y');
   } finally { await t.close(); }
 });
+
+test('a continue token whose revision the store no longer holds: 410 Expired (CompactedError from the store)', async () => {
+  const t = await setup();
+  try {
+    for (const n of ['c1', 'c2', 'c3']) await t.req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: n } });
+    const first = await t.req('GET', '/api/v1/namespaces/default/configmaps?limit=1');
+    assert.ok(first.json.metadata.continue);
+    await t.req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'c4' } });
+    const r = await t.req('GET', `/api/v1/namespaces/default/configmaps?limit=1&continue=${first.json.metadata.continue}`);
+    assert.deepEqual([r.code, r.json.reason], [410, 'Expired']);
+    assert.match(r.json.message, /continue parameter is too old/);
+  } finally { await t.close(); }
+});

@@ -11,7 +11,7 @@ import type { AuditSink } from './audit';
 import { type Attributes, forbidden } from './rbac';
 import { MUTATING_VERBS, requestAttributes } from './request-attributes';
 import { impersonate } from './impersonation';
-import { StoreUnavailableError } from './storage/types';
+import { CompactedError, StoreUnavailableError } from './storage/types';
 import { installUpgradeRouting } from './streaming/handlers';
 import type { KubeletClientPool } from './streaming/kubelet-client';
 
@@ -69,6 +69,7 @@ function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
 export function toApiError(err: any, log?: Logger): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StoreUnavailableError) return errors.unavailable(`the storage backend is unavailable: ${err.message}`);
+  if (err instanceof CompactedError) return errors.expired(`too old resource version: ${err.revision}`);
   if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err?.statusCode === 413) return errors.tooLarge();
   if (err?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err?.statusCode === 415) return errors.unsupportedMediaType(String(err?.message));
   if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(String(err.message));

@@ -42,10 +42,6 @@ export function typeName(group: string, version: string, kind: string): string {
   return `${group ? group.split('.')[0] : 'core'}/${version}.${kind}`;
 }
 
-export function hasSchema(group: string, version: string, kind: string): boolean {
-  return typeName(group, version, kind) in schema();
-}
-
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**

@@ -10,6 +10,7 @@ import { type CacheEvent, type CachedObject, decodeKv } from './watchcache';
 import { type FieldValidation, parseFieldValidation, validateFields } from './fieldvalidation';
 import { decodeProtobufObject } from './protobuf';
 import { boolParam, param } from './query';
+import { CompactedError } from './storage/types';
 import type { UserInfo } from './auth';
 import type { KubeletClientPool } from './streaming/kubelet-client';
 import { STREAMING_SUBRESOURCES, handleStreaming } from './streaming/handlers';
@@ -354,7 +355,7 @@ async function listPage(ctx: RestContext, def: ResourceDef, ns: string | undefin
         const r = await ctx.storage.store.list(f.prefix ?? keyPrefix(def), { revision: t.rv });
         items = r.kvs.map((kv) => decodeKv(kv));
       } catch (e) {
-        if (/compacted|not supported/i.test(String((e as Error)?.message ?? e))) {
+        if (e instanceof CompactedError) {
           throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
         }
         throw e;

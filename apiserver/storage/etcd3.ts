@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
   type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
-  type WatchEvent, type WatchHandlers, StoreUnavailableError, prefixEnd,
+  type WatchEvent, type WatchHandlers, CompactedError, FutureRevisionError, StoreUnavailableError, prefixEnd,
 } from './types';
 
 /**
@@ -78,6 +78,18 @@ export function isRetryable(err: any): boolean {
   if (!err) return false;
   if (typeof err.code === 'number' && RETRYABLE_CODES.has(err.code)) return true;
   return RETRYABLE_MESSAGE.test(String(err.details ?? err.message ?? ''));
+}
+
+/**
+ * etcd's typed errors (rpctypes) travel as OUT_OF_RANGE with a fixed description: the one
+ * place they are told apart by text, as etcd's own client does.
+ */
+function typedError(err: unknown, revision: number | undefined): unknown {
+  const e = err as { code?: number; details?: string } | undefined;
+  if (e?.code !== grpc.status.OUT_OF_RANGE || revision === undefined) return err;
+  if (/required revision has been compacted/.test(String(e.details))) return new CompactedError(revision, `etcd3: ${e.details}`);
+  if (/required revision is a future revision/.test(String(e.details))) return new FutureRevisionError(revision, `etcd3: ${e.details}`);
+  return err;
 }
 
 /** Errors after which a write may or may not have been applied. */
@@ -229,7 +241,7 @@ export class Etcd3Store implements Store {
   async list(prefix: string, opts: { revision?: number; keysOnly?: boolean } = {}): Promise<ListResult> {
     const { resp } = await this.call('kv', 'Range', {
       key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision: String(opts.revision ?? 0), keys_only: !!opts.keysOnly,
-    }, { attemptMs: Math.max(this.attemptTimeoutMs, 5_000) });
+    }, { attemptMs: Math.max(this.attemptTimeoutMs, 5_000) }).catch((err: unknown) => { throw typedError(err, opts.revision); });
     return { kvs: resp.kvs.map(toKv), revision: Number(resp.header.revision) };
   }
 
