@@ -7,7 +7,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { sinceUnix } from '../../kubelet/server/docker-streams';
 import type { UserInfo } from '../auth';
 import { ApiError, errors } from '../errors';
-import type { ApiPath, RequestLabels, RestContext } from '../rest';
+import type { ApiPath, RequestLabels, RestContext } from '../handlers/context';
 import { ERROR, EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS, STDERR, STDIN, STDOUT, errorStatus, exitStatus, frame, parseIncoming, portPrefix, selectProtocol } from './channels';
 import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from './options';
 
