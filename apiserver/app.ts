@@ -52,6 +52,12 @@ declare module 'fastify' {
     user?: UserInfo;
     apiLabels?: RequestLabels;
     authzAttrs?: Attributes;
+    /** when the request arrived (latency metric; hrtime) */
+    startedAt?: bigint;
+    /** when the request arrived (audit) */
+    receivedAt?: Date;
+    /** the authenticated user when the request impersonates another (audit) */
+    impersonatedBy?: UserInfo;
   }
 }
 
@@ -67,23 +73,28 @@ function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
 }
 
-export function toApiError(err: any, log?: Logger): ApiError {
+/** What fastify's own errors carry (FST_ERR_* codes, an HTTP status). */
+interface FrameworkError { code?: unknown; statusCode?: unknown; message?: unknown; stack?: unknown }
+
+/** Any error a handler throws, as the Status to answer: ApiErrors as they are, store and fastify errors mapped, the rest 500. */
+export function toApiError(err: unknown, log?: Logger): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StoreUnavailableError) return errors.unavailable(`the storage backend is unavailable: ${err.message}`);
   if (err instanceof CompactedError) return errors.expired(`too old resource version: ${err.revision}`);
-  if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err?.statusCode === 413) return errors.tooLarge();
-  if (err?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err?.statusCode === 415) return errors.unsupportedMediaType(String(err?.message));
-  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(String(err.message));
+  const e = (typeof err === 'object' && err !== null ? err : {}) as FrameworkError;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) return errors.tooLarge();
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) return errors.unsupportedMediaType(String(e.message));
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return errors.badRequest(String(e.message));
   if (err instanceof SyntaxError || err instanceof RangeError) return errors.badRequest(err.message);
-  log?.error({ err: String(err?.stack ?? err) }, 'internal error');
-  return errors.internal(String(err?.message ?? err));
+  log?.error({ err: String(e.stack ?? err) }, 'internal error');
+  return errors.internal(String(e.message ?? err));
 }
 
 export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { https?: unknown } = {}): FastifyInstance {
   const app = Fastify({
     ...serverOpts, bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false,
     // errors fastify raises before routing (a malformed URL, a bad header): a Status too
-    frameworkErrors: (err: any, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
+    frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics();
   const discovery = buildDiscovery(deps.registry);
@@ -102,8 +113,8 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.addHook('onRequest', async (req, reply) => {
-    (req as any).startedAt = process.hrtime.bigint();
-    (req as any).receivedAt = new Date();
+    req.startedAt = process.hrtime.bigint();
+    req.receivedAt = new Date();
     req.apiLabels = { verb: req.method.toLowerCase(), resource: '' };
     const path = req.url.split('?')[0];
     if (UNAUTHENTICATED_PATHS.has(path)) return;
@@ -113,7 +124,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     if (deps.authorize) {
       const acting = await impersonate(req.headers, user, deps.authorize);
       if (acting instanceof ApiError) return sendError(reply, acting);
-      if (acting !== user) (req as any).impersonatedBy = user;
+      if (acting !== user) req.impersonatedBy = user;
       req.user = acting;
       const attrs = requestAttributes(req.method, req.url, (req.query ?? {}) as Record<string, unknown>);
       req.authzAttrs = attrs;
@@ -125,7 +136,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
   const observe = (req: FastifyRequest, code: number) => {
     const l = req.apiLabels ?? { verb: req.method.toLowerCase(), resource: '' };
     metrics.requests.inc({ verb: l.verb, resource: l.resource, code: String(code) });
-    const started = (req as any).startedAt as bigint | undefined;
+    const started = req.startedAt;
     if (started !== undefined) metrics.latency.observe({ verb: l.verb, resource: l.resource }, Number(process.hrtime.bigint() - started) / 1e9);
   };
   app.addHook('onResponse', async (req, reply) => {
@@ -134,8 +145,8 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
       const attrs = req.authzAttrs;
       const code = reply.statusCode;
       if ((attrs && !attrs.nonResource && MUTATING_VERBS.has(attrs.verb)) || code === 401 || code === 403) {
-        const by = (req as any).impersonatedBy as UserInfo | undefined;
-        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: (req as any).receivedAt ?? new Date() });
+        const by = req.impersonatedBy;
+        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: req.receivedAt ?? new Date() });
       }
     }
   });
@@ -162,7 +173,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
   app.get('/openapi/v2', async () => { throw errors.pathNotFound(); });
   app.get('/openapi/v3', async (_req, reply) => reply.type('application/json').send(discovery.openapiIndex));
   app.get('/openapi/v3/*', async (req, reply) => {
-    const doc = discovery.openapi((req.params as any)['*']);
+    const doc = discovery.openapi((req.params as { '*': string })['*']);
     if (!doc) throw errors.pathNotFound();
     return reply.type('application/json').send(doc);
   });

@@ -1,4 +1,5 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -7,8 +8,9 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { sinceUnix } from '../../kubelet/server/docker-streams';
 import type { UserInfo } from '../auth';
 import { ApiError, errors } from '../errors';
-import type { ApiPath, RequestLabels, RestContext } from '../handlers/context';
+import { type ApiPath, type RequestLabels, type RestContext, mastersOnlyAuthorizer } from '../handlers/context';
 import { ERROR, EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS, STDERR, STDIN, STDOUT, errorStatus, exitStatus, frame, parseIncoming, portPrefix, selectProtocol } from './channels';
+import type { ExecOutput, KubeletClient, PortForwardOutput } from './kubelet-client';
 import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from './options';
 
 /**
@@ -24,8 +26,16 @@ export const FIRST_FRAME_DELAY_MS = 100;
 /** How long an exec with a TTY waits for the client's first resize before it starts the process. */
 export const TTY_SIZE_WAIT_MS = 300;
 
-const kWs = Symbol.for('coxswain.ws.socket');
-const kWsHead = Symbol.for('coxswain.ws.head');
+const kWs: unique symbol = Symbol.for('coxswain.ws.socket') as typeof kWs;
+const kWsHead: unique symbol = Symbol.for('coxswain.ws.head') as typeof kWsHead;
+
+/** An upgrade request as routed through fastify: its socket and head ride along to the handler. */
+interface UpgradeRequest extends IncomingMessage {
+  [kWs]?: Duplex;
+  [kWsHead]?: Buffer;
+  /** set once a handler took the socket over (else it is destroyed when fastify's reply finishes) */
+  coxswainUpgraded?: boolean;
+}
 
 /**
  * Routes WebSocket upgrade requests through fastify (hooks, authentication, handlers),
@@ -34,17 +44,17 @@ const kWsHead = Symbol.for('coxswain.ws.head');
 export function installUpgradeRouting(app: FastifyInstance): void {
   const server = app.server as unknown as { on(ev: 'upgrade', fn: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void } | undefined;
   if (!server || typeof server.on !== 'function') return;
-  server.on('upgrade', (req, socket, head) => {
-    (req as any)[kWs] = socket;
-    (req as any)[kWsHead] = head;
+  server.on('upgrade', (req: UpgradeRequest, socket, head) => {
+    req[kWs] = socket;
+    req[kWsHead] = head;
     const res = new ServerResponse(req);
     socket.on('error', () => socket.destroy());
     try {
-      res.assignSocket(socket as any);
+      res.assignSocket(socket as Socket);
       res.on('finish', () => {
-        if (!(req as any).coxswainUpgraded) socket.destroy();
+        if (!req.coxswainUpgraded) socket.destroy();
       });
-      (app as any).routing(req, res);
+      app.routing(req, res);
     } catch {
       socket.destroy();
     }
@@ -52,8 +62,8 @@ export function installUpgradeRouting(app: FastifyInstance): void {
 }
 
 function upgrade(req: FastifyRequest, reply: FastifyReply, protocols: string[]): Promise<{ ws: WebSocket; protocol: string }> {
-  const raw = req.raw as any;
-  const socket = raw[kWs] as Duplex | undefined;
+  const raw = req.raw as UpgradeRequest;
+  const socket = raw[kWs];
   if (!socket) throw errors.badRequest('Upgrade request required');
   const protocol = selectProtocol(req.headers['sec-websocket-protocol'], protocols);
   if (!protocol) throw errors.badRequest(`none of the offered subprotocols is supported; use one of: ${protocols.join(', ')}`);
@@ -66,7 +76,7 @@ function upgrade(req: FastifyRequest, reply: FastifyReply, protocols: string[]):
 }
 
 async function authorizeStream(ctx: RestContext, user: UserInfo | undefined, verb: string, ns: string, name: string, subresource: string): Promise<void> {
-  const authorize = ctx.authorize ?? ((u: UserInfo | undefined) => (u?.groups.includes('system:masters') ? { allowed: true } : { allowed: false, reason: 'no authorizer is configured beyond system:masters' }));
+  const authorize = ctx.authorize ?? mastersOnlyAuthorizer;
   const d = await authorize(user, { verb, namespace: ns, group: '', version: 'v1', resource: 'pods', subresource, name });
   if (!d.allowed) {
     throw errors.forbidden(`pods "${name}" is forbidden: User "${user?.name ?? 'system:anonymous'}" cannot ${verb} resource "pods/${subresource}" in API group "" in the namespace "${ns}"${d.reason ? `: ${d.reason}` : ''}`,
@@ -90,7 +100,7 @@ async function podAndNode(ctx: RestContext, ns: string, name: string): Promise<{
   return { pod, node };
 }
 
-function kubelet(ctx: RestContext, node: Node): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function kubelet(ctx: RestContext, node: Node): KubeletClient {
   if (!ctx.kubelets) throw errors.unavailable('this apiserver has no kubelet client certificate (--kubelet-client-certificate)');
   try {
     return ctx.kubelets.forNode(node);
@@ -148,7 +158,7 @@ async function serveLog(ctx: RestContext, req: FastifyRequest, reply: FastifyRep
     since_unix: sinceUnix(Date.now(), o.sinceSeconds, o.sinceTime),
     timestamps: o.timestamps,
     limit_bytes: o.limitBytes ?? 0,
-  }) as grpc.ClientReadableStream<{ data: Buffer }>;
+  });
   const raw = reply.raw;
   await new Promise<void>((resolve, reject) => {
     let started = false;
@@ -238,7 +248,7 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
         resolve();
       }
       function onMsg(data: Buffer) {
-        const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
+        const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
         const m = parseIncoming(msg, protocol);
         if (m.kind === 'resize' && !size) {
           size = { width: m.width, height: m.height };
@@ -249,9 +259,9 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
       ws.on('close', done);
     });
   }
-  const call = client.Exec() as grpc.ClientDuplexStream<any, any>;
+  const call = client.Exec();
   call.write({ start: { pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' }, container, command: o.command, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, tty: o.tty, size } });
-  call.on('data', (m: any) => {
+  call.on('data', (m: ExecOutput) => {
     if (m.msg === 'stdout' && m.stdout?.length) send(frame(STDOUT, m.stdout));
     else if (m.msg === 'stderr' && m.stderr?.length) send(frame(STDERR, m.stderr));
     else if (m.msg === 'exit') {
@@ -266,7 +276,7 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
   call.on('end', () => finish(errorStatus('the kubelet ended the exec stream without an exit code')));
   const onMessage = (data: Buffer) => {
     if (finished) return;
-    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
+    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
     const m = parseIncoming(msg, protocol);
     if (m.kind === 'stdin' && o.stdin) call.write({ stdin: m.data });
     else if (m.kind === 'resize') call.write({ resize: { width: m.width, height: m.height } });
@@ -289,7 +299,7 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
   const { pod, node } = await podAndNode(ctx, ns, name);
   const client = kubelet(ctx, node);
   const { ws } = await upgrade(req, reply, PORTFORWARD_PROTOCOLS);
-  const calls: grpc.ClientDuplexStream<any, any>[] = [];
+  const calls: ReturnType<KubeletClient['PortForward']>[] = [];
   let ready = false;
   const pending: Buffer[] = [];
   const send = (b: Buffer) => {
@@ -307,7 +317,7 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     const errCh = 2 * i + 1;
     send(frame(dataCh, portPrefix(port)));
     send(frame(errCh, portPrefix(port)));
-    const call = client.PortForward() as grpc.ClientDuplexStream<any, any>;
+    const call = client.PortForward();
     calls.push(call);
     call.write({ start: { pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' }, port } });
     let done = false;
@@ -316,9 +326,9 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
       done = true;
       if (--open === 0) setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), ready ? 0 : FIRST_FRAME_DELAY_MS + 5);
     };
-    call.on('data', (m: any) => {
+    call.on('data', (m: PortForwardOutput) => {
       if (m.msg === 'data' && m.data?.length) send(frame(dataCh, m.data));
-      else if (m.msg === 'error') send(frame(errCh, m.error));
+      else if (m.msg === 'error') send(frame(errCh, m.error ?? ''));
     });
     call.on('error', (err: grpc.ServiceError) => {
       if (err.code !== grpc.status.CANCELLED) send(frame(errCh, fromGrpcError(err).message));
@@ -327,7 +337,7 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     call.on('end', end);
   });
   ws.on('message', (data: Buffer) => {
-    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
+    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
     if (msg.length < 1) return;
     const ch = msg[0];
     if (ch % 2 !== 0) return;
