@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { UserInfo } from '../auth';
+import type { Decision } from '../rbac';
 import type { Registry, ResourceDef } from '../registry';
 import type { ResourceStorage } from '../resources';
 import type { Query } from '../query';
@@ -25,8 +26,6 @@ export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'd
 
 /** Labels for metrics, set on the request by the handler. */
 export interface RequestLabels { verb: string; resource: string }
-
-export interface Decision { allowed: boolean; reason?: string; denied?: boolean }
 
 export interface RestContext {
   storage: ResourceStorage;
