@@ -42,7 +42,7 @@ export function typeName(group: string, version: string, kind: string): string {
   return `${group ? group.split('.')[0] : 'core'}/${version}.${kind}`;
 }
 
-const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Unknown field paths of `obj` (`spec.foo`, `spec.containers[0].bar`), removing them from

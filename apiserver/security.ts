@@ -11,6 +11,7 @@ import type { ResourceStorage } from './resources';
 import { decodeBody, isJsonObject } from './handlers/body';
 import type { SubresourceHandler } from './handlers/context';
 import { rfc3339 } from '../lib/time';
+import type { ClusterRole, ClusterRoleBinding } from 'kubernetes-types/rbac/v1';
 
 /**
  * The apiserver's security wiring over its watch cache: the authenticator chain, the RBAC
@@ -92,17 +93,20 @@ export class Security {
     const ignoreExists = async (f: () => Promise<unknown>) => {
       try { await f(); } catch (e) { if (!(e instanceof ApiError && (e.reason === 'AlreadyExists' || e.reason === 'Conflict'))) throw e; }
     };
-    const reconcile = async (d: ResourceDef, desired: any, field: 'rules' | 'subjects') => {
-      const cur = await this.storage.read(d, undefined, desired.metadata.name);
+    const reconcile = async (d: ResourceDef, desired: ClusterRole | ClusterRoleBinding, field: 'rules' | 'subjects') => {
+      const name = desired.metadata?.name ?? '';
+      const cur = await this.storage.read(d, undefined, name);
       if (!cur) return ignoreExists(() => this.storage.create(d, undefined, structuredClone(desired)));
       if (cur.obj.metadata?.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'false') return;
-      const have: any[] = Array.isArray(cur.obj[field]) ? cur.obj[field] : [];
+      const have: unknown[] = Array.isArray(cur.obj[field]) ? cur.obj[field] : [];
       const seen = new Set(have.map((x) => JSON.stringify(x)));
-      const missing = (desired[field] as any[]).filter((x) => !seen.has(JSON.stringify(x)));
-      const aggr = field === 'rules' && desired.aggregationRule && JSON.stringify(cur.obj.aggregationRule) !== JSON.stringify(desired.aggregationRule);
+      const wanted: unknown[] = ('rules' in desired ? desired.rules : 'subjects' in desired ? desired.subjects : undefined) ?? [];
+      const missing = wanted.filter((x) => !seen.has(JSON.stringify(x)));
+      const aggregationRule = 'aggregationRule' in desired ? desired.aggregationRule : undefined;
+      const aggr = field === 'rules' && aggregationRule && JSON.stringify(cur.obj.aggregationRule) !== JSON.stringify(aggregationRule);
       if (!missing.length && !aggr) return;
-      await ignoreExists(() => this.storage.update(d, undefined, desired.metadata.name, {
-        ...cur.obj, [field]: [...have, ...missing], ...(desired.aggregationRule ? { aggregationRule: desired.aggregationRule } : {}),
+      await ignoreExists(() => this.storage.update(d, undefined, name, {
+        ...cur.obj, [field]: [...have, ...missing], ...(aggregationRule ? { aggregationRule } : {}),
       }));
     };
     for (const cr of DEFAULT_CLUSTER_ROLES) await reconcile(this.defs.clusterRoles, cr, 'rules');
