@@ -59,6 +59,9 @@ export class Security {
 
   private now(): Date { return this.opts.now?.() ?? new Date(); }
 
+  /** Whether this server signs ServiceAccount tokens (TokenRequest; projected token volumes). */
+  get signsTokens(): boolean { return !!this.opts.signer; }
+
   /** The RBAC index, rebuilt when a cache moved; waits (briefly) for this apiserver's own RBAC writes. */
   private async rbac(): Promise<RbacIndex> {
     const caches = Object.values(this.defs).map((d) => [d, this.storage.cache(d)] as const);
