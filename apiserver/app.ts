@@ -44,7 +44,7 @@ export interface AppDeps {
   kubelets?: KubeletClientPool;
 }
 
-export const BODY_LIMIT = 3 * 1024 * 1024;
+const BODY_LIMIT = 3 * 1024 * 1024;
 const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 declare module 'fastify' {

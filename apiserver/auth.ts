@@ -42,7 +42,7 @@ export function firstOf(...auths: Authenticator[]): Authenticator {
 }
 
 /** The bearer token of a request (`Authorization: Bearer <token>`), if any. */
-export function bearerToken(req: FastifyRequest): string | undefined {
+function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);

@@ -33,7 +33,7 @@ function algOf(key: KeyObject): 'ES256' | 'RS256' {
 }
 
 /** Kubernetes' key id: base64url(SHA-256(DER SPKI)). */
-export function keyId(pub: KeyObject): string {
+function keyId(pub: KeyObject): string {
   return b64url(createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest());
 }
 

@@ -23,7 +23,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-export function jsonPatch(target: unknown, patch: unknown): unknown {
+function jsonPatch(target: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw new ApiError('BadRequest', 'json patch must be a JSON array of operations');
   try {
     return jsonpatch.applyPatch(clone(target), patch as jsonpatch.Operation[], true, true, true).newDocument;
@@ -122,7 +122,7 @@ export function strategicMerge(orig: unknown, patch: unknown): unknown {
 }
 
 /** Basic server-side apply: the applied configuration merged into the live object. */
-export function applyConfiguration(live: unknown, applied: unknown): unknown {
+function applyConfiguration(live: unknown, applied: unknown): unknown {
   return strategicMerge(live, applied);
 }
 

@@ -18,12 +18,12 @@ import { rfc3339 } from '../lib/time';
  * `omitempty` would, except for the pointer fields in KEEP_ZERO where zero means something.
  */
 
-export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
   'rbac.proto', 'policy.proto', 'networking.proto'];
 
 let root: protobuf.Root | undefined;
-export function protoRoot(): protobuf.Root {
+function protoRoot(): protobuf.Root {
   if (root) return root;
   const candidates = [path.join(__dirname, 'proto'), path.resolve(__dirname, '../../apiserver/proto')];
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'core.proto')));
@@ -36,7 +36,7 @@ export function protoRoot(): protobuf.Root {
 }
 
 /** Protobuf message name of a kind: v1 Namespace → k8s.io.api.core.v1.Namespace. */
-export function messageName(apiVersion: string, kind: string): string {
+function messageName(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   return `k8s.io.api.${group ? group.split('.')[0] : 'core'}.${version}.${kind}`;
 }

@@ -21,7 +21,7 @@ const r = (verbs: string[], apiGroups: string[], resources: string[], resourceNa
   ({ verbs, apiGroups, resources, ...(resourceNames ? { resourceNames } : {}) });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
-export const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
+const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
 
 const VIEW_RULES: PolicyRule[] = [
   r(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers',

@@ -73,7 +73,7 @@ export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
 
 interface Subject { kind?: string; name?: string; namespace?: string }
 
-export function appliesTo(user: UserInfo, s: Subject, bindingNamespace: string): boolean {
+function appliesTo(user: UserInfo, s: Subject, bindingNamespace: string): boolean {
   switch (s.kind) {
     case 'User': return s.name === user.name;
     case 'Group': return !!s.name && user.groups.includes(s.name);
@@ -187,7 +187,7 @@ export class RbacIndex {
 }
 
 /** Kubernetes' "forbidden" message for a denied request (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters). */
-export function forbiddenMessage(user: string, a: Attributes): string {
+function forbiddenMessage(user: string, a: Attributes): string {
   if (a.nonResource) return `User ${JSON.stringify(user)} cannot ${a.verb} path ${JSON.stringify(a.path ?? '')}`;
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource ?? '';
   const where = a.namespace ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';

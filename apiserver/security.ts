@@ -192,7 +192,7 @@ function tokenRequestSpec(decoded: unknown, name: string): { audiences?: string[
 }
 
 /** SSAR/SAR attributes or request attributes → Attributes. */
-export function normalizeAttributes(a: Record<string, unknown>): Attributes {
+function normalizeAttributes(a: Record<string, unknown>): Attributes {
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (a.nonResource) return { nonResource: true, verb: s(a.verb) ?? '', path: s(a.path) ?? '' };
   return { verb: s(a.verb) ?? '', group: s(a.group) ?? '', version: s(a.version), resource: s(a.resource) ?? '', subresource: s(a.subresource) || undefined, name: s(a.name) || undefined, namespace: s(a.namespace) || undefined };

@@ -100,7 +100,7 @@ export function parseFieldSelector(s: string | undefined, supported?: ReadonlySe
 const FIELD_ALIASES: Record<string, string> = { source: 'source.component' };
 
 /** The string value of a field label on an object ("" when absent). */
-export function fieldValue(obj: unknown, field: string): string {
+function fieldValue(obj: unknown, field: string): string {
   let cur = obj;
   for (const p of (FIELD_ALIASES[field] ?? field).split('.')) {
     if (cur == null) return '';
@@ -135,7 +135,7 @@ export function fromLabelSelector(ls: MetaLabelSelector | null | undefined): Lab
 }
 
 /** Kubernetes' String() of a selector: requirements sorted by key, e.g. "app=web,tier in (a,b)". */
-export function formatSelector(sel: LabelSelector): string {
+function formatSelector(sel: LabelSelector): string {
   const parts = [...sel].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((r) => {
     switch (r.op) {
       case 'exists': return r.key;

@@ -9,11 +9,11 @@ import { type ListParams, includeObject, listParams } from './options';
 import { sendJson, toServed } from './respond';
 
 /** A list `continue` token: the list's revision and the key to resume from. */
-export function encodeContinue(rv: number, start: string): string {
+function encodeContinue(rv: number, start: string): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv, start })).toString('base64url');
 }
 
-export function decodeContinue(token: string): { rv: number; start: string } {
+function decodeContinue(token: string): { rv: number; start: string } {
   try {
     const t = JSON.parse(Buffer.from(token, 'base64url').toString());
     if (t.v === 'meta.k8s.io/v1' && Number.isInteger(t.rv) && t.rv > 0 && typeof t.start === 'string') return { rv: t.rv, start: t.start };

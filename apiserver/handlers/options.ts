@@ -27,7 +27,7 @@ export function isDryRun(query: Query): boolean {
 }
 
 /** Kubernetes' default field manager: the User-Agent up to its first '/'. */
-export function defaultFieldManager(userAgent: string | undefined): string {
+function defaultFieldManager(userAgent: string | undefined): string {
   const m = (userAgent ?? '').split('/')[0].trim();
   return (m || 'unknown').slice(0, 128);
 }

@@ -48,7 +48,7 @@ type Loaded = {
 
 let loaded: Loaded | undefined;
 
-export function defaultProtoDir(): string {
+function defaultProtoDir(): string {
   // dist/apiserver/storage -> <repo>/store/proto ; apiserver/storage (ts-node style) -> <repo>/store/proto
   const candidates = [path.join(__dirname, '../../../store/proto'), path.join(__dirname, '../../store/proto')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'etcd.proto'))) ?? candidates[0];
@@ -106,7 +106,7 @@ function grpcErrorOf(err: unknown): { code?: unknown; text: string } {
 const RETRYABLE_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED]);
 const RETRYABLE_MESSAGE = /no leader|leader changed|not.{0,10}leader|timed out|timeout|connect|transport|ECONNREFUSED|ECONNRESET|EPIPE|stream removed|unavailable|stopped|shutting down/i;
 
-export function isRetryable(err: unknown): boolean {
+function isRetryable(err: unknown): boolean {
   if (!err) return false;
   const { code, text } = grpcErrorOf(err);
   if (typeof code === 'number' && RETRYABLE_CODES.has(code)) return true;

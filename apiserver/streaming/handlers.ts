@@ -22,9 +22,9 @@ import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from 
 export const STREAMING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
 
 /** Delay before the first frame after the 101: client-go registers its streams while it starts reading. */
-export const FIRST_FRAME_DELAY_MS = 100;
+const FIRST_FRAME_DELAY_MS = 100;
 /** How long an exec with a TTY waits for the client's first resize before it starts the process. */
-export const TTY_SIZE_WAIT_MS = 300;
+const TTY_SIZE_WAIT_MS = 300;
 
 const kWs: unique symbol = Symbol.for('coxswain.ws.socket') as typeof kWs;
 const kWsHead: unique symbol = Symbol.for('coxswain.ws.head') as typeof kWsHead;
@@ -110,7 +110,7 @@ function kubelet(ctx: RestContext, node: Node): KubeletClient {
 }
 
 /** A kubelet gRPC error as the Status Kubernetes would answer. */
-export function fromGrpcError(err: grpc.ServiceError | { code?: number; details?: string; message?: string }): ApiError {
+function fromGrpcError(err: grpc.ServiceError | { code?: number; details?: string; message?: string }): ApiError {
   const msg = err.details || err.message || 'kubelet error';
   switch (err.code) {
     case grpc.status.NOT_FOUND:

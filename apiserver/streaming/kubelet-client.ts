@@ -15,7 +15,7 @@ export interface KubeletClientConfig {
   key: Buffer | string;
 }
 
-export const DEFAULT_KUBELET_PORT = 10250;
+const DEFAULT_KUBELET_PORT = 10250;
 
 /** The kubelet API's messages as the apiserver sends and reads them (kubelet.proto; proto-loader keeps field case). */
 interface PodRef { namespace: string; name: string; uid: string }
@@ -37,7 +37,7 @@ export interface KubeletClient {
 }
 
 /** host:port of a node's kubelet API from its status (InternalIP, then any address; daemonEndpoints port). */
-export function kubeletAddress(node: Node): { host: string; port: number } | undefined {
+function kubeletAddress(node: Node): { host: string; port: number } | undefined {
   const addrs = node.status?.addresses ?? [];
   const host = addrs.find((a) => a.type === 'InternalIP')?.address ?? addrs.find((a) => a.type === 'ExternalIP')?.address ?? addrs.find((a) => a.type === 'Hostname')?.address;
   if (!host) return undefined;
