@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from '../lib/log';
 import type { Authenticator, UserInfo } from './auth';
-import { AGGREGATED_CONTENT_TYPE, VERSION_INFO, buildDiscovery, wantsAggregated } from './discovery';
+import { AGGREGATED_CONTENT_TYPE, type DiscoveryDocs, VERSION_INFO, buildDiscovery, wantsAggregated } from './discovery';
 import { ApiError, errors } from './errors';
 import { type ApiMetrics, createMetrics } from './metrics';
 import type { Registry } from './registry';
@@ -112,6 +112,31 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
+  installAuthentication(app, deps);
+  installObservation(app, deps, metrics);
+  app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
+  installPlainRoutes(app, deps, metrics, discovery);
+
+  const serverAddress = deps.serverAddress ?? '127.0.0.1:6443';
+  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0].replace(/\/+$/, '');
+    if (req.method === 'GET') {
+      const sent = serveDiscovery(req, reply, path, discovery, serverAddress);
+      if (sent) return sent;
+    }
+    const p = parseApiPath(path);
+    if (!p || !p.resource) throw errors.pathNotFound();
+    return handleResource(ctx, req, reply, p, req.apiLabels!);
+  };
+  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: apiHandler });
+  }
+  return app;
+}
+
+/** onRequest: authentication, then (with an authorizer) impersonation and authorization; 401/403 Statuses. */
+function installAuthentication(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRequest', async (req, reply) => {
     req.startedAt = process.hrtime.bigint();
     req.receivedAt = new Date();
@@ -132,7 +157,10 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
       if (!d.allowed) return sendError(reply, forbidden(acting.name, attrs, d.reason));
     }
   });
+}
 
+/** onResponse: request count and latency metrics; the audit record of mutating and refused requests. */
+function installObservation(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics): void {
   const observe = (req: FastifyRequest, code: number) => {
     const l = req.apiLabels ?? { verb: req.method.toLowerCase(), resource: '' };
     metrics.requests.inc({ verb: l.verb, resource: l.resource, code: String(code) });
@@ -150,10 +178,10 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
       }
     }
   });
+}
 
-  app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
-  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
-
+/** Health, version, metrics and OpenAPI. */
+function installPlainRoutes(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics, discovery: DiscoveryDocs): void {
   const text = (reply: FastifyReply, body: string, code = 200) => reply.code(code).type('text/plain; charset=utf-8').send(body);
   app.get('/healthz', async (_req, reply) => text(reply, 'ok'));
   app.get('/livez', async (_req, reply) => text(reply, 'ok'));
@@ -177,42 +205,32 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     if (!doc) throw errors.pathNotFound();
     return reply.type('application/json').send(doc);
   });
+}
 
-  const serverAddress = deps.serverAddress ?? '127.0.0.1:6443';
-  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?')[0].replace(/\/+$/, '');
-    const segs = path.split('/').filter(Boolean);
-    if (req.method === 'GET') {
-      // discovery
-      if (path === '/api') {
-        req.apiLabels!.resource = 'discovery';
-        return wantsAggregated(req.headers.accept)
-          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apiAggregated)
-          : reply.type('application/json').send(discovery.apiVersions(serverAddress));
-      }
-      if (path === '/apis') {
-        req.apiLabels!.resource = 'discovery';
-        return wantsAggregated(req.headers.accept)
-          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apisAggregated)
-          : reply.type('application/json').send(discovery.apisLegacy);
-      }
-      if (segs[0] === 'apis' && segs.length === 2) {
-        const g = discovery.group(segs[1]);
-        if (!g) throw errors.pathNotFound();
-        return reply.type('application/json').send(g);
-      }
-      if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) {
-        const list = segs[0] === 'api' ? discovery.resourceList('', segs[1]) : discovery.resourceList(segs[1], segs[2]);
-        if (!list) throw errors.pathNotFound();
-        return reply.type('application/json').send(list);
-      }
-    }
-    const p = parseApiPath(path);
-    if (!p || !p.resource) throw errors.pathNotFound();
-    return handleResource(ctx, req, reply, p, req.apiLabels!);
-  };
-  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: apiHandler });
+/** GET /api, /apis, /apis/<group>, /api/v1, /apis/<group>/<version>: the discovery documents; undefined for any other path. */
+function serveDiscovery(req: FastifyRequest, reply: FastifyReply, path: string, discovery: DiscoveryDocs, serverAddress: string): FastifyReply | undefined {
+  const segs = path.split('/').filter(Boolean);
+  if (path === '/api') {
+    req.apiLabels!.resource = 'discovery';
+    return wantsAggregated(req.headers.accept)
+      ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apiAggregated)
+      : reply.type('application/json').send(discovery.apiVersions(serverAddress));
   }
-  return app;
+  if (path === '/apis') {
+    req.apiLabels!.resource = 'discovery';
+    return wantsAggregated(req.headers.accept)
+      ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apisAggregated)
+      : reply.type('application/json').send(discovery.apisLegacy);
+  }
+  if (segs[0] === 'apis' && segs.length === 2) {
+    const g = discovery.group(segs[1]);
+    if (!g) throw errors.pathNotFound();
+    return reply.type('application/json').send(g);
+  }
+  if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) {
+    const list = segs[0] === 'api' ? discovery.resourceList('', segs[1]) : discovery.resourceList(segs[1], segs[2]);
+    if (!list) throw errors.pathNotFound();
+    return reply.type('application/json').send(list);
+  }
+  return undefined;
 }

@@ -212,53 +212,18 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
   const client = kubelet(ctx, node);
   const { ws, protocol } = await upgrade(req, reply, EXEC_PROTOCOLS);
 
-  // Frames wait FIRST_FRAME_DELAY_MS after the 101 (the kubectl contract's pitfall).
-  let ready = false;
-  const pending: Buffer[] = [];
+  const out = delayedSender(ws);
+  const send = out.send;
   let finished = false;
-  const send = (b: Buffer) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (!ready) pending.push(b);
-    else ws.send(b);
-  };
   const finish = (status: Record<string, unknown>) => {
     if (finished) return;
     finished = true;
     send(frame(ERROR, JSON.stringify(status)));
     const close = () => ws.readyState === ws.OPEN && ws.close(1000);
-    if (ready) close();
+    if (out.ready()) close();
     else setTimeout(close, FIRST_FRAME_DELAY_MS + 5);
   };
-  setTimeout(() => {
-    ready = true;
-    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
-  }, FIRST_FRAME_DELAY_MS);
-
-  // With a TTY, kubectl sends the terminal size first: wait a moment for it so the process
-  // starts with the right size (a later resize would race a short command).
-  let size: { width: number; height: number } | undefined;
-  const early: Buffer[] = [];
-  if (o.tty) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, TTY_SIZE_WAIT_MS);
-      function done() {
-        clearTimeout(t);
-        ws.off('message', onMsg);
-        ws.off('close', done);
-        resolve();
-      }
-      function onMsg(data: Buffer) {
-        const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
-        const m = parseIncoming(msg, protocol);
-        if (m.kind === 'resize' && !size) {
-          size = { width: m.width, height: m.height };
-          done();
-        } else early.push(msg);
-      }
-      ws.on('message', onMsg);
-      ws.on('close', done);
-    });
-  }
+  const { size, early } = o.tty ? await terminalSize(ws, protocol) : { size: undefined, early: [] };
   const call = client.Exec();
   call.write({ start: { pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' }, container, command: o.command, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, tty: o.tty, size } });
   call.on('data', (m: ExecOutput) => {
@@ -300,17 +265,8 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
   const client = kubelet(ctx, node);
   const { ws } = await upgrade(req, reply, PORTFORWARD_PROTOCOLS);
   const calls: ReturnType<KubeletClient['PortForward']>[] = [];
-  let ready = false;
-  const pending: Buffer[] = [];
-  const send = (b: Buffer) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (!ready) pending.push(b);
-    else ws.send(b);
-  };
-  setTimeout(() => {
-    ready = true;
-    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
-  }, FIRST_FRAME_DELAY_MS);
+  const out = delayedSender(ws);
+  const send = out.send;
   let open = ports.length;
   ports.forEach((port, i) => {
     const dataCh = 2 * i;
@@ -324,7 +280,7 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     const end = () => {
       if (done) return;
       done = true;
-      if (--open === 0) setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), ready ? 0 : FIRST_FRAME_DELAY_MS + 5);
+      if (--open === 0) setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), out.ready() ? 0 : FIRST_FRAME_DELAY_MS + 5);
     };
     call.on('data', (m: PortForwardOutput) => {
       if (m.msg === 'data' && m.data?.length) send(frame(dataCh, m.data));
@@ -348,4 +304,54 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     for (const c of calls) c.cancel();
   });
   ws.on('error', () => undefined);
+}
+
+/**
+ * Sends frames on `ws`, holding them until FIRST_FRAME_DELAY_MS after the 101 (the kubectl
+ * contract's pitfall: client-go registers its streams while it starts reading).
+ */
+function delayedSender(ws: WebSocket): { send(b: Buffer): void; ready(): boolean } {
+  let ready = false;
+  const pending: Buffer[] = [];
+  setTimeout(() => {
+    ready = true;
+    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
+  }, FIRST_FRAME_DELAY_MS);
+  return {
+    send(b) {
+      if (ws.readyState !== ws.OPEN) return;
+      if (!ready) pending.push(b);
+      else ws.send(b);
+    },
+    ready: () => ready,
+  };
+}
+
+/**
+ * With a TTY, kubectl sends the terminal size first: waits up to TTY_SIZE_WAIT_MS for it so the
+ * process starts with the right size (a later resize would race a short command). Messages
+ * that came before it are returned in `early`, to be handled once the exec runs.
+ */
+function terminalSize(ws: WebSocket, protocol: string): Promise<{ size?: { width: number; height: number }; early: Buffer[] }> {
+  let size: { width: number; height: number } | undefined;
+  const early: Buffer[] = [];
+  return new Promise((resolve) => {
+    const t = setTimeout(done, TTY_SIZE_WAIT_MS);
+    function done() {
+      clearTimeout(t);
+      ws.off('message', onMsg);
+      ws.off('close', done);
+      resolve({ size, early });
+    }
+    function onMsg(data: Buffer) {
+      const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      const m = parseIncoming(msg, protocol);
+      if (m.kind === 'resize' && !size) {
+        size = { width: m.width, height: m.height };
+        done();
+      } else early.push(msg);
+    }
+    ws.on('message', onMsg);
+    ws.on('close', done);
+  });
 }
