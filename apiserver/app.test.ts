@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../lib/log';
-import { buildApp } from './app';
+import { buildApp, toApiError } from './app';
+import { CompactedError, StoreUnavailableError } from './storage/types';
 import { parseCidr } from './allocators';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
@@ -299,4 +300,13 @@ test('a continue token whose revision the store no longer holds: 410 Expired (Co
     assert.deepEqual([r.code, r.json.reason], [410, 'Expired']);
     assert.match(r.json.message, /continue parameter is too old/);
   } finally { await t.close(); }
+});
+
+test('store errors map to Statuses by type: unavailable 503, compacted 410 Expired', () => {
+  const unavailable = toApiError(new StoreUnavailableError('etcd3: no endpoint answered Range within 10000 ms'));
+  assert.deepEqual([unavailable.code, unavailable.reason], [503, 'ServiceUnavailable']);
+  const compacted = toApiError(new CompactedError(7));
+  assert.deepEqual([compacted.code, compacted.reason], [410, 'Expired']);
+  // a plain Error whose text mentions compaction is not recognised by its message
+  assert.equal(toApiError(new Error('required revision has been compacted')).code, 500);
 });

@@ -45,6 +45,8 @@ test('log options parse and validate like Kubernetes', () => {
   const o = parseLogOptions({ container: 'c', follow: 'true', previous: 'true', timestamps: 'true', tailLines: '10', sinceSeconds: '60', limitBytes: '100' });
   assert.deepEqual(o, { container: 'c', follow: true, previous: true, timestamps: true, tailLines: 10, sinceSeconds: 60, sinceTime: undefined, limitBytes: 100 });
   assert.equal(parseLogOptions({ tailLines: '0' }).tailLines, 0);
+  // booleans as strconv.ParseBool reads them (the Python client sends follow=True)
+  assert.deepEqual([parseLogOptions({ follow: 'True' }).follow, parseLogOptions({ follow: 'T' }).follow, parseLogOptions({ follow: 'FALSE' }).follow], [true, true, false]);
   for (const bad of [{ tailLines: '-1' }, { tailLines: 'x' }, { sinceSeconds: '0' }, { limitBytes: '0' }, { follow: 'maybe' }, { sinceSeconds: '5', sinceTime: '2024-01-01T00:00:00Z' }, { sinceTime: 'yesterday' }]) {
     assert.throws(() => parseLogOptions(bad), (e: unknown) => e instanceof ApiError && e.code === 400, JSON.stringify(bad));
   }
