@@ -3,7 +3,7 @@
  * whole `coxswain up` cluster: list, create, watch, logs, patch, scale and
  * delete, as test/python/client_scenario.py does them. The client sends boolean
  * query parameters as Python prints them (`watch=True`), which the apiserver must
- * read as Kubernetes does (strconv.ParseBool).
+ * read as Kubernetes does (only absent, `0` and `false` are false).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
