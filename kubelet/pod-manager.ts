@@ -14,12 +14,13 @@ import { ContainerStarter, type SandboxState } from './container-start';
 import { ContainerStopper, SANDBOX_STOP_SECONDS } from './container-stop';
 import type { KubeletMetrics } from './metrics';
 import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
-import { computePodActions, computePodStatus, type PodActions, type WaitingReason } from './pod-sync';
+import { computePodActions, computePodStatus, type PodActions } from './pod-sync';
 import { serviceEnvVars, servicesForPod } from './service-env';
 import { ProbeManager, runtimeProbeRunner, type ProbeKind, type ProbeRunner } from './prober';
 import { realClock, type Clock } from '../lib/clock';
 import type { PodNetwork } from './pod-network';
 import { SandboxStarter } from './sandbox-start';
+import { PodRecord } from './pod-record';
 import { TerminationMessages } from './termination-message';
 import { VolumeError, VolumeManager } from './volumes';
 import {
@@ -99,16 +100,9 @@ export class PodManager {
   private readonly runtime: ContainerRuntime;
   private readonly log: Logger;
   private readonly now: () => number;
-  private readonly pods = new Map<string, Pod>();
+  /** One record per pod (by uid): everything known about it between syncs (pod-record.ts). */
+  private readonly records = new Map<string, PodRecord>();
   private readonly workers = new Map<string, Worker>();
-  private readonly waiting = new Map<string, Map<string, WaitingReason>>();
-  private readonly lastStatus = new Map<string, PodStatus>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly forceDeleted = new Set<string>();
-  private readonly objectCache = new Map<string, PodObjects>();
-  private readonly backoffEvents = new Map<string, number>();
-  /** Container instances the prober gave up on, stopped by the pod's next sync (one sync per pod at a time). */
-  private readonly unhealthy = new Map<string, Map<string, string>>();
   readonly volumes: VolumeManager;
   readonly probes: ProbeManager;
   private readonly starter: ContainerStarter;
@@ -117,13 +111,6 @@ export class PodManager {
   private readonly termMessages: TerminationMessages;
   private readonly sources: PodSources;
   private readonly sandboxes: SandboxStarter;
-  /**
-   * A pod's containers from the last node-wide listing (`syncAll`), used by its
-   * next sync instead of a listing of its own when the listing began after that
-   * pod's previous sync ended (`seq` orders both): one Docker call per resync, not one per pod.
-   */
-  private readonly listed = new Map<string, { containers: RuntimeContainer[]; seq: number }>();
-  private readonly syncEndSeq = new Map<string, number>();
   /** Containers this kubelet is starting: their runtime start events are its own doing. */
   private readonly ownStarts = new Set<string>();
   private seq = 0;
@@ -184,7 +171,7 @@ export class PodManager {
       runtime: opts.runtime,
       log: opts.log,
       event,
-      podIP: (pod) => this.lastStatus.get(pod.metadata!.uid!)?.podIP ?? pod.status?.podIP,
+      podIP: (pod) => this.records.get(pod.metadata!.uid!)?.lastStatus?.podIP ?? pod.status?.podIP,
     });
     this.termMessages = new TerminationMessages(opts.runtime, opts.log);
   }
@@ -215,8 +202,9 @@ export class PodManager {
   updatePod(pod: Pod): Promise<void> {
     const uid = pod.metadata?.uid;
     if (!uid) return Promise.resolve();
-    const prev = this.pods.get(uid);
-    this.pods.set(uid, pod);
+    const rec = this.recordFor(uid);
+    const prev = rec.pod;
+    rec.pod = pod;
     if (prev && !specChanged(prev, pod)) return this.workers.get(uid)?.done ?? Promise.resolve();
     return this.enqueue(uid);
   }
@@ -225,13 +213,17 @@ export class PodManager {
   removePod(pod: Pod): Promise<void> {
     const uid = pod.metadata?.uid;
     if (!uid) return Promise.resolve();
-    if (this.pods.delete(uid)) this.forceDeleted.add(uid);
+    const rec = this.records.get(uid);
+    if (rec?.pod) {
+      rec.pod = undefined;
+      rec.forceDeleted = true;
+    }
     return this.enqueue(uid);
   }
 
   /** Whether the pod (by uid) is one this node runs: known from the API and not yet removed. */
   isLive(uid: string): boolean {
-    return this.pods.has(uid) || !this.sourcesReady;
+    return this.records.get(uid)?.pod !== undefined || !this.sourcesReady;
   }
 
   /** Removes the tmpfs volumes of pods that are gone from the API and from Docker (once the pod sources are ready). */
@@ -241,7 +233,24 @@ export class PodManager {
   }
 
   getPod(uid: string): Pod | undefined {
-    return this.pods.get(uid);
+    return this.records.get(uid)?.pod;
+  }
+
+  /** What the kubelet keeps about a pod between syncs (debugging, tests); undefined before it is seen and once it is forgotten. */
+  record(uid: string): Readonly<PodRecord> | undefined {
+    return this.records.get(uid);
+  }
+
+  /** The pod's record, made when the pod (or a container of it) is first seen. */
+  private recordFor(uid: string): PodRecord {
+    let rec = this.records.get(uid);
+    if (!rec) this.records.set(uid, (rec = new PodRecord(uid, this.seq)));
+    return rec;
+  }
+
+  /** The pods known from the API. */
+  private *desiredPods(): Iterable<[string, Pod]> {
+    for (const [uid, rec] of this.records) if (rec.pod) yield [uid, rec.pod];
   }
 
   /** Syncs one pod by uid and resolves when that sync (or the one it joined) finished. */
@@ -251,7 +260,7 @@ export class PodManager {
 
   /** Syncs every desired pod and every pod the runtime has containers of (orphans, once sources are ready). */
   async syncAll(): Promise<void> {
-    const uids = new Set(this.pods.keys());
+    const uids = new Set([...this.desiredPods()].map(([uid]) => uid));
     const listedAt = this.now();
     const seq = ++this.seq;
     const containers = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName });
@@ -260,14 +269,15 @@ export class PodManager {
     for (const c of containers) if (c.podUid) byPod.set(c.podUid, [...(byPod.get(c.podUid) ?? []), c]);
     for (const uid of byPod.keys()) uids.add(uid);
     if (this.sourcesReady) for (const uid of await this.volumes.podUidsOnDisk()) uids.add(uid);
-    for (const uid of this.syncEndSeq.keys()) if (!uids.has(uid) && !this.workers.has(uid)) this.syncEndSeq.delete(uid);
+    // Records of pods gone from the API and from the runtime whose sync forgot nothing (sources not ready then).
+    for (const [uid, rec] of this.records) if (!rec.pod && !uids.has(uid) && !this.workers.has(uid)) this.records.delete(uid);
     this.updateGauges(containers);
     await Promise.all([...uids].map((uid) => this.enqueue(uid, { containers: byPod.get(uid) ?? [], seq })));
   }
 
   /** A ConfigMap, Secret, claim or volume changed: resync the pods that use it, so their volumes and env refresh at once. */
   objectChanged(...[kind, namespace, name]: Parameters<SourceChange>): void {
-    for (const [uid, pod] of this.pods) {
+    for (const [uid, pod] of this.desiredPods()) {
       const claims = (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
       if (kind === 'PersistentVolume') {
         if (claims.length > 0) void this.enqueue(uid);
@@ -302,7 +312,7 @@ export class PodManager {
   async shutdownPods(maxGraceSeconds: number): Promise<void> {
     await this.stop();
     await Promise.all(
-      [...this.pods.values()].map(async (pod) => {
+      [...this.desiredPods()].map(async ([, pod]) => {
         const uid = pod.metadata!.uid!;
         try {
           const observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
@@ -310,8 +320,9 @@ export class PodManager {
           const grace = Math.min(pod.metadata?.deletionGracePeriodSeconds ?? podGracePeriodSeconds(pod), maxGraceSeconds);
           this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'stopping pod for node shutdown');
           await this.stopper.stopAll(observed, grace, pod);
-          const after = await this.termMessages.attach(uid, await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }));
-          const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid) });
+          const rec = this.recordFor(uid);
+          const after = await this.termMessages.attach(rec.terminationMessages, await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }));
+          const status = computePodStatus(rec.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: rec.waiting });
           status.phase = 'Failed';
           status.reason = NODE_SHUTDOWN_REASON;
           status.message = NODE_SHUTDOWN_MESSAGE;
@@ -319,7 +330,7 @@ export class PodManager {
             ...(status.conditions ?? []).filter((c) => c.type !== 'DisruptionTarget'),
             { type: 'DisruptionTarget', status: 'True', reason: 'TerminationByKubelet', message: NODE_SHUTDOWN_MESSAGE, lastTransitionTime: rfc3339(this.now()) },
           ];
-          this.lastStatus.set(uid, status);
+          rec.lastStatus = status;
           this.opts.sink.setStatus(pod, status);
         } catch (err) {
           this.log.error({ pod: podRef(pod), err: (err as Error).message }, 'cannot stop pod for node shutdown');
@@ -332,15 +343,13 @@ export class PodManager {
   async stop(): Promise<void> {
     this.stopped = true;
     this.probes.stop();
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    for (const rec of this.records.values()) this.scheduleResync(rec, undefined);
     await Promise.all([...this.workers.values()].map((w) => w.done));
   }
 
   private enqueue(uid: string, listed?: { containers: RuntimeContainer[]; seq: number }): Promise<void> {
     // Anything else that asks for a sync (an event, a change) wants a fresh look at the runtime.
-    if (listed) this.listed.set(uid, listed);
-    else this.listed.delete(uid);
+    this.recordFor(uid).listed = listed;
     const existing = this.workers.get(uid);
     if (existing) {
       existing.again = true;
@@ -356,9 +365,9 @@ export class PodManager {
           const end = this.opts.metrics?.podSyncDuration.startTimer({ operation: 'sync' });
           try {
             await this.syncOne(uid);
-            this.syncEndSeq.set(uid, ++this.seq);
+            this.syncEnded(uid);
           } catch (err) {
-            this.syncEndSeq.set(uid, ++this.seq);
+            this.syncEnded(uid);
             this.log.error({ podUid: uid, err: (err as Error).message }, 'pod sync failed');
             this.opts.metrics?.runtimeErrors.inc({ operation_type: 'sync' });
           } finally {
@@ -372,6 +381,12 @@ export class PodManager {
     return w.done;
   }
 
+  private syncEnded(uid: string): void {
+    const seq = ++this.seq;
+    const rec = this.records.get(uid);
+    if (rec) rec.syncEndSeq = seq;
+  }
+
   /** Debug log of a pod start's phases (COXSWAIN_LOG_LEVEL=debug): where its start-up time goes. */
   private trace(uid: string, phase: string): void {
     this.log.debug({ podUid: uid, phase }, 'pod sync phase');
@@ -379,38 +394,39 @@ export class PodManager {
 
   private async syncOne(uid: string): Promise<void> {
     this.trace(uid, 'sync-start');
-    const listed = this.listed.get(uid);
-    this.listed.delete(uid);
-    let observed = listed && listed.seq > (this.syncEndSeq.get(uid) ?? 0) ? listed.containers : await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
-    const pod = this.pods.get(uid);
+    const rec = this.recordFor(uid);
+    const listed = rec.listed;
+    rec.listed = undefined;
+    let observed = listed && listed.seq > rec.syncEndSeq ? listed.containers : await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
+    const pod = rec.pod;
     if (!pod) {
       if (!this.sourcesReady) return;
-      await this.removeOrphan(uid, observed);
+      await this.removeOrphan(rec, observed);
       return;
     }
     if (pod.metadata?.deletionTimestamp) {
-      await this.terminate(pod, observed);
+      await this.terminate(rec, pod, observed);
       return;
     }
     if (!pod.spec?.hostNetwork && !this.sandboxes.networkReady) return;
     if (!pod.spec?.hostNetwork && !(await this.sandboxes.checkWiring(pod, observed))) {
       // No container may start in a sandbox without its interface: try again shortly.
-      this.scheduleResync(uid, this.now() + 5_000);
+      this.scheduleResync(rec, this.now() + 5_000);
       return;
     }
 
-    if (await this.killUnhealthy(pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
+    if (await this.killUnhealthy(rec, pod, observed)) observed = await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid });
     const now = this.now();
-    const actions = computePodActions(this.withLastStatus(pod), observed, now, { maxPerPodContainer: this.opts.maxPerPodContainer });
-    const changed = await this.apply(pod, actions, observed, now);
-    const after = await this.termMessages.attach(uid, changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed);
-    if (!this.pods.has(uid)) return; // deleted meanwhile
-    this.probes.sync(this.withLastStatus(pod), after, this.podIPOf(pod, after));
-    const status = computePodStatus(this.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: this.waiting.get(uid), probes: this.probes.view(uid) });
-    this.lastStatus.set(uid, status);
+    const actions = computePodActions(rec.withLastStatus(pod), observed, now, { maxPerPodContainer: this.opts.maxPerPodContainer });
+    const changed = await this.apply(rec, pod, actions, observed, now);
+    const after = await this.termMessages.attach(rec.terminationMessages, changed ? await this.runtime.listContainers({ [LABEL_NODE]: this.opts.nodeName, [LABEL_POD_UID]: uid }) : observed);
+    if (!rec.pod) return; // deleted meanwhile
+    this.probes.sync(rec.withLastStatus(pod), after, this.podIPOf(pod, after));
+    const status = computePodStatus(rec.withLastStatus(pod), after, { hostIP: this.opts.nodeIP, now: this.now(), waiting: rec.waiting, probes: this.probes.view(uid) });
+    rec.lastStatus = status;
     this.trace(uid, `status ${status.phase}`);
     this.opts.sink.setStatus(pod, status);
-    this.scheduleResync(uid, this.starter.resyncAt(uid, actions.resyncAt));
+    this.scheduleResync(rec, rec.resyncAt(actions.resyncAt));
   }
 
   private podIPOf(pod: Pod, observed: RuntimeContainer[]): string | undefined {
@@ -419,8 +435,7 @@ export class PodManager {
   }
 
   /** Fetches the ConfigMaps and Secrets the pod references; on API errors, the last ones fetched. */
-  private async fetchObjects(pod: Pod): Promise<PodObjects> {
-    const uid = pod.metadata!.uid!;
+  private async fetchObjects(rec: PodRecord, pod: Pod): Promise<PodObjects> {
     const ns = pod.metadata?.namespace ?? 'default';
     const refs = referencedObjects(pod);
     try {
@@ -429,45 +444,32 @@ export class PodManager {
         ...[...refs.configMaps].map(async (n) => objects.configMaps.set(n, (await this.sources.getConfigMap(ns, n)) ?? null)),
         ...[...refs.secrets].map(async (n) => objects.secrets.set(n, (await this.sources.getSecret(ns, n)) ?? null)),
       ]);
-      this.objectCache.set(uid, objects);
+      rec.objects = objects;
       return objects;
     } catch (err) {
-      const cached = this.objectCache.get(uid);
+      const cached = rec.objects;
       if (!cached) throw err;
       this.log.warn({ pod: podRef(pod), err: (err as Error).message }, 'cannot read referenced objects; using the last ones read');
       return cached;
     }
   }
 
-  /** The pod with the status this manager last computed (fresher than the informer's copy). */
-  private withLastStatus(pod: Pod): Pod {
-    const last = this.lastStatus.get(pod.metadata!.uid!);
-    return last ? { ...pod, status: { ...pod.status, ...last } } : pod;
-  }
-
-  private waitingOf(uid: string): Map<string, WaitingReason> {
-    let m = this.waiting.get(uid);
-    if (!m) this.waiting.set(uid, (m = new Map()));
-    return m;
-  }
-
-  private scheduleResync(uid: string, at: number | undefined): void {
-    const old = this.timers.get(uid);
-    if (old) clearTimeout(old);
-    this.timers.delete(uid);
+  private scheduleResync(rec: PodRecord, at: number | undefined): void {
+    if (rec.resyncTimer) clearTimeout(rec.resyncTimer);
+    rec.resyncTimer = undefined;
     if (at === undefined || this.stopped) return;
     const t = setTimeout(() => {
-      this.timers.delete(uid);
-      void this.enqueue(uid);
+      rec.resyncTimer = undefined;
+      void this.enqueue(rec.uid);
     }, Math.max(0, at - this.now()) + 50);
     t.unref();
-    this.timers.set(uid, t);
+    rec.resyncTimer = t;
   }
 
   /** Carries out the actions; returns whether anything in the runtime changed. */
-  private async apply(pod: Pod, actions: PodActions, observed: RuntimeContainer[], now: number): Promise<boolean> {
-    const uid = pod.metadata!.uid!;
-    const waiting = this.waitingOf(uid);
+  private async apply(rec: PodRecord, pod: Pod, actions: PodActions, observed: RuntimeContainer[], now: number): Promise<boolean> {
+    const uid = rec.uid;
+    const waiting = rec.waiting;
     const grace = podGracePeriodSeconds(pod);
     let changed = false;
 
@@ -489,9 +491,8 @@ export class PodManager {
     }
     for (const b of actions.backoff) {
       // One BackOff event per backoff period, not per sync.
-      const key = `${uid}/${b.name}`;
-      if (this.backoffEvents.get(key) !== b.until) {
-        this.backoffEvents.set(key, b.until);
+      if (rec.backoffEvents.get(b.name) !== b.until) {
+        rec.backoffEvents.set(b.name, b.until);
         this.event(pod, 'Warning', 'BackOff', `Back-off restarting failed container ${b.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})`);
       }
     }
@@ -507,7 +508,7 @@ export class PodManager {
     let sandboxId = actions.sandboxId;
     const sandbox: SandboxState = { podIP: pod.spec?.hostNetwork ? this.opts.nodeIP : observed.find((c) => c.id === sandboxId)?.ip };
     if (actions.createSandbox) {
-      const id = await this.sandboxes.create(pod, actions, waiting, sandbox, now);
+      const id = await this.sandboxes.create(pod, actions, rec, sandbox, now);
       if (!id) return changed;
       sandboxId = id;
       changed = true;
@@ -515,7 +516,7 @@ export class PodManager {
     if (!sandboxId) return changed;
     if (actions.stopSandbox) return changed;
     try {
-      return (await this.applyContainers(pod, actions, sandboxId, sandbox, now)) || changed;
+      return (await this.applyContainers(rec, pod, actions, sandboxId, sandbox, now)) || changed;
     } finally {
       // Never leave a sync with the sandbox half started (the next one would see it "created").
       if (sandbox.ready) await sandbox.ready;
@@ -523,9 +524,9 @@ export class PodManager {
   }
 
   /** Volumes, environment and the containers to start, once the pod has a sandbox (maybe still starting). */
-  private async applyContainers(pod: Pod, actions: PodActions, sandboxId: string, sandbox: SandboxState, now: number): Promise<boolean> {
-    const uid = pod.metadata!.uid!;
-    const waiting = this.waitingOf(uid);
+  private async applyContainers(rec: PodRecord, pod: Pod, actions: PodActions, sandboxId: string, sandbox: SandboxState, now: number): Promise<boolean> {
+    const uid = rec.uid;
+    const waiting = rec.waiting;
     let changed = false;
     const podIP = sandbox.podIP;
 
@@ -533,7 +534,7 @@ export class PodManager {
     let objects: PodObjects;
     let volumes: Map<string, PreparedVolume>;
     try {
-      objects = await this.fetchObjects(pod);
+      objects = await this.fetchObjects(rec, pod);
       volumes = await this.volumes.setup(pod, objects, { podIP, hostIP: this.opts.nodeIP, nodeName: this.opts.nodeName });
       this.trace(uid, 'volumes');
       for (const [name, w] of waiting) if (w.message?.startsWith('MountVolume')) waiting.delete(name);
@@ -567,7 +568,7 @@ export class PodManager {
     for (const toStart of actions.containersToStart) {
       const spec = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === toStart.name);
       if (!spec) continue;
-      if (await this.starter.start(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, sandbox, now, objects, volumes, serviceEnv, waiting)) changed = true;
+      if (await this.starter.start(pod, spec, toStart.restartCount, toStart.backoffCount ?? 0, sandboxId, sandbox, now, objects, volumes, serviceEnv, rec)) changed = true;
     }
     return changed;
   }
@@ -576,19 +577,16 @@ export class PodManager {
   private restartUnhealthy(pod: Pod, name: string, id: string, kind: ProbeKind, message: string): void {
     const uid = pod.metadata!.uid!;
     this.log.info({ pod: podRef(pod), container: name, probe: kind }, 'probe failed; the container will be restarted');
-    let m = this.unhealthy.get(uid);
-    if (!m) this.unhealthy.set(uid, (m = new Map()));
-    m.set(id, message);
+    this.recordFor(uid).unhealthy.set(id, message);
     void this.enqueue(uid);
   }
 
   /** Stops the instances the prober gave up on; returns whether any was running. */
-  private async killUnhealthy(pod: Pod, observed: RuntimeContainer[]): Promise<boolean> {
-    const m = this.unhealthy.get(pod.metadata!.uid!);
-    if (!m) return false;
-    this.unhealthy.delete(pod.metadata!.uid!);
+  private async killUnhealthy(rec: PodRecord, pod: Pod, observed: RuntimeContainer[]): Promise<boolean> {
+    const unhealthy = [...rec.unhealthy];
+    rec.unhealthy.clear();
     let killed = false;
-    for (const [id, message] of m) {
+    for (const [id, message] of unhealthy) {
       const c = observed.find((x) => x.id === id && x.state === 'running');
       if (!c) continue;
       await this.stopper.killContainer(pod, c, podGracePeriodSeconds(pod), message);
@@ -598,8 +596,8 @@ export class PodManager {
   }
 
   /** Graceful termination of a pod with a deletionTimestamp, then its final DELETE. */
-  private async terminate(pod: Pod, observed: RuntimeContainer[]): Promise<void> {
-    const uid = pod.metadata!.uid!;
+  private async terminate(rec: PodRecord, pod: Pod, observed: RuntimeContainer[]): Promise<void> {
+    const uid = rec.uid;
     const grace = pod.metadata?.deletionGracePeriodSeconds ?? podGracePeriodSeconds(pod);
     if (observed.length > 0) {
       this.log.info({ pod: podRef(pod), gracePeriodSeconds: grace }, 'terminating pod');
@@ -610,38 +608,32 @@ export class PodManager {
     await this.volumes.cleanup(uid);
     await this.opts.sink.deletePod(pod);
     this.log.info({ pod: podRef(pod) }, 'pod terminated and deleted');
-    if (this.pods.get(uid) === pod) this.pods.delete(uid);
-    this.forget(uid);
+    // An update that came in meanwhile is kept (the API's delete of the pod removes it).
+    const newer = rec.pod === pod ? undefined : rec.pod;
+    this.forget(rec);
+    if (newer) this.recordFor(uid).pod = newer;
   }
 
   /** Containers of a pod the API no longer has: stop and remove them. */
-  private async removeOrphan(uid: string, observed: RuntimeContainer[]): Promise<void> {
+  private async removeOrphan(rec: PodRecord, observed: RuntimeContainer[]): Promise<void> {
+    const uid = rec.uid;
     if (observed.length > 0) {
       const first = observed[0];
       const labelled = Math.max(0, ...observed.map((c) => c.gracePeriodSeconds ?? 0));
-      const grace = this.forceDeleted.has(uid) ? Math.min(labelled, this.opts.forceDeleteGraceSeconds ?? 2) : labelled;
+      const grace = rec.forceDeleted ? Math.min(labelled, this.opts.forceDeleteGraceSeconds ?? 2) : labelled;
       this.log.info({ pod: `${first.podNamespace}/${first.podName}`, podUid: uid, gracePeriodSeconds: grace }, 'removing containers of a pod that is not in the API');
       await this.stopper.stopAll(observed, grace);
       await this.stopper.removeAll(observed);
     }
     await this.volumes.cleanup(uid);
-    this.forget(uid);
+    this.forget(rec);
   }
 
-  private forget(uid: string): void {
-    this.probes.removePod(uid);
-    this.unhealthy.delete(uid);
-    this.objectCache.delete(uid);
-    this.termMessages.forget(uid);
-    for (const k of this.backoffEvents.keys()) if (k.startsWith(`${uid}/`)) this.backoffEvents.delete(k);
-    this.waiting.delete(uid);
-    this.lastStatus.delete(uid);
-    this.sandboxes.forget(uid);
-    this.forceDeleted.delete(uid);
-    this.starter.forget(uid);
-    const t = this.timers.get(uid);
-    if (t) clearTimeout(t);
-    this.timers.delete(uid);
+  /** Drops everything known about a pod gone from the API and the runtime: its record, its probe workers, its resync timer. */
+  private forget(rec: PodRecord): void {
+    this.probes.removePod(rec.uid);
+    this.scheduleResync(rec, undefined);
+    if (this.records.get(rec.uid) === rec) this.records.delete(rec.uid);
   }
 
   private updateGauges(containers: RuntimeContainer[]): void {
