@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
-import { PodManager, specChanged, type PodStatusSink } from './pod-manager';
+import { PodManager, specChanged } from './pod-manager';
+import type { PodStatusSink } from './sync-pod';
 import { FakeRuntime } from './testing/fake-runtime';
 
 const pod: Pod = {

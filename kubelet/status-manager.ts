@@ -3,7 +3,7 @@ import { ApiError, type ApiClient } from '../lib/client';
 import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
-import type { PodStatusSink } from './pod-manager';
+import type { PodStatusSink } from './sync-pod';
 import { statusEqual } from './pod-sync';
 
 interface Pending {
