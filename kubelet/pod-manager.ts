@@ -7,8 +7,9 @@ import type { KubeletMetrics } from './metrics';
 import { StaticPodSources, type PodSources, type SourceChange } from './pod-sources';
 import { ProbeManager, runtimeProbeRunner, type ProbeKind, type ProbeRunner } from './prober';
 import { realClock, type Clock } from '../lib/clock';
+import { WorkQueue } from '../lib/reconcile/workqueue';
 import type { PodNetwork } from './pod-network';
-import { PodRecord } from './pod-record';
+import { PodRecord, type ListedContainers } from './pod-record';
 import { PodSyncer, type PodEventSink, type PodStatusSink, type SyncResult } from './sync-pod';
 import { VolumeManager } from './volumes';
 import { LABEL_NODE, SANDBOX_CONTAINER_NAME, type ContainerRuntime, type RuntimeContainer, type RuntimeEvent } from './runtime';
@@ -36,6 +37,8 @@ export interface PodManagerOptions {
   events?: PodEventSink;
   /** Probe timing (tests drive it); default real timers. */
   scheduler?: Clock;
+  /** Timers of the pod workers' delayed syncs (a backoff's end; tests drive it); default real timers. */
+  clock?: Clock;
   /** Probe attempts; default exec in the runtime, HTTP/TCP from the host. */
   probeRunner?: ProbeRunner;
   /** Dead instances kept per container (`--maximum-dead-containers-per-container`); default 1, < 0 = no limit. */
@@ -46,15 +49,13 @@ export interface PodManagerOptions {
   seccompDefault?: boolean;
 }
 
-interface Worker {
-  again: boolean;
-  done: Promise<void>;
-}
-
 /**
- * Runs the pods bound to this node on the container runtime. Each pod (by uid)
- * has one record (pod-record.ts) and at most one sync in flight; a sync asked
- * for while one runs makes it run once more (collapsing). A pod's sync is
+ * Runs the pods bound to this node on the container runtime, as the
+ * kubelet's pod workers: each pod (by uid) has one record (pod-record.ts) and
+ * its syncs go through a work queue keyed by uid (lib/reconcile), so a pod has
+ * at most one sync in flight, a sync asked for while one runs makes it run
+ * once more, and requests in between collapse; different pods sync in
+ * parallel, each as soon as it is asked for. A pod's sync is
  * `PodSyncer.syncPod` (sync-pod.ts): observe, plan, act, report. Runtime state
  * is the source of truth, so a new manager adopts whatever is running.
  */
@@ -63,7 +64,10 @@ export class PodManager {
   private readonly now: () => number;
   /** One record per pod (by uid): everything known about it between syncs. */
   private readonly records = new Map<string, PodRecord>();
-  private readonly workers = new Map<string, Worker>();
+  /** Pods (by uid) to sync; a backoff's end comes back through `addAfter`. */
+  private readonly queue: WorkQueue<string>;
+  /** Syncs in flight (for `stop`). */
+  private readonly inFlight = new Set<Promise<void>>();
   readonly volumes: VolumeManager;
   readonly probes: ProbeManager;
   private readonly syncer: PodSyncer;
@@ -75,6 +79,7 @@ export class PodManager {
   constructor(private readonly opts: PodManagerOptions) {
     this.log = opts.log;
     this.now = opts.now ?? Date.now;
+    this.queue = new WorkQueue<string>({ clock: opts.clock ?? realClock });
     const sources = opts.sources ?? new StaticPodSources();
     this.volumes = new VolumeManager({
       rootDir: opts.rootDir ?? path.join(os.tmpdir(), `coxswain-kubelet-${opts.nodeName}`),
@@ -97,6 +102,7 @@ export class PodManager {
       opts.scheduler ?? realClock,
     );
     this.syncer = new PodSyncer({ ...opts, sources, volumes: this.volumes, probes: this.probes, now: this.now });
+    void this.runWorkers();
   }
 
   /** The pod network (set up for the node's podCIDR); pods but host-network ones wait until it is set. */
@@ -124,7 +130,7 @@ export class PodManager {
     const rec = this.recordFor(uid);
     const prev = rec.pod;
     rec.pod = pod;
-    if (prev && !specChanged(prev, pod)) return this.workers.get(uid)?.done ?? Promise.resolve();
+    if (prev && !specChanged(prev, pod)) return rec.syncing ?? Promise.resolve();
     return this.enqueue(uid);
   }
 
@@ -177,7 +183,7 @@ export class PodManager {
     for (const uid of byPod.keys()) uids.add(uid);
     if (this.sourcesReady) for (const uid of await this.volumes.podUidsOnDisk()) uids.add(uid);
     // Records of pods gone from the API and the runtime that no sync forgot (their sources were not ready).
-    for (const [uid, rec] of this.records) if (!rec.pod && !uids.has(uid) && !this.workers.has(uid)) this.records.delete(uid);
+    for (const [uid, rec] of this.records) if (!rec.pod && !uids.has(uid) && !rec.syncing && rec.waiters.length === 0) this.records.delete(uid);
     this.updateGauges(containers);
     await Promise.all([...uids].map((uid) => this.enqueue(uid, { containers: byPod.get(uid) ?? [], seq })));
   }
@@ -226,8 +232,10 @@ export class PodManager {
   async stop(): Promise<void> {
     this.stopped = true;
     this.probes.stop();
-    for (const rec of this.records.values()) this.scheduleResync(rec, undefined);
-    await Promise.all([...this.workers.values()].map((w) => w.done));
+    this.queue.shutDown();
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    // Syncs asked for but never begun: their callers stop waiting.
+    for (const rec of this.records.values()) for (const resolve of rec.waiters.splice(0)) resolve();
   }
 
   /** The pod's record, made when the pod (or a container of it) is first seen. */
@@ -242,39 +250,52 @@ export class PodManager {
     for (const [uid, rec] of this.records) if (rec.pod) yield [uid, rec.pod];
   }
 
-  private enqueue(uid: string, listed?: { containers: RuntimeContainer[]; seq: number }): Promise<void> {
-    // Anything else that asks for a sync (an event, a change) wants a fresh look at the runtime.
-    this.recordFor(uid).listed = listed;
-    const existing = this.workers.get(uid);
-    if (existing) {
-      existing.again = true;
-      return existing.done;
-    }
+  /** Asks for a sync of the pod; resolves when a sync begun after this call ended (at once when stopped). */
+  private enqueue(uid: string, listed?: ListedContainers): Promise<void> {
+    // Anything but a node-wide resync (an event, a change) wants a fresh look at the runtime.
+    const rec = this.recordFor(uid);
+    rec.listed = listed;
     if (this.stopped) return Promise.resolve();
-    const w: Worker = { again: false, done: Promise.resolve() };
-    this.workers.set(uid, w);
-    w.done = (async () => {
-      try {
-        do {
-          w.again = false;
-          await this.syncOnce(uid);
-        } while (w.again && !this.stopped);
-      } finally {
-        this.workers.delete(uid);
-      }
-    })();
-    return w.done;
+    const done = new Promise<void>((resolve) => rec.waiters.push(resolve));
+    this.queue.add(uid);
+    return done;
   }
 
-  /** One sync of the pod through the pipeline, then what it asks for: its record dropped, or its next sync at a time. */
-  private async syncOnce(uid: string): Promise<void> {
+  /** Hands each pod taken from the queue to its own sync at once: pods sync in parallel, one sync per pod at a time. */
+  private async runWorkers(): Promise<void> {
+    for (let uid = await this.queue.get(); uid !== undefined; uid = await this.queue.get()) {
+      const sync = this.process(uid);
+      this.inFlight.add(sync);
+      void sync.finally(() => this.inFlight.delete(sync));
+    }
+  }
+
+  /** One sync of the pod taken from the queue; wakes those who asked for it and gives the key back. */
+  private async process(uid: string): Promise<void> {
     const rec = this.recordFor(uid);
+    const waiters = rec.waiters.splice(0);
+    let ended = () => {};
+    rec.syncing = new Promise<void>((resolve) => (ended = resolve));
+    try {
+      await this.syncOnce(rec);
+    } finally {
+      rec.syncing = undefined;
+      ended();
+      for (const resolve of waiters) resolve();
+      // Asked for during the sync of a pod it forgot: they wait for the next sync, with the next record.
+      if (rec.waiters.length > 0 && this.records.get(uid) !== rec) this.recordFor(uid).waiters.push(...rec.waiters.splice(0));
+      this.queue.done(uid);
+    }
+  }
+
+  /** Runs the pipeline once for the pod, then does what it asks: drop the record, or sync again when a backoff ends. */
+  private async syncOnce(rec: PodRecord): Promise<void> {
     const end = this.opts.metrics?.podSyncDuration.startTimer({ operation: 'sync' });
     let result: SyncResult | undefined;
     try {
       result = await this.syncer.syncPod(rec, this.sourcesReady);
     } catch (err) {
-      this.log.error({ podUid: uid, err: (err as Error).message }, 'pod sync failed');
+      this.log.error({ podUid: rec.uid, err: (err as Error).message }, 'pod sync failed');
       this.opts.metrics?.runtimeErrors.inc({ operation_type: 'sync' });
     } finally {
       end?.();
@@ -282,20 +303,10 @@ export class PodManager {
     rec.syncEndSeq = ++this.seq;
     if (result?.forget) {
       this.forget(rec);
-      if (result.forget.keep) this.recordFor(uid).pod = result.forget.keep;
-    } else if (result) this.scheduleResync(rec, result.resyncAt);
-  }
-
-  private scheduleResync(rec: PodRecord, at: number | undefined): void {
-    if (rec.resyncTimer) clearTimeout(rec.resyncTimer);
-    rec.resyncTimer = undefined;
-    if (at === undefined || this.stopped) return;
-    const t = setTimeout(() => {
-      rec.resyncTimer = undefined;
-      void this.enqueue(rec.uid);
-    }, Math.max(0, at - this.now()) + 50);
-    t.unref();
-    rec.resyncTimer = t;
+      if (result.forget.keep) this.recordFor(rec.uid).pod = result.forget.keep;
+    } else if (result?.resyncAt !== undefined && !this.stopped) {
+      this.queue.addAfter(rec.uid, Math.max(0, result.resyncAt - this.now()) + 50);
+    }
   }
 
   /** A liveness or startup probe gave up on a container instance: the pod's next sync stops it and restarts it (with backoff). */
@@ -306,10 +317,13 @@ export class PodManager {
     void this.enqueue(uid);
   }
 
-  /** Drops everything known about a pod gone from the API and the runtime: its record, its probe workers, its resync timer. */
+  /**
+   * Drops everything known about a pod gone from the API and the runtime: its
+   * record and its probe workers. A resync still pending for it finds no pod
+   * and no containers, and forgets it again.
+   */
   private forget(rec: PodRecord): void {
     this.probes.removePod(rec.uid);
-    this.scheduleResync(rec, undefined);
     if (this.records.get(rec.uid) === rec) this.records.delete(rec.uid);
   }
 

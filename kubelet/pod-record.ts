@@ -62,8 +62,10 @@ export class PodRecord {
   listed?: ListedContainers;
   /** The manager's sequence number when the pod's last sync ended (when the record was made, before any). */
   syncEndSeq: number;
-  /** The pod's next sync when a backoff ends. */
-  resyncTimer?: NodeJS.Timeout;
+  /** Callers waiting for a sync not begun yet (PodManager.updatePod, sync, ...): woken when it ends. */
+  readonly waiters: (() => void)[] = [];
+  /** Resolves when the sync in flight ends; undefined when none is. */
+  syncing?: Promise<void>;
 
   constructor(
     readonly uid: string,
