@@ -1,6 +1,6 @@
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { PodObjects } from './container-spec';
-import type { WaitingReason } from './pod-sync';
+import type { WaitingReason } from './pod-observe';
 import type { RuntimeContainer } from './runtime';
 
 /** When a pod's next sandbox creation may run, after a failed one (sandbox-start.ts). */

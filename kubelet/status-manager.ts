@@ -4,7 +4,7 @@ import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
 import type { PodStatusSink } from './sync-pod';
-import { statusEqual } from './pod-sync';
+import { statusEqual } from './pod-status';
 
 interface Pending {
   pod: Pod;
