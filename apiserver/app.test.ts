@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../lib/log';
-import { buildApp } from './app';
+import { buildApp, toApiError } from './app';
+import { CompactedError, StoreUnavailableError } from './storage/types';
 import { parseCidr } from './allocators';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
@@ -246,6 +247,8 @@ test('discovery, openapi, version, health, metrics', async () => {
     assert.equal((await t.req('GET', '/openapi/v2')).code, 404);
     r = await t.req('GET', '/version');
     assert.deepEqual([r.json.major, r.json.minor], ['1', '32']);
+    r = await t.req('GET', '/version/', undefined, { 'x-test-user': 'none' });
+    assert.deepEqual([r.code, r.json.major, r.json.minor], [200, '1', '32']);
     assert.equal((await t.req('GET', '/readyz')).body, 'ok');
     r = await t.req('GET', '/metrics');
     assert.match(r.body, /apiserver_request_total\{verb="get",resource="discovery"/);
@@ -265,4 +268,46 @@ test('namespace deletion removes its contents, then the namespace', async () => 
     assert.equal((await t.req('GET', '/api/v1/namespaces/tmp')).code, 404);
     assert.equal((await t.req('GET', '/api/v1/namespaces/tmp/pods/p')).code, 404);
   } finally { await t.close(); }
+});
+
+test('boolean query parameters read as the Kubernetes apiserver does: watch=True (the Python client) streams a watch, watch=False and watch=0 list', async () => {
+  const t = await setup();
+  try {
+    await t.req('POST', '/api/v1/namespaces/default/pods', pod('py1'));
+    const r = await t.req('GET', '/api/v1/namespaces/default/pods?watch=True&timeoutSeconds=1');
+    assert.equal(r.code, 200);
+    const evs = r.body.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(evs.map((e) => `${e.type}:${e.object.metadata.name}`), ['ADDED:py1']);
+    const list = await t.req('GET', '/api/v1/namespaces/default/pods?watch=False');
+    assert.deepEqual([list.code, list.json.kind], [200, 'PodList']);
+    const zero = await t.req('GET', '/api/v1/namespaces/default/pods?watch=0');
+    assert.deepEqual([zero.code, zero.json.kind], [200, 'PodList']);
+    const yes = await t.req('GET', '/api/v1/namespaces/default/pods?watch=yes&timeoutSeconds=1');
+    assert.deepEqual(yes.body.trim().split('\n').map((l) => JSON.parse(l).type), ['ADDED']);
+    const force = await t.req('PATCH', '/api/v1/namespaces/default/pods/py1?fieldManager=m&force=T', { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'py1', labels: { x: 'y' } } }, { 'content-type': 'application/apply-patch+yaml' });
+    assert.equal(force.code, 200);
+    assert.equal(force.json.metadata.labels.x, 'y');
+  } finally { await t.close(); }
+});
+
+test('a continue token whose revision the store no longer holds: 410 Expired (CompactedError from the store)', async () => {
+  const t = await setup();
+  try {
+    for (const n of ['c1', 'c2', 'c3']) await t.req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: n } });
+    const first = await t.req('GET', '/api/v1/namespaces/default/configmaps?limit=1');
+    assert.ok(first.json.metadata.continue);
+    await t.req('POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'c4' } });
+    const r = await t.req('GET', `/api/v1/namespaces/default/configmaps?limit=1&continue=${first.json.metadata.continue}`);
+    assert.deepEqual([r.code, r.json.reason], [410, 'Expired']);
+    assert.match(r.json.message, /continue parameter is too old/);
+  } finally { await t.close(); }
+});
+
+test('store errors map to Statuses by type: unavailable 503, compacted 410 Expired', () => {
+  const unavailable = toApiError(new StoreUnavailableError('etcd3: no endpoint answered Range within 10000 ms'));
+  assert.deepEqual([unavailable.code, unavailable.reason], [503, 'ServiceUnavailable']);
+  const compacted = toApiError(new CompactedError(7));
+  assert.deepEqual([compacted.code, compacted.reason], [410, 'Expired']);
+  // a plain Error whose text mentions compaction is not recognised by its message
+  assert.equal(toApiError(new Error('required revision has been compacted')).code, 500);
 });

@@ -1,19 +1,20 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { Logger } from '../lib/log';
 import type { Authenticator, UserInfo } from './auth';
-import { AGGREGATED_CONTENT_TYPE, VERSION_INFO, buildDiscovery, wantsAggregated } from './discovery';
+import { AGGREGATED_CONTENT_TYPE, type DiscoveryDocs, VERSION_INFO, buildDiscovery, wantsAggregated } from './discovery';
 import { ApiError, errors } from './errors';
 import { type ApiMetrics, createMetrics } from './metrics';
 import type { Registry } from './registry';
 import type { ResourceStorage } from './resources';
-import { type RequestLabels, type RestContext, handleResource, parseApiPath } from './rest';
+import type { RequestLabels, RestContext } from './handlers/context';
+import { handleResource, parseApiPath } from './rest';
 import type { AuditSink } from './audit';
 import { type Attributes, forbidden } from './rbac';
 import { MUTATING_VERBS, requestAttributes } from './request-attributes';
 import { impersonate } from './impersonation';
-import { StoreUnavailableError } from './storage/types';
+import { CompactedError, StoreUnavailableError } from './storage/types';
 import { installUpgradeRouting } from './streaming/handlers';
-import type { KubeletClientPool } from './streaming/kubelet-client';
+import type { KubeletClientPool } from '../kubelet/api/client';
 
 /**
  * The apiserver as a fastify app, separate from listening (tests drive it with app.inject).
@@ -43,14 +44,20 @@ export interface AppDeps {
   kubelets?: KubeletClientPool;
 }
 
-export const BODY_LIMIT = 3 * 1024 * 1024;
-const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const BODY_LIMIT = 3 * 1024 * 1024;
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
 
 declare module 'fastify' {
   interface FastifyRequest {
     user?: UserInfo;
     apiLabels?: RequestLabels;
     authzAttrs?: Attributes;
+    /** when the request arrived (latency metric; hrtime) */
+    startedAt?: bigint;
+    /** when the request arrived (audit) */
+    receivedAt?: Date;
+    /** the authenticated user when the request impersonates another (audit) */
+    impersonatedBy?: UserInfo;
   }
 }
 
@@ -66,22 +73,28 @@ function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
 }
 
-export function toApiError(err: any, log?: Logger): ApiError {
+/** What fastify's own errors carry (FST_ERR_* codes, an HTTP status). */
+interface FrameworkError { code?: unknown; statusCode?: unknown; message?: unknown; stack?: unknown }
+
+/** Any error a handler throws, as the Status to answer: ApiErrors as they are, store and fastify errors mapped, the rest 500. */
+export function toApiError(err: unknown, log?: Logger): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof StoreUnavailableError) return errors.unavailable(`the storage backend is unavailable: ${err.message}`);
-  if (err?.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err?.statusCode === 413) return errors.tooLarge();
-  if (err?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || err?.statusCode === 415) return errors.unsupportedMediaType(String(err?.message));
-  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return errors.badRequest(String(err.message));
+  if (err instanceof CompactedError) return errors.expired(`too old resource version: ${err.revision}`);
+  const e = (typeof err === 'object' && err !== null ? err : {}) as FrameworkError;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) return errors.tooLarge();
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) return errors.unsupportedMediaType(String(e.message));
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return errors.badRequest(String(e.message));
   if (err instanceof SyntaxError || err instanceof RangeError) return errors.badRequest(err.message);
-  log?.error({ err: String(err?.stack ?? err) }, 'internal error');
-  return errors.internal(String(err?.message ?? err));
+  log?.error({ err: String(e.stack ?? err) }, 'internal error');
+  return errors.internal(String(e.message ?? err));
 }
 
 export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { https?: unknown } = {}): FastifyInstance {
   const app = Fastify({
     ...serverOpts, bodyLimit: BODY_LIMIT, logger: false, routerOptions: { maxParamLength: 1000 }, return503OnClosing: false,
     // errors fastify raises before routing (a malformed URL, a bad header): a Status too
-    frameworkErrors: (err: any, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
+    frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics();
   const discovery = buildDiscovery(deps.registry);
@@ -99,9 +112,34 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
 
+  installAuthentication(app, deps);
+  installObservation(app, deps, metrics);
+  app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
+  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
+  installPlainRoutes(app, deps, metrics, discovery);
+
+  const serverAddress = deps.serverAddress ?? '127.0.0.1:6443';
+  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
+    const path = req.url.split('?')[0].replace(/\/+$/, '');
+    if (req.method === 'GET') {
+      const sent = serveDiscovery(req, reply, path, discovery, serverAddress);
+      if (sent) return sent;
+    }
+    const p = parseApiPath(path);
+    if (!p || !p.resource) throw errors.pathNotFound();
+    return handleResource(ctx, req, reply, p, req.apiLabels!);
+  };
+  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {
+    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: apiHandler });
+  }
+  return app;
+}
+
+/** onRequest: authentication, then (with an authorizer) impersonation and authorization; 401/403 Statuses. */
+function installAuthentication(app: FastifyInstance, deps: AppDeps): void {
   app.addHook('onRequest', async (req, reply) => {
-    (req as any).startedAt = process.hrtime.bigint();
-    (req as any).receivedAt = new Date();
+    req.startedAt = process.hrtime.bigint();
+    req.receivedAt = new Date();
     req.apiLabels = { verb: req.method.toLowerCase(), resource: '' };
     const path = req.url.split('?')[0];
     if (UNAUTHENTICATED_PATHS.has(path)) return;
@@ -111,7 +149,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     if (deps.authorize) {
       const acting = await impersonate(req.headers, user, deps.authorize);
       if (acting instanceof ApiError) return sendError(reply, acting);
-      if (acting !== user) (req as any).impersonatedBy = user;
+      if (acting !== user) req.impersonatedBy = user;
       req.user = acting;
       const attrs = requestAttributes(req.method, req.url, (req.query ?? {}) as Record<string, unknown>);
       req.authzAttrs = attrs;
@@ -119,11 +157,14 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
       if (!d.allowed) return sendError(reply, forbidden(acting.name, attrs, d.reason));
     }
   });
+}
 
+/** onResponse: request count and latency metrics; the audit record of mutating and refused requests. */
+function installObservation(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics): void {
   const observe = (req: FastifyRequest, code: number) => {
     const l = req.apiLabels ?? { verb: req.method.toLowerCase(), resource: '' };
     metrics.requests.inc({ verb: l.verb, resource: l.resource, code: String(code) });
-    const started = (req as any).startedAt as bigint | undefined;
+    const started = req.startedAt;
     if (started !== undefined) metrics.latency.observe({ verb: l.verb, resource: l.resource }, Number(process.hrtime.bigint() - started) / 1e9);
   };
   app.addHook('onResponse', async (req, reply) => {
@@ -132,15 +173,15 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
       const attrs = req.authzAttrs;
       const code = reply.statusCode;
       if ((attrs && !attrs.nonResource && MUTATING_VERBS.has(attrs.verb)) || code === 401 || code === 403) {
-        const by = (req as any).impersonatedBy as UserInfo | undefined;
-        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: (req as any).receivedAt ?? new Date() });
+        const by = req.impersonatedBy;
+        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: req.receivedAt ?? new Date() });
       }
     }
   });
+}
 
-  app.setErrorHandler((err, req, reply) => sendError(reply, toApiError(err, deps.log)));
-  app.setNotFoundHandler((_req, reply) => sendError(reply, errors.pathNotFound()));
-
+/** Health, version, metrics and OpenAPI. */
+function installPlainRoutes(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics, discovery: DiscoveryDocs): void {
   const text = (reply: FastifyReply, body: string, code = 200) => reply.code(code).type('text/plain; charset=utf-8').send(body);
   app.get('/healthz', async (_req, reply) => text(reply, 'ok'));
   app.get('/livez', async (_req, reply) => text(reply, 'ok'));
@@ -153,52 +194,43 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     }
     return text(reply, lastReady.msg, lastReady.ok ? 200 : 500);
   });
-  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
+  // '/version/' as '/version', as Kubernetes answers both
+  for (const url of ['/version', '/version/']) app.get(url, async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 
   app.get('/openapi/v2', async () => { throw errors.pathNotFound(); });
   app.get('/openapi/v3', async (_req, reply) => reply.type('application/json').send(discovery.openapiIndex));
   app.get('/openapi/v3/*', async (req, reply) => {
-    const doc = discovery.openapi((req.params as any)['*']);
+    const doc = discovery.openapi((req.params as { '*': string })['*']);
     if (!doc) throw errors.pathNotFound();
     return reply.type('application/json').send(doc);
   });
+}
 
-  const serverAddress = deps.serverAddress ?? '127.0.0.1:6443';
-  const apiHandler = async (req: FastifyRequest, reply: FastifyReply) => {
-    const path = req.url.split('?')[0].replace(/\/+$/, '');
-    const segs = path.split('/').filter(Boolean);
-    if (req.method === 'GET') {
-      // discovery
-      if (path === '/api') {
-        req.apiLabels!.resource = 'discovery';
-        return wantsAggregated(req.headers.accept)
-          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apiAggregated)
-          : reply.type('application/json').send(discovery.apiVersions(serverAddress));
-      }
-      if (path === '/apis') {
-        req.apiLabels!.resource = 'discovery';
-        return wantsAggregated(req.headers.accept)
-          ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apisAggregated)
-          : reply.type('application/json').send(discovery.apisLegacy);
-      }
-      if (segs[0] === 'apis' && segs.length === 2) {
-        const g = discovery.group(segs[1]);
-        if (!g) throw errors.pathNotFound();
-        return reply.type('application/json').send(g);
-      }
-      if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) {
-        const list = segs[0] === 'api' ? discovery.resourceList('', segs[1]) : discovery.resourceList(segs[1], segs[2]);
-        if (!list) throw errors.pathNotFound();
-        return reply.type('application/json').send(list);
-      }
-    }
-    const p = parseApiPath(path);
-    if (!p || !p.resource) throw errors.pathNotFound();
-    return handleResource(ctx, req, reply, p, req.apiLabels!);
-  };
-  for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], url, handler: apiHandler });
+/** GET /api, /apis, /apis/<group>, /api/v1, /apis/<group>/<version>: the discovery documents; undefined for any other path. */
+function serveDiscovery(req: FastifyRequest, reply: FastifyReply, path: string, discovery: DiscoveryDocs, serverAddress: string): FastifyReply | undefined {
+  const segs = path.split('/').filter(Boolean);
+  if (path === '/api') {
+    req.apiLabels!.resource = 'discovery';
+    return wantsAggregated(req.headers.accept)
+      ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apiAggregated)
+      : reply.type('application/json').send(discovery.apiVersions(serverAddress));
   }
-  return app;
+  if (path === '/apis') {
+    req.apiLabels!.resource = 'discovery';
+    return wantsAggregated(req.headers.accept)
+      ? sendRaw(reply, AGGREGATED_CONTENT_TYPE, discovery.apisAggregated)
+      : reply.type('application/json').send(discovery.apisLegacy);
+  }
+  if (segs[0] === 'apis' && segs.length === 2) {
+    const g = discovery.group(segs[1]);
+    if (!g) throw errors.pathNotFound();
+    return reply.type('application/json').send(g);
+  }
+  if ((segs[0] === 'api' && segs.length === 2) || (segs[0] === 'apis' && segs.length === 3)) {
+    const list = segs[0] === 'api' ? discovery.resourceList('', segs[1]) : discovery.resourceList(segs[1], segs[2]);
+    if (!list) throw errors.pathNotFound();
+    return reply.type('application/json').send(list);
+  }
+  return undefined;
 }

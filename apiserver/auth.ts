@@ -42,7 +42,7 @@ export function firstOf(...auths: Authenticator[]): Authenticator {
 }
 
 /** The bearer token of a request (`Authorization: Bearer <token>`), if any. */
-export function bearerToken(req: FastifyRequest): string | undefined {
+function bearerToken(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
@@ -87,9 +87,17 @@ export function staticTokenAuthenticator(tokens: Map<string, UserInfo>): Authent
   };
 }
 
+/** The fields of a cached object the token authenticators read. */
+export interface LookedUpObject {
+  metadata?: { uid?: string; deletionTimestamp?: string };
+  /** Secrets */
+  type?: string;
+  data?: Record<string, unknown>;
+}
+
 /** What the token authenticators read from the apiserver's watch cache (synchronously). */
 export interface ObjectLookup {
-  get(resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', namespace: string | undefined, name: string): any | undefined;
+  get(resource: 'serviceaccounts' | 'pods' | 'secrets' | 'nodes', namespace: string | undefined, name: string): LookedUpObject | undefined;
 }
 
 /**
@@ -134,7 +142,7 @@ export function serviceAccountAuthenticator(verifier: TokenVerifier, objects: Ob
 }
 
 const BOOTSTRAP_TOKEN = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
-const dataString = (s: any, key: string): string | undefined => {
+const dataString = (s: LookedUpObject, key: string): string | undefined => {
   const v = s?.data?.[key];
   return typeof v === 'string' ? Buffer.from(v, 'base64').toString() : undefined;
 };

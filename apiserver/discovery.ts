@@ -33,7 +33,7 @@ function subKind(def: ResourceDef, sub: string): { group: string; version: strin
   return { group: def.group, version: def.version, kind: def.kind };
 }
 
-export function apiResourceList(group: string, version: string, defs: ResourceDef[]): unknown {
+function apiResourceList(group: string, version: string, defs: ResourceDef[]): unknown {
   const resources: unknown[] = [];
   for (const d of defs) {
     resources.push({ name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs ?? VERBS, shortNames: d.shortNames, categories: d.categories });

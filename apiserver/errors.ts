@@ -73,7 +73,3 @@ export const errors = {
     { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }], retryAfterSeconds: 1 }),
   pathNotFound: () => new ApiError('NotFound', 'the server could not find the requested resource'),
 };
-
-export function successStatus(details?: StatusDetails): Status {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 200, ...(details ? { details } : {}) };
-}

@@ -42,11 +42,7 @@ export function typeName(group: string, version: string, kind: string): string {
   return `${group ? group.split('.')[0] : 'core'}/${version}.${kind}`;
 }
 
-export function hasSchema(group: string, version: string, kind: string): boolean {
-  return typeName(group, version, kind) in schema();
-}
-
-const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Unknown field paths of `obj` (`spec.foo`, `spec.containers[0].bar`), removing them from
@@ -100,7 +96,7 @@ export function validateFields(body: unknown, group: string, version: string, ki
 
 const SCALARS = new Set(['s', 'b', 'i32', 'i64', 'f', 'n', 'x', 'q', 't', 'a']);
 /** A type code with no fields of its own (see scripts/gen-known-fields.js for the codes). */
-export const isScalarType = (t: string): boolean => SCALARS.has(t);
+const isScalarType = (t: string): boolean => SCALARS.has(t);
 
 const GO_SCALAR: Record<string, string> = { s: 'string', b: 'bool', i32: 'int32', i64: 'int64', f: 'float64', n: 'float64', x: 'int32', q: 'resource.Quantity', t: 'string', a: 'interface {}' };
 /** Go's name of a type code: `[]v1.EndpointAddress`, `map[string]string`, `int32`. */

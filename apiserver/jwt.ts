@@ -33,7 +33,7 @@ function algOf(key: KeyObject): 'ES256' | 'RS256' {
 }
 
 /** Kubernetes' key id: base64url(SHA-256(DER SPKI)). */
-export function keyId(pub: KeyObject): string {
+function keyId(pub: KeyObject): string {
   return b64url(createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest());
 }
 
@@ -82,7 +82,8 @@ export class TokenVerifier {
   verify(token: string, now: number): ServiceAccountClaims | undefined {
     const parts = token.split('.');
     if (parts.length !== 3 || token.length > 16 * 1024) return undefined;
-    let header: any, claims: any;
+    // untrusted JSON: every field is checked before it is used
+    let header: { alg?: unknown } | null, claims: Record<string, unknown> | null;
     try {
       header = JSON.parse(Buffer.from(parts[0], 'base64url').toString());
       claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString());
@@ -104,9 +105,9 @@ export class TokenVerifier {
     if (typeof claims.nbf === 'number' && claims.nbf - skew > now) return undefined;
     const aud: string[] = Array.isArray(claims.aud) ? claims.aud : typeof claims.aud === 'string' ? [claims.aud] : [];
     if (!aud.some((a) => this.audiences.includes(a))) return undefined;
-    const k8s = claims['kubernetes.io'];
+    const k8s = claims['kubernetes.io'] as { namespace?: unknown; serviceaccount?: { name?: unknown } } | undefined;
     if (!k8s || typeof k8s.namespace !== 'string' || typeof k8s.serviceaccount?.name !== 'string') return undefined;
-    return claims as ServiceAccountClaims;
+    return claims as unknown as ServiceAccountClaims;
   }
 }
 

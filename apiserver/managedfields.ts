@@ -27,7 +27,7 @@ export interface ManagedFieldsEntry {
 export interface ManagerInfo { manager: string; apiVersion: string; time: string; subresource?: string }
 export interface Conflict { manager: string; apiVersion: string; path: string[] }
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A path's map key. */
 const pk = (p: string[]) => JSON.stringify(p);
@@ -79,12 +79,13 @@ function walk(v: unknown, path: string[], field: string, out: Map<string, string
 
 /** A set of paths → FieldsV1 (nested objects, keys sorted). */
 export function toFieldsV1(paths: Iterable<string>): Record<string, unknown> {
-  const root: Obj = {};
+  interface Tree { [el: string]: Tree }
+  const root: Tree = {};
   for (const key of paths) {
     let cur = root;
     for (const el of JSON.parse(key) as string[]) cur = (cur[el] ??= {});
   }
-  const sort = (o: Obj): Obj => Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
+  const sort = (o: Tree): Tree => Object.fromEntries(Object.keys(o).sort().map((k) => [k, sort(o[k])]));
   return sort(root);
 }
 
@@ -194,7 +195,7 @@ export function formatPath(path: string[]): string {
 /** Delete one path (leaf, keyed item or set value) from `obj` in place; missing paths are ignored. */
 export function removePath(obj: unknown, path: string[]): void {
   const els = path[path.length - 1] === '.' ? path.slice(0, -1) : path;
-  let parent: any = obj;
+  let parent: unknown = obj;
   for (let i = 0; i < els.length - 1; i++) {
     parent = step(parent, els[i]);
     if (parent === undefined || parent === null) return;
@@ -214,7 +215,7 @@ function matchesEl(it: unknown, el: string): boolean {
   return false;
 }
 
-function step(cur: any, el: string): any {
+function step(cur: unknown, el: string): unknown {
   if (el.startsWith('f:')) return isObj(cur) ? cur[el.slice(2)] : undefined;
   if (Array.isArray(cur)) return cur.find((it) => matchesEl(it, el));
   return undefined;

@@ -39,7 +39,7 @@ const SCALAR_SCHEMAS: Record<string, Record<string, unknown>> = {
 export function componentSchemas(kinds: { group: string; version: string; kind: string }[]): Record<string, unknown> {
   const fields = knownFields();
   const docs = typeDocs();
-  const out: Record<string, any> = {};
+  const out: Record<string, Record<string, unknown>> = {};
   const ref = (t: string, pending: string[]): Record<string, unknown> => {
     if (SCALAR_SCHEMAS[t]) return { ...SCALAR_SCHEMAS[t] };
     if (t.startsWith('[]')) return { type: 'array', items: ref(t.slice(2), pending) };

@@ -9,11 +9,11 @@ import { ApiError } from './errors';
  * never mutated.
  */
 
-type Obj = Record<string, any>;
+type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
-export function mergePatch(target: unknown, patch: unknown): any {
+export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return clone(patch);
   const out: Obj = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
@@ -23,13 +23,14 @@ export function mergePatch(target: unknown, patch: unknown): any {
   return out;
 }
 
-export function jsonPatch(target: unknown, patch: unknown): any {
+function jsonPatch(target: unknown, patch: unknown): unknown {
   if (!Array.isArray(patch)) throw new ApiError('BadRequest', 'json patch must be a JSON array of operations');
   try {
     return jsonpatch.applyPatch(clone(target), patch as jsonpatch.Operation[], true, true, true).newDocument;
-  } catch (e: any) {
-    const msg = String(e?.message ?? e).split('\n')[0];
-    if (e?.name === 'TEST_OPERATION_FAILED') throw new ApiError('Invalid', `the server rejected our request due to an error in our request: ${msg}`);
+  } catch (e) {
+    const err = e as { message?: unknown; name?: unknown } | undefined;
+    const msg = String(err?.message ?? e).split('\n')[0];
+    if (err?.name === 'TEST_OPERATION_FAILED') throw new ApiError('Invalid', `the server rejected our request due to an error in our request: ${msg}`);
     throw new ApiError('BadRequest', `the server rejected our request due to an error in our request: ${msg}`);
   }
 }
@@ -54,11 +55,11 @@ export function mergeKeyFor(field: string, items: unknown[], existing: unknown):
   return MERGE_KEYS[field];
 }
 
-function mergeList(orig: unknown, patch: any[], key: string): any[] {
+function mergeList(orig: unknown, patch: unknown[], key: string): unknown[] {
   if (patch.some((it) => isObj(it) && it.$patch === 'replace')) {
     return patch.filter((it) => !(isObj(it) && it.$patch === 'replace')).map((it) => strategicMerge(undefined, it));
   }
-  const out: any[] = Array.isArray(orig) ? [...orig] : [];
+  const out: unknown[] = Array.isArray(orig) ? [...orig] : [];
   for (const item of patch) {
     if (!isObj(item)) { out.push(clone(item)); continue; }
     const idx = out.findIndex((x) => isObj(x) && x[key] === item[key]);
@@ -71,14 +72,14 @@ function mergeList(orig: unknown, patch: any[], key: string): any[] {
 
 function applyOrder(list: unknown, order: unknown[], key: string | undefined): unknown {
   if (!Array.isArray(list) || !Array.isArray(order)) return list;
-  const id = (v: any) => (key && isObj(v) ? v[key] : v);
+  const id = (v: unknown) => (key && isObj(v) ? v[key] : v);
   const pos = new Map(order.map((o, i) => [id(o), i]));
   const ordered = list.filter((x) => pos.has(id(x))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
   return [...ordered, ...list.filter((x) => !pos.has(id(x)))];
 }
 
 /** Strategic merge patch (approximate; see module comment). */
-export function strategicMerge(orig: unknown, patch: unknown): any {
+export function strategicMerge(orig: unknown, patch: unknown): unknown {
   if (!isObj(patch)) return clone(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _p, ...rest } = patch;
@@ -100,27 +101,28 @@ export function strategicMerge(orig: unknown, patch: unknown): any {
     if (Array.isArray(v)) {
       const key = mergeKeyFor(k, v, out[k]);
       if (key) out[k] = mergeList(out[k], v, key);
-      else if (PRIMITIVE_MERGE.has(k)) out[k] = [...new Set([...(Array.isArray(out[k]) ? out[k] : []), ...v])];
+      else if (PRIMITIVE_MERGE.has(k)) { const prev = out[k]; out[k] = [...new Set([...(Array.isArray(prev) ? prev : []), ...v])]; }
       else out[k] = v.map((it) => strategicMerge(undefined, it));
       continue;
     }
     out[k] = isObj(v) ? strategicMerge(out[k], v) : v;
   }
   for (const [field, values] of deletions) {
-    if (Array.isArray(out[field])) out[field] = out[field].filter((x: unknown) => !values.includes(x));
+    const list = out[field];
+    if (Array.isArray(list)) out[field] = list.filter((x: unknown) => !values.includes(x));
   }
   for (const [field, order] of orders) {
     out[field] = applyOrder(out[field], order, mergeKeyFor(field, order, out[field]));
   }
   if (Array.isArray(patch.$retainKeys)) {
-    const keep = new Set<string>(patch.$retainKeys);
+    const keep = new Set<unknown>(patch.$retainKeys);
     for (const k of Object.keys(out)) if (!keep.has(k) && !(k in patch)) delete out[k];
   }
   return out;
 }
 
 /** Basic server-side apply: the applied configuration merged into the live object. */
-export function applyConfiguration(live: unknown, applied: unknown): any {
+function applyConfiguration(live: unknown, applied: unknown): unknown {
   return strategicMerge(live, applied);
 }
 
@@ -137,6 +139,8 @@ export function patchTypeOf(contentType: string | undefined): PatchType | undefi
   }
 }
 
+/** The patched object (a new one; `target` is not mutated). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an object of any kind, whose fields resources.ts goes on to set
 export function applyPatch(type: PatchType, target: unknown, patch: unknown): any {
   switch (type) {
     case 'merge': return mergePatch(target, patch);

@@ -18,12 +18,12 @@ import { rfc3339 } from '../lib/time';
  * `omitempty` would, except for the pointer fields in KEEP_ZERO where zero means something.
  */
 
-export const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
   'rbac.proto', 'policy.proto', 'networking.proto'];
 
 let root: protobuf.Root | undefined;
-export function protoRoot(): protobuf.Root {
+function protoRoot(): protobuf.Root {
   if (root) return root;
   const candidates = [path.join(__dirname, 'proto'), path.resolve(__dirname, '../../apiserver/proto')];
   const dir = candidates.find((d) => fs.existsSync(path.join(d, 'core.proto')));
@@ -36,7 +36,7 @@ export function protoRoot(): protobuf.Root {
 }
 
 /** Protobuf message name of a kind: v1 Namespace → k8s.io.api.core.v1.Namespace. */
-export function messageName(apiVersion: string, kind: string): string {
+function messageName(apiVersion: string, kind: string): string {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
   return `k8s.io.api.${group ? group.split('.')[0] : 'core'}.${version}.${kind}`;
 }
@@ -58,9 +58,14 @@ const KEEP_ZERO = new Set([
   'controller', 'blockOwnerDeletion',
 ]);
 
-function timeToJSON(t: any): string | undefined {
-  const s = Number(t?.seconds ?? 0);
-  if (!s && !t?.nanos) return undefined;
+/** A protobufjs plain object (toObject's output): fields by name. */
+type Plain = Record<string, unknown>;
+const asPlain = (v: unknown): Plain => (typeof v === 'object' && v !== null ? (v as Plain) : {});
+
+function timeToJSON(t: unknown): string | undefined {
+  const p = asPlain(t);
+  const s = Number(p.seconds ?? 0);
+  if (!s && !p.nanos) return undefined;
   return rfc3339(s * 1000);
 }
 
@@ -69,20 +74,22 @@ function isZero(v: unknown): boolean {
 }
 
 /** protobufjs plain object of `type` → Kubernetes JSON. */
-function toJSON(type: protobuf.Type, msg: Record<string, any>): Record<string, any> {
-  const out: Record<string, any> = {};
+function toJSON(type: protobuf.Type, msg: Plain): Plain {
+  const out: Plain = {};
   for (const field of type.fieldsArray) {
     const name = field.name;
     if (!(name in msg) || msg[name] === undefined || msg[name] === null) continue;
     const v = msg[name];
-    const conv = (x: any) => convertValue(field, x);
-    let value: any;
+    const conv = (x: unknown) => convertValue(field, x);
+    let value: unknown;
     if (field.map) {
-      value = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, conv(x)]));
-      if (Object.keys(value).length === 0) continue;
+      const entries = Object.entries(asPlain(v)).map(([k, x]) => [k, conv(x)]);
+      if (entries.length === 0) continue;
+      value = Object.fromEntries(entries);
     } else if (field.repeated) {
-      value = (v as any[]).map(conv);
-      if (value.length === 0) continue;
+      const items = (v as unknown[]).map(conv);
+      if (items.length === 0) continue;
+      value = items;
     } else {
       value = conv(v);
       if (value === undefined) continue;
@@ -94,34 +101,39 @@ function toJSON(type: protobuf.Type, msg: Record<string, any>): Record<string, a
   return out;
 }
 
-function convertValue(field: protobuf.Field, v: any): any {
+function convertValue(field: protobuf.Field, v: unknown): unknown {
   const t = field.resolvedType;
   if (!(t instanceof protobuf.Type)) {
-    if (field.type === 'bytes') return typeof v === 'string' ? v : Buffer.from(v).toString('base64');
-    if (typeof v === 'object' && v !== null && 'low' in v) return Number(v);
+    if (field.type === 'bytes') return typeof v === 'string' ? v : Buffer.from(v as Uint8Array).toString('base64');
+    if (typeof v === 'object' && v !== null && 'low' in v) return Number(v); // a Long
     return v;
   }
+  const p = asPlain(v);
   switch (t.fullName) {
     case '.k8s.io.apimachinery.pkg.apis.meta.v1.Time': return timeToJSON(v);
-    case '.k8s.io.apimachinery.pkg.api.resource.Quantity': return v.string ?? '0';
-    case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString': return Number(v.type ?? 0) === 1 ? v.strVal ?? '' : v.intVal ?? 0;
+    case '.k8s.io.apimachinery.pkg.api.resource.Quantity': return p.string ?? '0';
+    case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString': return Number(p.type ?? 0) === 1 ? p.strVal ?? '' : p.intVal ?? 0;
     case '.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1':
     case '.k8s.io.apimachinery.pkg.runtime.RawExtension': {
-      const raw = v.Raw ?? v.raw;
+      const raw = (p.Raw ?? p.raw) as Buffer | string | undefined;
       if (!raw || raw.length === 0) return undefined;
-      try { return JSON.parse(Buffer.from(raw, typeof raw === 'string' ? 'base64' : undefined).toString()); } catch { return undefined; }
+      try { return JSON.parse((typeof raw === 'string' ? Buffer.from(raw, 'base64') : Buffer.from(raw)).toString()); } catch { return undefined; }
     }
-    default: return toJSON(t, v);
+    default: return toJSON(t, p);
   }
 }
 
+/** runtime.Unknown, the envelope of every protobuf body. */
+interface UnknownEnvelope { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Buffer; contentEncoding?: string }
+
 /** Decode a `k8s\0`+Unknown body into the object (with apiVersion and kind). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an object of any kind; decodeBody hands it on as unknown (pure.test.ts reads fields of it)
 export function decodeProtobufObject(body: Buffer): any {
   if (body.length < 4 || !body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw errors.badRequest('protobuf body does not start with the k8s\\0 magic');
   const r = protoRoot();
   const Unknown = r.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');
-  let env: any;
-  try { env = Unknown.toObject(Unknown.decode(body.subarray(4)), { longs: Number, bytes: Buffer as any, defaults: false }); } catch (e) {
+  let env: UnknownEnvelope;
+  try { env = Unknown.toObject(Unknown.decode(body.subarray(4)), { longs: Number, bytes: Buffer, defaults: false }); } catch (e) {
     throw errors.badRequest(`error decoding protobuf envelope: ${(e as Error).message}`);
   }
   const apiVersion = env.typeMeta?.apiVersion ?? '';
@@ -129,8 +141,8 @@ export function decodeProtobufObject(body: Buffer): any {
   if (env.contentEncoding) throw errors.unsupportedMediaType(`protobuf with contentEncoding ${env.contentEncoding}`);
   const type = r.lookup(messageName(apiVersion, kind));
   if (!(type instanceof protobuf.Type)) throw errors.unsupportedMediaType(`application/vnd.kubernetes.protobuf for ${apiVersion} ${kind} (send JSON)`);
-  let msg: any;
-  try { msg = type.toObject(type.decode(env.raw ?? Buffer.alloc(0)), { longs: Number, bytes: Buffer as any, defaults: false }); } catch (e) {
+  let msg: Plain;
+  try { msg = type.toObject(type.decode(env.raw ?? Buffer.alloc(0)), { longs: Number, bytes: Buffer, defaults: false }); } catch (e) {
     throw errors.badRequest(`error decoding ${kind} protobuf: ${(e as Error).message}`);
   }
   return { apiVersion, kind, ...toJSON(type, msg) };

@@ -1,4 +1,4 @@
-import type { PolicyRule } from './rbac';
+import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-types/rbac/v1';
 
 /**
  * The default ClusterRoles and ClusterRoleBindings, as data (Kubernetes'
@@ -21,7 +21,7 @@ const r = (verbs: string[], apiGroups: string[], resources: string[], resourceNa
   ({ verbs, apiGroups, resources, ...(resourceNames ? { resourceNames } : {}) });
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
 
-export const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
+const AGGREGATE_TO = (role: 'admin' | 'edit' | 'view') => `rbac.authorization.k8s.io/aggregate-to-${role}`;
 
 const VIEW_RULES: PolicyRule[] = [
   r(READ, [''], ['configmaps', 'endpoints', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'pods', 'replicationcontrollers',
@@ -67,13 +67,13 @@ const meta = (name: string, labels: Record<string, string> = {}) => ({
   annotations: { 'rbac.authorization.kubernetes.io/autoupdate': 'true' },
 });
 
-const clusterRole = (name: string, rules: PolicyRule[], labels: Record<string, string> = {}, aggregateFrom?: 'admin' | 'edit' | 'view') => ({
+const clusterRole = (name: string, rules: PolicyRule[], labels: Record<string, string> = {}, aggregateFrom?: 'admin' | 'edit' | 'view'): ClusterRole => ({
   apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: meta(name, labels),
   ...(aggregateFrom ? { aggregationRule: { clusterRoleSelectors: [{ matchLabels: { [AGGREGATE_TO(aggregateFrom)]: 'true' } }] } } : {}),
   rules,
 });
 
-const binding = (name: string, role: string, subjects: { kind: 'User' | 'Group'; name: string }[]) => ({
+const binding = (name: string, role: string, subjects: { kind: 'User' | 'Group'; name: string }[]): ClusterRoleBinding => ({
   apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: meta(name),
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
   subjects: subjects.map((s) => ({ apiGroup: 'rbac.authorization.k8s.io', ...s })),
@@ -84,7 +84,7 @@ const binding = (name: string, role: string, subjects: { kind: 'User' | 'Group';
  * aggregated rules (what Kubernetes' aggregation controller would write) and the aggregationRule,
  * so ClusterRoles labelled aggregate-to-* later extend them (the authorizer aggregates live).
  */
-export const DEFAULT_CLUSTER_ROLES: any[] = [
+export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
   clusterRole('cluster-admin', [r(['*'], ['*'], ['*']), urls(['*'], ['*'])]),
   clusterRole('admin', [...ADMIN_RULES, ...EDIT_RULES, ...VIEW_RULES], {}, 'admin'),
   clusterRole('edit', [...EDIT_RULES, ...VIEW_RULES], { [AGGREGATE_TO('admin')]: 'true' }, 'edit'),
@@ -146,7 +146,7 @@ export const DEFAULT_CLUSTER_ROLES: any[] = [
   clusterRole('system:node-bootstrapper', [r(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
 ];
 
-export const DEFAULT_CLUSTER_ROLE_BINDINGS: any[] = [
+export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding('cluster-admin', 'cluster-admin', [{ kind: 'Group', name: 'system:masters' }]),
   binding('system:discovery', 'system:discovery', [{ kind: 'Group', name: 'system:authenticated' }]),
   binding('system:basic-user', 'system:basic-user', [{ kind: 'Group', name: 'system:authenticated' }]),

@@ -40,11 +40,19 @@ export interface Attributes {
 
 export interface Decision { allowed: boolean; reason?: string; denied?: boolean }
 
+interface RbacMeta { name?: string; namespace?: string; labels?: Record<string, string> }
+interface RoleRef { kind?: string; name?: string }
+
+/** A Role or ClusterRole as stored; malformed fields are skipped where they are read. */
+export interface RoleObject { metadata?: RbacMeta; rules?: unknown; aggregationRule?: { clusterRoleSelectors?: unknown } }
+/** A RoleBinding or ClusterRoleBinding as stored. */
+export interface BindingObject { metadata?: RbacMeta; subjects?: Subject[]; roleRef?: RoleRef }
+
 export interface RbacObjects {
-  roles: any[];
-  clusterRoles: any[];
-  roleBindings: any[];
-  clusterRoleBindings: any[];
+  roles: RoleObject[];
+  clusterRoles: RoleObject[];
+  roleBindings: BindingObject[];
+  clusterRoleBindings: BindingObject[];
 }
 
 const has = (list: string[] | undefined, v: string) => Array.isArray(list) && (list.includes('*') || list.includes(v));
@@ -65,7 +73,7 @@ export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
 
 interface Subject { kind?: string; name?: string; namespace?: string }
 
-export function appliesTo(user: UserInfo, s: Subject, bindingNamespace: string): boolean {
+function appliesTo(user: UserInfo, s: Subject, bindingNamespace: string): boolean {
   switch (s.kind) {
     case 'User': return s.name === user.name;
     case 'Group': return !!s.name && user.groups.includes(s.name);
@@ -74,10 +82,15 @@ export function appliesTo(user: UserInfo, s: Subject, bindingNamespace: string):
   }
 }
 
-function selectorOf(sel: any): LabelSelector {
+interface SelectorLike { matchLabels?: Record<string, unknown>; matchExpressions?: unknown }
+interface RequirementLike { key?: unknown; operator?: unknown; values?: unknown }
+
+function selectorOf(raw: unknown): LabelSelector {
+  const sel = raw as SelectorLike | null | undefined;
   const out: LabelSelector = [];
   for (const [k, v] of Object.entries(sel?.matchLabels ?? {})) out.push({ key: k, op: '=', value: String(v) });
-  for (const e of Array.isArray(sel?.matchExpressions) ? sel.matchExpressions : []) {
+  const exprs: (RequirementLike | null | undefined)[] = Array.isArray(sel?.matchExpressions) ? sel.matchExpressions : [];
+  for (const e of exprs) {
     const key = String(e?.key ?? '');
     if (e?.operator === 'In' || e?.operator === 'NotIn') out.push({ key, op: e.operator === 'In' ? 'in' : 'notin', values: Array.isArray(e.values) ? e.values.map(String) : [] });
     else if (e?.operator === 'Exists') out.push({ key, op: 'exists' });
@@ -89,12 +102,12 @@ function selectorOf(sel: any): LabelSelector {
 export class RbacIndex {
   private readonly clusterRoles = new Map<string, PolicyRule[]>();
   private readonly roles = new Map<string, PolicyRule[]>(); // ns/name
-  private readonly roleBindings = new Map<string, any[]>(); // by ns
-  private readonly clusterRoleBindings: any[];
+  private readonly roleBindings = new Map<string, BindingObject[]>(); // by ns
+  private readonly clusterRoleBindings: BindingObject[];
 
   constructor(o: RbacObjects) {
-    const rulesOf = (r: any): PolicyRule[] => (Array.isArray(r?.rules) ? r.rules.filter((x: any) => x && typeof x === 'object') : []);
-    const byName = new Map<string, any>();
+    const rulesOf = (r: RoleObject | undefined): PolicyRule[] => (Array.isArray(r?.rules) ? r.rules.filter((x: unknown) => x && typeof x === 'object') : []);
+    const byName = new Map<string, RoleObject>();
     for (const r of o.clusterRoles) if (r?.metadata?.name) byName.set(r.metadata.name, r);
     // aggregation: own rules plus those of every ClusterRole a selector picks, transitively
     const effective = (name: string, seen: Set<string>): PolicyRule[] => {
@@ -102,7 +115,7 @@ export class RbacIndex {
       if (done) return done;
       const r = byName.get(name);
       const rules = [...rulesOf(r)];
-      const selectors: any[] = Array.isArray(r?.aggregationRule?.clusterRoleSelectors) ? r.aggregationRule.clusterRoleSelectors : [];
+      const selectors: unknown[] = Array.isArray(r?.aggregationRule?.clusterRoleSelectors) ? r.aggregationRule.clusterRoleSelectors : [];
       if (selectors.length && !seen.has(name)) {
         seen.add(name);
         const sels = selectors.map(selectorOf).filter((ls) => ls.length > 0);
@@ -126,8 +139,8 @@ export class RbacIndex {
     this.clusterRoleBindings = o.clusterRoleBindings.filter((b) => b?.metadata?.name);
   }
 
-  private roleRules(ref: any, ns: string): PolicyRule[] {
-    if (ref?.kind === 'ClusterRole') return this.clusterRoles.get(ref.name) ?? [];
+  private roleRules(ref: RoleRef | undefined, ns: string): PolicyRule[] {
+    if (ref?.kind === 'ClusterRole') return this.clusterRoles.get(ref.name ?? '') ?? [];
     if (ref?.kind === 'Role') return this.roles.get(`${ns}/${ref.name}`) ?? [];
     return [];
   }
@@ -137,20 +150,20 @@ export class RbacIndex {
     for (const b of this.clusterRoleBindings) {
       const subj = (b.subjects ?? []).find((s: Subject) => appliesTo(user, s, ''));
       if (!subj) continue;
-      if (visit(`ClusterRoleBinding "${b.metadata.name}" of ClusterRole "${b.roleRef?.name}" to ${subj.kind} "${subj.name}"`, this.roleRef(b.roleRef, ''))) return true;
+      if (visit(`ClusterRoleBinding "${b.metadata?.name}" of ClusterRole "${b.roleRef?.name}" to ${subj.kind} "${subj.name}"`, this.roleRef(b.roleRef, ''))) return true;
     }
     if (namespace) {
       for (const b of this.roleBindings.get(namespace) ?? []) {
         const subj = (b.subjects ?? []).find((s: Subject) => appliesTo(user, s, namespace));
         if (!subj) continue;
-        if (visit(`RoleBinding "${b.metadata.name}/${namespace}" of ${b.roleRef?.kind} "${b.roleRef?.name}" to ${subj.kind} "${subj.name}"`, this.roleRules(b.roleRef, namespace))) return true;
+        if (visit(`RoleBinding "${b.metadata?.name}/${namespace}" of ${b.roleRef?.kind} "${b.roleRef?.name}" to ${subj.kind} "${subj.name}"`, this.roleRules(b.roleRef, namespace))) return true;
       }
     }
     return false;
   }
 
-  private roleRef(ref: any, ns: string): PolicyRule[] {
-    return ref?.kind === 'ClusterRole' ? this.clusterRoles.get(ref.name) ?? [] : this.roleRules(ref, ns);
+  private roleRef(ref: RoleRef | undefined, ns: string): PolicyRule[] {
+    return ref?.kind === 'ClusterRole' ? this.clusterRoles.get(ref.name ?? '') ?? [] : this.roleRules(ref, ns);
   }
 
   authorize(user: UserInfo | undefined, a: Attributes): Decision {
@@ -174,7 +187,7 @@ export class RbacIndex {
 }
 
 /** Kubernetes' "forbidden" message for a denied request (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/responsewriters). */
-export function forbiddenMessage(user: string, a: Attributes): string {
+function forbiddenMessage(user: string, a: Attributes): string {
   if (a.nonResource) return `User ${JSON.stringify(user)} cannot ${a.verb} path ${JSON.stringify(a.path ?? '')}`;
   const resource = a.subresource ? `${a.resource}/${a.subresource}` : a.resource ?? '';
   const where = a.namespace ? `in the namespace ${JSON.stringify(a.namespace)}` : 'at the cluster scope';

@@ -9,8 +9,10 @@ import { type Registry, objectKey } from './registry';
 import type { ResourceDef } from './groups/types';
 import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
-import { decodeBody, type SubresourceHandler } from './rest';
+import { decodeBody, isJsonObject } from './handlers/body';
+import type { SubresourceHandler } from './handlers/context';
 import { rfc3339 } from '../lib/time';
+import type { ClusterRole, ClusterRoleBinding } from 'kubernetes-types/rbac/v1';
 
 /**
  * The apiserver's security wiring over its watch cache: the authenticator chain, the RBAC
@@ -58,6 +60,9 @@ export class Security {
 
   private now(): Date { return this.opts.now?.() ?? new Date(); }
 
+  /** Whether this server signs ServiceAccount tokens (TokenRequest; projected token volumes). */
+  get signsTokens(): boolean { return !!this.opts.signer; }
+
   /** The RBAC index, rebuilt when a cache moved; waits (briefly) for this apiserver's own RBAC writes. */
   private async rbac(): Promise<RbacIndex> {
     const caches = Object.values(this.defs).map((d) => [d, this.storage.cache(d)] as const);
@@ -92,17 +97,20 @@ export class Security {
     const ignoreExists = async (f: () => Promise<unknown>) => {
       try { await f(); } catch (e) { if (!(e instanceof ApiError && (e.reason === 'AlreadyExists' || e.reason === 'Conflict'))) throw e; }
     };
-    const reconcile = async (d: ResourceDef, desired: any, field: 'rules' | 'subjects') => {
-      const cur = await this.storage.read(d, undefined, desired.metadata.name);
+    const reconcile = async (d: ResourceDef, desired: ClusterRole | ClusterRoleBinding, field: 'rules' | 'subjects') => {
+      const name = desired.metadata?.name ?? '';
+      const cur = await this.storage.read(d, undefined, name);
       if (!cur) return ignoreExists(() => this.storage.create(d, undefined, structuredClone(desired)));
       if (cur.obj.metadata?.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'false') return;
-      const have: any[] = Array.isArray(cur.obj[field]) ? cur.obj[field] : [];
+      const have: unknown[] = Array.isArray(cur.obj[field]) ? cur.obj[field] : [];
       const seen = new Set(have.map((x) => JSON.stringify(x)));
-      const missing = (desired[field] as any[]).filter((x) => !seen.has(JSON.stringify(x)));
-      const aggr = field === 'rules' && desired.aggregationRule && JSON.stringify(cur.obj.aggregationRule) !== JSON.stringify(desired.aggregationRule);
+      const wanted: unknown[] = ('rules' in desired ? desired.rules : 'subjects' in desired ? desired.subjects : undefined) ?? [];
+      const missing = wanted.filter((x) => !seen.has(JSON.stringify(x)));
+      const aggregationRule = 'aggregationRule' in desired ? desired.aggregationRule : undefined;
+      const aggr = field === 'rules' && aggregationRule && JSON.stringify(cur.obj.aggregationRule) !== JSON.stringify(aggregationRule);
       if (!missing.length && !aggr) return;
-      await ignoreExists(() => this.storage.update(d, undefined, desired.metadata.name, {
-        ...cur.obj, [field]: [...have, ...missing], ...(desired.aggregationRule ? { aggregationRule: desired.aggregationRule } : {}),
+      await ignoreExists(() => this.storage.update(d, undefined, name, {
+        ...cur.obj, [field]: [...have, ...missing], ...(aggregationRule ? { aggregationRule } : {}),
       }));
     };
     for (const cr of DEFAULT_CLUSTER_ROLES) await reconcile(this.defs.clusterRoles, cr, 'rules');
@@ -135,31 +143,20 @@ export class Security {
   tokenRequest: SubresourceHandler = async (req: FastifyRequest, reply: FastifyReply, p, def) => {
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, 'serviceaccounts/token');
     if (!this.opts.signer) throw errors.notFound('serviceaccounts/token', '', p.name);
-    const body = decodeBody(req.headers['content-type'], req.body as Buffer) ?? {};
-    if (typeof body !== 'object' || Array.isArray(body)) throw errors.badRequest('the request body must be a TokenRequest object');
-    if (body.kind !== undefined && body.kind !== 'TokenRequest') throw errors.badRequest(`the kind of the object (${body.kind}) does not match the expected kind (TokenRequest)`);
-    const spec = body.spec ?? {};
-    if (typeof spec !== 'object' || Array.isArray(spec)) throw errors.badRequest('spec must be an object');
-    const invalid = (field: string, message: string, value?: unknown) =>
-      errors.invalid('TokenRequest', 'authentication.k8s.io', p.name, [{ field, message: value === undefined ? message : `Invalid value: ${JSON.stringify(value)}: ${message}`, reason: 'FieldValueInvalid' }]);
-    const audiences: string[] = spec.audiences === undefined || spec.audiences === null || (Array.isArray(spec.audiences) && !spec.audiences.length)
-      ? this.opts.apiAudiences ?? [this.opts.signer.issuer] : spec.audiences;
-    if (!Array.isArray(audiences) || audiences.some((a) => typeof a !== 'string' || !a || a.length > 1024)) throw invalid('spec.audiences', 'must be a list of non-empty strings', spec.audiences);
-    const exp = spec.expirationSeconds ?? 3600;
-    if (!Number.isInteger(exp)) throw invalid('spec.expirationSeconds', 'must be an integer', exp);
-    if (exp < 600) throw invalid('spec.expirationSeconds', 'may not specify a duration less than 10 minutes', exp);
-    if (exp > 2 ** 32) throw invalid('spec.expirationSeconds', 'may not specify a duration larger than 2^32 seconds', exp);
-    const seconds = Math.min(exp, this.opts.maxTokenExpirationSeconds ?? exp);
+    const spec = tokenRequestSpec(decodeBody(req.headers['content-type'], req.body as Buffer | undefined), p.name);
+    const audiences = spec.audiences ?? this.opts.apiAudiences ?? [this.opts.signer.issuer];
+    const seconds = Math.min(spec.expirationSeconds, this.opts.maxTokenExpirationSeconds ?? spec.expirationSeconds);
     const sa = (await this.storage.get(def, p.namespace, p.name)).obj;
     let bound: { kind: string; name: string; uid: string } | undefined;
     const ref = spec.boundObjectRef;
     if (ref !== undefined && ref !== null) {
-      if (typeof ref !== 'object' || !['Pod', 'Secret', 'Node'].includes(ref.kind)) throw invalid('spec.boundObjectRef.kind', 'supported values: "Pod", "Secret", "Node"', ref?.kind);
+      const invalid = invalidTokenRequest(p.name);
+      if (!isJsonObject(ref) || typeof ref.kind !== 'string' || !['Pod', 'Secret', 'Node'].includes(ref.kind)) throw invalid('spec.boundObjectRef.kind', 'supported values: "Pod", "Secret", "Node"', isJsonObject(ref) ? ref.kind : undefined);
       if (typeof ref.name !== 'string' || !ref.name) throw invalid('spec.boundObjectRef.name', 'Required value');
       const rdef = this.registry.lookup('', 'v1', ref.kind === 'Pod' ? 'pods' : ref.kind === 'Secret' ? 'secrets' : 'nodes')!;
       const obj = (await this.storage.read(rdef, ref.kind === 'Node' ? undefined : p.namespace, ref.name))?.obj;
       if (!obj) throw errors.notFound(rdef.plural, '', ref.name);
-      if (ref.uid && ref.uid !== obj.metadata.uid) throw errors.conflict(rdef.plural, '', ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+      if (ref.uid && ref.uid !== obj.metadata.uid) throw errors.conflict(rdef.plural, '', ref.name, `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`);
       bound = { kind: ref.kind, name: ref.name, uid: obj.metadata.uid };
     }
     const nowS = Math.floor(this.now().getTime() / 1000);
@@ -174,8 +171,29 @@ export class Security {
   };
 }
 
+const invalidTokenRequest = (name: string) => (field: string, message: string, value?: unknown) =>
+  errors.invalid('TokenRequest', 'authentication.k8s.io', name, [{ field, message: value === undefined ? message : `Invalid value: ${JSON.stringify(value)}: ${message}`, reason: 'FieldValueInvalid' }]);
+
+/** A TokenRequest's spec, checked: audiences (undefined: the server's), expirationSeconds, boundObjectRef as sent. */
+function tokenRequestSpec(decoded: unknown, name: string): { audiences?: string[]; expirationSeconds: number; boundObjectRef?: unknown } {
+  const body = decoded ?? {};
+  if (!isJsonObject(body)) throw errors.badRequest('the request body must be a TokenRequest object');
+  if (body.kind !== undefined && body.kind !== 'TokenRequest') throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (TokenRequest)`);
+  const spec = body.spec ?? {};
+  if (!isJsonObject(spec)) throw errors.badRequest('spec must be an object');
+  const invalid = invalidTokenRequest(name);
+  const a = spec.audiences;
+  const audiences = a === undefined || a === null || (Array.isArray(a) && !a.length) ? undefined : a;
+  if (audiences !== undefined && (!Array.isArray(audiences) || audiences.some((x) => typeof x !== 'string' || !x || x.length > 1024))) throw invalid('spec.audiences', 'must be a list of non-empty strings', a);
+  const exp = spec.expirationSeconds ?? 3600;
+  if (typeof exp !== 'number' || !Number.isInteger(exp)) throw invalid('spec.expirationSeconds', 'must be an integer', exp);
+  if (exp < 600) throw invalid('spec.expirationSeconds', 'may not specify a duration less than 10 minutes', exp);
+  if (exp > 2 ** 32) throw invalid('spec.expirationSeconds', 'may not specify a duration larger than 2^32 seconds', exp);
+  return { audiences: audiences as string[] | undefined, expirationSeconds: exp, boundObjectRef: spec.boundObjectRef };
+}
+
 /** SSAR/SAR attributes or request attributes → Attributes. */
-export function normalizeAttributes(a: Record<string, unknown>): Attributes {
+function normalizeAttributes(a: Record<string, unknown>): Attributes {
   const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
   if (a.nonResource) return { nonResource: true, verb: s(a.verb) ?? '', path: s(a.path) ?? '' };
   return { verb: s(a.verb) ?? '', group: s(a.group) ?? '', version: s(a.version), resource: s(a.resource) ?? '', subresource: s(a.subresource) || undefined, name: s(a.name) || undefined, namespace: s(a.namespace) || undefined };

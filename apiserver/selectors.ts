@@ -1,4 +1,5 @@
 import { ApiError } from './errors';
+import type { LabelSelector as MetaLabelSelector } from 'kubernetes-types/meta/v1';
 
 /**
  * Label and field selectors: parse the query-string forms, match objects, and format
@@ -99,11 +100,11 @@ export function parseFieldSelector(s: string | undefined, supported?: ReadonlySe
 const FIELD_ALIASES: Record<string, string> = { source: 'source.component' };
 
 /** The string value of a field label on an object ("" when absent). */
-export function fieldValue(obj: any, field: string): string {
+function fieldValue(obj: unknown, field: string): string {
   let cur = obj;
   for (const p of (FIELD_ALIASES[field] ?? field).split('.')) {
     if (cur == null) return '';
-    cur = cur[p];
+    cur = (cur as Record<string, unknown>)[p];
   }
   if (cur == null) return '';
   return typeof cur === 'object' ? JSON.stringify(cur) : String(cur);
@@ -118,7 +119,7 @@ export function matchesFields(sel: FieldSelector, obj: unknown): boolean {
 }
 
 /** metav1.LabelSelector → internal selector (empty selector matches everything). */
-export function fromLabelSelector(ls: any): LabelSelector {
+export function fromLabelSelector(ls: MetaLabelSelector | null | undefined): LabelSelector {
   const out: LabelSelector = [];
   for (const [k, v] of Object.entries(ls?.matchLabels ?? {})) out.push({ key: k, op: '=', value: String(v) });
   for (const e of ls?.matchExpressions ?? []) {
@@ -134,7 +135,7 @@ export function fromLabelSelector(ls: any): LabelSelector {
 }
 
 /** Kubernetes' String() of a selector: requirements sorted by key, e.g. "app=web,tier in (a,b)". */
-export function formatSelector(sel: LabelSelector): string {
+function formatSelector(sel: LabelSelector): string {
   const parts = [...sel].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((r) => {
     switch (r.op) {
       case 'exists': return r.key;
@@ -148,7 +149,7 @@ export function formatSelector(sel: LabelSelector): string {
   return parts.join(',');
 }
 
-export function formatLabelSelector(ls: any): string {
+export function formatLabelSelector(ls: MetaLabelSelector | null | undefined): string {
   return formatSelector(fromLabelSelector(ls));
 }
 

@@ -15,7 +15,9 @@ import type { KeyValue, Store, StoreWatch, WatchEvent } from './storage/types';
  *   object's serialisation with metadata.resourceVersion set, computed once per event.
  */
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a stored object of any kind: ResourceStorage and each kind's hooks read its fields
 export interface CachedObject { key: string; obj: any; json: string; rv: number }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as CachedObject.obj
 export interface CacheEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: any; json: string; prev?: any; rv: number }
 export type CacheListener = (ev: CacheEvent) => void;
 

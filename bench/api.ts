@@ -23,7 +23,6 @@
  * goals next to the results on stderr. Everything started is stopped at the end.
  */
 import { randomBytes } from 'node:crypto';
-import * as grpc from '@grpc/grpc-js';
 import { ApiClient, ApiError, type KubeObject, type WatchEvent } from '../lib/client';
 import { CONFIGMAPS, NAMESPACES, PODS } from '../lib/resources';
 import { closedLoop, type LoadResult } from './lib/load';
@@ -46,10 +45,8 @@ function envList(name: string, dflt: number[]): number[] {
 
 
 
-function rawUnary(conn: EtcdConn, method: string, req: unknown, timeoutMs = 30_000): Promise<any> {
-  return new Promise((resolve, reject) => {
-    conn.kv[method](req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err: unknown, resp: unknown) => (err ? reject(err) : resolve(resp)));
-  });
+function rawUnary<T>(conn: EtcdConn, method: string, req: unknown, timeoutMs = 30_000): Promise<T> {
+  return conn.unary<T>(conn.kv, method, req, timeoutMs);
 }
 
 function prefixEnd(prefix: string): Buffer {
@@ -242,7 +239,7 @@ export async function benchApi(): Promise<void> {
       const prefix = `/registry/core/pods/${NS}/`;
       let storeCount = 0;
       let apiCount = 0;
-      const store = await closedLoop(1, reps, maxMs * 4, async () => { const r = await rawUnary(kv(0), 'Range', { key: Buffer.from(prefix), range_end: prefixEnd(prefix) }); storeCount = Number(r.count); });
+      const store = await closedLoop(1, reps, maxMs * 4, async () => { const r = await rawUnary<{ count: string }>(kv(0), 'Range', { key: Buffer.from(prefix), range_end: prefixEnd(prefix) }); storeCount = Number(r.count); });
       await sleep(500);
       const apiR = await closedLoop(1, reps, maxMs * 4, async () => { apiCount = (await api(0).list(PODS, { namespace: NS })).items.length; });
       const label = target >= 1_000 && target % 1_000 === 0 ? `${target / 1_000}k` : String(target);

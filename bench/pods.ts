@@ -72,9 +72,9 @@ class RunningWatch {
     const list = await this.client.list<Pod & { metadata: { name: string } }>(PODS, { namespace: NS, labelSelector: this.selector });
     for (const p of list.items) if (p.status?.phase === 'Running') this.runningAt.set(p.metadata!.name!, performance.now());
     this.done = this.client
-      .watch<Pod & { metadata: { name: string } }>(PODS, { namespace: NS, labelSelector: this.selector, resourceVersion: list.metadata?.resourceVersion, signal: this.ac.signal }, (ev: WatchEvent<any>) => {
+      .watch<Pod & { metadata: { name: string } }>(PODS, { namespace: NS, labelSelector: this.selector, resourceVersion: list.metadata?.resourceVersion, signal: this.ac.signal }, (ev: WatchEvent<Pod & { metadata: { name: string } }>) => {
         const at = performance.now();
-        const name = ev.object?.metadata?.name as string | undefined;
+        const name: string | undefined = ev.object?.metadata?.name;
         if (!name) return;
         this.seen.add(name);
         if ((ev.type === 'ADDED' || ev.type === 'MODIFIED') && ev.object.status?.phase === 'Running' && !this.runningAt.has(name)) this.runningAt.set(name, at);

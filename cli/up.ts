@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../lib/client';
+import { firstAddress, parseCidr } from '../lib/ipv4';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
 import { NODES } from '../lib/resources';
@@ -43,7 +44,7 @@ export function defaultNodeName(): string {
 }
 
 /** The child processes of a local cluster, in start order. Pure: easy to read and to test. */
-export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
+function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
   const logs = path.join(o.home, 'logs');
   const kc = (name: string) => path.join(o.home, 'kubeconfigs', `${name}.kubeconfig`);
   const pki = pkiPaths(o.home);
@@ -86,9 +87,9 @@ export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): Child
 
 /** The first address of a CIDR (10.96.0.0/12 → 10.96.0.1): the `kubernetes` Service's ClusterIP. */
 export function firstServiceIP(cidr: string): string {
-  const o = cidr.split('/')[0].split('.').map(Number);
-  o[3] += 1;
-  return o.join('.');
+  const c = parseCidr(cidr);
+  if (!c) throw new Error(`--service-cidr: invalid CIDR ${JSON.stringify(cidr)}`);
+  return firstAddress(c);
 }
 
 /**

@@ -10,11 +10,12 @@ import { DeploymentController } from './deployment/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
+import { addLeaderElectionFlags, leaderElectorFor, parseLeaderElectionFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
 import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
 import { GarbageCollector } from './gc/controller';
 import { ControllerMetrics } from '../lib/reconcile/metrics';
-import { parseCidr } from './nodeipam/cidr';
+import { parseCidr } from '../lib/ipv4';
 import { NodeIpamController } from './nodeipam/controller';
 import { NodeLifecycleController } from './nodelifecycle/controller';
 import { ReplicaSetController } from './replicaset/controller';
@@ -30,6 +31,8 @@ export interface ControllersOptions {
   /** Names from ALL_CONTROLLERS; `*` for all. */
   controllers: string[];
   nodeMonitorGracePeriodMs: number;
+  /** Off (AlwaysLeader) when absent. */
+  leaderElection?: LeaderElectionConfig;
   logger?: Logger;
 }
 
@@ -69,6 +72,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
     logger,
+    elector: leaderElectorFor(o.leaderElection, client, 'kube-controller-manager', logger),
     bindAddress: o.bindAddress,
     port: o.port,
     registry,
@@ -88,15 +92,17 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = new Command('controllers')
-    .description('Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle')
-    .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
-    .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
-    .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
-    .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10257'))
-    .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
-    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'))
+  const cmd = addLeaderElectionFlags(
+    new Command('controllers')
+      .description('Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle')
+      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
+      .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
+      .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
+      .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
+      .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10257'))
+      .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
+      .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s')),
+  )
     .exitOverride()
     .allowExcessArguments(false);
   cmd.parse(argv, { from: 'user' });
@@ -109,6 +115,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     port: parsePort(f.port),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
+    leaderElection: parseLeaderElectionFlags(f),
   };
 }
 

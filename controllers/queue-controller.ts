@@ -13,10 +13,26 @@ export abstract class QueueController implements RunnableController {
   readonly controller: Controller;
 
   constructor(readonly name: string, protected readonly ctx: ControllerContext, workers: number) {
-    this.controller = new Controller({ name, reconcile: (k) => this.reconcile(k), workers, logger: ctx.logger, metrics: ctx.metrics });
+    this.controller = new Controller({
+      name,
+      reconcile: (k) => this.reconcile(k),
+      workers,
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      recorder: ctx.recorder,
+      objectFor: (k) => this.objectFor(k),
+    });
   }
 
   abstract reconcile(key: string): Promise<ReconcileResult | void>;
+
+  /**
+   * The object a key names, with apiVersion and kind, on which a terminal
+   * reconcile failure is recorded as an event. None by default.
+   */
+  protected objectFor(_key: string): KubeObject | undefined {
+    return undefined;
+  }
 
   start(): void {
     this.controller.start();

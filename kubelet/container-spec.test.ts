@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
-import { ContainerConfigError, buildContainerSpec, hostsFileContent, parseResolvConf, podHostname, resolvConfContent, seccompSecurityOpt, buildMounts, dockerResources, dockerSecurity, resolveEnv, buildSandboxSpec, containerHash, expandVars, pullPolicyOf, runtimeContainerName } from './container-spec';
-import { gatewayOf, inCIDR, kiQuantity, buildNodeStatus, goArch } from './node-status';
+import { buildContainerSpec, seccompSecurityOpt, buildMounts, linuxResources, linuxSecurity, buildSandboxSpec, containerHash, pullPolicyOf, runtimeContainerName } from './container-spec';
+import { hostsFileContent, parseResolvConf, podHostname, resolvConfContent } from './pod-files';
+import { ContainerConfigError } from './pod-inputs';
 
 const pod: Pod = {
   metadata: { name: 'web', namespace: 'prod', uid: 'u-1', labels: { app: 'x' } },
@@ -71,11 +72,6 @@ test('unsupported env sources are a config error, not a crash', () => {
   assert.throws(() => buildContainerSpec(pod, bad, 0, 'sb', { hostIP: 'h', nodeName: 'n' }), ContainerConfigError);
 });
 
-test('expandVars', () => {
-  const vars = new Map([['A', '1']]);
-  assert.equal(expandVars('$(A)-$$(A)-$(B)-$-$(', vars), '1-$(A)-$(B)-$-$(');
-});
-
 test('pull policy defaults', () => {
   assert.equal(pullPolicyOf({ name: 'c', image: 'busybox' }), 'Always');
   assert.equal(pullPolicyOf({ name: 'c', image: 'busybox:latest' }), 'Always');
@@ -89,71 +85,6 @@ test('container hash ignores resources and key order', () => {
   const a = containerHash({ name: 'c', image: 'i', args: ['x'] });
   assert.equal(a, containerHash({ args: ['x'], image: 'i', name: 'c', resources: { limits: { cpu: '1' } } }));
   assert.notEqual(a, containerHash({ name: 'c', image: 'j', args: ['x'] }));
-});
-
-test('node status: capacity, conditions, addresses, nodeInfo', () => {
-  const facts = { name: 'n1', ip: '192.168.0.2', hostname: 'host1', cpus: 4, memoryBytes: 24 * 1024 ** 3, storageBytes: 100 * 1024 ** 3, maxPods: 110, runtimeVersion: 'docker://20.10.24', osImage: 'Debian', kernelVersion: '6.1', arch: 'x64' };
-  const T = Date.parse('2025-01-01T00:00:00Z');
-  const s = buildNodeStatus(facts, T);
-  assert.deepEqual(s.capacity, { cpu: '4', memory: '25165824Ki', pods: '110', 'ephemeral-storage': '104857600Ki' });
-  assert.deepEqual(s.allocatable, s.capacity);
-  assert.deepEqual(s.addresses, [{ type: 'InternalIP', address: '192.168.0.2' }, { type: 'Hostname', address: 'host1' }]);
-  assert.equal(s.nodeInfo?.kubeletVersion, 'v1.32.0-coxswain');
-  assert.equal(s.nodeInfo?.architecture, 'amd64');
-  assert.equal(s.nodeInfo?.containerRuntimeVersion, 'docker://20.10.24');
-  const ready = s.conditions!.find((c) => c.type === 'Ready')!;
-  assert.equal(ready.status, 'True');
-  assert.equal(ready.reason, 'KubeletReady');
-  for (const t of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) assert.equal(s.conditions!.find((c) => c.type === t)!.status, 'False');
-  const later = buildNodeStatus(facts, T + 10_000, s);
-  assert.equal(later.conditions![0].lastTransitionTime, '2025-01-01T00:00:00Z');
-  assert.equal(later.conditions![0].lastHeartbeatTime, '2025-01-01T00:00:10Z');
-  assert.equal(kiQuantity(2048), '2Ki');
-  assert.equal(goArch('arm64'), 'arm64');
-});
-
-test('CIDR helpers', () => {
-  assert.equal(gatewayOf('10.244.3.0/24'), '10.244.3.1');
-  assert.equal(gatewayOf('10.250.7.128/25'), '10.250.7.129');
-  assert.ok(inCIDR('10.244.3.77', '10.244.3.0/24'));
-  assert.ok(!inCIDR('10.244.4.1', '10.244.3.0/24'));
-});
-
-test('env: configMapKeyRef/secretKeyRef with optional, envFrom with prefix, resourceFieldRef with divisor; clear errors', () => {
-  const objects = {
-    configMaps: new Map([['cm', { data: { a: '1', 'bad key': 'x' } }], ['gone', null]]) as never,
-    secrets: new Map([['s', { data: { pw: Buffer.from('pw!').toString('base64') } }]]) as never,
-  };
-  const facts = { hostIP: '1.1.1.1', nodeName: 'n1', objects };
-  const p: Pod = { metadata: { name: 'p', namespace: 'ns' }, spec: { containers: [] } };
-  const env = (c: Partial<Container>) => resolveEnv(p, { name: 'c', image: 'x', ...c }, facts).env;
-  assert.deepEqual(env({ envFrom: [{ configMapRef: { name: 'cm' }, prefix: 'P_' }, { secretRef: { name: 's' } }] }), ['P_a=1', 'pw=pw!']);
-  assert.deepEqual(env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k', optional: true } } }, { name: 'Y', valueFrom: { secretKeyRef: { name: 's', key: 'nokey', optional: true } } }] }), []);
-  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'gone', key: 'k' } } }] }), { name: 'ContainerConfigError', message: 'configmap "gone" not found' });
-  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'cm', key: 'zz' } } }] }), { message: "couldn't find key zz in ConfigMap ns/cm" });
-  assert.throws(() => env({ env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'nope', key: 'k' } } }] }), { message: 'secret "nope" not found' });
-  assert.deepEqual(
-    env({
-      resources: { limits: { cpu: '1500m', memory: '1Gi' } },
-      env: [
-        { name: 'CPU', valueFrom: { resourceFieldRef: { resource: 'limits.cpu' } } },
-        { name: 'CPU_M', valueFrom: { resourceFieldRef: { resource: 'requests.cpu', divisor: '1m' } } },
-        { name: 'MEM_MI', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
-      ],
-    }),
-    ['CPU=2', 'CPU_M=1500', 'MEM_MI=1024'],
-  );
-  assert.deepEqual(dockerResources({ requests: { cpu: '100m' }, limits: { cpu: '2', memory: '128Mi' } }), { cpuShares: 102, cpuPeriod: 100000, cpuQuota: 200000, memoryBytes: 134217728 });
-  assert.deepEqual(dockerResources({ limits: { cpu: '1' } }), { cpuShares: 1024, cpuPeriod: 100000, cpuQuota: 100000 });
-  assert.equal(dockerResources(undefined), undefined);
-  assert.deepEqual(
-    dockerSecurity({ spec: { containers: [], securityContext: { runAsUser: 5, fsGroup: 7 } } }, { name: 'c', securityContext: { runAsGroup: 6, capabilities: { add: ['cap_net_admin'], drop: ['all'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true } }),
-    { user: '5:6', groupAdd: ['7'], readOnlyRootfs: true, capAdd: ['NET_ADMIN'], capDrop: ['ALL'], securityOpt: ['no-new-privileges', 'seccomp=unconfined'] },
-  );
-  assert.throws(() => dockerSecurity({ spec: { containers: [] } }, { name: 'c', securityContext: { runAsGroup: 1 } }), /runAsGroup is specified without a runAsUser/);
-  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v' }] }, new Map()), /volume "v" is not ready or does not exist/);
-  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: '../x' }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), /subPath/);
-  assert.deepEqual(buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'a/b', readOnly: true }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), [{ type: 'bind', source: '/h/a/b', target: '/v', readOnly: true }]);
 });
 
 test('hosts file: localhost, the pod IP with its (qualified) hostname, then hostAliases; mounted at /etc/hosts unless the container mounts it', () => {
@@ -194,4 +125,18 @@ test('resolv.conf: the node\'s resolver without loopback servers, dnsConfig adde
   assert.equal(resolvConfContent({ ...p, spec: { ...p.spec!, dnsPolicy: 'None' } }, node), 'nameserver 1.1.1.1\nsearch x.example\noptions ndots:5 rotate\n');
   const facts = { hostIP: '192.0.2.1', nodeName: 'n1', resolvConfFile: '/var/lib/k/pods/u/resolv.conf' };
   assert.ok(buildContainerSpec({ metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'x' }] } }, { name: 'c', image: 'x' }, 0, 'sb', facts).mounts!.some((m) => m.target === '/etc/resolv.conf' && m.source === facts.resolvConfFile));
+});
+
+test('cgroup resources, security settings and mounts from the container spec; clear errors', () => {
+  assert.deepEqual(linuxResources({ requests: { cpu: '100m' }, limits: { cpu: '2', memory: '128Mi' } }), { cpuShares: 102, cpuPeriod: 100000, cpuQuota: 200000, memoryBytes: 134217728 });
+  assert.deepEqual(linuxResources({ limits: { cpu: '1' } }), { cpuShares: 1024, cpuPeriod: 100000, cpuQuota: 100000 });
+  assert.equal(linuxResources(undefined), undefined);
+  assert.deepEqual(
+    linuxSecurity({ spec: { containers: [], securityContext: { runAsUser: 5, fsGroup: 7 } } }, { name: 'c', securityContext: { runAsGroup: 6, capabilities: { add: ['cap_net_admin'], drop: ['all'] }, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true } }),
+    { user: '5:6', groupAdd: ['7'], readOnlyRootfs: true, capAdd: ['NET_ADMIN'], capDrop: ['ALL'], securityOpt: ['no-new-privileges', 'seccomp=unconfined'] },
+  );
+  assert.throws(() => linuxSecurity({ spec: { containers: [] } }, { name: 'c', securityContext: { runAsGroup: 1 } }), /runAsGroup is specified without a runAsUser/);
+  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v' }] }, new Map()), /volume "v" is not ready or does not exist/);
+  assert.throws(() => buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: '../x' }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), /subPath/);
+  assert.deepEqual(buildMounts({ name: 'c', volumeMounts: [{ name: 'v', mountPath: '/v', subPath: 'a/b', readOnly: true }] }, new Map([['v', { hostPath: '/h', readOnly: false }]])), [{ type: 'bind', source: '/h/a/b', target: '/v', readOnly: true }]);
 });

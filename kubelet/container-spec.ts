@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { ConfigMap, Container, EnvVar, Pod, ResourceRequirements, SeccompProfile, Secret } from 'kubernetes-types/core/v1';
-import { bytesOf, cpuMillis, parseQuantity } from '../lib/quantity';
+import type { Container, Pod, ResourceRequirements, SeccompProfile } from 'kubernetes-types/core/v1';
+import { bytesOf, cpuMillis } from '../lib/quantity';
+import { expandVars, resolveEnv } from './container-env';
+import { podHostname } from './pod-files';
+import { ContainerConfigError, type PodRuntimeFacts, type PreparedVolume } from './pod-inputs';
 import {
   LABEL_CONTAINER_HASH,
   LABEL_CONTAINER_NAME,
@@ -22,59 +25,14 @@ import {
 } from './runtime';
 
 /**
- * Pure translation of a pod spec into runtime specs: names, labels, env
- * (values, `$(VAR)` expansion, fieldRef), command/args. No IO.
+ * Pure translation of a pod spec into the runtime's specs (`runtime.ts`): names,
+ * labels, the spec hash, pull policy, command/args over the resolved env
+ * (`container-env.ts`), mounts, cgroup resources and security settings. No IO; the
+ * Docker runtime maps these specs onto Docker (`docker/container-config.ts`).
  */
 
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10';
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
-
-/** A container cannot be configured (Kubernetes' `CreateContainerConfigError`). */
-export class ContainerConfigError extends Error {
-  readonly reason = 'CreateContainerConfigError';
-  constructor(message: string) {
-    super(message);
-    this.name = 'ContainerConfigError';
-  }
-}
-
-/** A volume of the pod as prepared on this host (see volumes.ts). */
-export interface PreparedVolume {
-  /** Host directory (or file) bind-mounted into containers. */
-  hostPath?: string;
-  /** Docker named volume (tmpfs-backed emptyDir with medium Memory). */
-  dockerVolume?: { name: string; options: Record<string, string>; labels: Record<string, string> };
-  /** configMap, secret, downwardAPI and projected volumes are always read-only. */
-  readOnly: boolean;
-}
-
-/** The API objects a pod references, fetched before the sync (null = not found). */
-export interface PodObjects {
-  configMaps: Map<string, ConfigMap | null>;
-  secrets: Map<string, Secret | null>;
-}
-
-/** Facts about the running pod that fieldRef env vars can read, and what it references. */
-export interface PodRuntimeFacts {
-  podIP?: string;
-  hostIP: string;
-  nodeName: string;
-  objects?: PodObjects;
-  /** Prepared volumes by name; required for containers with volumeMounts. */
-  volumes?: Map<string, PreparedVolume>;
-  /** Host file to bind-mount at the container's terminationMessagePath (created by the caller). */
-  terminationMessageFile?: string;
-  /** The pod's kubelet-managed hosts file (`hostsFileContent`), bind-mounted at /etc/hosts unless the container mounts something there. */
-  hostsFile?: string;
-  /** The pod's kubelet-managed resolv.conf (`resolvConfContent`), bind-mounted at /etc/resolv.conf likewise. */
-  resolvConfFile?: string;
-  /** `--seccomp-default`: RuntimeDefault instead of Unconfined for containers that name no profile. */
-  seccompDefault?: boolean;
-  /** The JSON of the container's Localhost seccomp profile (read by the caller from `<root-dir>/seccomp/`). */
-  seccompLocalhost?: string;
-  /** Service environment variables (`service-env.ts`), added after the container's own env unless it declares the same name. */
-  serviceEnv?: [string, string][];
-}
 
 export const DEFAULT_TERMINATION_MESSAGE_PATH = '/dev/termination-log';
 
@@ -143,185 +101,6 @@ export function pullPolicyOf(c: Container): PullPolicy {
   return tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
-/**
- * Expands `$(VAR)` references from `vars`; `$$(VAR)` is an escaped literal
- * `$(VAR)`, and an unknown reference is left as written (Kubernetes semantics).
- */
-export function expandVars(s: string, vars: Map<string, string>): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i];
-    if (ch !== '$' || i + 1 >= s.length) {
-      out += ch;
-      continue;
-    }
-    const next = s[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    if (next === '(') {
-      const end = s.indexOf(')', i + 2);
-      if (end >= 0) {
-        const name = s.slice(i + 2, end);
-        const val = vars.get(name);
-        out += val !== undefined ? val : s.slice(i, end + 1);
-        i = end;
-        continue;
-      }
-    }
-    out += ch;
-  }
-  return out;
-}
-
-/** Reads a downward API field (env fieldRef and downwardAPI volume items). */
-export function fieldRefValue(pod: Pod, path: string, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): string {
-  const m = pod.metadata ?? {};
-  const sub = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (sub) return (sub[1] === 'labels' ? m.labels : m.annotations)?.[sub[2]] ?? '';
-  switch (path) {
-    case 'metadata.name':
-      return m.name ?? '';
-    case 'metadata.namespace':
-      return m.namespace ?? 'default';
-    case 'metadata.uid':
-      return m.uid ?? '';
-    case 'metadata.labels':
-      return formatMap(m.labels);
-    case 'metadata.annotations':
-      return formatMap(m.annotations);
-    case 'spec.nodeName':
-      return pod.spec?.nodeName ?? facts.nodeName;
-    case 'spec.serviceAccountName':
-      return pod.spec?.serviceAccountName ?? '';
-    case 'status.podIP':
-    case 'status.podIPs':
-      return facts.podIP ?? '';
-    case 'status.hostIP':
-    case 'status.hostIPs':
-      return facts.hostIP;
-    default:
-      throw new ContainerConfigError(`unsupported fieldRef fieldPath ${JSON.stringify(path)}`);
-  }
-}
-
-/** `key="value"` lines, sorted, as the downward API writes labels and annotations. */
-function formatMap(m: Record<string, string> | undefined): string {
-  return Object.keys(m ?? {})
-    .sort()
-    .map((k) => `${k}=${JSON.stringify(m![k])}`)
-    .join('\n');
-}
-
-/** Reads a resourceFieldRef (limits/requests of cpu, memory, ephemeral-storage) divided by `divisor`, rounded up. */
-export function resourceFieldValue(c: Container | undefined, resource: string, divisor: string | number | undefined, nodeAllocatable?: { cpuMillis: number; memoryBytes: number }): string {
-  if (!c) throw new ContainerConfigError(`resourceFieldRef ${resource}: no such container`);
-  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
-  if ((kind !== 'limits' && kind !== 'requests') || !name) throw new ContainerConfigError(`unsupported resourceFieldRef resource ${JSON.stringify(resource)}`);
-  const res = c.resources ?? {};
-  let q = (kind === 'limits' ? res.limits : res.requests)?.[name];
-  if (q === undefined && kind === 'requests') q = res.limits?.[name];
-  const d = parseQuantity(divisor ?? 1) || 1;
-  if (name === 'cpu') {
-    const millis = q !== undefined ? cpuMillis(q) : kind === 'limits' ? (nodeAllocatable?.cpuMillis ?? 0) : 0;
-    return String(Math.ceil(millis / 1000 / d - 1e-9));
-  }
-  if (name === 'memory' || name === 'ephemeral-storage') {
-    const bytes = q !== undefined ? bytesOf(q) : kind === 'limits' ? (nodeAllocatable?.memoryBytes ?? 0) : 0;
-    return String(Math.ceil(bytes / d - 1e-9));
-  }
-  throw new ContainerConfigError(`unsupported resourceFieldRef resource ${JSON.stringify(resource)}`);
-}
-
-function lookup<T>(m: Map<string, T | null> | undefined, name: string): T | undefined {
-  return m?.get(name) ?? undefined;
-}
-
-function secretValue(s: Secret, key: string): string | undefined {
-  if (s.data?.[key] !== undefined) return Buffer.from(s.data[key], 'base64').toString('utf8');
-  return s.stringData?.[key];
-}
-
-function secretKeys(s: Secret): string[] {
-  return [...new Set([...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})])];
-}
-
-const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
-
-/**
- * Resolves a container's env to `NAME=value` pairs: `envFrom` first (in order,
- * with prefix), then `env` (value with `$(VAR)` expansion, fieldRef,
- * resourceFieldRef, configMapKeyRef, secretKeyRef), later names overriding
- * earlier ones. A missing, non-optional ConfigMap, Secret or key throws
- * ContainerConfigError with Kubernetes' message.
- */
-export function resolveEnv(pod: Pod, c: Container, facts: PodRuntimeFacts): { env: string[]; vars: Map<string, string> } {
-  const vars = new Map<string, string>();
-  const ns = pod.metadata?.namespace ?? 'default';
-  for (const from of c.envFrom ?? []) {
-    const prefix = from.prefix ?? '';
-    if (from.configMapRef) {
-      const name = from.configMapRef.name ?? '';
-      const cm = lookup(facts.objects?.configMaps, name);
-      if (!cm) {
-        if (from.configMapRef.optional) continue;
-        throw new ContainerConfigError(`configmap "${name}" not found`);
-      }
-      for (const [k, v] of Object.entries({ ...cm.binaryData, ...cm.data })) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, cm.data?.[k] ?? Buffer.from(v, 'base64').toString('utf8'));
-    } else if (from.secretRef) {
-      const name = from.secretRef.name ?? '';
-      const s = lookup(facts.objects?.secrets, name);
-      if (!s) {
-        if (from.secretRef.optional) continue;
-        throw new ContainerConfigError(`secret "${name}" not found`);
-      }
-      for (const k of secretKeys(s)) if (ENV_NAME.test(prefix + k)) vars.set(prefix + k, secretValue(s, k) ?? '');
-    }
-  }
-  const serviceEnv = new Map(facts.serviceEnv ?? []);
-  for (const e of (c.env ?? []) as EnvVar[]) {
-    let value: string | undefined;
-    const vf = e.valueFrom;
-    // As in kubelet, $(VAR) sees the container's variables so far, then the service variables.
-    if (!vf) value = expandVars(e.value ?? '', serviceEnv.size && (e.value ?? '').includes('$(') ? new Map([...serviceEnv, ...vars]) : vars);
-    else if (vf.fieldRef) value = fieldRefValue(pod, vf.fieldRef.fieldPath, facts);
-    else if (vf.resourceFieldRef) {
-      const target = vf.resourceFieldRef.containerName ? [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === vf.resourceFieldRef!.containerName) : c;
-      value = resourceFieldValue(target, vf.resourceFieldRef.resource, vf.resourceFieldRef.divisor);
-    } else if (vf.configMapKeyRef) {
-      const { name = '', key, optional } = vf.configMapKeyRef;
-      const cm = lookup(facts.objects?.configMaps, name);
-      if (!cm) {
-        if (optional) continue;
-        throw new ContainerConfigError(`configmap "${name}" not found`);
-      }
-      value = cm.data?.[key] ?? (cm.binaryData?.[key] !== undefined ? Buffer.from(cm.binaryData[key], 'base64').toString('utf8') : undefined);
-      if (value === undefined) {
-        if (optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${key} in ConfigMap ${ns}/${name}`);
-      }
-    } else if (vf.secretKeyRef) {
-      const { name = '', key, optional } = vf.secretKeyRef;
-      const s = lookup(facts.objects?.secrets, name);
-      if (!s) {
-        if (optional) continue;
-        throw new ContainerConfigError(`secret "${name}" not found`);
-      }
-      value = secretValue(s, key);
-      if (value === undefined) {
-        if (optional) continue;
-        throw new ContainerConfigError(`couldn't find key ${key} in Secret ${ns}/${name}`);
-      }
-    } else throw new ContainerConfigError(`env ${e.name}: unsupported valueFrom`);
-    vars.set(e.name, value);
-  }
-  const env = [...vars].map(([k, v]) => `${k}=${v}`);
-  for (const [k, v] of serviceEnv) if (!vars.has(k)) env.push(`${k}=${v}`);
-  return { env, vars: serviceEnv.size ? new Map([...serviceEnv, ...vars]) : vars };
-}
-
 /** Names of the ConfigMaps and Secrets a pod's env, envFrom, volumes and imagePullSecrets reference. */
 export function referencedObjects(pod: Pod): { configMaps: Set<string>; secrets: Set<string> } {
   const configMaps = new Set<string>();
@@ -366,8 +145,8 @@ export function buildSandboxSpec(pod: Pod, attempt: number, nodeName: string, po
 
 export const CPU_PERIOD_US = 100_000;
 
-/** Docker cgroup settings from a container's requests and limits (as kubelet's dockershim/cri-dockerd). */
-export function dockerResources(r: ResourceRequirements | undefined): ContainerSpec['resources'] {
+/** cgroup settings from a container's requests and limits (as kubelet's kuberuntime computes them for the CRI). */
+export function linuxResources(r: ResourceRequirements | undefined): ContainerSpec['resources'] {
   const limits = r?.limits ?? {};
   const requests = { ...limits, ...r?.requests };
   const out: NonNullable<ContainerSpec['resources']> = {};
@@ -407,8 +186,8 @@ export function seccompSecurityOpt(profile: SeccompProfile | undefined, who: str
   }
 }
 
-/** Docker security settings from the pod's and the container's securityContext (the container's wins). */
-export function dockerSecurity(pod: Pod, c: Container, seccomp: Pick<PodRuntimeFacts, 'seccompDefault' | 'seccompLocalhost'> = {}): ContainerSpec['security'] {
+/** Security settings from the pod's and the container's securityContext (the container's wins). */
+export function linuxSecurity(pod: Pod, c: Container, seccomp: Pick<PodRuntimeFacts, 'seccompDefault' | 'seccompLocalhost'> = {}): ContainerSpec['security'] {
   const psc = pod.spec?.securityContext ?? {};
   const sc = c.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
@@ -435,7 +214,7 @@ function capName(c: string): string {
   return c.toUpperCase() === 'ALL' ? 'ALL' : c.toUpperCase().replace(/^CAP_/, '');
 }
 
-/** Docker mounts for a container's volumeMounts over the prepared volumes. */
+/** The runtime mounts for a container's volumeMounts over the prepared volumes. */
 export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> | undefined): MountSpec[] {
   const mounts: MountSpec[] = [];
   for (const m of c.volumeMounts ?? []) {
@@ -452,78 +231,6 @@ export function buildMounts(c: Container, volumes: Map<string, PreparedVolume> |
     }
   }
   return mounts;
-}
-
-/** The pod's hostname: spec.hostname or its name, cut to 63 characters without a trailing '-' or '.' (as Kubernetes). */
-export function podHostname(pod: Pod): string {
-  return (pod.spec?.hostname ?? pod.metadata?.name ?? '').slice(0, 63).replace(/[-.]+$/, '');
-}
-
-/**
- * The /etc/hosts of a pod on the pod network, as Kubernetes' kubelet writes it:
- * localhost, the pod's own IP and hostname (fully qualified when it has a
- * subdomain), then its hostAliases.
- */
-export function hostsFileContent(pod: Pod, podIP: string, clusterDomain = 'cluster.local'): string {
-  const hostname = podHostname(pod);
-  const names = pod.spec?.subdomain ? [`${hostname}.${pod.spec.subdomain}.${pod.metadata?.namespace ?? 'default'}.svc.${clusterDomain}`, hostname] : [hostname];
-  const lines = [
-    '# Kubernetes-managed hosts file (Coxswain kubelet).',
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'fe00::0\tip6-mcastprefix',
-    'fe00::1\tip6-allnodes',
-    'fe00::2\tip6-allrouters',
-    `${podIP}\t${names.join('\t')}`,
-  ];
-  const aliases = (pod.spec?.hostAliases ?? []).filter((a) => a.ip && (a.hostnames ?? []).length > 0);
-  if (aliases.length > 0) {
-    lines.push('', '# Entries added by HostAliases.');
-    for (const a of aliases) lines.push(`${a.ip}\t${a.hostnames!.join('\t')}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-export interface ResolvConf {
-  nameservers: string[];
-  searches: string[];
-  options: string[];
-}
-
-/** The nameserver, search/domain and options lines of a resolv.conf. */
-export function parseResolvConf(text: string): ResolvConf {
-  const out: ResolvConf = { nameservers: [], searches: [], options: [] };
-  for (const line of text.split('\n')) {
-    const [key, ...rest] = line.replace(/[#;].*$/, '').trim().split(/\s+/);
-    if (key === 'nameserver' && rest[0]) out.nameservers.push(rest[0]);
-    else if (key === 'search' || key === 'domain') out.searches = rest.filter(Boolean);
-    else if (key === 'options') out.options.push(...rest.filter(Boolean));
-  }
-  return out;
-}
-
-/**
- * The /etc/resolv.conf of a pod on the pod network. Coxswain has no cluster DNS
- * yet, so every dnsPolicy but None resolves as `Default` (the node's resolver,
- * as Kubernetes' kubelet does when no cluster DNS is configured); dnsConfig's
- * nameservers, searches and options are added (None: only those). Loopback
- * nameservers of the node are dropped: the pod has its own loopback.
- */
-export function resolvConfContent(pod: Pod, node: ResolvConf): string {
-  const none = pod.spec?.dnsPolicy === 'None';
-  const cfg = pod.spec?.dnsConfig ?? {};
-  const dedupe = (xs: string[]) => [...new Set(xs)];
-  const nameservers = dedupe([...(none ? [] : node.nameservers.filter((n) => !/^127\.|^::1$/.test(n))), ...(cfg.nameservers ?? [])]).slice(0, 3);
-  const searches = dedupe([...(none ? [] : node.searches), ...(cfg.searches ?? [])]).slice(0, 32);
-  // dnsConfig options override the node's of the same name.
-  const options = new Map<string, string>();
-  for (const o of none ? [] : node.options) options.set(o.split(':')[0], o);
-  for (const o of cfg.options ?? []) if (o.name) options.set(o.name, o.value !== undefined ? `${o.name}:${o.value}` : o.name);
-  const lines = nameservers.map((n) => `nameserver ${n}`);
-  if (searches.length) lines.push(`search ${searches.join(' ')}`);
-  if (options.size) lines.push(`options ${[...options.values()].join(' ')}`);
-  return lines.join('\n') + '\n';
 }
 
 /** Throws ContainerConfigError when the spec cannot be honoured. */
@@ -555,7 +262,7 @@ export function buildContainerSpec(pod: Pod, c: Container, restartCount: number,
     tty: c.tty,
     stdin: c.stdin,
     mounts,
-    resources: dockerResources(c.resources),
-    security: dockerSecurity(pod, c, facts),
+    resources: linuxResources(c.resources),
+    security: linuxSecurity(pod, c, facts),
   };
 }

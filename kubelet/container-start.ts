@@ -1,25 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
-import {
-  ContainerConfigError,
-  buildContainerSpec,
-  effectiveSeccomp,
-  hostsFileContent,
-  parseResolvConf,
-  resolvConfContent,
-  type ResolvConf,
-  podGracePeriodSeconds,
-  podRef,
-  pullPolicyOf,
-  terminationMessagePath,
-  type PodObjects,
-  type PreparedVolume,
-} from './container-spec';
+import { buildContainerSpec, effectiveSeccomp, podGracePeriodSeconds, podRef, pullPolicyOf, terminationMessagePath } from './container-spec';
+import { hostsFileContent, parseResolvConf, resolvConfContent, type ResolvConf } from './pod-files';
+import { ContainerConfigError, type PodObjects, type PreparedVolume } from './pod-inputs';
 import { registryAuthFor } from './image-auth';
 import { runLifecycleHook } from './lifecycle-hook';
 import type { KubeletMetrics } from './metrics';
-import type { WaitingReason } from './pod-sync';
+import type { PodRecord } from './pod-record';
 import { ImageError, LABEL_BACKOFF, type ContainerRuntime } from './runtime';
 import type { VolumeManager } from './volumes';
 
@@ -73,14 +61,12 @@ export async function nodeResolvConf(files = ['/etc/resolv.conf', '/run/systemd/
  * container spec, create against the sandbox, start, postStart hook.
  */
 export class ContainerStarter {
-  /** Image pull backoff by `<podUid>/<container>`. */
-  private readonly imageBackoff = new Map<string, { until: number; delay: number }>();
-
   constructor(private readonly deps: ContainerStarterDeps) {}
 
   /**
-   * Pulls, creates and starts one container; records a waiting reason in `waiting`
-   * (the pod's, by container name) on failure. Returns whether the runtime changed.
+   * Pulls, creates and starts one container; records a waiting reason in the
+   * pod's record (`rec.waiting`, by container name) on failure, and its image
+   * pull backoff in `rec.imageBackoff`. Returns whether the runtime changed.
    */
   async start(
     pod: Pod,
@@ -93,12 +79,12 @@ export class ContainerStarter {
     objects: PodObjects,
     volumes: Map<string, PreparedVolume>,
     serviceEnv: [string, string][],
-    waiting: Map<string, WaitingReason>,
+    rec: Pick<PodRecord, 'waiting' | 'imageBackoff'>,
   ): Promise<boolean> {
     const uid = pod.metadata!.uid!;
     const image = spec.image ?? '';
-    const backoffKey = `${uid}/${spec.name}`;
-    const backoff = this.imageBackoff.get(backoffKey);
+    const waiting = rec.waiting;
+    const backoff = rec.imageBackoff.get(spec.name);
     if (backoff && now < backoff.until) {
       waiting.set(spec.name, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` });
       return false;
@@ -110,14 +96,14 @@ export class ContainerStarter {
       const { pulled, id: imageId } = await this.deps.runtime.ensureImage(image, policy, registryAuthFor(image, pullSecrets));
       this.deps.onImageUsed?.(imageId);
       this.deps.event(pod, 'Normal', 'Pulled', pulled ? `Successfully pulled image "${image}" in ${Date.now() - t0}ms` : `Container image "${image}" already present on machine`);
-      this.imageBackoff.delete(backoffKey);
+      rec.imageBackoff.delete(spec.name);
     } catch (err) {
       if (!(err instanceof ImageError)) throw err;
       this.deps.event(pod, 'Warning', 'Failed', err.message);
       waiting.set(spec.name, { reason: err.reason, message: err.message });
       if (err.reason === 'ErrImagePull') {
         const delay = backoff ? Math.min(backoff.delay * 2, IMAGE_BACKOFF_MAX_MS) : IMAGE_BACKOFF_INITIAL_MS;
-        this.imageBackoff.set(backoffKey, { until: now + delay, delay });
+        rec.imageBackoff.set(spec.name, { until: now + delay, delay });
       }
       this.deps.log.warn({ pod: podRef(pod), container: spec.name, image, reason: err.reason, err: err.message }, 'image not available');
       this.deps.metrics?.runtimeErrors.inc({ operation_type: 'pull_image' });
@@ -186,16 +172,5 @@ export class ContainerStarter {
       }
     }
     return true;
-  }
-
-  /** The earlier of `at` and the end of the pod's image pull backoffs: when its next sync is due. */
-  resyncAt(uid: string, at: number | undefined): number | undefined {
-    for (const [key, b] of this.imageBackoff) if (key.startsWith(`${uid}/`)) at = Math.min(at ?? Infinity, b.until);
-    return at;
-  }
-
-  /** Drops the image pull backoffs of a pod that is gone. */
-  forget(uid: string): void {
-    for (const key of this.imageBackoff.keys()) if (key.startsWith(`${uid}/`)) this.imageBackoff.delete(key);
   }
 }

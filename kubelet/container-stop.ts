@@ -12,8 +12,6 @@ export interface ContainerStopperDeps {
   log: Logger;
   /** Records a pod event (Killing, FailedPreStopHook). Never throws. */
   event: (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string) => void;
-  /** The pod's IP for a preStop httpGet (the last status computed, else the API's). */
-  podIP: (pod: Pod) => string | undefined;
 }
 
 /** The stop and remove paths: one container (preStop, SIGTERM, SIGKILL), a pod's containers, then its sandbox. */
@@ -23,7 +21,8 @@ export class ContainerStopper {
   /**
    * Stops one container: its preStop hook first (within the grace period), then
    * SIGTERM, then SIGKILL after what remains of the grace period (at least 2 s,
-   * as kubelet gives).
+   * as kubelet gives). `pod` carries the status last computed: a preStop
+   * httpGet goes to its pod IP.
    */
   async killContainer(pod: Pod, c: RuntimeContainer, grace: number, message: string): Promise<void> {
     if (c.state !== 'running') return;
@@ -31,7 +30,7 @@ export class ContainerStopper {
     this.deps.event(pod, 'Normal', 'Killing', message);
     const t0 = Date.now();
     if (spec?.lifecycle?.preStop && grace > 0) {
-      const podIP = this.deps.podIP(pod);
+      const podIP = pod.status?.podIP;
       const r = await runLifecycleHook(this.deps.runtime, spec.lifecycle.preStop, spec, c.id, podIP, grace * 1000);
       if (!r.ok) {
         this.deps.event(pod, 'Warning', 'FailedPreStopHook', `PreStopHook failed: ${r.message}`);

@@ -1,41 +1,36 @@
 import { statfs } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
+import type { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import type { LogOptions } from './api/log-options';
+import { containerCreateOptions, sandboxCreateOptions } from './docker/container-config';
+import { runExecCommand, startExecSession } from './docker/exec';
+import { fromInspect } from './docker/inspect';
+import { dockerContainerStats, type DockerStatsSample } from './docker/stats';
+import { containerLogStream, demuxLogs } from './docker/streams';
 import type { Logger } from '../lib/log';
 import { ndjsonLines } from '../lib/ndjson';
 import { maskOf, parseCidr } from '../lib/ipv4';
 import {
   ImageError,
-  LABEL_BACKOFF,
-  LABEL_CONTAINER_HASH,
-  LABEL_CONTAINER_NAME,
-  LABEL_GRACE_PERIOD,
-  LABEL_POD_NAME,
   LABEL_OWNED,
-  LABEL_POD_IP,
-  LABEL_POD_NAMESPACE,
   LABEL_POD_UID,
-  LABEL_RESTART_COUNT,
-  LABEL_TERMINATION_MESSAGE_FILE,
-  LABEL_TERMINATION_MESSAGE_POLICY,
   type ContainerRuntime,
   type ContainerSpec,
+  type ContainerStats,
+  type ExecSession,
+  type ExecStreamOptions,
   type ImageFsStats,
   type RuntimeImage,
   type ExecResult,
   type RegistryAuth,
   type PullPolicy,
   type RuntimeContainer,
-  type RuntimeContainerState,
   type RuntimeEvent,
   type SandboxSpec,
 } from './runtime';
 
 /** How long an image reference's ID is trusted without asking Docker again. */
 export const IMAGE_ID_TTL_MS = 30_000;
-
-/** Docker's zero time, used for "never started/finished". */
-const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 function statusCode(err: unknown): number | undefined {
   return (err as { statusCode?: number })?.statusCode;
@@ -48,85 +43,6 @@ function errText(err: unknown): string {
 
 function labelFilters(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([k, v]) => (v === '' ? k : `${k}=${v}`));
-}
-
-function mapState(s: string | undefined): RuntimeContainerState {
-  switch (s) {
-    case 'running':
-    case 'paused':
-    case 'restarting':
-      return 'running';
-    case 'created':
-      return 'created';
-    case 'exited':
-    case 'dead':
-    case 'removing':
-      return 'exited';
-    default:
-      return 'unknown';
-  }
-}
-
-function time(t: string | undefined): string | undefined {
-  return t && !t.startsWith('0001-01-01') && t !== ZERO_TIME ? t : undefined;
-}
-
-/**
- * A sandbox's pod IP: the label of the kubelet that wired it (pod-network.ts), or for
- * one Docker wired (a Coxswain version before that) its address in the network settings.
- */
-export function sandboxIP(labels: Record<string, string> | undefined, networks: Record<string, { IPAddress?: string } | undefined> | undefined): string | undefined {
-  return labels?.[LABEL_POD_IP] || Object.values(networks ?? {}).find((n) => n?.IPAddress)?.IPAddress || undefined;
-}
-
-/** Converts `docker inspect` output into the runtime's view of a container. */
-export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
-  const labels = info.Config?.Labels ?? {};
-  const state = mapState(info.State?.Status);
-  const ip = sandboxIP(labels, info.NetworkSettings?.Networks);
-  const grace = Number(labels[LABEL_GRACE_PERIOD]);
-  return {
-    id: info.Id,
-    name: info.Name.replace(/^\//, ''),
-    podUid: labels[LABEL_POD_UID] ?? '',
-    podName: labels[LABEL_POD_NAME] ?? '',
-    podNamespace: labels[LABEL_POD_NAMESPACE] ?? '',
-    containerName: labels[LABEL_CONTAINER_NAME] ?? '',
-    restartCount: Number(labels[LABEL_RESTART_COUNT] ?? 0) || 0,
-    hash: labels[LABEL_CONTAINER_HASH] ?? '',
-    backoffCount: labels[LABEL_BACKOFF] !== undefined && Number.isFinite(Number(labels[LABEL_BACKOFF])) ? Number(labels[LABEL_BACKOFF]) : undefined,
-    gracePeriodSeconds: Number.isFinite(grace) && labels[LABEL_GRACE_PERIOD] !== undefined ? grace : undefined,
-    image: info.Config?.Image ?? '',
-    imageId: info.Image ?? '',
-    state,
-    createdAt: info.Created,
-    startedAt: time(info.State?.StartedAt),
-    finishedAt: state === 'running' ? undefined : time(info.State?.FinishedAt),
-    exitCode: state === 'running' || state === 'created' ? undefined : info.State?.ExitCode,
-    oomKilled: info.State?.OOMKilled || undefined,
-    error: info.State?.Error || undefined,
-    terminationMessageFile: labels[LABEL_TERMINATION_MESSAGE_FILE] || undefined,
-    terminationMessagePolicy: labels[LABEL_TERMINATION_MESSAGE_POLICY] || undefined,
-    ip: state === 'running' ? ip : undefined,
-    pid: state === 'running' && info.State?.Pid ? info.State.Pid : undefined,
-  };
-}
-
-/**
- * The payload of Docker's multiplexed log stream (8-byte frame headers: stream,
- * 0, 0, 0, big-endian size); a TTY container's log is raw and returned as is.
- */
-export function demuxLogs(buf: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const stream = buf[i];
-    if (stream > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat(parts);
-    const size = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
 }
 
 /**
@@ -347,67 +263,18 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async createSandbox(spec: SandboxSpec): Promise<string> {
-    const c = await this.create(spec.image, {
-      name: spec.name,
-      Image: spec.image,
-      Hostname: spec.hostname,
-      Labels: spec.labels,
-      HostConfig: {
-        // The kubelet wires the pod network itself (pod-network.ts).
-        NetworkMode: spec.hostNetwork ? 'host' : 'none',
-        IpcMode: 'shareable',
-        RestartPolicy: { Name: 'no' },
-        SecurityOpt: spec.securityOpt?.length ? spec.securityOpt : undefined,
-      },
-    });
+    const c = await this.create(spec.image, sandboxCreateOptions(spec));
     return c.id;
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const sec = spec.security ?? {};
-    const res = spec.resources ?? {};
-    if (sec.requireNonRoot) {
+    if (spec.security?.requireNonRoot) {
       const user = (await this.docker.getImage(spec.image).inspect()).Config?.User ?? '';
       const uid = user.split(':')[0];
       if (uid === '' || uid === '0' || uid === 'root') throw new Error('container has runAsNonRoot and image will run as root');
       if (!/^\d+$/.test(uid)) throw new Error(`container has runAsNonRoot and image has non-numeric user (${uid}), cannot verify user is non-root`);
     }
-    const c = await this.create(spec.image, {
-      name: spec.name,
-      Image: spec.image,
-      Labels: spec.labels,
-      Entrypoint: spec.entrypoint,
-      Cmd: spec.cmd,
-      Env: spec.env,
-      WorkingDir: spec.workingDir,
-      Tty: spec.tty ?? false,
-      OpenStdin: spec.stdin ?? false,
-      User: sec.user,
-      HostConfig: {
-        NetworkMode: spec.hostNetwork ? 'host' : `container:${spec.sandboxId}`,
-        IpcMode: `container:${spec.sandboxId}`,
-        RestartPolicy: { Name: 'no' },
-        Mounts: (spec.mounts ?? []).map((m) => ({
-          Type: m.type,
-          Source: m.source,
-          Target: m.target,
-          ReadOnly: m.readOnly,
-          ...(m.type === 'volume' ? { VolumeOptions: { Labels: m.volumeLabels ?? {}, DriverConfig: { Name: 'local', Options: m.volumeOptions ?? {} } } } : {}),
-        })) as Docker.MountSettings[],
-        CpuShares: res.cpuShares,
-        CpuQuota: res.cpuQuota,
-        CpuPeriod: res.cpuPeriod,
-        Memory: res.memoryBytes,
-        // No swap beyond the limit, so a hog is OOM-killed instead of swapping.
-        MemorySwap: res.memoryBytes,
-        GroupAdd: sec.groupAdd,
-        ReadonlyRootfs: sec.readOnlyRootfs ?? false,
-        Privileged: sec.privileged ?? false,
-        CapAdd: sec.capAdd,
-        CapDrop: sec.capDrop,
-        SecurityOpt: sec.securityOpt,
-      },
-    });
+    const c = await this.create(spec.image, containerCreateOptions(spec));
     return c.id;
   }
 
@@ -467,36 +334,7 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async execCommand(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult> {
-    const exec = await this.docker.getContainer(id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, AttachStdin: false, Tty: false });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const sink = new PassThrough();
-    sink.on('data', (b: Buffer) => {
-      if (size < 8192) chunks.push(b);
-      size += b.length;
-    });
-    this.docker.modem.demuxStream(stream, sink, sink);
-    const finished = new Promise<boolean>((resolve) => {
-      stream.on('end', () => resolve(false));
-      stream.on('close', () => resolve(false));
-      stream.on('error', () => resolve(false));
-    });
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([finished, new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))]);
-    clearTimeout(timer);
-    const output = Buffer.concat(chunks).toString('utf8').slice(0, 8192);
-    if (timedOut) {
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      return { exitCode: -1, output, timedOut: true };
-    }
-    // The stream can end a moment before Docker records the exit code.
-    for (let i = 0; i < 20; i++) {
-      const info = await exec.inspect();
-      if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return { exitCode: -1, output, timedOut: false };
+    return runExecCommand(this.docker, id, cmd, timeoutMs);
   }
 
   async removeVolumes(labels: Record<string, string>): Promise<void> {
@@ -533,5 +371,18 @@ export class DockerRuntime implements ContainerRuntime {
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  async containerLogs(id: string, options: LogOptions): Promise<Readable> {
+    return containerLogStream(this.docker.getContainer(id), options);
+  }
+
+  async execStream(id: string, options: ExecStreamOptions, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<ExecSession> {
+    return startExecSession(this.docker.getContainer(id), options, onOutput);
+  }
+
+  async containerStats(id: string): Promise<ContainerStats | undefined> {
+    const s = await this.docker.getContainer(id).stats({ stream: false }).catch(() => undefined);
+    return s ? dockerContainerStats(s as DockerStatsSample) : undefined;
   }
 }

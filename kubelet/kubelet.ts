@@ -1,41 +1,47 @@
-import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient } from '../lib/client';
-import { startHealthServer, type HealthServer } from '../lib/health';
+import type { Clock } from '../lib/clock';
+import { EventRecorder } from '../lib/events';
 import { Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
-import { sleep } from '../lib/sleep';
+import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, ImageGC, type ContainerGCPolicy, type ImageGCPolicy } from './gc';
 import type { KubeletMetrics } from './metrics';
+import { NodeLease } from './node-lease';
 import { NodeManager } from './node-manager';
 import type { NodeFacts } from './node-status';
-import { BridgePodNetwork } from './pod-network';
+import type { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
+import { InformerPodSources } from './pod-sources';
 import { LABEL_NODE, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
-import { EventRecorder } from '../lib/events';
-import { NodeLease } from './node-lease';
-import { InformerPodSources } from './pod-sources';
-import { KubeletServer, type KubeletServerOptions } from './server/server';
-import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, ImageGC, type ContainerGCPolicy, type ImageGCPolicy } from './gc';
-import path from 'node:path';
 
+/** The kubelet API server (server/server.ts): started before the node registers, so its port is in the node's status. */
+export interface KubeletApiServer {
+  /** Resolves with the bound port. */
+  start(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The kubelet's adapters (built by main.ts) and settings. */
 export interface KubeletOptions {
   client: ApiClient;
   runtime: ContainerRuntime;
+  /** The node's pod bridge, addressed once the node has its podCIDR. */
+  network: BridgePodNetwork;
+  /** The kubelet API (gRPC with mutual TLS: logs, exec, port-forward, stats); off when absent. */
+  api?: KubeletApiServer;
   facts: NodeFacts;
   log: Logger;
   metrics: KubeletMetrics;
-  /** Pod network name prefix: the network is `<prefix>-<node>` (the bridge device's alias; its name is a hash of it). */
-  networkPrefix: string;
+  /** The resync, GC and reconnect timers. */
+  clock: Clock;
   /** Periodic full resync interval. */
   syncFrequencyMs: number;
   heartbeatMs?: number;
   /** Pod volume directories: `<rootDir>/pods/<uid>/volumes/...`. */
   rootDir?: string;
-  healthz?: { port: number; host: string };
-  /** The kubelet API (gRPC with mutual TLS: logs, exec, port-forward, stats); off when absent. */
-  api?: Pick<KubeletServerOptions, 'docker' | 'host' | 'port' | 'tls'>;
   /** Dead-container GC policy and its period (default: Kubernetes' defaults, every minute). */
   containerGC?: Partial<ContainerGCPolicy> & { periodMs?: number };
   /** Image GC policy and its period (default: Kubernetes' defaults, every 5 minutes). */
@@ -53,9 +59,11 @@ export interface KubeletOptions {
 }
 
 /**
- * Wires the kubelet: node registration and heartbeats, the pod informer
- * (pods bound to this node), the pod network, the pod manager fed by pod
- * events, runtime events and a periodic resync, and /healthz + /metrics.
+ * The kubelet over the adapters main.ts hands it: node registration, heartbeats
+ * and lease, the pod informer (pods bound to this node), the pod network set up
+ * once the node has its podCIDR, the pod manager (pod-manager.ts) fed by pod
+ * events, runtime events and a periodic resync, container and image GC, and the
+ * kubelet API. `ready` is what /readyz reports.
  */
 export class Kubelet {
   readonly nodeName: string;
@@ -70,13 +78,11 @@ export class Kubelet {
   readonly network: BridgePodNetwork;
   private readonly informer: Informer<Pod & Record<string, unknown>>;
   private readonly stopper = new AbortController();
-  private resyncTimer?: NodeJS.Timeout;
-  private health?: HealthServer;
-  private api?: KubeletServer;
+  private resyncTimer?: unknown;
   private eventsLoop?: Promise<void>;
   private healthy = false;
   /** The pending timer of each GC loop (one per kind). */
-  private readonly gcTimers = new Map<string, NodeJS.Timeout>();
+  private readonly gcTimers = new Map<string, unknown>();
   private readonly sources: InformerPodSources;
 
   constructor(private readonly opts: KubeletOptions) {
@@ -85,7 +91,7 @@ export class Kubelet {
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
     this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
-    this.network = new BridgePodNetwork(`${opts.networkPrefix}-${this.nodeName}`, opts.log.child({ part: 'network' }));
+    this.network = opts.network;
     const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };
     this.imageGC = new ImageGC({
       runtime: opts.runtime,
@@ -132,23 +138,14 @@ export class Kubelet {
     });
   }
 
-  /** The bound kubelet API port (after start), 0 when the API is off. */
-  get apiPort(): number {
-    return this.api?.port ?? 0;
-  }
-
-  /** The bound healthz address (after start), e.g. for tests that listen on port 0. */
-  get healthzAddress(): AddressInfo | undefined {
-    return (this.health?.server.address() as AddressInfo | null) ?? undefined;
+  /** Ready (/readyz): the pod informer has synced and the node is not shutting down. */
+  get ready(): boolean {
+    return this.healthy;
   }
 
   async start(): Promise<void> {
     const { log } = this.opts;
-    if (this.opts.healthz) await this.startServer(this.opts.healthz.port, this.opts.healthz.host);
-    if (this.opts.api) {
-      this.api = new KubeletServer({ ...this.opts.api, nodeName: this.nodeName, nodeIP: this.opts.facts.ip, log: log.child({ part: 'api' }) });
-      this.opts.facts.kubeletPort = await this.api.start();
-    }
+    if (this.opts.api) this.opts.facts.kubeletPort = await this.opts.api.start();
     await this.node.register(this.stopper.signal);
     if (this.stopper.signal.aborted) return;
     this.node.startHeartbeats();
@@ -182,9 +179,9 @@ export class Kubelet {
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, `${what} garbage collection failed`);
       }
-      if (!this.stopper.signal.aborted) this.gcTimers.set(what, setTimeout(tick, periodMs).unref());
+      if (!this.stopper.signal.aborted) this.gcTimers.set(what, this.opts.clock.setTimeout(tick, periodMs));
     };
-    this.gcTimers.set(what, setTimeout(tick, periodMs).unref());
+    this.gcTimers.set(what, this.opts.clock.setTimeout(tick, periodMs));
   }
 
   private async setupNetwork(): Promise<void> {
@@ -200,7 +197,7 @@ export class Kubelet {
         return;
       } catch (err) {
         this.opts.log.error({ network: this.network.name, err: (err as Error).message }, 'pod network setup failed; retrying');
-        await sleep(delay, this.stopper.signal);
+        await this.sleep(delay);
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -208,7 +205,7 @@ export class Kubelet {
 
   private scheduleResync(): void {
     if (this.stopper.signal.aborted) return;
-    this.resyncTimer = setTimeout(async () => {
+    this.resyncTimer = this.opts.clock.setTimeout(async () => {
       try {
         await this.pods.syncAll();
       } catch (err) {
@@ -234,15 +231,25 @@ export class Kubelet {
         this.opts.log.warn({ err: (err as Error).message }, 'runtime event stream failed; reconnecting');
       }
       if (signal.aborted) break;
-      since = new Date(Date.now() - 1_000);
-      await sleep(delay, signal);
+      since = new Date(this.opts.clock.now() - 1_000);
+      await this.sleep(delay);
       delay = Math.min(delay * 2, 10_000);
     }
   }
 
-  private async startServer(port: number, host: string): Promise<void> {
-    this.health = await startHealthServer({ host, port, registry: this.opts.metrics.registry, ready: () => this.healthy });
-    this.opts.log.info({ address: this.health.server.address() }, 'healthz listening');
+  /** Resolves after `ms` on the kubelet's clock, or at once when the kubelet stops. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopper.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        this.opts.clock.clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = this.opts.clock.setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /**
@@ -258,7 +265,7 @@ export class Kubelet {
       const log = this.opts.log;
       log.info({ shutdownGracePeriodSeconds: periodMs / 1000 }, 'node shutting down: stopping pods');
       this.healthy = false;
-      if (this.resyncTimer) clearTimeout(this.resyncTimer);
+      if (this.resyncTimer) this.opts.clock.clearTimeout(this.resyncTimer);
       this.node.setNotReady('KubeletNotReady', 'node is shutting down');
       await this.node.heartbeat().catch((err: Error) => log.warn({ err: err.message }, 'cannot report the node NotReady'));
       await this.pods.shutdownPods(Math.max(1, Math.floor(periodMs / 1000)));
@@ -270,8 +277,8 @@ export class Kubelet {
   /** Stops watching and syncing; containers keep running (a restarted kubelet adopts them). */
   async stop(): Promise<void> {
     this.stopper.abort();
-    if (this.resyncTimer) clearTimeout(this.resyncTimer);
-    for (const t of this.gcTimers.values()) clearTimeout(t);
+    if (this.resyncTimer) this.opts.clock.clearTimeout(this.resyncTimer);
+    for (const t of this.gcTimers.values()) this.opts.clock.clearTimeout(t);
     this.node.stop();
     this.lease.stop();
     await this.informer.stop();
@@ -280,8 +287,7 @@ export class Kubelet {
     await this.status.flush();
     this.status.stop();
     await this.eventsLoop;
-    await this.health?.close();
-    await this.api?.stop();
+    await this.opts.api?.stop();
   }
 }
 

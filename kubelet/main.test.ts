@@ -1,13 +1,40 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultNodeIP, defaultRootDir, main, parseDuration } from './main';
+import { Command } from 'commander';
+import { addFlags, defaultNodeIP, defaultRootDir, kubeletFlags } from './flags';
+import { main, parseFlags } from './main';
 
-test('parseDuration', () => {
-  assert.equal(parseDuration('5s'), 5_000);
-  assert.equal(parseDuration('500ms'), 500);
-  assert.equal(parseDuration('2m'), 120_000);
-  assert.equal(parseDuration('3'), 3_000);
-  assert.throws(() => parseDuration('soon'));
+test('every flag in the table has help and a group; every flag that takes a value has a parser that accepts its default', () => {
+  const table = kubeletFlags();
+  assert.equal(new Set(table.map((f) => f.name)).size, table.length, 'no flag declared twice');
+  for (const f of table) {
+    assert.ok(f.help.length > 10, `--${f.name} has help`);
+    assert.ok(f.group, `--${f.name} has a group`);
+    if ('switch' in f) continue;
+    assert.equal(typeof f.parse, 'function', `--${f.name} has a parser`);
+    if (f.default !== undefined) assert.deepEqual(f.parse(f.defaultText ?? String(f.default)), f.default, `--${f.name}'s default reads back`);
+  }
+  const help = addFlags(new Command('kubelet'), table).helpInformation();
+  for (const f of table) assert.ok(help.includes(`--${f.name}`), `--${f.name} in --help`);
+});
+
+test('flags: the defaults, durations as Go durations or bare seconds, --no-tmpfs-volumes', () => {
+  const d = parseFlags([])!;
+  assert.equal(d.syncFrequency, 5_000);
+  assert.equal(d.heartbeatFrequency, 10_000);
+  assert.equal(d.imageGcPeriod, 300_000);
+  assert.equal(d.maximumDeadContainers, -1);
+  assert.equal(d.port, 10250);
+  assert.equal(d.healthzPort, 10248);
+  assert.equal(d.tmpfsVolumes, true);
+  assert.equal(d.seccompDefault, false);
+  assert.equal(d.tlsCertFile, undefined);
+  const o = parseFlags(['--sync-frequency', '500ms', '--heartbeat-frequency', '3', '--no-tmpfs-volumes', '--seccomp-default', '--max-pods', '20'])!;
+  assert.equal(o.syncFrequency, 500);
+  assert.equal(o.heartbeatFrequency, 3_000);
+  assert.equal(o.tmpfsVolumes, false);
+  assert.equal(o.seccompDefault, true);
+  assert.equal(o.maxPods, 20);
 });
 
 test('defaultNodeIP skips loopback and container bridges', () => {

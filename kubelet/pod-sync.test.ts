@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { containerHash } from './container-spec';
-import { computePodActions, computePodStatus, crashBackoffMs, restartBackoff, statusEqual, type WaitingReason } from './pod-sync';
+import type { WaitingReason } from './pod-observe';
+import { computePodStatus, statusEqual } from './pod-status';
+import { computePodActions, crashBackoffMs, restartBackoff } from './pod-sync';
 import type { RuntimeContainer } from './runtime';
 
 const T0 = Date.parse('2025-01-01T00:00:00Z');

@@ -3,7 +3,7 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Container, Pod, Probe } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
-import type { ProbeView } from './pod-sync';
+import type { ProbeView } from './pod-status';
 import type { ContainerRuntime, RuntimeContainer } from './runtime';
 import { realClock, type Clock } from '../lib/clock';
 

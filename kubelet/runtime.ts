@@ -1,10 +1,13 @@
+import type { Readable } from 'node:stream';
+import type { LogOptions } from './api/log-options';
+
 /**
  * The container runtime as the kubelet sees it: a small, CRI-like interface
  * that the Docker adapter (`docker-runtime.ts`) implements and tests can fake.
  * Nothing here knows about the Kubernetes API; the pod sync core translates.
  */
 
-/** Docker labels on every container the kubelet runs (see docs/CONVENTIONS-helpers.md). */
+/** Docker labels on every container the kubelet runs: how the kubelet finds its containers again after a restart. */
 export const LABEL_POD_NAMESPACE = 'io.kubernetes.pod.namespace';
 export const LABEL_POD_NAME = 'io.kubernetes.pod.name';
 export const LABEL_POD_UID = 'io.kubernetes.pod.uid';
@@ -72,6 +75,8 @@ export interface RuntimeContainer {
   ip?: string;
   /** The host PID of its init process, when running (the sandbox's network namespace is /proc/<pid>/ns/net). */
   pid?: number;
+  /** Runs in the host's network namespace (a host-network pod's sandbox or container). */
+  hostNetwork?: boolean;
 }
 
 /** Everything the runtime needs to run a pod sandbox. */
@@ -184,6 +189,39 @@ export interface ImageFsStats {
   availableBytes: number;
 }
 
+/** An interactive command to run in a container (kubelet API exec). */
+export interface ExecStreamOptions {
+  cmd: string[];
+  stdin: boolean;
+  stdout: boolean;
+  /** Ignored with a TTY (its output is one stream). */
+  stderr: boolean;
+  tty: boolean;
+  /** The terminal's initial size (TTY only). */
+  size?: { width: number; height: number };
+}
+
+/** A running interactive command; its output goes to the `onOutput` given to `execStream`. */
+export interface ExecSession {
+  /** Writes to the command's stdin (dropped unless opened with stdin). */
+  write(data: Buffer): void;
+  /** Closes the command's stdin (EOF). */
+  closeStdin(): void;
+  resize(size: { width: number; height: number }): void;
+  /** Resolves with the exit code once the command's streams closed; -1 when it cannot be read. */
+  readonly exited: Promise<number>;
+  /** Tears the streams down (the caller went away); `exited` still resolves. */
+  destroy(): void;
+}
+
+/** One sample of a running container's usage; field names as kubelet.proto's stats messages. */
+export interface ContainerStats {
+  cpu: { usage_core_nano_seconds: number; usage_nano_cores: number };
+  memory: { usage_bytes: number; working_set_bytes: number; limit_bytes: number };
+  /** As the runtime counts it (a sandbox wired by the kubelet has counters only in its namespace). */
+  network: { rx_bytes: number; tx_bytes: number; rx_errors: number; tx_errors: number };
+}
+
 export interface ContainerRuntime {
   /** e.g. `docker://27.1.1`. */
   version(): Promise<string>;
@@ -217,15 +255,15 @@ export interface ContainerRuntime {
    * bridge takes it (removing Coxswain-owned ones); throws naming any other that overlaps.
    */
   releaseSubnet(subnet: string): Promise<void>;
+  /** Runs `cmd` in a running container; resolves with its exit code, or timedOut after `timeoutMs` (probes, hooks). */
+  execCommand(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
+  /** Removes Docker volumes carrying every given label (memory-backed emptyDirs of removed pods). */
+  removeVolumes(labels: Record<string, string>): Promise<void>;
   /**
    * Streams lifecycle events of containers carrying the given labels until `signal`
    * aborts; resolves when the stream ends (callers reconnect). With `since`, past
    * events from that time on are replayed first (second granularity).
    */
-  /** Runs `cmd` in a running container; resolves with its exit code, or timedOut after `timeoutMs` (probes, hooks). */
-  execCommand(id: string, cmd: string[], timeoutMs: number): Promise<ExecResult>;
-  /** Removes Docker volumes carrying every given label (memory-backed emptyDirs of removed pods). */
-  removeVolumes(labels: Record<string, string>): Promise<void>;
   watchEvents(labels: Record<string, string>, onEvent: (ev: RuntimeEvent) => void, signal: AbortSignal, since?: Date): Promise<void>;
   /** Every image in the store. */
   listImages(): Promise<RuntimeImage[]>;
@@ -242,4 +280,14 @@ export interface ContainerRuntime {
   imageFsStats(): Promise<ImageFsStats>;
   /** The ID of a local image reference, undefined when absent. */
   imageIdOf(image: string): Promise<string | undefined>;
+  /**
+   * A container's stdout and stderr (interleaved, without framing) per `options`. Without
+   * `follow` the stream ends at the end of the log; with it, when the container's log does.
+   * Destroying the stream releases the runtime's.
+   */
+  containerLogs(id: string, options: LogOptions): Promise<Readable>;
+  /** Starts an interactive command in a running container; its output goes to `onOutput` as it comes. */
+  execStream(id: string, options: ExecStreamOptions, onOutput: (stream: 'stdout' | 'stderr', data: Buffer) => void): Promise<ExecSession>;
+  /** One usage sample of a running container; undefined when the runtime has none (e.g. it stopped). */
+  containerStats(id: string): Promise<ContainerStats | undefined>;
 }

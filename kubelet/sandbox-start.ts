@@ -4,7 +4,8 @@ import { PAUSE_IMAGE, buildSandboxSpec, podRef } from './container-spec';
 import type { SandboxState } from './container-start';
 import type { KubeletMetrics } from './metrics';
 import { IPAMExhaustedError, type PodNetwork } from './pod-network';
-import type { PodActions, WaitingReason } from './pod-sync';
+import type { PodActions } from './pod-sync';
+import type { PodRecord } from './pod-record';
 import { LABEL_CONTAINER_NAME, LABEL_NODE, SANDBOX_CONTAINER_NAME, type ContainerRuntime, type RuntimeContainer } from './runtime';
 
 /** Backoff between failed sandbox creations of a pod. */
@@ -35,8 +36,6 @@ export class SandboxStarter {
   private network?: PodNetwork;
   /** Running sandboxes whose wiring this kubelet has seen or checked (the rest are checked once: a kubelet killed mid-wiring). */
   private readonly wired = new Set<string>();
-  /** Pods whose last sandbox creation failed: when the next attempt may run. */
-  private readonly backoff = new Map<string, { until: number; delayMs: number; message?: string }>();
 
   constructor(private readonly deps: SandboxStarterDeps) {}
 
@@ -104,13 +103,14 @@ export class SandboxStarter {
    * resolves once it runs and is wired (app containers may be created against it
    * meanwhile), `sandbox.ready` once that is logged. Returns the new sandbox's ID,
    * or undefined when it could not be created or is backing off (the reasons are
-   * in `waiting`, the next attempt in `actions.resyncAt`).
+   * in `rec.waiting`, the backoff in `rec.sandboxBackoff`, the next attempt in `actions.resyncAt`).
    */
-  async create(pod: Pod, actions: PodActions, waiting: Map<string, WaitingReason>, sandbox: SandboxState, now: number): Promise<string | undefined> {
+  async create(pod: Pod, actions: PodActions, rec: Pick<PodRecord, 'waiting' | 'sandboxBackoff'>, sandbox: SandboxState, now: number): Promise<string | undefined> {
     const uid = pod.metadata!.uid!;
+    const waiting = rec.waiting;
     // After a failure, the next attempt waits (2 s doubling to 1 min), not the next event: the
     // failed sandbox's own removal would otherwise bring the pod straight back here.
-    const backoff = this.backoff.get(uid);
+    const backoff = rec.sandboxBackoff;
     if (backoff && now < backoff.until) {
       actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, backoff.until);
       return undefined;
@@ -125,7 +125,7 @@ export class SandboxStarter {
       for (const c of actions.containersToStart) waiting.set(c.name, { reason: 'ContainerCreating', message });
       const delayMs = Math.min((backoff?.delayMs ?? SANDBOX_BACKOFF_INITIAL_MS / 2) * 2, SANDBOX_BACKOFF_MAX_MS);
       if (backoff?.message !== message) this.deps.event(pod, 'Warning', 'FailedCreatePodSandBox', message);
-      this.backoff.set(uid, { until: this.deps.now() + delayMs, delayMs, message });
+      rec.sandboxBackoff = { until: this.deps.now() + delayMs, delayMs, message };
       actions.resyncAt = Math.min(actions.resyncAt ?? Infinity, this.deps.now() + delayMs);
       return false;
     };
@@ -169,7 +169,7 @@ export class SandboxStarter {
       .then(
         () => {
           markStarted(true);
-          this.backoff.delete(uid);
+          rec.sandboxBackoff = undefined;
           this.deps.log.info({ pod: podRef(pod), sandbox: id.slice(0, 12), podIP: sandbox.podIP }, 'started pod sandbox');
           return true;
         },
@@ -179,10 +179,6 @@ export class SandboxStarter {
         },
       );
     return id;
-  }
-
-  forget(uid: string): void {
-    this.backoff.delete(uid);
   }
 }
 

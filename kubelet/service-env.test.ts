@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Container, Pod, Service, ServicePort } from 'kubernetes-types/core/v1';
-import { resolveEnv } from './container-spec';
+import { resolveEnv } from './container-env';
 import { serviceEnvVars, servicesForPod } from './service-env';
 
 const svc = (namespace: string, name: string, clusterIP: string, ports: ServicePort[]): Service =>

@@ -3,8 +3,8 @@ import { ApiError, type ApiClient } from '../lib/client';
 import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
-import type { PodStatusSink } from './pod-manager';
-import { statusEqual } from './pod-sync';
+import type { PodStatusSink } from './sync-pod';
+import { statusEqual } from './pod-status';
 
 interface Pending {
   pod: Pod;

@@ -6,36 +6,28 @@ import { SANDBOX_CONTAINER_NAME, type ContainerRuntime, type RuntimeContainer } 
 const MAX_TERMINATION_MESSAGE_BYTES = 4096;
 
 /**
- * Termination messages of dead containers, read once and cached by
- * `<podUid>/<containerId>` (a dead container's message never changes).
+ * Termination messages of dead containers, read once and cached in the pod's
+ * record (a dead container's message never changes).
  */
 export class TerminationMessages {
-  private readonly cache = new Map<string, string>();
-
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly log: Logger,
   ) {}
 
   /** The containers with the termination messages of the dead ones (file contents, or the log tail under FallbackToLogsOnError). */
-  async attach(uid: string, observed: RuntimeContainer[]): Promise<RuntimeContainer[]> {
+  async attach(cache: Map<string, string>, observed: RuntimeContainer[]): Promise<RuntimeContainer[]> {
     return Promise.all(
       observed.map(async (c) => {
         if (c.state !== 'exited' || c.containerName === SANDBOX_CONTAINER_NAME) return c;
-        const key = `${uid}/${c.id}`;
-        let message = this.cache.get(key);
+        let message = cache.get(c.id);
         if (message === undefined) {
           message = await this.read(c);
-          this.cache.set(key, message);
+          cache.set(c.id, message);
         }
         return message ? { ...c, terminationMessage: message } : c;
       }),
     );
-  }
-
-  /** Drops the cached messages of a pod that is gone. */
-  forget(uid: string): void {
-    for (const k of this.cache.keys()) if (k.startsWith(`${uid}/`)) this.cache.delete(k);
   }
 
   /** Like kubelet: at most 4 KiB of the file; when it is empty and the container failed, the last 80 lines / 2 KiB of its log. */

@@ -1,221 +1,25 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import type { ConfigMap, DownwardAPIVolumeFile, KeyToPath, Pod, Secret, Volume } from 'kubernetes-types/core/v1';
+import type { Pod, Volume } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { bytesOf } from '../lib/quantity';
-import { ContainerConfigError, fieldRefValue, resourceFieldValue, type PodObjects, type PodRuntimeFacts, type PreparedVolume } from './container-spec';
+import type { PodObjects, PodRuntimeFacts, PreparedVolume } from './pod-inputs';
+import { writeAtomic } from './atomic-writer';
+import { VolumeError, memoryVolumeName, pluginDir, volumePayload, wantsTmpfs, type TokenLookup } from './volume-payloads';
 import type { PodSources } from './pod-sources';
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime';
 
 /**
  * Pod volumes on this host. Each pod has `<rootDir>/pods/<uid>/volumes/<plugin>/<name>`;
  * configMap, secret, downwardAPI and projected volumes are written with
- * Kubernetes' AtomicWriter layout (files in `..<hash>/`, a `..data` symlink to
- * it swapped atomically with rename(2), and top-level symlinks `key → ..data/key`),
- * so a refresh is seen by running containers all at once. emptyDir with
+ * Kubernetes' AtomicWriter layout (atomic-writer.ts), so a refresh is seen by
+ * running containers all at once. emptyDir with
  * `medium: Memory` is a Docker tmpfs volume labelled with the pod uid.
- * The payload of each volume is computed by the pure `volumePayload`.
+ * The payload of each volume is computed by the pure `volumePayload` (volume-payloads.ts);
+ * this module does the IO: writes, tmpfs mounts, ownership, hostPath checks, unmounts.
  */
-
-/** A volume cannot be prepared: the pod's containers wait (`reason`) and a FailedMount event says why. */
-export class VolumeError extends Error {
-  constructor(
-    message: string,
-    readonly reason: 'ContainerCreating' | 'CreateContainerConfigError' = 'ContainerCreating',
-  ) {
-    super(message);
-    this.name = 'VolumeError';
-  }
-}
-
-export interface PayloadFile {
-  data: Buffer;
-  mode: number;
-}
-
-/** Relative path → file. */
-export type Payload = Map<string, PayloadFile>;
-
-const DEFAULT_MODE = 0o644;
-
-function checkPath(p: string, vol: string): string {
-  if (!p || path.isAbsolute(p) || p.split('/').some((s) => s === '..' || s === '') || p.startsWith('..')) {
-    throw new VolumeError(`volume ${vol}: invalid item path ${JSON.stringify(p)}`);
-  }
-  return p;
-}
-
-function keyedPayload(
-  out: Payload,
-  vol: string,
-  kind: 'configmap' | 'secret',
-  name: string,
-  entries: Map<string, Buffer> | undefined,
-  items: KeyToPath[] | undefined,
-  optional: boolean | undefined,
-  defaultMode: number,
-): void {
-  if (!entries) {
-    if (optional) return;
-    throw new VolumeError(`${kind === 'configmap' ? 'configmap' : 'secret'} "${name}" not found`);
-  }
-  if (!items || items.length === 0) {
-    for (const [k, data] of entries) out.set(checkPath(k, vol), { data, mode: defaultMode });
-    return;
-  }
-  for (const it of items) {
-    const data = entries.get(it.key);
-    if (!data) {
-      if (optional) continue;
-      throw new VolumeError(`volume ${vol}: ${kind} "${name}": key ${JSON.stringify(it.key)} not found`);
-    }
-    out.set(checkPath(it.path, vol), { data, mode: it.mode ?? defaultMode });
-  }
-}
-
-function configMapEntries(cm: ConfigMap | null | undefined): Map<string, Buffer> | undefined {
-  if (!cm) return undefined;
-  const m = new Map<string, Buffer>();
-  for (const [k, v] of Object.entries(cm.data ?? {})) m.set(k, Buffer.from(v, 'utf8'));
-  for (const [k, v] of Object.entries(cm.binaryData ?? {})) m.set(k, Buffer.from(v, 'base64'));
-  return m;
-}
-
-function secretEntries(s: Secret | null | undefined): Map<string, Buffer> | undefined {
-  if (!s) return undefined;
-  const m = new Map<string, Buffer>();
-  for (const [k, v] of Object.entries(s.data ?? {})) m.set(k, Buffer.from(v, 'base64'));
-  for (const [k, v] of Object.entries(s.stringData ?? {})) if (!m.has(k)) m.set(k, Buffer.from(v, 'utf8'));
-  return m;
-}
-
-function downwardPayload(out: Payload, vol: string, pod: Pod, items: DownwardAPIVolumeFile[], defaultMode: number, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>): void {
-  for (const it of items) {
-    let value: string;
-    try {
-      if (it.fieldRef) value = fieldRefValue(pod, it.fieldRef.fieldPath, facts);
-      else if (it.resourceFieldRef) {
-        const c = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find((x) => x.name === it.resourceFieldRef!.containerName);
-        value = resourceFieldValue(c, it.resourceFieldRef.resource, it.resourceFieldRef.divisor);
-      } else throw new VolumeError(`volume ${vol}: item ${it.path} has neither fieldRef nor resourceFieldRef`);
-    } catch (err) {
-      if (err instanceof ContainerConfigError) throw new VolumeError(`volume ${vol}: ${err.message}`);
-      throw err;
-    }
-    out.set(checkPath(it.path, vol), { data: Buffer.from(value, 'utf8'), mode: it.mode ?? defaultMode });
-  }
-}
-
-/** Tokens for projected serviceAccountToken sources, by `<volume>/<path>`. */
-export type TokenLookup = (volume: string, path: string) => string | undefined;
-
-/**
- * The files of a configMap, secret, downwardAPI or projected volume. Pure:
- * `objects` holds the referenced ConfigMaps/Secrets (null = not found) and
- * `tokens` the ServiceAccount tokens already requested.
- */
-export function volumePayload(pod: Pod, v: Volume, objects: PodObjects, facts: Pick<PodRuntimeFacts, 'podIP' | 'hostIP' | 'nodeName'>, tokens: TokenLookup = () => undefined): Payload {
-  const out: Payload = new Map();
-  if (v.configMap) {
-    const name = v.configMap.name ?? '';
-    keyedPayload(out, v.name, 'configmap', name, configMapEntries(objects.configMaps.get(name)), v.configMap.items, v.configMap.optional, v.configMap.defaultMode ?? DEFAULT_MODE);
-  } else if (v.secret) {
-    const name = v.secret.secretName ?? '';
-    keyedPayload(out, v.name, 'secret', name, secretEntries(objects.secrets.get(name)), v.secret.items, v.secret.optional, v.secret.defaultMode ?? DEFAULT_MODE);
-  } else if (v.downwardAPI) {
-    downwardPayload(out, v.name, pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? DEFAULT_MODE, facts);
-  } else if (v.projected) {
-    const mode = v.projected.defaultMode ?? DEFAULT_MODE;
-    for (const s of v.projected.sources ?? []) {
-      if (s.configMap) {
-        const name = s.configMap.name ?? '';
-        keyedPayload(out, v.name, 'configmap', name, configMapEntries(objects.configMaps.get(name)), s.configMap.items, s.configMap.optional, mode);
-      } else if (s.secret) {
-        const name = s.secret.name ?? '';
-        keyedPayload(out, v.name, 'secret', name, secretEntries(objects.secrets.get(name)), s.secret.items, s.secret.optional, mode);
-      } else if (s.downwardAPI) {
-        downwardPayload(out, v.name, pod, s.downwardAPI.items ?? [], mode, facts);
-      } else if (s.serviceAccountToken) {
-        const p = checkPath(s.serviceAccountToken.path, v.name);
-        const token = tokens(v.name, p);
-        if (token === undefined) {
-          throw new VolumeError(`volume ${v.name}: serviceAccountToken projection needs the apiserver's serviceaccounts/token subresource, which is not available`, 'CreateContainerConfigError');
-        }
-        out.set(p, { data: Buffer.from(token, 'utf8'), mode });
-      }
-    }
-  }
-  return out;
-}
-
-/** Content hash of a payload (paths, modes, bytes): the name of its `..<hash>` directory. */
-export function payloadHash(p: Payload): string {
-  const h = createHash('sha256');
-  for (const k of [...p.keys()].sort()) {
-    const f = p.get(k)!;
-    h.update(`${k}\0${f.mode}\0${f.data.length}\0`);
-    h.update(f.data);
-  }
-  return h.digest('hex').slice(0, 16);
-}
-
-async function exists(p: string): Promise<boolean> {
-  return fs.lstat(p).then(() => true, () => false);
-}
-
-/**
- * Writes `payload` into `dir` atomically (Kubernetes' AtomicWriter layout).
- * Returns whether anything changed.
- */
-export async function writeAtomic(dir: string, payload: Payload): Promise<boolean> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o755 });
-  const target = `..${payloadHash(payload)}`;
-  const current = await fs.readlink(path.join(dir, '..data')).catch(() => undefined);
-  if (current === target && (await exists(path.join(dir, target)))) return false;
-  const tsDir = path.join(dir, target);
-  await fs.rm(tsDir, { recursive: true, force: true });
-  await fs.mkdir(tsDir, { mode: 0o755 });
-  for (const [rel, f] of payload) {
-    const file = path.join(tsDir, rel);
-    await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o755 });
-    await fs.writeFile(file, f.data);
-    await fs.chmod(file, f.mode & 0o7777);
-  }
-  const tmp = path.join(dir, '..data_tmp');
-  await fs.rm(tmp, { force: true });
-  await fs.symlink(target, tmp);
-  await fs.rename(tmp, path.join(dir, '..data'));
-  const top = new Set([...payload.keys()].map((k) => k.split('/')[0]));
-  for (const name of top) {
-    const link = path.join(dir, name);
-    if (!(await exists(link))) await fs.symlink(path.join('..data', name), link);
-  }
-  for (const entry of await fs.readdir(dir)) {
-    const p = path.join(dir, entry);
-    if (entry.startsWith('..')) {
-      if (entry !== '..data' && entry !== target) await fs.rm(p, { recursive: true, force: true });
-    } else if (!top.has(entry) && (await fs.lstat(p)).isSymbolicLink()) await fs.rm(p, { force: true });
-  }
-  return true;
-}
-
-/** Plugin directory names, as Kubernetes lays them out. */
-function pluginDir(v: Volume): string {
-  if (v.emptyDir) return 'kubernetes.io~empty-dir';
-  if (v.configMap) return 'kubernetes.io~configmap';
-  if (v.secret) return 'kubernetes.io~secret';
-  if (v.downwardAPI) return 'kubernetes.io~downward-api';
-  if (v.projected) return 'kubernetes.io~projected';
-  return 'kubernetes.io~other';
-}
-
-/** Secret and projected volumes (secrets, ServiceAccount tokens) live on tmpfs, as in Kubernetes: never on disk. */
-export function wantsTmpfs(v: Volume): boolean {
-  return !!(v.secret || v.projected);
-}
 
 const run = promisify(execFile);
 
@@ -254,11 +58,6 @@ export async function setVolumeOwnership(dir: string, fsGroup: number, readOnly:
     } else await fs.chmod(p, (st.mode & 0o7777) | mask);
   };
   await walk(await fs.realpath(dir));
-}
-
-/** Docker volume name of a memory-backed emptyDir. */
-export function memoryVolumeName(uid: string, volume: string): string {
-  return `coxswain-${uid}-${volume}`.replace(/[^a-zA-Z0-9_.-]/g, '-');
 }
 
 async function checkHostPath(p: string, type: string | undefined, vol: string): Promise<void> {

@@ -14,6 +14,8 @@ export interface ControlLoopsOptions {
   port: number;
   registry: Registry;
   elector?: LeaderElector;
+  /** Called once the loops were halted after leadership was lost. Default: exit with code 1, as kube-controller-manager does. */
+  onLeadershipLost?: () => void;
   /** Starts the informers; resolves once their caches synced, or once they were stopped. */
   sync(): Promise<void>;
   /** Starts the loops. Called once, after `sync`, and never after `stop()` began. */
@@ -39,24 +41,31 @@ export async function startControlLoops(o: ControlLoopsOptions): Promise<Running
   let running = false;
   const health = await startHealthServer({ host: o.bindAddress, port: o.port, registry: o.registry, ready: () => running });
   const stopper = new AbortController();
-  const started = (o.elector ?? new AlwaysLeader()).run(
-    async () => {
-      await o.sync();
-      if (stopper.signal.aborted) return;
-      running = true;
-      o.run();
-    },
-    () => undefined,
+  let halted: Promise<void> | undefined;
+  const halt = () => (halted ??= o.halt());
+  const lead = async () => {
+    await o.sync();
+    if (stopper.signal.aborted) return;
+    running = true;
+    o.run();
+  };
+  const lost = () => {
+    running = false;
+    void halt().finally(() => (o.onLeadershipLost ?? (() => process.exit(1)))());
+  };
+  const elected = (o.elector ?? new AlwaysLeader()).run(
+    () => void lead().catch((err: Error) => o.logger.error({ err: err.message }, 'control loops failed to start')),
+    lost,
     stopper.signal,
   );
-  started.catch((err: Error) => o.logger.error({ err: err.message }, 'control loops failed to start'));
   return {
     port: health.port,
     async stop() {
       stopper.abort();
       running = false;
-      await o.halt();
-      await started.catch(() => undefined);
+      // The elector releases a held lease first, so a successor takes over at once.
+      await elected.catch(() => undefined);
+      await halt();
       await health.close();
     },
   };

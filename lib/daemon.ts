@@ -1,7 +1,7 @@
 import type { Logger } from './log';
 
 /** The signals every Coxswain daemon stops on. */
-export const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
 /** What `runUntilSignal` needs of `process` (injectable for tests). */
 export interface SignalTarget {

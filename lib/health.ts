@@ -15,10 +15,20 @@ export interface HealthServer {
  * insecure port was). `ready()` decides /readyz (e.g. informers synced).
  * Resolves once listening; rejects if the port cannot be bound.
  */
-export async function startHealthServer(opts: { host: string; port: number; registry: Registry; ready?: () => boolean }): Promise<HealthServer> {
+export async function startHealthServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  ready?: () => boolean;
+  /** Further paths this component serves (e.g. the store's etcd-style /health). */
+  routes?: Record<string, http.RequestListener>;
+}): Promise<HealthServer> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
-    if (url === '/healthz' || url === '/livez') {
+    const route = opts.routes?.[url];
+    if (route) {
+      route(req, res);
+    } else if (url === '/healthz' || url === '/livez') {
       res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
     } else if (url === '/readyz') {
       const ok = opts.ready ? opts.ready() : true;

@@ -48,3 +48,8 @@ export function inCidr(ip: string, cidr: Cidr): boolean {
   const n = parseIPv4(ip);
   return n !== undefined && ((n & maskOf(cidr.prefix)) >>> 0) === cidr.base;
 }
+
+/** The first address after the network address (10.96.0.0/12 → 10.96.0.1): the `kubernetes` Service's ClusterIP. */
+export function firstAddress(c: Cidr): string {
+  return formatIPv4((c.base + 1) >>> 0);
+}

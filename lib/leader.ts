@@ -1,18 +1,22 @@
 /**
  * Leader election seam. Kubernetes runs one active controller-manager and
- * scheduler per cluster by holding a coordination.k8s.io Lease; Coxswain's
- * apiserver does not serve Leases yet, so the only implementation is
- * `AlwaysLeader` (every replica acts: run exactly one of each process).
- * A Lease-based elector implements this interface: `run` calls `onStarted`
- * once the lease is held and `onStopped` when it is lost (then the process
- * should exit, as client-go's leaderelection does).
+ * scheduler per cluster by holding a coordination.k8s.io Lease; the
+ * implementations are `LeaseElector` (lib/leader-election.ts, `--leader-elect`)
+ * and `AlwaysLeader` (every replica acts: run exactly one of each process).
+ *
+ * Contract of `run`: calls `onStarted` once this process leads (without
+ * awaiting it), calls `onStopped` if leadership is lost (the process should
+ * then exit, as client-go's leaderelection users do), and resolves once
+ * `signal` aborted and a held lease was released, or after `onStopped`.
  */
 export interface LeaderElector {
-  run(onStarted: () => Promise<void> | void, onStopped: () => void, signal: AbortSignal): Promise<void>;
+  run(onStarted: () => void, onStopped: () => void, signal: AbortSignal): Promise<void>;
 }
 
 export class AlwaysLeader implements LeaderElector {
-  async run(onStarted: () => Promise<void> | void, _onStopped: () => void, _signal: AbortSignal): Promise<void> {
-    await onStarted();
+  async run(onStarted: () => void, _onStopped: () => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    onStarted();
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { webcrypto, randomBytes, X509Certificate, generateKeyPairSync } from 'node:crypto';
+import { webcrypto, randomBytes, generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -103,15 +103,6 @@ export async function issueCert(ca: KeyPairPem, req: CertRequest): Promise<KeyPa
     extensions,
   });
   return { cert: cert.toString('pem') + '\n', key: await exportKey(keys.privateKey) };
-}
-
-/** The user and groups a client certificate names (CN and O, as Kubernetes reads them). */
-export function certIdentity(pem: string | Buffer): { user: string; groups: string[] } {
-  const c = new X509Certificate(pem);
-  const lines = c.subject.split('\n');
-  const user = lines.find((l) => l.startsWith('CN='))?.slice(3) ?? '';
-  const groups = lines.filter((l) => l.startsWith('O=')).map((l) => l.slice(2));
-  return { user, groups };
 }
 
 async function exists(p: string): Promise<boolean> {

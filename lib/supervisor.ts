@@ -20,13 +20,13 @@ export interface RestartPolicy {
   resetAfterMs: number;
 }
 
-export const DEFAULT_RESTART: RestartPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, resetAfterMs: 30_000 };
+const DEFAULT_RESTART: RestartPolicy = { initialDelayMs: 500, maxDelayMs: 15_000, resetAfterMs: 30_000 };
 
 /**
  * The delay before restarting a child that exited, given the previous delay and
  * how long it ran. Pure: the supervisor's only policy decision.
  */
-export function nextRestartDelay(policy: RestartPolicy, previousDelayMs: number | undefined, ranForMs: number): number {
+function nextRestartDelay(policy: RestartPolicy, previousDelayMs: number | undefined, ranForMs: number): number {
   if (previousDelayMs === undefined || ranForMs >= policy.resetAfterMs) return policy.initialDelayMs;
   return Math.min(previousDelayMs * 2, policy.maxDelayMs);
 }

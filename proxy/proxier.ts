@@ -1,5 +1,6 @@
 import type { Endpoints, Service } from 'kubernetes-types/core/v1';
 import type { Logger } from 'pino';
+import { Controller } from '../lib/reconcile/controller';
 import type { AddressManager } from './addresses';
 import { RoundRobin, type Balancer } from './balancer';
 import { computeDesired, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
@@ -25,8 +26,6 @@ export interface ProxierOptions {
 interface Slot {
   listener: Listener;
   state: 'binding' | 'listening' | 'failed';
-  retryTimer?: NodeJS.Timeout;
-  backoffMs: number;
   lastError?: string;
 }
 
@@ -39,6 +38,9 @@ export interface ListenerStatus {
   lastError?: string;
 }
 
+/** The one key of the whole-node sync loop. */
+const SYNC_KEY = 'node';
+
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 
 /**
@@ -46,8 +48,12 @@ const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.
  * ask for. Feed it objects (`upsert*`/`delete*`, from informers or a test) and
  * it reconciles: ClusterIPs are bound on the address manager before their
  * listeners open and released after the last one closes; listeners that fail
- * to bind are retried with backoff and never throw out of `sync`. Reconciles
- * never overlap: requests during one coalesce into one more.
+ * to bind are retried with backoff and never throw out of `sync`.
+ *
+ * Both loops run on lib/reconcile: the whole-node sync is one key of a
+ * one-worker Controller (so reconciles never overlap, and requests during one
+ * coalesce into one more), and re-binding a failed listener is a key per
+ * listener of a second Controller, whose rate limiter is the bind backoff.
  */
 export class Proxier {
   readonly metrics: ProxyMetrics;
@@ -59,8 +65,12 @@ export class Proxier {
   private backends = new Map<ServicePortKey, Backend[]>();
   private readonly ctx: ListenerContext;
   private readonly factories: ListenerFactories;
-  private syncing?: Promise<void>;
-  private dirty = false;
+  private readonly syncs: Controller;
+  private readonly rebinds: Controller;
+  /** Sync requests so far, and the number the last completed reconcile covered. */
+  private requested = 0;
+  private synced = 0;
+  private readonly syncWaiters: { upTo: number; resolve: () => void }[] = [];
   private stopped = false;
   private readonly warnedProtocols = new Set<string>();
   /** Wall-clock ms of the last completed reconcile (for /healthz). */
@@ -77,6 +87,16 @@ export class Proxier {
       dialTimeoutMs: opts.dialTimeoutMs ?? 5_000,
       maxDialAttempts: opts.maxDialAttempts ?? 3,
     };
+    this.syncs = new Controller({ name: 'proxy-sync', workers: 1, reconcile: () => this.syncOnce() });
+    this.rebinds = new Controller({
+      name: 'proxy-rebind',
+      workers: 1,
+      baseDelayMs: opts.bindRetryMinMs ?? 500,
+      maxDelayMs: opts.bindRetryMaxMs ?? 30_000,
+      reconcile: (key) => this.rebind(key),
+    });
+    this.syncs.start();
+    this.rebinds.start();
   }
 
   upsertService(svc: Service): void {
@@ -99,27 +119,31 @@ export class Proxier {
   /** Schedules a reconcile soon (coalescing bursts of changes). */
   requestSync(): void {
     if (this.stopped) return;
-    this.dirty = true;
-    if (!this.syncing) this.syncing = new Promise<void>((r) => setImmediate(r)).then(() => this.drain());
+    this.requested++;
+    this.syncs.enqueue(SYNC_KEY);
   }
 
   /** Reconciles now and resolves when the listeners match the objects fed so far. */
   async sync(): Promise<void> {
-    this.dirty = true;
-    if (!this.syncing) this.syncing = this.drain();
-    while (this.syncing) await this.syncing;
+    if (this.stopped) return;
+    this.requestSync();
+    const upTo = this.requested;
+    if (this.synced >= upTo) return;
+    await new Promise<void>((resolve) => this.syncWaiters.push({ upTo, resolve }));
   }
 
-  private async drain(): Promise<void> {
+  /** The one sync key's reconcile: never throws (a failed sync is logged; the next change retries). */
+  private async syncOnce(): Promise<void> {
+    const upTo = this.requested;
     try {
-      while (this.dirty && !this.stopped) {
-        this.dirty = false;
-        await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
-      }
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {
-      this.syncing = undefined;
+      this.synced = upTo;
+      for (let i = this.syncWaiters.length - 1; i >= 0; i--) {
+        if (this.syncWaiters[i].upTo <= upTo) this.syncWaiters.splice(i, 1)[0].resolve();
+      }
     }
   }
 
@@ -134,7 +158,6 @@ export class Proxier {
     for (const [key, slot] of this.slots) {
       if (desired.listeners.has(key)) continue;
       this.slots.delete(key);
-      clearTimeout(slot.retryTimer);
       await slot.listener.close();
       log.info({ listener: key }, 'stopped listening');
     }
@@ -170,50 +193,56 @@ export class Proxier {
         this.warnedProtocols.add(spec.protocol);
         continue;
       }
-      const fresh: Slot = { listener: factory(spec, this.ctx), state: 'binding', backoffMs: this.opts.bindRetryMinMs ?? 500 };
+      const fresh: Slot = { listener: factory(spec, this.ctx), state: 'binding' };
       this.slots.set(key, fresh);
-      await this.bind(key, fresh);
+      if (!(await this.bind(fresh, key))) this.rebinds.queue.addRateLimited(key);
     }
     this.updateGauges();
     this.lastSync = Date.now();
   }
 
-  private async bind(key: string, slot: Slot): Promise<void> {
-    if (this.slots.get(key) !== slot || this.stopped) return;
+  /** Listens; on failure marks the slot failed and counts and logs the error. */
+  private async bind(slot: Slot, key: string): Promise<boolean> {
     try {
       slot.state = 'binding';
       await slot.listener.listen();
       slot.state = 'listening';
       slot.lastError = undefined;
       this.opts.logger.info({ listener: key, target: slot.listener.target }, 'listening');
+      return true;
     } catch (err) {
       slot.state = 'failed';
       slot.lastError = (err as Error).message;
       this.metrics.errors.inc({ ...targetLabels(slot.listener.target), protocol: slot.listener.spec.protocol, reason: 'bind_failed' });
-      this.opts.logger.warn({ listener: key, err: slot.lastError, retryInMs: slot.backoffMs }, 'cannot listen; will retry');
-      const spec = slot.listener.spec;
-      slot.retryTimer = setTimeout(() => {
-        if (this.slots.get(key) !== slot || this.stopped) return;
-        // A listener whose listen() failed is replaced by a fresh one from the same factory.
-        const again: Slot = { ...slot, listener: this.factories[spec.protocol]!(spec, this.ctx), retryTimer: undefined };
-        again.listener.target = slot.listener.target;
-        again.backoffMs = Math.min(slot.backoffMs * 2, this.opts.bindRetryMaxMs ?? 30_000);
-        this.slots.set(key, again);
-        void (async () => {
-          // ClusterIP may have failed to bind earlier: try it again first.
-          if (spec.kind === 'ClusterIP' && !this.boundIPs.has(spec.address)) {
-            try {
-              this.boundIPs.set(spec.address, await this.opts.addresses.ensure(spec.address));
-            } catch {
-              // bind() below fails and reschedules
-            }
-          }
-          await this.bind(key, again);
-          this.updateGauges();
-        })();
-      }, slot.backoffMs);
-      slot.retryTimer.unref?.();
+      this.opts.logger.warn({ listener: key, err: slot.lastError }, 'cannot listen; will retry');
+      return false;
     }
+  }
+
+  /**
+   * The rebind key's reconcile: a listener whose listen() failed is replaced by
+   * a fresh one from the same factory (its ClusterIP bound first, if that had
+   * failed too). Throws while it still fails, so the Controller retries it
+   * with the bind backoff; a listener no longer wanted is dropped.
+   */
+  private async rebind(key: string): Promise<void> {
+    const slot = this.slots.get(key);
+    if (!slot || slot.state !== 'failed' || this.stopped) return;
+    const spec = slot.listener.spec;
+    const again: Slot = { listener: this.factories[spec.protocol]!(spec, this.ctx), state: 'binding' };
+    again.listener.target = slot.listener.target;
+    this.slots.set(key, again);
+    if (spec.kind === 'ClusterIP' && !this.boundIPs.has(spec.address)) {
+      try {
+        this.boundIPs.set(spec.address, await this.opts.addresses.ensure(spec.address));
+      } catch {
+        // bind() below fails and is retried
+      }
+    }
+    if (this.slots.get(key) !== again || this.stopped) return;
+    const ok = await this.bind(again, key);
+    this.updateGauges();
+    if (!ok) throw new Error(again.lastError);
   }
 
   private updateGauges(): void {
@@ -236,9 +265,9 @@ export class Proxier {
   /** Closes every listener and removes the ClusterIPs this proxy added. */
   async stop(): Promise<void> {
     this.stopped = true;
-    while (this.syncing) await this.syncing;
+    await Promise.all([this.syncs.stop(), this.rebinds.stop()]);
+    for (const w of this.syncWaiters.splice(0)) w.resolve();
     for (const [key, slot] of this.slots) {
-      clearTimeout(slot.retryTimer);
       await slot.listener.close();
       this.slots.delete(key);
     }

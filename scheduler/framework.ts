@@ -66,7 +66,7 @@ export function podRequests(pod: Pod, nonZero = false): Resources {
   return sum;
 }
 
-export function isPodFinished(pod: Pod): boolean {
+function isPodFinished(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 

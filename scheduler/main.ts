@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../lib/log';
 import { NODES, PODS } from '../lib/resources';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
+import { addLeaderElectionFlags, leaderElectorFor, parseLeaderElectionFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
 import { parsePort } from '../lib/flags';
 import { SchedulerMetrics } from './metrics';
 import { Scheduler } from './scheduler';
@@ -19,6 +20,8 @@ export interface SchedulerProcessOptions {
   bindAddress: string;
   port: number;
   schedulerName: string;
+  /** Off (AlwaysLeader) when absent. */
+  leaderElection?: LeaderElectionConfig;
   logger?: Logger;
 }
 
@@ -37,6 +40,7 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<Runnin
   logger.info({ address: o.bindAddress, port: o.port }, 'scheduler starting');
   return startControlLoops({
     logger,
+    elector: leaderElectorFor(o.leaderElection, client, 'kube-scheduler', logger),
     bindAddress: o.bindAddress,
     port: o.port,
     registry,
@@ -55,17 +59,19 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<Runnin
 }
 
 export function parseFlags(argv: string[]): SchedulerProcessOptions {
-  const cmd = new Command('scheduler')
-    .description('Coxswain scheduler: binds unscheduled pods to nodes')
-    .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
-    .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10259'))
-    .addOption(new Option('--scheduler-name <name>', 'pods with this spec.schedulerName (or none) are scheduled').default('default-scheduler'))
+  const cmd = addLeaderElectionFlags(
+    new Command('scheduler')
+      .description('Coxswain scheduler: binds unscheduled pods to nodes')
+      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
+      .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
+      .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10259'))
+      .addOption(new Option('--scheduler-name <name>', 'pods with this spec.schedulerName (or none) are scheduled').default('default-scheduler')),
+  )
     .exitOverride()
     .allowExcessArguments(false);
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
-  return { kubeconfig: f.kubeconfig, bindAddress: f.bindAddress, port: parsePort(f.port), schedulerName: f.schedulerName };
+  return { kubeconfig: f.kubeconfig, bindAddress: f.bindAddress, port: parsePort(f.port), schedulerName: f.schedulerName, leaderElection: parseLeaderElectionFlags(f) };
 }
 
 /** `coxswain scheduler [flags]`: runs until SIGTERM/SIGINT, then stops cleanly. */

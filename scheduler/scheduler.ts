@@ -53,7 +53,19 @@ export class Scheduler {
     this.profile = o.profile ?? defaultProfile();
     this.schedulerName = o.schedulerName ?? 'default-scheduler';
     this.now = o.now ?? Date.now;
-    this.controller = new Controller({ name: 'scheduler', reconcile: (k) => this.scheduleOne(k), workers: 1, logger: o.logger, baseDelayMs: 100, maxDelayMs: 10_000 });
+    this.controller = new Controller({
+      name: 'scheduler',
+      reconcile: (k) => this.scheduleOne(k),
+      workers: 1,
+      logger: o.logger,
+      baseDelayMs: 100,
+      maxDelayMs: 10_000,
+      recorder: o.recorder,
+      objectFor: (k) => {
+        const pod = o.pods.get(k);
+        return pod && ({ ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject);
+      },
+    });
     o.pods.on({
       add: (p) => this.onPod(p),
       update: (old, p) => {

@@ -1,5 +1,5 @@
 import { clusterIdHex, memberIdHex } from './server/ids';
-import type { MemberInfo } from './server/membership';
+import type { MemberInfo } from './server/member-info';
 
 /**
  * Store configuration: the etcd-like flags, parsed into one object. Pure and

@@ -71,10 +71,6 @@ export class EtcdError extends Error {
   }
 }
 
-export function isEtcdErrorName(s: string): s is EtcdErrorName {
-  return Object.prototype.hasOwnProperty.call(catalogue, s);
-}
-
 /** The catalogue entry whose etcd text is exactly `message`, if any (errors relayed between members). */
 export function etcdErrorByMessage(message: string | undefined): EtcdError | undefined {
   for (const [name, [, text]] of Object.entries(catalogue)) {

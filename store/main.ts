@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { runUntilSignal } from '../lib/daemon';
 import { createLogger } from '../lib/log';
 import { resolveConfig, type StoreFlags } from './config';
 import { startStore } from './server/start';
@@ -41,19 +42,6 @@ export async function main(argv: string[]): Promise<void> {
     // etcd: "the member has been permanently removed from the cluster"; exit cleanly.
     void handle.close().finally(() => process.exit(0));
   };
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    handle.close().then(
-      () => process.exit(0),
-      (e) => {
-        log.error({ err: e }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // Exits as soon as the member closed (drainMs 0), as etcd does; a second signal forces.
+  void runUntilSignal(log, () => handle.close(), { drainMs: 0 });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Etcd3Store } from '../apiserver/storage/etcd3';
-import { createKey, deleteKey, updateKey, type WatchEvent } from '../apiserver/storage/types';
+import { CompactedError, FutureRevisionError, createKey, deleteKey, updateKey, type WatchEvent } from '../apiserver/storage/types';
 import { startEtcd } from './lib/etcd';
 import { freePort, waitFor } from './lib/util';
 
@@ -44,6 +44,9 @@ test('etcd3 client against a real etcd: CRUD, txn compares, watch, compaction', 
     store.watch('/registry/t/', rev, { onEvents: () => {}, onCompacted: (r) => { compacted = r; } });
     await waitFor('compaction notice', () => compacted > 0);
     assert.equal(compacted, head);
+    // a list at a compacted or future revision: typed errors, not message text
+    await assert.rejects(store.list('/registry/t/', { revision: rev }), (e: unknown) => e instanceof CompactedError && e.revision === rev);
+    await assert.rejects(store.list('/registry/t/', { revision: head + 1_000 }), FutureRevisionError);
   } finally {
     await store.close();
     await etcd.stop();

@@ -9,15 +9,13 @@
  * answers before the container prints anything.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { startControlPlane, waitFor } from './lib/cluster';
-import { containersWithLabels, dockerCleanup, sh } from './lib/docker';
-import { removePodTmpfs } from './lib/kubelet-harness';
-import { pidsMatching, startUp, type UpCluster } from './lib/up';
+import { startUp, tearDownUp, type UpCluster } from './lib/up';
 
 const pod = (name: string, labels: Record<string, string> = {}) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'cn', labels }, spec: { containers: [{ name: 'c', image: 'busybox:1.36' }] },
@@ -130,21 +128,7 @@ test('@kubernetes/client-node: Exec and Log against a real pod', { timeout: 240_
   const NODE = 'client-node-node';
   const home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-client-node-'));
   let cluster: UpCluster | undefined;
-  t.after(async () => {
-    await cluster?.interrupt().catch(() => undefined);
-    for (const pid of pidsMatching(home)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    const uids = (await sh('docker', ['ps', '-a', '--filter', `label=coxswain.node=${NODE}`, '--format', '{{.Label "io.kubernetes.pod.uid"}}']).catch(() => '')).split('\n').filter(Boolean);
-    await dockerCleanup(await containersWithLabels([`coxswain.node=${NODE}`]).catch(() => []), [`coxswain-${NODE}`]);
-    // Pods still on the node when it stopped keep their tmpfs token volumes: the kubelet removes them only with the pod.
-    await removePodTmpfs(uids).catch(() => undefined);
-    for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
-      const m = /inet (10\.123\.\d+\.\d+)\/32/.exec(line);
-      if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
-    }
-    if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
-  });
+  t.after(() => tearDownUp(cluster, home, NODE, '10.123.0.0/16'));
   cluster = await startUp({ home, nodeName: NODE, serviceCidr: '10.123.0.0/16', clusterCidr: '10.253.0.0/16', nodePortRange: '31600-31699' });
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(cluster.kubeconfig);

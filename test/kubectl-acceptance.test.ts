@@ -10,14 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { loadKubeconfig } from '../lib/kubeconfig';
-import { containersWithLabels, dockerCleanup, sh } from './lib/docker';
-import { removePodTmpfs } from './lib/kubelet-harness';
-import { pidsMatching, startUp, type UpCluster } from './lib/up';
+import { startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 
 const NODE = 'kubectl-node';
@@ -69,20 +67,7 @@ describe('kubectl 1.32 acceptance: every command of issue 4 against coxswain up'
 
   after(async () => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    await cluster?.interrupt().catch(() => undefined);
-    for (const pid of pidsMatching(home)) {
-      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
-    }
-    const uids = (await sh('docker', ['ps', '-a', '--filter', `label=coxswain.node=${NODE}`, '--format', '{{.Label "io.kubernetes.pod.uid"}}']).catch(() => '')).split('\n').filter(Boolean);
-    const ours = await containersWithLabels([`coxswain.node=${NODE}`]).catch(() => []);
-    await dockerCleanup(ours, [`coxswain-${NODE}`]);
-    // Pods still on the node when it stopped keep their tmpfs token volumes: the kubelet removes them only with the pod.
-    await removePodTmpfs(uids).catch(() => undefined);
-    for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
-      const m = /inet (10\.121\.\d+\.\d+)\/32/.exec(line);
-      if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
-    }
-    if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
+    await tearDownUp(cluster, home, NODE, SERVICE_CIDR);
   });
 
   // ------------------------------------------------------------------ discovery

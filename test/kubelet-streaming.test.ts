@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
 import WebSocket from 'ws';
 import { createCA, issueCert } from '../lib/pki';
-import { KubeletClientPool } from '../apiserver/streaming/kubelet-client';
+import { KubeletClientPool } from '../kubelet/api/client';
 import { startUp, type UpCluster } from './lib/up';
 import { containersWithLabels, dockerCleanup } from './lib/docker';
 import { waitFor } from './lib/util';

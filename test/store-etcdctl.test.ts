@@ -131,8 +131,8 @@ test('bad input gets errors, never a crash: >1.5 MiB values, unknown methods, ma
   assert.equal(emptyKey?.details, 'etcdserver: key is not provided');
   // The peer port: a malformed Raft message batch, a Snapshot stream without a Snap message, and raw garbage.
   const peerDef = protoLoader.loadSync(path.join(PROTO_DIR, 'peer.proto'), { keepCase: true, longs: Number, enums: String, bytes: Buffer, defaults: true });
-  const Peer = (grpc.loadPackageDefinition(peerDef) as any).coxswain.store.peer.Peer as grpc.ServiceClientConstructor; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const peer = new Peer(`127.0.0.1:${c.member('s2').peerPort}`, grpc.credentials.createInsecure()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const Peer = (grpc.loadPackageDefinition(peerDef) as any).coxswain.store.peer.Peer as grpc.ServiceClientConstructor;
+  const peer = new Peer(`127.0.0.1:${c.member('s2').peerPort}`, grpc.credentials.createInsecure()) as any;
   const wrongCluster = await new Promise<grpc.ServiceError | null>((resolve) => peer.Send({ cluster: 'nope', messages: [] }, (e: grpc.ServiceError | null) => resolve(e)));
   assert.equal(wrongCluster?.code, grpc.status.FAILED_PRECONDITION);
   const snapErr = await new Promise<grpc.ServiceError | null>((resolve) => {

@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import {
   type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
-  type WatchEvent, type WatchHandlers, StoreUnavailableError, prefixEnd,
+  type WatchEvent, type WatchHandlers, CompactedError, FutureRevisionError, StoreUnavailableError, prefixEnd,
 } from './types';
 
 /**
@@ -48,7 +48,7 @@ type Loaded = {
 
 let loaded: Loaded | undefined;
 
-export function defaultProtoDir(): string {
+function defaultProtoDir(): string {
   // dist/apiserver/storage -> <repo>/store/proto ; apiserver/storage (ts-node style) -> <repo>/store/proto
   const candidates = [path.join(__dirname, '../../../store/proto'), path.join(__dirname, '../../store/proto')];
   return candidates.find((d) => fs.existsSync(path.join(d, 'etcd.proto'))) ?? candidates[0];
@@ -59,33 +59,79 @@ function loadProto(dir: string): Loaded {
   const def = protoLoader.loadSync(path.join(dir, 'etcd.proto'), {
     keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir],
   });
-  const pkg = grpc.loadPackageDefinition(def) as any;
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: Loaded };
   loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance };
   return loaded;
 }
 
+/** etcd's messages as proto-loader decodes them (keepCase; int64 as strings; bytes as Buffers). */
+interface WireKv { key: Buffer | string; value?: Buffer; create_revision?: string; mod_revision?: string; version?: string }
+interface ResponseHeader { revision: string; member_id?: string }
+interface RangeResponse { header: ResponseHeader; kvs: WireKv[] }
+interface TxnResponse {
+  header: ResponseHeader;
+  succeeded: boolean;
+  responses: { response_range?: { kvs?: WireKv[] }; response_delete_range?: { prev_kvs?: WireKv[] } }[];
+}
+interface StatusResponse { header: ResponseHeader; leader: string }
+interface WatchResponse {
+  header?: ResponseHeader;
+  created?: boolean;
+  canceled?: boolean;
+  compact_revision?: string;
+  cancel_reason?: string;
+  events?: { type: string | number; kv: WireKv; prev_kv?: WireKv }[];
+}
+
+/** The unary calls used, by method name, with their responses. */
+interface Rpcs { Range: RangeResponse; Txn: TxnResponse; Compact: unknown; Status: StatusResponse }
+type Method = keyof Rpcs;
+type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, resp: unknown) => void) => void;
+type UnaryClient = grpc.Client & Partial<Record<Method, Unary>>;
+type WatchClient = grpc.Client & { Watch(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, WatchResponse> };
+
 interface Endpoint {
   url: string;
-  kv: grpc.Client & Record<string, any>;
-  watch: grpc.Client & Record<string, any>;
-  maint: grpc.Client & Record<string, any>;
+  kv: UnaryClient;
+  watch: WatchClient;
+  maint: UnaryClient;
+}
+
+/** A gRPC error's code and text, whatever was thrown. */
+function grpcErrorOf(err: unknown): { code?: unknown; text: string } {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; details?: unknown; message?: unknown };
+  return { code: e.code, text: String(e.details ?? e.message ?? '') };
 }
 
 const RETRYABLE_CODES = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED, grpc.status.RESOURCE_EXHAUSTED, grpc.status.CANCELLED]);
 const RETRYABLE_MESSAGE = /no leader|leader changed|not.{0,10}leader|timed out|timeout|connect|transport|ECONNREFUSED|ECONNRESET|EPIPE|stream removed|unavailable|stopped|shutting down/i;
 
-export function isRetryable(err: any): boolean {
+function isRetryable(err: unknown): boolean {
   if (!err) return false;
-  if (typeof err.code === 'number' && RETRYABLE_CODES.has(err.code)) return true;
-  return RETRYABLE_MESSAGE.test(String(err.details ?? err.message ?? ''));
+  const { code, text } = grpcErrorOf(err);
+  if (typeof code === 'number' && RETRYABLE_CODES.has(code)) return true;
+  return RETRYABLE_MESSAGE.test(text);
+}
+
+/**
+ * etcd's typed errors (rpctypes) travel as OUT_OF_RANGE with a fixed description: the one
+ * place they are told apart by text, as etcd's own client does.
+ */
+function typedError(err: unknown, revision: number | undefined): unknown {
+  const e = err as { code?: number; details?: string } | undefined;
+  if (e?.code !== grpc.status.OUT_OF_RANGE || revision === undefined) return err;
+  if (/required revision has been compacted/.test(String(e.details))) return new CompactedError(revision, `etcd3: ${e.details}`);
+  if (/required revision is a future revision/.test(String(e.details))) return new FutureRevisionError(revision, `etcd3: ${e.details}`);
+  return err;
 }
 
 /** Errors after which a write may or may not have been applied. */
-function isAmbiguous(err: any): boolean {
-  return err?.code === grpc.status.DEADLINE_EXCEEDED || /timed out|reset|stream removed|EPIPE/i.test(String(err?.details ?? err?.message ?? ''));
+function isAmbiguous(err: unknown): boolean {
+  const { code, text } = grpcErrorOf(err);
+  return code === grpc.status.DEADLINE_EXCEEDED || /timed out|reset|stream removed|EPIPE/i.test(text);
 }
 
-function toKv(kv: any): KeyValue {
+function toKv(kv: WireKv): KeyValue {
   return {
     key: Buffer.isBuffer(kv.key) ? kv.key.toString() : String(kv.key),
     value: kv.value ?? Buffer.alloc(0),
@@ -131,10 +177,11 @@ export class Etcd3Store implements Store {
       const u = new URL(url.includes('://') ? url : `http://${url}`);
       const target = `${u.hostname}:${u.port || '2379'}`;
       const creds = u.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
-      const kv = new proto.KV(target, creds, channelOptions) as any;
+      // the stubs proto-loader builds from etcd.proto have the methods UnaryClient and WatchClient name
+      const kv = new proto.KV(target, creds, channelOptions) as UnaryClient;
       const channelOverride = kv.getChannel();
-      const watch = new proto.Watch(target, creds, { ...channelOptions, channelOverride }) as any;
-      const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as any;
+      const watch = new proto.Watch(target, creds, { ...channelOptions, channelOverride }) as unknown as WatchClient;
+      const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as UnaryClient;
       return { url, kv, watch, maint };
     });
     const probeMs = opts.leaderProbeMs ?? 10_000;
@@ -187,14 +234,16 @@ export class Etcd3Store implements Store {
     return this.endpoints[this.current].url;
   }
 
-  private callOnce(ep: Endpoint, svc: 'kv' | 'maint', method: string, req: unknown, ms: number): Promise<any> {
+  private callOnce<M extends Method>(ep: Endpoint, svc: 'kv' | 'maint', method: M, req: unknown, ms: number): Promise<Rpcs[M]> {
     return new Promise((resolve, reject) => {
-      ep[svc][method](req, new grpc.Metadata(), { deadline: Date.now() + ms }, (err: any, resp: any) => (err ? reject(err) : resolve(resp)));
+      const fn = ep[svc][method];
+      if (!fn) return reject(new Error(`etcd3: no method ${svc}.${method}`));
+      fn.call(ep[svc], req, new grpc.Metadata(), { deadline: Date.now() + ms }, (err, resp) => (err ? reject(err) : resolve(resp as Rpcs[M])));
     });
   }
 
   /** Unary call with failover. `ambiguous` reports whether an earlier attempt may have been applied. */
-  private async call(svc: 'kv' | 'maint', method: string, req: unknown, opts: { totalMs?: number; attemptMs?: number } = {}): Promise<{ resp: any; ambiguous: boolean }> {
+  private async call<M extends Method>(svc: 'kv' | 'maint', method: M, req: unknown, opts: { totalMs?: number; attemptMs?: number } = {}): Promise<{ resp: Rpcs[M]; ambiguous: boolean }> {
     const deadline = Date.now() + (opts.totalMs ?? this.opTimeoutMs);
     let backoff = 25;
     let ambiguous = false;
@@ -218,7 +267,7 @@ export class Etcd3Store implements Store {
         }
       }
     }
-    throw new StoreUnavailableError(`etcd3: no endpoint answered ${method} within ${opts.totalMs ?? this.opTimeoutMs} ms: ${(lastErr as any)?.details ?? lastErr}`, lastErr);
+    throw new StoreUnavailableError(`etcd3: no endpoint answered ${method} within ${opts.totalMs ?? this.opTimeoutMs} ms: ${(lastErr as { details?: string } | undefined)?.details ?? lastErr}`, lastErr);
   }
 
   async get(key: string): Promise<{ kv?: KeyValue; revision: number }> {
@@ -229,7 +278,7 @@ export class Etcd3Store implements Store {
   async list(prefix: string, opts: { revision?: number; keysOnly?: boolean } = {}): Promise<ListResult> {
     const { resp } = await this.call('kv', 'Range', {
       key: Buffer.from(prefix), range_end: prefixEnd(prefix), revision: String(opts.revision ?? 0), keys_only: !!opts.keysOnly,
-    }, { attemptMs: Math.max(this.attemptTimeoutMs, 5_000) });
+    }, { attemptMs: Math.max(this.attemptTimeoutMs, 5_000) }).catch((err: unknown) => { throw typedError(err, opts.revision); });
     return { kvs: resp.kvs.map(toKv), revision: Number(resp.header.revision) };
   }
 
@@ -287,7 +336,7 @@ export class Etcd3Store implements Store {
     let next = startRevision;
     let stopped = false;
     let backoff = 50;
-    let call: grpc.ClientDuplexStream<any, any> | undefined;
+    let call: grpc.ClientDuplexStream<unknown, WatchResponse> | undefined;
     let timer: NodeJS.Timeout | undefined;
     const rangeEnd = prefixEnd(prefix);
 
@@ -297,7 +346,7 @@ export class Etcd3Store implements Store {
       const ep = this.endpoints[this.current];
       const md = new grpc.Metadata();
       md.set('hasleader', 'true');
-      const c: grpc.ClientDuplexStream<any, any> = ep.watch.Watch(md);
+      const c = ep.watch.Watch(md);
       call = c;
       let ended = false;
       const restart = (_err?: unknown) => {
@@ -310,7 +359,7 @@ export class Etcd3Store implements Store {
         timer = setTimeout(connect, backoff);
         backoff = Math.min(backoff * 2, 1_000);
       };
-      c.on('data', (resp: any) => {
+      c.on('data', (resp: WatchResponse) => {
         if (stopped) return;
         const compactRev = Number(resp.compact_revision ?? 0);
         if (resp.canceled || compactRev > 0) {
@@ -326,7 +375,7 @@ export class Etcd3Store implements Store {
         }
         if (resp.created) { backoff = 50; return; }
         if (resp.events?.length) {
-          const events: WatchEvent[] = resp.events.map((e: any) => ({
+          const events: WatchEvent[] = resp.events.map((e) => ({
             type: e.type === 'DELETE' || e.type === 1 ? 'DELETE' : 'PUT',
             kv: toKv(e.kv),
             prevKv: e.prev_kv && e.prev_kv.key?.length ? toKv(e.prev_kv) : undefined,

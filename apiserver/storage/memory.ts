@@ -1,12 +1,13 @@
 import {
   type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
-  type WatchEvent, type WatchHandlers,
+  type WatchEvent, type WatchHandlers, CompactedError, FutureRevisionError,
 } from './types';
 
 /**
  * In-memory MVCC store with etcd semantics (global revision, txn compares, watch from a
  * revision with prev_kv, compaction). For unit tests of the REST layer; events are
- * delivered asynchronously (microtask), like a network store.
+ * delivered asynchronously (microtask), like a network store. It keeps no old values:
+ * a list at an earlier revision than the current one is a CompactedError.
  */
 export class MemoryStore implements Store {
   private revision = 1; // etcd starts at 1
@@ -20,7 +21,8 @@ export class MemoryStore implements Store {
   }
 
   async list(prefix: string, opts: { revision?: number } = {}): Promise<ListResult> {
-    if (opts.revision) throw new Error('MemoryStore: list at a revision is not supported');
+    if (opts.revision && opts.revision < this.revision) throw new CompactedError(opts.revision);
+    if (opts.revision && opts.revision > this.revision) throw new FutureRevisionError(opts.revision);
     const kvs = [...this.data.values()].filter((kv) => kv.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : 1));
     return { kvs, revision: this.revision };
   }

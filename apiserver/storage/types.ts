@@ -56,7 +56,10 @@ export interface StoreWatch {
 
 export interface Store {
   get(key: string): Promise<{ kv?: KeyValue; revision: number }>;
-  /** Every key with this prefix, at the current revision (or at `revision`). */
+  /**
+   * Every key with this prefix, at the current revision (or at `revision`: CompactedError
+   * when that revision is compacted, FutureRevisionError when it is not reached yet).
+   */
   list(prefix: string, opts?: { revision?: number; keysOnly?: boolean }): Promise<ListResult>;
   txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult>;
   /**
@@ -71,10 +74,32 @@ export interface Store {
   close(): Promise<void>;
 }
 
-/** Thrown when no endpoint answered within the operation's deadline. */
-export class StoreUnavailableError extends Error {
+/**
+ * Why a store operation failed. Every error a `Store` throws on purpose is a `StoreError`;
+ * callers branch with `instanceof`, never on message text.
+ */
+export abstract class StoreError extends Error {}
+
+/** No endpoint answered within the operation's deadline (or the client is closed). */
+export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
   constructor(message: string, override readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+/** A read at a revision the store has compacted away (etcd's ErrCompacted). Callers relist. */
+export class CompactedError extends StoreError {
+  override name = 'CompactedError';
+  constructor(readonly revision: number, message = `required revision ${revision} has been compacted`) {
+    super(message);
+  }
+}
+
+/** A read at a revision the store has not reached yet (etcd's ErrFutureRev). */
+export class FutureRevisionError extends StoreError {
+  override name = 'FutureRevisionError';
+  constructor(readonly revision: number, message = `required revision ${revision} is a future revision`) {
     super(message);
   }
 }

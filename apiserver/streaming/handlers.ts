@@ -1,14 +1,16 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { sinceUnix } from '../../kubelet/server/docker-streams';
+import { sinceUnix } from '../../kubelet/api/log-options';
 import type { UserInfo } from '../auth';
 import { ApiError, errors } from '../errors';
-import type { ApiPath, RequestLabels, RestContext } from '../rest';
+import { type ApiPath, type RequestLabels, type RestContext, mastersOnlyAuthorizer } from '../handlers/context';
 import { ERROR, EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS, STDERR, STDIN, STDOUT, errorStatus, exitStatus, frame, parseIncoming, portPrefix, selectProtocol } from './channels';
+import type { ExecOutput, KubeletApiClient, PortForwardOutput } from '../../kubelet/api/proto';
 import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from './options';
 
 /**
@@ -20,12 +22,20 @@ import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from 
 export const STREAMING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
 
 /** Delay before the first frame after the 101: client-go registers its streams while it starts reading. */
-export const FIRST_FRAME_DELAY_MS = 100;
+const FIRST_FRAME_DELAY_MS = 100;
 /** How long an exec with a TTY waits for the client's first resize before it starts the process. */
-export const TTY_SIZE_WAIT_MS = 300;
+const TTY_SIZE_WAIT_MS = 300;
 
-const kWs = Symbol.for('coxswain.ws.socket');
-const kWsHead = Symbol.for('coxswain.ws.head');
+const kWs: unique symbol = Symbol.for('coxswain.ws.socket') as typeof kWs;
+const kWsHead: unique symbol = Symbol.for('coxswain.ws.head') as typeof kWsHead;
+
+/** An upgrade request as routed through fastify: its socket and head ride along to the handler. */
+interface UpgradeRequest extends IncomingMessage {
+  [kWs]?: Duplex;
+  [kWsHead]?: Buffer;
+  /** set once a handler took the socket over (else it is destroyed when fastify's reply finishes) */
+  coxswainUpgraded?: boolean;
+}
 
 /**
  * Routes WebSocket upgrade requests through fastify (hooks, authentication, handlers),
@@ -34,17 +44,17 @@ const kWsHead = Symbol.for('coxswain.ws.head');
 export function installUpgradeRouting(app: FastifyInstance): void {
   const server = app.server as unknown as { on(ev: 'upgrade', fn: (req: IncomingMessage, socket: Duplex, head: Buffer) => void): void } | undefined;
   if (!server || typeof server.on !== 'function') return;
-  server.on('upgrade', (req, socket, head) => {
-    (req as any)[kWs] = socket;
-    (req as any)[kWsHead] = head;
+  server.on('upgrade', (req: UpgradeRequest, socket, head) => {
+    req[kWs] = socket;
+    req[kWsHead] = head;
     const res = new ServerResponse(req);
     socket.on('error', () => socket.destroy());
     try {
-      res.assignSocket(socket as any);
+      res.assignSocket(socket as Socket);
       res.on('finish', () => {
-        if (!(req as any).coxswainUpgraded) socket.destroy();
+        if (!req.coxswainUpgraded) socket.destroy();
       });
-      (app as any).routing(req, res);
+      app.routing(req, res);
     } catch {
       socket.destroy();
     }
@@ -52,8 +62,8 @@ export function installUpgradeRouting(app: FastifyInstance): void {
 }
 
 function upgrade(req: FastifyRequest, reply: FastifyReply, protocols: string[]): Promise<{ ws: WebSocket; protocol: string }> {
-  const raw = req.raw as any;
-  const socket = raw[kWs] as Duplex | undefined;
+  const raw = req.raw as UpgradeRequest;
+  const socket = raw[kWs];
   if (!socket) throw errors.badRequest('Upgrade request required');
   const protocol = selectProtocol(req.headers['sec-websocket-protocol'], protocols);
   if (!protocol) throw errors.badRequest(`none of the offered subprotocols is supported; use one of: ${protocols.join(', ')}`);
@@ -66,7 +76,7 @@ function upgrade(req: FastifyRequest, reply: FastifyReply, protocols: string[]):
 }
 
 async function authorizeStream(ctx: RestContext, user: UserInfo | undefined, verb: string, ns: string, name: string, subresource: string): Promise<void> {
-  const authorize = ctx.authorize ?? ((u: UserInfo | undefined) => (u?.groups.includes('system:masters') ? { allowed: true } : { allowed: false, reason: 'no authorizer is configured beyond system:masters' }));
+  const authorize = ctx.authorize ?? mastersOnlyAuthorizer;
   const d = await authorize(user, { verb, namespace: ns, group: '', version: 'v1', resource: 'pods', subresource, name });
   if (!d.allowed) {
     throw errors.forbidden(`pods "${name}" is forbidden: User "${user?.name ?? 'system:anonymous'}" cannot ${verb} resource "pods/${subresource}" in API group "" in the namespace "${ns}"${d.reason ? `: ${d.reason}` : ''}`,
@@ -90,7 +100,7 @@ async function podAndNode(ctx: RestContext, ns: string, name: string): Promise<{
   return { pod, node };
 }
 
-function kubelet(ctx: RestContext, node: Node): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function kubelet(ctx: RestContext, node: Node): KubeletApiClient {
   if (!ctx.kubelets) throw errors.unavailable('this apiserver has no kubelet client certificate (--kubelet-client-certificate)');
   try {
     return ctx.kubelets.forNode(node);
@@ -100,7 +110,7 @@ function kubelet(ctx: RestContext, node: Node): any { // eslint-disable-line @ty
 }
 
 /** A kubelet gRPC error as the Status Kubernetes would answer. */
-export function fromGrpcError(err: grpc.ServiceError | { code?: number; details?: string; message?: string }): ApiError {
+function fromGrpcError(err: grpc.ServiceError | { code?: number; details?: string; message?: string }): ApiError {
   const msg = err.details || err.message || 'kubelet error';
   switch (err.code) {
     case grpc.status.NOT_FOUND:
@@ -148,7 +158,7 @@ async function serveLog(ctx: RestContext, req: FastifyRequest, reply: FastifyRep
     since_unix: sinceUnix(Date.now(), o.sinceSeconds, o.sinceTime),
     timestamps: o.timestamps,
     limit_bytes: o.limitBytes ?? 0,
-  }) as grpc.ClientReadableStream<{ data: Buffer }>;
+  });
   const raw = reply.raw;
   await new Promise<void>((resolve, reject) => {
     let started = false;
@@ -202,60 +212,25 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
   const client = kubelet(ctx, node);
   const { ws, protocol } = await upgrade(req, reply, EXEC_PROTOCOLS);
 
-  // Frames wait FIRST_FRAME_DELAY_MS after the 101 (the kubectl contract's pitfall).
-  let ready = false;
-  const pending: Buffer[] = [];
+  const out = delayedSender(ws);
+  const send = out.send;
   let finished = false;
-  const send = (b: Buffer) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (!ready) pending.push(b);
-    else ws.send(b);
-  };
   const finish = (status: Record<string, unknown>) => {
     if (finished) return;
     finished = true;
     send(frame(ERROR, JSON.stringify(status)));
     const close = () => ws.readyState === ws.OPEN && ws.close(1000);
-    if (ready) close();
+    if (out.ready()) close();
     else setTimeout(close, FIRST_FRAME_DELAY_MS + 5);
   };
-  setTimeout(() => {
-    ready = true;
-    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
-  }, FIRST_FRAME_DELAY_MS);
-
-  // With a TTY, kubectl sends the terminal size first: wait a moment for it so the process
-  // starts with the right size (a later resize would race a short command).
-  let size: { width: number; height: number } | undefined;
-  const early: Buffer[] = [];
-  if (o.tty) {
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(done, TTY_SIZE_WAIT_MS);
-      function done() {
-        clearTimeout(t);
-        ws.off('message', onMsg);
-        ws.off('close', done);
-        resolve();
-      }
-      function onMsg(data: Buffer) {
-        const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
-        const m = parseIncoming(msg, protocol);
-        if (m.kind === 'resize' && !size) {
-          size = { width: m.width, height: m.height };
-          done();
-        } else early.push(msg);
-      }
-      ws.on('message', onMsg);
-      ws.on('close', done);
-    });
-  }
-  const call = client.Exec() as grpc.ClientDuplexStream<any, any>;
+  const { size, early } = o.tty ? await terminalSize(ws, protocol) : { size: undefined, early: [] };
+  const call = client.Exec();
   call.write({ start: { pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' }, container, command: o.command, stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, tty: o.tty, size } });
-  call.on('data', (m: any) => {
+  call.on('data', (m: ExecOutput) => {
     if (m.msg === 'stdout' && m.stdout?.length) send(frame(STDOUT, m.stdout));
     else if (m.msg === 'stderr' && m.stderr?.length) send(frame(STDERR, m.stderr));
     else if (m.msg === 'exit') {
-      const e = m.exit ?? {};
+      const e: Partial<NonNullable<ExecOutput['exit']>> = m.exit ?? {};
       finish(e.error ? errorStatus(e.error) : exitStatus(Number(e.exit_code ?? 0), o.command));
     }
   });
@@ -266,7 +241,7 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
   call.on('end', () => finish(errorStatus('the kubelet ended the exec stream without an exit code')));
   const onMessage = (data: Buffer) => {
     if (finished) return;
-    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
+    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
     const m = parseIncoming(msg, protocol);
     if (m.kind === 'stdin' && o.stdin) call.write({ stdin: m.data });
     else if (m.kind === 'resize') call.write({ resize: { width: m.width, height: m.height } });
@@ -289,36 +264,27 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
   const { pod, node } = await podAndNode(ctx, ns, name);
   const client = kubelet(ctx, node);
   const { ws } = await upgrade(req, reply, PORTFORWARD_PROTOCOLS);
-  const calls: grpc.ClientDuplexStream<any, any>[] = [];
-  let ready = false;
-  const pending: Buffer[] = [];
-  const send = (b: Buffer) => {
-    if (ws.readyState !== ws.OPEN) return;
-    if (!ready) pending.push(b);
-    else ws.send(b);
-  };
-  setTimeout(() => {
-    ready = true;
-    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
-  }, FIRST_FRAME_DELAY_MS);
+  const calls: ReturnType<KubeletApiClient['PortForward']>[] = [];
+  const out = delayedSender(ws);
+  const send = out.send;
   let open = ports.length;
   ports.forEach((port, i) => {
     const dataCh = 2 * i;
     const errCh = 2 * i + 1;
     send(frame(dataCh, portPrefix(port)));
     send(frame(errCh, portPrefix(port)));
-    const call = client.PortForward() as grpc.ClientDuplexStream<any, any>;
+    const call = client.PortForward();
     calls.push(call);
     call.write({ start: { pod: { namespace: ns, name, uid: pod.metadata?.uid ?? '' }, port } });
     let done = false;
     const end = () => {
       if (done) return;
       done = true;
-      if (--open === 0) setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), ready ? 0 : FIRST_FRAME_DELAY_MS + 5);
+      if (--open === 0) setTimeout(() => ws.readyState === ws.OPEN && ws.close(1000), out.ready() ? 0 : FIRST_FRAME_DELAY_MS + 5);
     };
-    call.on('data', (m: any) => {
+    call.on('data', (m: PortForwardOutput) => {
       if (m.msg === 'data' && m.data?.length) send(frame(dataCh, m.data));
-      else if (m.msg === 'error') send(frame(errCh, m.error));
+      else if (m.msg === 'error') send(frame(errCh, m.error ?? ''));
     });
     call.on('error', (err: grpc.ServiceError) => {
       if (err.code !== grpc.status.CANCELLED) send(frame(errCh, fromGrpcError(err).message));
@@ -327,7 +293,7 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     call.on('end', end);
   });
   ws.on('message', (data: Buffer) => {
-    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as any);
+    const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
     if (msg.length < 1) return;
     const ch = msg[0];
     if (ch % 2 !== 0) return;
@@ -338,4 +304,54 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     for (const c of calls) c.cancel();
   });
   ws.on('error', () => undefined);
+}
+
+/**
+ * Sends frames on `ws`, holding them until FIRST_FRAME_DELAY_MS after the 101 (the kubectl
+ * contract's pitfall: client-go registers its streams while it starts reading).
+ */
+function delayedSender(ws: WebSocket): { send(b: Buffer): void; ready(): boolean } {
+  let ready = false;
+  const pending: Buffer[] = [];
+  setTimeout(() => {
+    ready = true;
+    for (const b of pending.splice(0)) if (ws.readyState === ws.OPEN) ws.send(b);
+  }, FIRST_FRAME_DELAY_MS);
+  return {
+    send(b) {
+      if (ws.readyState !== ws.OPEN) return;
+      if (!ready) pending.push(b);
+      else ws.send(b);
+    },
+    ready: () => ready,
+  };
+}
+
+/**
+ * With a TTY, kubectl sends the terminal size first: waits up to TTY_SIZE_WAIT_MS for it so the
+ * process starts with the right size (a later resize would race a short command). Messages
+ * that came before it are returned in `early`, to be handled once the exec runs.
+ */
+function terminalSize(ws: WebSocket, protocol: string): Promise<{ size?: { width: number; height: number }; early: Buffer[] }> {
+  let size: { width: number; height: number } | undefined;
+  const early: Buffer[] = [];
+  return new Promise((resolve) => {
+    const t = setTimeout(done, TTY_SIZE_WAIT_MS);
+    function done() {
+      clearTimeout(t);
+      ws.off('message', onMsg);
+      ws.off('close', done);
+      resolve({ size, early });
+    }
+    function onMsg(data: Buffer) {
+      const msg = Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer);
+      const m = parseIncoming(msg, protocol);
+      if (m.kind === 'resize' && !size) {
+        size = { width: m.width, height: m.height };
+        done();
+      } else early.push(msg);
+    }
+    ws.on('message', onMsg);
+    ws.on('close', done);
+  });
 }

@@ -1,27 +1,11 @@
 import { errors } from '../errors';
+import { boolParam, param, params } from '../query';
 
 /** Pure request parsing for the pods/log, pods/exec and pods/portforward subresources. */
 
-function q1(v: unknown): string | undefined {
-  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
-  return v === undefined ? undefined : String(v);
-}
-
-function qAll(v: unknown): string[] {
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).map(String);
-}
-
-function bool(query: Record<string, unknown>, name: string, dflt = false): boolean {
-  const v = q1(query[name]);
-  if (v === undefined || v === '') return dflt;
-  if (v === 'true' || v === '1') return true;
-  if (v === 'false' || v === '0') return false;
-  throw errors.badRequest(`${name}: Invalid value: "${v}": must be true or false`);
-}
 
 function int(query: Record<string, unknown>, name: string, min: number): number | undefined {
-  const v = q1(query[name]);
+  const v = param(query, name);
   if (v === undefined || v === '') return undefined;
   const n = Number(v);
   if (!Number.isInteger(n)) throw errors.badRequest(`${name}: Invalid value: "${v}": must be an integer`);
@@ -43,13 +27,13 @@ export interface LogOptions {
 /** PodLogOptions from the query, validated as Kubernetes does. */
 export function parseLogOptions(query: Record<string, unknown>): LogOptions {
   const o: LogOptions = {
-    container: q1(query.container) || undefined,
-    follow: bool(query, 'follow'),
-    previous: bool(query, 'previous'),
-    timestamps: bool(query, 'timestamps'),
+    container: param(query, 'container') || undefined,
+    follow: boolParam(query, 'follow'),
+    previous: boolParam(query, 'previous'),
+    timestamps: boolParam(query, 'timestamps'),
     tailLines: int(query, 'tailLines', 0),
     sinceSeconds: int(query, 'sinceSeconds', 1),
-    sinceTime: q1(query.sinceTime) || undefined,
+    sinceTime: param(query, 'sinceTime') || undefined,
     limitBytes: int(query, 'limitBytes', 1),
   };
   if (o.sinceSeconds !== undefined && o.sinceTime !== undefined) throw errors.badRequest('at most one of `sinceTime` or `sinceSeconds` may be specified');
@@ -69,12 +53,12 @@ export interface ExecOptions {
 /** PodExecOptions (also PodAttachOptions, without command) from the query. */
 export function parseExecOptions(query: Record<string, unknown>, attach = false): ExecOptions {
   const o: ExecOptions = {
-    container: q1(query.container) || undefined,
-    command: qAll(query.command),
-    stdin: bool(query, 'stdin'),
-    stdout: bool(query, 'stdout', false),
-    stderr: bool(query, 'stderr', false),
-    tty: bool(query, 'tty'),
+    container: param(query, 'container') || undefined,
+    command: params(query, 'command'),
+    stdin: boolParam(query, 'stdin'),
+    stdout: boolParam(query, 'stdout'),
+    stderr: boolParam(query, 'stderr'),
+    tty: boolParam(query, 'tty'),
   };
   if (!attach && o.command.length === 0) throw errors.badRequest('you must specify at least one command for the container');
   if (!o.stdin && !o.stdout && !o.stderr) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
@@ -84,7 +68,7 @@ export function parseExecOptions(query: Record<string, unknown>, attach = false)
 
 /** `ports=80&ports=8080` or `ports=80,8080`. */
 export function parsePorts(query: Record<string, unknown>): number[] {
-  const ports = qAll(query.ports).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+  const ports = params(query, 'ports').flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   if (ports.length === 0) throw errors.badRequest('query parameter "port" is required');
   return ports.map((p) => {
     const n = Number(p);

@@ -45,7 +45,9 @@ test('log options parse and validate like Kubernetes', () => {
   const o = parseLogOptions({ container: 'c', follow: 'true', previous: 'true', timestamps: 'true', tailLines: '10', sinceSeconds: '60', limitBytes: '100' });
   assert.deepEqual(o, { container: 'c', follow: true, previous: true, timestamps: true, tailLines: 10, sinceSeconds: 60, sinceTime: undefined, limitBytes: 100 });
   assert.equal(parseLogOptions({ tailLines: '0' }).tailLines, 0);
-  for (const bad of [{ tailLines: '-1' }, { tailLines: 'x' }, { sinceSeconds: '0' }, { limitBytes: '0' }, { follow: 'maybe' }, { sinceSeconds: '5', sinceTime: '2024-01-01T00:00:00Z' }, { sinceTime: 'yesterday' }]) {
+  // booleans as the Kubernetes apiserver reads them (the Python client sends follow=True): only 0 and false are false
+  assert.deepEqual([parseLogOptions({ follow: 'True' }).follow, parseLogOptions({ follow: 'T' }).follow, parseLogOptions({ follow: 'FALSE' }).follow, parseLogOptions({ follow: '0' }).follow], [true, true, false, false]);
+  for (const bad of [{ tailLines: '-1' }, { tailLines: 'x' }, { sinceSeconds: '0' }, { limitBytes: '0' }, { sinceSeconds: '5', sinceTime: '2024-01-01T00:00:00Z' }, { sinceTime: 'yesterday' }]) {
     assert.throws(() => parseLogOptions(bad), (e: unknown) => e instanceof ApiError && e.code === 400, JSON.stringify(bad));
   }
 });

@@ -9,15 +9,60 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR } from '../../store/proto';
 
-type Svc = grpc.Client & Record<string, any>;
+/** The fields of etcd's messages the benchmarks read (int64s arrive as strings: `longs: String`). */
+export interface KeyValue {
+  key: Buffer;
+  value: Buffer;
+  mod_revision: string;
+}
+export interface ResponseHeader {
+  revision: string;
+  member_id: string;
+}
+export interface RangeResponse {
+  header: ResponseHeader;
+  kvs: KeyValue[];
+  count: string;
+}
+export interface PutResponse {
+  header: ResponseHeader;
+}
+export interface TxnResponse {
+  header: ResponseHeader;
+  succeeded: boolean;
+  responses: { response_range?: RangeResponse }[];
+}
+export interface WatchEvent {
+  /** The enum's name or number, depending on the loader's `enums` option. */
+  type: string | number;
+  kv: KeyValue;
+}
+export interface WatchResponse {
+  created?: boolean;
+  canceled?: boolean;
+  cancel_reason?: string;
+  events?: WatchEvent[];
+}
+export interface StatusResponse {
+  header: ResponseHeader;
+  leader: string;
+  version?: string;
+  dbSize?: string;
+}
 
-let pkg: any;
-function proto(): any {
+export type UnaryCallback = (err: grpc.ServiceError | null, resp: unknown) => void;
+/** A stub whose unary methods are looked up by name (proto-loader builds them at run time). */
+export type Svc = grpc.Client & Record<string, (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: UnaryCallback) => void>;
+export type WatchSvc = grpc.Client & { Watch(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, WatchResponse> };
+type Services = Record<'KV' | 'Watch' | 'Maintenance' | 'Cluster', grpc.ServiceClientConstructor>;
+
+let pkg: Services | undefined;
+function proto(): Services {
   if (!pkg) {
     const def = protoLoader.loadSync(path.join(PROTO_DIR, 'etcd.proto'), {
       keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [PROTO_DIR],
     });
-    pkg = (grpc.loadPackageDefinition(def) as any).etcdserverpb;
+    pkg = grpc.loadPackageDefinition(def).etcdserverpb as unknown as Services;
   }
   return pkg;
 }
@@ -25,7 +70,7 @@ function proto(): any {
 /** One HTTP/2 connection to one member, with KV, Watch, Maintenance and Cluster stubs on it. */
 export class EtcdConn {
   readonly kv: Svc;
-  readonly watchSvc: Svc;
+  readonly watchSvc: WatchSvc;
   readonly maint: Svc;
   readonly cluster: Svc;
 
@@ -34,30 +79,31 @@ export class EtcdConn {
     const creds = grpc.credentials.createInsecure();
     // A private subchannel pool so several EtcdConn to the same target are distinct TCP connections.
     const opts: grpc.ChannelOptions = { 'grpc.use_local_subchannel_pool': 1, 'grpc.max_receive_message_length': 64 * 1024 * 1024 };
-    this.kv = new p.KV(target, creds, opts);
+    this.kv = new p.KV(target, creds, opts) as Svc;
     const channelOverride = this.kv.getChannel();
-    this.watchSvc = new p.Watch(target, creds, { ...opts, channelOverride });
-    this.maint = new p.Maintenance(target, creds, { ...opts, channelOverride });
-    this.cluster = new p.Cluster(target, creds, { ...opts, channelOverride });
+    this.watchSvc = new p.Watch(target, creds, { ...opts, channelOverride }) as unknown as WatchSvc;
+    this.maint = new p.Maintenance(target, creds, { ...opts, channelOverride }) as Svc;
+    this.cluster = new p.Cluster(target, creds, { ...opts, channelOverride }) as Svc;
   }
 
-  private unary(svc: Svc, method: string, req: unknown, timeoutMs: number): Promise<any> {
+  /** Calls `method` on `svc`; the caller names the response type (the message etcd.proto declares for it). */
+  unary<T>(svc: Svc, method: string, req: unknown, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      svc[method](req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err: unknown, resp: unknown) => (err ? reject(err) : resolve(resp)));
+      svc[method](req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, resp) => (err ? reject(err) : resolve(resp as T)));
     });
   }
 
-  put(key: Buffer, value: Buffer, timeoutMs = 10_000): Promise<any> {
-    return this.unary(this.kv, 'Put', { key, value }, timeoutMs);
+  put(key: Buffer, value: Buffer, timeoutMs = 10_000): Promise<PutResponse> {
+    return this.unary<PutResponse>(this.kv, 'Put', { key, value }, timeoutMs);
   }
 
-  range(key: Buffer, serializable: boolean, timeoutMs = 10_000): Promise<any> {
-    return this.unary(this.kv, 'Range', { key, serializable }, timeoutMs);
+  range(key: Buffer, serializable: boolean, timeoutMs = 10_000): Promise<RangeResponse> {
+    return this.unary<RangeResponse>(this.kv, 'Range', { key, serializable }, timeoutMs);
   }
 
   /** Put `value` at `key` if its mod_revision still equals `modRevision`; else read it back. */
-  casPut(key: Buffer, value: Buffer, modRevision: string, timeoutMs = 10_000): Promise<any> {
-    return this.unary(this.kv, 'Txn', {
+  casPut(key: Buffer, value: Buffer, modRevision: string, timeoutMs = 10_000): Promise<TxnResponse> {
+    return this.unary<TxnResponse>(this.kv, 'Txn', {
       compare: [{ result: 'EQUAL', target: 'MOD', key, mod_revision: modRevision }],
       success: [{ request_put: { key, value } }],
       failure: [{ request_range: { key } }],
@@ -65,21 +111,21 @@ export class EtcdConn {
   }
 
   status(timeoutMs = 2_000): Promise<{ memberId: string; leader: string; version: string; dbSize: string }> {
-    return this.unary(this.maint, 'Status', {}, timeoutMs).then((r) => ({ memberId: String(r.header.member_id), leader: String(r.leader), version: String(r.version ?? ''), dbSize: String(r.dbSize ?? '') }));
+    return this.unary<StatusResponse>(this.maint, 'Status', {}, timeoutMs).then((r) => ({ memberId: String(r.header.member_id), leader: String(r.leader), version: String(r.version ?? ''), dbSize: String(r.dbSize ?? '') }));
   }
 
   memberList(timeoutMs = 2_000): Promise<{ id: string; name: string; clientURLs: string[] }[]> {
-    return this.unary(this.cluster, 'MemberList', {}, timeoutMs).then((r) => r.members.map((m: any) => ({ id: String(m.ID), name: m.name, clientURLs: m.clientURLs })));
+    return this.unary<{ members: { ID: string; name: string; clientURLs: string[] }[] }>(this.cluster, 'MemberList', {}, timeoutMs).then((r) => r.members.map((m) => ({ id: String(m.ID), name: m.name, clientURLs: m.clientURLs })));
   }
 
   /** Opens a watch on a key prefix; `onEvents` gets every batch of events with the arrival time. */
-  watchPrefix(prefix: Buffer, onEvents: (events: any[], atMs: number) => void): Promise<{ cancel(): void }> {
+  watchPrefix(prefix: Buffer, onEvents: (events: WatchEvent[], atMs: number) => void): Promise<{ cancel(): void }> {
     const end = Buffer.from(prefix);
     end[end.length - 1]++;
-    const call: grpc.ClientDuplexStream<any, any> = this.watchSvc.Watch(new grpc.Metadata());
+    const call = this.watchSvc.Watch(new grpc.Metadata());
     return new Promise((resolve, reject) => {
       let created = false;
-      call.on('data', (resp: any) => {
+      call.on('data', (resp: WatchResponse) => {
         const at = performance.now();
         if (resp.created && !created) {
           created = true;
@@ -87,7 +133,7 @@ export class EtcdConn {
         }
         if (resp.events?.length) onEvents(resp.events, at);
       });
-      call.on('error', (err: any) => { if (!created) reject(err); });
+      call.on('error', (err: Error) => { if (!created) reject(err); });
       call.write({ create_request: { key: prefix, range_end: end } });
     });
   }

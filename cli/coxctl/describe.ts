@@ -252,7 +252,7 @@ async function describeEvents(ctx: Ctx, d: Description, obj: KubeObject, info: R
   d.text(formatLines([headers, dashes, ...rows], columnWidths([headers, dashes, ...rows])), 1);
 }
 
-export async function describeObject(ctx: Ctx, obj: KubeObject, info: ResourceInfo): Promise<string> {
+async function describeObject(ctx: Ctx, obj: KubeObject, info: ResourceInfo): Promise<string> {
   const d = new Description();
   header(d, obj, info);
   const key = `${info.group}/${info.kind}`;

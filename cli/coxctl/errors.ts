@@ -57,7 +57,7 @@ export function formatApiError(err: ApiError, context?: string): string {
 }
 
 /** Connection-level failures in kubectl's words; undefined when `err` is not one. */
-export function formatConnectionError(err: unknown, server: string): string | undefined {
+function formatConnectionError(err: unknown, server: string): string | undefined {
   const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const code = e?.code ?? e?.cause?.code;
   let host = server;

@@ -7,7 +7,7 @@ import { typeName, type ResourceInfo } from './discovery';
 import { CliError, formatApiError, formatError } from './errors';
 import { columnWidths, formatLines, formatTable, isTable, renderObjects, renderServerTable, type PrintOptions, type Rendered, type ServerTable } from './table';
 
-export const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 
 export interface GetFlags {
   output?: string;
@@ -48,7 +48,7 @@ function asList(items: KubeObject[]): KubeObject {
   return { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '' }, items } as KubeObject;
 }
 
-export function printObjects(ctx: Ctx, format: string, objs: KubeObject[], single: boolean): void {
+function printObjects(ctx: Ctx, format: string, objs: KubeObject[], single: boolean): void {
   if (format === 'name') {
     for (const o of objs) ctx.out(`${o.kind ? typeNameOfObject(o) : ''}/${o.metadata?.name ?? ''}\n`);
     return;

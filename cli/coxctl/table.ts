@@ -33,13 +33,13 @@ export interface Rendered {
 const PADDING = 3;
 const MIN_WIDTH = 6;
 
-export function cellText(v: unknown): string {
+function cellText(v: unknown): string {
   if (v === null || v === undefined) return '<none>';
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
-export function labelsText(labels: Record<string, string> | undefined): string {
+function labelsText(labels: Record<string, string> | undefined): string {
   const entries = Object.entries(labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return entries.length ? entries.map(([k, v]) => `${k}=${v}`).join(',') : '<none>';
 }

@@ -29,6 +29,11 @@ export class DeploymentController extends QueueController {
     this.rsInformer.on({ add: onRS, update: (o, n) => (onRS(o), onRS(n)), delete: onRS });
   }
 
+  protected override objectFor(key: string): KubeObject | undefined {
+    const d = this.dInformer.get(key);
+    return d && ({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' } as KubeObject);
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const d = this.dInformer.get(key);
     if (!d || d.metadata?.deletionTimestamp) return;

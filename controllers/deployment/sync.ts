@@ -7,8 +7,8 @@ import { rfc3339 } from '../../lib/time';
 
 export const HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
-export const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
-export const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
+const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
+const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
 
 export interface ScaleAction {
   rs: ReplicaSet;
@@ -76,7 +76,7 @@ export function templatesEqual(a: PodTemplateSpec | undefined, b: PodTemplateSpe
   return withoutHash(a) === withoutHash(b);
 }
 
-export function revisionOf(rs: ReplicaSet): number {
+function revisionOf(rs: ReplicaSet): number {
   const n = Number(rs.metadata?.annotations?.[REVISION_ANNOTATION] ?? '0');
   return Number.isFinite(n) ? n : 0;
 }
@@ -95,7 +95,7 @@ function byCreation(a: ReplicaSet, b: ReplicaSet): number {
 }
 
 /** The ReplicaSet the Deployment's current template would create (not yet persisted). */
-export function newReplicaSetFor(d: Deployment, replicas: number, revision: string, maxSurge: number): ReplicaSet {
+function newReplicaSetFor(d: Deployment, replicas: number, revision: string, maxSurge: number): ReplicaSet {
   const hash = computeHash(d.spec?.template, d.status?.collisionCount);
   const template = structuredClone(d.spec?.template ?? {});
   template.metadata = { ...(template.metadata ?? {}), labels: { ...(template.metadata?.labels ?? {}), [HASH_LABEL]: hash } };

@@ -5,7 +5,7 @@ import { matchesMap } from '../util/selectors';
 
 /** Marks Endpoints this controller manages (so it never deletes user-managed ones). */
 export const MANAGED_BY_LABEL = 'endpoints.coxswain.io/managed-by';
-export const MANAGED_BY_VALUE = 'endpoints-controller';
+const MANAGED_BY_VALUE = 'endpoints-controller';
 
 /** The port a Service port reaches on `pod`: a number, or a named container port; undefined when unresolved. */
 export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined {

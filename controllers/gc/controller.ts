@@ -17,7 +17,7 @@ const ref = (group: string, version: string, resource: string, kind: string, nam
  * high-churn nodes, events and leases): a kind must be watched for its objects to be
  * collected as dependents and for Orphan/Foreground deletion of its objects to finish.
  */
-export const DEFAULT_GC_RESOURCES: ResourceRef[] = [
+const DEFAULT_GC_RESOURCES: ResourceRef[] = [
   DEPLOYMENTS, REPLICASETS, PODS,
   ref('', 'v1', 'configmaps', 'ConfigMap'), ref('', 'v1', 'secrets', 'Secret'), ref('', 'v1', 'serviceaccounts', 'ServiceAccount'),
   ref('', 'v1', 'services', 'Service'), ref('', 'v1', 'endpoints', 'Endpoints'), ref('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim'),

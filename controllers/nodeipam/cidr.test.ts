@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateCidr, parseCidr, formatCidr } from './cidr';
+import { formatCidr, parseCidr } from '../../lib/ipv4';
+import { allocateCidr } from './cidr';
 
 test('parseCidr normalizes and rejects garbage', () => {
   assert.equal(formatCidr(parseCidr('10.244.3.7/16')!), '10.244.0.0/16');

@@ -1,8 +1,6 @@
 /** IPv4 CIDR arithmetic for the node IPAM controller (the parsing lives in lib/ipv4.ts). */
 import { formatCidr, parseCidr, type Cidr } from '../../lib/ipv4';
 
-export { formatCidr, formatIPv4, parseCidr, parseIPv4, type Cidr } from '../../lib/ipv4';
-
 /**
  * The lowest `/maskSize` subnet of `cluster` not in `used` (CIDR strings; ones
  * outside the cluster CIDR or of another size are ignored), or undefined when

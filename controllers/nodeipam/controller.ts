@@ -3,7 +3,8 @@ import { NODES } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import type { ControllerContext } from '../context';
-import { allocateCidr, formatCidr, type Cidr } from './cidr';
+import { formatCidr, type Cidr } from '../../lib/ipv4';
+import { allocateCidr } from './cidr';
 
 /**
  * Gives each Node without spec.podCIDR the lowest free subnet of the cluster

@@ -77,6 +77,11 @@ export class ReplicaSetController extends QueueController {
       .filter((p) => p.metadata?.namespace === ns && isControlledBy(p, uid) && isPodActive(p) && matchesSelector(rs.spec?.selector, p.metadata?.labels));
   }
 
+  protected override objectFor(key: string): KubeObject | undefined {
+    const rs = this.rsInformer.get(key);
+    return rs && ({ ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject);
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const rs = this.rsInformer.get(key);
     if (!rs) {

@@ -5,7 +5,7 @@ import { randomSuffix } from '../../lib/names';
 import { newControllerRef } from '../util/owners';
 
 /** Upper bound of creations or deletions one sync issues (Kubernetes' burstReplicas). */
-export const BURST_REPLICAS = 500;
+const BURST_REPLICAS = 500;
 
 export interface ReplicaSetPlan {
   /** How many pods to create. */

@@ -17,7 +17,7 @@ export function canonicalJson(v: unknown): string {
   return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
 }
 
-export function fnv1a32(s: string): number {
+function fnv1a32(s: string): number {
   let h = 0x811c9dc5;
   const bytes = Buffer.from(s, 'utf8');
   for (const b of bytes) {
@@ -27,7 +27,7 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-export function safeEncode(n: number): string {
+function safeEncode(n: number): string {
   const digits = String(n >>> 0);
   let out = '';
   for (const ch of digits) out += SAFE_ALPHABET[ch.charCodeAt(0) % SAFE_ALPHABET.length];

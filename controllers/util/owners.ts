@@ -22,7 +22,3 @@ export function newControllerRef(owner: KubeObject, apiVersion: string, kind: st
     blockOwnerDeletion: true,
   };
 }
-
-export function isTerminating(obj: KubeObject): boolean {
-  return !!obj.metadata?.deletionTimestamp;
-}

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import type Docker from 'dockerode';
 import type { Logger } from '../../lib/log';
-import { kubeletProto, type LogsRequest } from './proto';
+import { kubeletProto, type ExecInput, type ExecOutput, type LogsRequest, type PodRef, type PortForwardInput, type PortForwardOutput } from '../api/proto';
+import type { ContainerRuntime } from '../runtime';
 import { KubeletStreamingService } from './service';
 
 /**
@@ -12,7 +12,7 @@ import { KubeletStreamingService } from './service';
  */
 
 export interface KubeletServerOptions {
-  docker: Docker;
+  runtime: ContainerRuntime;
   nodeName: string;
   nodeIP: string;
   log: Logger;
@@ -25,7 +25,12 @@ export interface KubeletServerOptions {
 
 export const defaultAllowed = (cn: string, orgs: string[]) => cn === 'kube-apiserver-kubelet-client' || orgs.includes('system:masters');
 
-function peerIdentity(call: { getAuthContext?: () => { sslPeerCertificate?: { subject?: Record<string, string | string[]> } } }): { cn: string; orgs: string[] } {
+/** The part of a grpc-js server call that names the peer (its TLS client certificate). */
+interface PeerCall {
+  getAuthContext?: () => { sslPeerCertificate?: { subject?: Record<string, string | string[] | undefined> } };
+}
+
+function peerIdentity(call: PeerCall): { cn: string; orgs: string[] } {
   const subject = call.getAuthContext?.()?.sslPeerCertificate?.subject ?? {};
   const asList = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
   return { cn: asList(subject.CN)[0] ?? '', orgs: asList(subject.O) };
@@ -37,30 +42,30 @@ export class KubeletServer {
   port = 0;
 
   constructor(private readonly o: KubeletServerOptions) {
-    this.service = new KubeletStreamingService({ docker: o.docker, nodeName: o.nodeName, nodeIP: o.nodeIP, log: o.log });
+    this.service = new KubeletStreamingService({ runtime: o.runtime, nodeName: o.nodeName, nodeIP: o.nodeIP, log: o.log });
     const allowed = o.allowed ?? defaultAllowed;
-    const deny = (call: any): boolean => {
+    const deny = (call: PeerCall & Pick<grpc.ServerWritableStream<unknown, unknown>, 'emit'>): boolean => {
       const who = peerIdentity(call);
       if (allowed(who.cn, who.orgs)) return false;
       o.log.warn({ user: who.cn }, 'kubelet API call refused');
-      call.emit?.('error', { code: grpc.status.PERMISSION_DENIED, details: `user "${who.cn}" may not use the kubelet API` });
+      call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: `user "${who.cn}" may not use the kubelet API` });
       return true;
     };
     const { service } = kubeletProto();
     this.server.addService(service, {
-      Logs: (call: grpc.ServerWritableStream<LogsRequest, any>) => {
+      Logs: (call: grpc.ServerWritableStream<LogsRequest, { data: Buffer }>) => {
         if (!deny(call)) void this.service.logs(call);
       },
-      Exec: (call: grpc.ServerDuplexStream<any, any>) => {
+      Exec: (call: grpc.ServerDuplexStream<ExecInput, ExecOutput>) => {
         if (!deny(call)) this.service.exec(call);
       },
-      PortForward: (call: grpc.ServerDuplexStream<any, any>) => {
+      PortForward: (call: grpc.ServerDuplexStream<PortForwardInput, PortForwardOutput>) => {
         if (!deny(call)) this.service.portForward(call);
       },
-      Stats: (call: grpc.ServerUnaryCall<any, any>, cb: grpc.sendUnaryData<any>) => {
-        const who = peerIdentity(call as any);
+      Stats: (call: grpc.ServerUnaryCall<{ pod?: PodRef }, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const who = peerIdentity(call);
         if (!allowed(who.cn, who.orgs)) return cb({ code: grpc.status.PERMISSION_DENIED, details: `user "${who.cn}" may not use the kubelet API` });
-        this.service.stats(call.request?.pod).then((r) => cb(null, r as any), (err) => cb({ code: grpc.status.INTERNAL, details: String((err as Error).message) }));
+        this.service.stats(call.request?.pod).then((r) => cb(null, r), (err) => cb({ code: grpc.status.INTERNAL, details: String((err as Error).message) }));
       },
     });
   }

@@ -1,7 +1,9 @@
-import { ApiError } from '../client';
+import { ApiError, type KubeObject } from '../client';
 import type { Clock } from '../clock';
+import type { EventRecorder } from '../events';
 import type { Logger } from '../log';
 import type { ControllerMetrics } from './metrics';
+import { isTerminal, terminalReason } from './terminal';
 import { WorkQueue } from './workqueue';
 
 /** What a reconcile may ask for besides success: to be run again after a delay. */
@@ -12,7 +14,9 @@ export interface ReconcileResult {
 /**
  * A level-triggered reconcile: given a key it reads the current state (from
  * informer caches), computes the desired state and writes the difference. It
- * must be idempotent. Throwing requeues the key with backoff.
+ * must be idempotent. Throwing requeues the key with backoff, except a
+ * terminal error (`TerminalError`, or an ApiError 400/422), which is recorded
+ * and not retried.
  */
 export type Reconciler = (key: string) => Promise<ReconcileResult | void>;
 
@@ -25,6 +29,10 @@ export interface ControllerOptions {
   clock?: Clock;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Records a terminal failure as a Warning event on the key's object. */
+  recorder?: EventRecorder;
+  /** The object a key names (with apiVersion and kind), for that event; undefined if gone. */
+  objectFor?: (key: string) => KubeObject | undefined;
 }
 
 /**
@@ -77,6 +85,10 @@ export class Controller {
         metrics?.reconciles.inc({ controller: this.name, result: 'success' });
       }
     } catch (err) {
+      if (isTerminal(err)) {
+        this.recordTerminal(key, err);
+        return;
+      }
       const delay = this.queue.addRateLimited(key);
       metrics?.reconciles.inc({ controller: this.name, result: 'error' });
       metrics?.retries.inc({ controller: this.name });
@@ -86,6 +98,18 @@ export class Controller {
     } finally {
       end?.();
     }
+  }
+
+  /** Forgets `key` (no retry) and records why: metric, log line, Warning event. */
+  private recordTerminal(key: string, err: unknown): void {
+    const { metrics, logger, recorder, objectFor } = this.opts;
+    this.queue.forget(key);
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = terminalReason(err);
+    metrics?.reconciles.inc({ controller: this.name, result: 'terminal' });
+    logger?.warn({ controller: this.name, object: key, reason, err: message }, 'reconcile failed terminally; not retried');
+    const obj = recorder ? objectFor?.(key) : undefined;
+    if (obj) recorder?.event(obj, 'Warning', reason, message);
   }
 
   private async worker(): Promise<void> {

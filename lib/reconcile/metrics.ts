@@ -11,7 +11,7 @@ export class ControllerMetrics {
   constructor(readonly registry: Registry = new Registry(), opts: { defaults?: boolean; prefix?: string } = {}) {
     const p = opts.prefix ?? 'coxswain_controller';
     if (opts.defaults) collectDefaultMetrics({ register: registry });
-    this.reconciles = new Counter({ name: `${p}_reconcile_total`, help: 'Reconciles by controller and result (success, error, requeue).', labelNames: ['controller', 'result'], registers: [registry] });
+    this.reconciles = new Counter({ name: `${p}_reconcile_total`, help: 'Reconciles by controller and result (success, error, requeue, terminal).', labelNames: ['controller', 'result'], registers: [registry] });
     this.duration = new Histogram({
       name: `${p}_reconcile_duration_seconds`,
       help: 'Reconcile duration by controller.',

@@ -7,10 +7,10 @@ import { NodeResourcesFit } from './nodeResourcesFit';
 import { TaintToleration } from './taintToleration';
 
 /** Every plugin by name; a profile picks from these. */
-export const FILTER_PLUGINS: Record<string, FilterPlugin> = Object.fromEntries(
+const FILTER_PLUGINS: Record<string, FilterPlugin> = Object.fromEntries(
   [NodeReady, NodeUnschedulable, NodeAffinity, TaintToleration, NodeResourcesFit].map((p) => [p.name, p]),
 );
-export const SCORE_PLUGINS: Record<string, ScorePlugin> = Object.fromEntries([LeastAllocated, BalancedAllocation].map((p) => [p.name, p]));
+const SCORE_PLUGINS: Record<string, ScorePlugin> = Object.fromEntries([LeastAllocated, BalancedAllocation].map((p) => [p.name, p]));
 
 export interface Profile {
   filters: FilterPlugin[];

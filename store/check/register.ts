@@ -64,7 +64,7 @@ function afterRead(s: RegState, out: RegisterOutput): RegState | undefined {
   return out.rev !== undefined && out.rev > s.rev ? { value: s.value, rev: out.rev } : s;
 }
 
-export const registerModel: Model<RegState, RegisterInput & { wrev?: number }, RegisterOutput> = {
+const registerModel: Model<RegState, RegisterInput & { wrev?: number }, RegisterOutput> = {
   init: () => ({ value: null, rev: 0 }),
   step(s, input, out) {
     switch (input.f) {

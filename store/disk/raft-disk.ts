@@ -62,7 +62,7 @@ export function entryKey(index: number): string {
   return `e/${String(index).padStart(16, '0')}`;
 }
 
-export function encodeEntry(e: Entry): Buffer {
+function encodeEntry(e: Entry): Buffer {
   const b = Buffer.allocUnsafe(13 + e.data.byteLength);
   b.writeBigUInt64BE(BigInt(e.term), 4);
   b.writeUInt8(TYPE_CODE[e.type], 12);
@@ -71,7 +71,7 @@ export function encodeEntry(e: Entry): Buffer {
   return b;
 }
 
-export function decodeEntry(index: number, b: Buffer): Entry {
+function decodeEntry(index: number, b: Buffer): Entry {
   if (b.length < 13) throw new Error('short record');
   if (crc32(b.subarray(4)) !== b.readUInt32BE(0)) throw new Error('checksum mismatch');
   const type = CODE_TYPE[b.readUInt8(12)];

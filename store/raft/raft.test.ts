@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Raft, type RaftConfig } from './raft';
+import type { RaftConfig } from './config';
+import { Raft } from './raft';
 import { seededRng } from './rng';
 import { SimCluster } from './testing';
 import { type Entry, type Message, emptyMessage, type Ready } from './types';

@@ -1,7 +1,7 @@
 import type { ConfChange } from './confchange';
 import { RaftLog } from './log';
 import { Progress } from './progress';
-import type { RaftConfig } from './raft';
+import type { RaftConfig } from './config';
 import { randInt } from './rng';
 import { type Entry, type Message, type MessageType, type NodeId, NONE, type ReadState, type Snapshot, type StateType, emptyMessage } from './types';
 

@@ -1,5 +1,6 @@
 import { type ConfChange, encodeConfChange } from './confchange';
-import { Raft, type RaftConfig } from './raft';
+import type { RaftConfig } from './config';
+import { Raft } from './raft';
 import { randInt, seededRng } from './rng';
 import type { Entry, HardState, Message, NodeId, Snapshot } from './types';
 

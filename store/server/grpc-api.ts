@@ -19,17 +19,18 @@ import type { Logger } from '../../lib/log';
  */
 
 /** Reported by Maintenance.Status; the etcd API level this store emulates. */
-export const EMULATED_ETCD_VERSION = '3.4.23';
+const EMULATED_ETCD_VERSION = '3.4.23';
 const MAX_TXN_OPS = 128;
 /** etcd's --max-request-bytes default: larger writes fail with "etcdserver: request is too large". */
-export const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
+const MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
 /** etcd's gRPC limit: max request bytes + 512 KiB of overhead; larger messages are refused by gRPC itself. */
 export const MAX_GRPC_RECV_BYTES = MAX_REQUEST_BYTES + 512 * 1024;
 
-type Req = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+/** A request message as proto-loader decodes it (fields per etcd.proto; narrowed where read). */
+type Req = Record<string, unknown>;
 
-let etcdPkg: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-function loadEtcd(): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+let etcdPkg: grpc.GrpcObject | undefined;
+function loadEtcd(): grpc.GrpcObject {
   if (!etcdPkg) {
     const def = protoLoader.loadSync(path.join(PROTO_DIR, 'etcd.proto'), {
       keepCase: true,
@@ -57,7 +58,7 @@ const id64 = (v: unknown): string => {
   return BigInt.asIntN(64, BigInt(s)).toString();
 };
 
-export function toRangeOp(r: Req): RangeOp {
+function toRangeOp(r: Req): RangeOp {
   if (str(r.key) === '') throw new EtcdError('EmptyKey');
   return {
     type: 'range',
@@ -124,14 +125,14 @@ function toCompare(c: Req): CompareSpec {
 }
 
 function toRequestOp(o: Req): RequestOp {
-  if (o.request_range) return toRangeOp(o.request_range);
-  if (o.request_put) return toPutOp(o.request_put);
-  if (o.request_delete_range) return toDeleteOp(o.request_delete_range);
-  if (o.request_txn) return toTxnOp(o.request_txn);
+  if (o.request_range) return toRangeOp(o.request_range as Req);
+  if (o.request_put) return toPutOp(o.request_put as Req);
+  if (o.request_delete_range) return toDeleteOp(o.request_delete_range as Req);
+  if (o.request_txn) return toTxnOp(o.request_txn as Req);
   throw new EtcdError('InvalidArgument', 'empty request op');
 }
 
-export function toTxnOp(r: Req): TxnOp {
+function toTxnOp(r: Req): TxnOp {
   const compare = ((r.compare as Req[]) ?? []).map(toCompare);
   const success = ((r.success as Req[]) ?? []).map(toRequestOp);
   const failure = ((r.failure as Req[]) ?? []).map(toRequestOp);
@@ -228,7 +229,7 @@ export interface ApiOptions {
 }
 
 export function addEtcdServices(server: grpc.Server, s: EtcdServer, log: Logger, opts: ApiOptions): void {
-  const pb = loadEtcd().etcdserverpb;
+  const pb = loadEtcd().etcdserverpb as Record<'KV' | 'Watch' | 'Lease' | 'Cluster' | 'Maintenance', grpc.ServiceClientConstructor>;
   const header = (rev?: number): unknown => s.header(rev);
 
   server.addService(pb.KV.service, {
@@ -431,9 +432,9 @@ class WatchSession {
   }
 
   private onRequest(req: Req): void {
-    if (req.create_request) this.create(req.create_request);
+    if (req.create_request) this.create(req.create_request as Req);
     else if (req.cancel_request) {
-      const id = int(req.cancel_request.watch_id);
+      const id = int((req.cancel_request as Req).watch_id);
       if (this.watchers.delete(id)) this.send({ header: this.s.header(), watch_id: id, canceled: true });
     } else if (req.progress_request) {
       this.send({ header: this.s.header(), watch_id: -1 });

@@ -315,7 +315,7 @@ export function encodeLiteralBlock(fields: readonly HeaderField[], sizeUpdates: 
 /** nghttp2's check_authority: RFC 3986 authority characters (unreserved, sub-delims, ":", "@", "[", "]", "%"). */
 const AUTHORITY_OK = /^[A-Za-z0-9\-._~!$&'()*+,;=:@[\]%]*$/;
 
-export function isValidAuthority(v: string): boolean {
+function isValidAuthority(v: string): boolean {
   return AUTHORITY_OK.test(v);
 }
 
@@ -575,7 +575,7 @@ export class AuthorityRewriter {
 }
 
 /** HEADERS (+ CONTINUATION) frames carrying `block`, no padding, each at most 16384 bytes of payload. */
-export function encodeHeaderFrames(streamId: number, headersFlags: number, priority: Buffer | undefined, block: Buffer): Buffer[] {
+function encodeHeaderFrames(streamId: number, headersFlags: number, priority: Buffer | undefined, block: Buffer): Buffer[] {
   const frames: Buffer[] = [];
   const pri = priority ?? Buffer.alloc(0);
   let pos = 0;

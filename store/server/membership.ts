@@ -2,6 +2,7 @@ import { type ConfChange, encodeConfChange } from '../raft/confchange';
 import type { Entry } from '../raft/types';
 import { EtcdError } from '../errors';
 import { hostPort } from '../config';
+import type { MemberInfo } from './member-info';
 
 /**
  * The store's member list as the log and snapshots carry it: the member record,
@@ -9,14 +10,6 @@ import { hostPort } from '../config';
  * cluster, and applying a committed change to the list. Pure (no IO); the member
  * (etcd-server.ts) owns the maps and proposes the changes.
  */
-
-export interface MemberInfo {
-  /** Raft node id: the member id as 16 hex digits. */
-  idHex: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-}
 
 /** The `context` of the store's ConfChange entries. */
 export interface ConfContext {

@@ -38,7 +38,7 @@ export interface PeerHandler {
 }
 
 /** Error text a member gets from peers once it has been removed from the cluster. */
-export const REMOVED_DETAILS = 'coxswain store: the member has been permanently removed from the cluster';
+const REMOVED_DETAILS = 'coxswain store: the member has been permanently removed from the cluster';
 
 /** Where a leader's transport reads the snapshot to send (the one in force). */
 export type SnapshotSource = () => Promise<{ meta: SnapshotMeta; data: Buffer } | undefined>;

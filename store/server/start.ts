@@ -1,14 +1,15 @@
-import * as http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import * as client from 'prom-client';
 import type { StoreConfig } from '../config';
 import { RaftDisk } from '../disk/raft-disk';
 import { EtcdServer } from './etcd-server';
-import { bootstrapEntries, type MemberInfo } from './membership';
+import type { MemberInfo } from './member-info';
+import { bootstrapEntries } from './membership';
 import { addEtcdServices, MAX_GRPC_RECV_BYTES } from './grpc-api';
 import { addPeerService, fetchMembers, PEER_MAX_MESSAGE_BYTES, PeerClients } from './peer';
 import { hostPort } from '../config';
 import { listenClientFront, type ClientFront } from './client-front';
+import { startHealthServer, type HealthServer } from '../../lib/health';
 import type { Logger } from '../../lib/log';
 
 export interface StoreHandle {
@@ -174,7 +175,7 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
     ),
   );
 
-  let metrics: http.Server | undefined;
+  let metrics: HealthServer | undefined;
   const fronts: ClientFront[] = [];
   try {
     const peerPort = await bind(peerServer, cfg.peerListen);
@@ -200,7 +201,7 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
         const frontsClosed = Promise.all(fronts.map((f) => f.close()));
         await Promise.all([shutdown(clientServer), shutdown(peerServer)]);
         await frontsClosed;
-        if (metrics) await new Promise((r) => metrics!.close(() => r(undefined)));
+        if (metrics) await metrics.close();
         await disk.close().catch(() => {});
       },
     };
@@ -216,8 +217,8 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
   }
 }
 
-/** /metrics (Prometheus) and /health on a small HTTP listener. */
-async function startMetrics(addr: string, s: EtcdServer): Promise<http.Server> {
+/** /metrics (Prometheus) and etcd's /health (plus lib/health's /healthz, /livez, /readyz) on a small HTTP listener. */
+async function startMetrics(addr: string, s: EtcdServer): Promise<HealthServer> {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const g = (name: string, help: string, fn: () => number): void => {
@@ -231,31 +232,18 @@ async function startMetrics(addr: string, s: EtcdServer): Promise<http.Server> {
   g('coxswain_store_mvcc_revision', 'Current MVCC revision.', () => s.mvcc.revision);
   g('coxswain_store_mvcc_compact_revision', 'Last compaction revision.', () => s.mvcc.compactRevision);
   g('coxswain_store_mvcc_keys', 'Number of keys with history.', () => s.mvcc.keyCount());
-  const srv = http.createServer((req, res) => {
-    if (req.url === '/metrics') {
-      registry.metrics().then(
-        (body) => {
-          res.writeHead(200, { 'content-type': registry.contentType });
-          res.end(body);
-        },
-        () => {
-          res.writeHead(500);
-          res.end();
-        },
-      );
-    } else if (req.url === '/health') {
-      const ok = s.leaderHex !== '';
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ health: ok ? 'true' : 'false', reason: ok ? '' : 'no leader' }));
-    } else {
-      res.writeHead(404);
-      res.end();
-    }
-  });
   const i = addr.lastIndexOf(':');
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(Number(addr.slice(i + 1)), addr.slice(0, i), () => resolve());
+  return startHealthServer({
+    host: addr.slice(0, i),
+    port: Number(addr.slice(i + 1)),
+    registry,
+    ready: () => s.leaderHex !== '',
+    routes: {
+      '/health': (_req, res) => {
+        const ok = s.leaderHex !== '';
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ health: ok ? 'true' : 'false', reason: ok ? '' : 'no leader' }));
+      },
+    },
   });
-  return srv;
 }

@@ -1,5 +1,5 @@
 import type { MvccSnapshot } from '../mvcc/mvcc';
-import type { MemberInfo } from './membership';
+import type { MemberInfo } from './member-info';
 
 /** What a store snapshot file holds: cluster membership and the MVCC state at the snapshot index. */
 export interface StoreSnapshot {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { waitFor } from './store-cluster';
+import type { StatusResponse } from '../../bench/lib/etcd-client';
 
 /**
  * A store cluster for fault injection: every replica is its own process in its own network
@@ -107,10 +108,13 @@ function maintenance(): grpc.ServiceClientConstructor {
   if (!maintenanceCtor) {
     const dir = path.resolve(__dirname, '../../../store/proto');
     const def = protoLoader.loadSync(path.join(dir, 'etcd.proto'), { keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir] });
-    maintenanceCtor = (grpc.loadPackageDefinition(def) as any).etcdserverpb.Maintenance;
+    maintenanceCtor = (grpc.loadPackageDefinition(def).etcdserverpb as grpc.GrpcObject).Maintenance as grpc.ServiceClientConstructor;
   }
   return maintenanceCtor!;
 }
+
+/** The Maintenance stub's one method used here. */
+type MaintenanceClient = grpc.Client & { Status(req: unknown, opts: grpc.CallOptions, cb: (err: Error | null, r: StatusResponse) => void): void };
 
 let instances = 0;
 
@@ -119,7 +123,7 @@ export class NemesisCluster {
   readonly dir: string;
   private readonly tag = `cxn${process.pid}${String.fromCharCode(97 + (instances++ % 26))}`;
   private readonly subnet: string;
-  private readonly statusClients = new Map<string, grpc.Client & Record<string, any>>();
+  private readonly statusClients = new Map<string, MaintenanceClient>();
   private partitioned = false;
 
   private constructor(readonly opts: Required<Omit<NemesisClusterOptions, 'dir'>> & { dir?: string }) {
@@ -292,11 +296,11 @@ export class NemesisCluster {
       c = new Ctor(`${m.ip}:${m.clientPort}`, grpc.credentials.createInsecure(), {
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': 500,
-      }) as grpc.Client & Record<string, any>;
+      }) as unknown as MaintenanceClient;
       this.statusClients.set(m.name, c);
     }
     return new Promise((resolve, reject) => {
-      c!.Status({}, { deadline: Date.now() + timeoutMs }, (err: Error | null, r: any) => {
+      c!.Status({}, { deadline: Date.now() + timeoutMs }, (err, r) => {
         if (err) return reject(err);
         m.id = String(r.header.member_id);
         resolve({ id: String(r.header.member_id), leader: String(r.leader) });

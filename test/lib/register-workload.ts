@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { RegisterInput, RegisterOp, RegisterOutput } from '../../store/check/register';
+import type { PutResponse, RangeResponse, TxnResponse, WatchResponse } from '../../bench/lib/etcd-client';
 
 /**
  * The register workload of the nemesis test: concurrent clients doing get / put / cas on a few
@@ -31,14 +32,16 @@ export interface WorkloadOptions {
   serializableReads?: boolean;
 }
 
-type Client = grpc.Client & Record<string, any>;
+type Client = grpc.Client & Record<string, (req: unknown, opts: grpc.CallOptions, cb: (err: Error | null, resp: unknown) => void) => void>;
+type WatchClient = grpc.Client & { Watch(): grpc.ClientDuplexStream<unknown, WatchResponse> };
+type Services = Record<'KV' | 'Watch', grpc.ServiceClientConstructor>;
 
-let pkgCache: any;
-function etcdPkg(): any {
+let pkgCache: Services | undefined;
+function etcdPkg(): Services {
   if (!pkgCache) {
     const dir = path.resolve(__dirname, '../../../store/proto');
     const def = protoLoader.loadSync(path.join(dir, 'etcd.proto'), { keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir] });
-    pkgCache = (grpc.loadPackageDefinition(def) as any).etcdserverpb;
+    pkgCache = grpc.loadPackageDefinition(def).etcdserverpb as unknown as Services;
   }
   return pkgCache;
 }
@@ -88,7 +91,7 @@ export class RegisterWorkload {
 
   constructor(private readonly w: WorkloadOptions) {
     const pb = etcdPkg();
-    this.kv = w.endpoints.map((ep) => new pb.KV(ep, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as Client);
+    this.kv = w.endpoints.map((ep) => new pb.KV(ep, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Client);
     this.opts = { clients: 8, activeKeys: 3, opsPerKey: 300, opTimeoutMs: 3000, serializableReads: false, ...w };
     for (let i = 0; i < this.opts.activeKeys; i++) this.active.push(this.newKey());
   }
@@ -113,9 +116,10 @@ export class RegisterWorkload {
     return k;
   }
 
-  private unary(ep: number, method: string, req: unknown, timeoutMs: number): Promise<any> {
+  /** Calls `method` on member `ep`'s KV stub; the caller names the response message type. */
+  private unary<T>(ep: number, method: string, req: unknown, timeoutMs: number): Promise<T> {
     return new Promise((resolve, reject) => {
-      this.kv[ep][method](req, { deadline: Date.now() + timeoutMs }, (err: Error | null, resp: any) => (err ? reject(err) : resolve(resp)));
+      this.kv[ep][method](req, { deadline: Date.now() + timeoutMs }, (err, resp) => (err ? reject(err) : resolve(resp as T)));
     });
   }
 
@@ -172,18 +176,18 @@ export class RegisterWorkload {
     const key = Buffer.from(input.key);
     const t = this.opts.opTimeoutMs;
     if (input.f === 'get') {
-      const r = await this.unary(ep, 'Range', { key, serializable }, t);
+      const r = await this.unary<RangeResponse>(ep, 'Range', { key, serializable }, t);
       const kv = r.kvs[0];
       return { value: kv ? kv.value.toString() : null, modRev: kv ? Number(kv.mod_revision) : 0, rev: Number(r.header.revision) };
     }
     if (input.f === 'put') {
-      const r = await this.unary(ep, 'Put', { key, value: Buffer.from(input.value) }, t);
+      const r = await this.unary<PutResponse>(ep, 'Put', { key, value: Buffer.from(input.value) }, t);
       return { rev: Number(r.header.revision) };
     }
     const compare = input.by === 'value' && input.expect !== null
       ? { result: 'EQUAL', target: 'VALUE', key, value: Buffer.from(input.expect) }
       : { result: 'EQUAL', target: 'MOD', key, mod_revision: String(input.expect === null ? 0 : expectRev) };
-    const r = await this.unary(ep, 'Txn', {
+    const r = await this.unary<TxnResponse>(ep, 'Txn', {
       compare: [compare],
       success: [{ request_put: { key, value: Buffer.from(input.value) } }],
       failure: [{ request_range: { key } }],
@@ -220,8 +224,8 @@ export class RegisterWorkload {
 
   /** Serializable (member-local) view of the prefix on member `ep`: key → value@mod_revision, and its revision. */
   async localView(ep: number): Promise<{ rev: number; kvs: Map<string, string> }> {
-    const r = await this.unary(ep, 'Range', { key: Buffer.from(this.w.prefix + '/'), range_end: prefixEnd(this.w.prefix + '/'), serializable: true }, 5000);
-    return { rev: Number(r.header.revision), kvs: new Map(r.kvs.map((kv: any) => [kv.key.toString(), `${kv.value.toString()}@${kv.mod_revision}`])) };
+    const r = await this.unary<RangeResponse>(ep, 'Range', { key: Buffer.from(this.w.prefix + '/'), range_end: prefixEnd(this.w.prefix + '/'), serializable: true }, 5000);
+    return { rev: Number(r.header.revision), kvs: new Map(r.kvs.map((kv) => [kv.key.toString(), `${kv.value.toString()}@${kv.mod_revision}`])) };
   }
 
   /**
@@ -230,7 +234,7 @@ export class RegisterWorkload {
    */
   async allWrites(ep: number, timeoutMs = 30_000): Promise<WriteEvent[]> {
     const pb = etcdPkg();
-    const watch = new pb.Watch(this.w.endpoints[ep], grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as Client;
+    const watch = new pb.Watch(this.w.endpoints[ep], grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as WatchClient;
     const sentinel = `${this.w.prefix}/~end`;
     const events: WriteEvent[] = [];
     try {
@@ -238,7 +242,7 @@ export class RegisterWorkload {
         const timer = setTimeout(() => reject(new Error(`watch did not deliver the sentinel within ${timeoutMs} ms (${events.length} events)`)), timeoutMs);
         const stream = watch.Watch();
         stream.on('error', (e: Error) => { clearTimeout(timer); reject(e); });
-        stream.on('data', (resp: any) => {
+        stream.on('data', (resp: WatchResponse) => {
           if (resp.canceled) { clearTimeout(timer); reject(new Error(`watch canceled: ${resp.cancel_reason}`)); return; }
           if (resp.created) {
             this.unary(ep, 'Put', { key: Buffer.from(sentinel), value: Buffer.from('end') }, 10_000).catch((e) => { clearTimeout(timer); reject(e); });

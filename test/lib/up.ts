@@ -4,11 +4,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient } from '../../lib/client';
 import { loadKubeconfig } from '../../lib/kubeconfig';
 import { freePort, REPO } from './cluster';
-import { sh, unmountUnder } from './docker';
+import { containersWithLabels, dockerCleanup, sh, unmountUnder } from './docker';
+import { removePodTmpfs } from './kubelet-harness';
 
 export interface UpCluster {
   home: string;
@@ -166,4 +168,33 @@ export async function storeLeader(endpoints: string[]): Promise<{ name: string; 
   const idx = endpoints.findIndex((e) => leader.Endpoint.endsWith(e) || e.endsWith(leader.Endpoint.replace(/^https?:\/\//, '')));
   if (idx < 0) throw new Error(`leader endpoint ${leader.Endpoint} is not one of ${endpoints.join(',')}`);
   return { name: `s${idx + 1}`, endpoint: endpoints[idx] };
+}
+
+/**
+ * Stops a `coxswain up` cluster a test started and removes what it leaves on the
+ * host: stray processes under `home`, the node's containers and network, the
+ * tmpfs token volumes of pods still on the node (the kubelet removes them only
+ * with the pod), the Service addresses on `lo` and, unless
+ * COXSWAIN_KEEP_TEST_DIRS is set, `home` itself.
+ */
+export async function tearDownUp(cluster: UpCluster | undefined, home: string, nodeName: string, serviceCidr: string): Promise<void> {
+  await cluster?.interrupt().catch(() => undefined);
+  for (const pid of pidsMatching(home)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  const label = `coxswain.node=${nodeName}`;
+  const uids = (await sh('docker', ['ps', '-a', '--filter', `label=${label}`, '--format', '{{.Label "io.kubernetes.pod.uid"}}']).catch(() => '')).split('\n').filter(Boolean);
+  await dockerCleanup(await containersWithLabels([label]).catch(() => []), [`coxswain-${nodeName}`]);
+  await removePodTmpfs(uids).catch(() => undefined);
+  const prefix = serviceCidr.split('.').slice(0, 2).join('\\.');
+  const re = new RegExp(`inet (${prefix}\\.\\d+\\.\\d+)/32`);
+  for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
+    const m = re.exec(line);
+    if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
+  }
+  if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
 }

@@ -9,19 +9,33 @@ import * as protoLoader from '@grpc/proto-loader';
  */
 
 export const PROTO_FILE: string = (() => {
-  const candidates = [__dirname, path.resolve(__dirname, '../../../kubelet/server')];
+  const candidates = [__dirname, path.resolve(__dirname, '../../../kubelet/api')];
   for (const c of candidates) if (fs.existsSync(path.join(c, 'kubelet.proto'))) return path.join(c, 'kubelet.proto');
   throw new Error(`kubelet: cannot find kubelet.proto (looked in ${candidates.join(', ')})`);
 })();
 
-let pkg: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+let loaded: grpc.ServiceClientConstructor | undefined;
+/** The `KubeletStreaming` service definition (server side) and its dynamic client constructor; loaded once. */
 export function kubeletProto(): { service: grpc.ServiceDefinition; Client: grpc.ServiceClientConstructor } {
-  if (!pkg) {
+  if (!loaded) {
     const def = protoLoader.loadSync(PROTO_FILE, { keepCase: true, longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true });
-    pkg = grpc.loadPackageDefinition(def);
+    let node: grpc.GrpcObject[string] = grpc.loadPackageDefinition(def);
+    for (const part of ['coxswain', 'kubelet', 'v1', 'KubeletStreaming']) {
+      if (typeof node !== 'object' || !(part in node)) throw new Error(`kubelet.proto: no ${part} in coxswain.kubelet.v1.KubeletStreaming`);
+      node = (node as grpc.GrpcObject)[part];
+    }
+    loaded = node as grpc.ServiceClientConstructor;
   }
-  const Client = pkg.coxswain.kubelet.v1.KubeletStreaming as grpc.ServiceClientConstructor;
-  return { service: Client.service, Client };
+  return { service: loaded.service, Client: loaded };
+}
+
+/** The client stub of `KubeletStreaming` (grpc-js builds its methods from kubelet.proto at run time). */
+export interface KubeletApiClient extends grpc.Client {
+  Logs(request: LogsRequest): grpc.ClientReadableStream<{ data: Buffer }>;
+  Exec(): grpc.ClientDuplexStream<ExecInput, ExecOutput>;
+  PortForward(): grpc.ClientDuplexStream<PortForwardInput, PortForwardOutput>;
+  Stats(request: { pod?: PodRef }, callback: (err: grpc.ServiceError | null, response?: unknown) => void): grpc.ClientUnaryCall;
+  Stats(request: { pod?: PodRef }, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: unknown) => void): grpc.ClientUnaryCall;
 }
 
 export interface PodRef { namespace: string; name: string; uid?: string }

@@ -1,15 +1,12 @@
 /**
- * Pure helpers between the kubelet API and Docker: the log options mapping, Docker's
- * multiplexed stream format (8-byte frame headers) and limitBytes truncation.
+ * The Docker runtime's log streams: the log options mapping, Docker's multiplexed
+ * stream format (8-byte frame headers, incremental and whole-buffer) and a
+ * container's log as a plain byte stream.
  */
 
-export interface LogOptions {
-  follow?: boolean;
-  tailLines?: number;
-  /** Unix seconds (fractional allowed) of the oldest line; 0/undefined = all. */
-  sinceUnix?: number;
-  timestamps?: boolean;
-}
+import { Readable, Transform } from 'node:stream';
+import type Docker from 'dockerode';
+import type { LogOptions } from '../api/log-options';
 
 /** Docker's `GET /containers/{id}/logs` query for Kubernetes log options. */
 export function dockerLogOptions(o: LogOptions): { follow: boolean; stdout: true; stderr: true; timestamps: boolean; tail: number | 'all'; since?: string } {
@@ -27,16 +24,6 @@ export function dockerLogOptions(o: LogOptions): { follow: boolean; stdout: true
     out.since = nanos > 0 ? `${sec}.${String(nanos).padStart(9, '0')}` : String(sec);
   }
   return out;
-}
-
-/** Kubernetes' sinceSeconds / sinceTime → Unix seconds (0 = no bound). */
-export function sinceUnix(now: number, sinceSeconds?: number, sinceTime?: string): number {
-  if (sinceSeconds !== undefined && sinceSeconds > 0) return now / 1000 - sinceSeconds;
-  if (sinceTime) {
-    const t = Date.parse(sinceTime);
-    if (Number.isFinite(t)) return t / 1000;
-  }
-  return 0;
 }
 
 export type StreamId = 0 | 1 | 2;
@@ -78,21 +65,44 @@ export function dockerFrame(stream: StreamId, data: Buffer | string): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** Passes at most `limit` bytes in total (0 = no limit); `done` turns true once the limit is reached. */
-export class ByteLimiter {
-  private sent = 0;
-  constructor(private readonly limit: number) {}
-
-  take(chunk: Buffer): Buffer {
-    if (!this.limit) return chunk;
-    const left = this.limit - this.sent;
-    if (left <= 0) return Buffer.alloc(0);
-    const out = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    this.sent += out.length;
-    return out;
+/**
+ * The payload of Docker's multiplexed log stream (8-byte frame headers: stream,
+ * 0, 0, 0, big-endian size); a TTY container's log is raw and returned as is.
+ */
+export function demuxLogs(buf: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const stream = buf[i];
+    if (stream > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0) return i === 0 ? buf : Buffer.concat(parts);
+    const size = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
   }
+  return i === 0 && buf.length > 0 ? buf : Buffer.concat(parts);
+}
 
-  get done(): boolean {
-    return this.limit > 0 && this.sent >= this.limit;
+/** A container's log as `ContainerRuntime.containerLogs` promises it: demultiplexed unless the container has a TTY. */
+export async function containerLogStream(c: Docker.Container, options: LogOptions): Promise<Readable> {
+  const tty = !!(await c.inspect()).Config?.Tty;
+  // dockerode's type has no tail 'all', which the Engine API takes.
+  const query = dockerLogOptions(options) as unknown as Docker.ContainerLogsOptions;
+  const demux = tty ? undefined : new DockerDemuxer();
+  if (!query.follow) {
+    const buf = (await c.logs({ ...query, follow: false })) as unknown;
+    const raw = Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf));
+    return Readable.from(demux ? demux.push(raw).map((f) => f.data) : [raw]);
   }
+  const stream = (await c.logs({ ...query, follow: true })) as unknown as Readable;
+  if (!demux) return stream;
+  const out = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      for (const f of demux.push(chunk)) this.push(f.data);
+      done();
+    },
+  });
+  stream.on('error', (err) => out.destroy(err));
+  out.on('close', () => stream.destroy());
+  stream.pipe(out);
+  return out;
 }

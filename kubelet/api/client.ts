@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Node } from 'kubernetes-types/core/v1';
-import { kubeletProto } from '../../kubelet/server/proto';
+import { kubeletProto, type KubeletApiClient } from './proto';
 
 /**
  * The apiserver's client towards kubelets: gRPC with mutual TLS, presenting the
@@ -27,12 +27,12 @@ export function kubeletAddress(node: Node): { host: string; port: number } | und
 }
 
 export class KubeletClientPool {
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly clients = new Map<string, KubeletApiClient>();
 
   constructor(private readonly cfg: KubeletClientConfig) {}
 
   /** The gRPC client (dynamic stub: Logs, Exec, PortForward, Stats) of a node. */
-  forNode(node: Node): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  forNode(node: Node): KubeletApiClient {
     const addr = kubeletAddress(node);
     const name = node.metadata?.name ?? '';
     if (!addr) throw new Error(`node "${name}" has no address`);
@@ -47,7 +47,7 @@ export class KubeletClientPool {
         'grpc.default_authority': name,
         'grpc.max_receive_message_length': 8 * 1024 * 1024,
         'grpc.keepalive_time_ms': 30_000,
-      });
+      }) as unknown as KubeletApiClient;
       this.clients.set(key, c);
     }
     return c;

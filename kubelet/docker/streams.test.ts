@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ByteLimiter, DockerDemuxer, dockerFrame, dockerLogOptions, sinceUnix } from './docker-streams';
+import { DockerDemuxer, dockerFrame, dockerLogOptions } from './streams';
 
 test('log options map onto Docker logs options', () => {
   assert.deepEqual(dockerLogOptions({}), { follow: false, stdout: true, stderr: true, timestamps: false, tail: 'all' });
@@ -10,13 +10,6 @@ test('log options map onto Docker logs options', () => {
   assert.equal(dockerLogOptions({ sinceUnix: 1700000000 }).since, '1700000000');
   assert.equal(dockerLogOptions({ sinceUnix: 1700000000.5 }).since, '1700000000.500000000');
   assert.equal(dockerLogOptions({ sinceUnix: 0 }).since, undefined);
-});
-
-test('sinceSeconds and sinceTime become Unix seconds', () => {
-  assert.equal(sinceUnix(1_700_000_010_000, 10), 1_700_000_000);
-  assert.equal(sinceUnix(0, undefined, '2023-11-14T22:13:20Z'), 1_700_000_000);
-  assert.equal(sinceUnix(0, undefined, 'garbage'), 0);
-  assert.equal(sinceUnix(5_000), 0);
 });
 
 test('the demuxer splits frames across arbitrary chunk boundaries', () => {
@@ -30,16 +23,4 @@ test('the demuxer splits frames across arbitrary chunk boundaries', () => {
     assert.equal(frames.filter((f) => f.stream === 2).map((f) => f.data).join(''), 'oops\n');
     assert.equal(d.pending, 0);
   }
-});
-
-test('the byte limiter truncates the total and reports done', () => {
-  const l = new ByteLimiter(5);
-  assert.equal(l.take(Buffer.from('abc')).toString(), 'abc');
-  assert.equal(l.done, false);
-  assert.equal(l.take(Buffer.from('defg')).toString(), 'de');
-  assert.equal(l.done, true);
-  assert.equal(l.take(Buffer.from('h')).length, 0);
-  const none = new ByteLimiter(0);
-  assert.equal(none.take(Buffer.from('abc')).toString(), 'abc');
-  assert.equal(none.done, false);
 });

@@ -1,10 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, readdir, readlink, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { volumePayload, writeAtomic, type Payload } from './volumes';
+import { volumePayload, type Payload } from './volume-payloads';
 
 const pod: Pod = { metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { b: '2', a: '1' } }, spec: { containers: [{ name: 'c', resources: { limits: { memory: '64Mi' } } }] } };
 const objects = {
@@ -29,24 +26,4 @@ test('volumePayload: configMap keys/items/modes, optional, secret, downwardAPI, 
   const proj = volumePayload(pod, { name: 'v', projected: { defaultMode: 0o440, sources: [{ secret: { name: 's' } }, { serviceAccountToken: { path: 'token' } }] } }, objects, facts, () => 'tkn');
   assert.deepEqual(files(proj), { k: ['v', '440'], token: ['tkn', '440'] });
   assert.throws(() => volumePayload(pod, { name: 'v', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }, objects, facts), (e: Error & { reason?: string }) => e.reason === 'CreateContainerConfigError');
-});
-
-test('writeAtomic: ..data symlink swap, top-level links, stale entries removed, no-op when unchanged', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'coxswain-atomic-'));
-  try {
-    const p1: Payload = new Map([['a', { data: Buffer.from('1'), mode: 0o644 }], ['d/b', { data: Buffer.from('2'), mode: 0o600 }]]);
-    assert.equal(await writeAtomic(dir, p1), true);
-    assert.equal(await writeAtomic(dir, p1), false, 'unchanged');
-    const first = await readlink(path.join(dir, '..data'));
-    assert.equal(await readlink(path.join(dir, 'a')), '..data/a');
-    assert.equal(await readFile(path.join(dir, 'd/b'), 'utf8'), '2');
-    assert.equal((await stat(path.join(dir, 'd/b'))).mode & 0o777, 0o600);
-    const p2: Payload = new Map([['a', { data: Buffer.from('one'), mode: 0o644 }]]);
-    assert.equal(await writeAtomic(dir, p2), true);
-    assert.notEqual(await readlink(path.join(dir, '..data')), first);
-    assert.equal(await readFile(path.join(dir, 'a'), 'utf8'), 'one');
-    assert.deepEqual((await readdir(dir)).sort(), ['..data', await readlink(path.join(dir, '..data')), 'a'].sort());
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 });

@@ -1,0 +1,23 @@
+import type { ResourceDef } from './groups/types';
+
+/** A create-time admission plugin (ResourceStorageDeps.admit): may mutate `obj` or throw an ApiError. */
+export interface AdmissionPlugin {
+  admit(def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void>;
+}
+
+/**
+ * The admission chain ResourceStorage calls on create: the registered plugins in order.
+ * Built empty before the storage, because its plugins (ServiceAccount admission) read the
+ * storage they admit into; they are registered once built, before the server serves.
+ */
+export class AdmissionChain implements AdmissionPlugin {
+  private readonly plugins: AdmissionPlugin[] = [];
+
+  register(plugin: AdmissionPlugin): void {
+    this.plugins.push(plugin);
+  }
+
+  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void> => {
+    for (const p of this.plugins) await p.admit(def, ns, obj);
+  };
+}

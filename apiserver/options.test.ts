@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseOptions } from './options';
+
+const REQUIRED = ['--tls-cert-file', 'c.pem', '--tls-private-key-file', 'k.pem', '--client-ca-file', 'ca.pem'];
+
+test('parseOptions: defaults, derived values and lists', () => {
+  const o = parseOptions(REQUIRED);
+  assert.equal(o.securePort, 6443);
+  assert.equal(o.advertiseAddress, '127.0.0.1');
+  assert.deepEqual(o.storeEndpoints, ['http://127.0.0.1:2379']);
+  assert.deepEqual(o.apiAudiences, ['https://kubernetes.default.svc.cluster.local']);
+  assert.equal(o.rootCaFile, 'ca.pem');
+  assert.equal(o.kubeletCertificateAuthority, 'ca.pem');
+  assert.equal(o.kubeletClient, undefined);
+  assert.equal(o.authorizationMode, 'RBAC');
+  assert.equal(o.minRequestTimeoutSeconds, 1800);
+  const p = parseOptions([...REQUIRED, '--store-endpoints', 'http://a:1, http://b:2', '--api-audiences', 'x,y', '--kubelet-client-certificate', 'kc', '--kubelet-client-key', 'kk']);
+  assert.deepEqual(p.storeEndpoints, ['http://a:1', 'http://b:2']);
+  assert.deepEqual(p.apiAudiences, ['x', 'y']);
+  assert.deepEqual(p.kubeletClient, { certFile: 'kc', keyFile: 'kk' });
+});
+
+test('parseOptions: flags that go together, and checked values', () => {
+  assert.throws(() => parseOptions([...REQUIRED, '--kubelet-client-certificate', 'kc']), /go together/);
+  assert.throws(() => parseOptions([...REQUIRED, '--authorization-mode', 'ABAC']), /want RBAC or AlwaysAllow/);
+  assert.throws(() => parseOptions(['--tls-cert-file', 'c.pem']));
+});

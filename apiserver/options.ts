@@ -1,0 +1,119 @@
+import * as os from 'node:os';
+import { Command } from 'commander';
+
+/**
+ * The apiserver's command line, parsed and checked into ApiServerOptions: defaults applied,
+ * lists split, numbers converted, flags that go together checked together. Pure apart from
+ * reading the host's addresses for the advertise-address default.
+ */
+export interface ApiServerOptions {
+  bindAddress: string;
+  securePort: number;
+  /** the address published in the kubernetes Endpoints */
+  advertiseAddress: string;
+  tlsCertFile: string;
+  tlsPrivateKeyFile: string;
+  clientCaFile: string;
+  storeEndpoints: string[];
+  /** as given; parsed by the Service IP allocator */
+  serviceClusterIpRange: string;
+  serviceNodePortRange: string;
+  /** client certificate and key towards kubelets; both or neither */
+  kubeletClient?: { certFile: string; keyFile: string };
+  /** the CA published as kube-root-ca.crt (default: the client CA) */
+  rootCaFile: string;
+  /** the CA that signs kubelet serving certificates (default: the client CA) */
+  kubeletCertificateAuthority: string;
+  tokenAuthFile?: string;
+  /** PEM files of keys that verify ServiceAccount tokens (empty: the signing key's public key) */
+  serviceAccountKeyFiles: string[];
+  serviceAccountSigningKeyFile?: string;
+  serviceAccountIssuer: string;
+  /** audiences a token must name (default: the issuer) */
+  apiAudiences: string[];
+  serviceAccountMaxTokenExpirationSeconds: number;
+  authorizationMode: 'RBAC' | 'AlwaysAllow';
+  auditLogPath?: string;
+  minRequestTimeoutSeconds: number;
+}
+
+/** commander's view of the flags, before checking. */
+interface RawFlags {
+  bindAddress: string; securePort: string; advertiseAddress?: string;
+  tlsCertFile: string; tlsPrivateKeyFile: string; clientCaFile: string;
+  storeEndpoints: string; serviceClusterIpRange: string; serviceNodePortRange: string;
+  kubeletClientCertificate?: string; kubeletClientKey?: string; rootCaFile?: string; kubeletCertificateAuthority?: string;
+  tokenAuthFile?: string; serviceAccountKeyFile?: string; serviceAccountSigningKeyFile?: string; serviceAccountIssuer: string;
+  apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
+}
+
+function command(): Command {
+  return new Command('apiserver')
+    .description('Coxswain API server: the Kubernetes API over HTTPS, backed by an etcd v3 store')
+    .option('--bind-address <ip>', 'address to listen on', '127.0.0.1')
+    .option('--secure-port <port>', 'HTTPS port', '6443')
+    .option('--advertise-address <ip>', 'address published in the kubernetes Endpoints (default: bind address, or a host address when binding 0.0.0.0)')
+    .requiredOption('--tls-cert-file <file>', 'serving certificate (PEM)')
+    .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
+    .requiredOption('--client-ca-file <file>', 'CA that signs client certificates (PEM)')
+    .option('--store-endpoints <urls>', 'comma-separated etcd v3 endpoints', 'http://127.0.0.1:2379')
+    .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
+    .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
+    .option('--kubelet-client-certificate <file>', 'client certificate towards kubelets (PEM); without it pods/log, exec and portforward are unavailable')
+    .option('--kubelet-client-key <file>', 'key of --kubelet-client-certificate (PEM)')
+    .option('--root-ca-file <file>', 'CA published to every namespace as the kube-root-ca.crt ConfigMap (default: --client-ca-file)')
+    .option('--kubelet-certificate-authority <file>', 'CA that signs kubelet serving certificates (PEM; default: --client-ca-file)')
+    .option('--token-auth-file <file>', 'static bearer tokens: CSV lines token,user,uid,"group1,group2"')
+    .option('--service-account-key-file <files>', 'comma-separated PEM public keys that verify ServiceAccount tokens (default: the signing key\'s public key)')
+    .option('--service-account-signing-key-file <file>', 'PEM private key (EC P-256 or RSA) that signs ServiceAccount tokens')
+    .option('--service-account-issuer <url>', 'issuer (iss) of ServiceAccount tokens', 'https://kubernetes.default.svc.cluster.local')
+    .option('--api-audiences <list>', 'comma-separated audiences a token must name (default: the issuer)')
+    .option('--service-account-max-token-expiration <seconds>', 'longest lifetime of a requested token', '86400')
+    .option('--authorization-mode <mode>', 'RBAC (default) or AlwaysAllow', 'RBAC')
+    .option('--audit-log-path <file>', 'append an audit.k8s.io/v1 Event per mutating or refused request to this file (JSON lines)')
+    .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
+    .exitOverride()
+    .allowExcessArguments(false);
+}
+
+const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The first non-internal IPv4 address of this host (for the `kubernetes` Endpoints when bound to 0.0.0.0). */
+function hostAddress(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  return '127.0.0.1';
+}
+
+/** Parses the command line (without the node and script arguments); throws on a bad or missing flag. */
+export function parseOptions(argv: string[]): ApiServerOptions {
+  const program = command();
+  program.parse(argv, { from: 'user' });
+  const o = program.opts<RawFlags>();
+  if (!!o.kubeletClientCertificate !== !!o.kubeletClientKey) throw new Error('--kubelet-client-certificate and --kubelet-client-key go together');
+  if (o.authorizationMode !== 'RBAC' && o.authorizationMode !== 'AlwaysAllow') throw new Error(`--authorization-mode: want RBAC or AlwaysAllow, got ${o.authorizationMode}`);
+  const issuer = String(o.serviceAccountIssuer);
+  const audiences = list(o.apiAudiences);
+  return {
+    bindAddress: o.bindAddress,
+    securePort: Number(o.securePort),
+    advertiseAddress: o.advertiseAddress ?? (o.bindAddress === '0.0.0.0' || o.bindAddress === '::' ? hostAddress() : o.bindAddress),
+    tlsCertFile: o.tlsCertFile,
+    tlsPrivateKeyFile: o.tlsPrivateKeyFile,
+    clientCaFile: o.clientCaFile,
+    storeEndpoints: list(o.storeEndpoints),
+    serviceClusterIpRange: o.serviceClusterIpRange,
+    serviceNodePortRange: o.serviceNodePortRange,
+    kubeletClient: o.kubeletClientCertificate && o.kubeletClientKey ? { certFile: o.kubeletClientCertificate, keyFile: o.kubeletClientKey } : undefined,
+    rootCaFile: o.rootCaFile ?? o.clientCaFile,
+    kubeletCertificateAuthority: o.kubeletCertificateAuthority ?? o.clientCaFile,
+    tokenAuthFile: o.tokenAuthFile,
+    serviceAccountKeyFiles: list(o.serviceAccountKeyFile),
+    serviceAccountSigningKeyFile: o.serviceAccountSigningKeyFile,
+    serviceAccountIssuer: issuer,
+    apiAudiences: o.apiAudiences ? audiences : [issuer],
+    serviceAccountMaxTokenExpirationSeconds: Number(o.serviceAccountMaxTokenExpiration),
+    authorizationMode: o.authorizationMode,
+    auditLogPath: o.auditLogPath,
+    minRequestTimeoutSeconds: Number(o.minRequestTimeout),
+  };
+}

@@ -1,0 +1,84 @@
+import type Docker from 'dockerode';
+import {
+  LABEL_BACKOFF,
+  LABEL_CONTAINER_HASH,
+  LABEL_CONTAINER_NAME,
+  LABEL_GRACE_PERIOD,
+  LABEL_POD_IP,
+  LABEL_POD_NAME,
+  LABEL_POD_NAMESPACE,
+  LABEL_POD_UID,
+  LABEL_RESTART_COUNT,
+  LABEL_TERMINATION_MESSAGE_FILE,
+  LABEL_TERMINATION_MESSAGE_POLICY,
+  type RuntimeContainer,
+  type RuntimeContainerState,
+} from '../runtime';
+
+/** `docker inspect` output as the runtime's view of a container, pure: its labels say whose it is. */
+
+/** Docker's zero time, used for "never started/finished". */
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+function mapState(s: string | undefined): RuntimeContainerState {
+  switch (s) {
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return 'running';
+    case 'created':
+      return 'created';
+    case 'exited':
+    case 'dead':
+    case 'removing':
+      return 'exited';
+    default:
+      return 'unknown';
+  }
+}
+
+function time(t: string | undefined): string | undefined {
+  return t && !t.startsWith('0001-01-01') && t !== ZERO_TIME ? t : undefined;
+}
+
+/**
+ * A sandbox's pod IP: the label of the kubelet that wired it (pod-network.ts), or for
+ * one Docker wired (a Coxswain version before that) its address in the network settings.
+ */
+export function sandboxIP(labels: Record<string, string> | undefined, networks: Record<string, { IPAddress?: string } | undefined> | undefined): string | undefined {
+  return labels?.[LABEL_POD_IP] || Object.values(networks ?? {}).find((n) => n?.IPAddress)?.IPAddress || undefined;
+}
+
+/** Converts `docker inspect` output into the runtime's view of a container. */
+export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer {
+  const labels = info.Config?.Labels ?? {};
+  const state = mapState(info.State?.Status);
+  const ip = sandboxIP(labels, info.NetworkSettings?.Networks);
+  const grace = Number(labels[LABEL_GRACE_PERIOD]);
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    podUid: labels[LABEL_POD_UID] ?? '',
+    podName: labels[LABEL_POD_NAME] ?? '',
+    podNamespace: labels[LABEL_POD_NAMESPACE] ?? '',
+    containerName: labels[LABEL_CONTAINER_NAME] ?? '',
+    restartCount: Number(labels[LABEL_RESTART_COUNT] ?? 0) || 0,
+    hash: labels[LABEL_CONTAINER_HASH] ?? '',
+    backoffCount: labels[LABEL_BACKOFF] !== undefined && Number.isFinite(Number(labels[LABEL_BACKOFF])) ? Number(labels[LABEL_BACKOFF]) : undefined,
+    gracePeriodSeconds: Number.isFinite(grace) && labels[LABEL_GRACE_PERIOD] !== undefined ? grace : undefined,
+    image: info.Config?.Image ?? '',
+    imageId: info.Image ?? '',
+    state,
+    createdAt: info.Created,
+    startedAt: time(info.State?.StartedAt),
+    finishedAt: state === 'running' ? undefined : time(info.State?.FinishedAt),
+    exitCode: state === 'running' || state === 'created' ? undefined : info.State?.ExitCode,
+    oomKilled: info.State?.OOMKilled || undefined,
+    error: info.State?.Error || undefined,
+    terminationMessageFile: labels[LABEL_TERMINATION_MESSAGE_FILE] || undefined,
+    terminationMessagePolicy: labels[LABEL_TERMINATION_MESSAGE_POLICY] || undefined,
+    ip: state === 'running' ? ip : undefined,
+    pid: state === 'running' && info.State?.Pid ? info.State.Pid : undefined,
+    hostNetwork: info.HostConfig?.NetworkMode === 'host' || undefined,
+  };
+}
