@@ -18,7 +18,18 @@ import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
 
-/** The apiserver's composition root: parse the flags, build the adapters and components, hand them to `serve`. */
+/**
+ * The apiserver's composition root: parse the flags (options.ts), build the adapters and
+ * components, hand them to `serve` (server.ts).
+ *
+ * Where things are (README.md has the whole map):
+ * - a kind — its definition, defaults, validation, printer columns and storage strategy — is
+ *   one file of its API group, `groups/<group>/<kind>.ts`, listed by registry.ts (how a
+ *   Service is validated and stored: groups/core/service.ts);
+ * - a request: rest.ts dispatches to one handler per verb in handlers/;
+ * - the generic storage over the store: resources.ts, before-write.ts, storage/etcd3.ts;
+ * - authentication and authorization: security.ts (auth.ts, rbac.ts); admission: admission.ts.
+ */
 export async function main(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   const log = createLogger('apiserver');

@@ -20,6 +20,11 @@ import { KubeletServer } from './server/server';
  * (Docker runtime, API client, pod network, kubelet API server, metrics, health
  * server, logger, clock), hands them to `Kubelet` (kubelet.ts) and runs until
  * SIGTERM/SIGINT.
+ *
+ * Where things are (README.md has the whole map): a pod's sync is one pipeline in
+ * sync-pod.ts (observe, plan with pod-sync.ts, act, report); its sandbox starts in
+ * sandbox-start.ts, its containers in container-start.ts; pod-manager.ts queues the
+ * syncs; docker-runtime.ts is the only module that talks to Docker.
  */
 
 /** The flags, or undefined when commander printed help or an error (process.exitCode set) or a check failed. */
