@@ -1,9 +1,11 @@
 import type { Cidr } from '../allocators';
 import type { ApiError } from '../errors';
 import type { FieldError } from './shared/fields';
+import type { JsonObject } from './shared/json';
 import type { NameRule } from './shared/object-meta';
 import type { CachedObject } from '../watchcache';
 import type { Logger } from '../../lib/log';
+import type { ApiObject } from '../api-object';
 
 /**
  * The shape of a served resource (ResourceDef) and of the per-kind storage strategy
@@ -37,12 +39,6 @@ export interface StrategyContext {
   listKeys(prefix: string): Promise<string[]>;
 }
 
-/**
- * An API object as the storage handles it: request JSON whose shape each kind's validation
- * checks. Strategies narrow it with kubernetes-types where they read fields.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- request JSON before validation; the generic store reads and writes arbitrary kinds
-export type ApiObject = any;
 
 /**
  * Values an object holds exclusively (Service ClusterIPs and NodePorts): each is a store key
@@ -158,12 +154,12 @@ export interface ResourceDef {
   /** Verbs served (default VERBS); create-only virtual resources (access reviews) list ['create']. */
   verbs?: string[];
   /** Not stored: a POST is answered by this function (SelfSubjectAccessReview). */
-  review?(obj: ApiObject, ctx: ReviewContext): Promise<unknown> | unknown;
+  review?(body: JsonObject, ctx: ReviewContext): Promise<unknown> | unknown;
   /**
    * Served from another version's storage (autoscaling/v1 HPAs live as autoscaling/v2):
    * objects are converted at the REST boundary; the storage version's def does the rest.
    */
-  storageVersion?: { version: string; toStorage(obj: ApiObject): ApiObject; fromStorage(obj: ApiObject): ApiObject };
+  storageVersion?: { version: string; toStorage(body: unknown): unknown; fromStorage(obj: ApiObject): ApiObject };
   /** Field errors of a new object (old undefined) or of an update. */
   validate?(obj: ApiObject, ctx: StrategyContext, old?: ApiObject): FieldError[];
   strategy?: KindStrategy;
