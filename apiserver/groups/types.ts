@@ -25,8 +25,8 @@ export interface AuthorizationDecision { allowed: boolean; reason?: string; deni
 export interface ReviewContext {
   user?: UserInfo;
   /** The authorization seam: the security engineer's RBAC authorizer replaces the default. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the authorizer's request attributes (request-attributes.ts) are built from review JSON
-  authorize(user: UserInfo | undefined, attrs: any): Promise<AuthorizationDecision> | AuthorizationDecision;
+  /** `attrs`: the review's resourceAttributes or nonResourceAttributes (JSON), plus `nonResource`; request-attributes.ts normalizes them. */
+  authorize(user: UserInfo | undefined, attrs: Record<string, unknown>): Promise<AuthorizationDecision> | AuthorizationDecision;
   /** The rules that apply to a user in a namespace (SelfSubjectRulesReview); absent without RBAC. */
   rulesFor?(user: UserInfo, namespace: string): Promise<unknown[]> | unknown[];
 }
