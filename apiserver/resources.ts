@@ -421,13 +421,9 @@ export class ResourceStorage {
     }
   }
 
-  private graceFor(def: ResourceDef, stored: ApiObject, opts: DeleteOptions): number {
+  private graceFor(def: ResourceDef, obj: ApiObject, opts: DeleteOptions): number {
     if (!def.gracefulDelete) return 0;
-    const obj = stored as ApiObject & GracefulObject;
-    if (!obj.spec?.nodeName) return 0;
-    if (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed') return 0;
-    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
-    return Math.max(0, g);
+    return def.strategy?.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
   }
 
   private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<ApiObject> {
@@ -513,12 +509,6 @@ export class ResourceStorage {
     const { target, resourceVersion } = sub.parse(binding, name);
     await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(clone(cur), name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
   }
-}
-
-/** What a graceful delete reads of the (pod-shaped) object of a ResourceDef.gracefulDelete kind. */
-interface GracefulObject {
-  spec?: { nodeName?: string; terminationGracePeriodSeconds?: number };
-  status?: { phase?: string };
 }
 
 export const ORPHAN_FINALIZER = 'orphan';

@@ -109,6 +109,11 @@ export interface BindingSubresource {
 
 /** Storage hooks beyond defaulting and validation; absent ones mean the generic behaviour. */
 export interface KindStrategy {
+  /**
+   * The grace period (seconds) of a DELETE of a `gracefulDelete` kind, given the client's
+   * gracePeriodSeconds; 0 deletes at once, more marks the object for its node to finish.
+   */
+  gracePeriod?(obj: ApiObject, requested: number | undefined): number;
   reservations?: Reservations;
   finalizingDelete?: FinalizingDelete;
   scale?: ScaleSubresource;
@@ -143,7 +148,7 @@ export interface ResourceDef {
   statusOnCreate: 'clear' | 'keep';
   /** PUT of a missing object creates it (Kubernetes: endpoints, events). */
   allowCreateOnUpdate: boolean;
-  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node). */
+  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node), for strategy.gracePeriod. */
   gracefulDelete: boolean;
   /** field labels accepted by fieldSelector, beyond metadata.name / metadata.namespace */
   fieldLabels: string[];

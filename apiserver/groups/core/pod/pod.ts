@@ -39,6 +39,17 @@ export function podQOSClass(spec: { containers?: QoSContainer[]; initContainers?
   return guaranteed && containers.length > 0 ? 'Guaranteed' : 'Burstable';
 }
 
+/**
+ * The grace period of a pod's DELETE (Kubernetes' CheckGracefulDelete): none for a pod on no
+ * node or one that finished; else the client's, or spec.terminationGracePeriodSeconds (30).
+ */
+export function podGracePeriod(pod: Pod, requested: number | undefined): number {
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  const g = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, g);
+}
+
 export const POD: ResourceDef = {
   ...withStatus, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
   namespaced: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
@@ -47,6 +58,6 @@ export const POD: ResourceDef = {
   defaults(o: Pod) { o.spec ??= {} as PodSpec; defaultPodSpec(o.spec); },
   prepareForCreate(o: Writable<Pod>) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
   validate: (o, _c, old) => validatePod(o, old),
-  strategy: { binding: podBinding },
+  strategy: { binding: podBinding, gracePeriod: podGracePeriod },
   printer: POD_PRINTER,
 };
