@@ -5,8 +5,9 @@ import { errors } from './errors';
 import { checkTypes } from './fieldvalidation';
 import { isObject, objectOr } from './groups/shared/json';
 import { validateObjectMeta } from './groups/shared/object-meta';
-import type { ApiObject, ResourceDef, StrategyContext } from './groups/types';
-import { updateManagedFields } from './managedfields';
+import type { ResourceDef, StrategyContext } from './groups/types';
+import type { ApiObject, ObjectMetadata, StorageView } from './api-object';
+import { type ManagedFieldsEntry, updateManagedFields } from './managedfields';
 import { apiVersionOf } from './registry';
 
 /**
@@ -22,7 +23,10 @@ export interface BeforeWriteContext {
   strategy: StrategyContext;
 }
 
-/** A private copy of a request body that is an object of this kind, with a metadata object. */
+/**
+ * A private copy of a request body that is an object of this kind, with a metadata object: the
+ * point where request JSON becomes an ApiObject (api-object.ts states what that guarantees).
+ */
 export function checkBody(def: ResourceDef, ns: string | undefined, body: unknown): ApiObject {
   if (!isObject(body)) throw errors.badRequest('the request body must be a JSON object');
   if (body.kind !== undefined && body.kind !== def.kind) {
@@ -31,13 +35,15 @@ export function checkBody(def: ResourceDef, ns: string | undefined, body: unknow
   if (body.apiVersion !== undefined && body.apiVersion !== apiVersionOf(def)) {
     throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
   }
-  const obj: ApiObject = cloneJson(body);
+  const obj = cloneJson(body);
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-  if (typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) throw errors.badRequest('metadata must be an object');
-  if (def.namespaced && obj.metadata.namespace && ns && obj.metadata.namespace !== ns) {
+  const meta = obj.metadata;
+  if (!isObject(meta)) throw errors.badRequest('metadata must be an object');
+  if (def.namespaced && meta.namespace && ns && meta.namespace !== ns) {
     throw errors.badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
-  return obj;
+  // kind and apiVersion are the resource's or absent, metadata is an object: an ApiObject
+  return obj as unknown as ApiObject;
 }
 
 /** Metadata and kind validation together; a 422 listing every field error. */
@@ -51,14 +57,14 @@ export function validateObject(def: ResourceDef, obj: ApiObject, ctx: StrategyCo
 
 /** A new object from a create body: kind/apiVersion/namespace checks, system metadata, defaults, create-time fields, validation. */
 export function beforeCreate(def: ResourceDef, ns: string | undefined, body: unknown, ctx: BeforeWriteContext): ApiObject {
-  const obj = checkBody(def, ns, body);
+  const obj: StorageView = checkBody(def, ns, body);
   checkTypes(obj, def.group, def.version, def.kind);
   obj.kind = def.kind;
   obj.apiVersion = apiVersionOf(def);
   const meta = obj.metadata;
   if (def.namespaced) meta.namespace = ns;
   else delete meta.namespace;
-  for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete meta[f];
+  for (const f of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'] as const) delete meta[f];
   meta.uid = randomUUID();
   meta.creationTimestamp = rfc3339(ctx.now);
   if (def.hasStatus) meta.generation = 1;
@@ -71,25 +77,23 @@ export function beforeCreate(def: ResourceDef, ns: string | undefined, body: unk
   return obj;
 }
 
-const SPECIFIED = Symbol('specifiedReservations');
+/** Per update that beforeUpdate prepared: the reservation keys the user asked for explicitly. */
+const SPECIFIED = new WeakMap<ApiObject, Set<string>>();
 
 /** The reservation keys the user asked for explicitly in an update `beforeUpdate` prepared. */
 export function specifiedReservations(next: ApiObject): Set<string> {
-  return next[SPECIFIED] ?? new Set();
+  return SPECIFIED.get(next) ?? new Set();
 }
 
 /**
  * `next` as an update of `old`: system metadata carried from `old`, generation bumped on a spec
  * change, defaults, validation, the field manager's managedFields and the kind's allocations.
  */
-export async function beforeUpdate(def: ResourceDef, old: ApiObject, next: ApiObject, ctx: BeforeWriteContext,
+export async function beforeUpdate(def: ResourceDef, old: ApiObject, next: StorageView, ctx: BeforeWriteContext,
   mf?: { fieldManager?: string; subresource?: string; applied?: boolean }): Promise<ApiObject> {
   const m = next.metadata;
   const o = old.metadata;
-  for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName']) {
-    if (o[f] === undefined) delete m[f];
-    else m[f] = o[f];
-  }
+  for (const f of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'namespace', 'name', 'generateName'] as const) carry(o, m, f);
   if (!mf?.applied) {
     if (o.managedFields === undefined) delete m.managedFields;
     else m.managedFields = o.managedFields;
@@ -104,13 +108,19 @@ export async function beforeUpdate(def: ResourceDef, old: ApiObject, next: ApiOb
   }
   validateObject(def, next, ctx.strategy, old);
   if (mf?.fieldManager && !mf.applied) {
-    const entries = updateManagedFields(o.managedFields, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(ctx.now), subresource: mf.subresource });
+    const entries = updateManagedFields(o.managedFields as ManagedFieldsEntry[] | undefined, old, next, { manager: mf.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(ctx.now), subresource: mf.subresource });
     if (entries.length) m.managedFields = entries;
     else delete m.managedFields;
   }
   const held = def.strategy?.reservations;
-  if (held) Object.defineProperty(next, SPECIFIED, { value: await held.allocate(next, old, ctx.strategy), enumerable: false });
+  if (held) SPECIFIED.set(next, await held.allocate(next, old, ctx.strategy));
   return next;
+}
+
+/** `to[f]` becomes `from[f]`, or is removed when `from` has none. */
+function carry<K extends keyof ObjectMetadata>(from: ObjectMetadata, to: ObjectMetadata, f: K): void {
+  if (from[f] === undefined) delete to[f];
+  else to[f] = from[f];
 }
 
 /** Everything but metadata and status: what a generation counts changes of. */
@@ -120,7 +130,7 @@ function specOf(obj: ApiObject): string {
 }
 
 /** Empty metadata lists and maps are omitted, as Go's `omitempty` does. */
-function dropEmptyMeta(m: Record<string, unknown>): void {
-  for (const f of ['ownerReferences', 'finalizers', 'managedFields']) if (Array.isArray(m[f]) && m[f].length === 0) delete m[f];
-  for (const f of ['labels', 'annotations']) { const v = m[f]; if (isObject(v) && Object.keys(v).length === 0) delete m[f]; }
+function dropEmptyMeta(m: ObjectMetadata): void {
+  for (const f of ['ownerReferences', 'finalizers', 'managedFields'] as const) { const v: unknown = m[f]; if (Array.isArray(v) && v.length === 0) delete m[f]; }
+  for (const f of ['labels', 'annotations'] as const) { const v = m[f]; if (isObject(v) && Object.keys(v).length === 0) delete m[f]; }
 }

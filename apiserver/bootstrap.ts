@@ -1,6 +1,7 @@
 import { ApiError } from './errors';
 import type { ResourceStorage } from './resources';
 import type { Registry } from './registry';
+import type { Endpoints } from 'kubernetes-types/core/v1';
 
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
@@ -28,7 +29,7 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
   if (!cur) {
     await ignoreExists(() => storage.create(ep, 'default', { metadata: { name: 'kubernetes', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } }, subsets }));
   } else {
-    const addrs: { ip: string }[] = cur.obj.subsets?.[0]?.addresses ?? [];
+    const addrs: { ip: string }[] = (cur.obj as Endpoints).subsets?.[0]?.addresses ?? [];
     if (!addrs.some((a) => a.ip === opts.advertiseAddress)) {
       const merged = [{ addresses: [...addrs, { ip: opts.advertiseAddress }], ports: subsets[0].ports }];
       await storage.update(ep, 'default', 'kubernetes', { ...cur.obj, subsets: merged });

@@ -139,9 +139,8 @@ export function patchTypeOf(contentType: string | undefined): PatchType | undefi
   }
 }
 
-/** The patched object (a new one; `target` is not mutated). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an object of any kind, whose fields resources.ts goes on to set
-export function applyPatch(type: PatchType, target: unknown, patch: unknown): any {
+/** The patched document (a new one; `target` is not mutated); the caller checks that it is an object. */
+export function applyPatch(type: PatchType, target: unknown, patch: unknown): unknown {
   switch (type) {
     case 'merge': return mergePatch(target, patch);
     case 'json': return jsonPatch(target, patch);

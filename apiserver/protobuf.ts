@@ -126,9 +126,8 @@ function convertValue(field: protobuf.Field, v: unknown): unknown {
 /** runtime.Unknown, the envelope of every protobuf body. */
 interface UnknownEnvelope { typeMeta?: { apiVersion?: string; kind?: string }; raw?: Buffer; contentEncoding?: string }
 
-/** Decode a `k8s\0`+Unknown body into the object (with apiVersion and kind). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- an object of any kind; decodeBody hands it on as unknown (pure.test.ts reads fields of it)
-export function decodeProtobufObject(body: Buffer): any {
+/** Decode a `k8s\0`+Unknown body into the object in JSON form (with apiVersion and kind), unchecked. */
+export function decodeProtobufObject(body: Buffer): Plain {
   if (body.length < 4 || !body.subarray(0, 4).equals(PROTOBUF_MAGIC)) throw errors.badRequest('protobuf body does not start with the k8s\\0 magic');
   const r = protoRoot();
   const Unknown = r.lookupType('k8s.io.apimachinery.pkg.runtime.Unknown');

@@ -6,8 +6,9 @@ import { ApiError, errors } from './errors';
 import type { Cidr } from './allocators';
 import { type PatchType, applyPatch } from './patch';
 import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
-import type { ApiObject, Finalizer, ResourceDef, StrategyContext } from './groups/types';
-import { isObject, objectOr } from './groups/shared/json';
+import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
+import { type ApiObject, type StorageView, objectName } from './api-object';
+import { type JsonObject, isObject, objectOr } from './groups/shared/json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { type BeforeWriteContext, beforeCreate, beforeUpdate, checkBody, specifiedReservations } from './before-write';
@@ -182,10 +183,11 @@ export class ResourceStorage {
     const obj = beforeCreate(def, ns, body, this.writeContext());
     if (opts.fieldManager) {
       const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()) };
-      obj.metadata.managedFields = opts.apply
+      const entries = opts.apply
         ? applyManagedFields([], {}, body, info, true).entries
         : updateManagedFields([], {}, body, info);
-      if (!obj.metadata.managedFields.length) delete obj.metadata.managedFields;
+      if (entries.length) obj.metadata.managedFields = entries;
+      else delete obj.metadata.managedFields;
     }
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
     if (this.deps.admit) await this.deps.admit(def, ns, obj);
@@ -196,11 +198,12 @@ export class ResourceStorage {
     for (let attempt = 0; ; attempt++) {
       const o = retries ? clone(obj) : obj;
       if (nameGenerated) o.metadata.name = o.metadata.generateName + randomSuffix();
+      const name = objectName(o);
       const specified = held ? await held.allocate(o, undefined, this.strategyContext) : new Set<string>();
       if (opts.dryRun) return o;
-      const key = objectKey(def, ns, o.metadata.name);
+      const key = objectKey(def, ns, name);
       const reservations = held ? held.keys(o) : [];
-      const owner = Buffer.from(`${ns}/${o.metadata.name}`);
+      const owner = Buffer.from(`${ns}/${name}`);
       const r = await this.deps.store.txn(
         [{ key, target: 'create', equals: 0 }, ...reservations.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
         [{ put: { key, value: encode(o) } }, ...reservations.map((k): TxnOp => ({ put: { key: k, value: owner } }))],
@@ -213,7 +216,7 @@ export class ResourceStorage {
       }
       if (r.results[0]) {
         if (nameGenerated && attempt < MAX_RETRIES) continue;
-        throw errors.alreadyExists(def.plural, def.group, o.metadata.name);
+        throw errors.alreadyExists(def.plural, def.group, name);
       }
       const taken = reservations.filter((_k, i) => r.results[i + 1]);
       const bad = taken.find((k) => specified.has(k));
@@ -225,10 +228,10 @@ export class ResourceStorage {
   /** The 422 for a reservation key another object holds (a race lost on a value the user asked for). */
   private reservationConflict(def: ResourceDef, o: ApiObject, key: string): ApiError {
     const held = def.strategy?.reservations;
-    return held ? held.conflict(o, key) : errors.conflict(def.plural, def.group, o.metadata.name);
+    return held ? held.conflict(o, key) : errors.conflict(def.plural, def.group, objectName(o));
   }
 
-  private async checkNamespace(def: ResourceDef, ns: string, name: string): Promise<void> {
+  private async checkNamespace(def: ResourceDef, ns: string, name: string | undefined): Promise<void> {
     const nsDef = this.deps.registry.lookup('', 'v1', 'namespaces')!;
     const n = await this.read(nsDef, undefined, ns);
     if (!n) throw errors.notFound('namespaces', '', ns);
@@ -268,7 +271,7 @@ export class ResourceStorage {
       return next;
     }
     const cur = r.results[0];
-    if (!cur) throw this.nf(def, meta.name);
+    if (!cur) throw this.nf(def, objectName(next));
     if (cur.modRevision !== old.rv) throw new RetryConflict();
     const taken = added.filter((_k, i) => r.results[i + 1]);
     throw this.reservationConflict(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
@@ -288,7 +291,7 @@ export class ResourceStorage {
       out.metadata.resourceVersion = String(r.revision);
       return out;
     }
-    if (!r.results[0]) throw this.nf(def, old.obj.metadata.name);
+    if (!r.results[0]) throw this.nf(def, objectName(old.obj));
     throw new RetryConflict();
   }
 
@@ -298,7 +301,7 @@ export class ResourceStorage {
    * mismatch is a 409 Conflict instead of a retry.
    */
   private async guaranteedUpdate(def: ResourceDef, ns: string | undefined, name: string,
-    mutate: (cur: ApiObject, old: CachedObject) => Promise<ApiObject> | ApiObject, opts: WriteOptions & { precondition?: string; onMissing?: () => Promise<ApiObject> } = {}): Promise<ApiObject> {
+    mutate: (cur: ApiObject, old: CachedObject) => Promise<ApiObject> | ApiObject, opts: WriteOptions & { precondition?: unknown; onMissing?: () => Promise<ApiObject> } = {}): Promise<ApiObject> {
     for (let attempt = 0; ; attempt++) {
       const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
       if (!old) {
@@ -329,11 +332,11 @@ export class ResourceStorage {
     let created = false;
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
       if (opts.subresource === 'status') {
-        const next = { ...cur, status: incoming.status };
+        const next: StorageView = { ...cur, status: (incoming as StorageView).status };
         return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: 'status' });
       }
-      const next = { ...incoming, metadata: { ...incoming.metadata } };
-      if (def.hasStatus) next.status = cur.status;
+      const next: StorageView = { ...incoming, metadata: { ...incoming.metadata } };
+      if (def.hasStatus) next.status = (cur as StorageView).status;
       if (next.status === undefined) delete next.status;
       return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager });
     }, {
@@ -345,13 +348,14 @@ export class ResourceStorage {
   }
 
   /** `view`: the patch applies to another version's form of the object (autoscaling/v1 over v2). */
-  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: ApiObject,
-    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: ApiObject): ApiObject; to(o: ApiObject): ApiObject } } = {}): Promise<{ obj: ApiObject; created: boolean }> {
+  async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: unknown,
+    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: ApiObject): ApiObject; to(patched: unknown): unknown } } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw errors.badRequest('the patch must be a JSON object');
     let created = false;
-    const precondition = type !== 'json' ? patch?.metadata?.resourceVersion : undefined;
+    // the client's resourceVersion as sent (only a string can match)
+    const precondition = type !== 'json' ? objectOr(objectOr(patch).metadata).resourceVersion : undefined;
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
-      let patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
+      const patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
       let applied = false;
       if (type === 'apply' && opts.fieldManager) {
         const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()), subresource: opts.subresource };
@@ -362,21 +366,25 @@ export class ResourceStorage {
         if (r.conflicts.length && upgradesClientSideApply(cur, r.conflicts)) r = applyManagedFields(entries, cur, patch, info, true);
         if (r.conflicts.length) throw conflictError(def, name, r.conflicts);
         for (const path of r.remove) removePath(patched, path);
-        if (patched && typeof patched === 'object') {
-          patched.metadata = { ...(patched.metadata ?? {}) };
-          if (r.entries.length) patched.metadata.managedFields = r.entries;
-          else delete patched.metadata.managedFields;
+        if (isObject(patched)) {
+          const meta: JsonObject = { ...((patched.metadata ?? {}) as object) };
+          if (r.entries.length) meta.managedFields = r.entries;
+          else delete meta.managedFields;
+          patched.metadata = meta;
         }
         applied = true;
       }
-      if (patched === null || typeof patched !== 'object' || Array.isArray(patched)) throw errors.badRequest('the patched object must be a JSON object');
-      if (patched.kind !== undefined && patched.kind !== def.kind) throw errors.badRequest(`the kind of the patched object (${patched.kind}) does not match ${def.kind}`);
-      if (patched.apiVersion !== undefined && patched.apiVersion !== apiVersionOf(def)) throw errors.badRequest(`the API version in the data (${patched.apiVersion}) does not match the expected API version (${apiVersionOf(def)})`);
-      if (patched.metadata?.name !== undefined && patched.metadata.name !== name) throw errors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+      if (!isObject(patched)) throw errors.badRequest('the patched object must be a JSON object');
+      if (patched.kind !== undefined && patched.kind !== def.kind) throw errors.badRequest(`the kind of the patched object (${String(patched.kind)}) does not match ${def.kind}`);
+      if (patched.apiVersion !== undefined && patched.apiVersion !== apiVersionOf(def)) throw errors.badRequest(`the API version in the data (${String(patched.apiVersion)}) does not match the expected API version (${apiVersionOf(def)})`);
+      const patchedName = objectOr(patched.metadata).name;
+      if (patchedName !== undefined && patchedName !== name) throw errors.badRequest(`the name of the object (${String(patchedName)}) does not match the name on the URL (${name})`);
       patched.metadata = patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {};
-      let next = patched;
-      if (opts.subresource === 'status') next = { ...cur, status: patched.status, metadata: applied ? { ...cur.metadata, managedFields: patched.metadata.managedFields } : cur.metadata };
-      else if (def.hasStatus) next = { ...patched, status: cur.status };
+      // a JSON object with a metadata object whose kind and apiVersion are the resource's or absent: an ApiObject, as after checkBody
+      const result = patched as unknown as StorageView;
+      let next = result;
+      if (opts.subresource === 'status') next = { ...cur, status: result.status, metadata: applied ? { ...cur.metadata, managedFields: result.metadata.managedFields } : cur.metadata };
+      else if (def.hasStatus) next = { ...result, status: (cur as StorageView).status };
       if (next.status === undefined) delete next.status;
       return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
     }, {
@@ -384,7 +392,9 @@ export class ResourceStorage {
       precondition,
       onMissing: type === 'apply' && !opts.subresource ? async () => {
         created = true;
-        return this.create(def, ns, { ...patch, metadata: { ...(patch.metadata ?? {}), name } }, { ...opts, apply: true });
+        const body = objectOr(patch);
+        const meta: unknown = body.metadata ?? {};
+        return this.create(def, ns, { ...body, metadata: { ...(meta as object), name } }, { ...opts, apply: true });
       } : undefined,
     });
     return { obj, created };
@@ -413,10 +423,7 @@ export class ResourceStorage {
 
   private graceFor(def: ResourceDef, obj: ApiObject, opts: DeleteOptions): number {
     if (!def.gracefulDelete) return 0;
-    if (!obj.spec?.nodeName) return 0;
-    if (obj.status?.phase === 'Succeeded' || obj.status?.phase === 'Failed') return 0;
-    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
-    return Math.max(0, g);
+    return def.strategy?.gracePeriod?.(obj, opts.gracePeriodSeconds) ?? 0;
   }
 
   private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<ApiObject> {
@@ -426,7 +433,7 @@ export class ResourceStorage {
     if (finalizing) {
       if (meta.deletionTimestamp) return obj;
       const out = await this.commitMarked(def, old, finalizing.mark(clone(obj), this.now()), opts);
-      if (!opts.dryRun) this.finalizers.get(def.plural)?.enqueue(meta.name);
+      if (!opts.dryRun) this.finalizers.get(def.plural)?.enqueue(objectName(obj));
       return out;
     }
     const grace = this.graceFor(def, obj, opts);
@@ -434,7 +441,7 @@ export class ResourceStorage {
     // removing the finalizer once dependents are orphaned or gone.
     const gcFinalizer = opts.propagationPolicy === 'Orphan' ? ORPHAN_FINALIZER : opts.propagationPolicy === 'Foreground' ? FOREGROUND_FINALIZER : undefined;
     const addFinalizer = gcFinalizer !== undefined && !(meta.finalizers ?? []).includes(gcFinalizer);
-    const finalizers = meta.finalizers?.length > 0 || addFinalizer;
+    const finalizers = (meta.finalizers?.length ?? 0) > 0 || addFinalizer;
     if (grace === 0 && !finalizers) return this.commitDelete(def, old, opts);
     // graceful and/or finalizers: mark for deletion
     const next = clone(obj);

@@ -13,6 +13,7 @@ import { decodeBody, isJsonObject } from './handlers/body';
 import type { SubresourceHandler } from './handlers/context';
 import { rfc3339 } from '../lib/time';
 import type { ClusterRole, ClusterRoleBinding } from 'kubernetes-types/rbac/v1';
+import { type ApiObject, objectName } from './api-object';
 
 /**
  * The apiserver's security wiring over its watch cache: the authenticator chain, the RBAC
@@ -102,12 +103,14 @@ export class Security {
       const cur = await this.storage.read(d, undefined, name);
       if (!cur) return ignoreExists(() => this.storage.create(d, undefined, structuredClone(desired)));
       if (cur.obj.metadata?.annotations?.['rbac.authorization.kubernetes.io/autoupdate'] === 'false') return;
-      const have: unknown[] = Array.isArray(cur.obj[field]) ? cur.obj[field] : [];
+      const live = cur.obj as ApiObject & { rules?: unknown; subjects?: unknown; aggregationRule?: unknown };
+      const had = live[field];
+      const have: unknown[] = Array.isArray(had) ? had : [];
       const seen = new Set(have.map((x) => JSON.stringify(x)));
       const wanted: unknown[] = ('rules' in desired ? desired.rules : 'subjects' in desired ? desired.subjects : undefined) ?? [];
       const missing = wanted.filter((x) => !seen.has(JSON.stringify(x)));
       const aggregationRule = 'aggregationRule' in desired ? desired.aggregationRule : undefined;
-      const aggr = field === 'rules' && aggregationRule && JSON.stringify(cur.obj.aggregationRule) !== JSON.stringify(aggregationRule);
+      const aggr = field === 'rules' && aggregationRule && JSON.stringify(live.aggregationRule) !== JSON.stringify(aggregationRule);
       if (!missing.length && !aggr) return;
       await ignoreExists(() => this.storage.update(d, undefined, name, {
         ...cur.obj, [field]: [...have, ...missing], ...(aggregationRule ? { aggregationRule } : {}),
@@ -157,10 +160,10 @@ export class Security {
       const obj = (await this.storage.read(rdef, ref.kind === 'Node' ? undefined : p.namespace, ref.name))?.obj;
       if (!obj) throw errors.notFound(rdef.plural, '', ref.name);
       if (ref.uid && ref.uid !== obj.metadata.uid) throw errors.conflict(rdef.plural, '', ref.name, `the UID in the bound object reference (${String(ref.uid)}) does not match the UID in record. The object might have been deleted and then recreated`);
-      bound = { kind: ref.kind, name: ref.name, uid: obj.metadata.uid };
+      bound = { kind: ref.kind, name: ref.name, uid: obj.metadata.uid ?? '' };
     }
     const nowS = Math.floor(this.now().getTime() / 1000);
-    const token = this.opts.signer.sign(TokenSigner.claims(nowS, seconds, audiences, p.namespace!, { name: sa.metadata.name, uid: sa.metadata.uid }, bound));
+    const token = this.opts.signer.sign(TokenSigner.claims(nowS, seconds, audiences, p.namespace!, { name: objectName(sa), uid: sa.metadata.uid ?? '' }, bound));
     const out = {
       kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
       metadata: { name: p.name, namespace: p.namespace, creationTimestamp: null },

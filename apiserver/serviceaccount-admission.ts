@@ -1,8 +1,9 @@
 import type { Logger } from '../lib/log';
 import { errors } from './errors';
 import { type Registry, objectKey } from './registry';
-import type { Pod, ServiceAccount, Volume } from 'kubernetes-types/core/v1';
-import type { ApiObject, ResourceDef } from './groups/types';
+import type { ConfigMap, Pod, ServiceAccount, Volume } from 'kubernetes-types/core/v1';
+import type { ResourceDef } from './groups/types';
+import type { ApiObject } from './api-object';
 import { startNamespaceLoop } from './namespace-loop';
 import { randomSuffix } from '../lib/names';
 import { type ResourceStorage } from './resources';
@@ -86,8 +87,10 @@ export class ServiceAccountAdmission {
   }
 
   /** The create-time admission hook (ResourceStorageDeps.admit): pods only. */
-  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: ApiObject): Promise<void> => {
-    if (def !== this.podDef || !ns || !obj?.spec) return;
+  readonly admit = async (def: ResourceDef, ns: string | undefined, created: ApiObject): Promise<void> => {
+    if (def !== this.podDef || !ns) return;
+    const obj: Pod = created;
+    if (!obj?.spec) return;
     const spec = obj.spec;
     // A static (mirror) pod gets no ServiceAccount, as in Kubernetes.
     if (obj.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
@@ -126,7 +129,7 @@ export class ServiceAccountAdmission {
     this.loop = startNamespaceLoop({
       storage: this.storage, registry: this.registry, log: this.log, what: `${ROOT_CA_CONFIGMAP} ConfigMaps`, watched: this.cmDef, intervalMs,
       ensure: async (ns) => {
-        const cur = cmCache.get(objectKey(this.cmDef, ns, ROOT_CA_CONFIGMAP))?.obj;
+        const cur: ConfigMap | undefined = cmCache.get(objectKey(this.cmDef, ns, ROOT_CA_CONFIGMAP))?.obj;
         if (cur && cur.data?.['ca.crt'] === caPem && Object.keys(cur.data).length === 1) return;
         if (!cur) {
           await this.storage.create(this.cmDef, ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_CONFIGMAP, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: { 'ca.crt': caPem } });

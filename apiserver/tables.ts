@@ -1,5 +1,6 @@
 import { RESOURCES } from './registry';
 import type { Printer } from './groups/types';
+import type { ApiObject } from './api-object';
 import { isObject } from './groups/shared/json';
 import { objectAge } from './groups/shared/printers';
 
@@ -46,7 +47,7 @@ function partial(obj: unknown): unknown {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: isObject(obj) && obj.metadata !== undefined && obj.metadata !== null ? obj.metadata : {} };
 }
 
-/** Render `objects` of `resource` (plural, e.g. "pods") as a Table. */
+/** Render `objects` of `resource` (plural, e.g. "pods") as a Table; they are API objects (stored, or converted for the client). */
 export function toTable(resource: string, objects: readonly unknown[], opts: ToTableOptions = {}): Table {
   const printer = PRINTERS.get(resource) ?? DEFAULT_PRINTER;
   const now = opts.now ?? new Date();
@@ -57,7 +58,7 @@ export function toTable(resource: string, objects: readonly unknown[], opts: ToT
     metadata: opts.resourceVersion !== undefined ? { resourceVersion: opts.resourceVersion } : {},
     columnDefinitions: opts.noHeaders ? [] : columnsFor(resource),
     rows: objects.map((o) => {
-      const row: TableRow = { cells: printer.cells(o, now) };
+      const row: TableRow = { cells: printer.cells(o as ApiObject, now) };
       if (include === 'Object') row.object = o;
       else if (include === 'Metadata') row.object = partial(o);
       return row;

@@ -1,4 +1,5 @@
 import type { Logger } from '../lib/log';
+import type { ApiObject } from './api-object';
 import type { KeyValue, Store, StoreWatch, WatchEvent } from './storage/types';
 
 /**
@@ -15,10 +16,9 @@ import type { KeyValue, Store, StoreWatch, WatchEvent } from './storage/types';
  *   object's serialisation with metadata.resourceVersion set, computed once per event.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a stored object of any kind: ResourceStorage and each kind's hooks read its fields
-export interface CachedObject { key: string; obj: any; json: string; rv: number }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as CachedObject.obj
-export interface CacheEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: any; json: string; prev?: any; rv: number }
+/** A stored object (written by the storage, so an ApiObject) with its key, serialisation and revision. */
+export interface CachedObject { key: string; obj: ApiObject; json: string; rv: number }
+export interface CacheEvent { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: ApiObject; json: string; prev?: ApiObject; rv: number }
 export type CacheListener = (ev: CacheEvent) => void;
 
 export interface WatchCacheOptions {
@@ -30,7 +30,7 @@ export interface WatchCacheOptions {
 }
 
 export function decodeKv(kv: KeyValue, rv = kv.modRevision): CachedObject {
-  const obj = JSON.parse(kv.value.toString());
+  const obj = JSON.parse(kv.value.toString()) as ApiObject; // the storage wrote it (resources.ts encode)
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(rv);
   return { key: kv.key, obj, json: JSON.stringify(obj), rv };

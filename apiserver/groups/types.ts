@@ -1,9 +1,11 @@
 import type { Cidr } from '../allocators';
 import type { ApiError } from '../errors';
 import type { FieldError } from './shared/fields';
+import type { JsonObject } from './shared/json';
 import type { NameRule } from './shared/object-meta';
 import type { CachedObject } from '../watchcache';
 import type { Logger } from '../../lib/log';
+import type { ApiObject } from '../api-object';
 
 /**
  * The shape of a served resource (ResourceDef) and of the per-kind storage strategy
@@ -23,8 +25,8 @@ export interface AuthorizationDecision { allowed: boolean; reason?: string; deni
 export interface ReviewContext {
   user?: UserInfo;
   /** The authorization seam: the security engineer's RBAC authorizer replaces the default. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the authorizer's request attributes (request-attributes.ts) are built from review JSON
-  authorize(user: UserInfo | undefined, attrs: any): Promise<AuthorizationDecision> | AuthorizationDecision;
+  /** `attrs`: the review's resourceAttributes or nonResourceAttributes (JSON), plus `nonResource`; request-attributes.ts normalizes them. */
+  authorize(user: UserInfo | undefined, attrs: Record<string, unknown>): Promise<AuthorizationDecision> | AuthorizationDecision;
   /** The rules that apply to a user in a namespace (SelfSubjectRulesReview); absent without RBAC. */
   rulesFor?(user: UserInfo, namespace: string): Promise<unknown[]> | unknown[];
 }
@@ -37,12 +39,6 @@ export interface StrategyContext {
   listKeys(prefix: string): Promise<string[]>;
 }
 
-/**
- * An API object as the storage handles it: request JSON whose shape each kind's validation
- * checks. Strategies narrow it with kubernetes-types where they read fields.
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- request JSON before validation; the generic store reads and writes arbitrary kinds
-export type ApiObject = any;
 
 /**
  * Values an object holds exclusively (Service ClusterIPs and NodePorts): each is a store key
@@ -113,6 +109,11 @@ export interface BindingSubresource {
 
 /** Storage hooks beyond defaulting and validation; absent ones mean the generic behaviour. */
 export interface KindStrategy {
+  /**
+   * The grace period (seconds) of a DELETE of a `gracefulDelete` kind, given the client's
+   * gracePeriodSeconds; 0 deletes at once, more marks the object for its node to finish.
+   */
+  gracePeriod?(obj: ApiObject, requested: number | undefined): number;
   reservations?: Reservations;
   finalizingDelete?: FinalizingDelete;
   scale?: ScaleSubresource;
@@ -147,7 +148,7 @@ export interface ResourceDef {
   statusOnCreate: 'clear' | 'keep';
   /** PUT of a missing object creates it (Kubernetes: endpoints, events). */
   allowCreateOnUpdate: boolean;
-  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node). */
+  /** DELETE sets deletionTimestamp and waits for the kubelet (pods on a node), for strategy.gracePeriod. */
   gracefulDelete: boolean;
   /** field labels accepted by fieldSelector, beyond metadata.name / metadata.namespace */
   fieldLabels: string[];
@@ -158,12 +159,12 @@ export interface ResourceDef {
   /** Verbs served (default VERBS); create-only virtual resources (access reviews) list ['create']. */
   verbs?: string[];
   /** Not stored: a POST is answered by this function (SelfSubjectAccessReview). */
-  review?(obj: ApiObject, ctx: ReviewContext): Promise<unknown> | unknown;
+  review?(body: JsonObject, ctx: ReviewContext): Promise<unknown> | unknown;
   /**
    * Served from another version's storage (autoscaling/v1 HPAs live as autoscaling/v2):
    * objects are converted at the REST boundary; the storage version's def does the rest.
    */
-  storageVersion?: { version: string; toStorage(obj: ApiObject): ApiObject; fromStorage(obj: ApiObject): ApiObject };
+  storageVersion?: { version: string; toStorage(body: unknown): unknown; fromStorage(obj: ApiObject): ApiObject };
   /** Field errors of a new object (old undefined) or of an update. */
   validate?(obj: ApiObject, ctx: StrategyContext, old?: ApiObject): FieldError[];
   strategy?: KindStrategy;

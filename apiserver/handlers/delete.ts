@@ -5,6 +5,7 @@ import type { NamedRequest, ResourceRequest } from './context';
 import { buildFilter, matches } from './filter';
 import { deleteOptions } from './options';
 import { sendJson } from './respond';
+import { objectName } from '../api-object';
 
 /** DELETE of one object: the object as deleted (or as marked for deletion). */
 export async function handleDelete(r: NamedRequest): Promise<unknown> {
@@ -21,7 +22,7 @@ export async function handleDeleteCollection(r: ResourceRequest): Promise<unknow
   const { items } = await st.list(r.def, r.path.namespace, '');
   const deleted: unknown[] = [];
   for (const c of items.filter((c) => matches(f, c.obj))) {
-    try { deleted.push(await st.delete(r.def, c.obj.metadata.namespace, c.obj.metadata.name, opts)); } catch (e) {
+    try { deleted.push(await st.delete(r.def, c.obj.metadata.namespace, objectName(c.obj), opts)); } catch (e) {
       if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e;
     }
   }

@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import { toTable } from '../tables';
 import { JSON_TYPE, type ResourceRequest } from './context';
 import { includeObject } from './options';
+import type { ApiObject } from '../api-object';
 
 /** The Accept header asks for a meta.k8s.io Table. */
 export function wantsTable(accept: string | undefined): boolean {
@@ -12,7 +13,7 @@ export function wantsTable(accept: string | undefined): boolean {
 }
 
 /** A stored object as the request's version shows it (autoscaling/v1 over v2 storage). */
-export function toServed(r: ResourceRequest, obj: unknown): unknown {
+export function toServed(r: ResourceRequest, obj: ApiObject): ApiObject {
   const view = r.served.storageVersion;
   return view ? view.fromStorage(obj) : obj;
 }
@@ -35,7 +36,7 @@ function resourceVersionOf(obj: unknown): string | undefined {
  * The answer of a get, create, update or patch: the object in the request's version (a
  * Scale as it is), or its Table when asked for one (main resource only).
  */
-export function sendObject(r: ResourceRequest, code: number, stored: unknown): FastifyReply {
+export function sendObject(r: ResourceRequest, code: number, stored: ApiObject): FastifyReply {
   const obj = r.path.subresource === 'scale' ? stored : toServed(r, stored);
   if (r.table && !r.path.subresource) {
     return sendJson(r.reply, code, JSON.stringify(toTable(r.def.plural, [obj], { includeObject: includeObject(r.query), resourceVersion: resourceVersionOf(obj) })));

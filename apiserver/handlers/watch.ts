@@ -3,6 +3,7 @@ import { errors } from '../errors';
 import { apiVersionOf } from '../registry';
 import { toTable } from '../tables';
 import type { CacheEvent, CachedObject, WatchCache } from '../watchcache';
+import type { ApiObject } from '../api-object';
 import { JSON_TYPE, type ResourceRequest } from './context';
 import { type Filter, buildFilter, matches } from './filter';
 import { type WatchParams, watchParams } from './options';
@@ -80,7 +81,7 @@ function eventEncoder(r: ResourceRequest, o: WatchParams): Encoder {
   let headersSent = false;
   return (type, obj, json) => {
     if (type === 'ERROR') return `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
-    if (converted) { obj = toServed(r, obj); json = undefined; }
+    if (converted) { obj = toServed(r, obj as ApiObject); json = undefined; } // not an ERROR: a cached object
     if (r.table) {
       const resourceVersion = (obj as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
       const t = toTable(r.def.plural, [obj], { includeObject: o.includeObject, resourceVersion, noHeaders: headersSent });

@@ -21,9 +21,12 @@ function controllerOf(o: ControllerRevision): string {
 
 export const CONTROLLER_REVISION: ResourceDef = {
   ...base, group: 'apps', kind: 'ControllerRevision', listKind: 'ControllerRevisionList', plural: 'controllerrevisions', singular: 'controllerrevision',
-  validate: (o, _c, old) => validateControllerRevision(o, old),
+  validate: (o, _c, old) => validateControllerRevision(o as ControllerRevision, old as ControllerRevision | undefined),
   printer: {
     columns: [NAME, ['Controller', 'string'], ['Revision', 'integer'], AGE],
-    cells: (o: ControllerRevision, now) => [o.metadata?.name, controllerOf(o), o.revision ?? 0, objectAge(o, now)],
+    cells(obj, now) {
+      const o = obj as ControllerRevision;
+      return [o.metadata?.name, controllerOf(o), o.revision ?? 0, objectAge(o, now)];
+    },
   },
 };

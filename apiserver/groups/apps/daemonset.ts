@@ -1,4 +1,5 @@
-import type { DaemonSet, DaemonSetStatus } from 'kubernetes-types/apps/v1';
+import type { DaemonSet, DaemonSetSpec, DaemonSetStatus } from 'kubernetes-types/apps/v1';
+import type { Writable } from '../../api-object';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -21,14 +22,14 @@ export function validateDaemonSet(o: DaemonSet, old?: DaemonSet): FieldError[] {
 
 export const DAEMON_SET: ResourceDef = {
   ...withStatus, group: 'apps', kind: 'DaemonSet', listKind: 'DaemonSetList', plural: 'daemonsets', singular: 'daemonset', shortNames: ['ds'], categories: ['all'],
-  defaults(o) {
-    const s = (o.spec ??= {});
+  defaults(o: DaemonSet) {
+    const s = (o.spec ??= {} as DaemonSetSpec); // a missing spec becomes {}; validation then reports its required fields
     s.updateStrategy ??= { type: 'RollingUpdate' };
     if (s.updateStrategy.type === 'RollingUpdate') { s.updateStrategy.rollingUpdate ??= {}; s.updateStrategy.rollingUpdate.maxUnavailable ??= 1; s.updateStrategy.rollingUpdate.maxSurge ??= 0; }
     s.revisionHistoryLimit ??= 10;
     templateDefaults(s.template);
   },
-  prepareForCreate(o) { o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }; },
+  prepareForCreate(o: Writable<DaemonSet>) { o.status = { currentNumberScheduled: 0, numberMisscheduled: 0, desiredNumberScheduled: 0, numberReady: 0 }; },
   validate: (o, _c, old) => validateDaemonSet(o, old),
   printer: {
     columns: [NAME, ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Up-to-date', 'integer'], ['Available', 'integer'],

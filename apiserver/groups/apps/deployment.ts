@@ -17,8 +17,8 @@ export const DEPLOYMENT: ResourceDef = {
   ...withStatus, group: 'apps', kind: 'Deployment', listKind: 'DeploymentList', plural: 'deployments', singular: 'deployment', shortNames: ['deploy'],
   categories: ['all'], namespaced: true, subresources: ['status', 'scale'],
   strategy: { scale: replicasScale },
-  defaults(o) {
-    const s = (o.spec ??= {});
+  defaults(o: Deployment) {
+    const s = (o.spec ??= {} as DeploymentSpec); // a missing spec becomes {}; validation then reports its required fields
     s.replicas ??= 1;
     s.strategy ??= { type: 'RollingUpdate' };
     s.strategy.type ??= 'RollingUpdate';
@@ -31,7 +31,7 @@ export const DEPLOYMENT: ResourceDef = {
     s.progressDeadlineSeconds ??= 600;
     templateDefaults(o.spec.template);
   },
-  validate: (o, _c, old) => validateReplicatedWorkload(o, old, validateDeploymentStrategy),
+  validate: (o, _c, old) => validateReplicatedWorkload(o as Deployment, old as Deployment | undefined, validateDeploymentStrategy),
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Up-to-date', 'integer'], ['Available', 'integer'], ['Age', 'string'],
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],

@@ -1,4 +1,4 @@
-import type { ReplicaSet } from 'kubernetes-types/apps/v1';
+import type { ReplicaSet, ReplicaSetSpec } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
@@ -11,8 +11,8 @@ export const REPLICA_SET: ResourceDef = {
   ...withStatus, group: 'apps', kind: 'ReplicaSet', listKind: 'ReplicaSetList', plural: 'replicasets', singular: 'replicaset', shortNames: ['rs'],
   categories: ['all'], namespaced: true, subresources: ['status', 'scale'], fieldLabels: ['status.replicas'],
   strategy: { scale: replicasScale },
-  defaults(o) { o.spec ??= {}; o.spec.replicas ??= 1; templateDefaults(o.spec.template); },
-  validate: (o, _c, old) => validateReplicatedWorkload(o, old),
+  defaults(o: ReplicaSet) { o.spec ??= {} as ReplicaSetSpec; /* validation reports the missing selector */ o.spec.replicas ??= 1; templateDefaults(o.spec.template); },
+  validate: (o, _c, old) => validateReplicatedWorkload(o as ReplicaSet, old as ReplicaSet | undefined),
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Age', 'string'],
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],

@@ -1,4 +1,4 @@
-import type { StatefulSet } from 'kubernetes-types/apps/v1';
+import type { StatefulSet, StatefulSetSpec } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, notSupported, required } from '../shared/fields';
@@ -28,8 +28,8 @@ export const STATEFUL_SET: ResourceDef = {
   ...withStatus, group: 'apps', kind: 'StatefulSet', listKind: 'StatefulSetList', plural: 'statefulsets', singular: 'statefulset', shortNames: ['sts'],
   categories: ['all'], subresources: ['status', 'scale'],
   strategy: { scale: replicasScale },
-  defaults(o) {
-    const s = (o.spec ??= {});
+  defaults(o: StatefulSet) {
+    const s = (o.spec ??= {} as StatefulSetSpec); // a missing spec becomes {}; validation then reports its required fields
     s.replicas ??= 1;
     s.podManagementPolicy ??= 'OrderedReady';
     s.updateStrategy ??= { type: 'RollingUpdate' };
@@ -38,7 +38,7 @@ export const STATEFUL_SET: ResourceDef = {
     s.persistentVolumeClaimRetentionPolicy ??= { whenDeleted: 'Retain', whenScaled: 'Retain' };
     templateDefaults(s.template);
   },
-  prepareForCreate(o) { o.status = { replicas: 0, availableReplicas: 0 }; },
+  prepareForCreate(o: StatefulSet) { o.status = { replicas: 0, availableReplicas: 0 }; },
   validate: (o, _c, old) => validateStatefulSet(o, old),
   printer: {
     columns: [NAME, ['Ready', 'string'], AGE, ['Containers', 'string', 1], ['Images', 'string', 1]],

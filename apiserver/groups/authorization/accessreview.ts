@@ -1,21 +1,22 @@
 import type { PolicyRule } from 'kubernetes-types/rbac/v1';
 import { errors } from '../../errors';
 import { base } from '../shared/defs';
-import type { JsonObject } from '../shared/json';
-import type { ApiObject, ResourceDef, ReviewContext, UserInfo } from '../types';
+import { type JsonObject, objectOr } from '../shared/json';
+import type { ResourceDef, ReviewContext, UserInfo } from '../types';
 
 /** SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview (authorization.k8s.io/v1): answered by the authorizer, never stored. */
 
 /** Answer a (Self)SubjectAccessReview with the authorizer's decision for `user`. */
-async function accessReview(kind: string, o: ApiObject, ctx: ReviewContext, user: UserInfo | undefined): Promise<JsonObject> {
-  const attrs = o?.spec?.resourceAttributes ?? o?.spec?.nonResourceAttributes;
+async function accessReview(kind: string, o: JsonObject, ctx: ReviewContext, user: UserInfo | undefined): Promise<JsonObject> {
+  const spec = objectOr(o.spec);
+  const attrs = spec.resourceAttributes ?? spec.nonResourceAttributes;
   if (!attrs || typeof attrs !== 'object') {
     throw errors.invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
   }
-  const decision = await ctx.authorize(user, { ...attrs, nonResource: !o.spec.resourceAttributes });
+  const decision = await ctx.authorize(user, { ...attrs, nonResource: !spec.resourceAttributes });
   return {
     kind, apiVersion: 'authorization.k8s.io/v1',
-    metadata: { ...(o.metadata ?? {}), creationTimestamp: null },
+    metadata: { ...((o.metadata ?? {}) as object), creationTimestamp: null },
     spec: o.spec,
     status: { allowed: decision.allowed, ...(decision.denied ? { denied: true } : {}), ...(decision.reason ? { reason: decision.reason } : {}) },
   };
@@ -31,7 +32,7 @@ export const SUBJECT_ACCESS_REVIEW: ResourceDef = {
   ...base, group: 'authorization.k8s.io', kind: 'SubjectAccessReview', listKind: 'SubjectAccessReviewList', plural: 'subjectaccessreviews',
   singular: 'subjectaccessreview', namespaced: false, verbs: ['create'],
   review(o, ctx) {
-    const s = o?.spec ?? {};
+    const s = objectOr(o.spec);
     if ((typeof s.user !== 'string' || !s.user) && !(Array.isArray(s.groups) && s.groups.length)) {
       throw errors.invalid('SubjectAccessReview', 'authorization.k8s.io', '', [{ field: 'spec.user', message: 'Invalid value: "": at least one of user or group must be specified' }]);
     }
@@ -44,7 +45,7 @@ export const SELF_SUBJECT_RULES_REVIEW: ResourceDef = {
   ...base, group: 'authorization.k8s.io', kind: 'SelfSubjectRulesReview', listKind: 'SelfSubjectRulesReviewList', plural: 'selfsubjectrulesreviews',
   singular: 'selfsubjectrulesreview', namespaced: false, verbs: ['create'],
   async review(o, ctx) {
-    const ns = o?.spec?.namespace;
+    const ns = objectOr(o.spec).namespace;
     if (typeof ns !== 'string' || !ns) throw errors.invalid('SelfSubjectRulesReview', 'authorization.k8s.io', '', [{ field: 'spec.namespace', reason: 'FieldValueRequired', message: 'Required value: no namespace on request' }]);
     // rulesFor returns the authorizer's PolicyRules (rbac.ts)
       const rules = (ctx.user && ctx.rulesFor ? await ctx.rulesFor(ctx.user, ns) : []) as PolicyRule[];

@@ -3,11 +3,46 @@ import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, Printer, ResourceDef } from '../types';
+import type { Printer, ResourceDef } from '../types';
+import type { ApiObject } from '../../api-object';
 
 /** HorizontalPodAutoscaler: autoscaling/v2 is stored; autoscaling/v1 is served by conversion at the REST boundary. */
 
-function hpaDefaults(o: ApiObject): void {
+/** A metric of either version as conversion and the printer read it. */
+interface HpaMetric {
+  type?: string;
+  resource?: {
+    name?: string;
+    target?: { type?: string; averageUtilization?: number; averageValue?: string; value?: string };
+    current?: { averageUtilization?: number; averageValue?: string };
+  };
+  [source: string]: unknown;
+}
+
+interface HpaSpec {
+  metrics?: HpaMetric[];
+  behavior?: unknown;
+  targetCPUUtilizationPercentage?: number;
+  minReplicas?: number;
+  maxReplicas?: number;
+  scaleTargetRef?: { kind?: string; name?: string };
+}
+
+interface HpaStatus {
+  currentMetrics?: HpaMetric[];
+  conditions?: unknown;
+  currentCPUUtilizationPercentage?: number;
+  currentReplicas?: number;
+  desiredReplicas?: number;
+}
+
+/**
+ * An HPA of either version (v1 or v2), with the fields conversion and the printer touch; a v1
+ * body is converted before validation, so each may be absent.
+ */
+interface Hpa extends ApiObject { apiVersion?: string; spec?: HpaSpec; status?: HpaStatus }
+
+function hpaDefaults(o: HorizontalPodAutoscaler): void {
   const s = o.spec;
   if (!s || typeof s !== 'object') return;
   s.minReplicas ??= 1;
@@ -15,33 +50,40 @@ function hpaDefaults(o: ApiObject): void {
 }
 
 /** autoscaling/v2 (stored) → autoscaling/v1: the CPU utilization target is the only metric v1 has. */
-function hpaV2toV1(o: ApiObject): ApiObject {
-  const { metrics, behavior: _b, ...spec } = o.spec ?? {};
-  const cpu = (metrics ?? []).find((m: ApiObject) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
-  const out: ApiObject = { ...o, apiVersion: 'autoscaling/v1', spec: { ...spec } };
-  if (cpu) out.spec.targetCPUUtilizationPercentage = cpu.resource.target.averageUtilization;
+function hpaV2toV1(stored: ApiObject): ApiObject {
+  const o = stored as Hpa;
+  const full: HpaSpec = o.spec ?? {};
+  const { metrics, behavior: _b, ...spec } = full;
+  const cpu = (metrics ?? []).find((m) => m?.type === 'Resource' && m.resource?.name === 'cpu' && m.resource?.target?.type === 'Utilization');
+  const outSpec: HpaSpec = { ...spec };
+  const out: Hpa = { ...o, apiVersion: 'autoscaling/v1', spec: outSpec };
+  if (cpu) outSpec.targetCPUUtilizationPercentage = cpu.resource?.target?.averageUtilization;
   if (o.status) {
     const { currentMetrics, conditions: _c, ...st } = o.status;
-    out.status = { ...st };
-    const cur = (currentMetrics ?? []).find((m: ApiObject) => m?.type === 'Resource' && m.resource?.name === 'cpu');
-    if (cur?.resource?.current?.averageUtilization !== undefined) out.status.currentCPUUtilizationPercentage = cur.resource.current.averageUtilization;
-    out.status.currentReplicas ??= 0;
-    out.status.desiredReplicas ??= 0;
+    const outStatus: HpaStatus = { ...st };
+    out.status = outStatus;
+    const cur = (currentMetrics ?? []).find((m) => m?.type === 'Resource' && m.resource?.name === 'cpu');
+    if (cur?.resource?.current?.averageUtilization !== undefined) outStatus.currentCPUUtilizationPercentage = cur.resource.current.averageUtilization;
+    outStatus.currentReplicas ??= 0;
+    outStatus.desiredReplicas ??= 0;
   }
   return out;
 }
 
-/** autoscaling/v1 → autoscaling/v2 (storage). */
-function hpaV1toV2(o: ApiObject): ApiObject {
-  if (!o || typeof o !== 'object') return o;
-  const { targetCPUUtilizationPercentage: cpu, ...spec } = o.spec ?? {};
-  const out: ApiObject = { ...o, apiVersion: 'autoscaling/v2', spec };
+/** autoscaling/v1 → autoscaling/v2 (storage): a request body or a patched one, before any check. */
+function hpaV1toV2(body: unknown): unknown {
+  if (!body || typeof body !== 'object') return body;
+  const o = body as Partial<Hpa>;
+  const full: HpaSpec = o.spec ?? {};
+  const { targetCPUUtilizationPercentage: cpu, ...spec } = full;
+  const out: Partial<Hpa> = { ...o, apiVersion: 'autoscaling/v2', spec };
   if (o.spec === undefined) delete out.spec;
-  if (cpu !== undefined) out.spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }];
+  if (cpu !== undefined) spec.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpu } } }];
   if (o.status && typeof o.status === 'object') {
     const { currentCPUUtilizationPercentage: cur, ...st } = o.status;
-    out.status = { ...st };
-    if (cur !== undefined) out.status.currentMetrics = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: cur } } }];
+    const outStatus: HpaStatus = { ...st };
+    out.status = outStatus;
+    if (cur !== undefined) outStatus.currentMetrics = [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: cur } } }];
   }
   return out;
 }
@@ -61,18 +103,20 @@ export function validateHPA(o: HorizontalPodAutoscaler): FieldError[] {
   return errs;
 }
 
-function hpaTargets(h: ApiObject): string {
+function hpaTargets(h: Hpa): string {
   const metrics = h.spec?.metrics ?? [];
   if (!metrics.length) return '<none>';
   const cur = h.status?.currentMetrics ?? [];
-  const parts = metrics.map((m: ApiObject, i: number) => {
+  const parts = metrics.map((m, i) => {
     if (m.type === 'Resource') {
-      const t = m.resource?.target ?? {};
+      const t: NonNullable<NonNullable<HpaMetric['resource']>['target']> = m.resource?.target ?? {};
       const c = cur[i]?.resource?.current;
-      if (t.type === 'Utilization') return `${m.resource.name}: ${c?.averageUtilization !== undefined ? `${c.averageUtilization}%` : '<unknown>'}/${t.averageUtilization}%`;
+      if (t.type === 'Utilization') return `${m.resource?.name}: ${c?.averageUtilization !== undefined ? `${c.averageUtilization}%` : '<unknown>'}/${t.averageUtilization}%`;
       return `${m.resource?.name}: ${c?.averageValue ?? '<unknown>'}/${t.averageValue ?? t.value}`;
     }
-    return `<unknown>/${JSON.stringify(m[m.type?.[0]?.toLowerCase() + m.type?.slice(1)]?.target?.value ?? '')}`;
+    // another source type: its field is named after the type (Pods → pods, External → external)
+    const source = objectOr(m[m.type?.[0]?.toLowerCase() + (m.type?.slice(1) ?? '')]);
+    return `<unknown>/${JSON.stringify(objectOr(source.target).value ?? '')}`;
   });
   return parts.length > 3 ? `${parts.slice(0, 3).join(', ')} + ${parts.length - 3} more...` : parts.join(', ');
 }
@@ -80,8 +124,9 @@ function hpaTargets(h: ApiObject): string {
 /** One printer for both versions: a v1 object (converted for the client) shows its CPU target. */
 const HPA_PRINTER: Printer = {
   columns: [NAME, ['Reference', 'string'], ['Targets', 'string'], ['MinPods', 'string'], ['MaxPods', 'integer'], ['Replicas', 'integer'], AGE],
-  cells(o, now) {
-    const ref = o.spec?.scaleTargetRef ?? {};
+  cells(stored, now) {
+    const o = stored as Hpa;
+    const ref: NonNullable<HpaSpec['scaleTargetRef']> = o.spec?.scaleTargetRef ?? {};
     const targets = o.apiVersion === 'autoscaling/v1'
       ? `cpu: ${o.status?.currentCPUUtilizationPercentage !== undefined ? `${o.status.currentCPUUtilizationPercentage}%` : '<unknown>'}/${o.spec?.targetCPUUtilizationPercentage ?? 80}%`
       : hpaTargets(o);

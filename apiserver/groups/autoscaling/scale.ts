@@ -1,14 +1,23 @@
 import { errors } from '../../errors';
 import { formatLabelSelector } from '../../selectors';
-import type { ApiObject, ScaleSubresource } from '../types';
+import type { ScaleSubresource } from '../types';
+import type { ApiObject } from '../../api-object';
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import { isObject, objectOr } from '../shared/json';
+
+/** What Scale reads and writes of its kinds (their validation guarantees these fields' shape). */
+interface Replicated extends ApiObject {
+  spec?: { replicas?: number; selector?: LabelSelector };
+  status?: { replicas?: number };
+}
 
 /**
  * The autoscaling/v1 Scale subresource of kinds with spec.replicas, status.replicas and a
  * label selector in spec.selector (Deployment, ReplicaSet, StatefulSet).
  */
 export const replicasScale: ScaleSubresource = {
-  toScale(obj: ApiObject) {
+  toScale(stored) {
+    const obj = stored as Replicated;
     const sel = obj.spec?.selector;
     return {
       kind: 'Scale', apiVersion: 'autoscaling/v1',
@@ -18,7 +27,8 @@ export const replicasScale: ScaleSubresource = {
     };
   },
 
-  fromScale(cur: ApiObject, scale: unknown, name: string) {
+  fromScale(stored, scale, name) {
+    const cur = stored as Replicated;
     if (!isObject(scale) || scale.kind !== undefined && scale.kind !== 'Scale') throw errors.badRequest('expected an autoscaling/v1 Scale');
     const meta = objectOr(scale.metadata);
     if (meta.name !== undefined && meta.name !== name) throw errors.badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);

@@ -1,4 +1,4 @@
-import type { CronJob } from 'kubernetes-types/batch/v1';
+import type { CronJob, CronJobSpec } from 'kubernetes-types/batch/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
@@ -33,8 +33,8 @@ export function validateCronJob(o: CronJob): FieldError[] {
 
 export const CRON_JOB: ResourceDef = {
   ...withStatus, group: 'batch', kind: 'CronJob', listKind: 'CronJobList', plural: 'cronjobs', singular: 'cronjob', shortNames: ['cj'], categories: ['all'],
-  defaults(o) {
-    const s = (o.spec ??= {});
+  defaults(o: CronJob) {
+    const s = (o.spec ??= {} as CronJobSpec); // a missing spec becomes {}; validation then reports its required fields
     s.concurrencyPolicy ??= 'Allow';
     s.suspend ??= false;
     s.successfulJobsHistoryLimit ??= 3;
@@ -46,7 +46,7 @@ export const CRON_JOB: ResourceDef = {
       templateDefaults(js.template);
     }
   },
-  prepareForCreate(o) { o.status = {}; },
+  prepareForCreate(o: CronJob) { o.status = {}; },
   validate: (o) => validateCronJob(o),
   printer: {
     columns: [NAME, ['Schedule', 'string'], ['Timezone', 'string'], ['Suspend', 'boolean'], ['Active', 'integer'], ['Last Schedule', 'string'], AGE,

@@ -1,15 +1,16 @@
-import type { Job } from 'kubernetes-types/batch/v1';
+import type { Job, JobSpec } from 'kubernetes-types/batch/v1';
 import { humanDuration } from '../../../lib/duration';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
+import type { ApiObject } from '../../api-object';
 
 /** Job (batch/v1): defaults, a selector generated from the Job's uid, validation, printer columns. */
 
-export function defaultJobSpec(s: ApiObject): void {
+export function defaultJobSpec(s: JobSpec | undefined): void {
   if (!s || typeof s !== 'object') return;
   if (s.completions === undefined && s.parallelism === undefined) { s.completions = 1; s.parallelism = 1; }
   s.parallelism ??= 1;
@@ -21,11 +22,13 @@ export function defaultJobSpec(s: ApiObject): void {
 }
 
 /** Jobs get a selector on their own uid unless manualSelector (Kubernetes' job strategy). */
-function generateJobSelector(o: ApiObject): void {
+function generateJobSelector(o: Job & ApiObject): void {
   const s = o.spec;
   if (!s || typeof s !== 'object' || s.manualSelector === true) return;
-  const uid = o.metadata.uid;
-  const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': o.metadata.name, 'controller-uid': uid, 'job-name': o.metadata.name };
+  const uid = o.metadata.uid as string; // set by beforeCreate, before prepareForCreate
+  // a generated name is not known yet: the label's value is then undefined, dropped when stored
+  const name = o.metadata.name as string;
+  const labels = { 'batch.kubernetes.io/controller-uid': uid, 'batch.kubernetes.io/job-name': name, 'controller-uid': uid, 'job-name': name };
   if (s.template && typeof s.template === 'object') {
     s.template.metadata ??= {};
     s.template.metadata.labels = { ...(s.template.metadata.labels ?? {}), ...labels };
@@ -74,8 +77,8 @@ function jobDuration(j: Job, now: Date): string {
 
 export const JOB: ResourceDef = {
   ...withStatus, group: 'batch', kind: 'Job', listKind: 'JobList', plural: 'jobs', singular: 'job', categories: ['all'], fieldLabels: ['status.successful'],
-  defaults(o) { defaultJobSpec(o.spec); },
-  prepareForCreate(o) { generateJobSelector(o); o.status = {}; },
+  defaults(o: Job) { defaultJobSpec(o.spec); },
+  prepareForCreate(o: Job & ApiObject) { generateJobSelector(o); o.status = {}; },
   validate: (o, _c, old) => validateJob(o, old),
   printer: {
     columns: [NAME, ['Status', 'string'], ['Completions', 'string'], ['Duration', 'string'], AGE, ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],

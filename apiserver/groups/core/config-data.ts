@@ -1,6 +1,7 @@
 import { type FieldError, forbidden, immutable, invalid } from '../shared/fields';
 import { isObject } from '../shared/json';
-import type { ApiObject } from '../types';
+/** The fields of a ConfigMap or Secret that `immutable: true` freezes. */
+interface ConfigData { immutable?: boolean; data?: Record<string, string>; binaryData?: Record<string, string> }
 
 /** Keys and values of ConfigMap and Secret data, and their `immutable` mark. Pure. */
 
@@ -23,10 +24,14 @@ export function validateConfigKeys(map: unknown, field: string, opts: { base64?:
 const IMMUTABLE_SET = 'field is immutable when `immutable` is set';
 
 /** ConfigMaps and Secrets marked `immutable: true` keep their data and the mark. */
-export function immutableData(o: ApiObject, old: ApiObject, fields: string[]): FieldError[] {
+export function immutableData(o: ConfigData, old: ConfigData | undefined, fields: ('data' | 'binaryData')[]): FieldError[] {
   if (old?.immutable !== true) return [];
   const errs: FieldError[] = [];
   if (o.immutable !== true) errs.push(forbidden('immutable', IMMUTABLE_SET));
-  for (const f of fields) if (immutable(f, isObject(o[f]) && Object.keys(o[f]).length ? o[f] : null, isObject(old[f]) && Object.keys(old[f]).length ? old[f] : null).length) errs.push(forbidden(f, IMMUTABLE_SET));
+  for (const f of fields) {
+    const next: unknown = o[f];
+    const prev: unknown = old[f];
+    if (immutable(f, isObject(next) && Object.keys(next).length ? next : null, isObject(prev) && Object.keys(prev).length ? prev : null).length) errs.push(forbidden(f, IMMUTABLE_SET));
+  }
   return errs;
 }

@@ -3,24 +3,24 @@ import { isIP } from 'node:net';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required, validPort } from '../shared/fields';
 import { objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Endpoints (core/v1): PUT creates a missing object, as in Kubernetes. */
 
 export function validateEndpoints(ep: Endpoints): FieldError[] {
   const errs: FieldError[] = [];
   if (ep.subsets !== undefined && ep.subsets !== null && !Array.isArray(ep.subsets)) return [invalid('subsets', ep.subsets, 'must be a list')];
-  (ep.subsets ?? []).forEach((ss: ApiObject, i: number) => {
-    for (const field of ['addresses', 'notReadyAddresses']) {
+  (ep.subsets ?? []).forEach((ss, i) => {
+    for (const field of ['addresses', 'notReadyAddresses'] as const) {
       const list = ss?.[field] ?? [];
       if (!Array.isArray(list)) { errs.push(invalid(`subsets[${i}].${field}`, list, 'must be a list')); continue; }
-      list.forEach((a: ApiObject, j: number) => {
+      list.forEach((a, j) => {
         if (a?.ip === undefined || a?.ip === '') errs.push(required(`subsets[${i}].${field}[${j}].ip`));
         else if (typeof a.ip !== 'string' || !isIP(a.ip)) errs.push(invalid(`subsets[${i}].${field}[${j}].ip`, a.ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
       });
     }
     if (ss?.ports !== undefined && ss.ports !== null && !Array.isArray(ss.ports)) { errs.push(invalid(`subsets[${i}].ports`, ss.ports, 'must be a list')); return; }
-    (ss.ports ?? []).forEach((p: ApiObject, j: number) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
+    (ss.ports ?? []).forEach((p, j) => { if (!validPort(p?.port)) errs.push(invalid(`subsets[${i}].ports[${j}].port`, p?.port, 'must be between 1 and 65535, inclusive')); });
   });
   return errs;
 }
@@ -53,7 +53,7 @@ function formatEndpoints(ep: Endpoints): string {
 export const ENDPOINTS: ResourceDef = {
   ...withStatus, group: '', kind: 'Endpoints', listKind: 'EndpointsList', plural: 'endpoints', singular: 'endpoints', shortNames: ['ep'],
   namespaced: true, hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
-  defaults(o) { for (const ss of o.subsets ?? []) for (const p of ss?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP'; },
+  defaults(o: Endpoints) { for (const ss of o.subsets ?? []) for (const p of ss?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP'; },
   validate: (o) => validateEndpoints(o),
   printer: {
     columns: [['Name', 'string', 0, 'name'], ['Endpoints', 'string'], ['Age', 'string']],

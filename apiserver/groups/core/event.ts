@@ -26,11 +26,12 @@ export const EVENT: ResourceDef = {
   hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
   fieldLabels: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
     'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
-  validate: (o) => validateEvent(o),
+  validate: (o) => validateEvent(o as Event),
   printer: {
     columns: [['Last Seen', 'string'], ['Type', 'string'], ['Reason', 'string'], ['Object', 'string'], ['Subobject', 'string', 1],
       ['Source', 'string', 1], ['Message', 'string'], ['First Seen', 'string', 1], ['Count', 'string', 1], ['Name', 'string', 1, 'name']],
-    cells(e: Event, now) {
+    cells(obj, now) {
+      const e = obj as Event;
       const io = e.involvedObject ?? {};
       const src = e.source?.component ? [e.source.component, e.source.host].filter(Boolean).join(', ') : e.reportingComponent ?? '';
       return [eventLastSeen(e, now), e.type ?? '', e.reason ?? '', `${String(io.kind ?? '').toLowerCase()}/${io.name ?? ''}`, io.fieldPath ?? '',

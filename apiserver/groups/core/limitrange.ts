@@ -3,7 +3,7 @@ import { base } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { CREATED_AT, NAME } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** LimitRange (core/v1). */
 
@@ -11,10 +11,11 @@ export function validateLimitRange(lr: LimitRange): FieldError[] {
   const errs: FieldError[] = [];
   const limits = lr.spec?.limits;
   if (!Array.isArray(limits)) return [required('spec.limits')];
-  limits.forEach((l: ApiObject, i: number) => {
+  limits.forEach((l, i) => {
     if (!l?.type) errs.push(required(`spec.limits[${i}].type`));
-    for (const f of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio']) {
-      for (const [k, v] of Object.entries(isObject(l?.[f]) ? l[f] : {})) errs.push(...validateQuantity(v, `spec.limits[${i}].${f}[${k}]`));
+    for (const f of ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'] as const) {
+      const bound: unknown = l?.[f];
+      for (const [k, v] of Object.entries(isObject(bound) ? bound : {})) errs.push(...validateQuantity(v, `spec.limits[${i}].${f}[${k}]`));
     }
   });
   return errs;

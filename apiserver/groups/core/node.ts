@@ -5,7 +5,7 @@ import { withStatus } from '../shared/defs';
 import { LABEL_VALUE, validateLabelKey } from '../shared/object-meta';
 import { duplicate, type FieldError, forbidden, invalid, notSupported, required } from '../shared/fields';
 import { noneIfEmpty, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Node (core/v1): registered by each kubelet; status written by it and the node controller. */
 
@@ -16,7 +16,7 @@ export function validateNode(n: Node, old?: Node): FieldError[] {
   const errs: FieldError[] = [];
   const spec = n.spec ?? {};
   const seen = new Set<string>();
-  (Array.isArray(spec.taints) ? spec.taints : []).forEach((t: ApiObject, i: number) => {
+  (Array.isArray(spec.taints) ? spec.taints : []).forEach((t, i) => {
     const f = `spec.taints[${i}]`;
     if (typeof t?.key !== 'string' || !t.key) errs.push(required(`${f}.key`));
     else if (!validateLabelKey(t.key)) errs.push(invalid(`${f}.key`, t.key, "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"));

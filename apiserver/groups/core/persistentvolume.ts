@@ -1,10 +1,11 @@
 import type { PersistentVolume } from 'kubernetes-types/core/v1';
+import type { Writable } from '../../api-object';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, forbidden, immutable, notSupported, required, validateQuantity } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { type JsonObject, isObject } from '../shared/json';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** PersistentVolume (core/v1, cluster-scoped). */
 
@@ -21,7 +22,7 @@ export function validatePersistentVolume(pv: PersistentVolume, old?: PersistentV
   else if (n > 1) errs.push({ field: 'spec', reason: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 volume type' });
   if (s.persistentVolumeReclaimPolicy !== undefined && !['Retain', 'Delete', 'Recycle'].includes(s.persistentVolumeReclaimPolicy as string)) errs.push(notSupported('spec.persistentVolumeReclaimPolicy', s.persistentVolumeReclaimPolicy, ['Delete', 'Recycle', 'Retain']));
   if (old?.spec) {
-    const source = (x: ApiObject) => Object.fromEntries(PV_SOURCES.filter((k) => x[k] !== undefined).map((k) => [k, x[k]]));
+    const source = (spec: object) => { const x = spec as JsonObject; return Object.fromEntries(PV_SOURCES.filter((k) => x[k] !== undefined).map((k) => [k, x[k]])); };
     if (immutable('spec', source(s), source(old.spec)).length) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
     errs.push(...immutable('spec.volumeMode', s.volumeMode, old.spec.volumeMode));
   }
@@ -31,8 +32,8 @@ export function validatePersistentVolume(pv: PersistentVolume, old?: PersistentV
 export const PERSISTENT_VOLUME: ResourceDef = {
   ...withStatus, group: '', kind: 'PersistentVolume', listKind: 'PersistentVolumeList', plural: 'persistentvolumes', singular: 'persistentvolume', shortNames: ['pv'],
   namespaced: false,
-  defaults(o) { const s = (o.spec ??= {}); s.persistentVolumeReclaimPolicy ??= 'Retain'; s.volumeMode ??= 'Filesystem'; },
-  prepareForCreate(o) { o.status = { phase: 'Pending' }; },
+  defaults(o: PersistentVolume) { const s = (o.spec ??= {}); s.persistentVolumeReclaimPolicy ??= 'Retain'; s.volumeMode ??= 'Filesystem'; },
+  prepareForCreate(o: Writable<PersistentVolume>) { o.status = { phase: 'Pending' }; },
   validate: (o, _c, old) => validatePersistentVolume(o, old),
   printer: {
     columns: [NAME, ['Capacity', 'string'], ['Access Modes', 'string'], ['Reclaim Policy', 'string'], ['Status', 'string'], ['Claim', 'string'],

@@ -1,4 +1,5 @@
 import type { PersistentVolumeClaim } from 'kubernetes-types/core/v1';
+import type { Writable } from '../../api-object';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
@@ -24,8 +25,8 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim, old?: 
 export const PERSISTENT_VOLUME_CLAIM: ResourceDef = {
   ...withStatus, group: '', kind: 'PersistentVolumeClaim', listKind: 'PersistentVolumeClaimList', plural: 'persistentvolumeclaims', singular: 'persistentvolumeclaim',
   shortNames: ['pvc'],
-  defaults(o) { const s = (o.spec ??= {}); s.volumeMode ??= 'Filesystem'; },
-  prepareForCreate(o) { o.status = { phase: 'Pending' }; },
+  defaults(o: PersistentVolumeClaim) { const s = (o.spec ??= {}); s.volumeMode ??= 'Filesystem'; },
+  prepareForCreate(o: Writable<PersistentVolumeClaim>) { o.status = { phase: 'Pending' }; },
   validate: (o, _c, old) => validatePersistentVolumeClaim(o, old),
   printer: {
     columns: [NAME, ['Status', 'string'], ['Volume', 'string'], ['Capacity', 'string'], ['Access Modes', 'string'], ['StorageClass', 'string'],

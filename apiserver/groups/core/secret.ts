@@ -4,7 +4,7 @@ import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { isObject } from '../shared/json';
 import { AGE, count, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Secret (core/v1): stringData is merged into data on every write. */
 
@@ -22,7 +22,7 @@ export function validateSecret(s: Secret, old?: Secret): FieldError[] {
 }
 
 /** Secrets: stringData is write-only, merged into data (base64) on every write. */
-export function mergeStringData(s: ApiObject): void {
+export function mergeStringData(s: Secret): void {
   if (isObject(s.stringData)) {
     s.data = { ...(isObject(s.data) ? s.data : {}) };
     for (const [k, v] of Object.entries(s.stringData)) s.data[k] = Buffer.from(String(v)).toString('base64');
@@ -32,7 +32,7 @@ export function mergeStringData(s: ApiObject): void {
 
 export const SECRET: ResourceDef = {
   ...base, group: '', kind: 'Secret', listKind: 'SecretList', plural: 'secrets', singular: 'secret', fieldLabels: ['type'],
-  defaults(o) { o.type ??= 'Opaque'; mergeStringData(o); },
+  defaults(o: Secret) { o.type ??= 'Opaque'; mergeStringData(o); },
   validate: (o, _c, old) => validateSecret(o, old),
   printer: { columns: [NAME, ['Type', 'string'], ['Data', 'integer'], AGE], cells: (o: Secret, now) => [o.metadata?.name, o.type ?? '', count(o.data), objectAge(o, now)] },
 };

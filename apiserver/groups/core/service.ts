@@ -1,11 +1,12 @@
 import type { Service, ServicePort } from 'kubernetes-types/core/v1';
+import type { Writable } from '../../api-object';
 import { cidrContains, pickFree, pickServiceIP } from '../../allocators';
 import { errors } from '../../errors';
 import { type FieldError, PROTOCOLS, duplicate, invalid, notSupported, required, validPort } from '../shared/fields';
 import { LABEL_MSG, isDns1123Label } from '../shared/object-meta';
 import { formatLabels } from '../../selectors';
 import { noneIfEmpty, objectAge } from '../shared/printers';
-import type { ApiObject, Reservations, ResourceDef, StrategyContext } from '../types';
+import type { Reservations, ResourceDef, StrategyContext } from '../types';
 import { isObject } from '../shared/json';
 import { withStatus } from '../shared/defs';
 
@@ -27,7 +28,7 @@ const NODE_PORT_PREFIX = '/registry/ranges/servicenodeports/';
 
 const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'];
 
-function defaultService(o: ApiObject): void {
+function defaultService(o: Service): void {
   const s = (o.spec ??= {});
   s.type ??= 'ClusterIP';
   s.sessionAffinity ??= 'None';
@@ -185,7 +186,7 @@ export const SERVICE: ResourceDef = {
   ...withStatus, group: '', kind: 'Service', listKind: 'ServiceList', plural: 'services', singular: 'service', shortNames: ['svc'], categories: ['all'],
   nameRule: 'dns1035', fieldLabels: ['spec.clusterIP', 'spec.type'],
   defaults: defaultService,
-  prepareForCreate(o) { o.status = { loadBalancer: {} }; },
+  prepareForCreate(o: Writable<Service>) { o.status = { loadBalancer: {} }; },
   validate: (o, ctx) => validateService(o, ctx.nodePortRange),
   strategy: { reservations: serviceIPsAndPorts },
   printer: {

@@ -2,14 +2,14 @@ import type { ServiceAccount } from 'kubernetes-types/core/v1';
 import { base } from '../shared/defs';
 import { duplicate, type FieldError } from '../shared/fields';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** ServiceAccount (core/v1); pods get theirs from serviceaccount-admission.ts. */
 
 export function validateServiceAccount(o: ServiceAccount): FieldError[] {
   const errs: FieldError[] = [];
-  const seen = new Set<string>();
-  (Array.isArray(o.secrets) ? o.secrets : []).forEach((s: ApiObject, i: number) => {
+  const seen = new Set<string | undefined>();
+  (Array.isArray(o.secrets) ? o.secrets : []).forEach((s, i) => {
     if (s?.name && seen.has(s.name)) errs.push(duplicate(`secrets[${i}].name`, s.name));
     seen.add(s?.name);
   });

@@ -1,16 +1,16 @@
-import type { Ingress, IngressStatus } from 'kubernetes-types/networking/v1';
+import type { HTTPIngressPath, Ingress, IngressStatus } from 'kubernetes-types/networking/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required, validPort } from '../shared/fields';
 import { isObject, objectOr } from '../shared/json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge, orNone } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Ingress (networking.k8s.io/v1). */
 
 const PATH_TYPES = ['Exact', 'Prefix', 'ImplementationSpecific'];
 
-function validateBackend(b: ApiObject, field: string): FieldError[] {
+function validateBackend(b: unknown, field: string): FieldError[] {
   if (!isObject(b)) return [required(field)];
   if (b.service && b.resource) return [{ field, reason: 'FieldValueForbidden', message: 'Forbidden: cannot set both resource and service backends' }];
   if (b.service) {
@@ -32,9 +32,9 @@ export function validateIngress(o: Ingress): FieldError[] {
   const errs: FieldError[] = [];
   if (s.defaultBackend !== undefined) errs.push(...validateBackend(s.defaultBackend, 'spec.defaultBackend'));
   if (!s.defaultBackend && !(Array.isArray(s.rules) && s.rules.length)) errs.push({ field: 'spec.rules', reason: 'FieldValueRequired', message: 'Required value: either `defaultBackend` or `rules` must be specified' });
-  (Array.isArray(s.rules) ? s.rules : []).forEach((r: ApiObject, i: number) => {
+  (Array.isArray(s.rules) ? s.rules : []).forEach((r, i) => {
     if (r?.host !== undefined && r.host !== '' && !isDns1123Subdomain(String(r.host).replace(/^\*\./, 'x.'))) errs.push(invalid(`spec.rules[${i}].host`, r.host, 'a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, \'-\' or \'.\''));
-    (r?.http?.paths ?? []).forEach((p: ApiObject, j: number) => {
+    (r?.http?.paths ?? []).forEach((p: HTTPIngressPath, j: number) => {
       const f = `spec.rules[${i}].http.paths[${j}]`;
       if (!p?.pathType) errs.push(required(`${f}.pathType`));
       else if (!PATH_TYPES.includes(p.pathType)) errs.push(notSupported(`${f}.pathType`, p.pathType, PATH_TYPES));
@@ -58,7 +58,7 @@ function lbAddresses(st: IngressStatus | undefined): string {
 
 export const INGRESS: ResourceDef = {
   ...withStatus, group: 'networking.k8s.io', kind: 'Ingress', listKind: 'IngressList', plural: 'ingresses', singular: 'ingress', shortNames: ['ing'],
-  prepareForCreate(o) { o.status = { loadBalancer: {} }; },
+  prepareForCreate(o: Ingress) { o.status = { loadBalancer: {} }; },
   validate: (o) => validateIngress(o),
   printer: {
     columns: [NAME, ['Class', 'string'], ['Hosts', 'string'], ['Address', 'string'], ['Ports', 'string'], AGE],

@@ -1,4 +1,4 @@
-import type { NetworkPolicy } from 'kubernetes-types/networking/v1';
+import type { NetworkPolicy, NetworkPolicySpec } from 'kubernetes-types/networking/v1';
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
 import { isObject } from '../shared/json';
@@ -18,8 +18,8 @@ export function validateNetworkPolicy(o: NetworkPolicy): FieldError[] {
 
 export const NETWORK_POLICY: ResourceDef = {
   ...base, group: 'networking.k8s.io', kind: 'NetworkPolicy', listKind: 'NetworkPolicyList', plural: 'networkpolicies', singular: 'networkpolicy', shortNames: ['netpol'],
-  defaults(o) {
-    const s = (o.spec ??= {});
+  defaults(o: NetworkPolicy) {
+    const s = (o.spec ??= {} as NetworkPolicySpec); // a missing spec becomes {}, its podSelector {} below
     s.podSelector ??= {};
     if (!Array.isArray(s.policyTypes) || s.policyTypes.length === 0) s.policyTypes = ['Ingress', ...(Array.isArray(s.egress) && s.egress.length ? ['Egress'] : [])];
     for (const r of [...(s.ingress ?? []), ...(s.egress ?? [])]) for (const p of r?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP';

@@ -25,7 +25,7 @@ const naOr = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v))
 export const POD_DISRUPTION_BUDGET: ResourceDef = {
   ...withStatus, group: 'policy', kind: 'PodDisruptionBudget', listKind: 'PodDisruptionBudgetList', plural: 'poddisruptionbudgets', singular: 'poddisruptionbudget',
   shortNames: ['pdb'],
-  prepareForCreate(o) { o.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }; },
+  prepareForCreate(o: PodDisruptionBudget) { o.status = { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }; },
   validate: (o) => validatePDB(o),
   printer: {
     columns: [NAME, ['Min Available', 'string'], ['Max Unavailable', 'string'], ['Allowed Disruptions', 'integer'], AGE],

@@ -1,16 +1,16 @@
-import type { ClusterRole, Role } from 'kubernetes-types/rbac/v1';
+import type { ClusterRole, PolicyRule, Role } from 'kubernetes-types/rbac/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
 import { CREATED_AT, NAME } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
 
 /** Role and ClusterRole (rbac.authorization.k8s.io/v1): stored and validated here; enforced by the authorizer (rbac.ts). */
 
-function validateRules(rules: unknown, clusterScoped: boolean): FieldError[] {
+function validateRules(rules: PolicyRule[] | undefined, clusterScoped: boolean): FieldError[] {
   if (rules === undefined || rules === null) return [];
   if (!Array.isArray(rules)) return [invalid('rules', rules, 'must be a list')];
   const errs: FieldError[] = [];
-  rules.forEach((r: ApiObject, i: number) => {
+  rules.forEach((r, i) => {
     if (!Array.isArray(r?.verbs) || r.verbs.length === 0) errs.push(required(`rules[${i}].verbs`));
     const urls = Array.isArray(r?.nonResourceURLs) && r.nonResourceURLs.length > 0;
     if (urls && !clusterScoped) errs.push(invalid(`rules[${i}].nonResourceURLs`, r.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs'));

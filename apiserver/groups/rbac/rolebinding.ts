@@ -4,7 +4,8 @@ import { type FieldError, invalid, notSupported, required } from '../shared/fiel
 import { isObject } from '../shared/json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge } from '../shared/printers';
-import type { ApiObject, ResourceDef } from '../types';
+import type { ResourceDef } from '../types';
+import type { ApiObject } from '../../api-object';
 
 /** RoleBinding and ClusterRoleBinding (rbac.authorization.k8s.io/v1). */
 
@@ -19,7 +20,7 @@ export function validateBinding(o: RoleBinding, old: RoleBinding | undefined, cl
     if (!ref.name) errs.push(required('roleRef.name'));
   }
   if (old && JSON.stringify(old.roleRef) !== JSON.stringify(o.roleRef)) errs.push(invalid('roleRef', o.roleRef, 'cannot change roleRef'));
-  (Array.isArray(o.subjects) ? o.subjects : []).forEach((s: ApiObject, i: number) => {
+  (Array.isArray(o.subjects) ? o.subjects : []).forEach((s, i) => {
     const f = `subjects[${i}]`;
     if (!['User', 'Group', 'ServiceAccount'].includes(s?.kind)) errs.push(notSupported(`${f}.kind`, s?.kind, ['ServiceAccount', 'User', 'Group']));
     if (!s?.name) errs.push(required(`${f}.name`));
@@ -36,20 +37,25 @@ function subjects(b: RoleBinding, kind: string): string {
   return (b.subjects ?? []).filter((s) => s.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name}` : s.name)).join(', ');
 }
 
+function bindingCells(obj: ApiObject, now: Date): unknown[] {
+  const o = obj as RoleBinding;
+  return [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')];
+}
+
 export const ROLE_BINDING: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'RoleBinding', listKind: 'RoleBindingList', plural: 'rolebindings', singular: 'rolebinding',
-  validate: (o, _c, old) => validateBinding(o, old, false),
+  validate: (o, _c, old) => validateBinding(o as RoleBinding, old as RoleBinding | undefined, false),
   printer: {
     columns: [NAME, ['Role', 'string'], AGE, ['Users', 'string', 1], ['Groups', 'string', 1], ['ServiceAccounts', 'string', 1]],
-    cells: (o: RoleBinding, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
+    cells: bindingCells,
   },
 };
 
 export const CLUSTER_ROLE_BINDING: ResourceDef = {
   ...base, group: 'rbac.authorization.k8s.io', nameRule: 'path', kind: 'ClusterRoleBinding', listKind: 'ClusterRoleBindingList', plural: 'clusterrolebindings', singular: 'clusterrolebinding',
-  namespaced: false, validate: (o, _c, old) => validateBinding(o, old, true),
+  namespaced: false, validate: (o, _c, old) => validateBinding(o as RoleBinding, old as RoleBinding | undefined, true),
   printer: {
     columns: [NAME, ['Role', 'string'], AGE, ['Users', 'string', 1], ['Groups', 'string', 1], ['ServiceAccounts', 'string', 1]],
-    cells: (o: RoleBinding, now) => [o.metadata?.name, `${o.roleRef?.kind}/${o.roleRef?.name}`, objectAge(o, now), subjects(o, 'User'), subjects(o, 'Group'), subjects(o, 'ServiceAccount')],
+    cells: bindingCells,
   },
 };

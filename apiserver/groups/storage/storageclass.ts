@@ -20,11 +20,12 @@ export function validateStorageClass(o: StorageClass, old?: StorageClass): Field
 export const STORAGE_CLASS: ResourceDef = {
   ...base, group: 'storage.k8s.io', kind: 'StorageClass', listKind: 'StorageClassList', plural: 'storageclasses', singular: 'storageclass', shortNames: ['sc'],
   namespaced: false,
-  defaults(o) { o.reclaimPolicy ??= 'Delete'; o.volumeBindingMode ??= 'Immediate'; },
-  validate: (o, _c, old) => validateStorageClass(o, old),
+  defaults(obj) { const o = obj as StorageClass; o.reclaimPolicy ??= 'Delete'; o.volumeBindingMode ??= 'Immediate'; },
+  validate: (o, _c, old) => validateStorageClass(o as StorageClass, old as StorageClass | undefined),
   printer: {
     columns: [NAME, ['Provisioner', 'string'], ['ReclaimPolicy', 'string'], ['VolumeBindingMode', 'string'], ['AllowVolumeExpansion', 'string'], AGE],
-    cells(o: StorageClass, now) {
+    cells(obj, now) {
+      const o = obj as StorageClass;
       const ann = o.metadata?.annotations ?? {};
       const def = ann['storageclass.kubernetes.io/is-default-class'] === 'true' || ann['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
       return [`${o.metadata?.name}${def ? ' (default)' : ''}`, o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', o.allowVolumeExpansion === true ? 'true' : 'false', objectAge(o, now)];

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../../../../lib/log';
 import type { CachedObject } from '../../../watchcache';
+import { type ApiObject, objectName } from '../../../api-object';
 import type { FinalizerOps, ResourceDef } from '../../types';
 import { NAMESPACE } from './namespace';
 import { POD } from '../pod/pod';
 import { startNamespaceFinalizer } from './finalizer';
 
-const cached = (obj: object): CachedObject => ({ key: '', obj, json: JSON.stringify(obj), rv: 1 });
+const cached = (obj: object): CachedObject => ({ key: '', obj: obj as ApiObject, json: JSON.stringify(obj), rv: 1 });
 
 /** A namespace `tmp` (Terminating) holding pods, and `live` (Active), over in-memory ops. */
 function fakeStorage(pods: string[]) {
@@ -31,7 +32,7 @@ function fakeStorage(pods: string[]) {
       if (name !== 'slow' || deleted.filter((d) => d === 'tmp/slow').length > 1) podsLeft.delete(name);
     },
     async read(name) { const ns = namespaces.get(name); return ns ? cached(ns) : undefined; },
-    async remove(cur) { namespaces.delete(cur.obj.metadata.name); return true; },
+    async remove(cur) { namespaces.delete(objectName(cur.obj)); return true; },
   };
   return { ops, namespaces, deleted };
 }

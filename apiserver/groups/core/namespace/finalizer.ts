@@ -2,6 +2,7 @@ import { Controller } from '../../../../lib/reconcile/controller';
 import { ApiError } from '../../../errors';
 import { StoreUnavailableError } from '../../../storage/types';
 import type { Finalizer, FinalizerOps } from '../../types';
+import { objectName } from '../../../api-object';
 
 /** How often a Terminating namespace with content left (or a failed step) is looked at again. */
 const RETRY_MS = 1_000;
@@ -21,7 +22,7 @@ export function startNamespaceFinalizer(ops: FinalizerOps): Finalizer {
       const { items } = await ops.list(def, name, '');
       remaining += items.length;
       for (const it of items) {
-        try { await ops.delete(def, name, it.obj.metadata.name); } catch (e) { if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e; }
+        try { await ops.delete(def, name, objectName(it.obj)); } catch (e) { if (!(e instanceof ApiError && e.reason === 'NotFound')) throw e; }
       }
     }
     if (remaining > 0) return false;
@@ -49,7 +50,7 @@ export function startNamespaceFinalizer(ops: FinalizerOps): Finalizer {
     enqueue(name) { if (!stopped) controller.enqueue(name); },
     async resume() {
       const { items } = await ops.list(ops.def, undefined, '0');
-      for (const it of items) if (it.obj.metadata.deletionTimestamp) this.enqueue(it.obj.metadata.name);
+      for (const it of items) if (it.obj.metadata.deletionTimestamp) this.enqueue(objectName(it.obj));
     },
     stop() {
       stopped = true;

@@ -1,4 +1,5 @@
 import type { Namespace } from 'kubernetes-types/core/v1';
+import type { ApiObject } from '../../../api-object';
 import { rfc3339 } from '../../../../lib/time';
 import type { ResourceDef } from '../../types';
 import { withStatus } from '../../shared/defs';
@@ -14,11 +15,16 @@ import { startNamespaceFinalizer } from './finalizer';
 export const NAMESPACE: ResourceDef = {
   ...withStatus, group: '', kind: 'Namespace', listKind: 'NamespaceList', plural: 'namespaces', singular: 'namespace', shortNames: ['ns'],
   namespaced: false, nameRule: 'label', fieldLabels: ['status.phase'],
-  defaults(o) { o.spec ??= {}; o.spec.finalizers ??= ['kubernetes']; o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name }; },
-  prepareForCreate(o) { o.status = { phase: 'Active' }; },
+  defaults(o: ApiObject & Pick<Namespace, 'spec'>) {
+    o.spec ??= {};
+    o.spec.finalizers ??= ['kubernetes'];
+    // a generated name is not known yet: the label is then undefined, dropped when stored
+    o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name as string };
+  },
+  prepareForCreate(o: Namespace) { o.status = { phase: 'Active' }; },
   strategy: {
     finalizingDelete: {
-      mark(o, now) {
+      mark(o: ApiObject & Pick<Namespace, 'status'>, now) {
         o.metadata.deletionTimestamp = rfc3339(now);
         o.metadata.deletionGracePeriodSeconds = 0;
         // the object stays until its content is gone, whatever its metadata.finalizers

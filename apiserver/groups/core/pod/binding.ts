@@ -1,7 +1,14 @@
 import { rfc3339 } from '../../../../lib/time';
 import { errors } from '../../../errors';
-import type { ApiObject, BindingSubresource } from '../../types';
-import { isObject, objectOr } from '../../shared/json';
+import type { BindingSubresource } from '../../types';
+import type { ApiObject } from '../../../api-object';
+import { type JsonObject, isObject, objectOr } from '../../shared/json';
+
+/**
+ * What binding reads and writes of a stored pod: defaulting gave it a spec; its status is JSON
+ * (the condition keeps Kubernetes' `lastProbeTime: null`, which kubernetes-types cannot hold).
+ */
+interface StoredPod extends ApiObject { spec: { nodeName?: string }; status?: JsonObject }
 
 /**
  * POST pods/NAME/binding (the scheduler's write): sets spec.nodeName once and the
@@ -18,7 +25,8 @@ export const podBinding: BindingSubresource = {
     return { target, resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : undefined };
   },
 
-  bind(cur: ApiObject, name, target, now) {
+  bind(stored, name, target, now) {
+    const cur = stored as StoredPod;
     if (cur.metadata.deletionTimestamp) throw errors.conflict('pods', '', name, `pod ${name} is being deleted, cannot be assigned to a host`);
     if (cur.spec?.nodeName) throw errors.conflict('pods', '', name, `pod ${name} is already assigned to node "${cur.spec.nodeName}"`);
     cur.spec.nodeName = target;

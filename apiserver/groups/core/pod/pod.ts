@@ -4,15 +4,20 @@ import { POD_PRINTER } from './printer';
 import { validatePod } from './validation';
 import { withStatus } from '../../shared/defs';
 import { defaultPodSpec } from '../../shared/pod-template';
-import type { ApiObject, ResourceDef } from '../../types';
+import type { ResourceDef } from '../../types';
+import type { Container, Pod, PodSpec } from 'kubernetes-types/core/v1';
+import type { Writable } from '../../../api-object';
 
 /**
  * Pod (core/v1): defaults and QoS class on create, validation (validation.ts), printer
  * columns (printer.ts), graceful deletion, and the binding subresource (binding.ts).
  */
 
+/** What the QoS class reads of a container. */
+type QoSContainer = Partial<Container>;
+
 /** The pod's QoS class (Kubernetes' GetPodQOS): Guaranteed, Burstable or BestEffort. */
-export function podQOSClass(spec: ApiObject): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+export function podQOSClass(spec: { containers?: QoSContainer[]; initContainers?: QoSContainer[] } | undefined): 'Guaranteed' | 'Burstable' | 'BestEffort' {
   const containers = [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])].filter((c) => c && typeof c === 'object');
   const supported = ['cpu', 'memory'];
   let anyRequest = false;
@@ -34,13 +39,25 @@ export function podQOSClass(spec: ApiObject): 'Guaranteed' | 'Burstable' | 'Best
   return guaranteed && containers.length > 0 ? 'Guaranteed' : 'Burstable';
 }
 
+/**
+ * The grace period of a pod's DELETE (Kubernetes' CheckGracefulDelete): none for a pod on no
+ * node or one that finished; else the client's, or spec.terminationGracePeriodSeconds (30).
+ */
+export function podGracePeriod(pod: Pod, requested: number | undefined): number {
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return 0;
+  const g = requested ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
+  return Math.max(0, g);
+}
+
 export const POD: ResourceDef = {
   ...withStatus, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
   namespaced: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
   fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  defaults(o) { o.spec ??= {}; defaultPodSpec(o.spec); },
-  prepareForCreate(o) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
+  // a missing spec becomes {} (validation then reports spec.containers)
+  defaults(o: Pod) { o.spec ??= {} as PodSpec; defaultPodSpec(o.spec); },
+  prepareForCreate(o: Writable<Pod>) { o.status = { phase: 'Pending', qosClass: podQOSClass(o.spec) }; },
   validate: (o, _c, old) => validatePod(o, old),
-  strategy: { binding: podBinding },
+  strategy: { binding: podBinding, gracePeriod: podGracePeriod },
   printer: POD_PRINTER,
 };
