@@ -3,39 +3,30 @@
  * them, and picking a free value. Which values a Service holds, and how they are reserved in
  * the store, is the Service kind's strategy (groups/core/service.ts).
  */
-import { formatIPv4, parseCidr as parseIPv4Cidr, parseIPv4 } from '../lib/ipv4';
+import { type Cidr, formatIPv4, parseCidr, parseIPv4 } from '../lib/ipv4';
 
-export interface Cidr { base: number; bits: number; size: number }
-
-export function ipToInt(ip: string): number {
-  const n = parseIPv4(ip);
-  if (n === undefined) throw new Error(`invalid IPv4 address ${ip}`);
-  return n;
+/** The number of addresses in a CIDR. */
+function sizeOf(c: Cidr): number {
+  return 2 ** (32 - c.prefix);
 }
 
-export const intToIp = formatIPv4;
-
-export function parseCidr(s: string): Cidr {
-  const c = parseIPv4Cidr(s);
+/** `--service-cluster-ip-range`: an IPv4 CIDR with room for at least two Services (/30 or wider); throws otherwise. */
+export function parseServiceCidr(s: string): Cidr {
+  const c = parseCidr(s);
   if (!c || c.prefix > 30) throw new Error(`invalid CIDR ${s}`);
-  return { base: c.base, bits: c.prefix, size: 2 ** (32 - c.prefix) };
+  return c;
 }
 
-export function cidrContains(c: Cidr, ip: string): boolean {
-  let n: number;
-  try { n = ipToInt(ip); } catch { return false; }
-  return n > c.base && n < c.base + c.size - 1; // excludes network and broadcast addresses
+/** Whether a ClusterIP is in the range: inside it, and neither its network nor its broadcast address. */
+export function inServiceRange(c: Cidr, ip: string): boolean {
+  const n = parseIPv4(ip);
+  return n !== undefined && n > c.base && n < c.base + sizeOf(c) - 1;
 }
 
 export function parsePortRange(s: string): [number, number] {
   const m = s.match(/^(\d+)-(\d+)$/);
   if (!m || Number(m[1]) > Number(m[2])) throw new Error(`invalid port range ${s}`);
   return [Number(m[1]), Number(m[2])];
-}
-
-/** The first address after the network address: reserved for the `kubernetes` Service. */
-export function firstServiceIP(c: Cidr): string {
-  return intToIp(c.base + 1);
 }
 
 /**
@@ -59,9 +50,12 @@ export function pickFree(lo: number, hi: number, used: ReadonlySet<number>, rand
 
 export function pickServiceIP(c: Cidr, usedIps: Iterable<string>, random?: () => number): string | undefined {
   const used = new Set<number>();
-  for (const ip of usedIps) { try { used.add(ipToInt(ip)); } catch { /* ignore */ } }
-  used.add(c.base + 1); // kubernetes Service
-  const v = pickFree(c.base + 1, c.base + c.size - 2, used, random);
-  return v === undefined ? undefined : intToIp(v);
+  for (const ip of usedIps) {
+    const n = parseIPv4(ip);
+    if (n !== undefined) used.add(n);
+  }
+  used.add(c.base + 1); // the kubernetes Service (lib/ipv4 firstAddress)
+  const v = pickFree(c.base + 1, c.base + sizeOf(c) - 2, used, random);
+  return v === undefined ? undefined : formatIPv4(v);
 }
 

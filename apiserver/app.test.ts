@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createLogger } from '../lib/log';
 import { buildApp, toApiError } from './app';
 import { CompactedError, StoreUnavailableError } from './storage/types';
-import { parseCidr } from './allocators';
+import { parseServiceCidr } from './allocators';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { MemoryStore } from './storage/memory';
@@ -13,7 +13,7 @@ async function setup(opts: { cacheCapacity?: number } = {}) {
   const store = new MemoryStore();
   const registry = new Registry();
   const log = createLogger('apiserver-test');
-  const storage = new ResourceStorage({ store, registry, log, serviceCidr: parseCidr('10.96.0.0/12'), nodePortRange: [30000, 32767], cacheCapacity: opts.cacheCapacity });
+  const storage = new ResourceStorage({ store, registry, log, serviceCidr: parseServiceCidr('10.96.0.0/12'), nodePortRange: [30000, 32767], cacheCapacity: opts.cacheCapacity });
   await storage.start();
   await bootstrap(storage, registry, { advertiseAddress: '127.0.0.1', securePort: 6443, kubernetesServiceIP: '10.96.0.1' });
   const app = buildApp({ storage, registry, log, authenticate: (req) => (req.headers['x-test-user'] === 'none' ? undefined : { name: 'admin', groups: ['system:masters'] }) });

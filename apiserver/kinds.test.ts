@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger } from '../lib/log';
 import { buildApp } from './app';
-import { parseCidr } from './allocators';
+import { parseServiceCidr } from './allocators';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { MemoryStore } from './storage/memory';
@@ -15,7 +15,7 @@ async function setup() {
   const store = new MemoryStore();
   const registry = new Registry();
   const log = createLogger('apiserver-test');
-  const storage = new ResourceStorage({ store, registry, log, serviceCidr: parseCidr('10.96.0.0/12'), nodePortRange: [30000, 32767] });
+  const storage = new ResourceStorage({ store, registry, log, serviceCidr: parseServiceCidr('10.96.0.0/12'), nodePortRange: [30000, 32767] });
   await storage.start();
   await bootstrap(storage, registry, { advertiseAddress: '127.0.0.1', securePort: 6443, kubernetesServiceIP: '10.96.0.1' });
   const app = buildApp({ storage, registry, log, authenticate: (req) => ({ name: String(req.headers['x-user'] ?? 'admin'), groups: req.headers['x-user'] ? [] : ['system:masters'] }) });

@@ -9,7 +9,8 @@ import { fileAuditSink } from './audit';
 import { TokenSigner, TokenVerifier } from './jwt';
 import { Security } from './security';
 import { createMetrics } from './metrics';
-import { firstServiceIP, parseCidr, parsePortRange } from './allocators';
+import { firstAddress, type Cidr } from '../lib/ipv4';
+import { parsePortRange, parseServiceCidr } from './allocators';
 import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
@@ -33,16 +34,16 @@ import { KubeletClientPool } from '../kubelet/api/client';
 export async function main(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   const log = createLogger('apiserver');
-  const serviceCidr = parseCidr(opts.serviceClusterIpRange);
+  const serviceCidr = parseServiceCidr(opts.serviceClusterIpRange);
   const server = build(opts, log, serviceCidr);
   log.info({ endpoints: opts.storeEndpoints }, 'waiting for the store');
   await serve(server, {
     bindAddress: opts.bindAddress, securePort: opts.securePort, advertiseAddress: opts.advertiseAddress,
-    kubernetesServiceIP: firstServiceIP(serviceCidr), rootCa: fs.readFileSync(opts.rootCaFile, 'utf8'),
+    kubernetesServiceIP: firstAddress(serviceCidr), rootCa: fs.readFileSync(opts.rootCaFile, 'utf8'),
   }, log);
 }
 
-function build(o: ApiServerOptions, log: Logger, serviceCidr: ReturnType<typeof parseCidr>): ApiServer {
+function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr): ApiServer {
   const store = new Etcd3Store(o.storeEndpoints);
   const kubelets = o.kubeletClient
     ? new KubeletClientPool({ cert: fs.readFileSync(o.kubeletClient.certFile), key: fs.readFileSync(o.kubeletClient.keyFile), ca: fs.readFileSync(o.kubeletCertificateAuthority) })

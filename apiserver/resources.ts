@@ -3,7 +3,7 @@ import { randomSuffix } from '../lib/names';
 import { rfc3339 } from '../lib/time';
 import type { Logger } from '../lib/log';
 import { ApiError, errors } from './errors';
-import type { Cidr } from './allocators';
+import type { Cidr } from '../lib/ipv4';
 import { type PatchType, applyPatch } from './patch';
 import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';

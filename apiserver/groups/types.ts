@@ -1,4 +1,4 @@
-import type { Cidr } from '../allocators';
+import type { Cidr } from '../../lib/ipv4';
 import type { ApiError } from '../errors';
 import type { FieldError } from './shared/fields';
 import type { JsonObject } from './shared/json';

@@ -1,6 +1,6 @@
 import type { Service, ServicePort } from 'kubernetes-types/core/v1';
 import type { Writable } from '../../api-object';
-import { cidrContains, pickFree, pickServiceIP } from '../../allocators';
+import { inServiceRange, pickFree, pickServiceIP } from '../../allocators';
 import { errors } from '../../errors';
 import { type FieldError, PROTOCOLS, duplicate, invalid, notSupported, required, validPort } from '../shared/fields';
 import { LABEL_MSG, isDns1123Label } from '../shared/object-meta';
@@ -118,7 +118,7 @@ async function allocateService(svc: Service, old: Service | undefined, ctx: Stra
       spec.clusterIP = pickServiceIP(ctx.serviceCidr, []);
       if (!spec.clusterIP) throw errors.internal('no free ClusterIP');
     } else if (spec.clusterIP !== 'None') {
-      if (!cidrContains(ctx.serviceCidr, spec.clusterIP)) throw bad('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range`);
+      if (!inServiceRange(ctx.serviceCidr, spec.clusterIP)) throw bad('spec.clusterIPs', [spec.clusterIP], `failed to allocate IP ${spec.clusterIP}: the provided IP (${spec.clusterIP}) is not in the valid range`);
       if (!oldKeys.has(SERVICE_IP_PREFIX + spec.clusterIP)) specified.add(SERVICE_IP_PREFIX + spec.clusterIP);
     }
     spec.clusterIPs = [spec.clusterIP];
