@@ -6,6 +6,7 @@ import { ApiClient } from '../lib/client';
 import { firstAddress, parseCidr } from '../lib/ipv4';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
+import { checkHost, dockerSocket, realProbes } from '../lib/preflight';
 import { NODES } from '../lib/resources';
 import { storeMemberFlags } from '../lib/store-members';
 import { Supervisor, type ChildSpec } from '../lib/supervisor';
@@ -28,6 +29,8 @@ export interface UpOptions {
   clusterCidr: string;
   nodePortRange: string;
   readyTimeoutSec: number;
+  /** The Docker engine's socket for the kubelet (from DOCKER_HOST); absent: the kubelet's default. */
+  dockerSocket?: string;
 }
 
 function ports(s: string): number[] {
@@ -79,6 +82,7 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--tls-cert-file', pki.kubelet(o.nodeName).cert,
       '--tls-private-key-file', pki.kubelet(o.nodeName).key,
       '--client-ca-file', pki.ca.cert,
+      ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
     child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
   );
@@ -175,8 +179,16 @@ export async function main(argv: string[]): Promise<void> {
     clusterCidr: f.clusterCidr,
     nodePortRange: f.nodePortRange,
     readyTimeoutSec: Number(f.readyTimeout),
+    dockerSocket: dockerSocket().socket,
   };
   const t0 = Date.now();
+  // Before anything is written or started: a host that cannot run a node says why in one line.
+  const problem = await checkHost(realProbes);
+  if (problem) {
+    process.stderr.write(`coxswain: cannot start a node on this host: ${problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
   await mkdir(path.join(o.home, 'logs'), { recursive: true });
   const pki = await writeClusterCredentials({ home: o.home, server: `https://127.0.0.1:${o.apiserverPort}`, nodeName: o.nodeName, serviceCidr: o.serviceCidr });
   const server = `https://127.0.0.1:${o.apiserverPort}`;
