@@ -3,7 +3,7 @@ import { rfc3339 } from '../lib/time';
 import { cloneJson } from './clone';
 import { errors } from './errors';
 import { checkTypes } from './fieldvalidation';
-import { isObject, objectOr } from './groups/shared/json';
+import { isObject, objectOr } from './json';
 import { validateObjectMeta } from './groups/shared/object-meta';
 import type { ResourceDef, StrategyContext } from './groups/types';
 import type { ApiObject, ObjectMetadata, StorageView } from './api-object';

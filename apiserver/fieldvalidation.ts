@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { errors } from './errors';
 import { parseQuantity } from '../lib/quantity';
+import { isObject } from './json';
 
 /**
  * `fieldValidation` (Strict, Warn, Ignore): finds the fields of a request body that the
@@ -42,7 +43,6 @@ export function typeName(group: string, version: string, kind: string): string {
   return `${group ? group.split('.')[0] : 'core'}/${version}.${kind}`;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Unknown field paths of `obj` (`spec.foo`, `spec.containers[0].bar`), removing them from
@@ -58,11 +58,11 @@ export function pruneUnknownFields(obj: unknown, type: string, opts: { patch?: b
       return;
     }
     if (t.startsWith('{}')) {
-      if (isObj(v)) for (const [k, x] of Object.entries(v)) if (!(opts.patch && k.startsWith('$'))) walk(x, t.slice(2), at ? `${at}.${k}` : k);
+      if (isObject(v)) for (const [k, x] of Object.entries(v)) if (!(opts.patch && k.startsWith('$'))) walk(x, t.slice(2), at ? `${at}.${k}` : k);
       return;
     }
     const fields = s[t];
-    if (!fields || !isObj(v)) return;
+    if (!fields || !isObject(v)) return;
     for (const k of Object.keys(v)) {
       if (opts.patch && k.startsWith('$')) continue;
       const p = at ? `${at}.${k}` : k;
@@ -86,7 +86,7 @@ export function parseFieldValidation(v: string | undefined): FieldValidation {
  */
 export function validateFields(body: unknown, group: string, version: string, kind: string, mode: FieldValidation, opts: { patch?: boolean } = {}): string[] {
   const t = typeName(group, version, kind);
-  if (!(t in schema()) || !isObj(body)) return [];
+  if (!(t in schema()) || !isObject(body)) return [];
   const unknown = pruneUnknownFields(body, t, opts);
   if (!unknown.length || mode === 'Ignore') return [];
   const msgs = unknown.map((f) => `unknown field "${f}"`);
@@ -171,13 +171,13 @@ export function checkTypes(obj: unknown, group: string, version: string, kind: s
       return;
     }
     if (t.startsWith('{}')) {
-      if (!isObj(v)) fail(jsonType(v), t, at, struct);
+      if (!isObject(v)) fail(jsonType(v), t, at, struct);
       for (const x of Object.values(v as object)) walk(x, t.slice(2), at, struct, depth + 1);
       return;
     }
     const fields = s[t];
     if (!fields) return;
-    if (!isObj(v)) fail(jsonType(v), t, at, struct);
+    if (!isObject(v)) fail(jsonType(v), t, at, struct);
     for (const [k, x] of Object.entries(v as object)) if (k in fields) walk(x, fields[k], at ? `${at}.${k}` : k, structName(t), depth + 1);
   };
   walk(obj, top, '', kind, 0);

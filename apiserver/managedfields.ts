@@ -1,4 +1,5 @@
 import { PRIMITIVE_MERGE, mergeKeyFor } from './patch';
+import { isObject } from './json';
 
 /**
  * Server-side apply field ownership (metadata.managedFields, FieldsV1), after
@@ -28,7 +29,6 @@ export interface ManagerInfo { manager: string; apiVersion: string; time: string
 export interface Conflict { manager: string; apiVersion: string; path: string[] }
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** A path's map key. */
 const pk = (p: string[]) => JSON.stringify(p);
 const STRUCTURAL = '';
@@ -38,12 +38,12 @@ const META_TRACKED = ['labels', 'annotations', 'finalizers', 'ownerReferences'];
 /** Every tracked field of `obj` (path key → JSON of the leaf value; '' for `.` members). */
 export function fieldsOf(obj: unknown, subresource?: string): Map<string, string> {
   const out = new Map<string, string>();
-  if (!isObj(obj)) return out;
+  if (!isObject(obj)) return out;
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind') continue;
     if ((subresource === 'status') !== (k === 'status')) continue;
     if (k === 'metadata') {
-      if (!isObj(v)) continue;
+      if (!isObject(v)) continue;
       for (const mk of META_TRACKED) if (v[mk] !== undefined) walk(v[mk], ['f:metadata', `f:${mk}`], mk, out);
       continue;
     }
@@ -53,7 +53,7 @@ export function fieldsOf(obj: unknown, subresource?: string): Map<string, string
 }
 
 function walk(v: unknown, path: string[], field: string, out: Map<string, string>): void {
-  if (isObj(v)) {
+  if (isObject(v)) {
     const keys = Object.keys(v);
     if (keys.length === 0) { out.set(pk(path), '{}'); return; }
     for (const k of keys) walk(v[k], [...path, `f:${k}`], k, out);
@@ -61,7 +61,7 @@ function walk(v: unknown, path: string[], field: string, out: Map<string, string
   }
   if (Array.isArray(v)) {
     const key = field === 'ownerReferences' ? 'uid' : mergeKeyFor(field, v, undefined);
-    if (key && v.length > 0 && v.every((it) => isObj(it) && it[key] !== undefined)) {
+    if (key && v.length > 0 && v.every((it) => isObject(it) && it[key] !== undefined)) {
       for (const it of v) {
         const item = [...path, `k:${JSON.stringify({ [key]: it[key] })}`];
         out.set(pk([...item, '.']), STRUCTURAL);
@@ -69,7 +69,7 @@ function walk(v: unknown, path: string[], field: string, out: Map<string, string
       }
       return;
     }
-    if (PRIMITIVE_MERGE.has(field) && v.every((it) => !isObj(it) && !Array.isArray(it))) {
+    if (PRIMITIVE_MERGE.has(field) && v.every((it) => !isObject(it) && !Array.isArray(it))) {
       for (const it of v) out.set(pk([...path, `v:${JSON.stringify(it)}`]), STRUCTURAL);
       return;
     }
@@ -91,10 +91,10 @@ export function toFieldsV1(paths: Iterable<string>): Record<string, unknown> {
 
 /** FieldsV1 → the set of path keys it holds. */
 export function fromFieldsV1(f: unknown, prefix: string[] = [], out = new Set<string>()): Set<string> {
-  if (!isObj(f)) return out;
+  if (!isObject(f)) return out;
   for (const [k, child] of Object.entries(f)) {
     const p = [...prefix, k];
-    if (k === '.' || !isObj(child) || Object.keys(child).length === 0) out.add(pk(p));
+    if (k === '.' || !isObject(child) || Object.keys(child).length === 0) out.add(pk(p));
     else fromFieldsV1(child, p, out);
   }
   return out;
@@ -202,7 +202,7 @@ export function removePath(obj: unknown, path: string[]): void {
   }
   const last = els[els.length - 1];
   if (last === undefined) return;
-  if (last.startsWith('f:') && isObj(parent)) { delete parent[last.slice(2)]; return; }
+  if (last.startsWith('f:') && isObject(parent)) { delete parent[last.slice(2)]; return; }
   if (Array.isArray(parent)) {
     const idx = parent.findIndex((it) => matchesEl(it, last));
     if (idx >= 0) parent.splice(idx, 1);
@@ -210,13 +210,13 @@ export function removePath(obj: unknown, path: string[]): void {
 }
 
 function matchesEl(it: unknown, el: string): boolean {
-  if (el.startsWith('k:')) return isObj(it) && Object.entries(JSON.parse(el.slice(2))).every(([k, v]) => it[k] === v);
+  if (el.startsWith('k:')) return isObject(it) && Object.entries(JSON.parse(el.slice(2))).every(([k, v]) => it[k] === v);
   if (el.startsWith('v:')) return JSON.stringify(it) === el.slice(2);
   return false;
 }
 
 function step(cur: unknown, el: string): unknown {
-  if (el.startsWith('f:')) return isObj(cur) ? cur[el.slice(2)] : undefined;
+  if (el.startsWith('f:')) return isObject(cur) ? cur[el.slice(2)] : undefined;
   if (Array.isArray(cur)) return cur.find((it) => matchesEl(it, el));
   return undefined;
 }

@@ -1,5 +1,6 @@
 import * as jsonpatch from 'fast-json-patch';
 import { ApiError } from './errors';
+import { isObject } from './json';
 
 /**
  * Patch application: JSON merge patch (RFC 7386), JSON patch (RFC 6902, fast-json-patch),
@@ -10,12 +11,11 @@ import { ApiError } from './errors';
  */
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return clone(patch);
-  const out: Obj = isObj(target) ? { ...target } : {};
+  if (!isObject(patch)) return clone(patch);
+  const out: Obj = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);
@@ -48,7 +48,7 @@ export const PRIMITIVE_MERGE = new Set(['finalizers']);
 export function mergeKeyFor(field: string, items: unknown[], existing: unknown): string | undefined {
   if (field === 'ports') {
     // container ports merge on containerPort, service ports on port
-    const sample = [...items, ...(Array.isArray(existing) ? existing : [])].find(isObj);
+    const sample = [...items, ...(Array.isArray(existing) ? existing : [])].find(isObject);
     if (!sample) return undefined;
     return 'containerPort' in sample ? 'containerPort' : 'port' in sample ? 'port' : undefined;
   }
@@ -56,13 +56,13 @@ export function mergeKeyFor(field: string, items: unknown[], existing: unknown):
 }
 
 function mergeList(orig: unknown, patch: unknown[], key: string): unknown[] {
-  if (patch.some((it) => isObj(it) && it.$patch === 'replace')) {
-    return patch.filter((it) => !(isObj(it) && it.$patch === 'replace')).map((it) => strategicMerge(undefined, it));
+  if (patch.some((it) => isObject(it) && it.$patch === 'replace')) {
+    return patch.filter((it) => !(isObject(it) && it.$patch === 'replace')).map((it) => strategicMerge(undefined, it));
   }
   const out: unknown[] = Array.isArray(orig) ? [...orig] : [];
   for (const item of patch) {
-    if (!isObj(item)) { out.push(clone(item)); continue; }
-    const idx = out.findIndex((x) => isObj(x) && x[key] === item[key]);
+    if (!isObject(item)) { out.push(clone(item)); continue; }
+    const idx = out.findIndex((x) => isObject(x) && x[key] === item[key]);
     if (item.$patch === 'delete') { if (idx >= 0) out.splice(idx, 1); continue; }
     if (idx >= 0) out[idx] = strategicMerge(out[idx], item);
     else out.push(strategicMerge(undefined, item));
@@ -72,7 +72,7 @@ function mergeList(orig: unknown, patch: unknown[], key: string): unknown[] {
 
 function applyOrder(list: unknown, order: unknown[], key: string | undefined): unknown {
   if (!Array.isArray(list) || !Array.isArray(order)) return list;
-  const id = (v: unknown) => (key && isObj(v) ? v[key] : v);
+  const id = (v: unknown) => (key && isObject(v) ? v[key] : v);
   const pos = new Map(order.map((o, i) => [id(o), i]));
   const ordered = list.filter((x) => pos.has(id(x))).sort((a, b) => pos.get(id(a))! - pos.get(id(b))!);
   return [...ordered, ...list.filter((x) => !pos.has(id(x)))];
@@ -80,12 +80,12 @@ function applyOrder(list: unknown, order: unknown[], key: string | undefined): u
 
 /** Strategic merge patch (approximate; see module comment). */
 export function strategicMerge(orig: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return clone(patch);
+  if (!isObject(patch)) return clone(patch);
   if (patch.$patch === 'replace') {
     const { $patch: _p, ...rest } = patch;
     return strategicMerge(undefined, rest);
   }
-  const out: Obj = isObj(orig) ? { ...orig } : {};
+  const out: Obj = isObject(orig) ? { ...orig } : {};
   const orders: [string, unknown[]][] = [];
   const deletions: [string, unknown[]][] = [];
   for (const [k, v] of Object.entries(patch)) {
@@ -97,7 +97,7 @@ export function strategicMerge(orig: unknown, patch: unknown): unknown {
     if (k.startsWith('$setElementOrder/')) { orders.push([k.slice('$setElementOrder/'.length), v as unknown[]]); continue; }
     if (k.startsWith('$deleteFromPrimitiveList/')) { deletions.push([k.slice('$deleteFromPrimitiveList/'.length), v as unknown[]]); continue; }
     if (v === null) { delete out[k]; continue; }
-    if (isObj(v) && v.$patch === 'delete') { delete out[k]; continue; }
+    if (isObject(v) && v.$patch === 'delete') { delete out[k]; continue; }
     if (Array.isArray(v)) {
       const key = mergeKeyFor(k, v, out[k]);
       if (key) out[k] = mergeList(out[k], v, key);
@@ -105,7 +105,7 @@ export function strategicMerge(orig: unknown, patch: unknown): unknown {
       else out[k] = v.map((it) => strategicMerge(undefined, it));
       continue;
     }
-    out[k] = isObj(v) ? strategicMerge(out[k], v) : v;
+    out[k] = isObject(v) ? strategicMerge(out[k], v) : v;
   }
   for (const [field, values] of deletions) {
     const list = out[field];

@@ -8,7 +8,7 @@ import { type PatchType, applyPatch } from './patch';
 import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
 import { type ApiObject, type StorageView, objectName } from './api-object';
-import { type JsonObject, isObject, objectOr } from './groups/shared/json';
+import { type JsonObject, isObject, objectOr } from './json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { type BeforeWriteContext, beforeCreate, beforeUpdate, checkBody, specifiedReservations } from './before-write';

@@ -9,7 +9,8 @@ import { type Registry, objectKey } from './registry';
 import type { ResourceDef } from './groups/types';
 import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
-import { decodeBody, isJsonObject } from './handlers/body';
+import { decodeBody } from './handlers/body';
+import { isObject } from './json';
 import type { SubresourceHandler } from './handlers/context';
 import { rfc3339 } from '../lib/time';
 import type { ClusterRole, ClusterRoleBinding } from 'kubernetes-types/rbac/v1';
@@ -154,7 +155,7 @@ export class Security {
     const ref = spec.boundObjectRef;
     if (ref !== undefined && ref !== null) {
       const invalid = invalidTokenRequest(p.name);
-      if (!isJsonObject(ref) || typeof ref.kind !== 'string' || !['Pod', 'Secret', 'Node'].includes(ref.kind)) throw invalid('spec.boundObjectRef.kind', 'supported values: "Pod", "Secret", "Node"', isJsonObject(ref) ? ref.kind : undefined);
+      if (!isObject(ref) || typeof ref.kind !== 'string' || !['Pod', 'Secret', 'Node'].includes(ref.kind)) throw invalid('spec.boundObjectRef.kind', 'supported values: "Pod", "Secret", "Node"', isObject(ref) ? ref.kind : undefined);
       if (typeof ref.name !== 'string' || !ref.name) throw invalid('spec.boundObjectRef.name', 'Required value');
       const rdef = this.registry.lookup('', 'v1', ref.kind === 'Pod' ? 'pods' : ref.kind === 'Secret' ? 'secrets' : 'nodes')!;
       const obj = (await this.storage.read(rdef, ref.kind === 'Node' ? undefined : p.namespace, ref.name))?.obj;
@@ -180,10 +181,10 @@ const invalidTokenRequest = (name: string) => (field: string, message: string, v
 /** A TokenRequest's spec, checked: audiences (undefined: the server's), expirationSeconds, boundObjectRef as sent. */
 function tokenRequestSpec(decoded: unknown, name: string): { audiences?: string[]; expirationSeconds: number; boundObjectRef?: unknown } {
   const body = decoded ?? {};
-  if (!isJsonObject(body)) throw errors.badRequest('the request body must be a TokenRequest object');
+  if (!isObject(body)) throw errors.badRequest('the request body must be a TokenRequest object');
   if (body.kind !== undefined && body.kind !== 'TokenRequest') throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (TokenRequest)`);
   const spec = body.spec ?? {};
-  if (!isJsonObject(spec)) throw errors.badRequest('spec must be an object');
+  if (!isObject(spec)) throw errors.badRequest('spec must be an object');
   const invalid = invalidTokenRequest(name);
   const a = spec.audiences;
   const audiences = a === undefined || a === null || (Array.isArray(a) && !a.length) ? undefined : a;

@@ -1,7 +1,7 @@
 import { RESOURCES } from './registry';
 import type { Printer } from './groups/types';
 import type { ApiObject } from './api-object';
-import { isObject } from './groups/shared/json';
+import { isObject } from './json';
 import { objectAge } from './groups/shared/printers';
 
 /**

@@ -1,7 +1,7 @@
 import type { Cidr } from '../../lib/ipv4';
 import type { ApiError } from '../errors';
 import type { FieldError } from './shared/fields';
-import type { JsonObject } from './shared/json';
+import type { JsonObject } from '../json';
 import type { NameRule } from './shared/object-meta';
 import type { CachedObject } from '../watchcache';
 import type { Logger } from '../../lib/log';

@@ -31,10 +31,3 @@ export function decodeBody(contentType: string | undefined, raw: Buffer | undefi
 function messageOf(e: unknown): string {
   return String((e as { message?: unknown } | undefined)?.message ?? e);
 }
-
-/** A JSON object, as a record to read fields from. */
-export type JsonObject = Record<string, unknown>;
-
-export function isJsonObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

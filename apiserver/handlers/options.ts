@@ -3,7 +3,7 @@ import { errors } from '../errors';
 import { type FieldValidation, parseFieldValidation } from '../fieldvalidation';
 import { type Query, boolParam, param, params } from '../query';
 import type { DeleteOptions } from '../resources';
-import { isJsonObject } from './body';
+import { isObject } from '../json';
 
 /**
  * The query parameters of each verb, parsed once into a typed object, as Kubernetes decodes
@@ -51,7 +51,7 @@ const PROPAGATION_POLICIES = ['Background', 'Foreground', 'Orphan'];
 /** DeleteOptions from the body (which wins) and the query. */
 export function deleteOptions(body: unknown, query: Query): DeleteOptions {
   const b = body ?? {};
-  if (!isJsonObject(b)) throw errors.badRequest('DeleteOptions must be a JSON object');
+  if (!isObject(b)) throw errors.badRequest('DeleteOptions must be a JSON object');
   const graceParam = param(query, 'gracePeriodSeconds');
   const grace = b.gracePeriodSeconds ?? (graceParam !== undefined ? Number(graceParam) : undefined);
   if (grace !== undefined && !Number.isInteger(grace)) throw errors.badRequest('gracePeriodSeconds must be an integer');

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors';
 import type { ResourceDef } from '../groups/types';
-import { decodeBody, isJsonObject } from './body';
+import { decodeBody } from './body';
+import { isObject } from '../json';
 import { type ApiPath, type RequestLabels, type RestContext, mastersOnlyAuthorizer } from './context';
 import { sendJson } from './respond';
 
@@ -11,9 +12,9 @@ export async function handleReview(ctx: RestContext, def: ResourceDef, req: Fast
   labels.verb = 'create';
   if (req.method !== 'POST' || p.name || p.namespace) throw errors.methodNotAllowed(req.method, def.plural);
   const body = decodeBody(req.headers['content-type'], req.body as Buffer | undefined);
-  if (!isJsonObject(body)) throw errors.badRequest('the request body must be a JSON object');
+  if (!isObject(body)) throw errors.badRequest('the request body must be a JSON object');
   if (body.kind !== undefined && body.kind !== def.kind) throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (${def.kind})`);
-  const spec = isJsonObject(body.spec) ? body.spec : undefined;
+  const spec = isObject(body.spec) ? body.spec : undefined;
   if (def.kind.endsWith('AccessReview') && !spec?.resourceAttributes && !spec?.nonResourceAttributes) {
     throw errors.invalid(def.kind, def.group, '', [{ field: 'spec.resourceAttributes', reason: 'FieldValueRequired', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
   }

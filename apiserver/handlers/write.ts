@@ -3,7 +3,8 @@ import { validateFields } from '../fieldvalidation';
 import { applyPatch, patchTypeOf } from '../patch';
 import { param } from '../query';
 import type { WriteOptions } from '../resources';
-import { decodeBody, isJsonObject } from './body';
+import { decodeBody } from './body';
+import { isObject } from '../json';
 import type { NamedRequest, ResourceRequest } from './context';
 import { type RequestWriteOptions, writeOptions } from './options';
 import { sendObject, toStored } from './respond';
@@ -40,7 +41,7 @@ export async function handleUpdate(r: NamedRequest): Promise<unknown> {
 
 /** A server-side apply body must be an object naming apiVersion and kind. */
 function checkApplyBody(patch: unknown): void {
-  const b = isJsonObject(patch) ? patch : undefined;
+  const b = isObject(patch) ? patch : undefined;
   if (!b || typeof b.kind !== 'string' || !b.kind || typeof b.apiVersion !== 'string' || !b.apiVersion) {
     throw errors.badRequest(`invalid object type: ${String(b?.apiVersion ?? '')}, Kind=${String(b?.kind ?? '')}: apply patches must name apiVersion and kind`);
   }

@@ -2,7 +2,7 @@ import type { DaemonSet, DaemonSetSpec, DaemonSetStatus } from 'kubernetes-types
 import type { Writable } from '../../api-object';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, notSupported, required } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, count, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';

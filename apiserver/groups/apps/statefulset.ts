@@ -2,7 +2,7 @@ import type { StatefulSet, StatefulSetSpec } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, notSupported, required } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';

@@ -1,7 +1,7 @@
 import type { PolicyRule } from 'kubernetes-types/rbac/v1';
 import { errors } from '../../errors';
 import { base } from '../shared/defs';
-import { type JsonObject, objectOr } from '../shared/json';
+import { type JsonObject, objectOr } from '../../json';
 import type { ResourceDef, ReviewContext, UserInfo } from '../types';
 
 /** SelfSubjectAccessReview, SubjectAccessReview and SelfSubjectRulesReview (authorization.k8s.io/v1): answered by the authorizer, never stored. */

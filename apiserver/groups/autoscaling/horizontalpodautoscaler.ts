@@ -1,7 +1,7 @@
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { Printer, ResourceDef } from '../types';
 import type { ApiObject } from '../../api-object';

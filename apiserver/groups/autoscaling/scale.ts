@@ -3,7 +3,7 @@ import { formatLabelSelector } from '../../selectors';
 import type { ScaleSubresource } from '../types';
 import type { ApiObject } from '../../api-object';
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 
 /** What Scale reads and writes of its kinds (their validation guarantees these fields' shape). */
 interface Replicated extends ApiObject {

@@ -1,7 +1,7 @@
 import type { CronJob, CronJobSpec } from 'kubernetes-types/batch/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, orNone, selectorOf, since } from '../shared/printers';
 import type { ResourceDef } from '../types';

@@ -2,7 +2,7 @@ import type { Job, JobSpec } from 'kubernetes-types/batch/v1';
 import { humanDuration } from '../../../lib/duration';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt, notSupported, required } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';

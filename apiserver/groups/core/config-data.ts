@@ -1,5 +1,5 @@
 import { type FieldError, forbidden, immutable, invalid } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 /** The fields of a ConfigMap or Secret that `immutable: true` freezes. */
 interface ConfigData { immutable?: boolean; data?: Record<string, string>; binaryData?: Record<string, string> }
 

@@ -1,7 +1,7 @@
 import type { LimitRange } from 'kubernetes-types/core/v1';
 import { base } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { CREATED_AT, NAME } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

@@ -3,7 +3,7 @@ import type { Writable } from '../../api-object';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, forbidden, immutable, notSupported, required, validateQuantity } from '../shared/fields';
-import { type JsonObject, isObject } from '../shared/json';
+import { type JsonObject, isObject } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

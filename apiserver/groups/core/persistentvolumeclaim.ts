@@ -3,7 +3,7 @@ import type { Writable } from '../../api-object';
 import { accessModes, validateAccessModes } from './volume-fields';
 import { withStatus } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

@@ -1,7 +1,7 @@
 import type { ResourceQuota } from 'kubernetes-types/core/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, validateQuantity } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

@@ -2,7 +2,7 @@ import type { Secret } from 'kubernetes-types/core/v1';
 import { immutableData, validateConfigKeys } from './config-data';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, required } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { AGE, count, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

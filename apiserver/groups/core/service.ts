@@ -7,7 +7,7 @@ import { LABEL_MSG, isDns1123Label } from '../shared/object-meta';
 import { formatLabels } from '../../selectors';
 import { noneIfEmpty, objectAge } from '../shared/printers';
 import type { Reservations, ResourceDef, StrategyContext } from '../types';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { withStatus } from '../shared/defs';
 
 /**

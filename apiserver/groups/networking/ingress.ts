@@ -1,7 +1,7 @@
 import type { HTTPIngressPath, Ingress, IngressStatus } from 'kubernetes-types/networking/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required, validPort } from '../shared/fields';
-import { isObject, objectOr } from '../shared/json';
+import { isObject, objectOr } from '../../json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge, orNone } from '../shared/printers';
 import type { ResourceDef } from '../types';

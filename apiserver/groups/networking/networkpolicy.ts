@@ -1,7 +1,7 @@
 import type { NetworkPolicy, NetworkPolicySpec } from 'kubernetes-types/networking/v1';
 import { base } from '../shared/defs';
 import { type FieldError, notSupported, required } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { AGE, NAME, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

@@ -1,7 +1,7 @@
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, required } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 

@@ -1,7 +1,7 @@
 import type { RoleBinding } from 'kubernetes-types/rbac/v1';
 import { base } from '../shared/defs';
 import { type FieldError, invalid, notSupported, required } from '../shared/fields';
-import { isObject } from '../shared/json';
+import { isObject } from '../../json';
 import { isDns1123Subdomain } from '../shared/object-meta';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';

@@ -1,5 +1,5 @@
 import { type FieldError, invalid, required } from './fields';
-import type { JsonObject } from './json';
+import type { JsonObject } from '../../json';
 
 /**
  * Name rules (DNS-1123 labels and subdomains, DNS-1035 labels, path segments) and the

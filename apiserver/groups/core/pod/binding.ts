@@ -2,7 +2,7 @@ import { rfc3339 } from '../../../../lib/time';
 import { errors } from '../../../errors';
 import type { BindingSubresource } from '../../types';
 import type { ApiObject } from '../../../api-object';
-import { type JsonObject, isObject, objectOr } from '../../shared/json';
+import { type JsonObject, isObject, objectOr } from '../../../json';
 
 /**
  * What binding reads and writes of a stored pod: defaulting gave it a spec; its status is JSON
