@@ -14,8 +14,6 @@ export interface ControlLoopsOptions {
   port: number;
   registry: Registry;
   elector?: LeaderElector;
-  /** Called once the loops were halted after leadership was lost. Default: exit with code 1, as kube-controller-manager does. */
-  onLeadershipLost?: () => void;
   /** Starts the informers; resolves once their caches synced, or once they were stopped. */
   sync(): Promise<void>;
   /** Starts the loops. Called once, after `sync`, and never after `stop()` began. */
@@ -51,7 +49,8 @@ export async function startControlLoops(o: ControlLoopsOptions): Promise<Running
   };
   const lost = () => {
     running = false;
-    void halt().finally(() => (o.onLeadershipLost ?? (() => process.exit(1)))());
+    // as kube-controller-manager does: a process that lost its lease exits once its loops halted
+    void halt().finally(() => process.exit(1));
   };
   const elected = (o.elector ?? new AlwaysLeader()).run(
     () => void lead().catch((err: Error) => o.logger.error({ err: err.message }, 'control loops failed to start')),

@@ -67,9 +67,8 @@ export class Proxier {
   private readonly factories: ListenerFactories;
   private readonly syncs: Controller;
   private readonly rebinds: Controller;
-  /** Sync requests so far, and the number the last completed reconcile covered. */
+  /** Sync requests so far; a waiter of `sync()` is released by the first reconcile that started after its request. */
   private requested = 0;
-  private synced = 0;
   private readonly syncWaiters: { upTo: number; resolve: () => void }[] = [];
   private stopped = false;
   private readonly warnedProtocols = new Set<string>();
@@ -128,7 +127,6 @@ export class Proxier {
     if (this.stopped) return;
     this.requestSync();
     const upTo = this.requested;
-    if (this.synced >= upTo) return;
     await new Promise<void>((resolve) => this.syncWaiters.push({ upTo, resolve }));
   }
 
@@ -140,10 +138,8 @@ export class Proxier {
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {
-      this.synced = upTo;
-      for (let i = this.syncWaiters.length - 1; i >= 0; i--) {
-        if (this.syncWaiters[i].upTo <= upTo) this.syncWaiters.splice(i, 1)[0].resolve();
-      }
+      // waiters arrive in request order, so the ones this reconcile covers are a prefix
+      while (this.syncWaiters.length && this.syncWaiters[0]!.upTo <= upTo) this.syncWaiters.shift()!.resolve();
     }
   }
 
