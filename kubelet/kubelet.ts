@@ -6,6 +6,7 @@ import { EventRecorder } from '../lib/events';
 import { Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
 import { PODS } from '../lib/resources';
+import { sleep } from '../lib/sleep';
 import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, ImageGC, type ContainerGCPolicy, type ImageGCPolicy } from './gc';
 import type { KubeletMetrics } from './metrics';
 import { NodeLease } from './node-lease';
@@ -197,7 +198,7 @@ export class Kubelet {
         return;
       } catch (err) {
         this.opts.log.error({ network: this.network.name, err: (err as Error).message }, 'pod network setup failed; retrying');
-        await this.sleep(delay);
+        await sleep(delay, this.stopper.signal, this.opts.clock);
         delay = Math.min(delay * 2, 30_000);
       }
     }
@@ -232,24 +233,9 @@ export class Kubelet {
       }
       if (signal.aborted) break;
       since = new Date(this.opts.clock.now() - 1_000);
-      await this.sleep(delay);
+      await sleep(delay, this.stopper.signal, this.opts.clock);
       delay = Math.min(delay * 2, 10_000);
     }
-  }
-
-  /** Resolves after `ms` on the kubelet's clock, or at once when the kubelet stops. */
-  private sleep(ms: number): Promise<void> {
-    const signal = this.stopper.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        this.opts.clock.clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = this.opts.clock.setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   /**

@@ -74,7 +74,6 @@ export class PodManager {
   /** Orders node-wide listings and the ends of pod syncs (see PodRecord.listed). */
   private seq = 0;
   private sourcesReady = false;
-  private stopped = false;
 
   constructor(private readonly opts: PodManagerOptions) {
     this.log = opts.log;
@@ -230,9 +229,8 @@ export class PodManager {
 
   /** Stops scheduling syncs and waits for the ones in flight. Leaves containers running. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.probes.stop();
     this.queue.shutDown();
+    this.probes.stop();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
     // Syncs asked for but never begun: their callers stop waiting.
     for (const rec of this.records.values()) for (const resolve of rec.waiters.splice(0)) resolve();
@@ -255,7 +253,7 @@ export class PodManager {
     // Anything but a node-wide resync (an event, a change) wants a fresh look at the runtime.
     const rec = this.recordFor(uid);
     rec.listed = listed;
-    if (this.stopped) return Promise.resolve();
+    if (this.queue.isShuttingDown) return Promise.resolve();
     const done = new Promise<void>((resolve) => rec.waiters.push(resolve));
     this.queue.add(uid);
     return done;
@@ -304,7 +302,7 @@ export class PodManager {
     if (result?.forget) {
       this.forget(rec);
       if (result.forget.keep) this.recordFor(rec.uid).pod = result.forget.keep;
-    } else if (result?.resyncAt !== undefined && !this.stopped) {
+    } else if (result?.resyncAt !== undefined) {
       this.queue.addAfter(rec.uid, Math.max(0, result.resyncAt - this.now()) + 50);
     }
   }

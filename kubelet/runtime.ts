@@ -35,6 +35,24 @@ export const SANDBOX_CONTAINER_NAME = 'POD';
 
 export type RuntimeContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
+/** The fields of a RuntimeContainer that the kubelet's labels carry (see the LABEL_ constants). */
+export type LabelledFields = Pick<RuntimeContainer, 'podUid' | 'podName' | 'podNamespace' | 'containerName' | 'restartCount' | 'hash' | 'backoffCount' | 'gracePeriodSeconds'>;
+
+/** Reads the kubelet's labels of a container back; a malformed number reads as absent (restart count 0). */
+export function fromLabels(labels: Record<string, string>): LabelledFields {
+  const num = (k: string) => (labels[k] !== undefined && Number.isFinite(Number(labels[k])) ? Number(labels[k]) : undefined);
+  return {
+    podUid: labels[LABEL_POD_UID] ?? '',
+    podName: labels[LABEL_POD_NAME] ?? '',
+    podNamespace: labels[LABEL_POD_NAMESPACE] ?? '',
+    containerName: labels[LABEL_CONTAINER_NAME] ?? '',
+    restartCount: num(LABEL_RESTART_COUNT) ?? 0,
+    hash: labels[LABEL_CONTAINER_HASH] ?? '',
+    backoffCount: num(LABEL_BACKOFF),
+    gracePeriodSeconds: num(LABEL_GRACE_PERIOD),
+  };
+}
+
 /** One container as observed in the runtime, rebuilt from its labels and inspect data. */
 export interface RuntimeContainer {
   id: string;

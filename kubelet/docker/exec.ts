@@ -2,6 +2,7 @@ import { PassThrough, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ExecResult, ExecSession, ExecStreamOptions } from '../runtime';
 import { DockerDemuxer } from './streams';
+import { sleep } from '../../lib/sleep';
 
 /**
  * An interactive Docker exec (kubelet API exec) as an `ExecSession`: a hijacked
@@ -60,7 +61,7 @@ async function exitCode(exec: Docker.Exec): Promise<number> {
     } catch {
       return -1;
     }
-    await new Promise((r) => setTimeout(r, 20 * Math.min(i + 1, 10)));
+    await sleep(20 * Math.min(i + 1, 10));
   }
   return -1;
 }
@@ -94,7 +95,7 @@ export async function runExecCommand(docker: Docker, id: string, cmd: string[], 
   for (let i = 0; i < 20; i++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null) return { exitCode: info.ExitCode ?? -1, output, timedOut: false };
-    await new Promise((r) => setTimeout(r, 25));
+    await sleep(25);
   }
   return { exitCode: -1, output, timedOut: false };
 }

@@ -1,14 +1,7 @@
 import type Docker from 'dockerode';
 import {
-  LABEL_BACKOFF,
-  LABEL_CONTAINER_HASH,
-  LABEL_CONTAINER_NAME,
-  LABEL_GRACE_PERIOD,
+  fromLabels,
   LABEL_POD_IP,
-  LABEL_POD_NAME,
-  LABEL_POD_NAMESPACE,
-  LABEL_POD_UID,
-  LABEL_RESTART_COUNT,
   LABEL_TERMINATION_MESSAGE_FILE,
   LABEL_TERMINATION_MESSAGE_POLICY,
   type RuntimeContainer,
@@ -54,18 +47,10 @@ export function fromInspect(info: Docker.ContainerInspectInfo): RuntimeContainer
   const labels = info.Config?.Labels ?? {};
   const state = mapState(info.State?.Status);
   const ip = sandboxIP(labels, info.NetworkSettings?.Networks);
-  const grace = Number(labels[LABEL_GRACE_PERIOD]);
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
-    podUid: labels[LABEL_POD_UID] ?? '',
-    podName: labels[LABEL_POD_NAME] ?? '',
-    podNamespace: labels[LABEL_POD_NAMESPACE] ?? '',
-    containerName: labels[LABEL_CONTAINER_NAME] ?? '',
-    restartCount: Number(labels[LABEL_RESTART_COUNT] ?? 0) || 0,
-    hash: labels[LABEL_CONTAINER_HASH] ?? '',
-    backoffCount: labels[LABEL_BACKOFF] !== undefined && Number.isFinite(Number(labels[LABEL_BACKOFF])) ? Number(labels[LABEL_BACKOFF]) : undefined,
-    gracePeriodSeconds: Number.isFinite(grace) && labels[LABEL_GRACE_PERIOD] !== undefined ? grace : undefined,
+    ...fromLabels(labels),
     image: info.Config?.Image ?? '',
     imageId: info.Image ?? '',
     state,
