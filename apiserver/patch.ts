@@ -1,6 +1,7 @@
 import * as jsonpatch from 'fast-json-patch';
 import { ApiError } from './errors';
 import { isObject } from './json';
+import { cloneJson as clone } from './clone';
 
 /**
  * Patch application: JSON merge patch (RFC 7386), JSON patch (RFC 6902, fast-json-patch),
@@ -11,7 +12,6 @@ import { isObject } from './json';
  */
 
 type Obj = Record<string, unknown>;
-const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return clone(patch);

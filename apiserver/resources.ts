@@ -180,9 +180,10 @@ export class ResourceStorage {
   // ---------------------------------------------------------------- create
 
   async create(def: ResourceDef, ns: string | undefined, body: unknown, opts: WriteOptions & { apply?: boolean } = {}): Promise<ApiObject> {
-    const obj = beforeCreate(def, ns, body, this.writeContext());
+    const wctx = this.writeContext();
+    const obj = beforeCreate(def, ns, body, wctx);
     if (opts.fieldManager) {
-      const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()) };
+      const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(wctx.now) };
       const entries = opts.apply
         ? applyManagedFields([], {}, body, info, true).entries
         : updateManagedFields([], {}, body, info);
@@ -355,10 +356,11 @@ export class ResourceStorage {
     // the client's resourceVersion as sent (only a string can match)
     const precondition = type !== 'json' ? objectOr(objectOr(patch).metadata).resourceVersion : undefined;
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+      const wctx = this.writeContext();
       const patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
       let applied = false;
       if (type === 'apply' && opts.fieldManager) {
-        const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(this.now()), subresource: opts.subresource };
+        const info = { manager: opts.fieldManager, apiVersion: apiVersionOf(def), time: rfc3339(wctx.now), subresource: opts.subresource };
         const entries = cur.metadata?.managedFields as ManagedFieldsEntry[] | undefined;
         let r = applyManagedFields(entries, cur, patch, info, opts.force === true);
         // Upgrade from client-side apply (Kubernetes' lastAppliedManager): conflicts on fields
@@ -386,7 +388,7 @@ export class ResourceStorage {
       if (opts.subresource === 'status') next = { ...cur, status: result.status, metadata: applied ? { ...cur.metadata, managedFields: result.metadata.managedFields } : cur.metadata };
       else if (def.hasStatus) next = { ...result, status: (cur as StorageView).status };
       if (next.status === undefined) delete next.status;
-      return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
+      return beforeUpdate(def, cur, next, wctx, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
     }, {
       ...opts,
       precondition,

@@ -9,7 +9,7 @@ import { type Registry, objectKey } from './registry';
 import type { ResourceDef } from './groups/types';
 import { startNamespaceLoop } from './namespace-loop';
 import type { ResourceStorage } from './resources';
-import { decodeBody } from './handlers/body';
+import { requestBody } from './handlers/body';
 import { isObject } from './json';
 import type { SubresourceHandler } from './handlers/context';
 import { rfc3339 } from '../lib/time';
@@ -147,7 +147,7 @@ export class Security {
   tokenRequest: SubresourceHandler = async (req: FastifyRequest, reply: FastifyReply, p, def) => {
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, 'serviceaccounts/token');
     if (!this.opts.signer) throw errors.notFound('serviceaccounts/token', '', p.name);
-    const spec = tokenRequestSpec(decodeBody(req.headers['content-type'], req.body as Buffer | undefined), p.name);
+    const spec = tokenRequestSpec(requestBody(req), p.name);
     const audiences = spec.audiences ?? this.opts.apiAudiences ?? [this.opts.signer.issuer];
     const seconds = Math.min(spec.expirationSeconds, this.opts.maxTokenExpirationSeconds ?? spec.expirationSeconds);
     const sa = (await this.storage.get(def, p.namespace, p.name)).obj;

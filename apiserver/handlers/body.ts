@@ -1,6 +1,12 @@
+import type { FastifyRequest } from 'fastify';
 import * as YAML from 'yaml';
 import { errors } from '../errors';
 import { decodeProtobufObject } from '../protobuf';
+
+/** The request's body, decoded by its Content-Type (decodeBody). */
+export function requestBody(req: FastifyRequest): unknown {
+  return decodeBody(req.headers['content-type'], req.body as Buffer | undefined);
+}
 
 /**
  * A request body decoded by its Content-Type (JSON, YAML, Kubernetes protobuf); undefined

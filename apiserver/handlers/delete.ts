@@ -1,6 +1,6 @@
 import { ApiError } from '../errors';
 import { apiVersionOf } from '../registry';
-import { decodeBody } from './body';
+import { requestBody } from './body';
 import type { NamedRequest, ResourceRequest } from './context';
 import { buildFilter, matches } from './filter';
 import { deleteOptions } from './options';
@@ -9,7 +9,7 @@ import { objectName } from '../api-object';
 
 /** DELETE of one object: the object as deleted (or as marked for deletion). */
 export async function handleDelete(r: NamedRequest): Promise<unknown> {
-  const opts = deleteOptions(decodeBody(r.req.headers['content-type'], r.req.body as Buffer | undefined), r.query);
+  const opts = deleteOptions(requestBody(r.req), r.query);
   const obj = await r.ctx.storage.delete(r.def, r.path.namespace, r.path.name, opts);
   return sendJson(r.reply, 200, JSON.stringify(obj));
 }
@@ -17,7 +17,7 @@ export async function handleDelete(r: NamedRequest): Promise<unknown> {
 /** DELETE of a collection: every matching object, one by one; those already gone are skipped. */
 export async function handleDeleteCollection(r: ResourceRequest): Promise<unknown> {
   const st = r.ctx.storage;
-  const opts = deleteOptions(decodeBody(r.req.headers['content-type'], r.req.body as Buffer | undefined), r.query);
+  const opts = deleteOptions(requestBody(r.req), r.query);
   const f = buildFilter(r.def, r.path, r.query);
   const { items } = await st.list(r.def, r.path.namespace, '');
   const deleted: unknown[] = [];

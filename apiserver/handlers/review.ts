@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../errors';
 import type { ResourceDef } from '../groups/types';
-import { decodeBody } from './body';
+import { requestBody } from './body';
 import { isObject } from '../json';
 import { type ApiPath, type RequestLabels, type RestContext, mastersOnlyAuthorizer } from './context';
 import { sendJson } from './respond';
@@ -11,7 +11,7 @@ export async function handleReview(ctx: RestContext, def: ResourceDef, req: Fast
   labels.resource = def.plural;
   labels.verb = 'create';
   if (req.method !== 'POST' || p.name || p.namespace) throw errors.methodNotAllowed(req.method, def.plural);
-  const body = decodeBody(req.headers['content-type'], req.body as Buffer | undefined);
+  const body = requestBody(req);
   if (!isObject(body)) throw errors.badRequest('the request body must be a JSON object');
   if (body.kind !== undefined && body.kind !== def.kind) throw errors.badRequest(`the kind of the object (${String(body.kind)}) does not match the expected kind (${def.kind})`);
   const spec = isObject(body.spec) ? body.spec : undefined;

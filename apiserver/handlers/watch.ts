@@ -25,9 +25,6 @@ export async function handleWatch(r: ResourceRequest): Promise<void> {
   // '' or '0': from the cache's current state, with the current objects as ADDED events
   const fromNow = o.resourceVersion === '' || o.resourceVersion === '0';
   const rv = Number(o.resourceVersion);
-  // sendInitialEvents (watch-list): the current state as ADDED events, then a BOOKMARK
-  // annotated k8s.io/initial-events-end, then changes.
-  if (o.sendInitialEvents && !fromNow) await cache.waitFor(rv, 3_000);
   // a resourceVersion this cache has not reached: wait a little, then 504 like Kubernetes' watch cache
   if (!fromNow && rv > cache.revision && !(await cache.waitFor(rv, 3_000))) {
     // (in the stream, as Kubernetes' cacher does once a watch is admitted: the reflector re-lists)

@@ -3,17 +3,13 @@ import { validateFields } from '../fieldvalidation';
 import { applyPatch, patchTypeOf } from '../patch';
 import { param } from '../query';
 import type { WriteOptions } from '../resources';
-import { decodeBody } from './body';
+import { requestBody } from './body';
 import { isObject } from '../json';
 import type { NamedRequest, ResourceRequest } from './context';
 import { type RequestWriteOptions, writeOptions } from './options';
 import { sendObject, toStored } from './respond';
 
 /** The write verbs: create (POST), update (PUT) and patch (PATCH) of an object or its status. */
-
-function body(r: ResourceRequest): unknown {
-  return decodeBody(r.req.headers['content-type'], r.req.body as Buffer | undefined);
-}
 
 /** fieldValidation of a body (pruned in place); Warn → `Warning: 299` headers. */
 function checkFields(r: ResourceRequest, obj: unknown, o: RequestWriteOptions, asPatch = false): void {
@@ -25,7 +21,7 @@ const subresourceOf = (r: NamedRequest) => r.path.subresource as 'status' | unde
 
 export async function handleCreate(r: ResourceRequest): Promise<unknown> {
   const o = writeOptions(r.req, r.query);
-  const obj = body(r);
+  const obj = requestBody(r.req);
   if (r.def.namespaced && !r.path.namespace) throw errors.methodNotAllowed('POST', r.def.plural);
   checkFields(r, obj, o);
   return sendObject(r, 201, await r.ctx.storage.create(r.def, r.path.namespace, toStored(r, obj), o));
@@ -33,7 +29,7 @@ export async function handleCreate(r: ResourceRequest): Promise<unknown> {
 
 export async function handleUpdate(r: NamedRequest): Promise<unknown> {
   const o = writeOptions(r.req, r.query);
-  const obj = body(r);
+  const obj = requestBody(r.req);
   checkFields(r, obj, o);
   const { obj: saved, created } = await r.ctx.storage.update(r.def, r.path.namespace, r.path.name, toStored(r, obj), { ...o, subresource: subresourceOf(r) });
   return sendObject(r, created ? 201 : 200, saved);
@@ -53,7 +49,7 @@ export async function handlePatch(r: NamedRequest): Promise<unknown> {
   if (!type) throw errors.unsupportedMediaType(String(r.req.headers['content-type'] ?? ''));
   if (type === 'apply' && !param(r.query, 'fieldManager')) throw errors.badRequest('PATCH (apply) requires the fieldManager query parameter');
   if (o.force && type !== 'apply') throw errors.badRequest('force: Forbidden: may not be specified for non-apply patch');
-  const patch = body(r);
+  const patch = requestBody(r.req);
   if (patch === undefined) throw errors.badRequest('the patch body is empty');
   if (type === 'apply') checkApplyBody(patch);
   if (type !== 'json') checkFields(r, patch, o, type !== 'apply');
@@ -71,14 +67,14 @@ export async function handleScale(r: NamedRequest): Promise<unknown> {
     case 'get': return sendObject(r, 200, st.toScale(r.def, (await st.get(r.def, ns, name)).obj));
     case 'update': {
       const o: WriteOptions = writeOptions(r.req, r.query);
-      const scale = body(r);
+      const scale = requestBody(r.req);
       return sendObject(r, 200, await st.updateScale(r.def, ns, name, () => scale, o));
     }
     case 'patch': {
       const o: WriteOptions = writeOptions(r.req, r.query);
       const type = patchTypeOf(r.req.headers['content-type']);
       if (!type) throw errors.unsupportedMediaType(String(r.req.headers['content-type']));
-      const patch = body(r);
+      const patch = requestBody(r.req);
       return sendObject(r, 200, await st.updateScale(r.def, ns, name, (scale) => applyPatch(type, scale, patch), o));
     }
     default: throw errors.methodNotAllowed(r.req.method, `${r.def.plural}/scale`);

@@ -3,7 +3,7 @@ import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { type FieldError, notSupported } from '../shared/fields';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
-import { images, names, objectAge, selectorOf } from '../shared/printers';
+import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';
 
 /** Deployment (apps/v1), with the Scale subresource. */
@@ -33,7 +33,7 @@ export const DEPLOYMENT: ResourceDef = {
   },
   validate: (o, _c, old) => validateReplicatedWorkload(o as Deployment, old as Deployment | undefined, validateDeploymentStrategy),
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Up-to-date', 'integer'], ['Available', 'integer'], ['Age', 'string'],
+    columns: [NAME, ['Ready', 'string'], ['Up-to-date', 'integer'], ['Available', 'integer'], AGE,
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
     cells(d: Deployment, now) {
       const st = d.status ?? {};

@@ -2,7 +2,7 @@ import type { ReplicaSet, ReplicaSetSpec } from 'kubernetes-types/apps/v1';
 import { replicasScale } from '../autoscaling/scale';
 import { withStatus } from '../shared/defs';
 import { templateDefaults, validateReplicatedWorkload } from '../shared/pod-template';
-import { images, names, objectAge, selectorOf } from '../shared/printers';
+import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';
 
 /** ReplicaSet (apps/v1), with the Scale subresource. */
@@ -14,7 +14,7 @@ export const REPLICA_SET: ResourceDef = {
   defaults(o: ReplicaSet) { o.spec ??= {} as ReplicaSetSpec; /* validation reports the missing selector */ o.spec.replicas ??= 1; templateDefaults(o.spec.template); },
   validate: (o, _c, old) => validateReplicatedWorkload(o as ReplicaSet, old as ReplicaSet | undefined),
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Age', 'string'],
+    columns: [NAME, ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], AGE,
       ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
     cells(r: ReplicaSet, now) {
       const tpl = r.spec?.template?.spec?.containers;

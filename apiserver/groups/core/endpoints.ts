@@ -2,7 +2,7 @@ import type { Endpoints } from 'kubernetes-types/core/v1';
 import { isIP } from 'node:net';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, required, validPort } from '../shared/fields';
-import { objectAge } from '../shared/printers';
+import { AGE, NAME, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 
 /** Endpoints (core/v1): PUT creates a missing object, as in Kubernetes. */
@@ -56,7 +56,7 @@ export const ENDPOINTS: ResourceDef = {
   defaults(o: Endpoints) { for (const ss of o.subsets ?? []) for (const p of ss?.ports ?? []) if (p && typeof p === 'object') p.protocol ??= 'TCP'; },
   validate: (o) => validateEndpoints(o),
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Endpoints', 'string'], ['Age', 'string']],
+    columns: [NAME, ['Endpoints', 'string'], AGE],
     cells: (e: Endpoints, now) => [e.metadata?.name, formatEndpoints(e), objectAge(e, now)],
   },
 };

@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { withStatus } from '../shared/defs';
 import { LABEL_VALUE, validateLabelKey } from '../shared/object-meta';
 import { duplicate, type FieldError, forbidden, invalid, notSupported, required } from '../shared/fields';
-import { noneIfEmpty, objectAge } from '../shared/printers';
+import { AGE, NAME, noneIfEmpty, objectAge } from '../shared/printers';
 import type { ResourceDef } from '../types';
 
 /** Node (core/v1): registered by each kubelet; status written by it and the node controller. */
@@ -63,7 +63,7 @@ export const NODE: ResourceDef = {
   subresources: ['status'], statusOnCreate: 'keep', fieldLabels: ['spec.unschedulable'],
   validate: (o, _c, old) => validateNode(o, old),
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Roles', 'string'], ['Age', 'string'], ['Version', 'string'],
+    columns: [NAME, ['Status', 'string'], ['Roles', 'string'], AGE, ['Version', 'string'],
       ['Internal-IP', 'string', 1], ['External-IP', 'string', 1], ['OS-Image', 'string', 1], ['Kernel-Version', 'string', 1], ['Container-Runtime', 'string', 1]],
     cells(n: Node, now) {
       const info: Partial<NodeSystemInfo> = n.status?.nodeInfo ?? {};

@@ -5,7 +5,7 @@ import { errors } from '../../errors';
 import { type FieldError, PROTOCOLS, duplicate, invalid, notSupported, required, validPort } from '../shared/fields';
 import { LABEL_MSG, isDns1123Label } from '../shared/object-meta';
 import { formatLabels } from '../../selectors';
-import { noneIfEmpty, objectAge } from '../shared/printers';
+import { AGE, NAME, noneIfEmpty, objectAge } from '../shared/printers';
 import type { Reservations, ResourceDef, StrategyContext } from '../types';
 import { isObject } from '../../json';
 import { withStatus } from '../shared/defs';
@@ -190,7 +190,7 @@ export const SERVICE: ResourceDef = {
   validate: (o, ctx) => validateService(o, ctx.nodePortRange),
   strategy: { reservations: serviceIPsAndPorts },
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string'], ['Age', 'string'], ['Selector', 'string', 1]],
+    columns: [NAME, ['Type', 'string'], ['Cluster-IP', 'string'], ['External-IP', 'string'], ['Port(s)', 'string'], AGE, ['Selector', 'string', 1]],
     cells(s: Service, now) {
       return [s.metadata?.name, s.spec?.type ?? 'ClusterIP', noneIfEmpty(s.spec?.clusterIP), serviceExternalIP(s), servicePorts(s), objectAge(s, now), formatLabels(s.spec?.selector)];
     },

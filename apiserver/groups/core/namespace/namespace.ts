@@ -3,7 +3,7 @@ import type { ApiObject } from '../../../api-object';
 import { rfc3339 } from '../../../../lib/time';
 import type { ResourceDef } from '../../types';
 import { withStatus } from '../../shared/defs';
-import { objectAge } from '../../shared/printers';
+import { AGE, NAME, objectAge } from '../../shared/printers';
 import { startNamespaceFinalizer } from './finalizer';
 
 /**
@@ -36,7 +36,7 @@ export const NAMESPACE: ResourceDef = {
     },
   },
   printer: {
-    columns: [['Name', 'string', 0, 'name'], ['Status', 'string'], ['Age', 'string']],
+    columns: [NAME, ['Status', 'string'], AGE],
     cells: (n: Namespace, now) => [n.metadata?.name, n.status?.phase ?? '', objectAge(n, now)],
   },
 };

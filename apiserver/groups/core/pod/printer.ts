@@ -1,5 +1,5 @@
 import { humanDuration } from '../../../../lib/duration';
-import { noneIfEmpty, objectAge } from '../../shared/printers';
+import { AGE, NAME, noneIfEmpty, objectAge } from '../../shared/printers';
 import type { ContainerStatus, Pod, PodSpec, PodStatus } from 'kubernetes-types/core/v1';
 import type { Printer } from '../../types';
 
@@ -62,7 +62,7 @@ function podStatus(pod: Pod, now: Date): { reason: string; ready: number; total:
 }
 
 export const POD_PRINTER: Printer<Pod> = {
-    columns: [['Name', 'string', 0, 'name'], ['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], ['Age', 'string'],
+    columns: [NAME, ['Ready', 'string'], ['Status', 'string'], ['Restarts', 'string'], AGE,
       ['IP', 'string', 1], ['Node', 'string', 1], ['Nominated Node', 'string', 1], ['Readiness Gates', 'string', 1]],
     cells(p, now) {
       const s = podStatus(p, now);
