@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
+import { DEFAULT_DOCKER_SOCKET } from '../lib/preflight';
 
 /**
  * The kubelet's flags as data, in the manner of k3s' `pkg/cli/cmds`: one table of
@@ -141,7 +142,7 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'kubeconfig', value: '<file>', parse: text, default: defaultKubeconfigPath(), help: 'kubeconfig to reach the apiserver', group: node },
     { name: 'node-name', value: '<name>', parse: text, default: os.hostname().toLowerCase(), help: 'name of this node', group: node },
     { name: 'node-ip', value: '<ip>', parse: text, default: defaultNodeIP(), help: 'IP address of this node', group: node },
-    { name: 'docker-socket', value: '<path>', parse: text, default: '/var/run/docker.sock', help: 'Docker Engine socket', group: node },
+    { name: 'docker-socket', value: '<path>', parse: text, default: DEFAULT_DOCKER_SOCKET, help: 'Docker Engine socket', group: node },
     { name: 'healthz-port', value: '<port>', parse: parsePort, default: 10248, help: 'port of /healthz and /metrics (0 = any free port)', group: node },
     { name: 'healthz-bind-address', value: '<ip>', parse: text, default: '127.0.0.1', help: 'address of /healthz and /metrics', group: node },
     { name: 'max-pods', value: '<n>', parse: count, default: 110, help: 'pods this node can run (capacity)', group: node },

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { ApiError, type ApiClient, type KubeObject, type WatchEvent } from './client';
-import type { ResourceRef } from './resources';
+import { apiVersionOf, type ResourceRef } from './resources';
 import { sleep } from './sleep';
 
 export interface InformerOptions {
@@ -81,6 +81,12 @@ export class Informer<T extends KubeObject> {
 
   get(key: string): T | undefined {
     return this.cache.get(key);
+  }
+
+  /** The cached object with its apiVersion and kind set (what an Event's involvedObject names). */
+  getObject(key: string): KubeObject | undefined {
+    const o = this.cache.get(key);
+    return o && { ...o, apiVersion: apiVersionOf(this.ref), kind: this.ref.kind };
   }
 
   list(): T[] {

@@ -61,10 +61,7 @@ export class Scheduler {
       baseDelayMs: 100,
       maxDelayMs: 10_000,
       recorder: o.recorder,
-      objectFor: (k) => {
-        const pod = o.pods.get(k);
-        return pod && ({ ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject);
-      },
+      objectFor: (k) => o.pods.getObject(k),
     });
     o.pods.on({
       add: (p) => this.onPod(p),

@@ -8,15 +8,15 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod, Service } from 'kubernetes-types/core/v1';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import { REPO, waitFor } from './lib/cluster';
-import { containersWithLabels, dockerCleanup, sh } from './lib/docker';
-import { coxctl, pickUpPorts, pidsMatching, startUp, storeLeader, type UpCluster, type UpPorts } from './lib/up';
+import { containersWithLabels, sh } from './lib/docker';
+import { coxctl, pickUpPorts, pidsMatching, startUp, storeLeader, tearDownUp, type UpCluster, type UpPorts } from './lib/up';
 
 const NODE = 'e2e-node';
 const SERVICE_CIDR = '10.112.0.0/16';
@@ -57,28 +57,7 @@ describe('walking skeleton: coxswain up + hello Deployment', { timeout: 15 * 60_
     manifest = (await readFile(path.join(REPO, 'examples/hello.yaml'), 'utf8')).replace('nodePort: 30080', `nodePort: ${NODE_PORT}`);
   });
 
-  after(async () => {
-    await cluster?.interrupt().catch(() => undefined);
-    for (const pid of pidsMatching(home)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-    const leftovers = await containersWithLabels(['io.kubernetes.pod.namespace=default']).catch(() => []);
-    const ours: string[] = [];
-    for (const id of leftovers) {
-      const name = await sh('docker', ['inspect', '-f', '{{index .Config.Labels "io.kubernetes.pod.name"}}', id]).catch(() => '');
-      if (name.startsWith('hello-')) ours.push(id);
-    }
-    await dockerCleanup(ours, [`coxswain-${NODE}`]);
-    for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
-      const m = /inet (10\.112\.\d+\.\d+)\/32/.exec(line);
-      if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
-    }
-    if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
-  });
+  after(() => tearDownUp(cluster, home, NODE, SERVICE_CIDR));
 
   it('npm start equivalent: ready line within 30 s, one process per component', async () => {
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: '30000-32767', ports });

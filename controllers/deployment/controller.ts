@@ -30,8 +30,7 @@ export class DeploymentController extends QueueController {
   }
 
   protected override objectFor(key: string): KubeObject | undefined {
-    const d = this.dInformer.get(key);
-    return d && ({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' } as KubeObject);
+    return this.dInformer.getObject(key);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

@@ -78,8 +78,7 @@ export class ReplicaSetController extends QueueController {
   }
 
   protected override objectFor(key: string): KubeObject | undefined {
-    const rs = this.rsInformer.get(key);
-    return rs && ({ ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject);
+    return this.rsInformer.getObject(key);
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {

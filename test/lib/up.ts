@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiClient } from '../../lib/client';
+import { inCidr, parseCidr } from '../../lib/ipv4';
 import { loadKubeconfig } from '../../lib/kubeconfig';
 import { freePort, REPO } from './cluster';
 import { containersWithLabels, dockerCleanup, sh, unmountUnder } from './docker';
@@ -190,11 +191,10 @@ export async function tearDownUp(cluster: UpCluster | undefined, home: string, n
   const uids = (await sh('docker', ['ps', '-a', '--filter', `label=${label}`, '--format', '{{.Label "io.kubernetes.pod.uid"}}']).catch(() => '')).split('\n').filter(Boolean);
   await dockerCleanup(await containersWithLabels([label]).catch(() => []), [`coxswain-${nodeName}`]);
   await removePodTmpfs(uids).catch(() => undefined);
-  const prefix = serviceCidr.split('.').slice(0, 2).join('\\.');
-  const re = new RegExp(`inet (${prefix}\\.\\d+\\.\\d+)/32`);
+  const cidr = parseCidr(serviceCidr);
   for (const line of (await sh('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo']).catch(() => '')).split('\n')) {
-    const m = re.exec(line);
-    if (m) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
+    const m = /inet (\S+)\/32/.exec(line);
+    if (m && cidr && inCidr(m[1]!, cidr)) await sh('ip', ['addr', 'del', `${m[1]}/32`, 'dev', 'lo']).catch(() => undefined);
   }
   if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
 }
