@@ -1,18 +1,16 @@
 import os from 'node:os';
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../lib/client';
 import { EventRecorder } from '../lib/events';
-import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { createLogger, type Logger } from '../lib/log';
 import { SharedInformers, type ControllerContext, type RunnableController } from './context';
 import { DeploymentController } from './deployment/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
-import { addLeaderElectionFlags, leaderElectorFor, parseLeaderElectionFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
+import { controlLoopCommand, leaderElectorFor, parseControlLoopFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
 import { parseDuration } from '../lib/duration';
-import { parsePort } from '../lib/flags';
 import { GarbageCollector } from './gc/controller';
 import { ControllerMetrics } from '../lib/reconcile/metrics';
 import { parseCidr } from '../lib/ipv4';
@@ -92,30 +90,19 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = addLeaderElectionFlags(
-    new Command('controllers')
-      .description('Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle')
-      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
-      .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
-      .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
-      .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
-      .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10257'))
-      .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
-      .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s')),
-  )
-    .exitOverride()
-    .allowExcessArguments(false);
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle', '10257')
+    .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
+    .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
+    .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
+    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   return {
-    kubeconfig: f.kubeconfig,
+    ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
-    bindAddress: f.bindAddress,
-    port: parsePort(f.port),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
-    leaderElection: parseLeaderElectionFlags(f),
   };
 }
 

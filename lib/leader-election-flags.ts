@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import { Option, type Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { ApiClient } from './client';
 import { parseDuration } from './duration';
+import { parsePort } from './flags';
+import { defaultKubeconfigPath } from './kubeconfig';
 import { AlwaysLeader, type LeaderElector } from './leader';
 import { apiLeaseClient, LeaseElector } from './leader-election';
 import type { Logger } from './log';
@@ -22,6 +24,28 @@ export function addLeaderElectionFlags(cmd: Command): Command {
     .addOption(new Option('--leader-elect-lease-duration <duration>', 'how long non-leaders wait after the last renewal before taking over').default('15s'))
     .addOption(new Option('--leader-elect-renew-deadline <duration>', 'how long the leader retries a renewal before giving up (< lease duration)').default('10s'))
     .addOption(new Option('--leader-elect-retry-period <duration>', 'interval between attempts to acquire or renew').default('2s'));
+}
+
+/**
+ * The command line kube-scheduler and kube-controller-manager share: `--kubeconfig`,
+ * `--bind-address` and `--port` of the health/metrics server, and the leader-election flags.
+ * A process adds its own options to what this returns.
+ */
+export function controlLoopCommand(name: string, description: string, defaultPort: string): Command {
+  return addLeaderElectionFlags(
+    new Command(name)
+      .description(description)
+      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
+      .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
+      .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default(defaultPort)),
+  )
+    .exitOverride()
+    .allowExcessArguments(false);
+}
+
+/** Reads the flags `controlLoopCommand` adds. */
+export function parseControlLoopFlags(f: Record<string, string>): { kubeconfig: string; bindAddress: string; port: number; leaderElection: LeaderElectionConfig } {
+  return { kubeconfig: f.kubeconfig, bindAddress: f.bindAddress, port: parsePort(f.port), leaderElection: parseLeaderElectionFlags(f) };
 }
 
 /** Reads the flags added by `addLeaderElectionFlags`; throws when the durations are inconsistent (as client-go does). */

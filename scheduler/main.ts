@@ -1,17 +1,15 @@
 import os from 'node:os';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { Command, Option } from 'commander';
+import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../lib/client';
 import { EventRecorder } from '../lib/events';
 import { Informer } from '../lib/informer';
-import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { createLogger, type Logger } from '../lib/log';
 import { NODES, PODS } from '../lib/resources';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
-import { addLeaderElectionFlags, leaderElectorFor, parseLeaderElectionFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
-import { parsePort } from '../lib/flags';
+import { controlLoopCommand, leaderElectorFor, parseControlLoopFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
 import { SchedulerMetrics } from './metrics';
 import { Scheduler } from './scheduler';
 
@@ -59,19 +57,11 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<Runnin
 }
 
 export function parseFlags(argv: string[]): SchedulerProcessOptions {
-  const cmd = addLeaderElectionFlags(
-    new Command('scheduler')
-      .description('Coxswain scheduler: binds unscheduled pods to nodes')
-      .addOption(new Option('--kubeconfig <file>', 'kubeconfig to reach the apiserver').env('KUBECONFIG').default(defaultKubeconfigPath()))
-      .addOption(new Option('--bind-address <ip>', 'address for /healthz and /metrics').default('127.0.0.1'))
-      .addOption(new Option('--port <port>', 'port for /healthz and /metrics (0: any free port)').default('10259'))
-      .addOption(new Option('--scheduler-name <name>', 'pods with this spec.schedulerName (or none) are scheduled').default('default-scheduler')),
-  )
-    .exitOverride()
-    .allowExcessArguments(false);
+  const cmd = controlLoopCommand('scheduler', 'Coxswain scheduler: binds unscheduled pods to nodes', '10259')
+    .addOption(new Option('--scheduler-name <name>', 'pods with this spec.schedulerName (or none) are scheduled').default('default-scheduler'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
-  return { kubeconfig: f.kubeconfig, bindAddress: f.bindAddress, port: parsePort(f.port), schedulerName: f.schedulerName, leaderElection: parseLeaderElectionFlags(f) };
+  return { ...parseControlLoopFlags(f), schedulerName: f.schedulerName };
 }
 
 /** `coxswain scheduler [flags]`: runs until SIGTERM/SIGINT, then stops cleanly. */
