@@ -72,7 +72,7 @@ export function joinTokenInfo(s: Secret): JoinTokenInfo | undefined {
 }
 
 export async function listJoinTokens(client: ApiClient): Promise<JoinTokenInfo[]> {
-  const list = await client.list<Secret>(SECRETS, { namespace: NS, fieldSelector: `type=${TYPE}` }).catch(() => client.list<Secret>(SECRETS, { namespace: NS }));
+  const list = await client.list<Secret>(SECRETS, { namespace: NS, fieldSelector: `type=${TYPE}` });
   return list.items.map(joinTokenInfo).filter((t): t is JoinTokenInfo => !!t).sort((a, b) => a.id.localeCompare(b.id));
 }
 
