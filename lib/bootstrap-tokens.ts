@@ -1,5 +1,5 @@
 import type { Secret } from 'kubernetes-types/core/v1';
-import type { ApiClient } from './client';
+import { type ApiClient, ApiError } from './client';
 import { formatJoinToken, newTokenId, newTokenSecret } from './join-token';
 import { SECRETS } from './resources';
 import { rfc3339 } from './time';
@@ -46,10 +46,17 @@ export function bootstrapTokenSecret(id: string, secret: string, o: JoinTokenOpt
 
 /** Creates a bootstrap token and returns the join token text (K10<CA hash>::<id>.<secret>). */
 export async function createJoinToken(client: ApiClient, caPem: string, o: JoinTokenOptions): Promise<string> {
-  const id = newTokenId();
-  const secret = newTokenSecret();
-  await client.create(SECRETS, bootstrapTokenSecret(id, secret, o), NS);
-  return formatJoinToken(caPem, id, secret);
+  for (let attempt = 0; ; attempt++) {
+    const id = newTokenId();
+    const secret = newTokenSecret();
+    try {
+      await client.create(SECRETS, bootstrapTokenSecret(id, secret, o), NS);
+      return formatJoinToken(caPem, id, secret);
+    } catch (e) {
+      // an id already taken (1 in 2 billion): draw another
+      if (!(e instanceof ApiError && e.conflict && attempt < 3)) throw e;
+    }
+  }
 }
 
 /** A stored token as `coxswain token list` shows it (never its secret). */

@@ -78,6 +78,7 @@ test('join tokens: CA pinning, TLS bootstrapping, refusals, server bootstrap', {
     assert.match(out, /NAME\s+AGE\s+SIGNERNAME\s+REQUESTOR\s+REQUESTEDDURATION\s+CONDITION/);
     assert.match(out, new RegExp(`kubernetes.io/kube-apiserver-client-kubelet\\s+system:bootstrap:${agentToken.id}\\s+<none>\\s+Approved,Issued`));
     assert.match(out, /kubernetes.io\/kubelet-serving\s+system:node:joiner-1\s+<none>\s+Approved,Issued/);
+    assert.match(await kubectl('explain', 'csr.spec'), /signerName\s+<string>/);
   });
 
   await t.test('kubectl certificate approve and deny', async () => {

@@ -58,3 +58,17 @@ test('CSR Condition column as kubectl shows it', () => {
   assert.equal(csrCondition(c(['Denied'])), 'Denied');
   assert.equal(csrCondition(c(['Approved', 'Failed'])), 'Approved,Failed');
 });
+
+test('CSR hooks never throw on hostile bodies', () => {
+  const junk: unknown[] = [null, 1, 'x', [], {}, [1, 'a', null], { type: 1 }, { conditions: 'x' }, { conditions: ['x', null, 3] }];
+  for (const spec of junk) for (const status of junk) {
+    const o = { metadata: { name: 'c' }, spec, status } as unknown as ApiObject;
+    CERTIFICATE_SIGNING_REQUEST.defaults!(o);
+    CERTIFICATE_SIGNING_REQUEST.setRequester!(o, undefined);
+    validateCSR(o as unknown as CertificateSigningRequest, o as unknown as CertificateSigningRequest);
+    csrCondition(o as unknown as CertificateSigningRequest);
+    csrSubresourceStatus('approval', o, status);
+    csrSubresourceStatus('status', o, status);
+    CERTIFICATE_SIGNING_REQUEST.printer!.cells(o, new Date());
+  }
+});

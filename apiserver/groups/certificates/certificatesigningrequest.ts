@@ -106,7 +106,7 @@ export function csrSubresourceStatus(sub: StatusSubresource, cur: ApiObject, inc
 
 /** The Condition column: Approved, Denied, Failed and Issued, comma-separated; Pending when none. */
 export function csrCondition(o: CertificateSigningRequest): string {
-  const out = conditions(o).filter((c) => c?.status === 'True' || c?.status === undefined).map((c) => c.type);
+  const out = conditions(o).filter((c) => isObject(c) && (c.status === 'True' || c.status === undefined)).map((c) => String(c.type));
   if (o.status?.certificate) out.push('Issued');
   return out.length ? out.join(',') : 'Pending';
 }
@@ -125,7 +125,7 @@ export const CERTIFICATE_SIGNING_REQUEST: ResourceDef = {
     if (user.extra && Object.keys(user.extra).length) o.spec.extra = structuredClone(user.extra);
   },
   defaults(o: CertificateSigningRequest) {
-    for (const c of conditions(o)) if (c && !c.status) c.status = 'True';
+    for (const c of conditions(o)) if (isObject(c) && !c.status) c.status = 'True';
   },
   validate: (o, _ctx, old) => validateCSR(o as CertificateSigningRequest, old as CertificateSigningRequest | undefined),
   strategy: { subresourceStatus: csrSubresourceStatus },
