@@ -35,6 +35,8 @@ export interface ApiServerOptions {
   authorizationMode: 'RBAC' | 'AlwaysAllow';
   auditLogPath?: string;
   minRequestTimeoutSeconds: number;
+  /** the pki dir whose CA and ServiceAccount keys GET /coxswain/v1/server-bootstrap hands to joining servers */
+  serverBootstrapFiles?: string;
 }
 
 /** commander's view of the flags, before checking. */
@@ -45,6 +47,7 @@ interface RawFlags {
   kubeletClientCertificate?: string; kubeletClientKey?: string; rootCaFile?: string; kubeletCertificateAuthority?: string;
   tokenAuthFile?: string; serviceAccountKeyFile?: string; serviceAccountSigningKeyFile?: string; serviceAccountIssuer: string;
   apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
+  serverBootstrapFiles?: string;
 }
 
 function command(): Command {
@@ -72,6 +75,7 @@ function command(): Command {
     .option('--authorization-mode <mode>', 'RBAC (default) or AlwaysAllow', 'RBAC')
     .option('--audit-log-path <file>', 'append an audit.k8s.io/v1 Event per mutating or refused request to this file (JSON lines)')
     .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
+    .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
     .exitOverride()
     .allowExcessArguments(false);
 }
@@ -115,5 +119,6 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     authorizationMode: o.authorizationMode,
     auditLogPath: o.auditLogPath,
     minRequestTimeoutSeconds: Number(o.minRequestTimeout),
+    serverBootstrapFiles: o.serverBootstrapFiles,
   };
 }

@@ -1,4 +1,6 @@
 import os from 'node:os';
+import fs from 'node:fs';
+import { CsrController } from './csr/controller';
 import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../lib/client';
@@ -18,7 +20,7 @@ import { NodeIpamController } from './nodeipam/controller';
 import { NodeLifecycleController } from './nodelifecycle/controller';
 import { ReplicaSetController } from './replicaset/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'csrapproving', 'csrsigning'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -31,6 +33,8 @@ export interface ControllersOptions {
   nodeMonitorGracePeriodMs: number;
   /** Off (AlwaysLeader) when absent. */
   leaderElection?: LeaderElectionConfig;
+  /** The cluster CA (PEM files) that signs approved CSRs; without it csrsigning signs nothing. */
+  clusterSigning?: { certFile: string; keyFile: string };
   logger?: Logger;
 }
 
@@ -66,6 +70,9 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('nodeipam')) controllers.push(new NodeIpamController(ctx, cluster, o.nodeCidrMaskSize));
   if (enabled.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, o.nodeMonitorGracePeriodMs));
+  const ca = o.clusterSigning && enabled.has('csrsigning')
+    ? { cert: fs.readFileSync(o.clusterSigning.certFile, 'utf8'), key: fs.readFileSync(o.clusterSigning.keyFile, 'utf8') } : undefined;
+  if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -90,14 +97,18 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, CSR approving and signing', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
-    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'));
+    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'))
+    .addOption(new Option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) that signs approved kubelet and kube-apiserver-client CSRs'))
+    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
+  if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
   return {
+    clusterSigning: f.clusterSigningCertFile ? { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } : undefined,
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
