@@ -97,6 +97,7 @@ test('a peer whose certificate comes from another CA cannot join', async () => {
 });
 
 test('a 4th member joins over TLS through addStoreMember and receives the data', async () => {
+  ok(await c.etcdctl('s1', ['put', '/before-join', 'x']), 'put');
   const m = await c.newMember('s4');
   const peerURL = `https://127.0.0.1:${m.peerPort}`;
   const logs: string[] = [];
@@ -115,12 +116,18 @@ test('a 4th member joins over TLS through addStoreMember and receives the data',
   assert.equal(again.initialCluster, initialCluster);
   c.startJoined(m, initialCluster);
   await waitFor('s4 serves the data written before it joined', async () => {
-    const r = await c.etcdctl('s4', ['get', '/tls/', '--prefix', '--consistency=s']);
-    return r.code === 0 && r.stdout === '/tls/a\none\n/tls/b\ntwo\n';
+    const r = await c.etcdctl('s4', ['get', '/before-join', '--print-value-only', '--consistency=s']);
+    return r.code === 0 && r.stdout === 'x\n';
   }, 30_000, 200);
   await waitFor('s4 listed as started', async () => /started, s4, https:/.test((await c.etcdctl('s1', ['member', 'list'])).stdout), 15_000, 200);
   const list = ok(await c.etcdctl('s4', ['member', 'list']), 'member list');
   assert.equal(list.trim().split('\n').length, 4, list);
+  // A restart of the joined member (same flags, its data dir) keeps the same membership.
+  await c.kill('s4', 'SIGTERM');
+  c.restart('s4');
+  await waitFor('s4 back', async () => (await c.etcdctl('s4', ['get', '/before-join', '--print-value-only'])).stdout === 'x\n', 30_000, 200);
+  const after = ok(await c.etcdctl('s4', ['member', 'list']), 'member list after restart');
+  assert.deepEqual(after.trim().split('\n').sort(), list.trim().split('\n').sort());
 });
 
 test('two servers joining a 1-member cluster at the same moment both become members', { timeout: 120_000 }, async () => {
