@@ -326,7 +326,8 @@ export class EtcdServer implements PeerHandler {
   removedByPeer(): void {
     if (this.stopped || this.removedNotified) return;
     this.removedNotified = true;
-    this.log.warn('peers report this member was removed from the cluster; stopping');
+    // A removed member never comes back under its id: to join again it is added anew and starts with an empty data dir.
+    this.log.warn('peers report this member was removed from the cluster; stopping (to join again: member add, then an empty data dir)');
     this.onRemoved();
   }
 

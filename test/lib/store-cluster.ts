@@ -154,7 +154,13 @@ export class StoreCluster {
    */
   async addMember(name: string, via: string): Promise<string> {
     const m: StoreMember = { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(this.root, name), output: [] };
-    const r = await this.etcdctl(via, ['member', 'add', name, `--peer-urls=${this.scheme}://127.0.0.1:${m.peerPort}`]);
+    // The store refuses an add while it could cost the quorum (etcd's strict reconfig check, e.g.
+    // right after a leader change); a real joiner retries, and so does this.
+    const r = await waitFor('member add', async () => {
+      const res = await this.etcdctl(via, ['member', 'add', name, `--peer-urls=${this.scheme}://127.0.0.1:${m.peerPort}`]);
+      if (res.code !== 0 && /unhealthy cluster|not enough started members/.test(res.stderr)) return undefined;
+      return res;
+    }, 20_000, 250);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}`);
     const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(r.stdout)?.[1];
     if (!ic || !/ETCD_INITIAL_CLUSTER_STATE="existing"/.test(r.stdout)) throw new Error(`unexpected member add output: ${r.stdout}`);
