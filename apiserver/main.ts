@@ -47,7 +47,10 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: string): ApiServer {
-  const store = new Etcd3Store(o.storeEndpoints);
+  const readOpt = (f: string | undefined): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
+  const store = new Etcd3Store(o.storeEndpoints, {
+    tls: { ca: readOpt(o.storeTls.caFile), cert: readOpt(o.storeTls.certFile), key: readOpt(o.storeTls.keyFile) },
+  });
   const kubelets = o.kubeletClient
     ? new KubeletClientPool({ cert: fs.readFileSync(o.kubeletClient.certFile), key: fs.readFileSync(o.kubeletClient.keyFile), ca: fs.readFileSync(o.kubeletCertificateAuthority) })
     : undefined;

@@ -15,6 +15,8 @@ export interface ApiServerOptions {
   tlsPrivateKeyFile: string;
   clientCaFile: string;
   storeEndpoints: string[];
+  /** TLS towards https:// store endpoints (kube-apiserver's --etcd-cafile, --etcd-certfile, --etcd-keyfile); files */
+  storeTls: { caFile?: string; certFile?: string; keyFile?: string };
   /** as given; parsed by the Service IP allocator */
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
@@ -43,7 +45,7 @@ export interface ApiServerOptions {
 interface RawFlags {
   bindAddress: string; securePort: string; advertiseAddress?: string;
   tlsCertFile: string; tlsPrivateKeyFile: string; clientCaFile: string;
-  storeEndpoints: string; serviceClusterIpRange: string; serviceNodePortRange: string;
+  storeEndpoints: string; storeCafile?: string; storeCertfile?: string; storeKeyfile?: string; serviceClusterIpRange: string; serviceNodePortRange: string;
   kubeletClientCertificate?: string; kubeletClientKey?: string; rootCaFile?: string; kubeletCertificateAuthority?: string;
   tokenAuthFile?: string; serviceAccountKeyFile?: string; serviceAccountSigningKeyFile?: string; serviceAccountIssuer: string;
   apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
@@ -60,6 +62,9 @@ function command(): Command {
     .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
     .requiredOption('--client-ca-file <file>', 'CA that signs client certificates (PEM)')
     .option('--store-endpoints <urls>', 'comma-separated etcd v3 endpoints', 'http://127.0.0.1:2379')
+    .option('--store-cafile <file>', 'CA that signs the store\'s serving certificates, for https:// store endpoints (PEM)')
+    .option('--store-certfile <file>', 'client certificate towards the store (PEM; for a store run with --client-cert-auth)')
+    .option('--store-keyfile <file>', 'key of --store-certfile (PEM)')
     .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--kubelet-client-certificate <file>', 'client certificate towards kubelets (PEM); without it pods/log, exec and portforward are unavailable')
@@ -94,6 +99,7 @@ export function parseOptions(argv: string[]): ApiServerOptions {
   program.parse(argv, { from: 'user' });
   const o = program.opts<RawFlags>();
   if (!!o.kubeletClientCertificate !== !!o.kubeletClientKey) throw new Error('--kubelet-client-certificate and --kubelet-client-key go together');
+  if (!!o.storeCertfile !== !!o.storeKeyfile) throw new Error('--store-certfile and --store-keyfile go together');
   if (o.authorizationMode !== 'RBAC' && o.authorizationMode !== 'AlwaysAllow') throw new Error(`--authorization-mode: want RBAC or AlwaysAllow, got ${o.authorizationMode}`);
   const issuer = String(o.serviceAccountIssuer);
   const audiences = list(o.apiAudiences);
@@ -105,6 +111,7 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
     clientCaFile: o.clientCaFile,
     storeEndpoints: list(o.storeEndpoints),
+    storeTls: { caFile: o.storeCafile, certFile: o.storeCertfile, keyFile: o.storeKeyfile },
     serviceClusterIpRange: o.serviceClusterIpRange,
     serviceNodePortRange: o.serviceNodePortRange,
     kubeletClient: o.kubeletClientCertificate && o.kubeletClientKey ? { certFile: o.kubeletClientCertificate, keyFile: o.kubeletClientKey } : undefined,
