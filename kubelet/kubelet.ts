@@ -1,11 +1,11 @@
 import path from 'node:path';
-import type { Node, Pod } from 'kubernetes-types/core/v1';
+import type { Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient } from '../lib/client';
 import type { Clock } from '../lib/clock';
 import { EventRecorder } from '../lib/events';
 import { Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
-import { NODES, PODS } from '../lib/resources';
+import { PODS } from '../lib/resources';
 import { sleep } from '../lib/sleep';
 import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, ImageGC, type ContainerGCPolicy, type ImageGCPolicy } from './gc';
 import type { KubeletMetrics } from './metrics';
@@ -15,8 +15,7 @@ import type { NodeFacts } from './node-status';
 import type { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
 import { InformerPodSources } from './pod-sources';
-import { RouteSync } from './route-sync';
-import { internalIP, type NetworkCondition } from './routes';
+import { NodeRoutes } from './node-routes';
 import { LABEL_NODE, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
 
@@ -89,10 +88,8 @@ export class Kubelet {
   /** The pending timer of each GC loop (one per kind). */
   private readonly gcTimers = new Map<string, unknown>();
   private readonly sources: InformerPodSources;
-  /** Every Node (host-gw: a route to each other node's podCIDR). */
-  private readonly nodes: Informer<Node & Record<string, unknown>>;
-  readonly routes: RouteSync;
-  private networkUnavailable = false;
+  /** Host-gw routes to every other node's podCIDR, and the node's NetworkUnavailable condition. */
+  readonly routes: NodeRoutes;
 
   constructor(private readonly opts: KubeletOptions) {
     this.nodeName = opts.facts.name;
@@ -137,24 +134,15 @@ export class Kubelet {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       logger: opts.log,
     });
-    this.nodes = new Informer<Node & Record<string, unknown>>(opts.client, NODES, { logger: opts.log });
-    this.routes = new RouteSync({
+    this.routes = new NodeRoutes({
+      client: opts.client,
       nodeName: this.nodeName,
       nodeIP: opts.facts.ip,
-      nodes: () => this.nodes.list(),
+      node: this.node,
+      events: this.events,
       log: opts.log.child({ part: 'routes' }),
       periodMs: opts.routeSyncPeriodMs,
       clock: opts.clock,
-      report: (c) => this.reportNetwork(c),
-    });
-    // Heartbeats update every Node every few seconds: only a podCIDR or InternalIP change moves a route.
-    const routeKey = (n: Node) => `${n.spec?.podCIDR ?? n.spec?.podCIDRs?.[0] ?? ''} ${internalIP(n) ?? ''}`;
-    this.nodes.on({
-      add: () => void this.routes.trigger(),
-      update: (a, b) => {
-        if (routeKey(a) !== routeKey(b)) void this.routes.trigger();
-      },
-      delete: () => void this.routes.trigger(),
     });
     this.informer.on({
       add: (p) => void this.pods.updatePod(p),
@@ -187,9 +175,7 @@ export class Kubelet {
     this.healthy = true;
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
     void this.setupNetwork();
-    void this.nodes.start().then(() => {
-      if (!this.stopper.signal.aborted) this.routes.start();
-    });
+    void this.routes.start();
     this.scheduleResync();
     // Orphaned pod volumes (tmpfs left by a killed kubelet or pods deleted meanwhile): once now, then with each container GC pass.
     void this.pods.cleanupOrphanedVolumes().catch((err: Error) => log.warn({ err: err.message }, 'orphaned volume cleanup failed'));
@@ -232,18 +218,6 @@ export class Kubelet {
         delay = Math.min(delay * 2, 30_000);
       }
     }
-  }
-
-  /** The route sync's verdict on the Node (NetworkUnavailable) and, when it changes, in an event. */
-  private reportNetwork(c: NetworkCondition): void {
-    if (!this.node.setCondition(c)) return;
-    const warn = c.status === 'True';
-    this.opts.log[warn ? 'warn' : 'info']({ condition: c.type, status: c.status, reason: c.reason, message: c.message }, 'node network condition changed');
-    // An event for each new failure and for the recovery; not for every node that joins a healthy network.
-    const recovered = !warn && this.networkUnavailable;
-    this.networkUnavailable = warn;
-    if (!warn && !recovered) return;
-    this.events.event({ apiVersion: 'v1', kind: 'Node', metadata: { name: this.nodeName, uid: this.node.uid } }, warn ? 'Warning' : 'Normal', c.reason, c.message);
   }
 
   private scheduleResync(): void {
@@ -310,7 +284,6 @@ export class Kubelet {
     this.node.stop();
     this.lease.stop();
     await this.routes.stop();
-    await this.nodes.stop();
     await this.informer.stop();
     await this.pods.stop();
     await this.sources.stop();
