@@ -81,8 +81,13 @@ s.on('error', (e) => { console.error(e.message); process.exit(2); });`;
   return nodeIn(fromNs, script).then((s) => s.trim());
 }
 
-function ourRoutes(ns: string): { dst: string; gateway?: string }[] {
-  return JSON.parse(sh(['ip', '-n', ns, '-j', '-4', 'route', 'show', 'proto', '147']) || '[]') as { dst: string; gateway?: string }[];
+/** Coxswain's routes in `ns` (without blocking: the route sync under test runs in this process). */
+async function ourRoutes(ns: string): Promise<{ dst: string; gateway?: string }[]> {
+  return JSON.parse((await runCommand('ip', ['-n', ns, '-j', '-4', 'route', 'show', 'proto', '147'])) || '[]') as { dst: string; gateway?: string }[];
+}
+
+async function hasRoute(ns: string, dst: string, gateway?: string): Promise<boolean> {
+  return (await ourRoutes(ns)).some((r) => r.dst === dst && (gateway === undefined || r.gateway === gateway));
 }
 
 function networkCondition(node: Node): { status?: string; reason?: string; message?: string } | undefined {
@@ -167,7 +172,7 @@ after(async () => {
 
 test('each host routes the other host\'s podCIDR via its node IP, and both Nodes report RouteCreated', async () => {
   for (const [h, peer] of [[hosts[0], hosts[1]], [hosts[1], hosts[0]]]) {
-    await waitFor(`${h.ns}: route to ${peer.podCIDR}`, () => ourRoutes(h.ns).some((r) => r.dst === peer.podCIDR && r.gateway === peer.ip));
+    await waitFor(`${h.ns}: route to ${peer.podCIDR}`, () => hasRoute(h.ns, peer.podCIDR, peer.ip));
     const cond = await waitFor(`${h.name} NetworkUnavailable=False`, async () => {
       const c = networkCondition(await cp.client.get<Node & Record<string, unknown>>(NODES, h.name));
       return c?.status === 'False' && c;
@@ -189,7 +194,7 @@ test('pod → pod across hosts by IP, the receiver sees the sender\'s own pod IP
 test('a route deleted by hand comes back with the next periodic pass', async () => {
   const [h1, h2] = hosts;
   sh(['ip', '-n', h1.ns, 'route', 'del', h2.podCIDR]);
-  await waitFor('route restored', () => ourRoutes(h1.ns).some((r) => r.dst === h2.podCIDR), 10_000);
+  await waitFor('route restored', () => hasRoute(h1.ns, h2.podCIDR), 10_000);
 });
 
 test('a Node appearing gets its route on every host; the time it takes', async (t) => {
@@ -199,13 +204,13 @@ test('a Node appearing gets its route on every host; the time it takes', async (
     const cidr = `10.244.${50 + k}.0/24`;
     const start = performance.now();
     await cp.client.create(NODES, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { podCIDR: cidr, podCIDRs: [cidr] }, status: { addresses: [{ type: 'InternalIP', address: `10.233.0.${50 + k}` }] } } as Node & Record<string, unknown>);
-    await waitFor(`route to ${cidr} on both hosts`, () => hosts.every((h) => ourRoutes(h.ns).some((r) => r.dst === cidr)), 10_000, 5);
+    await waitFor(`route to ${cidr} on both hosts`, async () => (await Promise.all(hosts.map((h) => hasRoute(h.ns, cidr)))).every(Boolean), 10_000, 20);
     times.push(performance.now() - start);
   }
   times.sort((a, b) => a - b);
   t.diagnostic(`Node created → route on both hosts: median ${times[2].toFixed(0)} ms, max ${times[4].toFixed(0)} ms`);
   for (let k = 0; k < 5; k++) await cp.client.delete(NODES, `extra${k}`);
-  await waitFor('routes of deleted Nodes removed', () => hosts.every((h) => !ourRoutes(h.ns).some((r) => r.dst.startsWith('10.244.5'))), 10_000);
+  await waitFor('routes of deleted Nodes removed', async () => (await Promise.all(hosts.map(async (h) => (await ourRoutes(h.ns)).some((r) => r.dst.startsWith('10.244.5'))))).every((x) => !x), 10_000);
 });
 
 test('a peer off this L2 segment: NetworkUnavailable True naming it, and an event; deleting it recovers', async () => {
@@ -218,7 +223,7 @@ test('a peer off this L2 segment: NetworkUnavailable True naming it, and an even
     });
     assert.equal(cond.reason, 'NoRouteCreated');
     assert.match(cond.message ?? '', /node far's pods 10\.244\.3\.0\/24 via 10\.234\.0\.13: .*gateway/);
-    assert.ok(!ourRoutes(h.ns).some((r) => r.dst === far.podCIDR), 'no half-made route');
+    assert.ok(!(await hasRoute(h.ns, far.podCIDR)), 'no half-made route');
   }
   const ev = await waitFor('NoRouteCreated event on n1', async () => {
     const list = await cp.client.list<Event & Record<string, unknown>>(EVENTS, { namespace: 'default' });
@@ -239,6 +244,6 @@ test('deleting a Node removes its route from the other hosts', async () => {
   const [h1, h2] = hosts;
   managers.get(h2.name)!.stop();
   await cp.client.delete(NODES, h2.name);
-  await waitFor(`${h1.ns}: route to ${h2.podCIDR} removed`, () => !ourRoutes(h1.ns).some((r) => r.dst === h2.podCIDR), 10_000);
+  await waitFor(`${h1.ns}: route to ${h2.podCIDR} removed`, async () => !(await hasRoute(h1.ns, h2.podCIDR)), 10_000);
   await assert.rejects(whoAmI(h1.pod, h2.podIP));
 });
