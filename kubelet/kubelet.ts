@@ -65,7 +65,7 @@ export interface KubeletOptions {
 /**
  * The kubelet over the adapters main.ts hands it: node registration, heartbeats
  * and lease, the pod informer (pods bound to this node), the pod network set up
- * once the node has its podCIDR, the pod manager (pod-manager.ts) fed by pod
+ * once the node has its podCIDR, host-gw routes to the other nodes' pods, the pod manager (pod-manager.ts) fed by pod
  * events, runtime events and a periodic resync, container and image GC, and the
  * kubelet API. `ready` is what /readyz reports.
  */

@@ -88,7 +88,16 @@ export class RouteSync {
   /** One pass: list, plan, apply; the condition it leaves the node in. */
   async sync(): Promise<NetworkCondition> {
     const { log } = this.opts;
-    const current = JSON.parse((await this.run('ip', ['-j', '-4', 'route', 'show', 'table', 'main'])) || '[]') as HostRoute[];
+    let current: HostRoute[];
+    try {
+      current = JSON.parse((await this.run('ip', ['-j', '-4', 'route', 'show', 'table', 'main'])) || '[]') as HostRoute[];
+    } catch (err) {
+      // No listing, no routing: every peer that needs a route is reported unreachable rather than assumed fine.
+      const error = `cannot list this host's routes: ${(err as Error).message}`;
+      const plan = planRoutes({ self: this.opts.nodeName, selfIP: this.opts.nodeIP, nodes: this.opts.nodes(), current: [], protocol: this.protocol });
+      log.warn({ err: error }, 'route sync failed');
+      return networkCondition(plan, plan.wanted.map((route) => ({ route, error })));
+    }
     const plan = planRoutes({ self: this.opts.nodeName, selfIP: this.opts.nodeIP, nodes: this.opts.nodes(), current, protocol: this.protocol });
     for (const r of plan.remove) {
       try {
