@@ -83,6 +83,7 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--tls-cert-file', pki.kubelet(o.nodeName).cert,
       '--tls-private-key-file', pki.kubelet(o.nodeName).key,
       '--client-ca-file', pki.ca.cert,
+      '--cluster-cidr', o.clusterCidr,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
     child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),

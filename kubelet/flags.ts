@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
+import { formatCidr, parseCidr } from '../lib/ipv4';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { DEFAULT_DOCKER_SOCKET } from '../lib/preflight';
 
@@ -86,6 +87,13 @@ export function percent(s: string): number {
 
 const text = (s: string): string => s;
 
+/** An IPv4 CIDR, normalized to its network address. */
+export function cidr(s: string): string {
+  const c = parseCidr(s);
+  if (!c) throw new Error(`not an IPv4 CIDR: ${s}`);
+  return formatCidr(c);
+}
+
 /** First non-internal IPv4 address that is not a container bridge, else 127.0.0.1. */
 export function defaultNodeIP(ifaces = os.networkInterfaces()): string {
   const skip = /^(docker\d*|br-|veth|cni|flannel|virbr)/;
@@ -130,6 +138,9 @@ export interface KubeletFlags {
   minimumImageTtlDuration: number;
   imageGcPeriod: number;
   shutdownGracePeriod: number;
+  // Pod network across hosts.
+  clusterCidr: string;
+  routeSyncPeriod: number;
 }
 
 /** The kubelet's flags; defaults that depend on the host are read when called. */
@@ -153,6 +164,9 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'network-prefix', value: '<prefix>', parse: text, default: 'coxswain', help: 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', group: pods },
     { name: 'sync-frequency', value: '<duration>', parse: parseDuration, default: 5_000, defaultText: '5s', help: 'interval of the full pod resync', group: pods },
     { name: 'root-dir', value: '<dir>', parse: text, default: defaultRootDir(), help: 'directory of pod volumes (default /var/lib/coxswain/kubelet, or $COXSWAIN_HOME/kubelet when COXSWAIN_HOME is set)', group: pods },
+    // Pod network across hosts (host-gw routes: route-sync.ts).
+    { name: 'cluster-cidr', value: '<cidr>', parse: cidr, default: '10.244.0.0/16', help: 'range of every pod IP in the cluster: forwarded and not masqueraded between hosts (as the controllers\' --cluster-cidr)', group: pods },
+    { name: 'route-sync-period', value: '<duration>', parse: parseDuration, default: 30_000, defaultText: '30s', help: 'interval of the full pass over the routes to other nodes\' podCIDRs (Node changes apply at once)', group: pods },
     { name: 'port', value: '<port>', parse: parsePort, default: 10250, help: 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', group: api },
     { name: 'address', value: '<ip>', parse: text, default: '0.0.0.0', help: 'address of the kubelet API', group: api },
     { name: 'tls-cert-file', value: '<file>', parse: text, help: 'serving certificate of the kubelet API (PEM); without it the API is off', group: api },

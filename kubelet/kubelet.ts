@@ -15,6 +15,7 @@ import type { NodeFacts } from './node-status';
 import type { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
 import { InformerPodSources } from './pod-sources';
+import { NodeRoutes } from './node-routes';
 import { LABEL_NODE, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
 
@@ -53,6 +54,8 @@ export interface KubeletOptions {
    * exits. 0 (the default) leaves containers running for the next kubelet to adopt.
    */
   shutdownGracePeriodMs?: number;
+  /** Interval of the full pass over the routes to other nodes' podCIDRs (default 30 s). */
+  routeSyncPeriodMs?: number;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods that name no seccomp profile. */
   seccompDefault?: boolean;
   /** false (`--no-tmpfs-volumes`): secret and projected volumes on disk, not tmpfs. */
@@ -62,7 +65,7 @@ export interface KubeletOptions {
 /**
  * The kubelet over the adapters main.ts hands it: node registration, heartbeats
  * and lease, the pod informer (pods bound to this node), the pod network set up
- * once the node has its podCIDR, the pod manager (pod-manager.ts) fed by pod
+ * once the node has its podCIDR, host-gw routes to the other nodes' pods, the pod manager (pod-manager.ts) fed by pod
  * events, runtime events and a periodic resync, container and image GC, and the
  * kubelet API. `ready` is what /readyz reports.
  */
@@ -85,6 +88,8 @@ export class Kubelet {
   /** The pending timer of each GC loop (one per kind). */
   private readonly gcTimers = new Map<string, unknown>();
   private readonly sources: InformerPodSources;
+  /** Host-gw routes to every other node's podCIDR, and the node's NetworkUnavailable condition. */
+  readonly routes: NodeRoutes;
 
   constructor(private readonly opts: KubeletOptions) {
     this.nodeName = opts.facts.name;
@@ -129,6 +134,16 @@ export class Kubelet {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       logger: opts.log,
     });
+    this.routes = new NodeRoutes({
+      client: opts.client,
+      nodeName: this.nodeName,
+      nodeIP: opts.facts.ip,
+      node: this.node,
+      events: this.events,
+      log: opts.log.child({ part: 'routes' }),
+      periodMs: opts.routeSyncPeriodMs,
+      clock: opts.clock,
+    });
     this.informer.on({
       add: (p) => void this.pods.updatePod(p),
       update: (_o, p) => void this.pods.updatePod(p),
@@ -160,6 +175,7 @@ export class Kubelet {
     this.healthy = true;
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
     void this.setupNetwork();
+    void this.routes.start();
     this.scheduleResync();
     // Orphaned pod volumes (tmpfs left by a killed kubelet or pods deleted meanwhile): once now, then with each container GC pass.
     void this.pods.cleanupOrphanedVolumes().catch((err: Error) => log.warn({ err: err.message }, 'orphaned volume cleanup failed'));
@@ -267,6 +283,7 @@ export class Kubelet {
     for (const t of this.gcTimers.values()) this.opts.clock.clearTimeout(t);
     this.node.stop();
     this.lease.stop();
+    await this.routes.stop();
     await this.informer.stop();
     await this.pods.stop();
     await this.sources.stop();

@@ -115,7 +115,8 @@ export async function main(argv: string[]): Promise<void> {
   const kubelet = new Kubelet({
     client,
     runtime,
-    network: new BridgePodNetwork(`${o.networkPrefix}-${o.nodeName}`, log.child({ part: 'network' })),
+    network: new BridgePodNetwork(`${o.networkPrefix}-${o.nodeName}`, log.child({ part: 'network' }), { clusterCIDR: o.clusterCidr }),
+    routeSyncPeriodMs: o.routeSyncPeriod,
     api,
     facts,
     log,
