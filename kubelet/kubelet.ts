@@ -94,7 +94,13 @@ export class Kubelet {
     this.nodeName = opts.facts.name;
     this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
-    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.leaseRenewMs, durationSeconds: opts.leaseDurationSeconds, nodeUid: () => this.node.uid });
+    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), {
+      renewMs: opts.leaseRenewMs,
+      durationSeconds: opts.leaseDurationSeconds,
+      nodeUid: () => this.node.uid,
+      // Back in touch: report Ready now rather than at the next status write, so the node's taints come off at once.
+      onRecovered: () => void this.node.heartbeat().catch((err: Error) => opts.log.warn({ err: err.message }, 'node status write failed')),
+    });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
     this.network = opts.network;
     const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };

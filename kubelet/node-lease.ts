@@ -26,7 +26,14 @@ export class NodeLease {
     private readonly client: ApiClient,
     private readonly nodeName: string,
     private readonly log: Logger,
-    private readonly opts: { renewMs?: number; durationSeconds?: number; now?: () => number; nodeUid?: () => string | undefined } = {},
+    private readonly opts: {
+      renewMs?: number;
+      durationSeconds?: number;
+      now?: () => number;
+      nodeUid?: () => string | undefined;
+      /** Called after a renewal that follows failed ones (the apiserver was out of reach): a good moment for a full status write. */
+      onRecovered?: () => void;
+    } = {},
   ) {}
 
   private get durationSeconds(): number {
@@ -71,10 +78,14 @@ export class NodeLease {
 
   start(): void {
     const every = this.opts.renewMs ?? NODE_LEASE_RENEW_MS;
+    let failing = false;
     const tick = async () => {
       try {
         await this.renew();
+        if (failing) this.opts.onRecovered?.();
+        failing = false;
       } catch (err) {
+        failing = true;
         this.log.warn({ err: (err as Error).message }, 'node lease renewal failed');
       }
       if (!this.stopped) {

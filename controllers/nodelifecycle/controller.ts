@@ -109,9 +109,20 @@ export class NodeLifecycleController extends QueueController {
       return;
     }
     const now = this.ctx.now();
-    const probe = observeHeartbeat(this.probes.get(name), node, this.leaseInformer.get(`${NODE_LEASE_NAMESPACE}/${name}`), now);
+    let probe = observeHeartbeat(this.probes.get(name), node, this.leaseInformer.get(`${NODE_LEASE_NAMESPACE}/${name}`), now);
     this.probes.set(name, probe);
-    const health = assessNode(node, probe, now, this.graceMs);
+    let health = assessNode(node, probe, now, this.graceMs);
+    if (health.conditions) {
+      // Before declaring a node dead, read its heartbeats from the apiserver
+      // itself: after a store outage or a pause of this process the informers
+      // may lag behind renewals that did happen.
+      const [freshNode, freshLease] = await Promise.all([client.tryGet<Node & KubeObject>(NODES, name), client.tryGet<NodeLease>(LEASES, name, NODE_LEASE_NAMESPACE)]);
+      if (!freshNode) return;
+      node = freshNode;
+      probe = observeHeartbeat(probe, node, freshLease, now);
+      this.probes.set(name, probe);
+      health = assessNode(node, probe, now, this.graceMs);
+    }
     if (health.conditions) {
       node = await client.updateStatus(NODES, { ...node, status: { ...node.status, conditions: health.conditions } } as Node & KubeObject);
       recorder.event({ ...node, apiVersion: 'v1', kind: 'Node' } as KubeObject, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);

@@ -25,15 +25,16 @@ export class HollowNodes {
   private timer?: NodeJS.Timeout;
   private beating?: Promise<void>;
 
-  constructor(private readonly client: ApiClient, readonly names: string[], private readonly everyMs = 1_000) {}
+  constructor(private readonly client: ApiClient, readonly names: string[], private readonly opts: { everyMs?: number; cordoned?: boolean } = {}) {}
 
-  /** Creates the Nodes (Ready, room for 110 pods) and their Leases, then heartbeats every `everyMs`. */
+  /** Creates the Nodes (Ready, room for 110 pods; cordoned if asked) and their Leases, then heartbeats every `everyMs` (1 s). */
   async start(): Promise<void> {
     for (const [i, name] of this.names.entries()) {
       await this.client.create<Node & KubeObject>(NODES, {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'coxswain.test/hollow': 'true' } },
+        ...(this.opts.cordoned ? { spec: { unschedulable: true } } : {}),
       } as Node & KubeObject);
       await this.client.patch(NODES, name, {
         status: {
@@ -45,12 +46,13 @@ export class HollowNodes {
       }, { subresource: 'status', type: 'merge' });
     }
     await this.beat();
+    const every = this.opts.everyMs ?? 1_000;
     const tick = () => {
       this.beating = this.beat().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, this.everyMs);
+        if (this.timer) this.timer = setTimeout(tick, every);
       });
     };
-    this.timer = setTimeout(tick, this.everyMs);
+    this.timer = setTimeout(tick, every);
   }
 
   /** Stops the heartbeats of `name` (a host gone silent). */
