@@ -17,6 +17,7 @@ import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { type ApiServer, serve } from './server';
+import { defaultTolerationSecondsAdmission } from './default-toleration-seconds';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
@@ -60,6 +61,7 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
+  admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
+import { DEFAULT_TOLERATION_SECONDS } from './default-toleration-seconds';
 
 /**
  * The apiserver's command line, parsed and checked into ApiServerOptions: defaults applied,
@@ -39,6 +40,9 @@ export interface ApiServerOptions {
   minRequestTimeoutSeconds: number;
   /** the pki dir whose CA and ServiceAccount keys GET /coxswain/v1/server-bootstrap hands to joining servers */
   serverBootstrapFiles?: string;
+  /** DefaultTolerationSeconds admission (default-toleration-seconds.ts). */
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 /** commander's view of the flags, before checking. */
@@ -50,6 +54,7 @@ interface RawFlags {
   tokenAuthFile?: string; serviceAccountKeyFile?: string; serviceAccountSigningKeyFile?: string; serviceAccountIssuer: string;
   apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
   serverBootstrapFiles?: string;
+  defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string;
 }
 
 function command(): Command {
@@ -81,8 +86,16 @@ function command(): Command {
     .option('--audit-log-path <file>', 'append an audit.k8s.io/v1 Event per mutating or refused request to this file (JSON lines)')
     .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
     .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
+    .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
+    .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .exitOverride()
     .allowExcessArguments(false);
+}
+
+function seconds(flag: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: want a whole number of seconds ≥ 0, got ${s}`);
+  return n;
 }
 
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -127,5 +140,7 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     auditLogPath: o.auditLogPath,
     minRequestTimeoutSeconds: Number(o.minRequestTimeout),
     serverBootstrapFiles: o.serverBootstrapFiles,
+    defaultNotReadyTolerationSeconds: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
+    defaultUnreachableTolerationSeconds: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
   };
 }

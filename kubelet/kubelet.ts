@@ -41,7 +41,11 @@ export interface KubeletOptions {
   clock: Clock;
   /** Periodic full resync interval. */
   syncFrequencyMs: number;
+  /** Node status writes (--node-status-update-frequency). */
   heartbeatMs?: number;
+  /** Node Lease renewals (--node-lease-renew-interval) and the Lease's duration. */
+  leaseRenewMs?: number;
+  leaseDurationSeconds?: number;
   /** Pod volume directories: `<rootDir>/pods/<uid>/volumes/...`. */
   rootDir?: string;
   /** Dead-container GC policy and its period (default: Kubernetes' defaults, every minute). */
@@ -95,7 +99,13 @@ export class Kubelet {
     this.nodeName = opts.facts.name;
     this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
-    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
+    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), {
+      renewMs: opts.leaseRenewMs,
+      durationSeconds: opts.leaseDurationSeconds,
+      nodeUid: () => this.node.uid,
+      // Back in touch: report Ready now rather than at the next status write, so the node's taints come off at once.
+      onRecovered: () => void this.node.heartbeat().catch((err: Error) => opts.log.warn({ err: err.message }, 'node status write failed')),
+    });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
     this.network = opts.network;
     const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };
@@ -146,7 +156,10 @@ export class Kubelet {
     });
     this.informer.on({
       add: (p) => void this.pods.updatePod(p),
-      update: (_o, p) => void this.pods.updatePod(p),
+      update: (_o, p) => {
+        this.status.apiStatusChanged(p);
+        void this.pods.updatePod(p);
+      },
       delete: (p) => {
         if (p.metadata?.uid) this.status.forget(p.metadata.uid);
         void this.pods.removePod(p);

@@ -123,7 +123,9 @@ export async function main(argv: string[]): Promise<void> {
     metrics,
     clock: realClock,
     syncFrequencyMs: o.syncFrequency,
-    heartbeatMs: o.heartbeatFrequency,
+    heartbeatMs: o.heartbeatFrequency ?? o.nodeStatusUpdateFrequency,
+    leaseRenewMs: o.nodeLeaseRenewInterval,
+    leaseDurationSeconds: o.nodeLeaseDurationSeconds,
     rootDir: o.rootDir,
     containerGC: {
       maxPerPodContainer: o.maximumDeadContainersPerContainer,
