@@ -14,7 +14,7 @@ import type { ApiObject } from '../api-object';
  * hooks and names no kind; each kind's module under groups/<group>/ fills them in.
  */
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'attach' | 'portforward';
+export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward';
 
 /** The user a request runs as. */
 export interface UserInfo { name: string; groups: string[]; uid?: string; extra?: Record<string, string[]> }
