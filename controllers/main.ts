@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../lib/log';
 import { SharedInformers, type ControllerContext, type RunnableController } from './context';
 import { DeploymentController } from './deployment/controller';
 import { DisruptionController } from './disruption/controller';
+import { CordonTaintController } from './cordon/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
@@ -19,7 +20,7 @@ import { NodeIpamController } from './nodeipam/controller';
 import { NodeLifecycleController } from './nodelifecycle/controller';
 import { ReplicaSetController } from './replicaset/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'disruption'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'disruption', 'cordon'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -68,6 +69,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
   if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, o.nodeMonitorGracePeriodMs));
   if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
+  if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -92,7 +94,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, disruption', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, disruption, cordon taint', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))

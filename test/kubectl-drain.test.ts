@@ -98,38 +98,46 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     assert.deepEqual(ev && [ev.group, ev.version, ev.kind], ['policy', 'v1', 'Eviction']);
   });
 
-  it('cordon: SchedulingDisabled, new pods stay Pending with FailedScheduling; uncordon: they run', async () => {
+  it('cordon: SchedulingDisabled, new pods stay Pending with FailedScheduling; uncordon: they run', async (t) => {
     assert.equal(await kok(['cordon', NODE]), `node/${NODE} cordoned\n`);
-    assert.match(await kok(['get', 'nodes']), new RegExp(`\\n${NODE}\\s+Ready,SchedulingDisabled\\s`));
+    const nodes = await kok(['get', 'nodes']);
+    t.diagnostic(nodes);
+    assert.match(nodes, new RegExp(`\\n${NODE}\\s+Ready,SchedulingDisabled\\s`));
+    const taints = () => kok(['describe', 'node', NODE]).then((d) => /\nTaints:\s+(.*)\n/.exec(d)?.[1]);
+    await waitFor('the unschedulable taint on the cordoned node', async () => (await taints()) === 'node.kubernetes.io/unschedulable:NoSchedule', 30_000, 250);
     assert.equal(await kok(['-n', NS, 'run', 'waiting', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '3600']), 'pod/waiting created\n');
     const event = await waitFor('a FailedScheduling event for the pod', async () => {
       const out = await kok(['-n', NS, 'get', 'events', '--field-selector', 'involvedObject.name=waiting,reason=FailedScheduling', '-o', 'jsonpath={.items[*].message}']);
       return out.includes('node(s) were unschedulable') ? out : undefined;
     }, 30_000, 250);
+    t.diagnostic(event);
     assert.match(event, /0\/1 nodes are available: 1 node\(s\) were unschedulable/);
     assert.equal(await jp(['-n', NS, 'get', 'pod', 'waiting'], '{.status.phase} {.spec.nodeName}'), 'Pending');
     assert.equal(await jp(['-n', NS, 'get', 'pod', 'waiting'], '{.status.conditions[?(@.type=="PodScheduled")].reason}'), 'Unschedulable');
 
     assert.equal(await kok(['uncordon', NODE]), `node/${NODE} uncordoned\n`);
     assert.match(await kok(['get', 'nodes']), new RegExp(`\\n${NODE}\\s+Ready\\s`));
+    await waitFor('the unschedulable taint removed', async () => (await taints()) === '<none>', 30_000, 250);
     await kok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/waiting', '--timeout=90s'], { timeoutMs: 100_000 });
     assert.equal(await jp(['-n', NS, 'get', 'pod', 'waiting'], '{.spec.nodeName}'), NODE);
     // a pod with no controller would stop drain (without --force): remove it
     await kok(['-n', NS, 'delete', 'pod', 'waiting', '--grace-period=1'], { timeoutMs: 60_000 });
   });
 
-  it('a PodDisruptionBudget minAvailable 2 over a 2-replica Deployment: ALLOWED 0', async () => {
+  it('a PodDisruptionBudget minAvailable 2 over a 2-replica Deployment: ALLOWED 0', async (t) => {
     await kok(['-n', NS, 'apply', '-f', '-'], { input: DEPLOYMENT });
     await kok(['-n', NS, 'wait', '--for=condition=Available', 'deployment/web', '--timeout=90s'], { timeoutMs: 100_000 });
     await waitFor('both web pods Ready', async () => (await jp(['-n', NS, 'get', 'deployment', 'web'], '{.status.readyReplicas}')) === '2', 60_000, 250);
     assert.equal(await kok(['-n', NS, 'apply', '-f', '-'], { input: PDB(2) }), 'poddisruptionbudget.policy/web created\n');
     const out = await pdbRow(0);
+    t.diagnostic(out);
     assert.match(out, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\n/);
     assert.equal(await jp(['-n', NS, 'get', 'pdb', 'web'], '{.status.expectedPods} {.status.desiredHealthy} {.status.currentHealthy} {.status.conditions[0].reason}'), '2 2 2 InsufficientPods');
   });
 
-  it('drain is refused by the budget and retries until its timeout; a direct Eviction gets 429', async () => {
+  it('drain is refused by the budget and retries until its timeout; a direct Eviction gets 429', async (t) => {
     const r = await k(['drain', NODE, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=5s'], { timeoutMs: 60_000 });
+    t.diagnostic(`exit ${r.code}\n${r.stdout}${r.stderr}`);
     assert.notEqual(r.code, 0, `drain should fail: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, new RegExp(`node/${NODE} cordoned`));
     assert.match(r.stderr, /error when evicting pods\/"web-[a-z0-9-]+" -n "drain" \(will retry after 5s\): Cannot evict pod as it would violate the pod's disruption budget\./);
@@ -142,6 +150,7 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     const raw = await k(['-n', NS, 'create', '--raw', `/api/v1/namespaces/${NS}/pods/${pods[0]}/eviction`, '-f', '-'],
       { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pods[0], namespace: NS } }) });
     assert.notEqual(raw.code, 0);
+    t.diagnostic(raw.stderr);
     assert.match(raw.stderr, /Error from server \(TooManyRequests\): Cannot evict pod as it would violate the pod's disruption budget\./);
     const client = cluster.client();
     try {
@@ -156,11 +165,12 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     }
   });
 
-  it('minAvailable 1: ALLOWED 1, drain evicts one pod and is refused the other', async () => {
+  it('minAvailable 1: ALLOWED 1, drain evicts one pod and is refused the other', async (t) => {
     await kok(['-n', NS, 'apply', '-f', '-'], { input: PDB(1) });
-    await pdbRow(1);
+    t.diagnostic(await pdbRow(1));
     const before = await webPodsOnNode();
-    const r = await k(['drain', NODE, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=10s'], { timeoutMs: 60_000 });
+    const r = await k(['drain', NODE, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=20s'], { timeoutMs: 60_000 });
+    t.diagnostic(`exit ${r.code}\n${r.stdout}${r.stderr}`);
     assert.notEqual(r.code, 0, `drain should fail on the second pod: ${r.stdout}${r.stderr}`);
     const evicted = [...r.stdout.matchAll(/pod\/(web-[a-z0-9-]+) evicted/g)].map((m) => m[1]);
     assert.equal(evicted.length, 1, `one pod evicted: ${r.stdout}`);
@@ -176,9 +186,10 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     await pdbRow(0);
   });
 
-  it('minAvailable 0: drain evicts the rest and the node is drained; uncordon runs them again', async () => {
+  it('minAvailable 0: drain evicts the rest and the node is drained; uncordon runs them again', async (t) => {
     await kok(['-n', NS, 'apply', '-f', '-'], { input: PDB(0) });
     const r = await k(['drain', NODE, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s'], { timeoutMs: 120_000 });
+    t.diagnostic(`exit ${r.code}\n${r.stdout}${r.stderr}`);
     assert.equal(r.code, 0, `drain: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /evicting pod drain\/web-[a-z0-9-]+\n/);
     assert.match(r.stdout, /pod\/web-[a-z0-9-]+ evicted\n/);
@@ -186,6 +197,7 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     assert.deepEqual(await webPodsOnNode(), []);
     const phases = await jp(['-n', NS, 'get', 'pods', '-l', 'app=web'], '{range .items[*]}{.status.phase}{"\\n"}{end}');
     assert.deepEqual(phases.split('\n').filter(Boolean), ['Pending', 'Pending']);
+    t.diagnostic(await kok(['-n', NS, 'get', 'pods,pdb']));
 
     assert.equal(await kok(['uncordon', NODE]), `node/${NODE} uncordoned\n`);
     await kok(['-n', NS, 'wait', '--for=condition=Available', 'deployment/web', '--timeout=90s'], { timeoutMs: 100_000 });

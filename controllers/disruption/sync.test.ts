@@ -5,6 +5,7 @@ import type { Deployment, ReplicaSet, StatefulSet } from 'kubernetes-types/apps/
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
 import type { BudgetStatus } from '../../lib/disruption';
 import { type Owners, scaledValue, syncBudget } from './sync';
+import { resetDisruptionTarget, staleDisruptionIn } from './stale';
 
 const NOW = new Date('2026-01-01T00:10:00Z');
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString().replace('.000Z', 'Z');
@@ -91,4 +92,16 @@ test('syncBudget: evictions recorded in disruptedPods hold for 2 minutes, then e
   const terminating = syncBudget(pdb({ minAvailable: 1 }, { disruptedPods: { a: ago(30) }, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0, disruptionsAllowed: 0 }), [pod('a', { deleting: true }), pod('b')], owners, NOW);
   assert.equal(terminating.status!.disruptedPods, undefined, 'the pod is being deleted: the entry is done');
   assert.equal(terminating.recheckAfterMs, undefined);
+});
+
+test('staleDisruptionIn: a DisruptionTarget mark on a pod not deleted is reset after 2 minutes', () => {
+  const marked = (since: string, deleting = false): Pod => ({
+    metadata: { name: 'p', ...(deleting ? { deletionTimestamp: since } : {}) },
+    status: { conditions: [{ type: 'Ready', status: 'True' }, { type: 'DisruptionTarget', status: 'True', reason: 'EvictionByEvictionAPI', lastTransitionTime: since }] },
+  });
+  assert.equal(staleDisruptionIn(pod('a'), NOW.getTime()), undefined, 'no mark');
+  assert.equal(staleDisruptionIn(marked(ago(30), true), NOW.getTime()), undefined, 'being deleted: not stale');
+  assert.equal(staleDisruptionIn(marked(ago(30)), NOW.getTime()), 90_000);
+  assert.equal(staleDisruptionIn(marked(ago(300)), NOW.getTime()), 0);
+  assert.deepEqual(resetDisruptionTarget(marked(ago(300)), NOW).map((c) => [c.type, c.status]), [['Ready', 'True'], ['DisruptionTarget', 'False']]);
 });
