@@ -8,6 +8,8 @@ import { EventRecorder } from '../lib/events';
 import { createLogger, type Logger } from '../lib/log';
 import { SharedInformers, type ControllerContext, type RunnableController } from './context';
 import { DeploymentController } from './deployment/controller';
+import { DisruptionController } from './disruption/controller';
+import { CordonTaintController } from './cordon/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
@@ -21,7 +23,7 @@ import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLife
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'csrapproving', 'csrsigning'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -78,6 +80,8 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   const ca = o.clusterSigning && enabled.has('csrsigning')
     ? { cert: fs.readFileSync(o.clusterSigning.certFile, 'utf8'), key: fs.readFileSync(o.clusterSigning.keyFile, 'utf8') } : undefined;
   if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
+  if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
+  if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -102,7 +106,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, CSR approving and signing', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
