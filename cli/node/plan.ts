@@ -22,7 +22,8 @@ type Child = (name: string, args: string[]) => ChildSpec;
 
 function childMaker(home: string, nodeExe: string, entry: string, dockerSocket?: string): Child {
   const env = { ...process.env, COXSWAIN_HOME: home, ...(dockerSocket ? { DOCKER_HOST: `unix://${dockerSocket}` } : {}) };
-  return (name, args) => ({ name, command: nodeExe, args: [entry, ...args], env, logFile: path.join(home, 'logs', `${name}.log`) });
+  // grpc-js names the peer's IP as the TLS server name, which Node warns about on every connection (DEP0123); the certificates carry IP SANs, so nothing is wrong
+  return (name, args) => ({ name, command: nodeExe, args: ['--disable-warning=DEP0123', entry, ...args], env, logFile: path.join(home, 'logs', `${name}.log`) });
 }
 
 export const kubeconfigPath = (home: string, name: string) => path.join(home, 'kubeconfigs', `${name}.kubeconfig`);
@@ -35,7 +36,7 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
   return [
     child('kubelet', [
       'kubelet', '--kubeconfig', kubeletKubeconfig, '--node-name', o.nodeName, '--node-ip', o.nodeIP,
-      '--address', o.nodeIP, '--port', String(o.kubeletPort),
+      '--address', o.nodeIP, '--port', String(o.kubeletPort), '--cluster-cidr', o.clusterCidr,
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
