@@ -11,11 +11,11 @@ import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, Imag
 import type { KubeletMetrics } from './metrics';
 import { NodeLease } from './node-lease';
 import { NodeManager } from './node-manager';
+import { NodeRoutes } from './node-routes';
 import type { NodeFacts } from './node-status';
 import type { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
 import { InformerPodSources } from './pod-sources';
-import { NodeRoutes } from './node-routes';
 import { LABEL_NODE, type ContainerRuntime } from './runtime';
 import { StatusManager } from './status-manager';
 
@@ -69,9 +69,9 @@ export interface KubeletOptions {
 /**
  * The kubelet over the adapters main.ts hands it: node registration, heartbeats
  * and lease, the pod informer (pods bound to this node), the pod network set up
- * once the node has its podCIDR, host-gw routes to the other nodes' pods, the pod manager (pod-manager.ts) fed by pod
- * events, runtime events and a periodic resync, container and image GC, and the
- * kubelet API. `ready` is what /readyz reports.
+ * once the node has its podCIDR, host-gw routes to the other nodes' pods
+ * (node-routes.ts), the pod manager (pod-manager.ts) fed by pod events, runtime
+ * events and a periodic resync, container and image GC, and the kubelet API. `ready` is what /readyz reports.
  */
 export class Kubelet {
   readonly nodeName: string;

@@ -2,7 +2,7 @@ import type { Node } from 'kubernetes-types/core/v1';
 import type { Logger } from 'pino';
 import { realClock, type Clock } from '../lib/clock';
 import { runCommand, type CommandRunner } from './pod-network';
-import { networkCondition, planRoutes, ROUTE_PROTOCOL, type HostRoute, type NetworkCondition, type RouteFailure } from './routes';
+import { networkCondition, planRoutes, ROUTE_PROTOCOL, unansweredPeers, type HostRoute, type Neighbour, type NetworkCondition, type RouteFailure } from './routes';
 
 export interface RouteSyncOptions {
   nodeName: string;
@@ -24,7 +24,8 @@ export interface RouteSyncOptions {
  * Keeps this host's routes to other nodes' podCIDRs in step with the Node
  * objects (host-gw): each pass lists the main table, plans with `planRoutes`
  * (routes.ts), replaces and deletes only routes tagged with Coxswain's routing
- * protocol number, and reports `NetworkUnavailable`. Passes run on `trigger()`
+ * protocol number, checks the gateways' ARP entries, and reports
+ * `NetworkUnavailable`. Passes run on `trigger()`
  * (Node events; several while one runs collapse into one more) and every
  * `periodMs`. Logs one line per route change, and a failure once per new error.
  */
@@ -37,7 +38,7 @@ export class RouteSync {
   private timer?: unknown;
   private stopped = false;
   /** The last error of each dst that failed, so a lasting failure is logged once. */
-  private readonly failing = new Map<string, string>();
+  private failing = new Map<string, string>();
 
   constructor(private readonly opts: RouteSyncOptions) {
     this.run = opts.run ?? runCommand;
@@ -98,7 +99,8 @@ export class RouteSync {
       log.warn({ err: error }, 'route sync failed');
       return networkCondition(plan, plan.wanted.map((route) => ({ route, error })));
     }
-    const plan = planRoutes({ self: this.opts.nodeName, selfIP: this.opts.nodeIP, nodes: this.opts.nodes(), current, protocol: this.protocol });
+    const nodes = this.opts.nodes();
+    const plan = planRoutes({ self: this.opts.nodeName, selfIP: this.opts.nodeIP, nodes, current, protocol: this.protocol });
     for (const r of plan.remove) {
       try {
         await this.run('ip', ['route', 'del', r.dst, 'proto', String(this.protocol)]);
@@ -114,15 +116,19 @@ export class RouteSync {
         await this.run('ip', ['route', 'replace', route.dst, 'via', route.gateway, 'proto', String(this.protocol)]);
         const old = had.get(route.dst);
         log.info({ node: route.node, dst: route.dst, via: route.gateway, ...(old ? { was: old } : {}) }, old ? 'pod route replaced' : 'pod route added');
-        this.failing.delete(route.dst);
       } catch (err) {
-        const error = (err as Error).message.replace(/^.*?: (?=Error:)/, '');
-        failures.push({ route, error });
-        if (this.failing.get(route.dst) !== error) log.warn({ node: route.node, dst: route.dst, via: route.gateway, err: error }, 'cannot install pod route');
-        this.failing.set(route.dst, error);
+        failures.push({ route, error: (err as Error).message.replace(/^.*?: (?=Error:)/, '') });
       }
     }
-    for (const dst of this.failing.keys()) if (!plan.wanted.some((w) => w.dst === dst)) this.failing.delete(dst);
+    const neighbours = JSON.parse((await this.run('ip', ['-j', '-4', 'neigh', 'show']).catch(() => '')) || '[]') as Neighbour[];
+    failures.push(...unansweredPeers(plan, failures, nodes, neighbours));
+    // Each failure logged when it starts or its error changes, not on every pass.
+    const failing = new Map(failures.map((f) => [f.route.dst, f.error]));
+    for (const f of failures) {
+      if (this.failing.get(f.route.dst) === f.error) continue;
+      log.warn({ node: f.route.node, dst: f.route.dst, via: f.route.gateway, err: f.error }, f.unanswered ? 'pod route gateway does not answer' : 'cannot install pod route');
+    }
+    this.failing = failing;
     return networkCondition(plan, failures);
   }
 }

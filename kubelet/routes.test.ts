@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node } from 'kubernetes-types/core/v1';
-import { networkCondition, planRoutes, type HostRoute, type RoutePlan } from './routes';
+import { networkCondition, planRoutes, unansweredPeers, type HostRoute, type RoutePlan } from './routes';
 
 function node(name: string, podCIDR?: string, ip?: string): Node {
   return { metadata: { name }, spec: podCIDR ? { podCIDR } : {}, status: ip ? { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }] } : {} };
@@ -95,4 +95,23 @@ test('networkCondition: True naming the peer and the error; False when every rou
   const good = networkCondition(plan, []);
   assert.deepEqual(good, { type: 'NetworkUnavailable', status: 'False', reason: 'RouteCreated', message: 'routes to the pods of 2 other nodes are in place' });
   assert.equal(networkCondition(planRoutes({ self: 'n1', selfIP: '10.0.0.1', nodes: [], current: [] }), []).message, 'no other node needs a route');
+});
+
+test('unansweredPeers: an installed route whose Ready peer failed ARP; not a peer that is down, nor a route not installed', () => {
+  const ready = (n: Node): Node => ({ ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True' }] } });
+  const nodes = [ready(node('n2', '10.244.2.0/24', '10.0.0.2')), node('n3', '10.244.3.0/24', '10.0.0.3'), ready(node('n4', '10.244.4.0/24', '10.0.0.4')), ready(node('n5', '10.244.5.0/24', '10.0.0.5'))];
+  const plan = planRoutes({ self: 'n1', selfIP: '10.0.0.1', nodes, current: [] });
+  const notInstalled = [{ route: plan.wanted.find((w) => w.node === 'n4')!, error: 'Error: Nexthop has invalid gateway.' }];
+  const neighbours = [
+    { dst: '10.0.0.2', dev: 'eth0', state: ['FAILED'] },
+    { dst: '10.0.0.3', dev: 'eth0', state: ['FAILED'] },
+    { dst: '10.0.0.4', dev: 'eth0', state: ['FAILED'] },
+    { dst: '10.0.0.5', dev: 'eth0', state: ['REACHABLE'] },
+  ];
+  const got = unansweredPeers(plan, notInstalled, nodes, neighbours);
+  assert.deepEqual(got.map((f) => f.route.node), ['n2']);
+  const c = networkCondition(plan, got);
+  assert.equal(c.reason, 'PeerUnreachable');
+  assert.match(c.message, /^route to node n2's pods 10\.244\.2\.0\/24 via 10\.0\.0\.2: 10\.0\.0\.2 does not answer ARP/);
+  assert.equal(networkCondition(plan, [...notInstalled, ...got]).reason, 'NoRouteCreated');
 });

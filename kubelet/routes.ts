@@ -123,32 +123,56 @@ export function planRoutes(input: PlanInput): RoutePlan {
   return { wanted, replace, remove, skipped };
 }
 
-/** A route that could not be installed, and the command's error. */
+/** A neighbour (ARP) entry, as `ip -j -4 neigh show` lists it. */
+export interface Neighbour {
+  dst: string;
+  dev?: string;
+  state?: string[];
+}
+
+/**
+ * Installed routes whose gateway did not answer ARP: the host tried to reach the
+ * peer and its neighbour entry is `FAILED`. Only peers whose Node is Ready count
+ * (a host that went down is the node lifecycle's business, not this node's
+ * network). Passive: the entries come from traffic that was sent anyway.
+ */
+export function unansweredPeers(plan: RoutePlan, failures: readonly RouteFailure[], nodes: readonly Node[], neighbours: readonly Neighbour[]): RouteFailure[] {
+  const failed = new Set(neighbours.filter((n) => n.state?.includes('FAILED')).map((n) => n.dst));
+  const notInstalled = new Set(failures.map((f) => f.route.dst));
+  const ready = new Set(nodes.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata?.name));
+  return plan.wanted
+    .filter((r) => !notInstalled.has(r.dst) && failed.has(r.gateway) && ready.has(r.node))
+    .map((route) => ({ route, error: `${route.gateway} does not answer ARP`, unanswered: true }));
+}
+
+/** A route that could not be installed, or (`unanswered`) whose gateway does not answer. */
 export interface RouteFailure {
   route: PodRoute;
   error: string;
+  unanswered?: boolean;
 }
 
 /** The node's `NetworkUnavailable` condition, without times. */
 export interface NetworkCondition {
   type: 'NetworkUnavailable';
   status: 'True' | 'False';
-  reason: 'NoRouteCreated' | 'RouteCreated';
+  reason: 'NoRouteCreated' | 'PeerUnreachable' | 'RouteCreated';
   message: string;
 }
 
 /**
- * `NetworkUnavailable` after a pass: True (`NoRouteCreated`) naming each peer
- * whose route could not be installed and the error (typically a gateway not on
- * this host's L2 segment), else False (`RouteCreated`).
+ * `NetworkUnavailable` after a pass: True naming each peer whose route could
+ * not be installed (`NoRouteCreated`: typically a gateway not on this host's L2
+ * segment) or whose gateway does not answer ARP (`PeerUnreachable`, when no
+ * route failed), with the error; else False (`RouteCreated`).
  */
 export function networkCondition(plan: RoutePlan, failures: readonly RouteFailure[]): NetworkCondition {
   if (failures.length > 0) {
-    const parts = failures.map((f) => `no route to node ${f.route.node}'s pods ${f.route.dst} via ${f.route.gateway}: ${f.error}`);
+    const parts = failures.map((f) => `${f.unanswered ? 'route' : 'no route'} to node ${f.route.node}'s pods ${f.route.dst} via ${f.route.gateway}: ${f.error}`);
     return {
       type: 'NetworkUnavailable',
       status: 'True',
-      reason: 'NoRouteCreated',
+      reason: failures.some((f) => !f.unanswered) ? 'NoRouteCreated' : 'PeerUnreachable',
       message: `${parts.join('; ')} (is the node on this host's L2 segment?)`,
     };
   }

@@ -240,6 +240,26 @@ test('a peer off this L2 segment: NetworkUnavailable True naming it, and an even
   }
 });
 
+test('a Ready peer on the segment that does not answer ARP: NetworkUnavailable True on the node that tried it', async () => {
+  const ghost = { name: 'ghost', ip: '10.233.0.99', podCIDR: '10.244.99.0/24' };
+  await cp.client.create(NODES, {
+    apiVersion: 'v1', kind: 'Node', metadata: { name: ghost.name }, spec: { podCIDR: ghost.podCIDR, podCIDRs: [ghost.podCIDR] },
+    status: { addresses: [{ type: 'InternalIP', address: ghost.ip }], conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] },
+  } as Node & Record<string, unknown>);
+  const [h1] = hosts;
+  await waitFor('route to the ghost', () => hasRoute(h1.ns, ghost.podCIDR, ghost.ip));
+  // A pod on h1 tries a pod of the ghost node: the host's ARP for the gateway goes unanswered.
+  await assert.rejects(whoAmI(h1.pod, '10.244.99.2'));
+  const cond = await waitFor('n1 NetworkUnavailable=True (PeerUnreachable)', async () => {
+    const c = networkCondition(await cp.client.get<Node & Record<string, unknown>>(NODES, h1.name));
+    return c?.status === 'True' && c;
+  }, 15_000);
+  assert.equal(cond.reason, 'PeerUnreachable');
+  assert.match(cond.message ?? '', /node ghost's pods 10\.244\.99\.0\/24 via 10\.233\.0\.99: 10\.233\.0\.99 does not answer ARP/);
+  await cp.client.delete(NODES, ghost.name);
+  await waitFor('n1 NetworkUnavailable=False again', async () => networkCondition(await cp.client.get<Node & Record<string, unknown>>(NODES, h1.name))?.status === 'False');
+});
+
 test('deleting a Node removes its route from the other hosts', async () => {
   const [h1, h2] = hosts;
   managers.get(h2.name)!.stop();

@@ -9,14 +9,12 @@
  * /run/containerd/containerd.sock exists, shared by every host, and containers with host
  * networking would then run in the root namespace.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { alive, endProcesses, must, run } from './bed-run';
-import { waitFor } from './util';
+import { alive, endProcesses, must, run, startInNamespace } from './bed-run';
 
 export const DEFAULT_IMAGES = ['busybox:1.36', 'registry.k8s.io/pause:3.10'];
 
@@ -89,28 +87,6 @@ function accepts(socketPath: string): Promise<boolean> {
 }
 
 /**
- * Starts `cmd args` inside `netns`, detached (so it outlives a CLI that starts it), with output
- * to `logFile`, and waits until `ready` holds; throws with the log's end if it exits first or
- * the wait times out. Returns its pid.
- */
-async function startDaemon(what: string, netns: string, cmd: string, args: string[], logFile: string, ready: () => Promise<boolean>): Promise<number> {
-  const log = openSync(logFile, 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', cmd, ...args], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  child.unref();
-  const tail = () => readFileSync(logFile, 'utf8').split('\n').slice(-15).join('\n');
-  await waitFor(what, async () => {
-    if (exited) throw new Error('it exited');
-    return ready();
-  }, 60_000, 50).catch((err: Error) => {
-    throw new Error(`${err.message}; ${logFile} ends with:\n${tail()}`);
-  });
-  return child.pid as number;
-}
-
-/**
  * Starts a containerd and then dockerd inside `netns`, waits until dockerd answers, and returns
  * dockerd's pid. `bip` is its docker0 address (a /24 distinct per host).
  */
@@ -129,12 +105,12 @@ export async function startDockerd(netns: string, dir: string, bip: string): Pro
     `  address = ${JSON.stringify(c.socket)}`,
     '',
   ].join('\n'));
-  const containerd = await startDaemon(`containerd of ${netns} to listen on ${c.socket}`, netns, 'containerd', ['--config', c.config], c.log, () => accepts(c.socket));
+  const containerd = await startInNamespace(netns, 'containerd', ['--config', c.config], { what: `containerd to listen on ${c.socket}`, logFile: c.log, ready: () => accepts(c.socket) });
   writeFileSync(c.pidFile, `${containerd}\n`);
-  return startDaemon(`dockerd of ${netns} to answer on ${p.socket}`, netns, 'dockerd', [
+  return startInNamespace(netns, 'dockerd', [
     '--config-file', p.config, '--data-root', p.dataRoot, '--exec-root', p.execRoot, '--pidfile', p.pidFile,
     '--containerd', c.socket, '-H', `unix://${p.socket}`, '--bip', bip, '--shutdown-timeout', '5',
-  ], p.log, () => ping(p.socket));
+  ], { what: `dockerd to answer on ${p.socket}`, logFile: p.log, ready: () => ping(p.socket) });
 }
 
 export async function loadImages(socket: string, tar: string): Promise<void> {
