@@ -79,9 +79,15 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
 function serverBootstrapReader(dir: string, storeEndpoints: string[]): () => Promise<ServerBootstrap> {
   const p = pkiPaths('');
   const names = [p.ca.cert, p.ca.key, p.serviceAccount.key, p.serviceAccount.pub].map((f) => path.relative(p.dir, f));
+  // the store's CA, in clusters whose store speaks TLS (coxswain server)
+  const optional = [p.storeCa.cert, p.storeCa.key].map((f) => path.relative(p.dir, f));
   return async () => {
     const files: Record<string, string> = {};
     for (const n of names) files[n] = await fs.promises.readFile(path.join(dir, n), 'utf8');
+    for (const n of optional) {
+      const text = await fs.promises.readFile(path.join(dir, n), 'utf8').catch(() => undefined);
+      if (text !== undefined) files[n] = text;
+    }
     return { files, storeEndpoints };
   };
 }

@@ -85,7 +85,7 @@ function command(): Command {
     .option('--authorization-mode <mode>', 'RBAC (default) or AlwaysAllow', 'RBAC')
     .option('--audit-log-path <file>', 'append an audit.k8s.io/v1 Event per mutating or refused request to this file (JSON lines)')
     .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
-    .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
+    .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub, and store-ca.crt/.key when present) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .exitOverride()

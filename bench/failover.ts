@@ -55,7 +55,7 @@ async function timeUntil(t0: number, what: string, cond: () => Promise<boolean>,
 /** The host of the store's Raft leader, asked with the real etcdctl over mutual TLS. */
 async function storeLeaderHost(servers: HostNode[]): Promise<HostNode> {
   const pki = path.join(servers[0].home, 'pki');
-  const { stdout } = await run('etcdctl', ['--endpoints', servers.map((s) => `https://${s.host.ip}:2379`).join(','), '--cacert', `${pki}/ca.crt`, '--cert', `${pki}/store-client.crt`, '--key', `${pki}/store-client.key`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 });
+  const { stdout } = await run('etcdctl', ['--endpoints', servers.map((s) => `https://${s.host.ip}:2379`).join(','), '--cacert', `${pki}/store-ca.crt`, '--cert', `${pki}/store-client.crt`, '--key', `${pki}/store-client.key`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 });
   const st = JSON.parse(stdout) as { Endpoint: string; Status: { header: { member_id: number | string }; leader: number | string } }[];
   const leader = String(st[0].Status.leader);
   const e = st.find((x) => String(x.Status.header.member_id) === leader);

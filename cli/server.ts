@@ -114,12 +114,13 @@ async function prepare(o: ServerOptions): Promise<{ store: StoreStart; pki: Clus
     const boot = await fetchServerBootstrap(o.server, ca, token);
     const dir = pkiPaths(o.home).dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (!boot.files['store-ca.crt'] || !boot.files['store-ca.key']) throw new JoinError(`${o.server} did not send the store's CA: is it a server of a cluster made by \`coxswain server\`?`);
     for (const [name, content] of Object.entries(boot.files)) {
       if (name.includes('/') || name.startsWith('.')) throw new JoinError(`the server sent a file with an unexpected name ${JSON.stringify(name)}`);
       await writeFile(path.join(dir, name), content, { mode: name.endsWith('.key') ? 0o600 : 0o644 });
     }
     pki = await ensure();
-    const tls = { ca: pki.ca.cert, cert: pki.storeClient!.cert, key: pki.storeClient!.key };
+    const tls = { ca: pki.storeCa!.cert, cert: pki.storeClient!.cert, key: pki.storeClient!.key };
     process.stdout.write(`coxswain: adding this host's store member (${urls.peer}) to the cluster...\n`);
     const added = await addStoreMember({
       endpoints: boot.storeEndpoints, tls, name: o.nodeName, peerURL: urls.peer, deadlineMs: Date.now() + o.readyTimeoutSec * 1000,

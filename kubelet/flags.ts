@@ -120,6 +120,7 @@ export interface KubeletFlags {
   maxPods: number;
   seccompDefault: boolean;
   tmpfsVolumes: boolean;
+  tmpfsRoot: string;
   networkPrefix: string;
   rootDir: string;
   syncFrequency: number;
@@ -179,6 +180,7 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'max-pods', value: '<n>', parse: count, default: 110, help: 'pods this node can run (capacity)', group: node },
     { name: 'heartbeat-frequency', value: '<duration>', parse: parseDuration, help: 'old name of --node-status-update-frequency', group: node },
     { name: 'shutdown-grace-period', value: '<duration>', parse: parseDuration, default: 0, defaultText: '0s', help: 'on SIGTERM, stop every pod within this time and mark them Failed before exiting (graceful node shutdown); 0 leaves containers running', group: node },
+    { name: 'tmpfs-root', value: '<dir>', parse: text, default: '/run/coxswain/kubelet', help: 'where secret and projected volumes are mounted as tmpfs (<dir>/<pod uid>/...); kubelets sharing a filesystem need one each', group: pods },
     { name: 'no-tmpfs-volumes', switch: true, help: "write secret and projected volumes to disk instead of tmpfs (a kubelet in a container of its own: the host's Docker does not see its mounts)", group: pods },
     { name: 'seccomp-default', switch: true, default: false, help: "use the runtime's default seccomp profile (RuntimeDefault) for pods and containers that name none, instead of Unconfined", group: pods },
     { name: 'network-prefix', value: '<prefix>', parse: text, default: 'coxswain', help: 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', group: pods },

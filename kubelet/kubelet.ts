@@ -64,6 +64,8 @@ export interface KubeletOptions {
   seccompDefault?: boolean;
   /** false (`--no-tmpfs-volumes`): secret and projected volumes on disk, not tmpfs. */
   tmpfsVolumes?: boolean;
+  /** Root of the tmpfs volume mounts (default /run/coxswain/kubelet). */
+  tmpfsRoot?: string;
 }
 
 /**
@@ -121,6 +123,7 @@ export class Kubelet {
     this.pods = new PodManager({
       seccompDefault: opts.seccompDefault,
       tmpfsVolumes: opts.tmpfsVolumes,
+      tmpfsRoot: opts.tmpfsRoot,
       maxPerPodContainer: containerPolicy.maxPerPodContainer,
       onImageUsed: (id) => this.imageGC.recordUse(id),
       runtime: opts.runtime,

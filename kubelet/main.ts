@@ -142,6 +142,7 @@ export async function main(argv: string[]): Promise<void> {
     shutdownGracePeriodMs: o.shutdownGracePeriod,
     seccompDefault: o.seccompDefault,
     tmpfsVolumes: o.tmpfsVolumes,
+    tmpfsRoot: o.tmpfsRoot,
   });
   const health = await startHealthServer({ host: o.healthzBindAddress, port: o.healthzPort, registry: metrics.registry, ready: () => kubelet.ready });
   log.info({ address: health.server.address() }, 'healthz listening');

@@ -127,6 +127,11 @@ export function pkiPaths(home: string) {
     controllers: pair('controllers'),
     proxy: pair('proxy'),
     kubelet: (node: string) => pair(`kubelet-${node}`),
+    /**
+     * The store's own CA: with client-certificate auth the store admits any certificate its CA
+     * signed, so it must not be the cluster CA (which signs every kubelet's certificate).
+     */
+    storeCa: pair('store-ca'),
     /** The store replica's certificate on this host: serving its clients and its peers, and dialing peers (etcd's model). */
     store: pair('store'),
     /** The apiserver's (and joiners') client certificate towards the store. */
@@ -157,7 +162,8 @@ export interface ClusterPki {
   kubelet: KeyPairPem;
   /** ServiceAccount token signing key pair (PEM; `cert` holds the public key). */
   serviceAccount: KeyPairPem;
-  /** Store certificates, only when asked for (clusters whose store is reached across hosts). */
+  /** Store CA and certificates, only when asked for (clusters whose store is reached across hosts). */
+  storeCa?: KeyPairPem;
   store?: KeyPairPem;
   storeClient?: KeyPairPem;
 }
@@ -212,13 +218,19 @@ export async function ensureClusterPki(
       }),
     ),
     serviceAccount: await loadOrCreateSaKey(p.serviceAccount),
-    ...(opts.storeTls
-      ? {
-          store: await loadOrIssue(p.store, () =>
-            issueCert(ca, { commonName: `store-${opts.nodeName}`, server: true, client: true, dnsNames: ['localhost', opts.nodeName], ipAddresses: ['127.0.0.1', ...(opts.nodeIPs ?? [])] }),
-          ),
-          storeClient: await loadOrIssue(p.storeClient, () => issueCert(ca, { commonName: 'store-client', client: true })),
-        }
-      : {}),
+    ...(opts.storeTls ? await ensureStorePki(p, opts.nodeName, opts.nodeIPs ?? []) : {}),
+  };
+}
+
+/** The store's CA (created once; joining servers receive it), this host's member certificate and the store client certificate. */
+async function ensureStorePki(p: ReturnType<typeof pkiPaths>, nodeName: string, nodeIPs: string[]): Promise<Pick<ClusterPki, 'storeCa' | 'store' | 'storeClient'>> {
+  const storeCa = await loadOrIssue(p.storeCa, () => createCA('coxswain-store-ca'));
+  return {
+    storeCa,
+    // one certificate serves the store's clients and peers and dials its peers: server and client auth
+    store: await loadOrIssue(p.store, () =>
+      issueCert(storeCa, { commonName: `store-${nodeName}`, server: true, client: true, dnsNames: ['localhost', nodeName], ipAddresses: ['127.0.0.1', ...nodeIPs] }),
+    ),
+    storeClient: await loadOrIssue(p.storeClient, () => issueCert(storeCa, { commonName: 'store-client', client: true })),
   };
 }

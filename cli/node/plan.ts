@@ -37,6 +37,8 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
     child('kubelet', [
       'kubelet', '--kubeconfig', kubeletKubeconfig, '--node-name', o.nodeName, '--node-ip', o.nodeIP,
       '--address', o.nodeIP, '--port', String(o.kubeletPort), '--cluster-cidr', o.clusterCidr,
+      // a folder per node: kubelets that share a filesystem (the test bed's hosts) must not clean up each other's volumes
+      '--tmpfs-root', `/run/coxswain/kubelet-${o.nodeName}`,
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
@@ -54,15 +56,16 @@ export function serverPlan(o: ServerOptions, store: StoreStart, nodeExe: string,
       '--listen-client-urls', urls.client, '--advertise-client-urls', urls.client,
       '--listen-peer-urls', urls.peer, '--initial-advertise-peer-urls', urls.peer,
       '--initial-cluster', store.initialCluster, '--initial-cluster-state', store.state,
-      '--cert-file', pki.store.cert, '--key-file', pki.store.key, '--trusted-ca-file', pki.ca.cert, '--client-cert-auth',
-      '--peer-cert-file', pki.store.cert, '--peer-key-file', pki.store.key, '--peer-trusted-ca-file', pki.ca.cert, '--peer-client-cert-auth',
+      // the store's own CA: the cluster CA signs kubelets' certificates, which must not open the store
+      '--cert-file', pki.store.cert, '--key-file', pki.store.key, '--trusted-ca-file', pki.storeCa.cert, '--client-cert-auth',
+      '--peer-cert-file', pki.store.cert, '--peer-key-file', pki.store.key, '--peer-trusted-ca-file', pki.storeCa.cert, '--peer-client-cert-auth',
     ]),
     child('apiserver', [
       'apiserver',
       '--bind-address', o.nodeIP, '--advertise-address', o.nodeIP, '--secure-port', String(o.apiserverPort),
       '--tls-cert-file', pki.apiserver.cert, '--tls-private-key-file', pki.apiserver.key, '--client-ca-file', pki.ca.cert,
       '--store-endpoints', store.endpoints.join(','),
-      '--store-cafile', pki.ca.cert, '--store-certfile', pki.storeClient.cert, '--store-keyfile', pki.storeClient.key,
+      '--store-cafile', pki.storeCa.cert, '--store-certfile', pki.storeClient.cert, '--store-keyfile', pki.storeClient.key,
       '--service-cluster-ip-range', o.serviceCidr, '--service-node-port-range', o.nodePortRange,
       '--service-account-key-file', pki.serviceAccount.pub, '--service-account-signing-key-file', pki.serviceAccount.key,
       '--audit-log-path', path.join(o.home, 'logs', 'audit.log'),
