@@ -21,7 +21,7 @@ export function wantsAggregated(accept: string | undefined): boolean {
 }
 
 const SUB_VERBS: Record<string, string[]> = {
-  status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'],
+  status: ['get', 'patch', 'update'], approval: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'],
   log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'],
 };
 const SUB_KINDS: Record<string, string> = { log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };

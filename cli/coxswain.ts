@@ -13,6 +13,7 @@ const COMPONENTS: Record<string, { module: string; summary: string }> = {
   proxy: { module: '../proxy/main', summary: 'Service ClusterIPs and NodePorts for this host' },
   up: { module: './up', summary: 'a whole local cluster as child processes (npm start)' },
   init: { module: './init', summary: 'create the cluster PKI and kubeconfigs without starting anything' },
+  token: { module: './token', summary: 'join tokens for hosts: create [--ttl] [--role], list, delete <id>' },
 };
 
 function usage(): string {

@@ -45,3 +45,4 @@ export function resourcePath(ref: ResourceRef, opts: { namespace?: string; name?
   }
   return p;
 }
+export const CERTIFICATE_SIGNING_REQUESTS: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false };
