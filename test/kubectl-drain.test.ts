@@ -133,6 +133,10 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
     t.diagnostic(out);
     assert.match(out, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE\n/);
     assert.equal(await jp(['-n', NS, 'get', 'pdb', 'web'], '{.status.expectedPods} {.status.desiredHealthy} {.status.currentHealthy} {.status.conditions[0].reason}'), '2 2 2 InsufficientPods');
+    const described = await kok(['-n', NS, 'describe', 'pdb', 'web']);
+    t.diagnostic(described);
+    assert.match(described, /Min available:\s+2\n/);
+    assert.match(described, /Allowed disruptions:\s+0\n\s+Current:\s+2\n\s+Desired:\s+2\n\s+Total:\s+2\n/);
   });
 
   it('drain is refused by the budget and retries until its timeout; a direct Eviction gets 429', async (t) => {

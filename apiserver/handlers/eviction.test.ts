@@ -105,6 +105,22 @@ test('a budget that allows it: status decremented and the pod recorded, then the
   }
 });
 
+test('two evictions racing for the last allowed disruption: exactly one wins (optimistic concurrency on the budget)', async () => {
+  const t = await setup();
+  try {
+    await t.runningPod('a');
+    await t.runningPod('b');
+    await t.budget('web', { disruptionsAllowed: 1, currentHealthy: 2, desiredHealthy: 1, expectedPods: 2 });
+    const codes = (await Promise.all([t.evict('a'), t.evict('b')])).map((r) => r.code).sort();
+    assert.deepEqual(codes, [201, 429]);
+    const pdb = (await t.req('GET', `${t.PDB}/web`)).json;
+    assert.equal(pdb.status.disruptionsAllowed, 0);
+    assert.equal(Object.keys(pdb.status.disruptedPods).length, 1);
+  } finally {
+    await t.close();
+  }
+});
+
 test('no budget, pending pods: deleted; two budgets: 500; unobserved budget: 429 with Retry-After', async () => {
   const t = await setup();
   try {
