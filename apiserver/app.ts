@@ -85,6 +85,9 @@ function sendRaw(reply: FastifyReply, contentType: string, body: string): Fastif
 }
 
 function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  // a Status that suggests when to retry says so in the header too (clients retry 429s on it)
+  const retry = err.details?.retryAfterSeconds;
+  if (retry && retry > 0) reply.header('Retry-After', String(retry));
   return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
 }
 

@@ -17,6 +17,7 @@ import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { type ApiServer, serve } from './server';
+import { defaultTolerationSecondsAdmission } from './default-toleration-seconds';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
@@ -47,7 +48,10 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: string): ApiServer {
-  const store = new Etcd3Store(o.storeEndpoints);
+  const readOpt = (f: string | undefined): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
+  const store = new Etcd3Store(o.storeEndpoints, {
+    tls: { ca: readOpt(o.storeTls.caFile), cert: readOpt(o.storeTls.certFile), key: readOpt(o.storeTls.keyFile) },
+  });
   const kubelets = o.kubeletClient
     ? new KubeletClientPool({ cert: fs.readFileSync(o.kubeletClient.certFile), key: fs.readFileSync(o.kubeletClient.keyFile), ca: fs.readFileSync(o.kubeletCertificateAuthority) })
     : undefined;
@@ -57,6 +61,7 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
+  admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,

@@ -20,7 +20,7 @@ import { rfc3339 } from '../lib/time';
 
 const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
-  'rbac.proto', 'policy.proto', 'networking.proto', 'certificates.proto'];
+  'rbac.proto', 'policy.proto', 'policy-v1beta1.proto', 'networking.proto', 'certificates.proto'];
 
 let root: protobuf.Root | undefined;
 function protoRoot(): protobuf.Root {
@@ -55,7 +55,7 @@ const KEEP_ZERO = new Set([
   'startingDeadlineSeconds', 'deletionGracePeriodSeconds', 'runAsUser', 'runAsGroup', 'fsGroup', 'defaultMode', 'mode', 'priority', 'tolerationSeconds',
   'automountServiceAccountToken', 'enableServiceLinks', 'privileged', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'hostUsers',
   'allocateLoadBalancerNodePorts', 'suspend', 'manualSelector', 'immutable', 'optional', 'setHostnameAsFQDN', 'shareProcessNamespace',
-  'controller', 'blockOwnerDeletion',
+  'controller', 'blockOwnerDeletion', 'gracePeriodSeconds',
 ]);
 
 /** A protobufjs plain object (toObject's output): fields by name. */

@@ -11,7 +11,8 @@ import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-typ
  * Simplifications (docs/architecture.md): the controller manager runs as one identity with
  * every permission (Kubernetes gives each controller a ServiceAccount), kubelets get
  * system:node through their group (no Node authorizer restricting them to their own pods),
- * and the proxy may read Secrets and Ingresses because it also serves Ingress TLS.
+ * the proxy may read Secrets and Ingresses because it also serves Ingress TLS, and nodes hold
+ * system:node-proxier too (an agent's proxy uses the node's certificate).
  */
 
 const READ = ['get', 'list', 'watch'];
@@ -162,7 +163,8 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
   binding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
   binding('system:node', 'system:node', [{ kind: 'Group', name: 'system:nodes' }]),
-  binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
+  // an agent host runs its proxy with the node's credentials (it got them by CSR when it joined)
+  binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }, { kind: 'Group', name: 'system:nodes' }]),
   binding('system:node-bootstrapper', 'system:node-bootstrapper', [{ kind: 'Group', name: 'system:bootstrappers' }]),
   binding('system:certificates.k8s.io:certificatesigningrequests:nodeclient', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [{ kind: 'Group', name: 'system:bootstrappers' }]),
   binding('system:coxswain:server-bootstrap', 'system:coxswain:server-bootstrap', [{ kind: 'Group', name: 'system:bootstrappers:coxswain:server' }]),

@@ -8,7 +8,7 @@ const COMPONENTS: Record<string, { module: string; summary: string }> = {
   store: { module: '../store/main', summary: 'a Raft replica of the cluster store (etcd v3 API)' },
   apiserver: { module: '../apiserver/main', summary: 'the Kubernetes API server (HTTPS)' },
   scheduler: { module: '../scheduler/main', summary: 'binds pods to nodes' },
-  controllers: { module: '../controllers/main', summary: 'deployments, replicasets, endpoints, node IPAM, garbage collection' },
+  controllers: { module: '../controllers/main', summary: 'deployments, replicasets, endpoints, node IPAM, garbage collection, disruption budgets' },
   kubelet: { module: '../kubelet/main', summary: "the node agent: runs this host's pods on Docker" },
   proxy: { module: '../proxy/main', summary: 'Service ClusterIPs and NodePorts for this host' },
   up: { module: './up', summary: 'a whole local cluster as child processes (npm start)' },

@@ -14,7 +14,7 @@ import type { ApiObject } from '../api-object';
  * hooks and names no kind; each kind's module under groups/<group>/ fills them in.
  */
 
-export type Subresource = 'status' | 'approval' | 'scale' | 'binding' | 'log' | 'exec' | 'attach' | 'portforward';
+export type Subresource = 'status' | 'approval' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward';
 
 /** Subresources that write (part of) an object's status: /status, and /approval of CSRs. */
 export type StatusSubresource = 'status' | 'approval';
