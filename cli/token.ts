@@ -34,8 +34,9 @@ function program(out: (s: string) => void): Command {
     .addOption(new Option('--role <role>', 'agent: joins kubelets; server: may also join control-plane servers').choices(['agent', 'server']).default('agent'))
     .option('--description <text>', 'a note shown by `coxswain token list`')
     .action(async (f: { kubeconfig: string; ttl: string; role: JoinRole; description?: string }) => {
-      const ttlMs = f.ttl === '0' ? 0 : parseDuration(f.ttl);
-      if (!(ttlMs >= 0)) throw new Error(`--ttl: want a duration such as 24h or 0, got ${JSON.stringify(f.ttl)}`);
+      let ttlMs = NaN;
+      try { ttlMs = f.ttl === '0' ? 0 : parseDuration(f.ttl); } catch { /* below */ }
+      if (!(ttlMs >= 0)) throw new Error(`--ttl: want a duration such as 30m, 24h or 0 (never expires), got ${JSON.stringify(f.ttl)}`);
       const { client, ca } = clientFrom(f.kubeconfig);
       try { out(`${await createJoinToken(client, ca, { role: f.role, ttlMs, description: f.description })}\n`); } finally { client.close(); }
     });
