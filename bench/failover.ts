@@ -52,16 +52,18 @@ async function timeUntil(t0: number, what: string, cond: () => Promise<boolean>,
   return Date.now() - t0;
 }
 
-/** The host of the store's Raft leader, asked with the real etcdctl over mutual TLS. */
-async function storeLeaderHost(servers: HostNode[]): Promise<HostNode> {
+/**
+ * The host of the store's Raft leader, asked with the real etcdctl over mutual TLS; undefined
+ * until every member answers and exactly one says it leads (a member just back has not yet
+ * heard from the leader). The simple output, since member IDs exceed JSON's safe integers.
+ */
+async function storeLeaderHost(servers: HostNode[]): Promise<HostNode | undefined> {
   const pki = path.join(servers[0].home, 'pki');
-  const { stdout } = await run('etcdctl', ['--endpoints', servers.map((s) => `https://${s.host.ip}:2379`).join(','), '--cacert', `${pki}/store-ca.crt`, '--cert', `${pki}/store-client.crt`, '--key', `${pki}/store-client.key`, 'endpoint', 'status', '-w', 'json'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 });
-  const st = JSON.parse(stdout) as { Endpoint: string; Status: { header: { member_id: number | string }; leader: number | string } }[];
-  const leader = String(st[0].Status.leader);
-  const e = st.find((x) => String(x.Status.header.member_id) === leader);
-  const host = servers.find((s) => e?.Endpoint.includes(s.host.ip));
-  if (!host) throw new Error(`no leader among ${stdout}`);
-  return host;
+  const { stdout } = await run('etcdctl', ['--endpoints', servers.map((s) => `https://${s.host.ip}:2379`).join(','), '--cacert', `${pki}/store-ca.crt`, '--cert', `${pki}/store-client.crt`, '--key', `${pki}/store-client.key`, '--command-timeout=3s', 'endpoint', 'status', '-w', 'simple'], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 }).catch(() => ({ stdout: '' }));
+  const rows = stdout.split('\n').filter(Boolean).map((l) => l.split(', '));
+  const leaders = rows.filter((r) => r[4] === 'true');
+  if (rows.length !== servers.length || leaders.length !== 1) return undefined;
+  return servers.find((s) => leaders[0][0] === `https://${s.host.ip}:2379`);
 }
 
 async function main(): Promise<void> {
@@ -80,7 +82,9 @@ async function main(): Promise<void> {
     await Promise.all(rest.map((n) => waitReady(n)));
     const servers = nodes.filter((n) => n.role === 'server');
     const clientVia = (n: HostNode) => new ApiClient(loadKubeconfig(n.kubeconfig));
-    await kubectl(s1.kubeconfig, ['create', 'deployment', 'failover', '--image', 'busybox:1.36', '--replicas', String(REPLICAS), '--', 'sleep', '86400']);
+    // busybox's sleep as PID 1 ignores SIGTERM: a short grace keeps the rollouts between runs quick
+    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'failover' }, spec: { replicas: REPLICAS, selector: { matchLabels: { app: 'failover' } }, template: { metadata: { labels: { app: 'failover' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'sleep', image: 'busybox:1.36', command: ['sleep', '86400'] }] } } } };
+    await kubectl(s1.kubeconfig, ['apply', '-f', '-'], { input: JSON.stringify(deployment) });
 
     const notReadyMs: number[] = [];
     const healedMs: number[] = [];
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
 
     const unavailableMs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const leader = await storeLeaderHost(servers);
+      const leader = await waitFor('every store member answering, one leader', () => storeLeaderHost(servers), 120_000, 500);
       const other = servers.find((s) => s !== leader)!;
       const c = clientVia(other);
       await c.create(CONFIGMAPS, { metadata: { name: `probe-${i}` }, data: { n: '0' } }, 'default').catch(() => undefined);

@@ -1,18 +1,16 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Endpoints, Node } from 'kubernetes-types/core/v1';
+import type { Endpoints } from 'kubernetes-types/core/v1';
 import { ApiClient } from '../lib/client';
 import { fetchClusterCA, JoinError, requestNodeCertificates } from '../lib/join';
 import { parseJoinToken } from '../lib/join-token';
 import { renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
-import { checkHost, realProbes } from '../lib/preflight';
-import { NODES } from '../lib/resources';
 import { createLogger } from '../lib/log';
 import { ApiserverBalancer } from './node/apiserver-balancer';
 import { parseAgentOptions, type AgentOptions } from './node/options';
 import { agentPaths, agentPlan } from './node/plan';
-import { superviseUntilSignal, waitFor } from './node/supervise';
-import { nodeReady } from './up';
+import { refuseUnfitHost, waitNodeReady } from './node/readiness';
+import { superviseUntilSignal } from './node/supervise';
 
 const REFRESH_MS = 10_000;
 
@@ -27,12 +25,7 @@ const REFRESH_MS = 10_000;
 export async function main(argv: string[]): Promise<void> {
   const o = parseAgentOptions(argv);
   const t0 = Date.now();
-  const problem = await checkHost(realProbes, o.dockerSocket ? { ...process.env, DOCKER_HOST: `unix://${o.dockerSocket}` } : process.env);
-  if (problem) {
-    process.stderr.write(`coxswain: cannot start a node on this host: ${problem}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  if (await refuseUnfitHost(o.dockerSocket)) return;
   await mkdir(path.join(o.home, 'logs'), { recursive: true });
   try {
     await joinOnce(o);
@@ -63,10 +56,7 @@ export async function main(argv: string[]): Promise<void> {
     },
   });
   try {
-    await waitFor(`node ${o.nodeName} to be Ready`, Date.now() + o.readyTimeoutSec * 1000, async () => {
-      const n = await client.tryGet<Node>(NODES, o.nodeName);
-      return n && nodeReady(n) ? n : undefined;
-    });
+    await waitNodeReady(client, o.nodeName, Date.now() + o.readyTimeoutSec * 1000);
   } catch (err) {
     if (stopping()) return;
     process.stderr.write(`coxswain: ${(err as Error).message}; see the logs in ${path.join(o.home, 'logs')}. The agent keeps running; Ctrl-C stops it.\n`);

@@ -1,19 +1,17 @@
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Node } from 'kubernetes-types/core/v1';
 import { ApiClient } from '../lib/client';
 import { fetchClusterCA, fetchServerBootstrap, JoinError } from '../lib/join';
 import { createJoinToken } from '../lib/bootstrap-tokens';
 import { parseJoinToken } from '../lib/join-token';
 import { renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
-import { checkHost, realProbes } from '../lib/preflight';
-import { NODES } from '../lib/resources';
 import { addStoreMember } from '../lib/store-join';
 import { parseServerOptions, type ServerOptions } from './node/options';
 import { kubeconfigPath, serverPlan, storeUrls, type StoreStart } from './node/plan';
-import { superviseUntilSignal, waitFor } from './node/supervise';
-import { firstServiceIP, nodeReady } from './up';
+import { refuseUnfitHost, waitApiserverReady, waitNodeReady } from './node/readiness';
+import { superviseUntilSignal } from './node/supervise';
+import { firstServiceIP } from './up';
 
 /**
  * `coxswain server`: a control-plane host. The first one (no --server) creates
@@ -26,14 +24,7 @@ import { firstServiceIP, nodeReady } from './up';
 export async function main(argv: string[]): Promise<void> {
   const o = parseServerOptions(argv);
   const t0 = Date.now();
-  if (!o.disableAgent) {
-    const problem = await checkHost(realProbes, o.dockerSocket ? { ...process.env, DOCKER_HOST: `unix://${o.dockerSocket}` } : process.env);
-    if (problem) {
-      process.stderr.write(`coxswain: cannot start a node on this host: ${problem}\n`);
-      process.exitCode = 2;
-      return;
-    }
-  }
+  if (!o.disableAgent && (await refuseUnfitHost(o.dockerSocket))) return;
   await mkdir(path.join(o.home, 'logs'), { recursive: true });
   let store: StoreStart;
   let pki: ClusterPki;
@@ -56,14 +47,9 @@ export async function main(argv: string[]): Promise<void> {
   const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   let token: string | undefined;
   try {
-    await waitFor('the apiserver to be ready', deadline, async () => ((await client.request<string>('GET', '/readyz', { timeoutMs: 2000 })) !== undefined ? true : undefined));
+    await waitApiserverReady(client, deadline);
     if (!o.server) token = await ensureJoinToken(o.home, client, pki.ca.cert);
-    if (!o.disableAgent) {
-      await waitFor(`node ${o.nodeName} to be Ready`, deadline, async () => {
-        const n = await client.tryGet<Node>(NODES, o.nodeName);
-        return n && nodeReady(n) ? n : undefined;
-      });
-    }
+    if (!o.disableAgent) await waitNodeReady(client, o.nodeName, deadline);
   } catch (err) {
     if (stopping()) return;
     process.stderr.write(`coxswain: ${(err as Error).message}; see the logs in ${path.join(o.home, 'logs')}. The server keeps running; Ctrl-C stops it.\n`);

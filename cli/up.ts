@@ -6,12 +6,11 @@ import { ApiClient } from '../lib/client';
 import { firstAddress, parseCidr } from '../lib/ipv4';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
-import { checkHost, dockerSocket, realProbes } from '../lib/preflight';
-import { NODES } from '../lib/resources';
+import { dockerSocket } from '../lib/preflight';
 import { storeMemberFlags } from '../lib/store-members';
 import type { ChildSpec } from '../lib/supervisor';
-import { superviseUntilSignal, waitFor } from './node/supervise';
-import type { Node } from 'kubernetes-types/core/v1';
+import { refuseUnfitHost, waitApiserverReady, waitNodeReady } from './node/readiness';
+import { superviseUntilSignal } from './node/supervise';
 
 /** Everything `coxswain up` can be told; defaults are the single-host cluster of DESIGN.md. */
 export interface UpOptions {
@@ -128,9 +127,6 @@ export async function writeClusterCredentials(opts: {
   return pki;
 }
 
-export function nodeReady(n: Node): boolean {
-  return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
 
 export async function main(argv: string[]): Promise<void> {
   const cmd = new Command('coxswain up')
@@ -171,12 +167,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   const t0 = Date.now();
   // Before anything is written or started: a host that cannot run a node says why in one line.
-  const problem = await checkHost(realProbes);
-  if (problem) {
-    process.stderr.write(`coxswain: cannot start a node on this host: ${problem}\n`);
-    process.exitCode = 2;
-    return;
-  }
+  if (await refuseUnfitHost(undefined)) return;
   await mkdir(path.join(o.home, 'logs'), { recursive: true });
   const pki = await writeClusterCredentials({ home: o.home, server: `https://127.0.0.1:${o.apiserverPort}`, nodeName: o.nodeName, serviceCidr: o.serviceCidr });
   const server = `https://127.0.0.1:${o.apiserverPort}`;
@@ -190,11 +181,8 @@ export async function main(argv: string[]): Promise<void> {
   const deadline = Date.now() + o.readyTimeoutSec * 1000;
   const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
   try {
-    await waitFor('the apiserver to be ready', deadline, async () => ((await client.request<string>('GET', '/readyz', { timeoutMs: 2000 })) !== undefined ? true : undefined));
-    await waitFor(`node ${o.nodeName} to be Ready`, deadline, async () => {
-      const n = await client.tryGet<Node>(NODES, o.nodeName);
-      return n && nodeReady(n) ? n : undefined;
-    });
+    await waitApiserverReady(client, deadline);
+    await waitNodeReady(client, o.nodeName, deadline);
   } catch (err) {
     if (stopping()) return;
     process.stderr.write(`coxswain: ${(err as Error).message}; see the logs in ${path.join(o.home, 'logs')}. The cluster keeps running; Ctrl-C stops it.\n`);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
-import { randomBytes, webcrypto } from 'node:crypto';
-import type { KeyPairPem } from './pki';
+import { webcrypto } from 'node:crypto';
+import { ALG, exportKey, importKey, serial, type KeyPairPem } from './pki';
 
 /**
  * PKCS#10 certificate signing requests for the certificates.k8s.io API: parsing (the
@@ -13,7 +13,6 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type CryptoKey = webcrypto.CryptoKey;
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const SAN_OID = '2.5.29.17';
 
 /** The signers Coxswain's controllers sign for (controllers/csr). */
@@ -61,16 +60,6 @@ export async function verifyCsrSignature(pem: string): Promise<boolean> {
   const m = CSR_PEM.exec(pem);
   if (!m) return false;
   try { return await new x509.Pkcs10CertificateRequest(m[0]).verify(); } catch { return false; }
-}
-
-async function exportKey(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
-}
-
-async function importKey(pem: string): Promise<CryptoKey> {
-  const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
-  return (await webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign'])) as unknown as CryptoKey;
 }
 
 /** A new private key (PKCS#8 PEM) and a CSR (PEM) for the given subject and names. */
@@ -127,11 +116,9 @@ export async function signCsr(ca: KeyPairPem, csrPem: string, o: { usages: strin
   if (eku.length) extensions.push(new x509.ExtendedKeyUsageExtension(eku, false));
   const san = csr.getExtension(SAN_OID);
   if (san) extensions.push(new x509.SubjectAlternativeNameExtension(san.rawData));
-  const b = randomBytes(16);
-  b[0] &= 0x7f;
   const notAfter = o.notAfter.getTime() > caCert.notAfter.getTime() ? caCert.notAfter : o.notAfter;
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: b.toString('hex'),
+    serialNumber: serial(),
     subject: csr.subjectName,
     issuer: caCert.subject,
     notBefore: new Date(o.now.getTime() - 5 * 60 * 1000),

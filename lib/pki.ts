@@ -9,7 +9,8 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** Every key Coxswain makes: ECDSA P-256 with SHA-256. */
+export const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A PEM certificate and its PEM (PKCS#8) private key. */
@@ -32,17 +33,20 @@ export interface CertRequest {
   validDays?: number;
 }
 
-async function exportKey(key: CryptoKey): Promise<string> {
+/** A private key as PKCS#8 PEM. */
+export async function exportKey(key: CryptoKey): Promise<string> {
   const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '')}\n-----END PRIVATE KEY-----\n`;
 }
 
-async function importKey(pem: string): Promise<CryptoKey> {
+/** A PKCS#8 PEM private key, for signing. */
+export async function importKey(pem: string): Promise<CryptoKey> {
   const b64 = pem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   return (await webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign'])) as unknown as CryptoKey;
 }
 
-function serial(): string {
+/** A random positive 128-bit certificate serial number (hex). */
+export function serial(): string {
   const b = randomBytes(16);
   b[0] &= 0x7f; // positive
   return b.toString('hex');

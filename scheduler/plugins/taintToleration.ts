@@ -1,14 +1,5 @@
-import type { Taint, Toleration } from 'kubernetes-types/core/v1';
+import { tolerates } from '../../lib/tolerations';
 import type { FilterPlugin } from '../framework';
-
-/** Whether `t` tolerates `taint` (key/operator/value/effect as in Kubernetes' ToleratesTaint). */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key !== undefined && t.key !== '' && t.key !== taint.key) return false;
-  if ((t.key === undefined || t.key === '') && t.operator !== 'Exists') return false;
-  if (t.operator === 'Exists') return true;
-  return (t.value ?? '') === (taint.value ?? '');
-}
 
 /** Rejects nodes with a NoSchedule or NoExecute taint the pod does not tolerate. */
 export const TaintToleration: FilterPlugin = {
@@ -22,3 +13,5 @@ export const TaintToleration: FilterPlugin = {
     return undefined;
   },
 };
+
+export { tolerates };
