@@ -28,7 +28,9 @@ import { CONFIGMAPS, NODES, PODS } from '../lib/resources';
 import { createBed, type Bed, type BedHost } from '../test/lib/bed';
 import { kubectl, startNode, stopNode, waitReady, type HostNode } from '../test/lib/multihost';
 import { waitFor } from '../test/lib/util';
+import { EtcdConn, findLeader } from './lib/etcd-client';
 import { emit, envInt, machineLoad, note, round, sourceRevision, table } from './lib/report';
+import { ETCD_BIN } from './lib/store-clusters';
 
 const run = promisify(execFile);
 const RUNS = envInt('COXSWAIN_BENCH_FAILOVER_RUNS', 5);
@@ -64,6 +66,69 @@ async function storeLeaderHost(servers: HostNode[]): Promise<HostNode | undefine
   const leaders = rows.filter((r) => r[4] === 'true');
   if (rows.length !== servers.length || leaders.length !== 1) return undefined;
   return servers.find((s) => leaders[0][0] === `https://${s.host.ip}:2379`);
+}
+
+/**
+ * The baseline for the API's unavailability: a three-member etcd (etcd's defaults: 100 ms
+ * heartbeat, 1 s election timeout) on the same three hosts, the same cut of its leader's host,
+ * the same write loop (a put every 50 ms, 1 s timeout) against a surviving member. What it
+ * measures is the floor a Raft store sets; Coxswain's number adds the apiserver on top.
+ */
+async function etcdBaseline(bed: Bed, hosts: BedHost[], runs: number): Promise<number[]> {
+  const procs = hosts.map((h, i) => bed.spawn(h, ETCD_BIN, [
+    '--name', `e${i + 1}`, '--data-dir', path.join(h.dir, 'etcd'),
+    '--listen-client-urls', `http://${h.ip}:12379`, '--advertise-client-urls', `http://${h.ip}:12379`,
+    '--listen-peer-urls', `http://${h.ip}:12380`, '--initial-advertise-peer-urls', `http://${h.ip}:12380`,
+    '--initial-cluster', hosts.map((x, j) => `e${j + 1}=http://${x.ip}:12380`).join(','), '--initial-cluster-state', 'new',
+  ], { stdio: 'ignore' }));
+  const endpoints = hosts.map((h) => `${h.ip}:12379`);
+  const gaps: number[] = [];
+  try {
+    for (let i = 0; i < runs; i++) {
+      const leader = await waitFor('an etcd leader every member agrees on', () => findLeader(endpoints).catch(() => undefined), 60_000, 200);
+      const victim = hosts[endpoints.indexOf(leader.endpoint)];
+      const conn = new EtcdConn(endpoints.find((e) => e !== leader.endpoint)!);
+      gaps.push(await writeGapAcrossCut(bed, victim, (n) => conn.put(Buffer.from('probe'), Buffer.from(String(n)), 1_000)));
+      conn.close();
+      note(`etcd run ${i + 1}: leader on ${victim.name} cut; longest write gap ${gaps[i]} ms`);
+      await bed.restore(victim);
+    }
+  } finally {
+    for (const p of procs) p.kill('SIGKILL');
+  }
+  return gaps;
+}
+
+/**
+ * Writes with `write` every 50 ms, cuts `victim` after a second of steady writes, and returns
+ * the longest gap between two successful writes, once writes have gone on for 5 s past it.
+ */
+async function writeGapAcrossCut(bed: Bed, victim: BedHost, write: (n: number) => Promise<unknown>): Promise<number> {
+  let lastOk = Date.now();
+  let worstGap = 0;
+  let n = 0;
+  let stop = false;
+  const writer = (async () => {
+    while (!stop) {
+      const t = Date.now();
+      try {
+        await write(++n);
+        worstGap = Math.max(worstGap, Date.now() - lastOk);
+        lastOk = Date.now();
+      } catch {
+        // unavailable: counted in the gap
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - t))));
+    }
+  })();
+  await waitFor('a second of steady writes', () => (n > 20 && Date.now() - lastOk < 200) || undefined, 30_000, 50);
+  worstGap = 0;
+  const t0 = Date.now();
+  await bed.cut(victim);
+  await waitFor('writes back', () => (Date.now() - lastOk < 200 && Date.now() - t0 > 5_000 + worstGap) || undefined, 120_000, 50);
+  stop = true;
+  await writer;
+  return worstGap;
 }
 
 async function main(): Promise<void> {
@@ -116,31 +181,9 @@ async function main(): Promise<void> {
       const other = servers.find((s) => s !== leader)!;
       const c = clientVia(other);
       await c.create(CONFIGMAPS, { metadata: { name: `probe-${i}` }, data: { n: '0' } }, 'default').catch(() => undefined);
-      let lastOk = Date.now();
-      let worstGap = 0;
-      let n = 0;
-      let stop = false;
-      const writer = (async () => {
-        while (!stop) {
-          const t = Date.now();
-          try {
-            await c.request('PATCH', `/api/v1/namespaces/default/configmaps/probe-${i}`, { body: { data: { n: String(++n) } }, contentType: 'application/merge-patch+json', timeoutMs: 1_000 });
-            worstGap = Math.max(worstGap, Date.now() - lastOk);
-            lastOk = Date.now();
-          } catch {
-            // unavailable: counted in the gap
-          }
-          await new Promise((r) => setTimeout(r, Math.max(0, 50 - (Date.now() - t))));
-        }
-      })();
-      await new Promise((r) => setTimeout(r, 1_000));
-      worstGap = 0;
-      const t0 = Date.now();
-      await bed.cut(leader.host);
-      // the gap is over once writes have succeeded steadily for 5 s after the cut
-      await waitFor('writes back', () => (Date.now() - lastOk < 200 && Date.now() - t0 > 5_000 + worstGap) || undefined, 120_000, 50);
-      stop = true;
-      await writer;
+      const worstGap = await writeGapAcrossCut(bed, leader.host, (n) =>
+        c.request('PATCH', `/api/v1/namespaces/default/configmaps/probe-${i}`, { body: { data: { n: String(n) } }, contentType: 'application/merge-patch+json', timeoutMs: 1_000 }),
+      );
       unavailableMs.push(worstGap);
       note(`run ${i + 1}: store leader on ${leader.host.name} cut; longest write gap ${worstGap} ms`);
       await bed.restore(leader.host);
@@ -157,6 +200,12 @@ async function main(): Promise<void> {
     add('cut-to-notready', notReadyMs, 15);
     add('cut-to-pods-ready-elsewhere', healedMs, 15);
     add('api-unavailable-store-leader-cut', unavailableMs, 3);
+    // the baseline on the same hosts, Coxswain stopped first so it does not load the machine
+    await Promise.all(nodes.map((n) => stopNode(n)));
+    const etcdGaps = await etcdBaseline(bed, servers.map((s) => s.host), RUNS);
+    emit({ bench: 'failover', scenario: 'store-unavailable-leader-cut', system: 'etcd', runs: etcdGaps.length, medianMs: median(etcdGaps), samplesMs: etcdGaps, revision: rev });
+    emit({ bench: 'failover', kind: 'ratio', scenario: 'api-unavailable-store-leader-cut', coxswainOverEtcd: round(median(unavailableMs) / median(etcdGaps), 2) });
+    rows.push(['etcd 3.4, same cut (baseline)', round(median(etcdGaps) / 1000, 1), etcdGaps.map((x) => (x / 1000).toFixed(1)).join(' '), '–']);
     table('failover (4 hosts: 3 servers, 1 agent)', rows);
   } finally {
     await Promise.all(nodes.map((n) => stopNode(n).catch(() => undefined)));
