@@ -9,7 +9,8 @@
 #       detached with nohup (containers, test beds). Waits for its ready line. When the same
 #       release is installed with the same settings and is running, leaves it alone.
 #   node.sh uninstall [--purge] [settings]
-#       Stops and removes Coxswain from this host; --purge also deletes COXSWAIN_HOME.
+#       Stops and removes Coxswain from this host; --purge also deletes COXSWAIN_HOME and the
+#       pods' containers.
 #   node.sh render-unit --role server|agent [settings]
 #       Prints the systemd unit with this host's paths (what `install` writes).
 #
@@ -104,11 +105,15 @@ logfile() { echo "$log_dir/coxswain-$1.log"; }
 
 # The pid of the nohup-started `coxswain <role>` of this install, if it runs.
 nohup_pid() {
-  local f pid
+  local f pid cmdline
   f=$(pidfile "$1")
   [ -f "$f" ] || return 1
   pid=$(cat "$f")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "coxswain.js $1" && echo "$pid"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # not some other process that got the pid since; right after the start this is still the
+  # `setsid nohup bash -c` that execs node, with coxswain.js and the role among its arguments
+  cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
+  case $cmdline in *coxswain.js*" $1"*) echo "$pid" ;; *) return 1 ;; esac
 }
 
 is_running() {
@@ -220,12 +225,22 @@ install() {
 }
 
 uninstall() {
-  local r
+  local r dh ids
+  dh=${docker_host:-$(sed -n 's/^DOCKER_HOST=//p' "$etc_dir/coxswain.env" 2>/dev/null | tr -d '"')}
   for r in server agent; do stop_role "$r"; rm -f "$unit_dir/coxswain-$r.service" "$(pidfile "$r")"; done
   if use_systemd; then systemctl daemon-reload; fi
   rm -rf "$prefix" "$prefix.new" "$prefix.old" "$etc_dir"
   say "removed $prefix, $etc_dir and the units; logs stay in $log_dir"
-  if [ "$purge" = 1 ]; then rm -rf "$home"; say "removed $home (--purge)"; else say "cluster data stays in $home (--purge removes it)"; fi
+  if [ "$purge" = 1 ]; then
+    rm -rf "$home"
+    say "removed $home (--purge)"
+    # the pods' containers belong to dockerd and outlive the kubelet
+    if command -v docker >/dev/null; then
+      ids=$(DOCKER_HOST=${dh:-unix:///var/run/docker.sock} docker ps -aq --filter label=io.kubernetes.pod.uid)
+      # shellcheck disable=SC2086 # one id a word
+      [ -z "$ids" ] || { DOCKER_HOST=${dh:-unix:///var/run/docker.sock} docker rm -f $ids >/dev/null; say "removed $(echo "$ids" | wc -l) pod container(s)"; }
+    fi
+  else say "cluster data stays in $home (--purge removes it)"; fi
 }
 
 case $cmd in
