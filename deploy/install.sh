@@ -14,8 +14,9 @@
 # (log in as root, or as a user with password-less sudo). No network access is needed on them.
 #
 # Re-running is safe: a host whose installed release and settings are unchanged and whose
-# node is running is left alone; any other is reinstalled and restarted. Add a host later by
-# re-running with the same list plus the new host.
+# node is running is left alone; any other is reinstalled and restarted (servers that were
+# installed before one at a time, so the store keeps a majority). Add a host later by
+# re-running with the same list plus the new host. Needs bash 4+, ssh and tar here.
 #
 # Options (before the first target: for every host; after a target: for that host only):
 #   --prefix DIR        install directory                    (/opt/coxswain)
@@ -146,14 +147,24 @@ fi
 url="https://$ip0:6443"
 log "the cluster's API is at $url; join token read from ${targets[0]}:$home0/token"
 
-if [ ${#targets[@]} -gt 1 ]; then
-  log "joining $(( ${#targets[@]} - 1 )) more host(s) in parallel"
+# Servers that already run a node are restarted one at a time, so that the store keeps a
+# majority through an upgrade; new hosts and agents go in parallel.
+rolling=() parallel=()
+for ((i = 1; i < ${#targets[@]}; i++)); do
+  if [ "${roles[$i]}" = server ] && remote "$i" 'test -f "$1/RELEASE"' "$(setting "$i" prefix /opt/coxswain)" < /dev/null; then rolling+=("$i"); else parallel+=("$i"); fi
+done
+failed=()
+for i in "${rolling[@]}"; do
+  log "updating the installed server ${targets[$i]} (one at a time)"
+  labelled "${targets[$i]}" install_node "$i" "$url" "$token" || failed+=("$(name_of "$i")")
+done
+if [ ${#parallel[@]} -gt 0 ]; then
+  log "joining ${#parallel[@]} more host(s) in parallel"
   pids=()
-  for ((i = 1; i < ${#targets[@]}; i++)); do labelled "${targets[$i]}" install_node "$i" "$url" "$token" & pids+=($!); done
-  failed=()
-  for ((i = 1; i < ${#targets[@]}; i++)); do wait "${pids[$((i - 1))]}" || failed+=("$(name_of "$i")"); done
-  [ ${#failed[@]} -eq 0 ] || die "these hosts did not join: ${failed[*]} (see above); re-run to retry"
+  for i in "${parallel[@]}"; do labelled "${targets[$i]}" install_node "$i" "$url" "$token" & pids+=($!); done
+  for k in "${!parallel[@]}"; do wait "${pids[$k]}" || failed+=("$(name_of "${parallel[$k]}")"); done
 fi
+[ ${#failed[@]} -eq 0 ] || die "these hosts did not join: ${failed[*]} (see above); re-run to retry"
 
 (umask 077 && remote 0 'cat "$1/kubeconfig"' "$home0" < /dev/null > "$kubeconfig_out.tmp") \
   || die "could not copy $home0/kubeconfig from ${targets[0]}"

@@ -144,7 +144,7 @@ start_role() {
     mkdir -p "$unit_dir"
     render_unit "$r" > "$unit_dir/coxswain-$r.service"
     systemctl daemon-reload
-    systemctl enable "coxswain-$r" >/dev/null 2>&1
+    systemctl enable --quiet "coxswain-$r"
     systemctl restart "coxswain-$r"
     say "started coxswain-$r.service (systemd); logs: journalctl -u coxswain-$r"
     return 0
