@@ -102,3 +102,20 @@ test('the release tarball installs elsewhere, runs without the checkout, and its
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /no-such-node is not executable/);
 });
+
+test('install.sh refuses bad command lines in one line, before it builds or copies anything', async () => {
+  const cases: [string[], RegExp][] = [
+    [[], /^install\.sh: no hosts: give at least one --server user@host/],
+    [['--agent', 'root@10.0.0.14', '--server', 'root@10.0.0.11'], /^install\.sh: the first host must be a --server: it creates the cluster/],
+    [['--node-ip', '10.0.0.11', '--server', 'root@10.0.0.11'], /^install\.sh: --node-ip belongs after the --server or --agent it applies to/],
+    [['--server'], /^install\.sh: --server needs a target \(user@host\)/],
+    [['--server', 'root@10.0.0.11', '--colour'], /^install\.sh: unknown argument --colour/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run('bash', [path.join(REPO, 'deploy/install.sh'), ...args], { cwd: os.tmpdir() });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '', 'nothing was started');
+    assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
