@@ -42,10 +42,25 @@ export interface AppDeps {
   audit?: AuditSink;
   /** Clients towards kubelets for pods/log, exec and portforward. */
   kubelets?: KubeletClientPool;
+  /** The cluster CA bundle (PEM) served without authentication at /cacerts; absent: 404. */
+  caBundle?: string;
+  /** What GET /coxswain/v1/server-bootstrap gives a joining server; absent: 404. */
+  serverBootstrap?: () => Promise<ServerBootstrap>;
 }
 
+/** The secrets a joining server needs to run a control plane identical to this one's. */
+export interface ServerBootstrap {
+  /** PEM files by path relative to $COXSWAIN_HOME/pki: the CA cert and key, the ServiceAccount key pair */
+  files: Record<string, string>;
+  storeEndpoints: string[];
+}
+
+/** The group of bootstrap tokens that may join servers (`coxswain token create --role server`). */
+export const SERVER_BOOTSTRAPPERS = 'system:bootstrappers:coxswain:server';
+
 const BODY_LIMIT = 3 * 1024 * 1024;
-const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/']);
+// /cacerts: a joining host fetches the CA before it has any credential (and checks it against its token's hash)
+const UNAUTHENTICATED_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/version/', '/cacerts']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -70,6 +85,9 @@ function sendRaw(reply: FastifyReply, contentType: string, body: string): Fastif
 }
 
 function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
+  // a Status that suggests when to retry says so in the header too (clients retry 429s on it)
+  const retry = err.details?.retryAfterSeconds;
+  if (retry && retry > 0) reply.header('Retry-After', String(retry));
   return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()));
 }
 
@@ -197,6 +215,17 @@ function installPlainRoutes(app: FastifyInstance, deps: AppDeps, metrics: ApiMet
   // '/version/' as '/version', as Kubernetes answers both
   for (const url of ['/version', '/version/']) app.get(url, async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)));
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/cacerts', async (_req, reply) => {
+    if (deps.caBundle === undefined) throw errors.pathNotFound();
+    return text(reply, deps.caBundle);
+  });
+  app.get('/coxswain/v1/server-bootstrap', async (req, reply) => {
+    if (!deps.serverBootstrap) throw errors.pathNotFound();
+    if (!req.user?.groups.includes(SERVER_BOOTSTRAPPERS)) {
+      throw errors.forbidden(`user "${req.user?.name ?? ''}" cannot get path "/coxswain/v1/server-bootstrap": only tokens of group ${SERVER_BOOTSTRAPPERS} (server join tokens) may`);
+    }
+    return reply.type('application/json').send(JSON.stringify(await deps.serverBootstrap()));
+  });
 
   app.get('/openapi/v2', async () => { throw errors.pathNotFound(); });
   app.get('/openapi/v3', async (_req, reply) => reply.type('application/json').send(discovery.openapiIndex));

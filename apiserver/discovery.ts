@@ -21,7 +21,7 @@ export function wantsAggregated(accept: string | undefined): boolean {
 }
 
 const SUB_VERBS: Record<string, string[]> = {
-  status: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'],
+  status: ['get', 'patch', 'update'], approval: ['get', 'patch', 'update'], scale: ['get', 'patch', 'update'], binding: ['create'], eviction: ['create'],
   log: ['get'], exec: ['create', 'get'], attach: ['create', 'get'], portforward: ['create', 'get'],
 };
 const SUB_KINDS: Record<string, string> = { log: 'Pod', exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
@@ -29,6 +29,7 @@ const SUB_KINDS: Record<string, string> = { log: 'Pod', exec: 'PodExecOptions', 
 function subKind(def: ResourceDef, sub: string): { group: string; version: string; kind: string } {
   if (sub === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
   if (sub === 'binding') return { group: '', version: 'v1', kind: 'Binding' };
+  if (sub === 'eviction') return { group: 'policy', version: 'v1', kind: 'Eviction' };
   if (SUB_KINDS[sub]) return { group: '', version: 'v1', kind: SUB_KINDS[sub] };
   return { group: def.group, version: def.version, kind: def.kind };
 }
@@ -39,7 +40,7 @@ function apiResourceList(group: string, version: string, defs: ResourceDef[]): u
     resources.push({ name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs ?? VERBS, shortNames: d.shortNames, categories: d.categories });
     for (const sub of d.subresources) {
       const k = subKind(d, sub);
-      resources.push({ name: `${d.plural}/${sub}`, singularName: '', namespaced: d.namespaced, ...(sub === 'scale' ? { group: k.group, version: k.version } : {}), kind: k.kind, verbs: SUB_VERBS[sub] });
+      resources.push({ name: `${d.plural}/${sub}`, singularName: '', namespaced: d.namespaced, ...(k.group !== d.group ? { group: k.group, version: k.version } : {}), kind: k.kind, verbs: SUB_VERBS[sub] });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };

@@ -3,7 +3,9 @@ import { createPublicKey } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
 import { createLogger, type Logger } from '../lib/log';
 import { AdmissionChain } from './admission';
-import { buildApp } from './app';
+import { type ServerBootstrap, buildApp } from './app';
+import * as path from 'node:path';
+import { pkiPaths } from '../lib/pki';
 import { parseTokenFile } from './auth';
 import { fileAuditSink } from './audit';
 import { TokenSigner, TokenVerifier } from './jwt';
@@ -15,6 +17,7 @@ import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { type ApiServer, serve } from './server';
+import { defaultTolerationSecondsAdmission } from './default-toleration-seconds';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
@@ -35,16 +38,20 @@ export async function main(argv: string[]): Promise<void> {
   const opts = parseOptions(argv);
   const log = createLogger('apiserver');
   const serviceCidr = parseServiceCidr(opts.serviceClusterIpRange);
-  const server = build(opts, log, serviceCidr);
+  const rootCa = fs.readFileSync(opts.rootCaFile, 'utf8');
+  const server = build(opts, log, serviceCidr, rootCa);
   log.info({ endpoints: opts.storeEndpoints }, 'waiting for the store');
   await serve(server, {
     bindAddress: opts.bindAddress, securePort: opts.securePort, advertiseAddress: opts.advertiseAddress,
-    kubernetesServiceIP: firstAddress(serviceCidr), rootCa: fs.readFileSync(opts.rootCaFile, 'utf8'),
+    kubernetesServiceIP: firstAddress(serviceCidr), rootCa,
   }, log);
 }
 
-function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr): ApiServer {
-  const store = new Etcd3Store(o.storeEndpoints);
+function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: string): ApiServer {
+  const readOpt = (f: string | undefined): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
+  const store = new Etcd3Store(o.storeEndpoints, {
+    tls: { ca: readOpt(o.storeTls.caFile), cert: readOpt(o.storeTls.certFile), key: readOpt(o.storeTls.keyFile) },
+  });
   const kubelets = o.kubeletClient
     ? new KubeletClientPool({ cert: fs.readFileSync(o.kubeletClient.certFile), key: fs.readFileSync(o.kubeletClient.keyFile), ca: fs.readFileSync(o.kubeletCertificateAuthority) })
     : undefined;
@@ -54,16 +61,29 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr): ApiServer {
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
+  admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,
     authorize: o.authorizationMode === 'RBAC' ? security.authorize : () => ({ allowed: true, reason: 'AlwaysAllow' }),
     rulesFor: security.rulesFor, subresourceHandlers: { 'serviceaccounts/token': security.tokenRequest }, audit,
     metrics: createMetrics({ defaultMetrics: true }), serverAddress: `${o.advertiseAddress}:${o.securePort}`, minRequestTimeoutSeconds: o.minRequestTimeoutSeconds, kubelets,
+    caBundle: rootCa, serverBootstrap: o.serverBootstrapFiles ? serverBootstrapReader(o.serverBootstrapFiles, o.storeEndpoints) : undefined,
   }, {
     https: { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile), ca: fs.readFileSync(o.clientCaFile), requestCert: true, rejectUnauthorized: false },
   } as FastifyServerOptions & { https: unknown });
   return { store, registry, storage, security, saAdmission, app, kubelets, audit };
+}
+
+/** Reads, per request, the files a joining server needs from the pki dir (names as lib/pki.ts pkiPaths has them). */
+function serverBootstrapReader(dir: string, storeEndpoints: string[]): () => Promise<ServerBootstrap> {
+  const p = pkiPaths('');
+  const names = [p.ca.cert, p.ca.key, p.serviceAccount.key, p.serviceAccount.pub].map((f) => path.relative(p.dir, f));
+  return async () => {
+    const files: Record<string, string> = {};
+    for (const n of names) files[n] = await fs.promises.readFile(path.join(dir, n), 'utf8');
+    return { files, storeEndpoints };
+  };
 }
 
 /** Authentication (client certificates, static and ServiceAccount tokens, bootstrap tokens), RBAC and the token signer. */

@@ -41,7 +41,7 @@ export function fieldsOf(obj: unknown, subresource?: string): Map<string, string
   if (!isObject(obj)) return out;
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'apiVersion' || k === 'kind') continue;
-    if ((subresource === 'status') !== (k === 'status')) continue;
+    if ((subresource === 'status' || subresource === 'approval') !== (k === 'status')) continue;
     if (k === 'metadata') {
       if (!isObject(v)) continue;
       for (const mk of META_TRACKED) if (v[mk] !== undefined) walk(v[mk], ['f:metadata', `f:${mk}`], mk, out);

@@ -19,10 +19,14 @@ test('parseOptions: defaults, derived values and lists', () => {
   assert.deepEqual(p.storeEndpoints, ['http://a:1', 'http://b:2']);
   assert.deepEqual(p.apiAudiences, ['x', 'y']);
   assert.deepEqual(p.kubeletClient, { certFile: 'kc', keyFile: 'kk' });
+  assert.deepEqual(o.storeTls, { caFile: undefined, certFile: undefined, keyFile: undefined });
+  const t = parseOptions([...REQUIRED, '--store-endpoints', 'https://10.0.0.1:2379', '--store-cafile', 'sca', '--store-certfile', 'sc', '--store-keyfile', 'sk']);
+  assert.deepEqual(t.storeTls, { caFile: 'sca', certFile: 'sc', keyFile: 'sk' });
 });
 
 test('parseOptions: flags that go together, and checked values', () => {
   assert.throws(() => parseOptions([...REQUIRED, '--kubelet-client-certificate', 'kc']), /go together/);
+  assert.throws(() => parseOptions([...REQUIRED, '--store-certfile', 'sc']), /--store-certfile and --store-keyfile go together/);
   assert.throws(() => parseOptions([...REQUIRED, '--authorization-mode', 'ABAC']), /want RBAC or AlwaysAllow/);
   assert.throws(() => parseOptions(['--tls-cert-file', 'c.pem']));
 });

@@ -1,5 +1,6 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
+import { DEFAULT_TOLERATION_SECONDS } from './default-toleration-seconds';
 
 /**
  * The apiserver's command line, parsed and checked into ApiServerOptions: defaults applied,
@@ -15,6 +16,8 @@ export interface ApiServerOptions {
   tlsPrivateKeyFile: string;
   clientCaFile: string;
   storeEndpoints: string[];
+  /** TLS towards https:// store endpoints (kube-apiserver's --etcd-cafile, --etcd-certfile, --etcd-keyfile); files */
+  storeTls: { caFile?: string; certFile?: string; keyFile?: string };
   /** as given; parsed by the Service IP allocator */
   serviceClusterIpRange: string;
   serviceNodePortRange: string;
@@ -35,16 +38,23 @@ export interface ApiServerOptions {
   authorizationMode: 'RBAC' | 'AlwaysAllow';
   auditLogPath?: string;
   minRequestTimeoutSeconds: number;
+  /** the pki dir whose CA and ServiceAccount keys GET /coxswain/v1/server-bootstrap hands to joining servers */
+  serverBootstrapFiles?: string;
+  /** DefaultTolerationSeconds admission (default-toleration-seconds.ts). */
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 /** commander's view of the flags, before checking. */
 interface RawFlags {
   bindAddress: string; securePort: string; advertiseAddress?: string;
   tlsCertFile: string; tlsPrivateKeyFile: string; clientCaFile: string;
-  storeEndpoints: string; serviceClusterIpRange: string; serviceNodePortRange: string;
+  storeEndpoints: string; storeCafile?: string; storeCertfile?: string; storeKeyfile?: string; serviceClusterIpRange: string; serviceNodePortRange: string;
   kubeletClientCertificate?: string; kubeletClientKey?: string; rootCaFile?: string; kubeletCertificateAuthority?: string;
   tokenAuthFile?: string; serviceAccountKeyFile?: string; serviceAccountSigningKeyFile?: string; serviceAccountIssuer: string;
   apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
+  serverBootstrapFiles?: string;
+  defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string;
 }
 
 function command(): Command {
@@ -57,6 +67,9 @@ function command(): Command {
     .requiredOption('--tls-private-key-file <file>', 'serving key (PEM)')
     .requiredOption('--client-ca-file <file>', 'CA that signs client certificates (PEM)')
     .option('--store-endpoints <urls>', 'comma-separated etcd v3 endpoints', 'http://127.0.0.1:2379')
+    .option('--store-cafile <file>', 'CA that signs the store\'s serving certificates, for https:// store endpoints (PEM)')
+    .option('--store-certfile <file>', 'client certificate towards the store (PEM; for a store run with --client-cert-auth)')
+    .option('--store-keyfile <file>', 'key of --store-certfile (PEM)')
     .option('--service-cluster-ip-range <cidr>', 'Service ClusterIP range', '10.96.0.0/12')
     .option('--service-node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--kubelet-client-certificate <file>', 'client certificate towards kubelets (PEM); without it pods/log, exec and portforward are unavailable')
@@ -72,8 +85,17 @@ function command(): Command {
     .option('--authorization-mode <mode>', 'RBAC (default) or AlwaysAllow', 'RBAC')
     .option('--audit-log-path <file>', 'append an audit.k8s.io/v1 Event per mutating or refused request to this file (JSON lines)')
     .option('--min-request-timeout <seconds>', 'default watch timeout (randomised up to 2x)', '1800')
+    .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
+    .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
+    .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .exitOverride()
     .allowExcessArguments(false);
+}
+
+function seconds(flag: string, s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag}: want a whole number of seconds ≥ 0, got ${s}`);
+  return n;
 }
 
 const list = (s: string | undefined): string[] => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -90,6 +112,7 @@ export function parseOptions(argv: string[]): ApiServerOptions {
   program.parse(argv, { from: 'user' });
   const o = program.opts<RawFlags>();
   if (!!o.kubeletClientCertificate !== !!o.kubeletClientKey) throw new Error('--kubelet-client-certificate and --kubelet-client-key go together');
+  if (!!o.storeCertfile !== !!o.storeKeyfile) throw new Error('--store-certfile and --store-keyfile go together');
   if (o.authorizationMode !== 'RBAC' && o.authorizationMode !== 'AlwaysAllow') throw new Error(`--authorization-mode: want RBAC or AlwaysAllow, got ${o.authorizationMode}`);
   const issuer = String(o.serviceAccountIssuer);
   const audiences = list(o.apiAudiences);
@@ -101,6 +124,7 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     tlsPrivateKeyFile: o.tlsPrivateKeyFile,
     clientCaFile: o.clientCaFile,
     storeEndpoints: list(o.storeEndpoints),
+    storeTls: { caFile: o.storeCafile, certFile: o.storeCertfile, keyFile: o.storeKeyfile },
     serviceClusterIpRange: o.serviceClusterIpRange,
     serviceNodePortRange: o.serviceNodePortRange,
     kubeletClient: o.kubeletClientCertificate && o.kubeletClientKey ? { certFile: o.kubeletClientCertificate, keyFile: o.kubeletClientKey } : undefined,
@@ -115,5 +139,8 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     authorizationMode: o.authorizationMode,
     auditLogPath: o.auditLogPath,
     minRequestTimeoutSeconds: Number(o.minRequestTimeout),
+    serverBootstrapFiles: o.serverBootstrapFiles,
+    defaultNotReadyTolerationSeconds: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
+    defaultUnreachableTolerationSeconds: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
   };
 }

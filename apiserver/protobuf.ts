@@ -20,7 +20,7 @@ import { rfc3339 } from '../lib/time';
 
 const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
-  'rbac.proto', 'policy.proto', 'networking.proto'];
+  'rbac.proto', 'policy.proto', 'policy-v1beta1.proto', 'networking.proto', 'certificates.proto'];
 
 let root: protobuf.Root | undefined;
 function protoRoot(): protobuf.Root {
@@ -55,7 +55,7 @@ const KEEP_ZERO = new Set([
   'startingDeadlineSeconds', 'deletionGracePeriodSeconds', 'runAsUser', 'runAsGroup', 'fsGroup', 'defaultMode', 'mode', 'priority', 'tolerationSeconds',
   'automountServiceAccountToken', 'enableServiceLinks', 'privileged', 'runAsNonRoot', 'readOnlyRootFilesystem', 'allowPrivilegeEscalation', 'hostUsers',
   'allocateLoadBalancerNodePorts', 'suspend', 'manualSelector', 'immutable', 'optional', 'setHostnameAsFQDN', 'shareProcessNamespace',
-  'controller', 'blockOwnerDeletion',
+  'controller', 'blockOwnerDeletion', 'gracePeriodSeconds',
 ]);
 
 /** A protobufjs plain object (toObject's output): fields by name. */
@@ -112,6 +112,9 @@ function convertValue(field: protobuf.Field, v: unknown): unknown {
   switch (t.fullName) {
     case '.k8s.io.apimachinery.pkg.apis.meta.v1.Time': return timeToJSON(v);
     case '.k8s.io.apimachinery.pkg.api.resource.Quantity': return p.string ?? '0';
+    // user extra info (SubjectAccessReview, CSR spec.extra): a list of strings in JSON
+    case '.k8s.io.api.authorization.v1.ExtraValue':
+    case '.k8s.io.api.certificates.v1.ExtraValue': return Array.isArray(p.items) ? p.items : [];
     case '.k8s.io.apimachinery.pkg.util.intstr.IntOrString': return Number(p.type ?? 0) === 1 ? p.strVal ?? '' : p.intVal ?? 0;
     case '.k8s.io.apimachinery.pkg.apis.meta.v1.FieldsV1':
     case '.k8s.io.apimachinery.pkg.runtime.RawExtension': {

@@ -11,7 +11,8 @@ import type { ClusterRole, ClusterRoleBinding, PolicyRule } from 'kubernetes-typ
  * Simplifications (docs/architecture.md): the controller manager runs as one identity with
  * every permission (Kubernetes gives each controller a ServiceAccount), kubelets get
  * system:node through their group (no Node authorizer restricting them to their own pods),
- * and the proxy may read Secrets and Ingresses because it also serves Ingress TLS.
+ * the proxy may read Secrets and Ingresses because it also serves Ingress TLS, and nodes hold
+ * system:node-proxier too (an agent's proxy uses the node's certificate).
  */
 
 const READ = ['get', 'list', 'watch'];
@@ -97,7 +98,7 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     r(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
   ]),
-  clusterRole('system:public-info-viewer', [urls(['get'], ['/healthz', '/livez', '/readyz', '/version', '/version/'])]),
+  clusterRole('system:public-info-viewer', [urls(['get'], ['/cacerts', '/healthz', '/livez', '/readyz', '/version', '/version/'])]),
   clusterRole('system:monitoring', [urls(['get'], ['/healthz', '/healthz/*', '/livez', '/livez/*', '/metrics', '/metrics/slis', '/readyz', '/readyz/*'])]),
   clusterRole('system:kube-scheduler', [
     r(['create', 'patch', 'update'], ['', 'events.k8s.io'], ['events']),
@@ -132,6 +133,8 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['create', 'delete', 'get', 'patch', 'update', 'list', 'watch'], ['coordination.k8s.io'], ['leases']),
     r(['create'], ['authentication.k8s.io'], ['tokenreviews']),
     r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews', 'localsubjectaccessreviews']),
+    // client certificate renewal and kubelet serving certificates (TLS bootstrapping)
+    r(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests']),
   ]),
   clusterRole('system:node-proxier', [
     r(['list', 'watch'], [''], ['endpoints', 'services']),
@@ -144,6 +147,11 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['patch', 'update'], ['networking.k8s.io'], ['ingresses/status']),
   ]),
   clusterRole('system:node-bootstrapper', [r(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
+  // what the CSR approver (controllers/csr) checks in Kubernetes: may this user ask for a node client certificate, or renew its own
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:nodeclient', [r(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/nodeclient'])]),
+  // Coxswain: a server join token fetches the CA and ServiceAccount keys (apiserver/app.ts server-bootstrap)
+  clusterRole('system:coxswain:server-bootstrap', [urls(['get'], ['/coxswain/v1/server-bootstrap'])]),
+  clusterRole('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [r(['create'], ['certificates.k8s.io'], ['certificatesigningrequests/selfnodeclient'])]),
 ];
 
 export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
@@ -155,6 +163,10 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: ClusterRoleBinding[] = [
   binding('system:kube-scheduler', 'system:kube-scheduler', [{ kind: 'User', name: 'system:kube-scheduler' }]),
   binding('system:kube-controller-manager', 'system:kube-controller-manager', [{ kind: 'User', name: 'system:kube-controller-manager' }]),
   binding('system:node', 'system:node', [{ kind: 'Group', name: 'system:nodes' }]),
-  binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }]),
+  // an agent host runs its proxy with the node's credentials (it got them by CSR when it joined)
+  binding('system:node-proxier', 'system:node-proxier', [{ kind: 'User', name: 'system:kube-proxy' }, { kind: 'Group', name: 'system:nodes' }]),
   binding('system:node-bootstrapper', 'system:node-bootstrapper', [{ kind: 'Group', name: 'system:bootstrappers' }]),
+  binding('system:certificates.k8s.io:certificatesigningrequests:nodeclient', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [{ kind: 'Group', name: 'system:bootstrappers' }]),
+  binding('system:coxswain:server-bootstrap', 'system:coxswain:server-bootstrap', [{ kind: 'Group', name: 'system:bootstrappers:coxswain:server' }]),
+  binding('system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [{ kind: 'Group', name: 'system:nodes' }]),
 ];

@@ -4,6 +4,7 @@ import { SELF_SUBJECT_REVIEW } from './groups/authentication/selfsubjectreview';
 import { SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, SUBJECT_ACCESS_REVIEW } from './groups/authorization/accessreview';
 import { AUTOSCALING } from './groups/autoscaling';
 import { BATCH } from './groups/batch';
+import { CERTIFICATE_SIGNING_REQUEST } from './groups/certificates/certificatesigningrequest';
 import { LEASE } from './groups/coordination/lease';
 import { CORE } from './groups/core';
 import { ENDPOINT_SLICE } from './groups/discovery/endpointslice';
@@ -32,6 +33,7 @@ export const RESOURCES: ResourceDef[] = [
   LEASE, // coordination.k8s.io
   STORAGE_CLASS, // storage.k8s.io
   POD_DISRUPTION_BUDGET, // policy
+  CERTIFICATE_SIGNING_REQUEST, // certificates.k8s.io
   ...RBAC,
   SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, // authorization.k8s.io
   SELF_SUBJECT_REVIEW, // authentication.k8s.io

@@ -6,7 +6,7 @@ import { ApiError, errors } from './errors';
 import type { Cidr } from '../lib/ipv4';
 import { type PatchType, applyPatch } from './patch';
 import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
-import type { Finalizer, ResourceDef, StrategyContext } from './groups/types';
+import type { Finalizer, ResourceDef, StatusSubresource, StrategyContext } from './groups/types';
 import { type ApiObject, type StorageView, objectName } from './api-object';
 import { type JsonObject, isObject, objectOr } from './json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
@@ -324,7 +324,7 @@ export class ResourceStorage {
     }
   }
 
-  async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: 'status' } = {}): Promise<{ obj: ApiObject; created: boolean }> {
+  async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: StatusSubresource } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     const incoming = checkBody(def, ns, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
       throw errors.badRequest(`the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -332,9 +332,9 @@ export class ResourceStorage {
     incoming.metadata.name = name;
     let created = false;
     const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
-      if (opts.subresource === 'status') {
-        const next: StorageView = { ...cur, status: (incoming as StorageView).status };
-        return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: 'status' });
+      if (opts.subresource) {
+        const next: StorageView = { ...cur, status: subresourceStatus(def, opts.subresource, cur, (incoming as StorageView).status) };
+        return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: opts.subresource });
       }
       const next: StorageView = { ...incoming, metadata: { ...incoming.metadata } };
       if (def.hasStatus) next.status = (cur as StorageView).status;
@@ -350,7 +350,7 @@ export class ResourceStorage {
 
   /** `view`: the patch applies to another version's form of the object (autoscaling/v1 over v2). */
   async patch(def: ResourceDef, ns: string | undefined, name: string, type: PatchType, patch: unknown,
-    opts: WriteOptions & { subresource?: 'status'; view?: { from(o: ApiObject): ApiObject; to(patched: unknown): unknown } } = {}): Promise<{ obj: ApiObject; created: boolean }> {
+    opts: WriteOptions & { subresource?: StatusSubresource; view?: { from(o: ApiObject): ApiObject; to(patched: unknown): unknown } } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) throw errors.badRequest('the patch must be a JSON object');
     let created = false;
     // the client's resourceVersion as sent (only a string can match)
@@ -385,7 +385,7 @@ export class ResourceStorage {
       // a JSON object with a metadata object whose kind and apiVersion are the resource's or absent: an ApiObject, as after checkBody
       const result = patched as unknown as StorageView;
       let next = result;
-      if (opts.subresource === 'status') next = { ...cur, status: result.status, metadata: applied ? { ...cur.metadata, managedFields: result.metadata.managedFields } : cur.metadata };
+      if (opts.subresource) next = { ...cur, status: subresourceStatus(def, opts.subresource, cur, result.status), metadata: applied ? { ...cur.metadata, managedFields: result.metadata.managedFields } : cur.metadata };
       else if (def.hasStatus) next = { ...result, status: (cur as StorageView).status };
       if (next.status === undefined) delete next.status;
       return beforeUpdate(def, cur, next, wctx, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
@@ -517,6 +517,11 @@ export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
 /** Same content, ignoring resourceVersion and key order. */
+/** The status a write of /status or /approval leaves: the kind decides, else the incoming status. */
+function subresourceStatus(def: ResourceDef, sub: StatusSubresource, cur: ApiObject, incoming: unknown): unknown {
+  return def.strategy?.subresourceStatus ? def.strategy.subresourceStatus(sub, cur, incoming) : incoming;
+}
+
 function sameObject(a: unknown, b: unknown): boolean {
   const canon = (v: unknown, top = false): unknown => {
     if (Array.isArray(v)) return v.map((x) => canon(x));

@@ -5,6 +5,7 @@ import { type Query, boolParam } from './query';
 import type { ApiPath, NamedPath, NamedRequest, RequestLabels, ResourceRequest, RestContext, Verb } from './handlers/context';
 import { handleBinding } from './handlers/binding';
 import { handleDelete, handleDeleteCollection } from './handlers/delete';
+import { handleEviction } from './handlers/eviction';
 import { handleGet } from './handlers/get';
 import { handleList } from './handlers/list';
 import { wantsTable } from './handlers/respond';
@@ -16,8 +17,8 @@ import { STREAMING_SUBRESOURCES, handleStreaming } from './streaming/handlers';
 /**
  * The one generic REST entry point: parses Kubernetes API paths, resolves the resource and
  * the verb, and hands the request to that verb's handler (handlers/): get, list, watch,
- * create, update, patch, delete, deletecollection, and the scale, status and binding
- * subresources. Streaming subresources (log, exec, attach, portforward) go to streaming/,
+ * create, update, patch, delete, deletecollection, and the scale, status, binding and
+ * eviction subresources. Streaming subresources (log, exec, attach, portforward) go to streaming/,
  * and subresources with a handler of their own (serviceaccounts/token) to that handler.
  */
 
@@ -84,9 +85,10 @@ export async function handleResource(ctx: RestContext, req: FastifyRequest, repl
   return p.subresource ? dispatchSubresource(r as NamedRequest, p.subresource, def) : dispatchVerb(r);
 }
 
-/** binding, scale and status: the subresources served here. */
+/** binding, eviction, scale and status: the subresources served here. */
 function dispatchSubresource(r: NamedRequest, subresource: string, def: ResourceDef): Promise<unknown> {
   if (subresource === 'binding') return handleBinding(r);
+  if (subresource === 'eviction') return handleEviction(r);
   if (subresource === 'scale') return handleScale(r);
   if (!['get', 'update', 'patch'].includes(r.verb)) throw errors.methodNotAllowed(r.req.method, `${def.plural}/${subresource}`);
   return dispatchVerb(r);

@@ -4,6 +4,7 @@ import type { Logger } from '../lib/log';
 import { sleep } from '../lib/sleep';
 import type { AuditSink } from './audit';
 import { bootstrap } from './bootstrap';
+import { EndpointReconciler } from './endpoint-reconciler';
 import type { Registry } from './registry';
 import type { ResourceStorage } from './resources';
 import type { Security } from './security';
@@ -40,8 +41,11 @@ export interface ServeOptions {
  */
 export async function serve(s: ApiServer, o: ServeOptions, log: Logger): Promise<void> {
   let stopping = false;
+  const endpoints = new EndpointReconciler(s.storage, s.registry, log, { address: o.advertiseAddress, port: o.securePort });
+  let reconciling = false;
   const stopped = runUntilSignal(log, async () => {
     stopping = true;
+    if (reconciling) await Promise.race([endpoints.stop(), sleep(2_000)]);
     s.security.stop();
     s.saAdmission.stop();
     s.storage.stop(); // ends every watch, so closing the server does not wait for them
@@ -69,6 +73,8 @@ export async function serve(s: ApiServer, o: ServeOptions, log: Logger): Promise
   if (!stopping) {
     await s.app.listen({ host: o.bindAddress, port: o.securePort });
     log.info({ address: `https://${o.bindAddress}:${o.securePort}`, advertise: o.advertiseAddress }, 'apiserver listening');
+    reconciling = true;
+    endpoints.start();
   }
   await stopped;
 }

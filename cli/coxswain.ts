@@ -8,11 +8,14 @@ const COMPONENTS: Record<string, { module: string; summary: string }> = {
   store: { module: '../store/main', summary: 'a Raft replica of the cluster store (etcd v3 API)' },
   apiserver: { module: '../apiserver/main', summary: 'the Kubernetes API server (HTTPS)' },
   scheduler: { module: '../scheduler/main', summary: 'binds pods to nodes' },
-  controllers: { module: '../controllers/main', summary: 'deployments, replicasets, endpoints, node IPAM, garbage collection' },
+  controllers: { module: '../controllers/main', summary: 'deployments, replicasets, endpoints, node IPAM, garbage collection, disruption budgets' },
   kubelet: { module: '../kubelet/main', summary: "the node agent: runs this host's pods on Docker" },
   proxy: { module: '../proxy/main', summary: 'Service ClusterIPs and NodePorts for this host' },
   up: { module: './up', summary: 'a whole local cluster as child processes (npm start)' },
+  server: { module: './server', summary: 'a control-plane host of a cluster of several hosts (creates the cluster, or joins with --server --token)' },
+  agent: { module: './agent', summary: 'a worker host: kubelet and proxy, joined with --server --token' },
   init: { module: './init', summary: 'create the cluster PKI and kubeconfigs without starting anything' },
+  token: { module: './token', summary: 'join tokens for hosts: create [--ttl] [--role], list, delete <id>' },
 };
 
 function usage(): string {

@@ -9,7 +9,8 @@ import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '..
 import { checkHost, dockerSocket, realProbes } from '../lib/preflight';
 import { NODES } from '../lib/resources';
 import { storeMemberFlags } from '../lib/store-members';
-import { Supervisor, type ChildSpec } from '../lib/supervisor';
+import type { ChildSpec } from '../lib/supervisor';
+import { superviseUntilSignal, waitFor } from './node/supervise';
 import type { Node } from 'kubernetes-types/core/v1';
 
 /** Everything `coxswain up` can be told; defaults are the single-host cluster of DESIGN.md. */
@@ -75,13 +76,14 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--kubelet-certificate-authority', pki.ca.cert,
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
-    child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr]),
+    child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr, '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key]),
     child('kubelet', [
       'kubelet', '--kubeconfig', kc('kubelet'), '--node-name', o.nodeName, '--healthz-port', String(o.kubeletHealthzPort),
       '--port', String(o.kubeletPort ?? 10250),
       '--tls-cert-file', pki.kubelet(o.nodeName).cert,
       '--tls-private-key-file', pki.kubelet(o.nodeName).key,
       '--client-ca-file', pki.ca.cert,
+      '--cluster-cidr', o.clusterCidr,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
     child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
@@ -126,21 +128,7 @@ export async function writeClusterCredentials(opts: {
   return pki;
 }
 
-async function waitFor<T>(what: string, deadline: number, probe: () => Promise<T | undefined>): Promise<T> {
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ''}`);
-}
-
-function nodeReady(n: Node): boolean {
+export function nodeReady(n: Node): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
@@ -196,28 +184,8 @@ export async function main(argv: string[]): Promise<void> {
 
   const entry = path.join(__dirname, 'coxswain.js');
   const plan = clusterPlan(o, process.execPath, entry);
-  const sup = new Supervisor();
-  let stopping = false;
-  sup.on('exit', (name: string, code: number | null, signal: string | null, restartInMs?: number) => {
-    if (restartInMs !== undefined) {
-      process.stdout.write(`coxswain: ${name} exited (${signal ?? `code ${code}`}); restarting in ${(restartInMs / 1000).toFixed(1)}s (log: ${path.join(o.home, 'logs', `${name}.log`)})\n`);
-    }
-  });
-  const shutdown = (sig: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stdout.write(`coxswain: ${sig}: stopping the cluster...\n`);
-    sup.stop().then(() => {
-      process.stdout.write('coxswain: stopped\n');
-      process.exit(0);
-    });
-  };
-  // The children are in process groups of their own (see Supervisor): every way
-  // this process is asked to end must stop them, or they outlive it.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => shutdown(sig));
-
   process.stdout.write(`coxswain: starting ${plan.length} processes (data in ${o.home}, logs in ${path.join(o.home, 'logs')})\n`);
-  for (const spec of plan) sup.start(spec);
+  const { stopping } = superviseUntilSignal(plan, { home: o.home });
 
   const deadline = Date.now() + o.readyTimeoutSec * 1000;
   const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
@@ -228,13 +196,13 @@ export async function main(argv: string[]): Promise<void> {
       return n && nodeReady(n) ? n : undefined;
     });
   } catch (err) {
-    if (stopping) return;
+    if (stopping()) return;
     process.stderr.write(`coxswain: ${(err as Error).message}; see the logs in ${path.join(o.home, 'logs')}. The cluster keeps running; Ctrl-C stops it.\n`);
     return;
   } finally {
     client.close();
   }
-  if (stopping) return;
+  if (stopping()) return;
   const secs = ((Date.now() - t0) / 1000).toFixed(1);
   process.stdout.write(
     `coxswain: cluster ready in ${secs}s: apiserver ${server}, node ${o.nodeName} Ready; export KUBECONFIG=${adminKubeconfig} (npx coxctl get nodes)\n`,

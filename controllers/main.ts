@@ -1,4 +1,6 @@
 import os from 'node:os';
+import fs from 'node:fs';
+import { CsrController } from './csr/controller';
 import { Option } from 'commander';
 import { Registry } from 'prom-client';
 import { ApiClient } from '../lib/client';
@@ -6,6 +8,8 @@ import { EventRecorder } from '../lib/events';
 import { createLogger, type Logger } from '../lib/log';
 import { SharedInformers, type ControllerContext, type RunnableController } from './context';
 import { DeploymentController } from './deployment/controller';
+import { DisruptionController } from './disruption/controller';
+import { CordonTaintController } from './cordon/controller';
 import { EndpointsController } from './endpoints/controller';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
@@ -15,10 +19,11 @@ import { GarbageCollector } from './gc/controller';
 import { ControllerMetrics } from '../lib/reconcile/metrics';
 import { parseCidr } from '../lib/ipv4';
 import { NodeIpamController } from './nodeipam/controller';
-import { NodeLifecycleController } from './nodelifecycle/controller';
+import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
+import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -28,9 +33,14 @@ export interface ControllersOptions {
   port: number;
   /** Names from ALL_CONTROLLERS; `*` for all. */
   controllers: string[];
+  /** --node-monitor-grace-period (default 8 s; see nodelifecycle/controller.ts for the cadence). */
   nodeMonitorGracePeriodMs: number;
+  /** --node-monitor-period (default 1 s). */
+  nodeMonitorPeriodMs?: number;
   /** Off (AlwaysLeader) when absent. */
   leaderElection?: LeaderElectionConfig;
+  /** The cluster CA (PEM files) that signs approved CSRs; without it csrsigning signs nothing. */
+  clusterSigning?: { certFile: string; keyFile: string };
   logger?: Logger;
 }
 
@@ -65,7 +75,13 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('endpoints')) controllers.push(new EndpointsController(ctx));
   if (enabled.has('nodeipam')) controllers.push(new NodeIpamController(ctx, cluster, o.nodeCidrMaskSize));
   if (enabled.has('garbagecollector')) controllers.push(new GarbageCollector(ctx));
-  if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, o.nodeMonitorGracePeriodMs));
+  if (enabled.has('nodelifecycle')) controllers.push(new NodeLifecycleController(ctx, { gracePeriodMs: o.nodeMonitorGracePeriodMs, monitorPeriodMs: o.nodeMonitorPeriodMs }));
+  if (enabled.has('tainteviction')) controllers.push(new TaintEvictionController(ctx));
+  const ca = o.clusterSigning && enabled.has('csrsigning')
+    ? { cert: fs.readFileSync(o.clusterSigning.certFile, 'utf8'), key: fs.readFileSync(o.clusterSigning.keyFile, 'utf8') } : undefined;
+  if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
+  if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
+  if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -90,19 +106,25 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
-    .addOption(new Option('--node-monitor-grace-period <duration>', 'heartbeat age after which a node is marked Ready=Unknown').default('40s'));
+    .addOption(new Option('--node-monitor-grace-period <duration>', 'silence of a node\'s Lease and Ready heartbeat after which it is marked Ready=Unknown (Kubernetes: 40s)').default(`${DEFAULT_NODE_MONITOR_GRACE_MS / 1000}s`))
+    .addOption(new Option('--node-monitor-period <duration>', 'how often every node\'s health is checked (Kubernetes: 5s)').default(`${DEFAULT_NODE_MONITOR_PERIOD_MS / 1000}s`))
+    .addOption(new Option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) that signs approved kubelet and kube-apiserver-client CSRs'))
+    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
+  if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
   return {
+    clusterSigning: f.clusterSigningCertFile ? { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } : undefined,
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
+    nodeMonitorPeriodMs: parseDuration(f.nodeMonitorPeriod),
   };
 }
 

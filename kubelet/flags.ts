@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
+import { formatCidr, parseCidr } from '../lib/ipv4';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { DEFAULT_DOCKER_SOCKET } from '../lib/preflight';
 
@@ -86,6 +87,13 @@ export function percent(s: string): number {
 
 const text = (s: string): string => s;
 
+/** An IPv4 CIDR, normalized to its network address. */
+export function cidr(s: string): string {
+  const c = parseCidr(s);
+  if (!c) throw new Error(`not an IPv4 CIDR: ${s}`);
+  return formatCidr(c);
+}
+
 /** First non-internal IPv4 address that is not a container bridge, else 127.0.0.1. */
 export function defaultNodeIP(ifaces = os.networkInterfaces()): string {
   const skip = /^(docker\d*|br-|veth|cni|flannel|virbr)/;
@@ -115,7 +123,8 @@ export interface KubeletFlags {
   networkPrefix: string;
   rootDir: string;
   syncFrequency: number;
-  heartbeatFrequency: number;
+  /** Deprecated alias of nodeStatusUpdateFrequency; wins when given. */
+  heartbeatFrequency?: number;
   port: number;
   address: string;
   tlsCertFile?: string;
@@ -130,6 +139,28 @@ export interface KubeletFlags {
   minimumImageTtlDuration: number;
   imageGcPeriod: number;
   shutdownGracePeriod: number;
+  // Pod network across hosts.
+  clusterCidr: string;
+  routeSyncPeriod: number;
+  // Node health (controllers/nodelifecycle/controller.ts has the cadence and why).
+  nodeStatusUpdateFrequency: number;
+  nodeLeaseRenewInterval: number;
+  nodeLeaseDurationSeconds: number;
+}
+
+/**
+ * Node health: the Lease is the cheap heartbeat the controllers watch (renewed
+ * every 2 s; Kubernetes: 10 s, a quarter of 40 s); the full node status is
+ * written every 10 s as in Kubernetes. The controllers mark a node Unknown
+ * after 8 s without either (--node-monitor-grace-period).
+ */
+function nodeHealthFlags(): FlagSpec[] {
+  const g = 'Node health';
+  return [
+    { name: 'node-status-update-frequency', value: '<duration>', parse: parseDuration, default: 10_000, defaultText: '10s', help: 'interval of node status writes (conditions, addresses, capacity; a heartbeat too)', group: g },
+    { name: 'node-lease-renew-interval', value: '<duration>', parse: parseDuration, default: 2_000, defaultText: '2s', help: 'interval of node Lease renewals, the heartbeat the controllers watch (Kubernetes: 10s, not a flag)', group: g },
+    { name: 'node-lease-duration-seconds', value: '<seconds>', parse: count, default: 8, help: "the node Lease's leaseDurationSeconds (Kubernetes: 40)", group: g },
+  ];
 }
 
 /** The kubelet's flags; defaults that depend on the host are read when called. */
@@ -146,13 +177,16 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'healthz-port', value: '<port>', parse: parsePort, default: 10248, help: 'port of /healthz and /metrics (0 = any free port)', group: node },
     { name: 'healthz-bind-address', value: '<ip>', parse: text, default: '127.0.0.1', help: 'address of /healthz and /metrics', group: node },
     { name: 'max-pods', value: '<n>', parse: count, default: 110, help: 'pods this node can run (capacity)', group: node },
-    { name: 'heartbeat-frequency', value: '<duration>', parse: parseDuration, default: 10_000, defaultText: '10s', help: 'interval of node status heartbeats', group: node },
+    { name: 'heartbeat-frequency', value: '<duration>', parse: parseDuration, help: 'old name of --node-status-update-frequency', group: node },
     { name: 'shutdown-grace-period', value: '<duration>', parse: parseDuration, default: 0, defaultText: '0s', help: 'on SIGTERM, stop every pod within this time and mark them Failed before exiting (graceful node shutdown); 0 leaves containers running', group: node },
     { name: 'no-tmpfs-volumes', switch: true, help: "write secret and projected volumes to disk instead of tmpfs (a kubelet in a container of its own: the host's Docker does not see its mounts)", group: pods },
     { name: 'seccomp-default', switch: true, default: false, help: "use the runtime's default seccomp profile (RuntimeDefault) for pods and containers that name none, instead of Unconfined", group: pods },
     { name: 'network-prefix', value: '<prefix>', parse: text, default: 'coxswain', help: 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', group: pods },
     { name: 'sync-frequency', value: '<duration>', parse: parseDuration, default: 5_000, defaultText: '5s', help: 'interval of the full pod resync', group: pods },
     { name: 'root-dir', value: '<dir>', parse: text, default: defaultRootDir(), help: 'directory of pod volumes (default /var/lib/coxswain/kubelet, or $COXSWAIN_HOME/kubelet when COXSWAIN_HOME is set)', group: pods },
+    // Pod network across hosts (host-gw routes: route-sync.ts).
+    { name: 'cluster-cidr', value: '<cidr>', parse: cidr, default: '10.244.0.0/16', help: 'range of every pod IP in the cluster: forwarded and not masqueraded between hosts (as the controllers\' --cluster-cidr)', group: pods },
+    { name: 'route-sync-period', value: '<duration>', parse: parseDuration, default: 30_000, defaultText: '30s', help: 'interval of the full pass over the routes to other nodes\' podCIDRs (Node changes apply at once)', group: pods },
     { name: 'port', value: '<port>', parse: parsePort, default: 10250, help: 'port of the kubelet API (gRPC, mutual TLS; 0 = any free port)', group: api },
     { name: 'address', value: '<ip>', parse: text, default: '0.0.0.0', help: 'address of the kubelet API', group: api },
     { name: 'tls-cert-file', value: '<file>', parse: text, help: 'serving certificate of the kubelet API (PEM); without it the API is off', group: api },
@@ -165,6 +199,7 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'image-gc-high-threshold', value: '<percent>', parse: percent, default: 85, help: 'image filesystem usage at or above which image GC runs (100 disables it)', group: gc },
     { name: 'image-gc-low-threshold', value: '<percent>', parse: percent, default: 80, help: 'image filesystem usage image GC frees down to', group: gc },
     { name: 'minimum-image-ttl-duration', value: '<duration>', parse: parseDuration, default: 120_000, defaultText: '2m', help: 'minimum age of an unused image before it may be removed', group: gc },
+    ...nodeHealthFlags(),
     { name: 'image-gc-period', value: '<duration>', parse: parseDuration, default: 300_000, defaultText: '5m', help: 'interval of image GC (Coxswain; Kubernetes: fixed 5m)', group: gc },
   ];
 }

@@ -11,6 +11,7 @@ import { ContainerGC, DEFAULT_CONTAINER_GC_POLICY, DEFAULT_IMAGE_GC_POLICY, Imag
 import type { KubeletMetrics } from './metrics';
 import { NodeLease } from './node-lease';
 import { NodeManager } from './node-manager';
+import { NodeRoutes } from './node-routes';
 import type { NodeFacts } from './node-status';
 import type { BridgePodNetwork } from './pod-network';
 import { PodManager } from './pod-manager';
@@ -40,7 +41,11 @@ export interface KubeletOptions {
   clock: Clock;
   /** Periodic full resync interval. */
   syncFrequencyMs: number;
+  /** Node status writes (--node-status-update-frequency). */
   heartbeatMs?: number;
+  /** Node Lease renewals (--node-lease-renew-interval) and the Lease's duration. */
+  leaseRenewMs?: number;
+  leaseDurationSeconds?: number;
   /** Pod volume directories: `<rootDir>/pods/<uid>/volumes/...`. */
   rootDir?: string;
   /** Dead-container GC policy and its period (default: Kubernetes' defaults, every minute). */
@@ -53,6 +58,8 @@ export interface KubeletOptions {
    * exits. 0 (the default) leaves containers running for the next kubelet to adopt.
    */
   shutdownGracePeriodMs?: number;
+  /** Interval of the full pass over the routes to other nodes' podCIDRs (default 30 s). */
+  routeSyncPeriodMs?: number;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods that name no seccomp profile. */
   seccompDefault?: boolean;
   /** false (`--no-tmpfs-volumes`): secret and projected volumes on disk, not tmpfs. */
@@ -62,9 +69,9 @@ export interface KubeletOptions {
 /**
  * The kubelet over the adapters main.ts hands it: node registration, heartbeats
  * and lease, the pod informer (pods bound to this node), the pod network set up
- * once the node has its podCIDR, the pod manager (pod-manager.ts) fed by pod
- * events, runtime events and a periodic resync, container and image GC, and the
- * kubelet API. `ready` is what /readyz reports.
+ * once the node has its podCIDR, host-gw routes to the other nodes' pods
+ * (node-routes.ts), the pod manager (pod-manager.ts) fed by pod events, runtime
+ * events and a periodic resync, container and image GC, and the kubelet API. `ready` is what /readyz reports.
  */
 export class Kubelet {
   readonly nodeName: string;
@@ -85,12 +92,20 @@ export class Kubelet {
   /** The pending timer of each GC loop (one per kind). */
   private readonly gcTimers = new Map<string, unknown>();
   private readonly sources: InformerPodSources;
+  /** Host-gw routes to every other node's podCIDR, and the node's NetworkUnavailable condition. */
+  readonly routes: NodeRoutes;
 
   constructor(private readonly opts: KubeletOptions) {
     this.nodeName = opts.facts.name;
     this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
-    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), { renewMs: opts.heartbeatMs, nodeUid: () => this.node.uid });
+    this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), {
+      renewMs: opts.leaseRenewMs,
+      durationSeconds: opts.leaseDurationSeconds,
+      nodeUid: () => this.node.uid,
+      // Back in touch: report Ready now rather than at the next status write, so the node's taints come off at once.
+      onRecovered: () => void this.node.heartbeat().catch((err: Error) => opts.log.warn({ err: err.message }, 'node status write failed')),
+    });
     this.events = new EventRecorder(opts.client, 'kubelet', { host: this.nodeName, logger: opts.log });
     this.network = opts.network;
     const containerPolicy = { ...DEFAULT_CONTAINER_GC_POLICY, ...definedOnly(opts.containerGC ?? {}) };
@@ -129,9 +144,22 @@ export class Kubelet {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       logger: opts.log,
     });
+    this.routes = new NodeRoutes({
+      client: opts.client,
+      nodeName: this.nodeName,
+      nodeIP: opts.facts.ip,
+      node: this.node,
+      events: this.events,
+      log: opts.log.child({ part: 'routes' }),
+      periodMs: opts.routeSyncPeriodMs,
+      clock: opts.clock,
+    });
     this.informer.on({
       add: (p) => void this.pods.updatePod(p),
-      update: (_o, p) => void this.pods.updatePod(p),
+      update: (_o, p) => {
+        this.status.apiStatusChanged(p);
+        void this.pods.updatePod(p);
+      },
       delete: (p) => {
         if (p.metadata?.uid) this.status.forget(p.metadata.uid);
         void this.pods.removePod(p);
@@ -160,6 +188,7 @@ export class Kubelet {
     this.healthy = true;
     log.info({ node: this.nodeName, pods: this.informer.list().length }, 'pod informer synced');
     void this.setupNetwork();
+    void this.routes.start();
     this.scheduleResync();
     // Orphaned pod volumes (tmpfs left by a killed kubelet or pods deleted meanwhile): once now, then with each container GC pass.
     void this.pods.cleanupOrphanedVolumes().catch((err: Error) => log.warn({ err: err.message }, 'orphaned volume cleanup failed'));
@@ -267,6 +296,7 @@ export class Kubelet {
     for (const t of this.gcTimers.values()) this.opts.clock.clearTimeout(t);
     this.node.stop();
     this.lease.stop();
+    await this.routes.stop();
     await this.informer.stop();
     await this.pods.stop();
     await this.sources.stop();

@@ -21,7 +21,10 @@ test('every flag in the table has help and a group; every flag that takes a valu
 test('flags: the defaults, durations as Go durations or bare seconds, --no-tmpfs-volumes', () => {
   const d = parseFlags([])!;
   assert.equal(d.syncFrequency, 5_000);
-  assert.equal(d.heartbeatFrequency, 10_000);
+  assert.equal(d.heartbeatFrequency, undefined);
+  assert.equal(d.nodeStatusUpdateFrequency, 10_000);
+  assert.equal(d.nodeLeaseRenewInterval, 2_000);
+  assert.equal(d.nodeLeaseDurationSeconds, 8);
   assert.equal(d.imageGcPeriod, 300_000);
   assert.equal(d.maximumDeadContainers, -1);
   assert.equal(d.port, 10250);

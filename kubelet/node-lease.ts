@@ -4,7 +4,9 @@ import { LEASES } from '../lib/resources';
 import { rfc3339Micro } from '../lib/time';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
-export const NODE_LEASE_DURATION_SECONDS = 40;
+/** Coxswain's defaults (flags --node-lease-duration-seconds, --node-lease-renew-interval): see kubelet/flags.ts. */
+export const NODE_LEASE_DURATION_SECONDS = 8;
+export const NODE_LEASE_RENEW_MS = 2_000;
 
 interface Lease extends KubeObject {
   spec?: { holderIdentity?: string; leaseDurationSeconds?: number; renewTime?: string; acquireTime?: string };
@@ -12,9 +14,9 @@ interface Lease extends KubeObject {
 
 /**
  * The node's heartbeat Lease (`coordination.k8s.io/v1`, `kube-node-lease/<node>`),
- * renewed every `renewMs` (10 s by default, a quarter of its 40 s duration) as
- * kubelet's nodelease controller does; the Node is its owner, so the Lease goes
- * with the Node. Creates the namespace when missing.
+ * renewed every `renewMs` (2 s by default, a quarter of its 8 s duration) as
+ * kubelet's nodelease controller does (10 s and 40 s there); the Node is its
+ * owner, so the Lease goes with the Node. Creates the namespace when missing.
  */
 export class NodeLease {
   private timer?: NodeJS.Timeout;
@@ -24,8 +26,19 @@ export class NodeLease {
     private readonly client: ApiClient,
     private readonly nodeName: string,
     private readonly log: Logger,
-    private readonly opts: { renewMs?: number; now?: () => number; nodeUid?: () => string | undefined } = {},
+    private readonly opts: {
+      renewMs?: number;
+      durationSeconds?: number;
+      now?: () => number;
+      nodeUid?: () => string | undefined;
+      /** Called after a renewal that follows failed ones (the apiserver was out of reach): a good moment for a full status write. */
+      onRecovered?: () => void;
+    } = {},
   ) {}
+
+  private get durationSeconds(): number {
+    return this.opts.durationSeconds ?? NODE_LEASE_DURATION_SECONDS;
+  }
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
@@ -35,7 +48,7 @@ export class NodeLease {
   async renew(): Promise<void> {
     const renewTime = rfc3339Micro(this.now());
     try {
-      await this.client.patch(LEASES, this.nodeName, { spec: { holderIdentity: this.nodeName, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime } }, { namespace: NODE_LEASE_NAMESPACE, type: 'merge' });
+      await this.client.patch(LEASES, this.nodeName, { spec: { holderIdentity: this.nodeName, leaseDurationSeconds: this.durationSeconds, renewTime } }, { namespace: NODE_LEASE_NAMESPACE, type: 'merge' });
       return;
     } catch (err) {
       if (!(err instanceof ApiError && err.notFound)) throw err;
@@ -49,7 +62,7 @@ export class NodeLease {
         namespace: NODE_LEASE_NAMESPACE,
         ...(uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid }] } : {}),
       },
-      spec: { holderIdentity: this.nodeName, leaseDurationSeconds: NODE_LEASE_DURATION_SECONDS, renewTime, acquireTime: renewTime },
+      spec: { holderIdentity: this.nodeName, leaseDurationSeconds: this.durationSeconds, renewTime, acquireTime: renewTime },
     };
     try {
       await this.client.create(LEASES, lease, NODE_LEASE_NAMESPACE);
@@ -64,11 +77,15 @@ export class NodeLease {
   }
 
   start(): void {
-    const every = this.opts.renewMs ?? 10_000;
+    const every = this.opts.renewMs ?? NODE_LEASE_RENEW_MS;
+    let failing = false;
     const tick = async () => {
       try {
         await this.renew();
+        if (failing) this.opts.onRecovered?.();
+        failing = false;
       } catch (err) {
+        failing = true;
         this.log.warn({ err: (err as Error).message }, 'node lease renewal failed');
       }
       if (!this.stopped) {

@@ -4,7 +4,7 @@ import type { Logger } from '../lib/log';
 import { sleep } from '../lib/sleep';
 import { NODES } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
-import { buildNode, buildNodeStatus, nodeLabels, type NodeFacts } from './node-status';
+import { buildNode, buildNodeStatus, nodeLabels, type ConditionSpec, type NodeFacts } from './node-status';
 
 /**
  * Registers this node with the apiserver and keeps its status fresh: one
@@ -17,6 +17,8 @@ export class NodeManager {
   private podCIDRWaiters: ((cidr: string) => void)[] = [];
   podCIDR?: string;
   private notReady?: { reason: string; message: string };
+  /** Conditions other parts of the kubelet decide (NetworkUnavailable from the route sync), by type. */
+  private readonly extra = new Map<string, ConditionSpec>();
   /** The Node's uid once registered (owner of the node Lease). */
   uid?: string;
 
@@ -63,7 +65,7 @@ export class NodeManager {
 
   /** Writes the full node status with fresh heartbeat times; returns the node as stored. */
   async heartbeat(): Promise<void> {
-    const status = buildNodeStatus(this.facts, this.now(), this.lastStatus, this.notReady);
+    const status = buildNodeStatus(this.facts, this.now(), this.lastStatus, this.notReady, [...this.extra.values()]);
     let node: Node;
     try {
       node = await this.client.patch<Node & Record<string, unknown>>(NODES, this.facts.name, { status }, { subresource: 'status' });
@@ -79,6 +81,21 @@ export class NodeManager {
   /** From now on the node reports Ready=False with this reason (graceful node shutdown). */
   setNotReady(reason: string, message: string): void {
     this.notReady = { reason, message };
+  }
+
+  /**
+   * Sets a condition that the heartbeat reports from now on (NetworkUnavailable).
+   * Returns whether it changed (status, reason or message); a change is written at
+   * once, not at the next heartbeat, once the node is registered.
+   */
+  setCondition(c: ConditionSpec): boolean {
+    const prev = this.extra.get(c.type);
+    if (prev && prev.status === c.status && prev.reason === c.reason && prev.message === c.message) return false;
+    this.extra.set(c.type, { ...c });
+    if (this.lastStatus) {
+      void this.heartbeat().catch((err: Error) => this.log.warn({ condition: c.type, err: err.message }, 'cannot write node condition; the next heartbeat will'));
+    }
+    return true;
   }
 
   /** Starts heartbeats every `heartbeatMs` (default 10 s); a failed heartbeat re-registers (the Node may be gone). */

@@ -29,3 +29,16 @@ test('CIDR helpers', () => {
   assert.ok(inCIDR('10.244.3.77', '10.244.3.0/24'));
   assert.ok(!inCIDR('10.244.4.1', '10.244.3.0/24'));
 });
+
+test('node status: an extra condition (NetworkUnavailable) comes first and keeps its transition time while unchanged', () => {
+  const facts = { name: 'n1', ip: '10.0.0.1', hostname: 'n1', cpus: 1, memoryBytes: 1024, storageBytes: 0, maxPods: 10, runtimeVersion: 'docker://x', osImage: 'x', kernelVersion: 'x', arch: 'x64' };
+  const T = Date.parse('2025-01-01T00:00:00Z');
+  const down = { type: 'NetworkUnavailable', status: 'True' as const, reason: 'NoRouteCreated', message: 'no route to node n2' };
+  const s1 = buildNodeStatus(facts, T, undefined, undefined, [down]);
+  assert.deepEqual(s1.conditions!.map((c) => c.type), ['NetworkUnavailable', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'Ready']);
+  const s2 = buildNodeStatus(facts, T + 5_000, s1, undefined, [{ ...down, message: 'no route to node n3' }]);
+  assert.equal(s2.conditions![0].lastTransitionTime, '2025-01-01T00:00:00Z');
+  const s3 = buildNodeStatus(facts, T + 9_000, s2, undefined, [{ ...down, status: 'False', reason: 'RouteCreated' }]);
+  assert.equal(s3.conditions![0].lastTransitionTime, '2025-01-01T00:00:09Z');
+  assert.equal(s3.conditions![0].reason, 'RouteCreated');
+});

@@ -52,18 +52,28 @@ const CONDITIONS: { type: string; status: 'True' | 'False'; reason: string; mess
   { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
 ];
 
+/** A condition without its times, as a part of the kubelet other than the heartbeat decides it (NetworkUnavailable). */
+export interface ConditionSpec {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+}
+
 /**
  * The node status at `now` (epoch ms). Conditions keep their lastTransitionTime
  * from `old` while their status is unchanged; lastHeartbeatTime is always `now`.
+ * `extra` conditions (NetworkUnavailable) come first, as Kubernetes lists them.
  */
-export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus, notReady?: { reason: string; message: string }): NodeStatus {
+export function buildNodeStatus(f: NodeFacts, now: number, old?: NodeStatus, notReady?: { reason: string; message: string }, extra: readonly ConditionSpec[] = []): NodeStatus {
   const capacity: Record<string, string> = {
     cpu: String(f.cpus),
     memory: kiQuantity(f.memoryBytes),
     pods: String(f.maxPods),
     'ephemeral-storage': kiQuantity(f.storageBytes),
   };
-  const conditions: NodeCondition[] = CONDITIONS.map((c) => (c.type === 'Ready' && notReady ? { ...c, status: 'False' as const, ...notReady } : c)).map((c) => {
+  const own: ConditionSpec[] = CONDITIONS.map((c) => (c.type === 'Ready' && notReady ? { ...c, status: 'False' as const, ...notReady } : c));
+  const conditions: NodeCondition[] = [...extra, ...own].map((c) => {
     const prev = old?.conditions?.find((x) => x.type === c.type);
     return {
       ...c,

@@ -102,6 +102,28 @@ test('ensure: creates and addresses the bridge, installs forwarding and NAT once
   assert.equal(net.allocate('p'), '10.244.3.2');
 });
 
+test('ensure with a cluster CIDR: forwards within it, masquerades only outside it, deletes a stale tagged rule', async () => {
+  const br = bridgeNameFor('coxswain-n1');
+  const calls: string[] = [];
+  const run: CommandRunner = async (cmd, args) => {
+    calls.push([cmd, ...args].join(' '));
+    if (cmd === 'ip' && args[0] === '-j') return '[]';
+    if (cmd === 'iptables' && args.includes('-C')) throw new Error('iptables: Bad rule');
+    if (cmd === 'iptables' && args.includes('-S') && args.includes('nat')) {
+      // The rule of a version without the cluster CIDR, and the current one, as iptables prints them.
+      return `-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.244.3.0/24 ! -o cxb+ -m comment --comment "coxswain:${br}" -j MASQUERADE\n` +
+        `-A POSTROUTING -s 10.244.3.0/24 ! -d 10.244.0.0/16 ! -o cxb+ -m comment --comment "coxswain:${br}" -j MASQUERADE\n`;
+    }
+    return '';
+  };
+  await new BridgePodNetwork('coxswain-n1', log, { run, clusterCIDR: '10.244.7.7/16' }).ensure('10.244.3.0/24');
+  assert.ok(calls.includes(`iptables -w -t nat -I POSTROUTING 1 -s 10.244.3.0/24 ! -d 10.244.0.0/16 ! -o cxb+ -m comment --comment coxswain:${br} -j MASQUERADE`), calls.join('\n'));
+  assert.ok(calls.includes(`iptables -w -t filter -I FORWARD 1 -s 10.244.0.0/16 -m comment --comment coxswain:${br} -j ACCEPT`));
+  assert.ok(calls.includes(`iptables -w -t filter -I FORWARD 1 -d 10.244.0.0/16 -m comment --comment coxswain:${br} -j ACCEPT`));
+  const deleted = calls.filter((c) => c.includes(' -D '));
+  assert.deepEqual(deleted, [`iptables -w -t nat -D POSTROUTING -s 10.244.3.0/24 ! -o cxb+ -m comment --comment coxswain:${br} -j MASQUERADE`]);
+});
+
 test('ensure: reuses an addressed bridge; refuses a podCIDR held by a foreign interface', async () => {
   const br = bridgeNameFor('coxswain-n1');
   const r = recorder([{ ifname: br, addr_info: [{ family: 'inet', local: '10.244.3.1', prefixlen: 24 }] }]);

@@ -192,17 +192,27 @@ export class BridgePodNetwork implements PodNetwork {
   private readonly run: CommandRunner;
   private readonly proc: string;
   private readonly sys: string;
+  /** The cluster CIDR (normalized): forwarded freely, never masqueraded to. */
+  readonly clusterCIDR?: string;
 
   constructor(
     readonly name: string,
     private readonly log: Logger,
-    /** Commands, and the roots of /proc and /sys (unit tests point them elsewhere). */
-    opts: { run?: CommandRunner; procRoot?: string; sysRoot?: string } = {},
+    /**
+     * Commands, the roots of /proc and /sys (unit tests point them elsewhere), and
+     * the cluster CIDR (`--cluster-cidr`): traffic within it is forwarded and not
+     * masqueraded, so a pod on another host sees the sender's own IP.
+     */
+    opts: { run?: CommandRunner; procRoot?: string; sysRoot?: string; clusterCIDR?: string } = {},
   ) {
     this.bridge = bridgeNameFor(name);
     this.run = opts.run ?? runCommand;
     this.proc = opts.procRoot ?? '/proc';
     this.sys = opts.sysRoot ?? '/sys';
+    if (opts.clusterCIDR) {
+      const c = parseCIDR(opts.clusterCIDR);
+      this.clusterCIDR = `${formatIPv4(c.network)}/${c.prefix}`;
+    }
   }
 
   /**
@@ -274,18 +284,43 @@ export class BridgePodNetwork implements PodNetwork {
     return this.iptables;
   }
 
-  /** FORWARD accepts for the bridge (ahead of Docker's DROP policy) and MASQUERADE for traffic leaving through a non-pod interface. */
+  /**
+   * FORWARD accepts for the bridge and within the cluster CIDR (pods of other
+   * hosts, host-gw), ahead of Docker's DROP policy; MASQUERADE for traffic from
+   * the pods leaving through a non-pod interface to outside the cluster CIDR.
+   * Every rule carries the bridge's tag; a tagged rule not in this set (an
+   * earlier version's, another podCIDR or cluster CIDR) is deleted, so it can
+   * never match first.
+   */
   private async ensureRules(cidr: string): Promise<void> {
     const iptables = await this.iptablesCommand();
     const tag = ['-m', 'comment', '--comment', `coxswain:${this.bridge}`];
+    const cluster = this.clusterCIDR;
     const rules: [string, string, string[]][] = [
       ['filter', 'FORWARD', ['-i', this.bridge, ...tag, '-j', 'ACCEPT']],
       ['filter', 'FORWARD', ['-o', this.bridge, ...tag, '-j', 'ACCEPT']],
-      ['nat', 'POSTROUTING', ['-s', cidr, '!', '-o', `${BRIDGE_PREFIX}+`, ...tag, '-j', 'MASQUERADE']],
+      ...(cluster
+        ? ([
+            ['filter', 'FORWARD', ['-s', cluster, ...tag, '-j', 'ACCEPT']],
+            ['filter', 'FORWARD', ['-d', cluster, ...tag, '-j', 'ACCEPT']],
+          ] as [string, string, string[]][])
+        : []),
+      ['nat', 'POSTROUTING', ['-s', cidr, ...(cluster ? ['!', '-d', cluster] : []), '!', '-o', `${BRIDGE_PREFIX}+`, ...tag, '-j', 'MASQUERADE']],
     ];
     for (const [table, chain, spec] of rules) {
       const present = await this.run(iptables, ['-w', '-t', table, '-C', chain, ...spec]).then(() => true, () => false);
       if (!present) await this.run(iptables, ['-w', '-t', table, '-I', chain, '1', ...spec]);
+    }
+    const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().join(' ') === [...b].sort().join(' ');
+    for (const [table, chain] of [['filter', 'FORWARD'], ['nat', 'POSTROUTING']]) {
+      const listing = await this.run(iptables, ['-w', '-t', table, '-S', chain]).catch(() => '');
+      for (const line of listing.split('\n')) {
+        if (!line.includes(`coxswain:${this.bridge}`)) continue;
+        const spec = ruleSpec(line);
+        if (rules.some(([t, c, want]) => t === table && c === chain && same(spec.slice(1), want))) continue;
+        this.log.info({ table, rule: spec.slice(1).join(' ') }, 'removing a stale pod network rule');
+        await this.run(iptables, ['-w', '-t', table, '-D', ...spec]).catch(() => undefined);
+      }
     }
   }
 
@@ -353,9 +388,13 @@ export async function removeBridge(bridge: string, run: CommandRunner = runComma
       const listing = await run(iptables, ['-w', '-t', table, '-S', chain]).catch(() => '');
       for (const line of listing.split('\n')) {
         if (!line.includes(`coxswain:${bridge}`)) continue;
-        const spec = line.trim().replace(/^-A /, '').match(/"[^"]*"|\S+/g)?.map((t) => t.replace(/^"|"$/g, '')) ?? [];
-        await run(iptables, ['-w', '-t', table, '-D', ...spec]).catch(() => undefined);
+        await run(iptables, ['-w', '-t', table, '-D', ...ruleSpec(line)]).catch(() => undefined);
       }
     }
   }
+}
+
+/** A line of `iptables -S` (`-A CHAIN ...`) as the arguments of `-D`: the chain, then the rule's tokens unquoted. */
+function ruleSpec(line: string): string[] {
+  return line.trim().replace(/^-A /, '').match(/"[^"]*"|\S+/g)?.map((t) => t.replace(/^"|"$/g, '')) ?? [];
 }

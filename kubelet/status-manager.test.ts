@@ -133,3 +133,21 @@ test('a status equal to the one being written is not written again; a failed wri
   assert.deepEqual(written, ['Running', 'Failed']);
   sm2.stop();
 });
+
+test('readiness turned False by another writer (node lifecycle controller) is written back once', async () => {
+  const client = new FakeClient();
+  const sm = new StatusManager(client as unknown as ApiClient, log);
+  const ready: PodStatus = { phase: 'Running', qosClass: 'BestEffort', conditions: [{ type: 'Ready', status: 'True' }, { type: 'ContainersReady', status: 'True' }] };
+  sm.setStatus(pod, ready);
+  await sm.flush();
+  assert.equal(client.patches.length, 1);
+  // Our own write coming back (with a field the apiserver keeps): nothing to do.
+  sm.apiStatusChanged({ ...pod, status: { ...ready, startTime: '2024-01-01T00:00:00Z' } });
+  await sm.flush();
+  assert.equal(client.patches.length, 1);
+  const marked: PodStatus = { ...ready, conditions: [{ type: 'Ready', status: 'False', reason: 'NodeNotReady' }, { type: 'ContainersReady', status: 'False' }] };
+  sm.apiStatusChanged({ ...pod, status: marked });
+  await sm.flush();
+  assert.equal(client.patches.length, 2);
+  assert.deepEqual(client.patches[1].body.status, ready);
+});

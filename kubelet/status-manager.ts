@@ -67,6 +67,25 @@ export class StatusManager implements PodStatusSink {
     }
   }
 
+  /**
+   * The API's copy of a pod changed. When another writer turned its Ready or
+   * ContainersReady condition away from what this kubelet last wrote (the
+   * node lifecycle controller sets them False on a node it could not reach)
+   * and no write of ours is pending or in flight, our last status is written
+   * again, as kubelet's status manager reconciles its cache with the API.
+   * Only those conditions are compared, so fields the apiserver adds never
+   * cause a write.
+   */
+  apiStatusChanged(pod: Pod): void {
+    const uid = pod.metadata?.uid;
+    if (!uid || this.stopped || this.pending.has(uid) || this.inFlight.has(uid)) return;
+    const mine = this.written.get(uid);
+    if (!mine || readiness(mine) === readiness(pod.status)) return;
+    this.log.info({ pod: `${pod.metadata?.namespace}/${pod.metadata?.name}` }, 'pod readiness was changed by another writer; writing ours again');
+    this.pending.set(uid, { pod, status: mine });
+    this.kick();
+  }
+
   /** Drops what is known about a pod that left this node. */
   forget(uid: string): void {
     this.pending.delete(uid);
@@ -142,4 +161,10 @@ export class StatusManager implements PodStatusSink {
     if (current.metadata?.uid !== pod.metadata?.uid) throw new ApiError(404, 'NotFound', `pod ${namespace}/${name} was recreated`);
     await this.client.updateStatus(PODS, { ...current, status: { ...current.status, ...status } } as Pod & Record<string, unknown>);
   }
+}
+
+/** The pod's Ready and ContainersReady condition statuses, as one string. */
+function readiness(s: PodStatus | undefined): string {
+  const of = (t: string) => s?.conditions?.find((c) => c.type === t)?.status ?? '';
+  return `${of('Ready')}/${of('ContainersReady')}`;
 }

@@ -127,6 +127,10 @@ export function pkiPaths(home: string) {
     controllers: pair('controllers'),
     proxy: pair('proxy'),
     kubelet: (node: string) => pair(`kubelet-${node}`),
+    /** The store replica's certificate on this host: serving its clients and its peers, and dialing peers (etcd's model). */
+    store: pair('store'),
+    /** The apiserver's (and joiners') client certificate towards the store. */
+    storeClient: pair('store-client'),
     /** ServiceAccount token signing key (PKCS#8 PEM, ES256) and its public key (SPKI PEM). */
     serviceAccount: { key: path.join(dir, 'sa.key'), pub: path.join(dir, 'sa.pub') },
   };
@@ -153,6 +157,9 @@ export interface ClusterPki {
   kubelet: KeyPairPem;
   /** ServiceAccount token signing key pair (PEM; `cert` holds the public key). */
   serviceAccount: KeyPairPem;
+  /** Store certificates, only when asked for (clusters whose store is reached across hosts). */
+  store?: KeyPairPem;
+  storeClient?: KeyPairPem;
 }
 
 /** The ServiceAccount signing key pair: ECDSA P-256 (ES256), created once. */
@@ -175,7 +182,7 @@ async function loadOrCreateSaKey(files: { key: string; pub: string }): Promise<K
  */
 export async function ensureClusterPki(
   home: string,
-  opts: { nodeName: string; apiserverHosts?: string[]; apiserverIPs?: string[] },
+  opts: { nodeName: string; apiserverHosts?: string[]; apiserverIPs?: string[]; nodeIPs?: string[]; storeTls?: boolean },
 ): Promise<ClusterPki> {
   const p = pkiPaths(home);
   await mkdir(p.dir, { recursive: true, mode: 0o700 });
@@ -201,9 +208,17 @@ export async function ensureClusterPki(
         client: true,
         server: true,
         dnsNames: ['localhost', opts.nodeName],
-        ipAddresses: ['127.0.0.1'],
+        ipAddresses: ['127.0.0.1', ...(opts.nodeIPs ?? [])],
       }),
     ),
     serviceAccount: await loadOrCreateSaKey(p.serviceAccount),
+    ...(opts.storeTls
+      ? {
+          store: await loadOrIssue(p.store, () =>
+            issueCert(ca, { commonName: `store-${opts.nodeName}`, server: true, client: true, dnsNames: ['localhost', opts.nodeName], ipAddresses: ['127.0.0.1', ...(opts.nodeIPs ?? [])] }),
+          ),
+          storeClient: await loadOrIssue(p.storeClient, () => issueCert(ca, { commonName: 'store-client', client: true })),
+        }
+      : {}),
   };
 }

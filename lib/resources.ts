@@ -22,6 +22,8 @@ export const CONFIGMAPS = core('configmaps', 'ConfigMap', true);
 export const SECRETS = core('secrets', 'Secret', true);
 export const DEPLOYMENTS = apps('deployments', 'Deployment');
 export const REPLICASETS = apps('replicasets', 'ReplicaSet');
+export const STATEFULSETS = apps('statefulsets', 'StatefulSet');
+export const PODDISRUPTIONBUDGETS: ResourceRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true };
 export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true };
 
 export function apiVersionOf(ref: ResourceRef): string {
@@ -43,3 +45,4 @@ export function resourcePath(ref: ResourceRef, opts: { namespace?: string; name?
   }
   return p;
 }
+export const CERTIFICATE_SIGNING_REQUESTS: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false };

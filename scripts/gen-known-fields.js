@@ -23,7 +23,7 @@ const clientNode = require('@kubernetes/client-node');
 const ROOT = path.dirname(require.resolve('kubernetes-types/package.json'));
 const FREE = new Set(['runtime.RawExtension', 'meta/v1.FieldsV1', 'apiextensions/v1.JSON', 'apiextensions/v1.JSONSchemaProps']);
 /** Groups (kubernetes-types folders) whose types /openapi/v3 describes. */
-const SERVED_DIRS = ['core', 'apps', 'batch', 'networking', 'discovery', 'autoscaling', 'coordination', 'storage', 'policy', 'rbac', 'authorization', 'authentication', 'meta'];
+const SERVED_DIRS = ['core', 'apps', 'batch', 'networking', 'discovery', 'autoscaling', 'coordination', 'storage', 'policy', 'rbac', 'authorization', 'authentication', 'certificates', 'meta'];
 
 const files = [];
 (function scan(dir) {

@@ -41,6 +41,8 @@ const catalogue = {
   MemberNotFound: [GrpcCode.NOT_FOUND, 'etcdserver: member not found'],
   MemberExist: [GrpcCode.FAILED_PRECONDITION, 'etcdserver: member ID already exist'],
   PeerURLExist: [GrpcCode.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists'],
+  Unhealthy: [GrpcCode.UNAVAILABLE, 'etcdserver: unhealthy cluster'],
+  NotEnoughStartedMembers: [GrpcCode.FAILED_PRECONDITION, 'etcdserver: re-configuration failed due to not enough started members'],
   MemberNotLearner: [GrpcCode.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member'],
   BadLeaderTransferee: [GrpcCode.FAILED_PRECONDITION, 'etcdserver: bad leader transferee'],
   TimeoutLeaderTransfer: [GrpcCode.UNAVAILABLE, 'etcdserver: request timed out, leader transfer took too long'],

@@ -26,6 +26,14 @@ export async function main(argv: string[]): Promise<void> {
     .option('--listen-metrics-urls <url>', 'serve /metrics and /health over HTTP here')
     .option('--watch-progress-notify-interval <ms>', 'interval of watch progress notifications in ms', '600000')
     .option('--snapshot-count <n>', 'applied entries between snapshots of the state (the log is compacted after each)', '10000')
+    .option('--cert-file <file>', 'client TLS: serving certificate (PEM) for https:// client URLs')
+    .option('--key-file <file>', 'client TLS: key of --cert-file (PEM)')
+    .option('--trusted-ca-file <file>', 'client TLS: CA that signs client certificates (PEM)')
+    .option('--client-cert-auth', 'client TLS: require a client certificate signed by --trusted-ca-file')
+    .option('--peer-cert-file <file>', 'peer TLS: certificate (PEM; server and client auth) for https:// peer URLs')
+    .option('--peer-key-file <file>', 'peer TLS: key of --peer-cert-file (PEM)')
+    .option('--peer-trusted-ca-file <file>', 'peer TLS: CA that signs the peers\' certificates (PEM)')
+    .option('--peer-client-cert-auth', 'peer TLS: require a peer certificate signed by --peer-trusted-ca-file from connecting peers')
     .exitOverride()
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });

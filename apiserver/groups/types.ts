@@ -14,7 +14,10 @@ import type { ApiObject } from '../api-object';
  * hooks and names no kind; each kind's module under groups/<group>/ fills them in.
  */
 
-export type Subresource = 'status' | 'scale' | 'binding' | 'log' | 'exec' | 'attach' | 'portforward';
+export type Subresource = 'status' | 'approval' | 'scale' | 'binding' | 'eviction' | 'log' | 'exec' | 'attach' | 'portforward';
+
+/** Subresources that write (part of) an object's status: /status, and /approval of CSRs. */
+export type StatusSubresource = 'status' | 'approval';
 
 /** The user a request runs as. */
 export interface UserInfo { name: string; groups: string[]; uid?: string; extra?: Record<string, string[]> }
@@ -118,6 +121,11 @@ export interface KindStrategy {
   finalizingDelete?: FinalizingDelete;
   scale?: ScaleSubresource;
   binding?: BindingSubresource;
+  /**
+   * The status a write of a status-like subresource leaves (default: the incoming status as
+   * it is). CSRs: /approval changes only the Approved/Denied conditions, /status keeps them.
+   */
+  subresourceStatus?(subresource: StatusSubresource, cur: ApiObject, incoming: unknown): unknown;
 }
 
 /** A printer column: name, type, priority (> 0: `-o wide` only), format ('name' for the name column). */
@@ -156,6 +164,8 @@ export interface ResourceDef {
   defaults?(obj: ApiObject): void;
   /** System fields set on create only (status, generated selectors). */
   prepareForCreate?(obj: ApiObject): void;
+  /** On create: fields taken from the requesting user, whatever the body says (CSR spec.username/groups). */
+  setRequester?(obj: ApiObject, user: UserInfo | undefined): void;
   /** Verbs served (default VERBS); create-only virtual resources (access reviews) list ['create']. */
   verbs?: string[];
   /** Not stored: a POST is answered by this function (SelfSubjectAccessReview). */

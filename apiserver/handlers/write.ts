@@ -8,6 +8,8 @@ import { isObject } from '../json';
 import type { NamedRequest, ResourceRequest } from './context';
 import { type RequestWriteOptions, writeOptions } from './options';
 import { sendObject, toStored } from './respond';
+import type { StatusSubresource } from '../groups/types';
+import type { ApiObject } from '../api-object';
 
 /** The write verbs: create (POST), update (PUT) and patch (PATCH) of an object or its status. */
 
@@ -17,14 +19,16 @@ function checkFields(r: ResourceRequest, obj: unknown, o: RequestWriteOptions, a
   if (warnings.length) r.reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
 }
 
-const subresourceOf = (r: NamedRequest) => r.path.subresource as 'status' | undefined;
+const subresourceOf = (r: NamedRequest) => r.path.subresource as StatusSubresource | undefined;
 
 export async function handleCreate(r: ResourceRequest): Promise<unknown> {
   const o = writeOptions(r.req, r.query);
   const obj = requestBody(r.req);
   if (r.def.namespaced && !r.path.namespace) throw errors.methodNotAllowed('POST', r.def.plural);
   checkFields(r, obj, o);
-  return sendObject(r, 201, await r.ctx.storage.create(r.def, r.path.namespace, toStored(r, obj), o));
+  const stored = toStored(r, obj);
+  if (r.def.setRequester && isObject(stored)) r.def.setRequester(stored as unknown as ApiObject, r.req.user);
+  return sendObject(r, 201, await r.ctx.storage.create(r.def, r.path.namespace, stored, o));
 }
 
 export async function handleUpdate(r: NamedRequest): Promise<unknown> {

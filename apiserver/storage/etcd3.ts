@@ -38,6 +38,12 @@ export interface Etcd3Options {
   protoDir?: string;
   /** How often to look for the Raft leader among several endpoints (default 10 s; 0: never). */
   leaderProbeMs?: number;
+  /**
+   * TLS for https:// endpoints: the CA that signs the store's serving certificates (default:
+   * the system's roots) and a client certificate and key (for a store with --client-cert-auth).
+   * The server name checked is the endpoint's host (an IP SAN for an IP address).
+   */
+  tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer };
 }
 
 type Loaded = {
@@ -173,10 +179,12 @@ export class Etcd3Store implements Store {
       // channelz keeps per-call statistics nobody reads here (measured: ~7% of the client's CPU per call)
       'grpc.enable_channelz': 0,
     };
+    const t = opts.tls ?? {};
+    const tlsCreds = grpc.credentials.createSsl(t.ca ?? null, t.key ?? null, t.cert ?? null);
     this.endpoints = urls.map((url) => {
       const u = new URL(url.includes('://') ? url : `http://${url}`);
       const target = `${u.hostname}:${u.port || '2379'}`;
-      const creds = u.protocol === 'https:' ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+      const creds = u.protocol === 'https:' ? tlsCreds : grpc.credentials.createInsecure();
       // the stubs proto-loader builds from etcd.proto have the methods UnaryClient and WatchClient name
       const kv = new proto.KV(target, creds, channelOptions) as UnaryClient;
       const channelOverride = kv.getChannel();

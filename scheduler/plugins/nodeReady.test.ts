@@ -11,6 +11,9 @@ test('NodeReady / NodeUnschedulable: table', () => {
     ['unknown', mkNode('n', { ready: 'Unknown' }), mkPod('p'), ['node(s) were not ready'], undefined],
     ['cordoned', mkNode('n', { unschedulable: true }), mkPod('p'), undefined, ['node(s) were unschedulable']],
     ['cordoned, tolerated', mkNode('n', { unschedulable: true }), tolerant, undefined, undefined],
+    ['cordoned, tolerated by Exists on every key', mkNode('n', { unschedulable: true }), mkPod('t', { tolerations: [{ operator: 'Exists' }] }), undefined, undefined],
+    ['cordoned, tolerated by Equal with no value', mkNode('n', { unschedulable: true }), mkPod('t', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Equal' }] }), undefined, undefined],
+    ['cordoned, a NoExecute toleration is not enough', mkNode('n', { unschedulable: true }), mkPod('t', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoExecute' }] }), undefined, ['node(s) were unschedulable']],
   ];
   for (const [name, node, pod, wantReady, wantUnsched] of cases) {
     assert.deepEqual(NodeReady.filter(pod, mkInfo(node)), wantReady, name);

@@ -1,4 +1,5 @@
 import type { FilterPlugin } from '../framework';
+import { tolerates } from './taintToleration';
 
 /**
  * Rejects nodes whose Ready condition is not True, and cordoned nodes
@@ -14,13 +15,15 @@ export const NodeReady: FilterPlugin = {
   },
 };
 
+/** The taint a cordoned node stands for; a pod tolerating it may still be placed there (DaemonSet pods). */
+const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' };
+
+/** Rejects cordoned nodes (spec.unschedulable, `kubectl cordon`) unless the pod tolerates UNSCHEDULABLE_TAINT. */
 export const NodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
   filter(pod, { node }) {
     if (!node.spec?.unschedulable) return undefined;
-    const tolerated = pod.spec?.tolerations?.some(
-      (t) => (t.key === 'node.kubernetes.io/unschedulable' || (t.key === undefined && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoSchedule'),
-    );
+    const tolerated = (pod.spec?.tolerations ?? []).some((t) => tolerates(t, UNSCHEDULABLE_TAINT));
     return tolerated ? undefined : ['node(s) were unschedulable'];
   },
 };

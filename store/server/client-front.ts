@@ -23,6 +23,7 @@
  */
 import * as dns from 'node:dns/promises';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../lib/log';
@@ -245,9 +246,18 @@ export interface ClientFront {
 /**
  * Listen on `addr` ("host:port", IPv6 in brackets; a name listens on every
  * address it resolves to, like grpc-js) and serve each connection with
- * `server` through the rewriting front.
+ * `server` through the rewriting front. With `tlsOptions` (an https:// client
+ * URL) each connection is a TLS server socket first: the front sniffs and
+ * rewrites the decrypted bytes, and grpc-js gets the TLS socket (nghttp2 still
+ * reads it natively, through Node's TLS stream).
  */
-export async function listenClientFront(server: grpc.Server, addr: string, log?: Logger, mode: 'sniff' | 'always' = 'sniff'): Promise<ClientFront> {
+export async function listenClientFront(
+  server: grpc.Server,
+  addr: string,
+  log?: Logger,
+  mode: 'sniff' | 'always' = 'sniff',
+  tlsOptions?: tls.TlsOptions,
+): Promise<ClientFront> {
   const i = addr.lastIndexOf(':');
   const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
   let port = Number(addr.slice(i + 1));
@@ -272,11 +282,21 @@ export async function listenClientFront(server: grpc.Server, addr: string, log?:
     });
   try {
     for (const h of hosts) {
-      const srv = net.createServer({ noDelay: true }, (socket) => {
+      const serve = (socket: net.Socket): void => {
         socket.on('error', () => {});
         if (mode === 'always') injector.injectConnection(new RewritingSocket(socket, log));
         else sniff(socket, (s) => (closed ? s.destroy() : injector.injectConnection(s)), log, sniffing);
-      });
+      };
+      let srv: net.Server;
+      if (tlsOptions) {
+        const t = tls.createServer({ ...tlsOptions, handshakeTimeout: SNIFF_TIMEOUT_MS }, serve);
+        t.on('connection', (raw: net.Socket) => raw.setNoDelay(true));
+        // A refused handshake (no or untrusted client certificate, not TLS at all) closes that connection only.
+        t.on('tlsClientError', (e, s) => log?.debug({ remote: `${s.remoteAddress}:${s.remotePort}`, err: e.message }, 'client TLS handshake failed'));
+        srv = t;
+      } else {
+        srv = net.createServer({ noDelay: true }, serve);
+      }
       await new Promise<void>((resolve, reject) => {
         srv.once('error', reject);
         srv.listen(port, h === '' ? undefined : h, () => {

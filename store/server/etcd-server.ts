@@ -13,7 +13,7 @@ import type { Logger } from '../../lib/log';
 import { hexToDec } from './ids';
 import { hostPort } from '../config';
 import type { MemberInfo } from './member-info';
-import { applyMemberChange, checkPeerURLs, checkPeerURLsFree, type ConfContext, parseConfContext, restoreMembers } from './membership';
+import { applyMemberChange, checkAddNode, checkMayAddMember, checkPeerURLs, checkPeerURLsFree, type ConfContext, parseConfContext, restoreMembers } from './membership';
 import { parseSnapshot, snapshotParts } from './store-snapshot';
 import { LeaseClock, MAX_LEASE_TTL } from './lessor';
 import { ReadIndexRequests } from './read-index';
@@ -60,6 +60,11 @@ export class EtcdServer implements PeerHandler {
   readonly self: MemberInfo;
   readonly clusterIdHex: string;
   readonly members = new Map<string, MemberInfo>();
+  /**
+   * When each peer was last heard from, and since when without a silence longer than an
+   * election timeout (the leader's strict reconfiguration check: connected to everyone).
+   */
+  private readonly heard = new Map<NodeId, { since: number; last: number }>();
   /** Members removed from the cluster; their messages are ignored. */
   private readonly removed = new Set<string>();
   appliedIndex = 0;
@@ -284,8 +289,18 @@ export class EtcdServer implements PeerHandler {
     const cc = decodeConfChange(data);
     if (!cc) throw new EtcdError('InvalidArgument', 'malformed membership change');
     const deadline = Date.now() + this.requestTimeoutMs;
+    const adding = cc.type === 'AddNode' ? parseConfContext(cc)?.member : undefined;
+    if (cc.type === 'AddNode' && !adding) throw new EtcdError('InvalidArgument', 'membership change without the member');
     for (;;) {
-      const index = await this.node.do((r) => r.proposeConfChange(cc));
+      const index = await this.node.do((r) => {
+        // Judged inside the loop against the applied member list: when the core accepts the
+        // proposal, no other change is pending, so every earlier add is in `members`.
+        if (adding && r.state === 'Leader') {
+          checkAddNode(this.members, this.removed, adding);
+          checkMayAddMember(this.members.values(), this.self.idHex, (id) => this.connected(id));
+        }
+        return r.proposeConfChange(cc);
+      });
       if (index > 0) {
         await this.waitApplied(index);
         return index;
@@ -296,6 +311,13 @@ export class EtcdServer implements PeerHandler {
     }
   }
 
+  /** Heard from `id` within an election timeout, without a gap, for at least two election timeouts. */
+  private connected(id: NodeId): boolean {
+    const h = this.heard.get(id);
+    const now = Date.now();
+    return h !== undefined && now - h.last <= this.electionMs && now - h.since >= 2 * this.electionMs;
+  }
+
   isRemoved(id: NodeId): boolean {
     return this.removed.has(id);
   }
@@ -304,7 +326,8 @@ export class EtcdServer implements PeerHandler {
   removedByPeer(): void {
     if (this.stopped || this.removedNotified) return;
     this.removedNotified = true;
-    this.log.warn('peers report this member was removed from the cluster; stopping');
+    // A removed member never comes back under its id: to join again it is added anew and starts with an empty data dir.
+    this.log.warn('peers report this member was removed from the cluster; stopping (to join again: member add, then an empty data dir)');
     this.onRemoved();
   }
 
@@ -489,6 +512,12 @@ export class EtcdServer implements PeerHandler {
   }
 
   onMessages(msgs: Message[]): void {
+    if (msgs.length > 0) {
+      const now = Date.now();
+      const h = this.heard.get(msgs[0].from);
+      if (!h || now - h.last > this.electionMs) this.heard.set(msgs[0].from, { since: now, last: now });
+      else h.last = now;
+    }
     for (const m of msgs) {
       // A member that joins hears from the leader before it knows every member, so
       // anyone of this cluster (checked by the transport) is heard, except members removed.

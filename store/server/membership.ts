@@ -88,3 +88,36 @@ export function checkPeerURLs(peerURLs: string[]): void {
 export function checkPeerURLsFree(members: Map<string, MemberInfo>, peerURLs: string[], except?: string): void {
   for (const m of members.values()) if (m.idHex !== except && m.peerURLs.some((u) => peerURLs.includes(u))) throw new EtcdError('PeerURLExist');
 }
+
+/**
+ * etcd's strict reconfiguration check before adding a voting member, run by the
+ * leader right before it proposes the change (so concurrent adds are judged one
+ * after the other):
+ * - the started members (those that published their name; an added member that
+ *   has not started has none) must be a quorum of the new membership, or the
+ *   cluster could stall until the new member starts (NotEnoughStartedMembers).
+ *   A lone member may add a second one: there is no other way to grow;
+ * - the leader must be connected to every other member (`connected`), or the new
+ *   quorum might not be reachable (Unhealthy, etcd's "unhealthy cluster").
+ * Both errors are temporary: a joiner retries with backoff.
+ */
+export function checkMayAddMember(members: Iterable<MemberInfo>, selfId: string, connected: (id: string) => boolean): void {
+  const list = [...members];
+  const nmembers = list.length + 1;
+  const nstarted = list.filter((m) => m.name !== '').length;
+  const loneMemberAddsOne = nstarted === 1 && nmembers === 2;
+  if (!loneMemberAddsOne && nstarted < Math.floor(nmembers / 2) + 1) throw new EtcdError('NotEnoughStartedMembers');
+  if (list.some((m) => m.idHex !== selfId && !connected(m.idHex))) throw new EtcdError('Unhealthy');
+}
+
+/**
+ * The leader's checks of an AddNode just before proposing it, against the
+ * applied member list: the id is new and was never removed (a removed member
+ * cannot come back under its old id), and its peer URLs are free (two adds of
+ * the same URL racing each other: the second is refused once the first is in).
+ */
+export function checkAddNode(members: Map<string, MemberInfo>, removed: Set<string>, member: ConfContext['member']): void {
+  if (removed.has(member.idHex)) throw new EtcdError('MemberNotFound', `member ${member.idHex} was removed from the cluster`);
+  if (members.has(member.idHex)) throw new EtcdError('MemberExist');
+  checkPeerURLsFree(members, member.peerURLs);
+}

@@ -231,9 +231,12 @@ interface PeerConn {
   snapshotInFlight: boolean;
 }
 
-function newClient(addr: string): Client {
+/** A channel to the peer at `addr`: plain, or TLS with our peer certificate as client certificate (tls.ts). */
+function newClient(addr: string, creds: grpc.ChannelCredentials): Client {
   const Ctor = peerService();
-  return new Ctor(addr, grpc.credentials.createInsecure(), {
+  // grpc-js sets TCP_NODELAY on the TCP socket before any TLS handshake, and sends
+  // `:authority: host:port` (never a scheme), so the TLS path behaves as the plain one.
+  return new Ctor(addr, creds, {
     'grpc.max_receive_message_length': PEER_MAX_MESSAGE_BYTES,
     'grpc.max_send_message_length': PEER_MAX_MESSAGE_BYTES,
     'grpc.initial_reconnect_backoff_ms': 100,
@@ -261,6 +264,7 @@ export class PeerClients {
     private readonly snapshotSource: SnapshotSource = async () => undefined,
     private readonly onSnapshotReport: (to: NodeId, ok: boolean) => void = () => {},
     private readonly onRemoved: () => void = () => {},
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     this.setPeers(peers);
   }
@@ -275,7 +279,7 @@ export class PeerClients {
     }
     for (const [id, addr] of peers) {
       if (this.conns.has(id)) continue;
-      this.conns.set(id, { addr, client: newClient(addr), stream: undefined, blocked: false, queue: [], failures: 0, snapshotInFlight: false });
+      this.conns.set(id, { addr, client: newClient(addr, this.credentials), stream: undefined, blocked: false, queue: [], failures: 0, snapshotInFlight: false });
     }
   }
 
@@ -411,8 +415,8 @@ export class PeerClients {
 }
 
 /** Ask the member at `addr` (host:port of its peer URL) for the cluster id and member list. */
-export function fetchMembers(addr: string, timeoutMs: number): Promise<{ cluster: string; members: unknown[] }> {
-  const client = newClient(addr);
+export function fetchMembers(addr: string, timeoutMs: number, creds = grpc.credentials.createInsecure()): Promise<{ cluster: string; members: unknown[] }> {
+  const client = newClient(addr, creds);
   return new Promise((resolve, reject) => {
     client.Members({ cluster: '' }, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: { cluster: string; members: string }) => {
       client.close();

@@ -9,6 +9,7 @@ import { addEtcdServices, MAX_GRPC_RECV_BYTES } from './grpc-api';
 import { addPeerService, fetchMembers, PEER_MAX_MESSAGE_BYTES, PeerClients } from './peer';
 import { hostPort } from '../config';
 import { listenClientFront, type ClientFront } from './client-front';
+import { clientTlsOptions, peerCredentials, type PeerCredentials } from './tls';
 import { startHealthServer, type HealthServer } from '../../lib/health';
 import type { Logger } from '../../lib/log';
 
@@ -41,9 +42,9 @@ function useClientFront(): boolean {
   return process.env.COXSWAIN_STORE_CLIENT_FRONT !== 'off';
 }
 
-function bind(server: grpc.Server, addr: string): Promise<number> {
+function bind(server: grpc.Server, addr: string, creds = grpc.ServerCredentials.createInsecure()): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(new Error(`store: cannot listen on ${addr}: ${err.message}`)) : resolve(port)));
+    server.bindAsync(addr, creds, (err, port) => (err ? reject(new Error(`store: cannot listen on ${addr}: ${err.message}`)) : resolve(port)));
   });
 }
 
@@ -66,13 +67,13 @@ function shutdown(server: grpc.Server): Promise<void> {
  * --initial-cluster for the cluster id and member list, and find our own member id
  * by our peer URLs.
  */
-async function discoverCluster(cfg: StoreConfig, log: Logger): Promise<{ self: MemberInfo; members: MemberInfo[]; clusterIdHex: string }> {
+async function discoverCluster(cfg: StoreConfig, creds: PeerCredentials, log: Logger): Promise<{ self: MemberInfo; members: MemberInfo[]; clusterIdHex: string }> {
   const errors: string[] = [];
   const mine = [...cfg.self.peerURLs].sort().join(',');
   for (const m of cfg.members) {
     if (m.name === cfg.name) continue;
     try {
-      const r = await fetchMembers(hostPort(m.peerURLs[0]), 3000);
+      const r = await fetchMembers(hostPort(m.peerURLs[0]), 3000, creds.channel);
       const members = r.members as MemberInfo[];
       const me = members.find((x) => [...x.peerURLs].sort().join(',') === mine);
       if (!me) {
@@ -91,6 +92,9 @@ async function discoverCluster(cfg: StoreConfig, log: Logger): Promise<{ self: M
 
 /** Open the data dir, restore the snapshot, replay the log after it, start Raft, and serve clients and peers. */
 export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHandle> {
+  // Read the certificate files first: a missing file is a flag mistake, reported before anything starts.
+  const peerCreds = peerCredentials(cfg.peerTls);
+  const clientTls = cfg.clientTls ? clientTlsOptions(cfg.clientTls) : undefined;
   const disk = await RaftDisk.open(cfg.dataDir);
   let loaded;
   let self = cfg.self;
@@ -112,7 +116,7 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
         );
       }
     } else if (cfg.initialClusterState === 'existing') {
-      ({ self, members, clusterIdHex } = await discoverCluster(cfg, log));
+      ({ self, members, clusterIdHex } = await discoverCluster(cfg, peerCreds, log));
       await disk.saveMeta({ format: 1, name: cfg.name, memberId: self.idHex, clusterId: clusterIdHex });
     } else {
       // A new cluster: every member's log starts with the same committed
@@ -172,28 +176,33 @@ export async function startStore(cfg: StoreConfig, log: Logger): Promise<StoreHa
       () => server.snapshotSource(),
       (to, ok) => server.reportSnapshot(to, ok),
       () => server.removedByPeer(),
+      peerCreds.channel,
     ),
   );
 
   let metrics: HealthServer | undefined;
   const fronts: ClientFront[] = [];
   try {
-    const peerPort = await bind(peerServer, cfg.peerListen);
+    const peerPort = await bind(peerServer, cfg.peerListen, peerCreds.server);
     const clientPorts: number[] = [];
-    for (const a of cfg.clientListen) {
+    for (const { addr, tls } of cfg.clientListen) {
+      const tlsOpts = tls ? clientTls : undefined;
       if (useClientFront()) {
-        const f = await listenClientFront(clientServer, a, log, process.env.COXSWAIN_STORE_CLIENT_FRONT === 'always' ? 'always' : 'sniff');
+        const f = await listenClientFront(clientServer, addr, log, process.env.COXSWAIN_STORE_CLIENT_FRONT === 'always' ? 'always' : 'sniff', tlsOpts);
         fronts.push(f);
         clientPorts.push(f.port);
       } else {
-        clientPorts.push(await bind(clientServer, a));
+        const creds = tlsOpts
+          ? grpc.ServerCredentials.createSsl(tlsOpts.ca ?? null, [{ private_key: tlsOpts.key, cert_chain: tlsOpts.cert }], tlsOpts.requestCert)
+          : undefined;
+        clientPorts.push(await bind(clientServer, addr, creds));
       }
     }
     if (cfg.metricsListen) metrics = await startMetrics(cfg.metricsListen, server);
     const hostOf = (a: string): string => a.slice(0, a.lastIndexOf(':'));
     const handle: StoreHandle = {
       server,
-      clientAddrs: cfg.clientListen.map((a, i) => `${hostOf(a)}:${clientPorts[i]}`),
+      clientAddrs: cfg.clientListen.map((a, i) => `${hostOf(a.addr)}:${clientPorts[i]}`),
       peerAddr: `${hostOf(cfg.peerListen)}:${peerPort}`,
       close: async () => {
         log.info('store member stopping');

@@ -1,16 +1,20 @@
 /**
  * One dockerd per bed host, started inside the host's network namespace with every path of its
- * own under the host's folder (data root, exec root with its containerd, socket, pid file, an
- * empty daemon.json so /etc/docker/daemon.json never applies), and the bed's images loaded from
- * a tar that is saved from the root Docker engine once and cached by image ID.
+ * own under the host's folder (data root, exec root, socket, pid file, an empty daemon.json so
+ * /etc/docker/daemon.json never applies), and the bed's images loaded from a tar that is saved
+ * from the root Docker engine once and cached by image ID.
+ *
+ * Each dockerd gets a containerd of its own, started here in the same namespace and passed with
+ * --containerd: dockerd 20.10 would otherwise use a system containerd whenever
+ * /run/containerd/containerd.sock exists, shared by every host, and containers with host
+ * networking would then run in the root namespace.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
-import { alive, endProcesses, must, run } from './bed-run';
-import { waitFor } from './util';
+import { alive, endProcesses, must, run, startInNamespace } from './bed-run';
 
 export const DEFAULT_IMAGES = ['busybox:1.36', 'registry.k8s.io/pause:3.10'];
 
@@ -26,6 +30,14 @@ export function dockerdPaths(dir: string) {
     pidFile: path.join(dir, 'docker.pid'),
     config: path.join(dir, 'daemon.json'),
     log: path.join(dir, 'dockerd.log'),
+    containerd: {
+      config: path.join(dir, 'containerd.toml'),
+      root: path.join(dir, 'docker', 'containerd'),
+      state: path.join(dir, 'exec', 'containerd'),
+      socket: path.join(dir, 'exec', 'containerd.sock'),
+      pidFile: path.join(dir, 'containerd.pid'),
+      log: path.join(dir, 'containerd.log'),
+    },
   };
 }
 
@@ -62,35 +74,43 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
+/** Resolves true when something accepts a connection on the unix socket. */
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
 /**
- * Starts dockerd inside `netns` (detached, so it outlives a CLI that starts it), waits until it
- * answers, and returns its pid. `bip` is its docker0 address (a /24 distinct per host).
+ * Starts a containerd and then dockerd inside `netns`, waits until dockerd answers, and returns
+ * dockerd's pid. `bip` is its docker0 address (a /24 distinct per host).
  */
 export async function startDockerd(netns: string, dir: string, bip: string): Promise<number> {
-  if (existsSync('/run/containerd/containerd.sock')) {
-    // dockerd 20.10 uses a running system containerd instead of its own: every bed host would
-    // share it, and containers with host networking would land in the root namespace.
-    throw new Error('a system containerd runs (/run/containerd/containerd.sock): the bed needs a containerd per dockerd; stop the system one first');
-  }
   const p = dockerdPaths(dir);
-  mkdirSync(dir, { recursive: true });
+  const c = p.containerd;
+  mkdirSync(c.root, { recursive: true });
+  mkdirSync(c.state, { recursive: true });
   writeFileSync(p.config, '{}\n');
-  const log = openSync(p.log, 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', 'dockerd',
+  writeFileSync(c.config, [
+    'version = 2',
+    `root = ${JSON.stringify(c.root)}`,
+    `state = ${JSON.stringify(c.state)}`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]',
+    `  address = ${JSON.stringify(c.socket)}`,
+    '',
+  ].join('\n'));
+  const containerd = await startInNamespace(netns, 'containerd', ['--config', c.config], { what: `containerd to listen on ${c.socket}`, logFile: c.log, ready: () => accepts(c.socket) });
+  writeFileSync(c.pidFile, `${containerd}\n`);
+  return startInNamespace(netns, 'dockerd', [
     '--config-file', p.config, '--data-root', p.dataRoot, '--exec-root', p.execRoot, '--pidfile', p.pidFile,
-    '-H', `unix://${p.socket}`, '--bip', bip, '--shutdown-timeout', '5'], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  child.unref();
-  const tail = () => readFileSync(p.log, 'utf8').split('\n').slice(-15).join('\n');
-  await waitFor(`dockerd of ${netns} to answer on ${p.socket}`, async () => {
-    if (exited) throw new Error(`dockerd of ${netns} exited; its log ends with:\n${tail()}`);
-    return ping(p.socket);
-  }, 60_000, 50).catch((err: Error) => {
-    throw exited ? err : new Error(`${err.message}\n${tail()}`);
-  });
-  return child.pid as number;
+    '--containerd', c.socket, '-H', `unix://${p.socket}`, '--bip', bip, '--shutdown-timeout', '5',
+  ], { what: `dockerd to answer on ${p.socket}`, logFile: p.log, ready: () => ping(p.socket) });
 }
 
 export async function loadImages(socket: string, tar: string): Promise<void> {
@@ -125,8 +145,8 @@ function pidsInContainers(ids: string[]): number[] {
 
 /**
  * Stops a host's dockerd and everything it runs: removes its containers while it still answers,
- * then SIGTERMs it and waits; containers, shims or a containerd that survive (a killed dockerd)
- * are killed by their cgroup, and the containers' empty cgroups are removed.
+ * then SIGTERMs dockerd and then its containerd and waits; container processes that survive (a
+ * killed dockerd) are killed by their cgroup, and the containers' empty cgroups are removed.
  */
 export async function stopDockerd(dir: string): Promise<void> {
   const p = dockerdPaths(dir);
@@ -142,6 +162,13 @@ export async function stopDockerd(dir: string): Promise<void> {
     /* never started or already stopped */
   }
   if (pid && alive(pid)) await endProcesses([pid], 15_000);
+  let containerd = 0;
+  try {
+    containerd = Number(readFileSync(p.containerd.pidFile, 'utf8').trim());
+  } catch {
+    /* never started */
+  }
+  if (containerd && alive(containerd)) await endProcesses([containerd], 10_000);
   const ids = containerIds(dir);
   await endProcesses(pidsInContainers(ids), 2_000);
   for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {

@@ -3,7 +3,7 @@
  * code, and end processes by pid with a grace period. No bed knowledge here.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { waitFor } from './util';
 
 export interface RunResult { stdout: string; stderr: string; code: number }
@@ -90,4 +90,28 @@ export async function unmountUnder(dir: string): Promise<void> {
     .filter((mp): mp is string => !!mp && (mp === dir || mp.startsWith(`${dir}/`)))
     .sort((a, b) => b.length - a.length);
   for (const mp of points) await run('umount', ['-l', mp]);
+}
+
+/**
+ * Starts `cmd args` inside the network namespace `netns`, detached (so it outlives a CLI that
+ * starts it) with its output appended to `logFile`, and polls `ready` every 50 ms until it
+ * holds. Throws, with the end of the log, as soon as the process exits or after `timeoutMs`.
+ * Returns its pid.
+ */
+export async function startInNamespace(netns: string, cmd: string, args: string[], o: { what: string; logFile: string; ready: () => Promise<boolean>; timeoutMs?: number }): Promise<number> {
+  const log = openSync(o.logFile, 'a');
+  const child = spawn('nsenter', [`--net=/run/netns/${netns}`, '--', cmd, ...args], { detached: true, stdio: ['ignore', log, log] });
+  closeSync(log);
+  let exit: string | undefined;
+  child.on('exit', (code, sig) => { exit = `exited (${sig ?? `code ${code}`})`; });
+  child.on('error', (err) => { exit = `could not start: ${err.message}`; });
+  child.unref();
+  const tail = () => readFileSync(o.logFile, 'utf8').trim().split('\n').slice(-15).join('\n');
+  const deadline = Date.now() + (o.timeoutMs ?? 60_000);
+  while (!(await o.ready())) {
+    if (exit) throw new Error(`${cmd} in ${netns} ${exit} before ${o.what}; ${o.logFile} ends with:\n${tail()}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${o.what}; ${o.logFile} ends with:\n${tail()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return child.pid as number;
 }

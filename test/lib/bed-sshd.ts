@@ -8,12 +8,10 @@
  * (PermitRootLogin prohibit-password), and sets DOCKER_HOST in every session to the host's
  * dockerd, so a command run over SSH sees that host's network and Docker engine.
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { alive, endProcesses, must } from './bed-run';
-import { waitFor } from './util';
+import { alive, endProcesses, must, startInNamespace } from './bed-run';
 import type { BedHost } from './bed-host';
 
 export interface SshKeyPair {
@@ -90,17 +88,9 @@ export async function startSshd(host: BedHost, opts: { authorizedKeys: string[] 
     '',
   ].join('\n'));
   const logFile = path.join(dir, 'sshd.log');
-  const log = openSync(logFile, 'a');
-  const child = spawn('nsenter', [`--net=/run/netns/${host.netns}`, '--', '/usr/sbin/sshd', '-D', '-e', '-f', config], { detached: true, stdio: ['ignore', log, log] });
-  closeSync(log);
-  let exited = false;
-  child.on('exit', () => { exited = true; });
-  child.unref();
-  await waitFor(`sshd on ${host.ip}:22`, () => {
-    if (exited) throw new Error(`sshd of ${host.name} exited: ${readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' / ')}`);
-    return sshBanner(host.ip, 22);
-  }, 20_000, 50);
-  const pid = child.pid as number;
+  const pid = await startInNamespace(host.netns, '/usr/sbin/sshd', ['-D', '-e', '-f', config], {
+    what: `sshd to answer on ${host.ip}:22`, logFile, ready: () => sshBanner(host.ip, 22), timeoutMs: 20_000,
+  });
   return {
     host,
     pid,

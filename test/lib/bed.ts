@@ -115,6 +115,8 @@ export async function createBed(opts: BedOptions): Promise<Bed> {
   await destroyStaleBed(prefix);
 
   const dir = path.resolve(opts.dir ?? `/tmp/${prefix}-bed`);
+  // destroy removes the folder: never take one that holds something else.
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`bed dir ${dir} exists and is not empty: give a new or empty folder`);
   const images = opts.images ?? DEFAULT_IMAGES;
   const tar = images.length ? imageTar(images) : Promise.resolve(undefined);
   tar.catch(() => undefined); // awaited below; do not let an early failure go unhandled meanwhile

@@ -35,6 +35,25 @@ export interface StoreClusterOptions {
   electionTimeoutMs?: number;
   /** Extra flags for every member. */
   extraArgs?: string[];
+  /** Mutual TLS on the client and peer ports (https:// URLs); etcdctl is given the client pair. */
+  tls?: StoreTlsFiles;
+}
+
+/** PEM file names: one CA for both sides, a member certificate (server and client auth, IP SAN 127.0.0.1) and a client pair. */
+export interface StoreTlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+  clientCert: string;
+  clientKey: string;
+}
+
+/** A member's TLS flags (client and peer side, both requiring certificates from `t.ca`). */
+export function storeTlsFlags(t: { ca: string; cert: string; key: string }): string[] {
+  return [
+    '--cert-file', t.cert, '--key-file', t.key, '--trusted-ca-file', t.ca, '--client-cert-auth',
+    '--peer-cert-file', t.cert, '--peer-key-file', t.key, '--peer-trusted-ca-file', t.ca, '--peer-client-cert-auth',
+  ];
 }
 
 export interface EtcdctlResult {
@@ -67,7 +86,7 @@ export class StoreCluster {
   readonly members: StoreMember[] = [];
   private readonly root: string;
 
-  private constructor(private readonly opts: Required<StoreClusterOptions>) {
+  private constructor(private readonly opts: Required<Omit<StoreClusterOptions, 'tls'>> & { tls?: StoreTlsFiles }) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'coxswain-store-'));
   }
 
@@ -90,7 +109,7 @@ export class StoreCluster {
   private args(m: StoreMember): string[] {
     // The original members keep their original flags (ids derive from them); a joined member gets
     // the --initial-cluster `member add` printed and state existing.
-    const flags = storeMemberFlags(m, this.members.filter((x) => !x.joinCluster), m.dataDir);
+    const flags = storeMemberFlags(m, this.members.filter((x) => !x.joinCluster), m.dataDir, this.opts.tls ? 'https' : 'http');
     if (m.joinCluster) {
       flags[flags.indexOf('--initial-cluster') + 1] = m.joinCluster;
       flags[flags.indexOf('--initial-cluster-state') + 1] = 'existing';
@@ -99,8 +118,26 @@ export class StoreCluster {
       ...flags,
       '--heartbeat-interval', String(this.opts.heartbeatMs),
       '--election-timeout', String(this.opts.electionTimeoutMs),
+      ...(this.opts.tls ? storeTlsFlags(this.opts.tls) : []),
       ...this.opts.extraArgs,
     ];
+  }
+
+  /** A new member's ports and data dir (not started; see startJoined). */
+  async newMember(name: string): Promise<StoreMember> {
+    return { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(this.root, name), output: [] };
+  }
+
+  /** The URL scheme of the cluster's ports. */
+  get scheme(): 'http' | 'https' {
+    return this.opts.tls ? 'https' : 'http';
+  }
+
+  /** Start `m` (from newMember) with state existing and `initialCluster`, after it was added to the cluster. */
+  startJoined(m: StoreMember, initialCluster: string): void {
+    m.joinCluster = initialCluster;
+    this.members.push(m);
+    this.spawn(m);
   }
 
   private spawn(m: StoreMember): void {
@@ -117,7 +154,13 @@ export class StoreCluster {
    */
   async addMember(name: string, via: string): Promise<string> {
     const m: StoreMember = { name, clientPort: await freePort(), peerPort: await freePort(), dataDir: path.join(this.root, name), output: [] };
-    const r = await this.etcdctl(via, ['member', 'add', name, `--peer-urls=http://127.0.0.1:${m.peerPort}`]);
+    // The store refuses an add while it could cost the quorum (etcd's strict reconfig check, e.g.
+    // right after a leader change); a real joiner retries, and so does this.
+    const r = await waitFor('member add', async () => {
+      const res = await this.etcdctl(via, ['member', 'add', name, `--peer-urls=${this.scheme}://127.0.0.1:${m.peerPort}`]);
+      if (res.code !== 0 && /unhealthy cluster|not enough started members/.test(res.stderr)) return undefined;
+      return res;
+    }, 20_000, 250);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}`);
     const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(r.stdout)?.[1];
     if (!ic || !/ETCD_INITIAL_CLUSTER_STATE="existing"/.test(r.stdout)) throw new Error(`unexpected member add output: ${r.stdout}`);
@@ -134,7 +177,7 @@ export class StoreCluster {
   }
 
   endpoint(name: string): string {
-    return `127.0.0.1:${this.member(name).clientPort}`;
+    return `${this.opts.tls ? 'https://' : ''}127.0.0.1:${this.member(name).clientPort}`;
   }
 
   alive(): StoreMember[] {
@@ -142,7 +185,8 @@ export class StoreCluster {
   }
 
   etcdctl(name: string, args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<EtcdctlResult> {
-    return etcdctl(this.endpoint(name), args, opts);
+    const t = this.opts.tls;
+    return etcdctl(this.endpoint(name), t ? ['--cacert', t.ca, '--cert', t.clientCert, '--key', t.clientKey, ...args] : args, opts);
   }
 
   /** The member every live member agrees is leader, by `etcdctl endpoint status`. */

@@ -10,7 +10,8 @@ import type { Writable } from '../../../api-object';
 
 /**
  * Pod (core/v1): defaults and QoS class on create, validation (validation.ts), printer
- * columns (printer.ts), graceful deletion, and the binding subresource (binding.ts).
+ * columns (printer.ts), graceful deletion, the binding subresource (binding.ts) and the
+ * eviction subresource's rules (eviction.ts; served by handlers/eviction.ts).
  */
 
 /** What the QoS class reads of a container. */
@@ -52,7 +53,7 @@ export function podGracePeriod(pod: Pod, requested: number | undefined): number 
 
 export const POD: ResourceDef = {
   ...withStatus, group: '', kind: 'Pod', listKind: 'PodList', plural: 'pods', singular: 'pod', shortNames: ['po'], categories: ['all'],
-  namespaced: true, subresources: ['status', 'binding', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
+  namespaced: true, subresources: ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward'], gracefulDelete: true,
   fieldLabels: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
   // a missing spec becomes {} (validation then reports spec.containers)
   defaults(o: Pod) { o.spec ??= {} as PodSpec; defaultPodSpec(o.spec); },
