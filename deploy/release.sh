@@ -79,6 +79,7 @@ echo "coxswain $version ${commit}${dirty:+-dirty} $digest" > "$root/RELEASE"
 # production dependencies alone, and the files read at run time are found beside dist/.
 (cd "$stage/coxswain" && node -e '
   for (const m of ["apiserver", "store", "scheduler", "controllers", "kubelet", "proxy"]) require(`./dist/${m}/main.js`);
+  for (const c of ["server", "agent", "token", "up"]) require(`./dist/cli/${c}.js`);
   require("./dist/store/proto/index.js");
   require("./dist/kubelet/api/proto.js").kubeletProto();
   const pb = require("./dist/apiserver/protobuf.js");

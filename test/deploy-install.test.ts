@@ -81,8 +81,10 @@ test('deploy/install.sh installs two servers and an agent over SSH; kubectl sees
   const install = () => run('bash', [INSTALL, '--mode', 'nohup', '--tarball', tarball, '--kubeconfig', kubeconfig, '--wait', '240',
     '--ssh-opts', ssh.options.join(' '), ...hostArgs('server', h1), ...hostArgs('server', h2), ...hostArgs('agent', h3)], { timeoutMs: 600_000 });
 
+  const started = Date.now();
   const first = await install();
   const log = `${first.stdout}${first.stderr}`;
+  t.diagnostic(`install.sh brought up 3 hosts in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   assert.equal(first.code, 0, log);
   assert.match(log, /no systemd as PID 1 here/, 'the installer says why it uses nohup');
   for (const [h, role] of [[h1, 'server'], [h2, 'server'], [h3, 'agent']] as const) {
