@@ -3,8 +3,9 @@
  * hosts (network namespaces, each with its own dockerd and an OpenSSH server), two servers and
  * one agent, installed from one release tarball as an operator would from a checkout. The admin
  * kubeconfig it copies back shows three Ready nodes with their own addresses (the real kubectl).
- * A re-run leaves the running nodes alone, the join token is on no process's command line,
- * and `node.sh uninstall --purge` takes a host away.
+ * A re-run leaves the running nodes alone, a new release restarts them all (servers one at a
+ * time) into the same cluster, the join token is on no process's command line, and
+ * `node.sh uninstall --purge` takes a host away.
  *
  * The hosts share one file system, so each gets its own install prefix, environment file,
  * COXSWAIN_HOME and log folder under its bed folder (the installer's per-host settings); systemd
@@ -14,7 +15,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { bedUnavailable, createBed, createSshKeyPair, sshClient, startSshd, type Bed, type BedHost } from './lib/bed';
 import { run } from './lib/bed-run';
@@ -131,6 +133,25 @@ test('deploy/install.sh installs two servers and an agent over SSH; kubectl sees
   assert.equal((again.stdout.match(/unchanged: .* left alone/g) ?? []).length, 3, again.stdout);
   assert.deepEqual([nodePid(h1, 'server'), nodePid(h2, 'server'), nodePid(h3, 'agent')], pids);
   assert.equal((await kubectlNodes(kubeconfig)).items.length, 3);
+
+  // A new release (the same tree under another release id) is installed everywhere and every
+  // node restarts, the joined server alone after the first; the cluster comes back whole.
+  const next = path.join(bed.dir, 'next');
+  await mkdir(next);
+  assert.equal((await run('tar', ['-xzf', tarball, '-C', next])).code, 0);
+  writeFileSync(path.join(next, 'RELEASE'), readFileSync(path.join(next, 'RELEASE'), 'utf8').replace(/\n$/, '-next\n'));
+  assert.equal((await run('tar', ['-czf', tarball, '-C', next, '.'])).code, 0);
+  const upgrade = await install();
+  assert.equal(upgrade.code, 0, `${upgrade.stdout}${upgrade.stderr}`);
+  assert.match(upgrade.stdout, new RegExp(`updating the installed server root@${h2.ip.replace(/\./g, '\\.')} \\(one at a time\\)`));
+  assert.equal((upgrade.stdout.match(/installed coxswain .*-next at .* \(was coxswain /g) ?? []).length, 3, upgrade.stdout);
+  const restarted = [nodePid(h1, 'server'), nodePid(h2, 'server'), nodePid(h3, 'agent')];
+  restarted.forEach((p, i) => assert.notEqual(p, pids[i]));
+  await waitFor('three Ready nodes after the upgrade', async () => {
+    const nodes = await kubectlNodes(kubeconfig);
+    return nodes.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length === 3;
+  }, 120_000, 1_000);
+  pids.splice(0, 3, ...restarted);
 
   // Uninstall the agent over SSH: its process ends and its install is gone.
   const h3Flags = ['--mode', 'nohup', '--prefix', path.join(h3.dir, 'opt/coxswain'), '--etc-dir', path.join(h3.dir, 'etc'),
