@@ -132,8 +132,10 @@ stop_role() {
   pid=$(nohup_pid "$r") || return 0
   say "stopping coxswain $r (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
+  local t0=$SECONDS
   for ((i = 0; i < 900; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  # what is left after 90 s gets what systemd's KillMode=mixed would give it
+  if kill -0 "$pid" 2>/dev/null; then say "coxswain $r did not stop in 90 s: killing it"; else say "stopped in $((SECONDS - t0)) s"; fi
+  # what is left now gets what systemd's KillMode=mixed would give it
   kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
   rm -f "$(pidfile "$r")"
 }

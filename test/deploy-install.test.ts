@@ -141,7 +141,9 @@ test('deploy/install.sh installs two servers and an agent over SSH; kubectl sees
   assert.equal((await run('tar', ['-xzf', tarball, '-C', next])).code, 0);
   writeFileSync(path.join(next, 'RELEASE'), readFileSync(path.join(next, 'RELEASE'), 'utf8').replace(/\n$/, '-next\n'));
   assert.equal((await run('tar', ['-czf', tarball, '-C', next, '.'])).code, 0);
+  const upgradeStarted = Date.now();
   const upgrade = await install();
+  t.diagnostic(`the upgrade took ${((Date.now() - upgradeStarted) / 1000).toFixed(1)} s: ${upgrade.stdout.split('\n').filter((l) => /stop|ready/.test(l)).join(' | ')}`);
   assert.equal(upgrade.code, 0, `${upgrade.stdout}${upgrade.stderr}`);
   assert.match(upgrade.stdout, new RegExp(`updating the installed server root@${h2.ip.replace(/\./g, '\\.')} \\(one at a time\\)`));
   assert.equal((upgrade.stdout.match(/installed coxswain .*-next at .* \(was coxswain /g) ?? []).length, 3, upgrade.stdout);
