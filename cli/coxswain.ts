@@ -46,6 +46,9 @@ export async function run(argv: string[]): Promise<void> {
 /** Runs the command line and exits non-zero with a one-line error on failure. */
 export function runMain(argv: string[]): void {
   run(argv).catch((err: unknown) => {
+    // commander has already printed help (exit 0) or the command line's problem (exit 1 or 2)
+    const c = err as { code?: unknown; exitCode?: unknown };
+    if (typeof c.code === 'string' && c.code.startsWith('commander.') && typeof c.exitCode === 'number') process.exit(c.exitCode);
     process.stderr.write(`coxswain: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });

@@ -62,7 +62,9 @@ export async function main(argv: string[]): Promise<void> {
   const node = o.disableAgent ? 'no node (--disable-agent)' : `node ${o.nodeName} Ready`;
   process.stdout.write(`coxswain: server ready in ${secs}s: apiserver ${server}, ${node}; export KUBECONFIG=${path.join(o.home, 'kubeconfig')}\n`);
   if (token) {
-    process.stdout.write(`coxswain: join more hosts with --server ${server} --token ${token} (the token is in ${path.join(o.home, 'token')})\n`);
+    // the token itself only on a terminal: under systemd stdout is the journal, and logs carry no secrets
+    const shown = process.stdout.isTTY ? token : `"$(cat ${path.join(o.home, 'token')})"`;
+    process.stdout.write(`coxswain: join more hosts with --server ${server} --token ${shown}\n`);
   }
 }
 

@@ -31,13 +31,6 @@ async function skipReason(): Promise<string | false> {
   const bed = bedUnavailable();
   if (bed) return bed;
   for (const p of ['/usr/sbin/sshd', '/usr/bin/ssh']) if (!existsSync(p)) return `no ${p} (Debian openssh-server, openssh-client)`;
-  // `coxswain server` and `agent` are what the installer starts; they are built separately.
-  for (const role of ['server', 'agent']) {
-    const help = await run(process.execPath, [COXSWAIN, role, '--help'], { timeoutMs: 30_000 });
-    if (!/--server\b/.test(help.stdout + help.stderr) || !/--token\b/.test(help.stdout + help.stderr)) {
-      return `\`coxswain ${role} --help\` shows no --server/--token: the installer needs \`coxswain server\` and \`coxswain agent\` (issue 11)`;
-    }
-  }
   return false;
 }
 
