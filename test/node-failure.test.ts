@@ -199,6 +199,9 @@ describe('node failure: a silent host heals in seconds', { timeout: 10 * 60_000 
     for (const o of original) assert.deepEqual(await containersWithLabels([`io.kubernetes.pod.uid=${o.metadata!.uid}`]), [], `no container of ${o.metadata?.name} is left`);
     const pods = await webPods();
     assert.deepEqual(uids(pods), uids(onB), 'the two replacements on B, nothing else');
+    // No flapping: while A was down and the machine busy moving its pods, no other node was taken for dead.
+    const notReady = (await client.list<Event & KubeObject>(EVENTS, { namespace: 'default' })).items.filter((e) => e.reason === 'NodeNotReady');
+    assert.deepEqual([...new Set(notReady.map((e) => e.involvedObject.name))], [NODE_A], 'NodeNotReady for A only');
     t.diagnostic(`SIGCONT → A Ready ${secs(back)}, old pods gone ${secs(gone)}`);
     console.log(`# SIGCONT → A Ready ${secs(back)}, old pods gone ${secs(gone)}`);
   });
