@@ -103,13 +103,23 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--node-monitor-period <duration>', 'how often every node\'s health is checked (Kubernetes: 5s)').default(`${DEFAULT_NODE_MONITOR_PERIOD_MS / 1000}s`));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
+  const positive = (flag: string, text: string) => {
+    let ms = 0;
+    try {
+      ms = parseDuration(text);
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}`);
+    }
+    if (!(ms > 0)) throw new Error(`${flag}: want a duration above 0, got ${JSON.stringify(text)}`);
+    return ms;
+  };
   return {
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
-    nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
-    nodeMonitorPeriodMs: parseDuration(f.nodeMonitorPeriod),
+    nodeMonitorGracePeriodMs: positive('--node-monitor-grace-period', f.nodeMonitorGracePeriod),
+    nodeMonitorPeriodMs: positive('--node-monitor-period', f.nodeMonitorPeriod),
   };
 }
 
