@@ -117,14 +117,24 @@ export function parseFlags(argv: string[]): ControllersOptions {
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
+  const positive = (flag: string, text: string) => {
+    let ms = 0;
+    try {
+      ms = parseDuration(text);
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}`);
+    }
+    if (!(ms > 0)) throw new Error(`${flag}: want a duration above 0, got ${JSON.stringify(text)}`);
+    return ms;
+  };
   return {
     clusterSigning: f.clusterSigningCertFile ? { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } : undefined,
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
-    nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
-    nodeMonitorPeriodMs: parseDuration(f.nodeMonitorPeriod),
+    nodeMonitorGracePeriodMs: positive('--node-monitor-grace-period', f.nodeMonitorGracePeriod),
+    nodeMonitorPeriodMs: positive('--node-monitor-period', f.nodeMonitorPeriod),
   };
 }
 

@@ -201,7 +201,7 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'image-gc-high-threshold', value: '<percent>', parse: percent, default: 85, help: 'image filesystem usage at or above which image GC runs (100 disables it)', group: gc },
     { name: 'image-gc-low-threshold', value: '<percent>', parse: percent, default: 80, help: 'image filesystem usage image GC frees down to', group: gc },
     { name: 'minimum-image-ttl-duration', value: '<duration>', parse: parseDuration, default: 120_000, defaultText: '2m', help: 'minimum age of an unused image before it may be removed', group: gc },
-    ...nodeHealthFlags(),
     { name: 'image-gc-period', value: '<duration>', parse: parseDuration, default: 300_000, defaultText: '5m', help: 'interval of image GC (Coxswain; Kubernetes: fixed 5m)', group: gc },
+    ...nodeHealthFlags(),
   ];
 }

@@ -1,4 +1,5 @@
 import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
+import { realClock, type Clock } from '../lib/clock';
 import type { Logger } from '../lib/log';
 import { LEASES } from '../lib/resources';
 import { rfc3339Micro } from '../lib/time';
@@ -19,7 +20,7 @@ interface Lease extends KubeObject {
  * owner, so the Lease goes with the Node. Creates the namespace when missing.
  */
 export class NodeLease {
-  private timer?: NodeJS.Timeout;
+  private timer?: unknown;
   private stopped = false;
 
   constructor(
@@ -30,11 +31,17 @@ export class NodeLease {
       renewMs?: number;
       durationSeconds?: number;
       now?: () => number;
+      /** The renewal timer (tests drive it); default real, unref'd timers. */
+      clock?: Clock;
       nodeUid?: () => string | undefined;
       /** Called after a renewal that follows failed ones (the apiserver was out of reach): a good moment for a full status write. */
       onRecovered?: () => void;
     } = {},
   ) {}
+
+  private get clock(): Clock {
+    return this.opts.clock ?? realClock;
+  }
 
   private get durationSeconds(): number {
     return this.opts.durationSeconds ?? NODE_LEASE_DURATION_SECONDS;
@@ -88,16 +95,13 @@ export class NodeLease {
         failing = true;
         this.log.warn({ err: (err as Error).message }, 'node lease renewal failed');
       }
-      if (!this.stopped) {
-        this.timer = setTimeout(tick, every);
-        this.timer.unref();
-      }
+      if (!this.stopped) this.timer = this.clock.setTimeout(() => void tick(), every);
     };
     void tick();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer) this.clock.clearTimeout(this.timer);
   }
 }

@@ -101,7 +101,7 @@ test('the node heartbeats through a Lease in kube-node-lease', async () => {
   type Lease = KubeObject & { spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number } };
   const first = await waitFor('the node lease', () => cp.client.tryGet<Lease>(LEASES, NODE, 'kube-node-lease'), 30_000);
   assert.equal(first.spec?.holderIdentity, NODE);
-  assert.equal(first.spec?.leaseDurationSeconds, 40);
+  assert.equal(first.spec?.leaseDurationSeconds, 8, "Coxswain's --node-lease-duration-seconds default");
   assert.equal(first.metadata?.ownerReferences?.[0]?.kind, 'Node');
   await waitFor('a renewal', async () => {
     const l = await cp.client.get<Lease>(LEASES, NODE, 'kube-node-lease');

@@ -199,6 +199,9 @@ describe('node failure: a silent host heals in seconds', { timeout: 10 * 60_000 
     for (const o of original) assert.deepEqual(await containersWithLabels([`io.kubernetes.pod.uid=${o.metadata!.uid}`]), [], `no container of ${o.metadata?.name} is left`);
     const pods = await webPods();
     assert.deepEqual(uids(pods), uids(onB), 'the two replacements on B, nothing else');
+    // No flapping: while A was down and the machine busy moving its pods, no other node was taken for dead.
+    const notReady = (await client.list<Event & KubeObject>(EVENTS, { namespace: 'default' })).items.filter((e) => e.reason === 'NodeNotReady');
+    assert.deepEqual([...new Set(notReady.map((e) => e.involvedObject.name))], [NODE_A], 'NodeNotReady for A only');
     t.diagnostic(`SIGCONT → A Ready ${secs(back)}, old pods gone ${secs(gone)}`);
     console.log(`# SIGCONT → A Ready ${secs(back)}, old pods gone ${secs(gone)}`);
   });
@@ -226,5 +229,29 @@ describe('node failure: a silent host heals in seconds', { timeout: 10 * 60_000 
     }, 30_000, 200);
     sigcont(pidB);
     await waitFor('B\'s old pods gone', async () => (await webPods()).every((p) => !uids(onB).includes(p.metadata!.uid!)), 60_000, 200);
+  });
+
+  it('a pod evicted from a silent node stays Terminating until the Node is deleted, then it is removed', async (t) => {
+    const name = HOLLOW[0]!;
+    const pod = await client.create<Pod & KubeObject>(PODS, {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'pinned', namespace: NS },
+      spec: { nodeName: name, containers: [{ name: 'c', image: 'busybox:1.36' }] },
+    } as Pod & KubeObject, NS);
+    hollow!.silence(name);
+    const terminating = await waitFor('the pinned pod evicted', async () => {
+      const p = await client.tryGet<Pod & KubeObject>(PODS, 'pinned', NS);
+      return p?.metadata?.deletionTimestamp ? p : undefined;
+    }, 30_000, 200);
+    assert.equal(terminating.metadata?.uid, pod.metadata?.uid);
+    const evictedAt = Date.now();
+    // Nobody confirms it stopped: it stays.
+    await waitFor('3 s more', () => Date.now() - evictedAt > 3_000, 10_000, 200);
+    assert.ok(await client.tryGet<Pod & KubeObject>(PODS, 'pinned', NS), 'still Terminating: never force-deleted while its node exists');
+    const t0 = Date.now();
+    await client.delete(NODES, name);
+    await waitFor('the pinned pod gone', async () => !(await client.tryGet<Pod & KubeObject>(PODS, 'pinned', NS)), 40_000, 500);
+    t.diagnostic(`Node deleted → its Terminating pod removed ${secs(Date.now() - t0)} (PodGC's 20 s quarantine)`);
   });
 });

@@ -5,6 +5,20 @@
  */
 export const UNHEALTHY_THRESHOLD = 0.55;
 
+/**
+ * Whether a node counts as down for the disruption state: not Ready, or
+ * silent for more than half the grace period though not yet declared
+ * Unknown. Nodes that lose touch together are declared Unknown one by one,
+ * up to a renewal interval apart (their heartbeats were out of phase); if the
+ * first were judged alone, its pods could be evicted (2 s of toleration)
+ * before the others are seen to be down too. Counting the silent ones at once
+ * makes the first verdict see the whole outage. A live node renews every 2 s,
+ * so half of the 8 s grace is far from its normal silence.
+ */
+export function countsAsDown(ready: string | undefined, silentMs: number, graceMs: number): boolean {
+  return ready !== 'True' || silentMs > graceMs / 2;
+}
+
 export type DisruptionState = 'Normal' | 'FullDisruption' | 'PartialDisruption';
 
 /**

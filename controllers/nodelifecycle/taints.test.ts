@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Node, Taint } from 'kubernetes-types/core/v1';
 import { desiredTaints } from './taints';
-import { disruptionState } from './disruption';
+import { countsAsDown, disruptionState } from './disruption';
 import { notReadyStatus } from './pods';
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');
@@ -58,4 +58,12 @@ test('pods on an unreachable node: Ready and ContainersReady go False once', () 
   assert.deepEqual(s?.conditions?.map((c) => `${c.type}=${c.status}`), ['Initialized=True', 'Ready=False', 'ContainersReady=False']);
   assert.equal(notReadyStatus({ ...pod, status: s }, T0), undefined, 'already False: no write');
   assert.equal(notReadyStatus({ ...pod, status: { ...pod.status, phase: 'Succeeded' } }, T0), undefined);
+});
+
+test('a node silent for half the grace counts as down before it is declared Unknown', () => {
+  assert.equal(countsAsDown('True', 2_000, 8_000), false, 'a live node between renewals');
+  assert.equal(countsAsDown('True', 4_001, 8_000), true, 'silent, Unknown soon');
+  assert.equal(countsAsDown('Unknown', 0, 8_000), true);
+  assert.equal(countsAsDown('False', 0, 8_000), true);
+  assert.equal(countsAsDown(undefined, 0, 8_000), true, 'never reported Ready');
 });
