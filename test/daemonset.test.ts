@@ -6,7 +6,8 @@
  * kubelet (test/lib/hollow-kubelet.ts) reports Running and confirms deleted.
  * Checks what a user sees: exactly one pod per eligible node; a node that
  * stops matching loses its pod and gets it back; a joining node gets one; a
- * user's NoSchedule taint keeps pods off unless the DaemonSet tolerates it; a
+ * failed pod is replaced; a user's NoSchedule taint keeps pods off unless the
+ * DaemonSet tolerates it; a
  * rolling update replaces every pod and `kubectl rollout status` returns, also
  * when the controllers are killed with SIGKILL mid-rollout, and no node ever
  * holds two pods of the set at once; `rollout history` and `undo`; and a
@@ -21,10 +22,10 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DaemonSet } from 'kubernetes-types/apps/v1';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Event, Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient, KubeObject } from '../lib/client';
 import { Informer } from '../lib/informer';
-import { DAEMONSETS, PODS } from '../lib/resources';
+import { DAEMONSETS, EVENTS, PODS } from '../lib/resources';
 import { freePort, startProcess, stopProcess, type Proc } from './lib/cluster';
 import { HollowKubelet } from './lib/hollow-kubelet';
 import { HollowNodes } from './lib/hollow-nodes';
@@ -44,6 +45,7 @@ kind: DaemonSet
 metadata:
   name: agent
 spec:
+  minReadySeconds: 2
   selector:
     matchLabels: {app: agent}
   updateStrategy:
@@ -178,6 +180,15 @@ describe('DaemonSets: one pod per eligible node, rolling updates, pod GC', { tim
     await status({ desired: 4, current: 4, ready: 4 });
   });
 
+  it('a failed pod is deleted and replaced, with a FailedDaemonPod event', async () => {
+    const victim = (await agentPods()).find((p) => p.spec?.nodeName === HOLLOW[0])!;
+    await client.patch(PODS, victim.metadata!.name!, { status: { phase: 'Failed', reason: 'Test' } }, { namespace: NS, subresource: 'status', type: 'merge' });
+    const by = await onePerNode([NODE, ...HOLLOW, JOINER]);
+    assert.notEqual(by.get(HOLLOW[0])![0].metadata?.uid, victim.metadata?.uid, 'a new pod on the node');
+    await waitFor('a FailedDaemonPod event naming the failed pod', async () => (await client.list<Event & KubeObject>(EVENTS, { namespace: NS })).items
+      .some((e) => e.reason === 'FailedDaemonPod' && e.message?.includes(victim.metadata!.name!)), 10_000, 200);
+  });
+
   it('a user NoSchedule taint keeps a new pod off the node unless the DaemonSet tolerates it', async () => {
     await kok(['taint', 'node', JOINER, 'dedicated=infra:NoSchedule']);
     // NoSchedule does not evict: the pod stays until deleted
@@ -200,7 +211,12 @@ describe('DaemonSets: one pod per eligible node, rolling updates, pod GC', { tim
     const before = new Set((await agentPods()).map((p) => p.metadata!.uid!));
     const oldHash = hashOf((await agentPods())[0]);
     await kok(['set', 'env', 'ds/agent', 'VERSION=2']);
-    await waitFor('the first replacement pod', async () => (await agentPods()).some((p) => hashOf(p) !== oldHash), 60_000, 50);
+    const atKill = await waitFor('the first replacement pod', async () => {
+      const pods = await agentPods();
+      return pods.some((p) => hashOf(p) !== oldHash) ? pods : undefined;
+    }, 60_000, 50);
+    const oldLeft = atKill.filter((p) => hashOf(p) === oldHash && !p.metadata?.deletionTimestamp).length;
+    assert.ok(oldLeft >= 2, `killed mid-rollout: ${oldLeft} old pods still running`);
     const pids = pidsMatching('coxswain.js controllers ').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(home));
     assert.equal(pids.length, 1, 'one controllers process of this cluster');
     process.kill(pids[0], 'SIGKILL');
@@ -211,7 +227,7 @@ describe('DaemonSets: one pod per eligible node, rolling updates, pod GC', { tim
     const by = await onePerNode([NODE, ...HOLLOW, JOINER], { hash: newHash });
     for (const [, [p]] of by) assert.ok(!before.has(p.metadata!.uid!), 'every pod was replaced');
     assert.deepEqual(doubles, [], 'no node ever held two pods of the set');
-    t.diagnostic(`rollout finished ${((Date.now() - t0) / 1000).toFixed(1)} s after the controllers were killed`);
+    t.diagnostic(`controllers killed with ${oldLeft} of 4 old pods left; rollout finished ${((Date.now() - t0) / 1000).toFixed(1)} s later (a new leader waits out the old Lease, 15 s)`);
     const real = by.get(NODE)![0];
     assert.equal(real.spec?.containers[0].env?.find((e) => e.name === 'VERSION')?.value, '2');
   });
@@ -229,6 +245,12 @@ describe('DaemonSets: one pod per eligible node, rolling updates, pod GC', { tim
     const after = await kok(['rollout', 'history', 'ds/agent']);
     const revsAfter = after.split('\n').filter((l) => /^\d+\s/.test(l)).map((l) => Number(l.split(/\s+/)[0]));
     assert.deepEqual(revsAfter, [1, 3, 4], `the restored template is the newest revision: ${after}`);
+    await kok(['rollout', 'restart', 'ds/agent']);
+    await kok(['rollout', 'status', 'ds/agent', '--timeout=120s'], { timeoutMs: 130_000 });
+    const restarted = await onePerNode([NODE, ...HOLLOW, JOINER]);
+    assert.ok(restarted.get(NODE)![0].metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], 'restarted pods carry the annotation');
+    const hist5 = await kok(['rollout', 'history', 'ds/agent']);
+    assert.ok(hist5.split('\n').some((l) => /^5\s/.test(l)), `rollout restart made revision 5: ${hist5}`);
     assert.deepEqual(doubles, [], 'no node ever held two pods of the set');
   });
 

@@ -48,7 +48,7 @@ export class HollowKubelet {
       }
       return;
     }
-    if (p.status?.phase === 'Running') return;
+    if (p.status?.phase && p.status.phase !== 'Pending') return; // Running already, or finished (a test may fail a pod)
     const t = rfc3339(Date.now());
     await this.client.patch(PODS, name, {
       status: {
