@@ -23,6 +23,8 @@ export const SECRETS = core('secrets', 'Secret', true);
 export const DEPLOYMENTS = apps('deployments', 'Deployment');
 export const REPLICASETS = apps('replicasets', 'ReplicaSet');
 export const STATEFULSETS = apps('statefulsets', 'StatefulSet');
+export const DAEMONSETS = apps('daemonsets', 'DaemonSet');
+export const CONTROLLERREVISIONS = apps('controllerrevisions', 'ControllerRevision');
 export const PODDISRUPTIONBUDGETS: ResourceRef = { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true };
 export const LEASES: ResourceRef = { group: 'coordination.k8s.io', version: 'v1', resource: 'leases', kind: 'Lease', namespaced: true };
 

@@ -24,6 +24,11 @@ test('NodeAffinity: nodeSelector and required affinity, table', () => {
     ['affinity Gt', withAffinity({ nodeSelectorTerms: [{ matchExpressions: [{ key: 'gen', operator: 'Gt', values: ['4'] }] }] }), undefined],
     ['terms are ORed', withAffinity({ nodeSelectorTerms: [{ matchExpressions: [{ key: 'x', operator: 'Exists' }] }, { matchExpressions: [{ key: 'disk', operator: 'Exists' }] }] }), undefined],
     ['matchFields name', withAffinity({ nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n2'] }] }] }), FAIL],
+    ['matchFields own name (a DaemonSet pod)', withAffinity({ nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }] }), undefined],
+    ['matchFields name and expressions both hold', withAffinity({ nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }], matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }] }), undefined],
+    ['matchFields name holds, expression does not', withAffinity({ nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['b'] }], matchFields: [{ key: 'metadata.name', operator: 'In', values: ['n1'] }] }] }), FAIL],
+    ['matchFields NotIn own name', withAffinity({ nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n1'] }] }] }), FAIL],
+    ['empty term matches nothing', withAffinity({ nodeSelectorTerms: [{}] }), FAIL],
   ];
   for (const [name, pod, want] of cases) assert.deepEqual(NodeAffinity.filter(pod, mkInfo(node)), want, name);
 });
