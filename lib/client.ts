@@ -5,6 +5,7 @@ import type { ObjectMeta } from 'kubernetes-types/meta/v1';
 import { loadKubeconfig, type ClientConfig } from './kubeconfig';
 import { ndjsonLines } from './ndjson';
 import { resourcePath, type ResourceRef } from './resources';
+import { userAgent } from './user-agent';
 
 /** Any Kubernetes object: the client is generic over kinds. */
 export interface KubeObject {
@@ -66,7 +67,20 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds before the request is abandoned (not for watches). Default 30 s. */
   timeoutMs?: number;
+  /** Sent even while writes are fenced (the leader Lease's own requests); see `ApiClient.fenceWrites`. */
+  unfenced?: boolean;
 }
+
+/** Thrown, without anything sent, for a write while the client's write fence is closed. */
+export class FencedWriteError extends Error {
+  constructor(method: string, path: string, reason: string) {
+    super(`${method} ${path}: not sent: ${reason}`);
+    this.name = 'FencedWriteError';
+  }
+}
+
+const USER_AGENT = userAgent();
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export interface ListOptions {
   namespace?: string;
@@ -113,6 +127,7 @@ export class ApiClient {
   readonly defaultNamespace: string;
   private readonly agent: http.Agent;
   private readonly token?: string;
+  private fence?: { open: () => boolean; reason: string };
 
   constructor(readonly config: ClientConfig) {
     this.server = new URL(config.server);
@@ -135,6 +150,17 @@ export class ApiClient {
     return new ApiClient(loadKubeconfig(file, context));
   }
 
+  /**
+   * From now on, every request but a read (and those marked `unfenced`) is sent
+   * only while `open()` is true, checked right before its bytes go out (once the
+   * connection is up, so a TLS handshake that outlasts the fence does not leak
+   * a write); otherwise it fails with FencedWriteError. A process that may act
+   * only as leader fences its client with its elector.
+   */
+  fenceWrites(open: () => boolean, reason: string): void {
+    this.fence = { open, reason };
+  }
+
   /** Closes idle connections; in-flight requests finish. */
   close(): void {
     this.agent.destroy();
@@ -142,7 +168,9 @@ export class ApiClient {
 
   private open(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
     const url = new URL(path + queryString(opts.query), this.server);
-    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', 'User-Agent': 'coxswain/0.1' };
+    const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json', 'User-Agent': USER_AGENT };
+    const fence = opts.unfenced || READS.has(method) ? undefined : this.fence;
+    if (fence && !fence.open()) return Promise.reject(new FencedWriteError(method, path, fence.reason));
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
       payload = Buffer.from(typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body));
@@ -157,7 +185,13 @@ export class ApiClient {
       if (opts.timeoutMs !== undefined && opts.timeoutMs > 0) {
         req.setTimeout(opts.timeoutMs, () => req.destroy(new Error(`${method} ${path}: timed out after ${opts.timeoutMs} ms`)));
       }
-      req.end(payload);
+      if (!fence) return void req.end(payload);
+      // Headers and body leave with end(): check the fence again just before, on a ready connection.
+      const send = () => (fence.open() ? req.end(payload) : req.destroy(new FencedWriteError(method, path, fence.reason)));
+      req.once('socket', (socket) => {
+        if (req.reusedSocket) send();
+        else socket.once(url.protocol === 'https:' ? 'secureConnect' : 'connect', send);
+      });
     });
   }
 

@@ -38,6 +38,15 @@ export class FakeClock implements Clock {
     this.t = end;
   }
 
+  /**
+   * Moves time forward at once, then fires the timers now overdue, each seeing
+   * the new time: a process resumed after being frozen (SIGSTOP, a paused VM).
+   */
+  skip(ms: number): void {
+    this.t += ms;
+    this.advance(0);
+  }
+
   get pendingTimers(): number {
     return this.timers.size;
   }

@@ -64,10 +64,10 @@ export function parseLeaderElectionFlags(f: Record<string, string>): LeaderElect
   return c;
 }
 
-/** A LeaseElector on kube-system/<leaseName> when enabled, else AlwaysLeader. */
+/** A LeaseElector on kube-system/<leaseName> when enabled (and `client`'s writes fenced by it), else AlwaysLeader. */
 export function leaderElectorFor(config: LeaderElectionConfig | undefined, client: ApiClient, leaseName: string, logger: Logger): LeaderElector {
   if (!config?.leaderElect) return new AlwaysLeader();
-  return new LeaseElector({
+  const elector = new LeaseElector({
     client: apiLeaseClient(client, config.renewDeadlineMs / 2),
     namespace: 'kube-system',
     name: leaseName,
@@ -77,4 +77,7 @@ export function leaderElectorFor(config: LeaderElectionConfig | undefined, clien
     retryPeriodMs: config.retryPeriodMs,
     logger,
   });
+  // Every write of this process (bindings, status, events) waits for a fresh lease; only the Lease's own requests pass.
+  client.fenceWrites(() => elector.leading(), `not holding the ${leaseName} leader Lease`);
+  return elector;
 }

@@ -46,7 +46,7 @@ async function pass(clock: FakeClock, ms: number, step = 250): Promise<void> {
   }
 }
 
-function candidate(leases: FakeLeases, clock: FakeClock, identity: string) {
+function candidate(leases: LeaseClient, clock: FakeClock, identity: string) {
   const state = { leading: false, lost: false };
   const elector = new LeaseElector({ client: leases, namespace: 'kube-system', name: 'kube-scheduler', identity, clock, rand: () => 0 });
   const stopper = new AbortController();
@@ -147,6 +147,93 @@ test('a renewal request that never answers ends leadership at the renew deadline
   await pass(clock, 1_000);
   assert.equal(a.state.lost, true);
   await a.done;
+});
+
+/** A candidate's view of the Lease store whose update answers can be held back (the write lands; the answer waits). */
+class HeldAnswers implements LeaseClient {
+  hold = false;
+  private readonly held: (() => void)[] = [];
+  constructor(private readonly inner: LeaseClient) {}
+  get = (ns: string, name: string) => this.inner.get(ns, name);
+  create = (l: Lease) => this.inner.create(l);
+  update(l: Lease): Promise<Lease> {
+    const r = this.inner.update(l);
+    if (!this.hold) return r;
+    return new Promise((resolve, reject) => this.held.push(() => void r.then(resolve, reject)));
+  }
+  release(): void {
+    this.hold = false;
+    for (const f of this.held.splice(0)) f();
+  }
+}
+
+/** Runs `pass`, asserting after every step that at most one elector may act. */
+async function passOneLeader(clock: FakeClock, ms: number, electors: LeaseElector[]): Promise<void> {
+  for (let t = 0; t < ms; t += 250) {
+    clock.advance(Math.min(250, ms - t));
+    await settle();
+    assert.ok(electors.filter((e) => e.leading()).length <= 1, `two electors may act at ${clock.now()}`);
+  }
+}
+
+test('a renewal whose answer arrives after a takeover does not let the old leader act again', async () => {
+  const clock = new FakeClock();
+  const leases = new FakeLeases();
+  const aView = new HeldAnswers(leases);
+  const a = candidate(aView, clock, 'a');
+  await settle();
+  const b = candidate(leases, clock, 'b');
+  await passOneLeader(clock, 3_000, [a.elector, b.elector]);
+  assert.equal(a.elector.leading(), true);
+  // a is frozen just after sending a renewal: the Lease is renewed, a learns it only much later
+  aView.hold = true;
+  await passOneLeader(clock, 20_000, [a.elector, b.elector]);
+  assert.equal(a.state.lost, true, 'a gave up at its renew deadline');
+  assert.equal(b.state.leading, true, 'b took over after the lease duration');
+  aView.release();
+  await settle();
+  assert.equal(a.elector.leading(), false, 'the late answer of a renewal older than the renew deadline grants nothing');
+  assert.equal(b.elector.leading(), true);
+  await b.stop();
+});
+
+test('a leader frozen past its lease may not act on waking, before its loop ran, and writes nothing after the takeover', async () => {
+  const start = 1_700_000_000_000;
+  const aClock = new FakeClock(start);
+  const bClock = new FakeClock(start);
+  const leases = new FakeLeases();
+  const writers: string[] = [];
+  const track: LeaseClient = {
+    get: () => leases.get(),
+    create: (l) => leases.create(l),
+    update: async (l) => {
+      const r = await leases.update(l);
+      writers.push(r.spec?.holderIdentity ?? '');
+      return r;
+    },
+  };
+  const a = candidate(track, aClock, 'a');
+  await settle();
+  const b = candidate(track, bClock, 'b');
+  for (let t = 0; t < 3_000; t += 250) {
+    aClock.advance(250);
+    bClock.advance(250);
+    await settle();
+  }
+  assert.equal(a.elector.leading(), true);
+  // SIGSTOP a: its clock runs on but none of its timers or callbacks do
+  await pass(bClock, 20_000);
+  assert.equal(b.state.leading, true, 'b took over while a was frozen');
+  const takeover = writers.lastIndexOf('b');
+  // SIGCONT a: the first thing anything in a can ask is whether it may act
+  aClock.skip(20_000);
+  assert.equal(a.elector.leading(), false, 'fenced the moment a wakes');
+  await settle();
+  assert.equal(a.state.lost, true, 'a stops at once on waking');
+  await pass(bClock, 5_000);
+  assert.deepEqual(writers.slice(takeover).filter((w) => w !== 'b'), [], 'no Lease write by a after the takeover');
+  assert.equal(leases.lease?.spec?.holderIdentity, 'b');
+  await b.stop();
 });
 
 test('--leader-elect flags: defaults, and inconsistent durations are refused', () => {

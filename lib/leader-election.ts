@@ -25,8 +25,9 @@ export function apiLeaseClient(client: ApiClient, timeoutMs: number): LeaseClien
         throw err;
       }
     },
-    create: (lease) => client.request<Lease>('POST', resourcePath(LEASES, { namespace: lease.metadata?.namespace }), { body: lease, timeoutMs }),
-    update: (lease) => client.request<Lease>('PUT', resourcePath(LEASES, { namespace: lease.metadata?.namespace, name: lease.metadata?.name }), { body: lease, timeoutMs }),
+    // The Lease's own writes pass the write fence: they are how a candidate becomes leader.
+    create: (lease) => client.request<Lease>('POST', resourcePath(LEASES, { namespace: lease.metadata?.namespace }), { body: lease, timeoutMs, unfenced: true }),
+    update: (lease) => client.request<Lease>('PUT', resourcePath(LEASES, { namespace: lease.metadata?.namespace, name: lease.metadata?.name }), { body: lease, timeoutMs, unfenced: true }),
   };
 }
 
@@ -61,6 +62,15 @@ const JITTER_FACTOR = 1.2;
  * renewDeadline, which is shorter than leaseDuration so it stops acting before
  * anyone else may start. On a graceful stop the leader releases the Lease
  * (empty holder), so a successor takes over at its next attempt.
+ *
+ * Safety does not rest on the run loop noticing in time: `leading()` is a
+ * local check (no request) that a process makes before each write (see
+ * ApiClient.fenceWrites). It counts the renew deadline from the moment the
+ * last successful attempt *started*, which is no later than the Lease write
+ * others observe, and a follower counts the lease duration from when its read
+ * *answered*, which is no earlier. So a leader frozen (SIGSTOP, a paused VM)
+ * at any point, even with a renewal in flight, finds on waking that its
+ * deadline passed, before a successor's lease duration could have.
  */
 export class LeaseElector implements LeaderElector {
   private readonly clock: Clock;
@@ -70,6 +80,8 @@ export class LeaseElector implements LeaderElector {
   private observed?: Lease;
   private observedSpec = '';
   private observedTime = 0;
+  /** When this candidate's last successful acquire or renew started (its own clock). */
+  private renewedAt = -Infinity;
 
   constructor(private readonly o: LeaseElectorOptions) {
     this.clock = o.clock ?? realClock;
@@ -83,6 +95,15 @@ export class LeaseElector implements LeaderElector {
     return this.observed?.spec?.holderIdentity === this.o.identity;
   }
 
+  /**
+   * True only while this candidate may act: it holds the Lease and its last
+   * successful acquire or renew started less than renewDeadline ago. Pure and
+   * cheap; false at once after a freeze longer than the renew deadline.
+   */
+  leading(): boolean {
+    return this.isLeader() && this.clock.now() - this.renewedAt < this.renewDeadlineMs;
+  }
+
   async run(onStarted: () => void, onStopped: () => void, signal: AbortSignal): Promise<void> {
     const { logger, name, identity } = this.o;
     logger?.info({ lease: `${this.o.namespace}/${name}`, identity }, 'attempting to acquire leader lease');
@@ -93,13 +114,13 @@ export class LeaseElector implements LeaderElector {
     if (signal.aborted) return this.release();
     logger?.info({ lease: `${this.o.namespace}/${name}`, identity }, 'acquired leader lease');
     onStarted();
-    let lastRenew = this.clock.now();
+    let lastRenew = this.renewedAt;
     for (;;) {
       await sleep(this.retryPeriodMs, signal, this.clock);
       if (signal.aborted) return this.release();
       const left = lastRenew + this.renewDeadlineMs - this.clock.now();
       if (left > 0 && (await this.withDeadline(this.attempt(), left))) {
-        lastRenew = this.clock.now();
+        lastRenew = this.renewedAt;
       } else if (this.clock.now() - lastRenew >= this.renewDeadlineMs) {
         logger?.error({ lease: `${this.o.namespace}/${name}`, identity, renewDeadlineMs: this.renewDeadlineMs }, 'failed to renew leader lease: leadership lost');
         onStopped();
@@ -121,13 +142,16 @@ export class LeaseElector implements LeaderElector {
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity } = this.o;
-    const now = this.clock.now();
-    const t = rfc3339Micro(now);
+    const started = this.clock.now();
+    const t = rfc3339Micro(started);
     const leaseDurationSeconds = Math.ceil(this.leaseDurationMs / 1000);
     const cur = await client.get(namespace, name);
+    // A change is dated when the read answered: never earlier than the write it shows.
+    const now = this.clock.now();
     if (!cur) {
       const spec: LeaseSpec = { holderIdentity: identity, leaseDurationSeconds, acquireTime: t, renewTime: t, leaseTransitions: 0 };
       this.observe(await client.create({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { namespace, name }, spec }), now);
+      this.renewedAt = started;
       return true;
     }
     const spec = cur.spec ?? {};
@@ -140,6 +164,7 @@ export class LeaseElector implements LeaderElector {
         ? { ...spec, leaseDurationSeconds, renewTime: t }
         : { holderIdentity: identity, leaseDurationSeconds, acquireTime: t, renewTime: t, leaseTransitions: (spec.leaseTransitions ?? 0) + 1 };
     this.observe(await client.update({ ...cur, spec: next }), now);
+    this.renewedAt = started;
     return true;
   }
 
@@ -153,6 +178,7 @@ export class LeaseElector implements LeaderElector {
   private async release(): Promise<void> {
     const cur = this.observed;
     if (!cur || !this.isLeader()) return;
+    this.renewedAt = -Infinity; // stop writing before the successor may start
     const t = rfc3339Micro(this.clock.now());
     try {
       this.observe(await this.o.client.update({ ...cur, spec: { holderIdentity: '', leaseDurationSeconds: 1, acquireTime: t, renewTime: t, leaseTransitions: cur.spec?.leaseTransitions ?? 0 } }), this.clock.now());
