@@ -3,6 +3,8 @@ import type { ResourceDef } from './groups/types';
 /** A create-time admission plugin (ResourceStorageDeps.admit): may mutate `obj` or throw an ApiError. */
 export interface AdmissionPlugin {
   admit(def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void>;
+  /** The same on a full update (PUT), for plugins Kubernetes also runs on update; synchronous, inside the write's retry loop. */
+  admitUpdate?(def: ResourceDef, ns: string | undefined, next: unknown): void;
 }
 
 /**
@@ -19,5 +21,9 @@ export class AdmissionChain implements AdmissionPlugin {
 
   readonly admit = async (def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void> => {
     for (const p of this.plugins) await p.admit(def, ns, obj);
+  };
+
+  readonly admitUpdate = (def: ResourceDef, ns: string | undefined, next: unknown): void => {
+    for (const p of this.plugins) p.admitUpdate?.(def, ns, next);
   };
 }

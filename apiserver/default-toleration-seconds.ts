@@ -32,11 +32,18 @@ export function addDefaultTolerations(pod: Pod, notReadySeconds: number, unreach
   if (add.length) spec.tolerations = [...tols, ...add];
 }
 
-/** The admission plugin over `addDefaultTolerations`, for pods on create. */
+/**
+ * The admission plugin over `addDefaultTolerations`, for pods on create and update (as
+ * Kubernetes': a replace that leaves the added tolerations out gets them again, so it is not
+ * refused for removing a toleration).
+ */
 export function defaultTolerationSecondsAdmission(podDef: ResourceDef | undefined, notReadySeconds: number, unreachableSeconds: number): AdmissionPlugin {
   return {
     async admit(def, _ns, obj) {
       if (def === podDef) addDefaultTolerations(obj as Pod, notReadySeconds, unreachableSeconds);
+    },
+    admitUpdate(def, _ns, next) {
+      if (def === podDef) addDefaultTolerations(next as Pod, notReadySeconds, unreachableSeconds);
     },
   };
 }

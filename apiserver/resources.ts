@@ -39,6 +39,8 @@ export interface ResourceStorageDeps {
   cacheCapacity?: number;
   /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
   admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject) => Promise<void>;
+  /** Admission on a full update (PUT) of `next`, before validation. */
+  admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject) => void;
 }
 
 export interface WriteOptions {
@@ -339,6 +341,7 @@ export class ResourceStorage {
       const next: StorageView = { ...incoming, metadata: { ...incoming.metadata } };
       if (def.hasStatus) next.status = (cur as StorageView).status;
       if (next.status === undefined) delete next.status;
+      this.deps.admitUpdate?.(def, ns, next);
       return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager });
     }, {
       ...opts,

@@ -272,6 +272,8 @@ test('≥10,000 hostile requests: 4xx Status each, no 5xx, nothing stored, apise
       const rl = await admin.request<any>('GET', gv);
       for (const res of rl.resources) {
         if (res.name.includes('/') || !res.verbs.includes('list')) continue;
+        // Leases are heartbeats the apiserver (its kubernetes Endpoints lease) and components renew on their own
+        if (gv === '/apis/coordination.k8s.io/v1' && res.name === 'leases') continue;
         const list = await admin.request<any>('GET', `${gv}/${res.name}`);
         for (const it of list.items) out.set(`${gv}/${res.name}/${it.metadata.namespace ?? ''}/${it.metadata.name}`, it.metadata.resourceVersion);
       }
