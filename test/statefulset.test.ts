@@ -226,7 +226,7 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
 
     const history = await kok(['rollout', 'history', 'sts/web']);
     t.diagnostic(history);
-    assert.match(history, /^statefulset\.apps\/web\s*\nREVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
+    assert.match(history, /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>\n/);
     const rev1 = await kok(['rollout', 'history', 'sts/web', '--revision=1']);
     assert.match(rev1, /VERSION:\s+one/);
 
