@@ -309,6 +309,5 @@ spec:
     await waitFor('10 plain pods ready', async () => (await jp(['get', 'pods', '-l', 'app=plain'], '{.items[*].status.conditions[?(@.type=="Ready")].status}')).split(' ').filter((x) => x === 'True').length === 10, 300_000, 250);
     const plain = (Date.now() - t1) / 1000;
     t.diagnostic(`10-replica OrderedReady StatefulSet: ${sts.toFixed(1)} s to 10/10 ready; 10 plain pods at once: ${plain.toFixed(1)} s`);
-    assert.ok(sts > 0 && plain > 0);
   });
 });
