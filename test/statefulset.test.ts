@@ -215,7 +215,7 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
     await kok(['apply', '-f', '-'], { input: statefulSet('web', { replicas: 3, env: 'two', probeDelay: 1 }) });
     const status = await kok(['rollout', 'status', 'sts/web', '--timeout=180s'], { timeoutMs: 200_000 });
     t.diagnostic(status);
-    // kubectl 1.32 reads the defaulted partition (0) as a partitioned rollout, as against Kubernetes
+    // kubectl 1.32 treats the defaulted partition (0) as a partitioned rollout (it prints the same against Kubernetes)
     assert.match(status, /partitioned roll out complete: 3 new pods have been updated\.\.\.\n$/);
     const order = [2, 1, 0].map((i) => at(new RegExp(`^TERMINATING web-${i}$`), from));
     assert.ok(order.every((x) => x >= 0) && order[0] < order[1] && order[1] < order[2], `terminated in order web-2, web-1, web-0: ${order}`);
