@@ -265,6 +265,23 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
     assert.equal(await jp(['get', 'pvc', '-l', 'app=db'], '{.items[*].metadata.name}'), 'data-db-0 data-db-1', 'the claim of the removed ordinal is kept');
   });
 
+  it('persistentVolumeClaimRetentionPolicy whenScaled: Delete: the claim of a scaled-away ordinal goes with its pod', async () => {
+    const set = statefulSet('tmp', { replicas: 2, policy: 'Parallel' }) + `  persistentVolumeClaimRetentionPolicy: {whenDeleted: Retain, whenScaled: Delete}
+  volumeClaimTemplates:
+  - metadata: {name: data}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Mi}}
+`;
+    await kok(['apply', '-f', '-'], { input: set });
+    await waitFor('claims data-tmp-0 and data-tmp-1', async () => (await jp(['get', 'pvc', '-l', 'app=tmp'], '{.items[*].metadata.name}')) === 'data-tmp-0 data-tmp-1', 60_000, 250);
+    await waitFor('pods tmp-0 and tmp-1', async () => (await podNames('tmp')).join(',') === 'tmp-0,tmp-1', 60_000, 250);
+    assert.equal(await jp(['get', 'pvc', 'data-tmp-1'], '{.metadata.ownerReferences}'), '', 'in range: no owner (whenDeleted: Retain)');
+    await kok(['scale', 'sts', 'tmp', '--replicas=1']);
+    await waitFor('data-tmp-1 deleted after its pod', async () => (await jp(['get', 'pvc', '-l', 'app=tmp'], '{.items[*].metadata.name}')) === 'data-tmp-0', 60_000, 250);
+    assert.deepEqual(await podNames('tmp'), ['tmp-0']);
+  });
+
   it('the controllers process kill -9\'d mid-rollout: no ordinal ever runs twice', async (t) => {
     const controllersPid = () => {
       for (const d of readdirSync('/proc')) {
