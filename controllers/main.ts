@@ -22,6 +22,7 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { StatefulSetController } from './statefulset/controller';
 import { DaemonSetController } from './daemonset/controller';
 import { PodGcController } from './podgc/controller';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
@@ -29,6 +30,7 @@ import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
   'daemonset',
   'podgc',
+  'statefulset',
 ] as const;
 
 export interface ControllersOptions {
@@ -92,6 +94,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
   if (enabled.has('daemonset')) controllers.push(new DaemonSetController(ctx));
   if (enabled.has('podgc')) controllers.push(new PodGcController(ctx, { terminatedPodGcThreshold: o.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD }));
+  if (enabled.has('statefulset')) controllers.push(new StatefulSetController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
