@@ -22,8 +22,12 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { PersistentVolumeController } from './persistentvolume/controller';
+import { DEFAULT_HELPER_IMAGE, DEFAULT_LOCAL_PATH_DIR } from './persistentvolume/local-path';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
+  'persistentvolume-binder',
+] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -41,6 +45,8 @@ export interface ControllersOptions {
   leaderElection?: LeaderElectionConfig;
   /** The cluster CA (PEM files) that signs approved CSRs; without it csrsigning signs nothing. */
   clusterSigning?: { certFile: string; keyFile: string };
+  /** --local-path-dir and --local-path-helper-image of the local-path provisioner (persistentvolume/local-path.ts). */
+  localPath?: { dir?: string; helperImage?: string };
   logger?: Logger;
 }
 
@@ -82,6 +88,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
   if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
+  if (enabled.has('persistentvolume-binder')) controllers.push(new PersistentVolumeController(ctx, { localPathDir: o.localPath?.dir, helperImage: o.localPath?.helperImage }));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -113,7 +120,9 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--node-monitor-grace-period <duration>', 'silence of a node\'s Lease and Ready heartbeat after which it is marked Ready=Unknown (Kubernetes: 40s)').default(`${DEFAULT_NODE_MONITOR_GRACE_MS / 1000}s`))
     .addOption(new Option('--node-monitor-period <duration>', 'how often every node\'s health is checked (Kubernetes: 5s)').default(`${DEFAULT_NODE_MONITOR_PERIOD_MS / 1000}s`))
     .addOption(new Option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) that signs approved kubelet and kube-apiserver-client CSRs'))
-    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'));
+    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'))
+    .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
+    .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -121,6 +130,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     clusterSigning: f.clusterSigningCertFile ? { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } : undefined,
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
+    localPath: { dir: f.localPathDir, helperImage: f.localPathHelperImage },
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
