@@ -124,6 +124,10 @@ export class PersistentVolumeController extends QueueController {
         logger.info({ claim: key, volume: step.volume.metadata?.name }, 'volume provisioned');
         return;
       }
+      case 'unselect':
+        await client.update(PERSISTENT_VOLUME_CLAIMS, step.claim as KubeObject);
+        this.event(obj, step.event);
+        return;
       case 'phase':
         await client.updateStatus(PERSISTENT_VOLUME_CLAIMS, { ...claim, status: { ...claim.status, phase: step.phase } } as KubeObject);
         this.event(obj, step.event);

@@ -34,6 +34,7 @@ function summary(step: ReturnType<typeof syncClaim>): string {
     case 'bindClaim': return `bind claim to ${step.claim.spec?.volumeName} ${step.claim.status?.phase} ${step.claim.status?.capacity?.storage}`;
     case 'provision': return `provision ${step.volume.metadata?.name} at ${step.volume.spec?.hostPath?.path} on ${step.volume.spec?.nodeAffinity?.required?.nodeSelectorTerms[0].matchExpressions?.[0].values} policy ${step.volume.spec?.persistentVolumeReclaimPolicy}`;
     case 'phase': return `phase ${step.phase} ${step.event.reason}`;
+    case 'unselect': return `unselect (${Object.keys(step.claim.metadata?.annotations ?? {}).join(',')}) ${step.event.reason}: ${step.event.message}`;
   }
 }
 
@@ -56,7 +57,7 @@ test('syncClaim: binding, provisioning and waiting, table', () => {
     ['node selected: provision there', claim('c', { cls: 'local-path', ann: { 'volume.kubernetes.io/selected-node': 'n2' } }), world(), 'provision pvc-uid-c at /var/lib/st/pvc-uid-c on n2 policy Delete'],
     ['node selected: a static volume of the class on that node is used first', claim('c', { cls: 'local-path', ann: { 'volume.kubernetes.io/selected-node': 'n2' } }),
       world([volume('on-n1', { cls: 'local-path', node: 'n1' }), volume('on-n2', { cls: 'local-path', node: 'n2' })]), 'reserve on-n2 for c/uid-c'],
-    ['selected node gone', claim('c', { cls: 'local-path', ann: { 'volume.kubernetes.io/selected-node': 'n9' } }), world(), 'wait ProvisioningFailed: the selected node "n9" does not exist'],
+    ['selected node gone', claim('c', { cls: 'local-path', ann: { 'volume.kubernetes.io/selected-node': 'n9' } }), world(), 'unselect () ProvisioningFailed: the selected node "n9" does not exist; the claim goes back to the scheduler'],
     ['local-path refuses ReadWriteMany', claim('c', { cls: 'local-path', modes: ['ReadWriteMany'], ann: { 'volume.kubernetes.io/selected-node': 'n1' } }), world(),
       'wait ProvisioningFailed: storage class "local-path": the coxswain.io/local-path provisioner makes node-local volumes, which support only ReadWriteOnce and ReadWriteOncePod, not ReadWriteMany'],
     ['local-path with Immediate binding cannot pick a node', claim('c', { cls: 'now' }), world(),

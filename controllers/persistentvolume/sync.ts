@@ -29,6 +29,8 @@ export type ClaimStep =
   | { kind: 'bindClaim'; claim: PersistentVolumeClaim }
   /** Annotate the claim with the provisioner, then create the volume, pre-bound to the claim. */
   | { kind: 'provision'; annotations: Record<string, string>; volume: PersistentVolume; event: Ev }
+  /** Update the claim without the selected-node annotation: its node is gone, the scheduler chooses again. */
+  | { kind: 'unselect'; claim: PersistentVolumeClaim; event: Ev }
   /** Write the claim's status phase. */
   | { kind: 'phase'; phase: 'Lost'; event: Ev };
 
@@ -109,7 +111,11 @@ function syncUnboundClaim(c: PersistentVolumeClaim, w: ClaimWorld): ClaimStep {
   const refused = localPathRefusal(c, sc);
   if (refused) return wait('Warning', 'ProvisioningFailed', refused);
   if (!selected) return wait('Warning', 'ProvisioningFailed', `storage class "${className}" uses the ${LOCAL_PATH_PROVISIONER} provisioner, which needs volumeBindingMode WaitForFirstConsumer: the volume lives on the node its first pod is scheduled to`);
-  if (!node) return wait('Warning', 'ProvisioningFailed', `the selected node "${selected}" does not exist`);
+  if (!node) {
+    const next = structuredClone(c);
+    delete next.metadata!.annotations![ANN_SELECTED_NODE];
+    return { kind: 'unselect', claim: next, event: { type: 'Warning', reason: 'ProvisioningFailed', message: `the selected node "${selected}" does not exist; the claim goes back to the scheduler` } };
+  }
   const volume = localPathVolume(c, sc, selected, w.localPathDir);
   return {
     kind: 'provision',
