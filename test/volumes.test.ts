@@ -32,10 +32,11 @@ spec:
   accessModes: [ReadWriteOnce]
   resources: {requests: {storage: 64Mi}}
 `;
-const pod = (name: string, script: string, restartPolicy = 'Never') => `apiVersion: v1
+const pod = (name: string, script: string, restartPolicy = 'Never', runAsUser = 0) => `apiVersion: v1
 kind: Pod
 metadata: {name: ${name}}
 spec:
+  securityContext: {runAsUser: ${runAsUser}}
   restartPolicy: ${restartPolicy}
   terminationGracePeriodSeconds: 1
   containers:
@@ -106,8 +107,8 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
     assert.equal(msg, 'waiting for first consumer to be created before binding');
   });
 
-  it('a pod using it: the claim is provisioned on the pod\'s node, Bound, and the pod writes to it', async (t) => {
-    await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('writer', 'echo hello from writer > /data/greeting && sleep 3600', 'Always') });
+  it('a pod using it (as a non-root user): the claim is provisioned on the pod\'s node, Bound, and the pod writes to it', async (t) => {
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('writer', 'echo hello from writer > /data/greeting && sleep 3600', 'Always', 1000) });
     await kok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/writer', '--timeout=90s'], { timeoutMs: 100_000 });
     const pvc = await kok(['-n', NS, 'get', 'pvc', 'data']);
     t.diagnostic(pvc);
