@@ -137,7 +137,12 @@ export class PersistentVolumeController extends QueueController {
 
   private async reconcileVolume(name: string): Promise<ReconcileResult | void> {
     const pv = this.volumes.get(name);
-    if (!pv) return;
+    if (!pv) {
+      // a helper left behind (the process stopped between deleting the volume and its helper)
+      const helper = this.pods.get(`${HELPER_NAMESPACE}/${helperPodName(name)}`);
+      if (helper && !helper.metadata?.deletionTimestamp) await this.ctx.client.delete(PODS, helperPodName(name), { namespace: HELPER_NAMESPACE, ignoreNotFound: true });
+      return;
+    }
     const ref = pv.spec?.claimRef;
     let claim = ref ? this.claims.get(`${ref.namespace}/${ref.name}`) : undefined;
     // Before releasing a volume, make sure the claim is really gone (the claim cache may lag behind the volume's).
@@ -163,7 +168,7 @@ export class PersistentVolumeController extends QueueController {
 
   private async deleteLocalPath(pv: PersistentVolume, obj: KubeObject | undefined): Promise<ReconcileResult | void> {
     const { client, logger } = this.ctx;
-    const podName = helperPodName(pv);
+    const podName = helperPodName(pv.metadata?.name);
     const helper = this.pods.get(`${HELPER_NAMESPACE}/${podName}`);
     const node = volumeNode(pv);
     const step = deletionStep(pv, helper, !!node && !!this.nodes.get(node), this.image);

@@ -63,7 +63,7 @@ export function volumeNode(pv: PersistentVolume): string | undefined {
   return undefined;
 }
 
-export const helperPodName = (pv: PersistentVolume): string => `helper-pod-delete-${pv.metadata?.name}`;
+export const helperPodName = (volumeName: string | undefined): string => `helper-pod-delete-${volumeName}`;
 
 /** A pod on the volume's node that removes its directory, or undefined when the volume names no node or path. */
 export function deleteHelperPod(pv: PersistentVolume, image: string): Pod | undefined {
@@ -73,7 +73,7 @@ export function deleteHelperPod(pv: PersistentVolume, image: string): Pod | unde
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: helperPodName(pv), namespace: HELPER_NAMESPACE, labels: { [LABEL_HELPER_FOR]: pv.metadata?.name ?? '' } },
+    metadata: { name: helperPodName(pv.metadata?.name), namespace: HELPER_NAMESPACE, labels: { [LABEL_HELPER_FOR]: pv.metadata?.name ?? '' } },
     spec: {
       nodeName: node,
       restartPolicy: 'Never',
