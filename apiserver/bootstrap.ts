@@ -2,10 +2,25 @@ import { ApiError } from './errors';
 import type { ResourceStorage } from './resources';
 import type { Registry } from './registry';
 import type { Endpoints } from 'kubernetes-types/core/v1';
+import type { StorageClass } from 'kubernetes-types/storage/v1';
+import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
+
+/**
+ * The built-in provisioner's class, the cluster's default: volumes on the node of the claim's
+ * first pod (the controllers' local-path provisioner), deleted with their claim. Created once;
+ * a user may change its default annotation or delete it, and it is not brought back while any
+ * StorageClass exists.
+ */
+export const LOCAL_PATH_STORAGE_CLASS: StorageClass = {
+  metadata: { name: LOCAL_PATH_CLASS, annotations: { [ANN_DEFAULT_CLASS]: 'true' } },
+  provisioner: LOCAL_PATH_PROVISIONER,
+  reclaimPolicy: 'Delete',
+  volumeBindingMode: 'WaitForFirstConsumer',
+};
 
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
- * kube-public namespaces, and the `kubernetes` Service (first ClusterIP, port 443) with
+ * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), and the `kubernetes` Service (first ClusterIP, port 443) with
  * Endpoints pointing at this apiserver. Idempotent; safe with several apiservers.
  */
 export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string }): Promise<void> {
@@ -18,6 +33,8 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!(await storage.read(ns, undefined, name))) await ignoreExists(() => storage.create(ns, undefined, { metadata: { name } }));
   }
+  const sc = registry.lookup('storage.k8s.io', 'v1', 'storageclasses');
+  if (sc && (await storage.list(sc, undefined)).items.length === 0) await ignoreExists(() => storage.create(sc, undefined, structuredClone(LOCAL_PATH_STORAGE_CLASS)));
   if (!(await storage.read(svc, 'default', 'kubernetes'))) {
     await ignoreExists(() => storage.create(svc, 'default', {
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },

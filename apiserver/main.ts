@@ -18,6 +18,8 @@ import { Registry } from './registry';
 import { ResourceStorage } from './resources';
 import { type ApiServer, serve } from './server';
 import { defaultTolerationSecondsAdmission } from './default-toleration-seconds';
+import { defaultStorageClassAdmission } from './default-storage-class';
+import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
@@ -62,6 +64,7 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
   admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
+  admission.register(defaultStorageClassAdmission(registry.lookup('', 'v1', 'persistentvolumeclaims'), storageClassLister(storage, registry)));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,
@@ -73,6 +76,12 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
     https: { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile), ca: fs.readFileSync(o.clientCaFile), requestCert: true, rejectUnauthorized: false },
   } as FastifyServerOptions & { https: unknown });
   return { store, registry, storage, security, saAdmission, app, kubelets, audit };
+}
+
+/** The StorageClasses, from the apiserver's watch cache (for DefaultStorageClass admission). */
+function storageClassLister(storage: ResourceStorage, registry: Registry): () => Promise<StorageClass[]> {
+  const def = registry.lookup('storage.k8s.io', 'v1', 'storageclasses');
+  return async () => (def ? (await storage.list(def, undefined)).items.map((c) => c.obj as StorageClass) : []);
 }
 
 /** Reads, per request, the files a joining server needs from the pki dir (names as lib/pki.ts pkiPaths has them). */

@@ -114,6 +114,8 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(READ, ['apps'], ['replicasets', 'statefulsets']),
     r(READ, ['policy'], ['poddisruptionbudgets']),
     r(READ, ['storage.k8s.io'], ['storageclasses', 'csinodes', 'csidrivers', 'csistoragecapacities']),
+    // Kubernetes' system:volume-scheduler: the scheduler annotates claims with the node it chose
+    r(['patch', 'update'], [''], ['persistentvolumeclaims', 'persistentvolumes']),
     r(['create'], ['authentication.k8s.io'], ['tokenreviews']),
     r(['create'], ['authorization.k8s.io'], ['subjectaccessreviews']),
   ]),

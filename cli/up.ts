@@ -75,7 +75,8 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--kubelet-certificate-authority', pki.ca.cert,
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
-    child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr, '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key]),
+    child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr, '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key,
+      '--local-path-dir', path.join(o.home, 'storage')]),
     child('kubelet', [
       'kubelet', '--kubeconfig', kc('kubelet'), '--node-name', o.nodeName, '--healthz-port', String(o.kubeletHealthzPort),
       '--port', String(o.kubeletPort ?? 10250),

@@ -22,6 +22,8 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { PersistentVolumeController } from './persistentvolume/controller';
+import { DEFAULT_HELPER_IMAGE, DEFAULT_LOCAL_PATH_DIR } from './persistentvolume/local-path';
 import { StatefulSetController } from './statefulset/controller';
 import { DaemonSetController } from './daemonset/controller';
 import { PodGcController } from './podgc/controller';
@@ -31,6 +33,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'daemonset',
   'podgc',
   'statefulset',
+  'persistentvolume-binder',
 ] as const;
 
 export interface ControllersOptions {
@@ -51,6 +54,8 @@ export interface ControllersOptions {
   clusterSigning?: { certFile: string; keyFile: string };
   /** --terminated-pod-gc-threshold: finished pods kept before podgc deletes the oldest (default 12500; 0 keeps all). */
   terminatedPodGcThreshold?: number;
+  /** --local-path-dir and --local-path-helper-image of the local-path provisioner (persistentvolume/local-path.ts). */
+  localPath?: { dir?: string; helperImage?: string };
   logger?: Logger;
 }
 
@@ -95,6 +100,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('daemonset')) controllers.push(new DaemonSetController(ctx));
   if (enabled.has('podgc')) controllers.push(new PodGcController(ctx, { terminatedPodGcThreshold: o.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD }));
   if (enabled.has('statefulset')) controllers.push(new StatefulSetController(ctx));
+  if (enabled.has('persistentvolume-binder')) controllers.push(new PersistentVolumeController(ctx, { localPathDir: o.localPath?.dir, helperImage: o.localPath?.helperImage }));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -127,7 +133,9 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--node-monitor-period <duration>', 'how often every node\'s health is checked (Kubernetes: 5s)').default(`${DEFAULT_NODE_MONITOR_PERIOD_MS / 1000}s`))
     .addOption(new Option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) that signs approved kubelet and kube-apiserver-client CSRs'))
     .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'))
-    .addOption(new Option('--terminated-pod-gc-threshold <n>', 'finished pods kept before the oldest are deleted (0 keeps all)').default(String(DEFAULT_TERMINATED_POD_GC_THRESHOLD)));
+    .addOption(new Option('--terminated-pod-gc-threshold <n>', 'finished pods kept before the oldest are deleted (0 keeps all)').default(String(DEFAULT_TERMINATED_POD_GC_THRESHOLD)))
+    .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
+    .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -145,6 +153,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     clusterSigning: f.clusterSigningCertFile ? { certFile: f.clusterSigningCertFile, keyFile: f.clusterSigningKeyFile } : undefined,
     ...parseControlLoopFlags(f),
     clusterCidr: f.clusterCidr,
+    localPath: { dir: f.localPathDir, helperImage: f.localPathHelperImage },
     nodeCidrMaskSize: Number(f.nodeCidrMaskSize),
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: positive('--node-monitor-grace-period', f.nodeMonitorGracePeriod),

@@ -10,6 +10,7 @@ import { writeAtomic } from './atomic-writer';
 import { VolumeError, memoryVolumeName, pluginDir, volumePayload, wantsTmpfs, type TokenLookup } from './volume-payloads';
 import type { PodSources } from './pod-sources';
 import { LABEL_NODE, LABEL_POD_UID, type ContainerRuntime } from './runtime';
+import { ANN_PROVISIONED_BY, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
 
 /**
  * Pod volumes on this host. Each pod has `<rootDir>/pods/<uid>/volumes/<plugin>/<name>`;
@@ -189,17 +190,33 @@ export class VolumeManager {
     return out;
   }
 
+  /**
+   * The host directory of a claim's volume: the claim must be Bound to a volume whose claimRef
+   * names it (else the pod waits, with a FailedMount event); a hostPath volume's directory is
+   * created when missing (DirectoryOrCreate unless the volume says otherwise: local-path
+   * volumes come into being this way on their node, mode 0777 so that containers running as
+   * any user can write), a `local` volume's must exist.
+   */
   private async claimPath(pod: Pod, v: Volume): Promise<string> {
     const ns = pod.metadata?.namespace ?? 'default';
     const claimName = v.persistentVolumeClaim!.claimName;
     const pvc = await this.opts.sources.getPersistentVolumeClaim(ns, claimName);
     if (!pvc) throw new VolumeError(`persistentvolumeclaim "${claimName}" not found`);
     const pvName = pvc.spec?.volumeName;
-    if (!pvName) throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound to a volume yet`);
+    if (!pvName || pvc.status?.phase !== 'Bound') throw new VolumeError(`persistentvolumeclaim "${claimName}" is not bound to a volume yet (phase ${pvc.status?.phase ?? 'Pending'})`);
     const pv = await this.opts.sources.getPersistentVolume(pvName);
     if (!pv) throw new VolumeError(`persistentvolume "${pvName}" (bound to claim "${claimName}") not found`);
+    const ref = pv.spec?.claimRef;
+    if (ref?.name !== claimName || ref.namespace !== ns || (ref.uid && ref.uid !== pvc.metadata?.uid)) {
+      throw new VolumeError(`persistentvolume "${pvName}" is not bound to claim "${claimName}"`);
+    }
     const p = pv.spec?.hostPath?.path ?? pv.spec?.local?.path;
     if (!p) throw new VolumeError(`persistentvolume "${pvName}": only hostPath and local volumes can be mounted by this kubelet`);
+    if (pv.spec?.hostPath && pv.metadata?.annotations?.[ANN_PROVISIONED_BY] === LOCAL_PATH_PROVISIONER && !(await fs.stat(p).catch(() => undefined))) {
+      // a new local-path volume: writable by any user the pod's containers run as (as k3s' provisioner makes them)
+      await fs.mkdir(p, { recursive: true, mode: 0o777 });
+      await fs.chmod(p, 0o777);
+    }
     if (pv.spec?.hostPath) await checkHostPath(p, pv.spec.hostPath.type ?? 'DirectoryOrCreate', v.name);
     else if (!(await fs.stat(p).catch(() => undefined))) throw new VolumeError(`persistentvolume "${pvName}": local path ${p} does not exist on this node`);
     return p;

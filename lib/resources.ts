@@ -48,3 +48,6 @@ export function resourcePath(ref: ResourceRef, opts: { namespace?: string; name?
   return p;
 }
 export const CERTIFICATE_SIGNING_REQUESTS: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false };
+export const PERSISTENT_VOLUMES = core('persistentvolumes', 'PersistentVolume', false);
+export const PERSISTENT_VOLUME_CLAIMS = core('persistentvolumeclaims', 'PersistentVolumeClaim', true);
+export const STORAGE_CLASSES: ResourceRef = { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses', kind: 'StorageClass', namespaced: false };

@@ -6,7 +6,10 @@ import { ApiClient } from '../lib/client';
 import { EventRecorder } from '../lib/events';
 import { Informer } from '../lib/informer';
 import { createLogger, type Logger } from '../lib/log';
-import { NODES, PODS } from '../lib/resources';
+import { NODES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, STORAGE_CLASSES } from '../lib/resources';
+import type { PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1';
+import type { StorageClass } from 'kubernetes-types/storage/v1';
+import type { KubeObject } from '../lib/client';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
 import { controlLoopCommand, leaderElectorFor, parseControlLoopFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
@@ -30,11 +33,18 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<Runnin
   const registry = new Registry();
   const pods = new Informer<Pod>(client, PODS, { logger });
   const nodes = new Informer<Node>(client, NODES, { logger });
+  const claims = new Informer<PersistentVolumeClaim & KubeObject>(client, PERSISTENT_VOLUME_CLAIMS, { logger });
+  const volumes = new Informer<PersistentVolume & KubeObject>(client, PERSISTENT_VOLUMES, { logger });
+  const classes = new Informer<StorageClass & KubeObject>(client, STORAGE_CLASSES, { logger });
   const recorder = new EventRecorder(client, 'default-scheduler', { host: os.hostname(), logger });
   let scheduler: Scheduler | undefined = undefined;
   const metrics = new SchedulerMetrics(registry, { defaults: true, pending: () => scheduler?.pendingCounts ?? { active: 0, unschedulable: 0 } });
-  scheduler = new Scheduler({ client, pods, nodes, recorder, logger, metrics, schedulerName: o.schedulerName });
+  scheduler = new Scheduler({
+    client, pods, nodes, recorder, logger, metrics, schedulerName: o.schedulerName,
+    volumes: { claim: (ns, n) => claims.get(`${ns}/${n}`), volume: (n) => volumes.get(n), volumes: () => volumes.list(), storageClass: (n) => (n ? classes.get(n) : undefined) },
+  });
   const s = scheduler;
+  for (const inf of [claims, volumes, classes] as Informer<KubeObject>[]) inf.on({ add: () => s.volumesChanged(), update: () => s.volumesChanged() });
   logger.info({ address: o.bindAddress, port: o.port }, 'scheduler starting');
   return startControlLoops({
     logger,
@@ -42,14 +52,14 @@ export async function startScheduler(o: SchedulerProcessOptions): Promise<Runnin
     bindAddress: o.bindAddress,
     port: o.port,
     registry,
-    sync: () => Promise.all([nodes.start(), pods.start()]).then(() => undefined),
+    sync: () => Promise.all([nodes.start(), pods.start(), claims.start(), volumes.start(), classes.start()]).then(() => undefined),
     run() {
       s.start();
       logger.info('informers synced; scheduling');
     },
     async halt() {
       await s.stop();
-      await Promise.all([pods.stop(), nodes.stop()]);
+      await Promise.all([pods.stop(), nodes.stop(), claims.stop(), volumes.stop(), classes.stop()]);
       await recorder.flush();
       client.close();
     },

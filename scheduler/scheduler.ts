@@ -9,6 +9,9 @@ import { buildNodeInfos, AssumeCache } from './cache';
 import type { SchedulerMetrics } from './metrics';
 import { defaultProfile, type Profile } from './plugins/registry';
 import { needsScheduling, schedulePod } from './schedule';
+import { delayedClaims, type VolumeLister } from './plugins/volumeBinding';
+import { ANN_SELECTED_NODE } from '../lib/volume-binding';
+import { PERSISTENT_VOLUME_CLAIMS } from '../lib/resources';
 import { rfc3339 } from '../lib/time';
 
 export interface SchedulerOptions {
@@ -20,6 +23,8 @@ export interface SchedulerOptions {
   metrics?: SchedulerMetrics;
   schedulerName?: string;
   profile?: Profile;
+  /** Claims, volumes and classes: the VolumeBinding filter and delayed binding (none: pods with claims are placed as if they had none). */
+  volumes?: VolumeLister;
   now?: () => number;
   /** Retry delay of an unschedulable pod: initial, doubling to max (ms). */
   initialBackoffMs?: number;
@@ -44,13 +49,15 @@ export class Scheduler {
   readonly assumed = new AssumeCache();
   private readonly unschedulable = new Set<string>();
   private readonly attempts = new Map<string, number>();
+  /** Pods placed on a node whose WaitForFirstConsumer claims are not bound yet (upstream's PreBind wait). */
+  private readonly waitingForVolumes = new Set<string>();
   private rotation = 0;
   private readonly profile: Profile;
   private readonly schedulerName: string;
   private readonly now: () => number;
 
   constructor(private readonly o: SchedulerOptions) {
-    this.profile = o.profile ?? defaultProfile();
+    this.profile = o.profile ?? defaultProfile(o.volumes);
     this.schedulerName = o.schedulerName ?? 'default-scheduler';
     this.now = o.now ?? Date.now;
     this.controller = new Controller({
@@ -73,6 +80,7 @@ export class Scheduler {
       delete: (p) => {
         this.assumed.confirm(p, true);
         this.unschedulable.delete(objectKey(p));
+        this.waitingForVolumes.delete(objectKey(p));
         this.attempts.delete(objectKey(p));
         if (p.spec?.nodeName) this.retryUnschedulable();
       },
@@ -96,6 +104,12 @@ export class Scheduler {
 
   private retryUnschedulable(): void {
     for (const k of this.unschedulable) this.controller.enqueue(k);
+  }
+
+  /** A claim or volume changed: pods waiting for their claims to bind, and unschedulable ones, try again. */
+  volumesChanged(): void {
+    for (const k of this.waitingForVolumes) this.controller.enqueue(k);
+    this.retryUnschedulable();
   }
 
   start(): void {
@@ -134,6 +148,11 @@ export class Scheduler {
       return { requeueAfterMs: this.backoff(key) };
     }
     this.unschedulable.delete(key);
+    if (this.o.volumes && (await this.waitForVolumes(pod, result.nodeName))) {
+      this.waitingForVolumes.add(key);
+      return { requeueAfterMs: 5_000 };
+    }
+    this.waitingForVolumes.delete(key);
     this.assumed.assume(pod, result.nodeName, started);
     try {
       await client.request('POST', resourcePath(PODS, { namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'binding' }), {
@@ -156,6 +175,22 @@ export class Scheduler {
     metrics?.duration.observe({ result: 'scheduled' }, (this.now() - started) / 1000);
     recorder.event(podObj, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.nodeName}`);
     logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible }, 'bound pod');
+  }
+
+  /**
+   * Kubernetes' VolumeBinding PreBind: the pod's unbound WaitForFirstConsumer claims get the
+   * chosen node as `volume.kubernetes.io/selected-node`, so their volumes are provisioned
+   * there. True while any of them is unbound: the pod is bound to the node only after its
+   * claims are (a claim change brings it back), so a failed provisioning never strands a pod.
+   */
+  private async waitForVolumes(pod: Pod, nodeName: string): Promise<boolean> {
+    const claims = delayedClaims(pod, this.o.volumes!);
+    for (const c of claims) {
+      if (c.metadata?.annotations?.[ANN_SELECTED_NODE] === nodeName) continue;
+      await this.o.client.patch(PERSISTENT_VOLUME_CLAIMS, c.metadata!.name!, { metadata: { annotations: { [ANN_SELECTED_NODE]: nodeName } } }, { namespace: c.metadata?.namespace, type: 'merge' });
+      this.o.logger.info({ pod: objectKey(pod), claim: c.metadata?.name, node: nodeName }, 'selected a node for a claim');
+    }
+    return claims.length > 0;
   }
 
   /** Sets PodScheduled=False/Unschedulable (with the summary) unless already so. */

@@ -205,8 +205,8 @@ test('volumes: configMap (items, modes, refreshed atomically), secret, downwardA
   sources.add({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'vol-cm', namespace: 'default' }, data: { 'app.conf': 'v=1', other: 'o' } });
   sources.add({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'vol-secret', namespace: 'default' }, data: { key: b64('k3y') } });
   const pvDir = path.join(scratch, 'pv1');
-  sources.add({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec: { capacity: { storage: '1Gi' }, hostPath: { path: pvDir, type: 'DirectoryOrCreate' } } });
-  sources.add({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim1', namespace: 'default' }, spec: { volumeName: 'pv1' } });
+  sources.add({ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1' }, spec: { capacity: { storage: '1Gi' }, hostPath: { path: pvDir, type: 'DirectoryOrCreate' }, claimRef: { namespace: 'default', name: 'claim1' } } });
+  sources.add({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim1', namespace: 'default' }, spec: { volumeName: 'pv1' }, status: { phase: 'Bound' } });
   sources.token = 'header.payload.sig';
   await writeFile(path.join(scratch, 'hostfile'), 'from-host');
   const pod = makePod(

@@ -77,6 +77,7 @@ export function serverPlan(o: ServerOptions, store: StoreStart, nodeExe: string,
     child('controllers', [
       'controllers', '--kubeconfig', kubeconfigPath(o.home, 'controllers'), '--leader-elect', '--cluster-cidr', o.clusterCidr,
       '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key,
+      '--local-path-dir', path.join(o.home, 'storage'),
     ]),
   ];
   if (!o.disableAgent) {

@@ -5,6 +5,7 @@ import { NodeAffinity } from './nodeAffinity';
 import { NodeReady, NodeUnschedulable } from './nodeReady';
 import { NodeResourcesFit } from './nodeResourcesFit';
 import { TaintToleration } from './taintToleration';
+import { volumeBinding, type VolumeLister } from './volumeBinding';
 
 /** Every plugin by name; a profile picks from these. */
 const FILTER_PLUGINS: Record<string, FilterPlugin> = Object.fromEntries(
@@ -17,10 +18,13 @@ export interface Profile {
   scores: ScorePlugin[];
 }
 
-/** The default profile: all filters (cheap ones first), both scores with weight 1. */
-export function defaultProfile(): Profile {
+/**
+ * The default profile: all filters (cheap ones first), both scores with weight 1. With
+ * `volumes`, VolumeBinding last (it reads claims, volumes and classes), as kube-scheduler orders it.
+ */
+export function defaultProfile(volumes?: VolumeLister): Profile {
   return {
-    filters: ['NodeReady', 'NodeUnschedulable', 'NodeAffinity', 'TaintToleration', 'NodeResourcesFit'].map((n) => FILTER_PLUGINS[n]),
+    filters: [...['NodeReady', 'NodeUnschedulable', 'NodeAffinity', 'TaintToleration', 'NodeResourcesFit'].map((n) => FILTER_PLUGINS[n]), ...(volumes ? [volumeBinding(volumes)] : [])],
     scores: ['NodeResourcesLeastAllocated', 'NodeResourcesBalancedAllocation'].map((n) => SCORE_PLUGINS[n]),
   };
 }

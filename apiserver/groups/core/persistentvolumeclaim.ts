@@ -16,7 +16,8 @@ export function validatePersistentVolumeClaim(pvc: PersistentVolumeClaim, old?: 
   const storage = objectOr(objectOr(s.resources).requests).storage;
   if (storage === undefined) errs.push(required('spec.resources[storage]'));
   else errs.push(...validateQuantity(storage, 'spec.resources[storage]'));
-  if (old && JSON.stringify({ ...old.spec, resources: undefined, volumeName: undefined }) !== JSON.stringify({ ...s, resources: undefined, volumeName: old.spec?.volumeName ? s.volumeName : undefined })) {
+  // volumeName may be set once (binding), never changed; resources.requests may change
+  if (old && JSON.stringify({ ...old.spec, resources: undefined }) !== JSON.stringify({ ...s, resources: undefined, volumeName: old.spec?.volumeName ? s.volumeName : undefined })) {
     errs.push({ field: 'spec', reason: 'FieldValueForbidden', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims' });
   }
   return errs;

@@ -1,0 +1,186 @@
+/**
+ * Issue 12, volumes, with the real kubectl 1.32 against a `coxswain up` cluster (real
+ * scheduler, controllers, kubelet and Docker containers): a claim without a class gets the
+ * default `local-path` class, is provisioned on the node its first pod is scheduled to, bound
+ * and mounted; its data outlives the pod; deleting it (policy Delete) removes the volume and
+ * its directory. A static Retain volume binds to the smallest fitting claim and is Released
+ * when the claim goes. A claim naming an unknown class stays Pending with a clear event, and a
+ * pod using it is unschedulable.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startUp, tearDownUp, type UpCluster } from './lib/up';
+import { waitFor } from './lib/util';
+
+const NODE = 'pv-node';
+const SERVICE_CIDR = '10.149.0.0/16';
+const CLUSTER_CIDR = '10.249.0.0/16';
+const NODE_PORTS = '32700-32799';
+const NS = 'vols';
+
+type Result = { code: number; stdout: string; stderr: string };
+
+const CLAIM = `apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 64Mi}}
+`;
+const pod = (name: string, script: string, restartPolicy = 'Never', runAsUser = 0) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}}
+spec:
+  securityContext: {runAsUser: ${runAsUser}}
+  restartPolicy: ${restartPolicy}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: main
+    image: busybox:1.36
+    command: [sh, -c, ${JSON.stringify(script)}]
+    volumeMounts: [{name: data, mountPath: /data}]
+  volumes:
+  - name: data
+    persistentVolumeClaim: {claimName: data}
+`;
+const staticVolume = (name: string, size: string, mode: string, dir: string) => `apiVersion: v1
+kind: PersistentVolume
+metadata: {name: ${name}}
+spec:
+  capacity: {storage: ${size}}
+  accessModes: [${mode}]
+  persistentVolumeReclaimPolicy: Retain
+  storageClassName: ""
+  hostPath: {path: ${dir}, type: DirectoryOrCreate}
+`;
+
+describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 * 60_000 }, () => {
+  let home: string;
+  let cache: string;
+  let cluster: UpCluster;
+
+  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+    return new Promise((resolve) => {
+      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+      });
+      p.stdin!.end(opts.input ?? '');
+    });
+  }
+  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
+    const r = await k(args, opts);
+    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+  const jp = async (args: string[], p: string) => (await kok([...args, '-o', `jsonpath=${p}`])).trim();
+  const events = (name: string, reason: string) => jp(['-n', NS, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=${reason}`], '{.items[*].message}');
+
+  before(async () => {
+    home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-pv-'));
+    cache = path.join(home, 'kubectl-cache');
+    cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
+    await kok(['create', 'namespace', NS]);
+  });
+
+  after(async () => {
+    await tearDownUp(cluster, home, NODE, SERVICE_CIDR);
+  });
+
+  it('the cluster starts with the local-path StorageClass, marked default', async (t) => {
+    const out = await kok(['get', 'storageclass']);
+    t.diagnostic(out);
+    assert.match(out, /\nlocal-path \(default\)\s+coxswain\.io\/local-path\s+Delete\s+WaitForFirstConsumer\s+false\s/);
+  });
+
+  let volume = '';
+  let dir = '';
+
+  it('a claim without a class gets local-path and waits for its first consumer', async () => {
+    assert.equal(await kok(['-n', NS, 'apply', '-f', '-'], { input: CLAIM }), 'persistentvolumeclaim/data created\n');
+    assert.equal(await jp(['-n', NS, 'get', 'pvc', 'data'], '{.spec.storageClassName} {.status.phase}'), 'local-path Pending');
+    const msg = await waitFor('a WaitForFirstConsumer event', async () => (await events('data', 'WaitForFirstConsumer')) || undefined, 30_000, 250);
+    assert.equal(msg, 'waiting for first consumer to be created before binding');
+  });
+
+  it('a pod using it (as a non-root user): the claim is provisioned on the pod\'s node, Bound, and the pod writes to it', async (t) => {
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('writer', 'echo hello from writer > /data/greeting && sleep 3600', 'Always', 1000) });
+    await kok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/writer', '--timeout=90s'], { timeoutMs: 100_000 });
+    const pvc = await kok(['-n', NS, 'get', 'pvc', 'data']);
+    t.diagnostic(pvc);
+    const m = /\ndata\s+Bound\s+(pvc-[0-9a-f-]+)\s+64Mi\s+RWO\s+local-path\s/.exec(pvc);
+    assert.ok(m, `kubectl get pvc shows Bound with capacity and class:\n${pvc}`);
+    volume = m[1]!;
+    assert.equal(await jp(['-n', NS, 'get', 'pvc', 'data'], '{.metadata.annotations.volume\\.kubernetes\\.io/selected-node}'), NODE);
+    const pv = await kok(['get', 'pv', volume]);
+    t.diagnostic(pv);
+    assert.match(pv, new RegExp(`\\n${volume}\\s+64Mi\\s+RWO\\s+Delete\\s+Bound\\s+${NS}/data\\s+local-path\\s`));
+    assert.equal(await jp(['get', 'pv', volume], '{.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values[0]}'), NODE);
+    dir = await jp(['get', 'pv', volume], '{.spec.hostPath.path}');
+    assert.equal(dir, path.join(home, 'storage', volume));
+    assert.equal(await readFile(path.join(dir, 'greeting'), 'utf8'), 'hello from writer\n');
+  });
+
+  it('the data outlives the pod: a new pod reads it back', async () => {
+    await kok(['-n', NS, 'delete', 'pod', 'writer', '--grace-period=1'], { timeoutMs: 60_000 });
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('reader', 'cat /data/greeting') });
+    await waitFor('the reader pod Succeeded', async () => (await jp(['-n', NS, 'get', 'pod', 'reader'], '{.status.phase}')) === 'Succeeded', 90_000, 250);
+    assert.equal(await kok(['-n', NS, 'logs', 'reader']), 'hello from writer\n');
+    assert.equal(await jp(['-n', NS, 'get', 'pod', 'reader'], '{.spec.nodeName}'), NODE);
+  });
+
+  it('deleting the claim (policy Delete) removes the volume and its directory', async () => {
+    await kok(['-n', NS, 'delete', 'pod', 'reader'], { timeoutMs: 60_000 });
+    await kok(['-n', NS, 'delete', 'pvc', 'data'], { timeoutMs: 60_000 });
+    await waitFor('the volume deleted', async () => (await k(['get', 'pv', volume])).stderr.includes('NotFound'), 90_000, 250);
+    assert.equal(existsSync(dir), false, `${dir} was removed`);
+  });
+
+  it('a static Retain volume: the smallest that fits binds, and it is Released when the claim goes', async (t) => {
+    const staticDir = (n: string) => path.join(home, 'static', n);
+    await kok(['apply', '-f', '-'], {
+      input: [
+        staticVolume('small', '100Mi', 'ReadWriteOnce', staticDir('small')),
+        staticVolume('readonly', '200Mi', 'ReadOnlyMany', staticDir('readonly')),
+        staticVolume('mid', '500Mi', 'ReadWriteOnce', staticDir('mid')),
+        staticVolume('big', '1Gi', 'ReadWriteOnce', staticDir('big')),
+      ].join('---\n'),
+    });
+    await waitFor('four Available volumes', async () => (await jp(['get', 'pv', 'small', 'readonly', 'mid', 'big'], '{.items[*].status.phase}')) === 'Available Available Available Available', 30_000, 250);
+    await mkdir(staticDir('mid'), { recursive: true });
+    await writeFile(path.join(staticDir('mid'), 'kept'), 'kept');
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: fixed}\nspec:\n  storageClassName: ""\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 150Mi}}\n' });
+    const row = await waitFor('the claim Bound', async () => {
+      const out = await kok(['-n', NS, 'get', 'pvc', 'fixed']);
+      return /\nfixed\s+Bound\s/.test(out) ? out : undefined;
+    }, 30_000, 250);
+    t.diagnostic(row);
+    assert.match(row, /\nfixed\s+Bound\s+mid\s+500Mi\s+RWO\s+\s/);
+    await waitFor('mid Bound', async () => /\nmid\s+500Mi\s+RWO\s+Retain\s+Bound\s+vols\/fixed\s/.test(await kok(['get', 'pv', 'mid'])), 30_000, 250);
+    await kok(['-n', NS, 'delete', 'pvc', 'fixed']);
+    const released = await waitFor('mid Released', async () => {
+      const out = await kok(['get', 'pv', 'mid']);
+      return /\nmid\s+500Mi\s+RWO\s+Retain\s+Released\s+vols\/fixed\s/.test(out) ? out : undefined;
+    }, 30_000, 250);
+    t.diagnostic(released);
+    assert.equal(await readFile(path.join(staticDir('mid'), 'kept'), 'utf8'), 'kept');
+    assert.equal(await jp(['get', 'pv', 'small', 'readonly', 'big'], '{.items[*].status.phase}'), 'Available Available Available');
+  });
+
+  it('a claim naming an unknown class: Pending with a clear event; a pod using it is unschedulable', async (t) => {
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: CLAIM.replace('spec:\n', 'spec:\n  storageClassName: nope\n') });
+    const msg = await waitFor('a ProvisioningFailed event', async () => (await events('data', 'ProvisioningFailed')) || undefined, 30_000, 250);
+    assert.equal(msg, 'storageclass.storage.k8s.io "nope" not found');
+    const described = await kok(['-n', NS, 'describe', 'pvc', 'data']);
+    t.diagnostic(described);
+    assert.match(described, /Status:\s+Pending\n/);
+    assert.match(described, /Warning\s+ProvisioningFailed\s+.*storageclass\.storage\.k8s\.io "nope" not found/);
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('stuck', 'true') });
+    const sched = await waitFor('a FailedScheduling event', async () => (await events('stuck', 'FailedScheduling')) || undefined, 30_000, 250);
+    assert.equal(sched, '0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims.');
+  });
+});
