@@ -22,8 +22,10 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { JobController } from './job/controller';
+import { CronJobController } from './cronjob/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning', 'job', 'cronjob'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -41,6 +43,8 @@ export interface ControllersOptions {
   leaderElection?: LeaderElectionConfig;
   /** The cluster CA (PEM files) that signs approved CSRs; without it csrsigning signs nothing. */
   clusterSigning?: { certFile: string; keyFile: string };
+  /** --job-backoff-base: a Job's first pod re-creation delay after a failure (default 10 s). */
+  jobBackoffBaseMs?: number;
   logger?: Logger;
 }
 
@@ -82,6 +86,8 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
   if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
+  if (enabled.has('job')) controllers.push(new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs }));
+  if (enabled.has('cronjob')) controllers.push(new CronJobController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -106,14 +112,15 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, job, cronjob', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
     .addOption(new Option('--node-monitor-grace-period <duration>', 'silence of a node\'s Lease and Ready heartbeat after which it is marked Ready=Unknown (Kubernetes: 40s)').default(`${DEFAULT_NODE_MONITOR_GRACE_MS / 1000}s`))
     .addOption(new Option('--node-monitor-period <duration>', 'how often every node\'s health is checked (Kubernetes: 5s)').default(`${DEFAULT_NODE_MONITOR_PERIOD_MS / 1000}s`))
     .addOption(new Option('--cluster-signing-cert-file <file>', 'CA certificate (PEM) that signs approved kubelet and kube-apiserver-client CSRs'))
-    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'));
+    .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'))
+    .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -125,6 +132,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     controllers: f.controllers.split(',').map((s) => s.trim()).filter(Boolean),
     nodeMonitorGracePeriodMs: parseDuration(f.nodeMonitorGracePeriod),
     nodeMonitorPeriodMs: parseDuration(f.nodeMonitorPeriod),
+    jobBackoffBaseMs: parseDuration(f.jobBackoffBase),
   };
 }
 
