@@ -82,13 +82,13 @@ export function parseCronSchedule(spec: string, timeZone?: string): CronSchedule
   };
 }
 
-/** RFC 3339 in a time zone, with its offset ("2026-12-07T01:05:00+01:00"; "Z" for UTC). */
+/** RFC 3339 in a time zone, with its offset ("2026-12-07T01:05:00+01:00"; "Z" for a zero offset, as Go prints it). */
 export function rfc3339InZone(ms: number, timeZone?: string): string {
   const tz = timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(new Date(ms));
   const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
   const off = name === 'GMT' ? '' : name.slice(3); // "+01:00"
-  if (!off) return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  if (!off || /^[+-]00(:00)?$/.test(off)) return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
   const sign = off[0] === '-' ? -1 : 1;
   const [h, mi] = off.slice(1).split(':').map(Number);
   const local = new Date(ms + sign * (h * 60 + (mi || 0)) * 60_000).toISOString().replace(/\.\d+Z$/, '');
