@@ -23,13 +23,14 @@ export function isActive(p: Pod): boolean {
 }
 
 /**
- * Whether a pod counts as failed (Kubernetes' isPodFailed): phase Failed; with
- * the default podReplacementPolicy and no podFailurePolicy, a pod being
- * deleted before it succeeded counts too (it may never reach a phase).
+ * Whether a pod counts as failed (Kubernetes' isPodFailed): phase Failed, or
+ * being deleted before it succeeded. Kubernetes' kubelet moves a deleted pod
+ * to Failed before it goes; Coxswain's kubelet does not write a terminal phase
+ * for a deleted pod, so one being deleted counts at once (also with a
+ * podFailurePolicy, whose rules then see its conditions and exit codes).
  */
-export function isFailed(p: Pod, job: Job): boolean {
+export function isFailed(p: Pod): boolean {
   if (p.status?.phase === 'Failed') return true;
-  if (job.spec?.podFailurePolicy || job.spec?.podReplacementPolicy === 'Failed') return false;
   return !!p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded';
 }
 

@@ -90,7 +90,7 @@ export function backoffRemainingMs(job: Job, pods: Pod[], o: JobSyncOptions): nu
   let n = 0;
   let lastFailure = -Infinity;
   for (const p of pods) {
-    if (p.status?.phase !== 'Failed' && !(isFailed(p, job) && isFinished(p))) continue;
+    if (p.status?.phase !== 'Failed' && !(isFailed(p) && isFinished(p))) continue;
     if (job.spec?.podFailurePolicy && matchPodFailurePolicy(job, p)?.action === 'Ignore') continue;
     const t = finishTime(p);
     if (t < lastSuccess) continue;
@@ -150,8 +150,8 @@ export function syncJob(job: Job, pods: Pod[], o: JobSyncOptions): JobPlan {
         if (ix !== undefined) succeededIndexes.add(ix);
       } else uncSucceeded.add(uid);
       plan.removeFinalizers.push(p);
-    } else if (isFailed(p, job)) {
-      const match = spec.podFailurePolicy && p.status?.phase === 'Failed' ? matchPodFailurePolicy(job, p) : undefined;
+    } else if (isFailed(p)) {
+      const match = spec.podFailurePolicy ? matchPodFailurePolicy(job, p) : undefined;
       plan.removeFinalizers.push(p);
       if (match?.action === 'Ignore') continue;
       if (match?.action === 'FailJob' && !failJob) failJob = { reason: 'PodFailurePolicy', message: match.message };
