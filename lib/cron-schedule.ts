@@ -26,6 +26,45 @@ const MACROS: Record<string, string> = {
 
 export class CronScheduleError extends Error {}
 
+interface FieldBounds { min: number; max: number; names?: string[] }
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+const FIELDS: FieldBounds[] = [{ min: 0, max: 59 }, { min: 0, max: 23 }, { min: 1, max: 31 }, { min: 1, max: 12, names: MONTHS }, { min: 0, max: 6, names: DAYS }];
+
+function parseNumber(s: string, b?: FieldBounds): number {
+  const named = b?.names?.indexOf(s.toLowerCase()) ?? -1;
+  if (named >= 0) return named + (b!.min === 1 ? 1 : 0);
+  if (!/^\d+$/.test(s)) throw new CronScheduleError(`failed to parse int from ${s}: strconv.Atoi: parsing ${JSON.stringify(s)}: invalid syntax`);
+  return Number(s);
+}
+
+/** robfig/cron's range checks of one field, with its messages (croner's would differ). */
+function checkField(field: string, b: FieldBounds): void {
+  for (const expr of field.split(',')) {
+    const slash = expr.split('/');
+    if (slash.length > 2) throw new CronScheduleError(`too many slashes: ${expr}`);
+    const dash = slash[0].split('-');
+    if (dash.length > 2) throw new CronScheduleError(`too many hyphens: ${expr}`);
+    let start: number;
+    let end: number;
+    if (dash[0] === '*' || dash[0] === '?') {
+      start = b.min;
+      end = b.max;
+    } else {
+      start = parseNumber(dash[0], b);
+      end = dash.length === 2 ? parseNumber(dash[1], b) : start;
+    }
+    if (slash.length === 2) {
+      const step = parseNumber(slash[1]);
+      if (dash.length === 1 && dash[0] !== '*' && dash[0] !== '?') end = b.max;
+      if (step === 0) throw new CronScheduleError(`step of range should be a positive number: ${expr}`);
+    }
+    if (start < b.min) throw new CronScheduleError(`beginning of range (${start}) below minimum (${b.min}): ${expr}`);
+    if (end > b.max) throw new CronScheduleError(`end of range (${end}) above maximum (${b.max}): ${expr}`);
+    if (start > end) throw new CronScheduleError(`beginning of range (${start}) beyond end of range (${end}): ${expr}`);
+  }
+}
+
 /** Whether `tz` names a time zone this runtime knows. */
 export function isKnownTimeZone(tz: string): boolean {
   if (!tz || tz === 'Local') return false;
@@ -68,6 +107,7 @@ export function parseCronSchedule(spec: string, timeZone?: string): CronSchedule
   }
   const fields = s.split(/\s+/);
   if (fields.length !== 5) throw new CronScheduleError(`expected exactly 5 fields, found ${fields.length}: [${fields.join(' ')}]`);
+  fields.forEach((f, i) => checkField(f, FIELDS[i]));
   let cron: Cron;
   try {
     cron = new Cron(fields.join(' '), { paused: true, mode: '5-part', ...(tz ? { timezone: tz } : {}) });
