@@ -33,7 +33,7 @@ test('schedules: five fields, macros, @every, time zones; malformed ones get rob
   assert.equal(parseCronSchedule('0 9 * * *', 'Europe/Berlin').next(T0), Date.parse('2026-01-01T08:00:00Z'));
   assert.throws(() => parseCronSchedule('* * * *'), /expected exactly 5 fields, found 4: \[\* \* \* \*\]/);
   assert.throws(() => parseCronSchedule('@fortnightly'), /unrecognized descriptor: @fortnightly/);
-  assert.throws(() => parseCronSchedule('61 * * * *'), /^end of range \(61\) above maximum \(59\): 61$/);
+  assert.throws(() => parseCronSchedule('61 * * * *'), /: end of range \(61\) above maximum \(59\): 61$/);
   assert.throws(() => parseCronSchedule('* * 0 * *'), /beginning of range \(0\) below minimum \(1\): 0/);
   assert.throws(() => parseCronSchedule('5-2 * * * *'), /beginning of range \(5\) beyond end of range \(2\): 5-2/);
   assert.throws(() => parseCronSchedule('*/0 * * * *'), /step of range should be a positive number: \*\/0/);
