@@ -40,6 +40,10 @@ test('schedules: five fields, macros, @every, time zones; malformed ones get rob
   assert.throws(() => parseCronSchedule('x * * * *'), /failed to parse int from x: strconv.Atoi: parsing "x": invalid syntax/);
   assert.throws(() => parseCronSchedule('* * * * 7'), /end of range \(7\) above maximum \(6\): 7/);
   assert.equal(parseCronSchedule('0 0 * JAN mon-fri', 'UTC').next(T0), Date.parse('2026-01-02T00:00:00Z'));
+  // day of month and day of week: either one when both are restricted, as robfig/cron and Vixie cron
+  assert.equal(parseCronSchedule('0 0 * * 6', 'UTC').next(T0), Date.parse('2026-01-03T00:00:00Z'));
+  assert.equal(parseCronSchedule('0 0 1 * 6', 'UTC').next(T0), Date.parse('2026-01-03T00:00:00Z'));
+  assert.equal(parseCronSchedule('0 0 1 * *', 'UTC').next(T0), Date.parse('2026-02-01T00:00:00Z'));
   assert.throws(() => parseCronSchedule(''), /empty spec string/);
   assert.equal(rfc3339InZone(T0, 'Europe/Berlin'), '2026-01-01T01:00:00+01:00');
   assert.equal(rfc3339InZone(T0, 'UTC'), '2026-01-01T00:00:00Z');
