@@ -75,6 +75,9 @@ export class JobController extends QueueController {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     const job = await this.ctx.client.tryGet<Job & KubeObject>(JOBS, name, namespace);
+    // expectations first, then the pods, with no await between: a creation seen after the
+    // snapshot would otherwise satisfy them while the snapshot misses its pod (one pod too many)
+    const canManage = this.expectations.satisfied(key);
     const all = this.podsNamed(key);
     const uid = job?.metadata?.uid;
     // pods of a deleted Job (or of an earlier Job with this name) are released at once
@@ -108,7 +111,7 @@ export class JobController extends QueueController {
     for (const e of plan.events) this.ctx.recorder.event(jobObj, e.type, e.reason, e.message);
     await this.releasePods(plan.removeFinalizers);
 
-    if (this.expectations.satisfied(key)) {
+    if (canManage) {
       await this.deletePods(key, jobObj, plan.delete);
       await this.createPods(key, job, jobObj, plan.create);
     }
@@ -125,7 +128,8 @@ export class JobController extends QueueController {
       try {
         await this.ctx.client.patch(PODS, p.metadata!.name!, [
           { op: 'test', path: '/metadata/uid', value: p.metadata?.uid },
-          { op: 'replace', path: '/metadata/finalizers', value: rest },
+          // add, not replace: a stale cache may list a finalizer the pod no longer has
+          { op: 'add', path: '/metadata/finalizers', value: rest },
         ], { namespace: p.metadata?.namespace, type: 'json' });
       } catch (err) {
         if (err instanceof ApiError && (err.notFound || err.code === 422 || err.conflict)) return;
