@@ -22,6 +22,8 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { JobController } from './job/controller';
+import { CronJobController } from './cronjob/controller';
 import { PersistentVolumeController } from './persistentvolume/controller';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_LOCAL_PATH_DIR } from './persistentvolume/local-path';
 import { StatefulSetController } from './statefulset/controller';
@@ -34,6 +36,8 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'podgc',
   'statefulset',
   'persistentvolume-binder',
+  'job',
+  'cronjob',
 ] as const;
 
 export interface ControllersOptions {
@@ -56,6 +60,8 @@ export interface ControllersOptions {
   terminatedPodGcThreshold?: number;
   /** --local-path-dir and --local-path-helper-image of the local-path provisioner (persistentvolume/local-path.ts). */
   localPath?: { dir?: string; helperImage?: string };
+  /** --job-backoff-base: a Job's first pod re-creation delay after a failure (default 10 s). */
+  jobBackoffBaseMs?: number;
   logger?: Logger;
 }
 
@@ -101,6 +107,8 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('podgc')) controllers.push(new PodGcController(ctx, { terminatedPodGcThreshold: o.terminatedPodGcThreshold ?? DEFAULT_TERMINATED_POD_GC_THRESHOLD }));
   if (enabled.has('statefulset')) controllers.push(new StatefulSetController(ctx));
   if (enabled.has('persistentvolume-binder')) controllers.push(new PersistentVolumeController(ctx, { localPathDir: o.localPath?.dir, helperImage: o.localPath?.helperImage }));
+  if (enabled.has('job')) controllers.push(new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs }));
+  if (enabled.has('cronjob')) controllers.push(new CronJobController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -125,7 +133,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
@@ -135,7 +143,8 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--cluster-signing-key-file <file>', 'key (PEM) of --cluster-signing-cert-file'))
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'finished pods kept before the oldest are deleted (0 keeps all)').default(String(DEFAULT_TERMINATED_POD_GC_THRESHOLD)))
     .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
-    .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE));
+    .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE))
+    .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -159,6 +168,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     nodeMonitorGracePeriodMs: positive('--node-monitor-grace-period', f.nodeMonitorGracePeriod),
     nodeMonitorPeriodMs: positive('--node-monitor-period', f.nodeMonitorPeriod),
     terminatedPodGcThreshold: parseThreshold(f.terminatedPodGcThreshold),
+    jobBackoffBaseMs: parseDuration(f.jobBackoffBase),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { CronJob, CronJobSpec } from 'kubernetes-types/batch/v1';
 import { withStatus } from '../shared/defs';
-import { type FieldError, invalid, notSupported, required } from '../shared/fields';
+import { type FieldError, invalid, nonNegInt, notSupported, required } from '../shared/fields';
+import { CronScheduleError, isKnownTimeZone, parseCronSchedule } from '../../../lib/cron-schedule';
 import { isObject, objectOr } from '../../json';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, orNone, selectorOf, since } from '../shared/printers';
@@ -8,13 +9,20 @@ import type { ResourceDef } from '../types';
 
 /** CronJob (batch/v1). */
 
-/** A standard 5-field cron schedule (or a @macro). */
-function validCron(s: unknown): boolean {
-  if (typeof s !== 'string') return false;
-  const t = s.trim().replace(/^(CRON_)?TZ=\S+\s+/, '');
-  if (/^@(yearly|annually|monthly|weekly|daily|midnight|hourly|every\s+\S+)$/.test(t)) return true;
-  const parts = t.split(/\s+/);
-  return parts.length === 5 && parts.every((p) => /^[\d*?/,\-A-Za-z]+$/.test(p));
+/** Kubernetes' validateScheduleFormat: robfig/cron's parse error, and no TZ= in the schedule (the timeZone field says it). */
+function validateSchedule(schedule: string, timeZone: unknown): FieldError[] {
+  const errs: FieldError[] = [];
+  try {
+    parseCronSchedule(schedule);
+  } catch (err) {
+    if (!(err instanceof CronScheduleError)) throw err;
+    errs.push(invalid('spec.schedule', schedule, err.message));
+  }
+  if (schedule.includes('TZ')) errs.push(invalid('spec.schedule', schedule, 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead'));
+  if (timeZone !== undefined && timeZone !== null) {
+    if (typeof timeZone !== 'string' || !isKnownTimeZone(timeZone)) errs.push(invalid('spec.timeZone', timeZone, `unknown time zone ${String(timeZone)}`));
+  }
+  return errs;
 }
 
 export function validateCronJob(o: CronJob): FieldError[] {
@@ -22,7 +30,9 @@ export function validateCronJob(o: CronJob): FieldError[] {
   if (!isObject(s)) return [required('spec')];
   const errs: FieldError[] = [];
   if (!s.schedule) errs.push(required('spec.schedule'));
-  else if (!validCron(s.schedule)) errs.push(invalid('spec.schedule', s.schedule, 'unparseable cron expression'));
+  else if (typeof s.schedule !== 'string') errs.push(invalid('spec.schedule', s.schedule, 'must be a string'));
+  else errs.push(...validateSchedule(s.schedule, s.timeZone));
+  if (s.startingDeadlineSeconds !== undefined && s.startingDeadlineSeconds !== null && !nonNegInt(s.startingDeadlineSeconds)) errs.push(invalid('spec.startingDeadlineSeconds', s.startingDeadlineSeconds, 'must be greater than or equal to 0'));
   if (s.concurrencyPolicy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(s.concurrencyPolicy as string)) errs.push(notSupported('spec.concurrencyPolicy', s.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
   const js = objectOr(s.jobTemplate).spec;
   if (!isObject(js)) errs.push(required('spec.jobTemplate.spec'));

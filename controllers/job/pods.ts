@@ -1,0 +1,143 @@
+import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1';
+import type { Job, PodFailurePolicyRule } from 'kubernetes-types/batch/v1';
+import { randomSuffix } from '../../lib/names';
+import { newControllerRef } from '../util/owners';
+
+/** Finalizer the Job controller puts on its pods until it has counted them in the Job's status. */
+export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+/** Annotation (and label) carrying an Indexed Job pod's completion index. */
+export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
+export const COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
+
+export function hasTrackingFinalizer(p: Pod): boolean {
+  return p.metadata?.finalizers?.includes(JOB_TRACKING_FINALIZER) ?? false;
+}
+
+export function isFinished(p: Pod): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+/** Not finished and not being deleted. */
+export function isActive(p: Pod): boolean {
+  return !p.metadata?.deletionTimestamp && !isFinished(p);
+}
+
+/**
+ * Whether a pod counts as failed (Kubernetes' isPodFailed): phase Failed, or
+ * being deleted before it succeeded. Kubernetes' kubelet moves a deleted pod
+ * to Failed before it goes; Coxswain's kubelet does not write a terminal phase
+ * for a deleted pod, so one being deleted counts at once (also with a
+ * podFailurePolicy, whose rules then see its conditions and exit codes).
+ */
+export function isFailed(p: Pod): boolean {
+  if (p.status?.phase === 'Failed') return true;
+  return !!p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded';
+}
+
+/** The pod's completion index, or undefined when absent or not below `completions`. */
+export function completionIndex(p: Pod, completions: number): number | undefined {
+  const v = p.metadata?.annotations?.[COMPLETION_INDEX_ANNOTATION];
+  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  const i = Number(v);
+  return i < completions ? i : undefined;
+}
+
+/** When the pod finished: its last container's finishedAt, else its newest condition change, else its creation. */
+export function finishTime(p: Pod): number {
+  let t = NaN;
+  for (const c of [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])]) {
+    const f = c.state?.terminated?.finishedAt ? Date.parse(c.state.terminated.finishedAt) : NaN;
+    if (Number.isFinite(f) && !(f <= t)) t = f;
+  }
+  if (Number.isFinite(t)) return t;
+  for (const c of p.status?.conditions ?? []) {
+    const f = c.lastTransitionTime ? Date.parse(c.lastTransitionTime) : NaN;
+    if (Number.isFinite(f) && !(f <= t)) t = f;
+  }
+  if (Number.isFinite(t)) return t;
+  const c = p.metadata?.creationTimestamp ? Date.parse(p.metadata.creationTimestamp) : NaN;
+  return Number.isFinite(c) ? c : 0;
+}
+
+/** Container restarts of a pod (restartPolicy OnFailure counts them toward backoffLimit). */
+export function restartCount(p: Pod): number {
+  let n = 0;
+  for (const c of [...(p.status?.containerStatuses ?? []), ...(p.status?.initContainerStatuses ?? [])]) n += c.restartCount ?? 0;
+  return n;
+}
+
+export interface PolicyMatch {
+  action: PodFailurePolicyRule['action'];
+  /** For the Job's condition when the action is FailJob. */
+  message: string;
+}
+
+/**
+ * The first podFailurePolicy rule a failed pod matches (Kubernetes'
+ * matchPodFailurePolicy), or undefined: then the failure counts as usual.
+ */
+export function matchPodFailurePolicy(job: Job, p: Pod): PolicyMatch | undefined {
+  const rules = job.spec?.podFailurePolicy?.rules ?? [];
+  const ref = `${p.metadata?.namespace ?? 'default'}/${p.metadata?.name}`;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i];
+    if (r.onExitCodes) {
+      const { containerName, operator, values } = r.onExitCodes;
+      for (const c of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) {
+        if (containerName && c.name !== containerName) continue;
+        const code = c.state?.terminated?.exitCode;
+        if (code === undefined || code === 0) continue;
+        const inValues = values.includes(code);
+        if ((operator === 'In' && inValues) || (operator === 'NotIn' && !inValues)) {
+          return { action: r.action, message: `Container ${c.name} for pod ${ref} failed with exit code ${code} matching ${r.action} rule at index ${i}` };
+        }
+      }
+    }
+    for (const pc of r.onPodConditions ?? []) {
+      const want = pc.status ?? 'True';
+      if ((p.status?.conditions ?? []).some((c) => c.type === pc.type && c.status === want)) {
+        return { action: r.action, message: `Pod ${ref} has condition ${pc.type} matching ${r.action} rule at index ${i}` };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** `<job>-<5 random>` or, for an Indexed Job, `<job>-<index>-<5 random>`. */
+export function newJobPodName(jobName: string, index?: number, rand?: () => number): string {
+  const prefix = index === undefined ? `${jobName}-` : `${jobName}-${index}-`;
+  // generateName keeps at most 58 characters of the prefix
+  return `${prefix.slice(0, 58)}${randomSuffix(5, rand)}`;
+}
+
+/**
+ * A pod for `job` from its template, owned by the Job and carrying the
+ * tracking finalizer. An Indexed Job's pod also gets its index as annotation,
+ * label and JOB_COMPLETION_INDEX, and the hostname `<job>-<index>`.
+ */
+export function newPodForJob(job: Job, name: string, index?: number): Pod {
+  const t: PodTemplateSpec = structuredClone(job.spec?.template ?? { spec: { containers: [] } });
+  const spec = t.spec ?? { containers: [] };
+  const labels = { ...(t.metadata?.labels ?? {}) };
+  const annotations = { ...(t.metadata?.annotations ?? {}) };
+  if (index !== undefined) {
+    annotations[COMPLETION_INDEX_ANNOTATION] = String(index);
+    labels[COMPLETION_INDEX_ANNOTATION] = String(index);
+    const env = { name: COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } };
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []).filter((e) => e.name !== COMPLETION_INDEX_ENV), env];
+    if (!spec.hostname) spec.hostname = `${job.metadata?.name}-${index}`.slice(0, 63);
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: job.metadata?.namespace,
+      labels,
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+      finalizers: [JOB_TRACKING_FINALIZER],
+      ownerReferences: [newControllerRef(job, 'batch/v1', 'Job')],
+    },
+    spec,
+  };
+}
