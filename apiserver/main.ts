@@ -1,3 +1,5 @@
+import { limitRangerAdmission } from './limitranger';
+import { resourceQuotaAdmission } from './resourcequota-admission';
 import * as fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
@@ -62,6 +64,8 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
   admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
+  admission.register(limitRangerAdmission(storage, registry));
+  admission.register(resourceQuotaAdmission(storage, registry));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,

@@ -38,7 +38,7 @@ export interface ResourceStorageDeps {
   /** watch cache tuning (tests) */
   cacheCapacity?: number;
   /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
-  admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject) => Promise<void>;
+  admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
 }
 
 export interface WriteOptions {
@@ -191,7 +191,7 @@ export class ResourceStorage {
       else delete obj.metadata.managedFields;
     }
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
-    if (this.deps.admit) await this.deps.admit(def, ns, obj);
+    if (this.deps.admit) await this.deps.admit(def, ns, obj, { dryRun: opts.dryRun });
     const nameGenerated = !obj.metadata.name;
     const held = def.strategy?.reservations;
     // Only generated names and allocations change the object between attempts.

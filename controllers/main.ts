@@ -22,8 +22,9 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { ResourceQuotaController } from './resourcequota/controller';
 
-export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning'] as const;
+export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning', 'resourcequota'] as const;
 
 export interface ControllersOptions {
   kubeconfig: string;
@@ -82,6 +83,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('csrapproving') || ca) controllers.push(new CsrController(ctx, { approve: enabled.has('csrapproving'), ca }));
   if (enabled.has('disruption')) controllers.push(new DisruptionController(ctx));
   if (enabled.has('cordon')) controllers.push(new CordonTaintController(ctx));
+  if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({

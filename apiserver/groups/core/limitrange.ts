@@ -1,4 +1,4 @@
-import type { LimitRange } from 'kubernetes-types/core/v1';
+import type { LimitRange, LimitRangeItem } from 'kubernetes-types/core/v1';
 import { base } from '../shared/defs';
 import { type FieldError, required, validateQuantity } from '../shared/fields';
 import { isObject } from '../../json';
@@ -6,6 +6,21 @@ import { CREATED_AT, NAME } from '../shared/printers';
 import type { ResourceDef } from '../types';
 
 /** LimitRange (core/v1). */
+
+type List = Record<string, string>;
+
+/** Kubernetes' LimitRange defaults for a Container item: default ← max, defaultRequest ← default, then ← min. */
+export function defaultLimitRangeItem(item: LimitRangeItem): void {
+  if (item.type !== 'Container') return;
+  const dflt: List = { ...(item.default ?? {}) };
+  const dreq: List = { ...(item.defaultRequest ?? {}) };
+  for (const [k, v] of Object.entries(item.max ?? {})) if (dflt[k] === undefined) dflt[k] = v;
+  for (const [k, v] of Object.entries(dflt)) if (dreq[k] === undefined) dreq[k] = v;
+  for (const [k, v] of Object.entries(item.min ?? {})) if (dreq[k] === undefined) dreq[k] = v;
+  if (Object.keys(dflt).length) item.default = dflt;
+  if (Object.keys(dreq).length) item.defaultRequest = dreq;
+}
+
 
 export function validateLimitRange(lr: LimitRange): FieldError[] {
   const errs: FieldError[] = [];
@@ -23,6 +38,7 @@ export function validateLimitRange(lr: LimitRange): FieldError[] {
 
 export const LIMIT_RANGE: ResourceDef = {
   ...base, group: '', kind: 'LimitRange', listKind: 'LimitRangeList', plural: 'limitranges', singular: 'limitrange', shortNames: ['limits'],
+  defaults: (o: LimitRange) => { for (const l of o.spec?.limits ?? []) if (l && typeof l === 'object') defaultLimitRangeItem(l); },
   validate: (o) => validateLimitRange(o),
   printer: { columns: [NAME, CREATED_AT], cells: (o: LimitRange) => [o.metadata?.name, o.metadata?.creationTimestamp] },
 };
