@@ -196,6 +196,7 @@ test('templatesEqual ignores the pod-template-hash label only', () => {
   const a = { metadata: { labels: { app: 'x', [HASH_LABEL]: 'h' } }, spec: { containers: [] } };
   assert.ok(templatesEqual(a, { metadata: { labels: { app: 'x' } }, spec: { containers: [] } }));
   assert.ok(!templatesEqual(a, { metadata: { labels: { app: 'y' } }, spec: { containers: [] } }));
+  assert.ok(templatesEqual(a, { metadata: { labels: { app: 'x' }, creationTimestamp: null } as never, spec: { containers: [] } }), 'a null creationTimestamp is no difference');
 });
 
 test('a stalled rollout reports ProgressDeadlineExceeded after progressDeadlineSeconds', () => {
@@ -223,6 +224,9 @@ function undo(w: World, revision: number): void {
   const rs = [...w.rss.values()].find((r) => r.metadata!.annotations![REVISION_ANNOTATION] === String(revision))!;
   const template = structuredClone(rs.spec!.template!);
   delete template.metadata!.labels![HASH_LABEL];
+  // as a Go client writes it back
+  Object.assign(template.metadata!, { creationTimestamp: null });
+  Object.assign(template.spec!.containers[0], { resources: {} });
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(rs.metadata!.annotations!)) if (!k.startsWith('deployment.kubernetes.io/')) annotations[k] = v;
   w.d = { ...w.d, metadata: { ...w.d.metadata, annotations }, spec: { ...w.d.spec!, template } };

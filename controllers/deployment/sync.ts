@@ -94,13 +94,30 @@ export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnava
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }
 
+/**
+ * A value without nulls and empty objects or lists, at any depth: how a Go client writes a
+ * template back (`kubectl rollout undo` sends `creationTimestamp: null`, `resources: {}`)
+ * does not make it another template (Kubernetes compares the decoded structs).
+ */
+function pruned(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(pruned).filter((x) => x !== undefined);
+    return a.length ? a : undefined;
+  }
+  if (v === null) return undefined;
+  if (typeof v !== 'object') return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const p = pruned(x);
+    if (p !== undefined) o[k] = p;
+  }
+  return Object.keys(o).length ? o : undefined;
+}
+
 function withoutHash(t: PodTemplateSpec | undefined): string {
   const c = structuredClone(t ?? {});
-  if (c.metadata?.labels) {
-    delete c.metadata.labels[HASH_LABEL];
-    if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
-  }
-  return canonicalJson(c);
+  if (c.metadata?.labels) delete c.metadata.labels[HASH_LABEL];
+  return canonicalJson(pruned(c) ?? {});
 }
 
 /** Whether two pod templates are equal ignoring the pod-template-hash label. */
