@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Container, LimitRange, LimitRangeItem, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import { LIMIT_RANGER_ANNOTATION, checkPod, defaultPod, limitClaim } from './limitranger';
-import { defaultLimitRangeItem } from './groups/core/limitrange';
+import { LIMIT_RANGE, defaultLimitRangeItem, validateLimitRange } from './groups/core/limitrange';
 
 const range = (...limits: LimitRangeItem[]): LimitRange => ({ metadata: { name: 'lr', namespace: 'ns' }, spec: { limits } });
 const pod = (...containers: Container[]): Pod => ({ metadata: { name: 'p' }, spec: { containers } });
@@ -67,4 +67,14 @@ test('PersistentVolumeClaim items bound the storage request', () => {
   assert.deepEqual(limitClaim(lr, claim('20Gi')), ['maximum storage usage per PersistentVolumeClaim is 10Gi, but request is 20Gi']);
   assert.deepEqual(limitClaim(lr, claim('5Gi')), []);
   assert.equal(limitClaim(lr, claim()).length, 2, 'no request: both bounds say so');
+});
+
+test('a LimitRange whose bounds are out of order is invalid, worded as Kubernetes', () => {
+  const lr = range({ type: 'Container', min: { cpu: '1' }, max: { cpu: '500m' } });
+  LIMIT_RANGE.defaults!(lr as never);
+  const msgs = validateLimitRange(lr).map((e) => `${e.field}: ${e.message}`);
+  assert.ok(msgs.some((m) => m.startsWith('spec.limits[0].min[cpu]: ') && m.includes('min value 1 is greater than max value 500m')), msgs.join('\n'));
+  const podDefaults = validateLimitRange(range({ type: 'Pod', default: { cpu: '1' } }));
+  assert.deepEqual(podDefaults.map((e) => e.field), ['spec.limits[0].default']);
+  assert.deepEqual(validateLimitRange(range({ type: 'Container', min: { cpu: '100m' }, defaultRequest: { cpu: '200m' }, default: { cpu: '300m' }, max: { cpu: '1' } })), []);
 });
