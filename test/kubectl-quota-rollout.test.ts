@@ -222,7 +222,7 @@ describe('LimitRange, ResourceQuota and rollout history/undo/pause with the real
     assert.equal(await kok(['-n', 'rollout', 'rollout', 'undo', 'deployment/web']), 'deployment.apps/web rolled back\n');
     await kok(['-n', 'rollout', 'rollout', 'status', 'deployment/web', '--timeout=90s'], undefined, 100_000);
     assert.deepEqual(await history(), [['2', 'release v2'], ['4', 'release v1'], ['5', 'release v3']]);
-    assert.equal(await jp(['-n', 'rollout', 'get', 'pods', '-l', 'app=web', '--field-selector=status.phase=Running'], '{.items[*].spec.containers[0].env[0].value}'), '3');
+    await waitFor('only v3 pods left', async () => ((await jp(['-n', 'rollout', 'get', 'pods', '-l', 'app=web'], '{.items[*].spec.containers[0].env[0].value}')) === '3' ? true : undefined), 60_000, 250);
   });
 
   it('rollout pause: no new ReplicaSet, DeploymentPaused, undo refused; resume rolls out', async (t) => {
