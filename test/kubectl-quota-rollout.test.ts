@@ -166,8 +166,18 @@ describe('LimitRange, ResourceQuota and rollout history/undo/pause with the real
     const d = await k(['-n', 'quota', 'create', 'deployment', 'two', '--image=busybox:1.36', '--replicas=0']);
     t.diagnostic(d.stderr);
     assert.match(d.stderr, /deployments\.apps "two" is forbidden: exceeded quota: objects, requested: count\/deployments\.apps=1, used: count\/deployments\.apps=1, limited: count\/deployments\.apps=1/);
+    // the ReplicaSet's second pod does not fit: its FailedCreate event names the pod and the quota
+    await kok(['-n', 'quota', 'scale', 'deployment', 'one', '--replicas=2']);
+    const event = await waitFor('a FailedCreate event for the ReplicaSet', async () => {
+      const out = await jp(['-n', 'quota', 'get', 'events', '--field-selector', 'reason=FailedCreate'], '{.items[*].message}');
+      return out.includes('exceeded quota') ? out : undefined;
+    }, 30_000, 250);
+    t.diagnostic(event);
+    assert.match(event, /Error creating: pods "one-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: compute, requested: requests\.cpu=100m, used: requests\.cpu=300m, limited: requests\.cpu=300m/);
+    await waitFor('deployment one at 1 replica of 2', async () => ((await jp(['-n', 'quota', 'get', 'deployment', 'one'], '{.status.replicas}')) === '1' ? true : undefined), 30_000, 250);
     await kok(['-n', 'quota', 'delete', 'deployment', 'one']);
     await waitUsed('quota', 'objects', 'count/deployments.apps', '0');
+    await waitFor('the pod of deployment one gone', async () => ((await jp(['-n', 'quota', 'get', 'pods', '-l', 'app=one'], '{.items[*].metadata.name}')) === '' ? true : undefined), 60_000, 250);
   });
 
   it('ResourceQuota: deleting a pod frees its usage; concurrent creates never overcommit', async (t) => {
