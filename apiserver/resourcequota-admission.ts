@@ -12,9 +12,9 @@ import { objectName } from './api-object';
  * applies to is refused (403) when its usage would take the quota's `status.used` above
  * `status.hard`, and is otherwise charged to the quota before it is stored, by a write of
  * the quota's status that compares its resourceVersion; a lost race re-reads the quotas and
- * decides again, so two creates that do not both fit never both pass. What a charge adds
- * for an object that then fails to be stored is taken back by the resourcequota
- * controller's next recount (as in Kubernetes).
+ * decides again for the quotas not charged yet, so two creates that do not both fit never
+ * both pass and none is charged twice. What a charge adds for an object that then fails to
+ * be stored is taken back by the resourcequota controller's next recount (as in Kubernetes).
  */
 
 /** One quota's new `status.used`, or the refusal. */
@@ -72,18 +72,21 @@ export function resourceQuotaAdmission(storage: ResourceStorage, registry: Regis
       const kind = def.group ? `${def.plural}.${def.group}` : def.plural;
       const name = objectName(obj as never) || ((obj as { metadata?: { generateName?: string } }).metadata?.generateName ?? '');
       let fromStore = false;
+      /** Quotas this create was charged to already (a retry after a lost race on another one). */
+      const charged = new Set<string>();
       for (let attempt = 0; ; attempt++) {
         const quotas = fromStore
           ? await Promise.all((await storage.list(quotaDef, ns)).items.map(async (c) => (await storage.read(quotaDef, ns, c.obj.metadata.name!, { fromStore: true }))?.obj ?? c.obj))
           : (await storage.list(quotaDef, ns)).items.map((c) => c.obj);
         if (!quotas.length) return;
-        const d = decideQuotas(quotas as ResourceQuota[], r, obj);
+        const d = decideQuotas((quotas as ResourceQuota[]).filter((q) => !charged.has(q.metadata?.name ?? '')), r, obj);
         if (!d.ok) throw errors.forbidden(`${kind} "${name}" is forbidden: ${d.message}`, { name, group: def.group, kind: def.plural });
         if (opts?.dryRun) return;
         try {
           for (const c of d.charges) {
             const q = c.quota;
             await storage.update(quotaDef, ns, q.metadata!.name!, { ...q, status: { ...(q.status ?? {}), used: c.used } }, { subresource: 'status' });
+            charged.add(q.metadata!.name!);
           }
           return;
         } catch (err) {
