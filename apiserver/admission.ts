@@ -2,9 +2,14 @@ import type { ResourceDef } from './groups/types';
 
 /** A create-time admission plugin (ResourceStorageDeps.admit): may mutate `obj` or throw an ApiError. */
 export interface AdmissionPlugin {
-  admit(def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void>;
+  /** `opts.dryRun`: decide (and mutate) only; write nothing of one's own (the quota charge). */
+  admit(def: ResourceDef, ns: string | undefined, obj: unknown, opts?: AdmissionOptions): Promise<void>;
   /** The same on a full update (PUT), for plugins Kubernetes also runs on update; synchronous, inside the write's retry loop. */
   admitUpdate?(def: ResourceDef, ns: string | undefined, next: unknown): void;
+}
+
+export interface AdmissionOptions {
+  dryRun?: boolean;
 }
 
 /**
@@ -19,8 +24,8 @@ export class AdmissionChain implements AdmissionPlugin {
     this.plugins.push(plugin);
   }
 
-  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: unknown): Promise<void> => {
-    for (const p of this.plugins) await p.admit(def, ns, obj);
+  readonly admit = async (def: ResourceDef, ns: string | undefined, obj: unknown, opts?: AdmissionOptions): Promise<void> => {
+    for (const p of this.plugins) await p.admit(def, ns, obj, opts);
   };
 
   readonly admitUpdate = (def: ResourceDef, ns: string | undefined, next: unknown): void => {

@@ -1,3 +1,5 @@
+import { limitRangerAdmission } from './limitranger';
+import { resourceQuotaAdmission } from './resourcequota-admission';
 import * as fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
@@ -65,6 +67,8 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   admission.register(saAdmission);
   admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
   admission.register(defaultStorageClassAdmission(registry.lookup('', 'v1', 'persistentvolumeclaims'), storageClassLister(storage, registry)));
+  admission.register(limitRangerAdmission(storage, registry));
+  admission.register(resourceQuotaAdmission(storage, registry));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,

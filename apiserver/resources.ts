@@ -38,7 +38,7 @@ export interface ResourceStorageDeps {
   /** watch cache tuning (tests) */
   cacheCapacity?: number;
   /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
-  admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject) => Promise<void>;
+  admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
   /** Admission on a full update (PUT) of `next`, before validation. */
   admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject) => void;
 }
@@ -193,14 +193,17 @@ export class ResourceStorage {
       else delete obj.metadata.managedFields;
     }
     if (def.namespaced) await this.checkNamespace(def, ns!, obj.metadata.name ?? obj.metadata.generateName);
-    if (this.deps.admit) await this.deps.admit(def, ns, obj);
     const nameGenerated = !obj.metadata.name;
+    // The first generated name is picked before admission, so admission's messages name the
+    // object as Kubernetes' do (`pods "web-5d4f8-x2k9p" is forbidden: ...`).
+    if (nameGenerated) obj.metadata.name = obj.metadata.generateName + randomSuffix();
+    if (this.deps.admit) await this.deps.admit(def, ns, obj, { dryRun: opts.dryRun });
     const held = def.strategy?.reservations;
     // Only generated names and allocations change the object between attempts.
     const retries = nameGenerated || held !== undefined;
     for (let attempt = 0; ; attempt++) {
       const o = retries ? clone(obj) : obj;
-      if (nameGenerated) o.metadata.name = o.metadata.generateName + randomSuffix();
+      if (nameGenerated && attempt > 0) o.metadata.name = o.metadata.generateName + randomSuffix();
       const name = objectName(o);
       const specified = held ? await held.allocate(o, undefined, this.strategyContext) : new Set<string>();
       if (opts.dryRun) return o;

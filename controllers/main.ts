@@ -22,6 +22,7 @@ import { NodeIpamController } from './nodeipam/controller';
 import { DEFAULT_NODE_MONITOR_GRACE_MS, DEFAULT_NODE_MONITOR_PERIOD_MS, NodeLifecycleController } from './nodelifecycle/controller';
 import { TaintEvictionController } from './tainteviction/controller';
 import { ReplicaSetController } from './replicaset/controller';
+import { ResourceQuotaController } from './resourcequota/controller';
 import { JobController } from './job/controller';
 import { CronJobController } from './cronjob/controller';
 import { PersistentVolumeController } from './persistentvolume/controller';
@@ -38,6 +39,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'persistentvolume-binder',
   'job',
   'cronjob',
+  'resourcequota',
 ] as const;
 
 export interface ControllersOptions {
@@ -109,6 +111,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('persistentvolume-binder')) controllers.push(new PersistentVolumeController(ctx, { localPathDir: o.localPath?.dir, helperImage: o.localPath?.helperImage }));
   if (enabled.has('job')) controllers.push(new JobController(ctx, { backoffBaseMs: o.jobBackoffBaseMs }));
   if (enabled.has('cronjob')) controllers.push(new CronJobController(ctx));
+  if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({

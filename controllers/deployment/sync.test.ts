@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, ReplicaSet } from 'kubernetes-types/apps/v1';
-import { planDeployment, resolveIntOrPercent, surgeAndUnavailable, templatesEqual, HASH_LABEL, REVISION_ANNOTATION, deploymentStatusEqual } from './sync';
+import { appendRevisionHistory, planDeployment, resolveIntOrPercent, surgeAndUnavailable, templatesEqual, CHANGE_CAUSE_ANNOTATION, HASH_LABEL, REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION, deploymentStatusEqual } from './sync';
 
 const T0 = Date.parse('2024-01-01T00:00:00Z');
 
@@ -196,6 +196,7 @@ test('templatesEqual ignores the pod-template-hash label only', () => {
   const a = { metadata: { labels: { app: 'x', [HASH_LABEL]: 'h' } }, spec: { containers: [] } };
   assert.ok(templatesEqual(a, { metadata: { labels: { app: 'x' } }, spec: { containers: [] } }));
   assert.ok(!templatesEqual(a, { metadata: { labels: { app: 'y' } }, spec: { containers: [] } }));
+  assert.ok(templatesEqual(a, { metadata: { labels: { app: 'x' }, creationTimestamp: null } as never, spec: { containers: [] } }), 'a null creationTimestamp is no difference');
 });
 
 test('a stalled rollout reports ProgressDeadlineExceeded after progressDeadlineSeconds', () => {
@@ -209,4 +210,78 @@ test('a stalled rollout reports ProgressDeadlineExceeded after progressDeadlineS
   w.step();
   assert.equal(w.cond('Progressing')?.reason, 'ProgressDeadlineExceeded');
   assert.equal(w.cond('Progressing')?.status, 'False');
+});
+
+/** What `kubectl rollout history` lists: revision → change-cause, from the ReplicaSets. */
+function history(w: World): [number, string | undefined][] {
+  return [...w.rss.values()]
+    .map((rs): [number, string | undefined] => [Number(rs.metadata!.annotations![REVISION_ANNOTATION]), rs.metadata!.annotations![CHANGE_CAUSE_ANNOTATION]])
+    .sort((a, b) => a[0] - b[0]);
+}
+
+/** kubectl's rollout undo: the ReplicaSet's template (without the hash label) and its annotations onto the Deployment. */
+function undo(w: World, revision: number): void {
+  const rs = [...w.rss.values()].find((r) => r.metadata!.annotations![REVISION_ANNOTATION] === String(revision))!;
+  const template = structuredClone(rs.spec!.template!);
+  delete template.metadata!.labels![HASH_LABEL];
+  // as a Go client writes it back
+  Object.assign(template.metadata!, { creationTimestamp: null });
+  Object.assign(template.spec!.containers[0], { resources: {} });
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(rs.metadata!.annotations!)) if (!k.startsWith('deployment.kubernetes.io/')) annotations[k] = v;
+  w.d = { ...w.d, metadata: { ...w.d.metadata, annotations }, spec: { ...w.d.spec!, template } };
+}
+
+test('rollout history after an undo: the restored template becomes the newest revision, its old number disappears', () => {
+  const w = new World(deployment('busybox:1', 2));
+  const release = (img: string, cause: string) => {
+    w.d = { ...w.d, metadata: { ...w.d.metadata, annotations: { [CHANGE_CAUSE_ANNOTATION]: cause, 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
+      spec: { ...w.d.spec!, template: { ...w.d.spec!.template, spec: { containers: [{ name: 'c', image: img }] } } } };
+    w.converge();
+  };
+  release('busybox:1', 'v1');
+  release('busybox:2', 'v2');
+  release('busybox:3', 'v3');
+  assert.deepEqual(history(w), [[1, 'v1'], [2, 'v2'], [3, 'v3']], 'change-cause is carried to each ReplicaSet');
+  assert.ok([...w.rss.values()].every((rs) => rs.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'] === undefined), 'last-applied is not copied');
+  undo(w, 1); // kubectl rollout undo --to-revision=1
+  w.converge();
+  assert.deepEqual(history(w), [[2, 'v2'], [3, 'v3'], [4, 'v1']]);
+  const restored = [...w.rss.values()].find((rs) => rs.metadata!.annotations![REVISION_ANNOTATION] === '4')!;
+  assert.equal(restored.metadata!.annotations![REVISION_HISTORY_ANNOTATION], '1');
+  assert.equal(restored.spec!.replicas, 2);
+  assert.equal(w.d.status!.updatedReplicas, 2);
+  undo(w, 3); // kubectl rollout undo (to the previous revision)
+  w.converge();
+  assert.deepEqual(history(w), [[2, 'v2'], [4, 'v1'], [5, 'v3']]);
+  undo(w, 4);
+  w.converge();
+  assert.deepEqual(history(w), [[2, 'v2'], [5, 'v3'], [6, 'v1']]);
+  assert.equal([...w.rss.values()].find((rs) => rs.metadata!.annotations![REVISION_ANNOTATION] === '6')!.metadata!.annotations![REVISION_HISTORY_ANNOTATION], '1,4');
+});
+
+test('the revision history annotation keeps the newest numbers within its length limit', () => {
+  assert.equal(appendRevisionHistory(undefined, '3'), '3');
+  assert.equal(appendRevisionHistory('1,3', '7'), '1,3,7');
+  const long = Array.from({ length: 600 }, (_, i) => String(1000 + i)).join(',');
+  const next = appendRevisionHistory(long, '9999');
+  assert.ok(next.length <= 2000 && next.endsWith(',9999') && !next.startsWith('1000,'));
+});
+
+test('a paused Deployment starts no rollout, says DeploymentPaused, still scales; resuming rolls out', () => {
+  const w = new World(deployment('busybox:1', 2));
+  w.converge();
+  w.d = { ...w.d, spec: { ...w.d.spec!, paused: true } };
+  w.converge();
+  assert.deepEqual([w.cond('Progressing')?.status, w.cond('Progressing')?.reason, w.cond('Progressing')?.message], ['Unknown', 'DeploymentPaused', 'Deployment is paused']);
+  w.d = { ...w.d, spec: { ...w.d.spec!, replicas: 3, template: { ...w.d.spec!.template, spec: { containers: [{ name: 'c', image: 'busybox:2' }] } } } };
+  w.converge();
+  assert.equal(w.rss.size, 1, 'no new ReplicaSet while paused');
+  assert.equal([...w.rss.values()][0].spec!.replicas, 3, 'a paused Deployment still scales');
+  w.d = { ...w.d, spec: { ...w.d.spec!, paused: false } };
+  const plan = w.step();
+  assert.ok(plan.create, 'resumed: the new template rolls out');
+  w.converge();
+  assert.deepEqual(history(w).map(([r]) => r), [1, 2]);
+  assert.equal(w.cond('Progressing')?.reason, 'NewReplicaSetAvailable');
 });

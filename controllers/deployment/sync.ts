@@ -7,8 +7,40 @@ import { rfc3339 } from '../../lib/time';
 
 export const HASH_LABEL = 'pod-template-hash';
 export const REVISION_ANNOTATION = 'deployment.kubernetes.io/revision';
+export const REVISION_HISTORY_ANNOTATION = 'deployment.kubernetes.io/revision-history';
+export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 const DESIRED_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/desired-replicas';
 const MAX_REPLICAS_ANNOTATION = 'deployment.kubernetes.io/max-replicas';
+/** Longest revision-history annotation kept (kube-controller-manager's default, in characters). */
+const REVISION_HISTORY_LIMIT_CHARS = 2000;
+
+/** Deployment annotations that are not copied to its ReplicaSets (Kubernetes' list). */
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration', REVISION_ANNOTATION, REVISION_HISTORY_ANNOTATION,
+  DESIRED_REPLICAS_ANNOTATION, MAX_REPLICAS_ANNOTATION, 'deprecated.deployment.rollback.to',
+]);
+
+/**
+ * The new ReplicaSet's annotations given the Deployment's: its own, overwritten by the
+ * Deployment's (`kubernetes.io/change-cause` among them) except the controller's
+ * bookkeeping and kubectl's last-applied configuration.
+ */
+export function copiedAnnotations(d: Deployment, rsAnnotations: Record<string, string> = {}): Record<string, string> {
+  const out = { ...rsAnnotations };
+  for (const [k, v] of Object.entries(d.metadata?.annotations ?? {})) if (!NOT_COPIED.has(k)) out[k] = v;
+  return out;
+}
+
+/**
+ * The revision-history annotation after `old` gives way to a newer revision (a rollback
+ * to this template): the old number appended, the oldest dropped beyond the length limit.
+ */
+export function appendRevisionHistory(history: string | undefined, old: string): string {
+  const list = history ? history.split(',') : [];
+  list.push(old);
+  while (list.join(',').length > REVISION_HISTORY_LIMIT_CHARS && list.length > 1) list.shift();
+  return list.join(',');
+}
 
 export interface ScaleAction {
   rs: ReplicaSet;
@@ -62,13 +94,30 @@ export function surgeAndUnavailable(d: Deployment): { maxSurge: number; maxUnava
   return { maxSurge, maxUnavailable: Math.min(maxUnavailable, replicas) };
 }
 
+/**
+ * A value without nulls and empty objects or lists, at any depth: how a Go client writes a
+ * template back (`kubectl rollout undo` sends `creationTimestamp: null`, `resources: {}`)
+ * does not make it another template (Kubernetes compares the decoded structs).
+ */
+function pruned(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(pruned).filter((x) => x !== undefined);
+    return a.length ? a : undefined;
+  }
+  if (v === null) return undefined;
+  if (typeof v !== 'object') return v;
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const p = pruned(x);
+    if (p !== undefined) o[k] = p;
+  }
+  return Object.keys(o).length ? o : undefined;
+}
+
 function withoutHash(t: PodTemplateSpec | undefined): string {
   const c = structuredClone(t ?? {});
-  if (c.metadata?.labels) {
-    delete c.metadata.labels[HASH_LABEL];
-    if (Object.keys(c.metadata.labels).length === 0) delete c.metadata.labels;
-  }
-  return canonicalJson(c);
+  if (c.metadata?.labels) delete c.metadata.labels[HASH_LABEL];
+  return canonicalJson(pruned(c) ?? {});
 }
 
 /** Whether two pod templates are equal ignoring the pod-template-hash label. */
@@ -109,6 +158,7 @@ function newReplicaSetFor(d: Deployment, replicas: number, revision: string, max
       namespace: d.metadata?.namespace,
       labels: { ...(template.metadata.labels ?? {}) },
       annotations: {
+        ...copiedAnnotations(d),
         [REVISION_ANNOTATION]: revision,
         [DESIRED_REPLICAS_ANNOTATION]: String(d.spec?.replicas ?? 1),
         [MAX_REPLICAS_ANNOTATION]: String((d.spec?.replicas ?? 1) + maxSurge),
@@ -171,13 +221,23 @@ export function planDeployment(d: Deployment, owned: ReplicaSet[], nowMs: number
   const newRevision = String(maxOldRevision + 1);
   let created = false;
 
-  // The existing new ReplicaSet may need its revision bumped (a rollback to an old template).
-  if (newRS && revisionOf(newRS) < maxOldRevision + 1) {
-    const c = structuredClone(newRS);
-    c.metadata = { ...(c.metadata ?? {}), annotations: { ...(c.metadata?.annotations ?? {}), [REVISION_ANNOTATION]: newRevision } };
-    w.setAnnotations(c);
-    w.changed.set(c.metadata.name!, c);
-    newRS = c;
+  // The existing new ReplicaSet carries the Deployment's annotations, and may need its
+  // revision bumped (a rollback to an old template): the number it had moves to its
+  // revision-history, so `rollout history` lists it once, as the newest.
+  if (newRS) {
+    const had = newRS.metadata?.annotations ?? {};
+    const a = copiedAnnotations(d, had);
+    if (revisionOf(newRS) < maxOldRevision + 1) {
+      a[REVISION_ANNOTATION] = newRevision;
+      if (had[REVISION_ANNOTATION]) a[REVISION_HISTORY_ANNOTATION] = appendRevisionHistory(had[REVISION_HISTORY_ANNOTATION], had[REVISION_ANNOTATION]);
+    }
+    if (canonicalJson(a) !== canonicalJson(had)) {
+      const c = structuredClone(newRS);
+      c.metadata = { ...(c.metadata ?? {}), annotations: a };
+      w.setAnnotations(c);
+      w.changed.set(c.metadata.name!, c);
+      newRS = c;
+    }
   }
   plan.revision = newRS ? String(revisionOf(newRS)) : newRevision;
 
@@ -185,7 +245,19 @@ export function planDeployment(d: Deployment, owned: ReplicaSet[], nowMs: number
   const olds = () => oldRSs.map(current);
   const sumSpec = (list: ReplicaSet[]) => list.reduce((s, rs) => s + specReplicas(rs), 0);
 
-  if (!d.spec?.paused && !d.metadata?.deletionTimestamp) {
+  if (d.spec?.paused && !d.metadata?.deletionTimestamp) {
+    // Paused: no new ReplicaSet and no rollout, but a change of replicas still scales the
+    // one active ReplicaSet (or the newest when none is active), as Kubernetes does; with
+    // several active ones (a rollout paused half way) nothing is scaled (Kubernetes scales
+    // them in proportion).
+    const present = [...olds(), ...(newRS ? [current(newRS)] : [])];
+    const active = present.filter((rs) => specReplicas(rs) > 0);
+    const target = active.length === 1 ? active[0] : active.length === 0 ? (newRS ? current(newRS) : [...olds()].sort(byCreation).pop()) : undefined;
+    if (target && specReplicas(target) !== replicas) {
+      const scaled = w.scale(target, replicas);
+      if (newRS && target.metadata?.name === newRS.metadata?.name) newRS = scaled;
+    }
+  } else if (!d.metadata?.deletionTimestamp) {
     if (d.spec?.strategy?.type === 'Recreate') {
       const active = olds().filter((rs) => specReplicas(rs) > 0);
       const oldPodsExist = olds().some((rs) => (rs.status?.replicas ?? 0) > 0 || (rs.status?.observedGeneration ?? 0) < (rs.metadata?.generation ?? 0));
@@ -301,6 +373,9 @@ export function planDeployment(d: Deployment, owned: ReplicaSet[], nowMs: number
     const last = Date.parse(p?.lastUpdateTime ?? '') || nowMs;
     if (!progressed && p?.reason === 'ProgressDeadlineExceeded') {
       conds.push(p);
+    } else if (!progressed && (p?.reason === 'DeploymentPaused' || p?.reason === 'DeploymentResumed')) {
+      conds.push(cond(prev, 'Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed', now, false));
+      plan.requeueAfterMs = deadline * 1000;
     } else if (!progressed && p && p.reason !== 'NewReplicaSetAvailable' && nowMs - last > deadline * 1000) {
       conds.push(cond(prev, 'Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${nm}" has timed out progressing.`, now, true));
     } else {
