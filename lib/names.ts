@@ -19,3 +19,12 @@ export function randomSuffix(n = 5, rand?: () => number): string {
   }
   return s;
 }
+
+/**
+ * A name as the apiserver makes one from `generateName`: the prefix cut to 58
+ * characters, then 5 random characters (63 in all, a DNS label). Controllers
+ * pick their pods' names this way themselves, so a retried create keeps it.
+ */
+export function generatedName(generateName: string, rand?: () => number): string {
+  return `${generateName.slice(0, 58)}${randomSuffix(5, rand)}`;
+}

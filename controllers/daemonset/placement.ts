@@ -1,9 +1,10 @@
 import type { DaemonSet } from 'kubernetes-types/apps/v1';
 import type { Affinity, Node, Pod, PodSpec, Taint, Toleration } from 'kubernetes-types/core/v1';
 import { podFitsNodeAffinity } from '../../lib/node-affinity';
-import { randomSuffix } from '../../lib/names';
+import { generatedName } from '../../lib/names';
 import { TAINT_NOT_READY, TAINT_UNREACHABLE, tolerates } from '../../lib/tolerations';
 import { newControllerRef } from '../util/owners';
+import { podFromTemplate } from '../util/pods';
 
 /** Where a DaemonSet's pods go: which nodes, with what tolerations and affinity. Pure. */
 
@@ -90,7 +91,7 @@ export function targetNodeName(pod: Pod): string | undefined {
 
 /** `<ds>-<5 random characters>` (what generateName gives). */
 export function newDaemonPodName(dsName: string, rand?: () => number): string {
-  return `${dsName.length > 57 ? dsName.slice(0, 57) : dsName}-${randomSuffix(5, rand)}`;
+  return generatedName(`${dsName}-`, rand);
 }
 
 /** A pod of `ds` for `nodeName`, labelled with the revision `hash`, owned by the DaemonSet. */
@@ -99,16 +100,10 @@ export function newDaemonPod(ds: DaemonSet, nodeName: string, hash: string, name
   const spec: PodSpec = structuredClone(t?.spec ?? { containers: [] });
   spec.tolerations = daemonPodTolerations(spec);
   spec.affinity = affinityForNode(spec.affinity, nodeName);
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: ds.metadata?.namespace,
-      labels: { ...(t?.metadata?.labels ?? {}), [HASH_LABEL]: hash, [GENERATION_LABEL]: String(ds.metadata?.generation ?? 1) },
-      ...(t?.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ownerReferences: [newControllerRef(ds, 'apps/v1', 'DaemonSet')],
-    },
-    spec,
-  };
+  return podFromTemplate(t, spec, {
+    name,
+    namespace: ds.metadata?.namespace,
+    owner: newControllerRef(ds, 'apps/v1', 'DaemonSet'),
+    labels: { [HASH_LABEL]: hash, [GENERATION_LABEL]: String(ds.metadata?.generation ?? 1) },
+  });
 }

@@ -1,7 +1,8 @@
 import type { Pod, PodTemplateSpec } from 'kubernetes-types/core/v1';
 import type { Job, PodFailurePolicyRule } from 'kubernetes-types/batch/v1';
-import { randomSuffix } from '../../lib/names';
+import { generatedName } from '../../lib/names';
 import { newControllerRef } from '../util/owners';
+import { podFromTemplate } from '../util/pods';
 
 /** Finalizer the Job controller puts on its pods until it has counted them in the Job's status. */
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
@@ -105,9 +106,7 @@ export function matchPodFailurePolicy(job: Job, p: Pod): PolicyMatch | undefined
 
 /** `<job>-<5 random>` or, for an Indexed Job, `<job>-<index>-<5 random>`. */
 export function newJobPodName(jobName: string, index?: number, rand?: () => number): string {
-  const prefix = index === undefined ? `${jobName}-` : `${jobName}-${index}-`;
-  // generateName keeps at most 58 characters of the prefix
-  return `${prefix.slice(0, 58)}${randomSuffix(5, rand)}`;
+  return generatedName(index === undefined ? `${jobName}-` : `${jobName}-${index}-`, rand);
 }
 
 /**
@@ -127,17 +126,5 @@ export function newPodForJob(job: Job, name: string, index?: number): Pod {
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []).filter((e) => e.name !== COMPLETION_INDEX_ENV), env];
     if (!spec.hostname) spec.hostname = `${job.metadata?.name}-${index}`.slice(0, 63);
   }
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: job.metadata?.namespace,
-      labels,
-      ...(Object.keys(annotations).length ? { annotations } : {}),
-      finalizers: [JOB_TRACKING_FINALIZER],
-      ownerReferences: [newControllerRef(job, 'batch/v1', 'Job')],
-    },
-    spec,
-  };
+  return podFromTemplate(undefined, spec, { name, namespace: job.metadata?.namespace, owner: newControllerRef(job, 'batch/v1', 'Job'), labels, annotations, finalizers: [JOB_TRACKING_FINALIZER] });
 }

@@ -1,7 +1,7 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ReplicaSet, ReplicaSetStatus } from 'kubernetes-types/apps/v1';
-import { isPodAvailable, isPodReady } from '../util/pods';
-import { randomSuffix } from '../../lib/names';
+import { isPodAvailable, isPodReady, podFromTemplate } from '../util/pods';
+import { generatedName } from '../../lib/names';
 import { newControllerRef } from '../util/owners';
 
 /** Upper bound of creations or deletions one sync issues (Kubernetes' burstReplicas). */
@@ -58,30 +58,15 @@ export function rankPodsForDeletion(pods: Pod[]): Pod[] {
   });
 }
 
-/** `<rs>-<5 random lowercase alnum>`, generated client-side. */
-export function newPodName(rsName: string, rand: () => number = Math.random): string {
-  const s = randomSuffix(5, rand);
-  // 63 = DNS label limit; Kubernetes trims the prefix the same way for generateName
-  const prefix = rsName.length > 57 ? rsName.slice(0, 57) : rsName;
-  return `${prefix}-${s}`;
+/** `<rs>-<5 random characters>`, as generateName gives, chosen client-side. */
+export function newPodName(rsName: string, rand?: () => number): string {
+  return generatedName(`${rsName}-`, rand);
 }
 
 /** A pod for `rs` from its template: labels, annotations and spec copied, owned by the RS. */
 export function newPodForReplicaSet(rs: ReplicaSet, name: string): Pod {
   const t = rs.spec?.template;
-  const spec = structuredClone(t?.spec ?? { containers: [] });
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: rs.metadata?.namespace,
-      labels: { ...(t?.metadata?.labels ?? {}) },
-      ...(t?.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-      ownerReferences: [newControllerRef(rs, 'apps/v1', 'ReplicaSet')],
-    },
-    spec,
-  };
+  return podFromTemplate(t, structuredClone(t?.spec ?? { containers: [] }), { name, namespace: rs.metadata?.namespace, owner: newControllerRef(rs, 'apps/v1', 'ReplicaSet') });
 }
 
 /** Status of `rs` given its active owned pods at `nowMs`. */

@@ -2,6 +2,7 @@ import type { StatefulSet } from 'kubernetes-types/apps/v1';
 import type { PersistentVolumeClaim, Pod, PodTemplateSpec, Volume } from 'kubernetes-types/core/v1';
 import type { OwnerReference } from 'kubernetes-types/meta/v1';
 import { newControllerRef } from '../util/owners';
+import { podFromTemplate } from '../util/pods';
 
 /**
  * A StatefulSet pod's identity: its name `<set>-<ordinal>`, hostname and
@@ -54,18 +55,12 @@ export function newPod(set: StatefulSet, template: PodTemplateSpec, revision: st
   const claimNames = new Set(claims.map((v) => v.name));
   const volumes = [...claims, ...(spec.volumes ?? []).filter((v) => !claimNames.has(v.name))];
   if (volumes.length) spec.volumes = volumes;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: set.metadata?.namespace,
-      labels: { ...(template.metadata?.labels ?? {}), [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision },
-      ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
-      ownerReferences: [newControllerRef(set, 'apps/v1', 'StatefulSet')],
-    },
-    spec,
-  };
+  return podFromTemplate(template, spec, {
+    name,
+    namespace: set.metadata?.namespace,
+    owner: newControllerRef(set, 'apps/v1', 'StatefulSet'),
+    labels: { [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_LABEL]: revision },
+  });
 }
 
 /**

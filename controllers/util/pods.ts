@@ -1,4 +1,5 @@
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Pod, PodSpec, PodTemplateSpec } from 'kubernetes-types/core/v1';
+import type { OwnerReference } from 'kubernetes-types/meta/v1';
 
 export function isPodReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
@@ -16,4 +17,31 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, nowMs: number)
 /** Not terminating and not finished: counts toward a ReplicaSet's replicas. */
 export function isPodActive(pod: Pod): boolean {
   return !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+}
+
+/**
+ * A controller's pod from its template (Kubernetes' GetPodFromTemplate): the
+ * template's labels and annotations with `extra` ones on top, `spec` (a private
+ * copy the caller may have changed), owned by the controller.
+ */
+export function podFromTemplate(
+  template: PodTemplateSpec | undefined,
+  spec: PodSpec,
+  meta: { name: string; namespace?: string; owner: OwnerReference; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] },
+): Pod {
+  const labels = { ...(template?.metadata?.labels ?? {}), ...(meta.labels ?? {}) };
+  const annotations = { ...(template?.metadata?.annotations ?? {}), ...(meta.annotations ?? {}) };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: meta.name,
+      namespace: meta.namespace,
+      labels,
+      ...(Object.keys(annotations).length ? { annotations } : {}),
+      ...(meta.finalizers?.length ? { finalizers: [...meta.finalizers] } : {}),
+      ownerReferences: [meta.owner],
+    },
+    spec,
+  };
 }
