@@ -16,7 +16,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -31,6 +30,7 @@ import { HollowKubelet } from './lib/hollow-kubelet';
 import { HollowNodes } from './lib/hollow-nodes';
 import { pidsMatching, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
+import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'cxds-node';
 const HOLLOW = ['cxds-h1', 'cxds-h2'];
@@ -71,7 +71,6 @@ spec:
         - {name: VERSION, value: "1"}
 `;
 
-type Result = { code: number; stdout: string; stderr: string };
 
 const podReady = (p: Pod) => p.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 const hashOf = (p: Pod) => p.metadata?.labels?.['controller-revision-hash'];
@@ -89,19 +88,7 @@ describe('DaemonSets: one pod per eligible node, rolling updates, pod GC', { tim
   /** Every moment a node held two unfinished pods of the set (terminating ones included), as seen by a watch. */
   const doubles: string[] = [];
 
-  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    return new Promise((resolve) => {
-      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
-      p.stdin!.end(opts.input ?? '');
-    });
-  }
-  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-    const r = await k(args, opts);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
+  const { k, kok } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   const agentPods = async () => (await client.list<Pod & KubeObject>(PODS, { namespace: NS, labelSelector: 'app=agent' })).items;
   const ds = () => client.get<DaemonSet & KubeObject>(DAEMONSETS, 'agent', NS);
   /** The live (not terminating) agent pods by node, once every node in `nodes` has exactly one, Running and Ready, and no other node has any. */

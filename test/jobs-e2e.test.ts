@@ -9,7 +9,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -20,6 +19,7 @@ import type { KubeObject } from '../lib/client';
 import { CRONJOBS, JOBS, PODS } from '../lib/resources';
 import { pidsMatching, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
+import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'jobs-node';
 const SERVICE_CIDR = '10.153.0.0/16';
@@ -27,7 +27,6 @@ const CLUSTER_CIDR = '10.253.0.0/16';
 const NODE_PORTS = '31700-31799';
 const NS = 'batch';
 
-type Result = { code: number; stdout: string; stderr: string };
 
 const jobYaml = (name: string, spec: string, command: string, restartPolicy = 'Never') => `apiVersion: batch/v1
 kind: Job
@@ -69,19 +68,7 @@ describe('Jobs and CronJobs', { timeout: 15 * 60_000 }, () => {
   let cache: string;
   let cluster: UpCluster;
 
-  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    return new Promise((resolve) => {
-      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
-      p.stdin!.end(opts.input ?? '');
-    });
-  }
-  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-    const r = await k(args, opts);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
+  const { k, kok } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   const getJob = (name: string) => cluster.client().get<Job & KubeObject>(JOBS, name, NS);
   const jobPods = async (name: string) => (await cluster.client().list<Pod & KubeObject>(PODS, { namespace: NS, labelSelector: `job-name=${name}` })).items;
   const condition = (j: Job, type: string) => j.status?.conditions?.find((c) => c.type === type && c.status === 'True');

@@ -8,13 +8,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../lib/client';
 import { startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
+import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'drain-node';
 const SERVICE_CIDR = '10.137.0.0/16';
@@ -22,7 +22,6 @@ const CLUSTER_CIDR = '10.237.0.0/16';
 const NODE_PORTS = '32400-32499';
 const NS = 'drain';
 
-type Result = { code: number; stdout: string; stderr: string };
 
 const DEPLOYMENT = `apiVersion: apps/v1
 kind: Deployment
@@ -57,20 +56,7 @@ describe('kubectl cordon, uncordon and drain with PodDisruptionBudgets', { timeo
   let cache: string;
   let cluster: UpCluster;
 
-  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    return new Promise((resolve) => {
-      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
-      p.stdin!.end(opts.input ?? '');
-    });
-  }
-  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-    const r = await k(args, opts);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
-  const jp = async (args: string[], p: string) => (await kok([...args, '-o', `jsonpath=${p}`])).trim();
+  const { k, kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   /** The pdb row of `kubectl get pdb web` once it shows `allowed` allowed disruptions. */
   const pdbRow = (allowed: number) => waitFor(`kubectl get pdb web shows ${allowed} allowed`, async () => {
     const out = await kok(['-n', NS, 'get', 'pdb', 'web']);

@@ -11,7 +11,6 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import { PODS } from '../lib/resources';
 import { sh } from './lib/docker';
 import { startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
+import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'cxs2-sts';
 const SERVICE_CIDR = '10.141.0.0/16';
@@ -29,7 +29,6 @@ const CLUSTER_CIDR = '10.241.0.0/16';
 const NODE_PORTS = '32700-32799';
 const NS = 'sts';
 
-type Result = { code: number; stdout: string; stderr: string };
 
 const statefulSet = (name: string, o: { replicas: number; policy?: string; env?: string; extra?: string; probeDelay?: number }) => `apiVersion: apps/v1
 kind: StatefulSet
@@ -77,20 +76,7 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
   const dockerOverlaps: string[] = [];
   let dockerPoll: NodeJS.Timeout | undefined;
 
-  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    return new Promise((resolve) => {
-      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, '-n', NS, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
-      p.stdin!.end(opts.input ?? '');
-    });
-  }
-  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-    const r = await k(args, opts);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
-  const jp = async (args: string[], p: string) => (await kok([...args, '-o', `jsonpath=${p}`])).trim();
+  const { k, kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache, namespace: NS }));
   const ready = (set: string, n: number) => waitFor(`${set}: ${n} ready replicas`, async () => (await jp(['get', 'sts', set], '{.status.readyReplicas}/{.status.replicas}')) === `${n}/${n}`, 120_000, 250);
   /** Index in the event log of the first line matching `re` (after `from`), or -1. */
   const at = (re: RegExp, from = 0) => log.events.findIndex((e, i) => i >= from && re.test(e));

@@ -9,13 +9,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
+import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'pv-node';
 const SERVICE_CIDR = '10.149.0.0/16';
@@ -23,7 +23,6 @@ const CLUSTER_CIDR = '10.249.0.0/16';
 const NODE_PORTS = '32700-32799';
 const NS = 'vols';
 
-type Result = { code: number; stdout: string; stderr: string };
 
 const CLAIM = `apiVersion: v1
 kind: PersistentVolumeClaim
@@ -64,20 +63,7 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
   let cache: string;
   let cluster: UpCluster;
 
-  function k(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-    return new Promise((resolve) => {
-      const p = execFile('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr });
-      });
-      p.stdin!.end(opts.input ?? '');
-    });
-  }
-  async function kok(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<string> {
-    const r = await k(args, opts);
-    assert.equal(r.code, 0, `kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
-    return r.stdout;
-  }
-  const jp = async (args: string[], p: string) => (await kok([...args, '-o', `jsonpath=${p}`])).trim();
+  const { k, kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   const events = (name: string, reason: string) => jp(['-n', NS, 'get', 'events', '--field-selector', `involvedObject.name=${name},reason=${reason}`], '{.items[*].message}');
 
   before(async () => {
