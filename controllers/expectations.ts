@@ -1,5 +1,7 @@
+import type { Pod } from 'kubernetes-types/core/v1';
 import type { Clock } from '../lib/clock';
 import { realClock } from '../lib/clock';
+import type { InformerHandlers } from '../lib/informer';
 
 /**
  * Remembers which pods a controller has asked to create or delete for a key and
@@ -63,4 +65,30 @@ export class Expectations {
   forget(key: string): void {
     this.entries.delete(key);
   }
+}
+
+/**
+ * Informer handlers for the pods a controller owns (client-go's addPod, updatePod
+ * and deletePod): each event settles the expectations of the pod's owner (seen
+ * created; seen terminating or deleted) and enqueues the owner, and the old owner
+ * too when a pod changed owners.
+ */
+export function ownedPodHandlers(expectations: Expectations, ownerKey: (p: Pod) => string | undefined, enqueue: (key: string) => void): InformerHandlers<Pod> {
+  const seen = (p: Pod, deleted: boolean) => {
+    const k = ownerKey(p);
+    if (!k) return;
+    const name = p.metadata?.name ?? '';
+    expectations.creationObserved(k, name);
+    if (deleted || p.metadata?.deletionTimestamp) expectations.deletionObserved(k, name);
+    enqueue(k);
+  };
+  return {
+    add: (p) => seen(p, false),
+    update: (o, p) => {
+      const was = ownerKey(o);
+      if (was && was !== ownerKey(p)) enqueue(was);
+      seen(p, false);
+    },
+    delete: (p) => seen(p, true),
+  };
 }

@@ -6,8 +6,9 @@ import { CONTROLLERREVISIONS, DAEMONSETS, NODES, PODS } from '../../lib/resource
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
-import { Expectations } from '../expectations';
-import { parallelLimit, slowStartBatch } from '../util/batch';
+import { createPodsExpected } from '../create-pods';
+import { Expectations, ownedPodHandlers } from '../expectations';
+import { parallelLimit } from '../util/batch';
 import { controllerRef, isControlledBy } from '../util/owners';
 import { matchesSelector } from '../util/selectors';
 import { Backoff } from './backoff';
@@ -52,30 +53,7 @@ export class DaemonSetController extends QueueController {
         this.failedBackoff.forgetPrefix(`${ds.metadata?.uid}/`);
       },
     });
-    this.podInformer.on({
-      add: (p) => {
-        const k = this.ownerKey(p);
-        if (!k) return;
-        this.expectations.creationObserved(k, p.metadata?.name ?? '');
-        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
-        this.controller.enqueue(k);
-      },
-      update: (o, p) => {
-        const k = this.ownerKey(p);
-        const ko = this.ownerKey(o);
-        if (ko && ko !== k) this.controller.enqueue(ko);
-        if (!k) return;
-        this.expectations.creationObserved(k, p.metadata?.name ?? '');
-        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
-        this.controller.enqueue(k);
-      },
-      delete: (p) => {
-        const k = this.ownerKey(p);
-        if (!k) return;
-        this.expectations.deletionObserved(k, p.metadata?.name ?? '');
-        this.controller.enqueue(k);
-      },
-    });
+    this.podInformer.on(ownedPodHandlers(this.expectations, (p) => this.ownerKey(p), (k) => this.controller.enqueue(k)));
     this.nodeInformer.on({
       add: () => this.enqueueAll(),
       update: (o, n) => {
@@ -209,29 +187,13 @@ export class DaemonSetController extends QueueController {
 
     const errors: unknown[] = [];
     if (plan.create.length > 0) {
-      const names = plan.create.map(() => newDaemonPodName(ds.metadata!.name!));
-      this.expectations.expectCreations(key, names);
-      const r = await slowStartBatch(plan.create.length, 1, async (i) => {
-        let name = names[i];
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await client.create(PODS, newDaemonPod(ds, plan.create[i], hash, name) as KubeObject, ds.metadata?.namespace);
-            recorder.event(dsObj, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
-            return;
-          } catch (err) {
-            this.expectations.creationObserved(key, name);
-            if (err instanceof ApiError && err.code === 409 && attempt < 3) {
-              name = newDaemonPodName(ds.metadata!.name!);
-              this.expectations.expectCreations(key, [name]);
-              continue;
-            }
-            recorder.event(dsObj, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-            throw err;
-          }
-        }
-      });
-      for (let i = r.successes + r.errors.length; i < names.length; i++) this.expectations.creationObserved(key, names[i]);
-      errors.push(...r.errors);
+      const dsName = ds.metadata!.name!;
+      errors.push(...(await createPodsExpected({
+        ctx: this.ctx, expectations: this.expectations, key, owner: dsObj, namespace: ds.metadata?.namespace,
+        names: plan.create.map(() => newDaemonPodName(dsName)),
+        build: (i, name) => newDaemonPod(ds, plan.create[i], hash, name),
+        rename: () => newDaemonPodName(dsName),
+      })));
     }
     if (toDelete.length > 0) {
       this.expectations.expectDeletions(key, toDelete.map((p) => p.metadata!.name!));

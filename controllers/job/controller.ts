@@ -5,9 +5,10 @@ import { JOBS, PODS } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, splitKey, type ControllerContext } from '../context';
-import { Expectations } from '../expectations';
+import { createPodsExpected } from '../create-pods';
+import { Expectations, ownedPodHandlers } from '../expectations';
 import { controllerRef } from '../util/owners';
-import { parallelLimit, slowStartBatch } from '../util/batch';
+import { parallelLimit } from '../util/batch';
 import { hasTrackingFinalizer, JOB_TRACKING_FINALIZER, newJobPodName, newPodForJob } from './pods';
 import { DEFAULT_BACKOFF_BASE_MS, jobStatusChanged, syncJob, ttlExpiry } from './sync';
 
@@ -36,25 +37,7 @@ export class JobController extends QueueController {
     this.jobInformer = ctx.informers.for<Job>(JOBS);
     this.podInformer = ctx.informers.for<Pod>(PODS);
     this.enqueueOwnKey(this.jobInformer);
-    this.podInformer.on({
-      add: (p) => this.podEvent(p),
-      update: (_o, p) => this.podEvent(p),
-      delete: (p) => {
-        const k = this.ownerKey(p);
-        if (!k) return;
-        this.expectations.creationObserved(k, p.metadata?.name ?? '');
-        this.expectations.deletionObserved(k, p.metadata?.name ?? '');
-        this.controller.enqueue(k);
-      },
-    });
-  }
-
-  private podEvent(p: Pod): void {
-    const k = this.ownerKey(p);
-    if (!k) return;
-    this.expectations.creationObserved(k, p.metadata?.name ?? '');
-    if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name ?? '');
-    this.controller.enqueue(k);
+    this.podInformer.on(ownedPodHandlers(this.expectations, (p) => this.ownerKey(p), (k) => this.controller.enqueue(k)));
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -160,19 +143,11 @@ export class JobController extends QueueController {
   private async createPods(key: string, job: Job, jobObj: KubeObject, create: (number | undefined)[]): Promise<void> {
     if (!create.length) return;
     const jobName = job.metadata!.name!;
-    const names = create.map((ix) => newJobPodName(jobName, ix));
-    this.expectations.expectCreations(key, names);
-    const { errors, successes } = await slowStartBatch(create.length, 1, async (i) => {
-      try {
-        await this.ctx.client.create(PODS, newPodForJob(job, names[i], create[i]) as KubeObject, job.metadata?.namespace);
-        this.ctx.recorder.event(jobObj, 'Normal', 'SuccessfulCreate', `Created pod: ${names[i]}`);
-      } catch (err) {
-        this.expectations.creationObserved(key, names[i]);
-        this.ctx.recorder.event(jobObj, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-        throw err;
-      }
+    const errors = await createPodsExpected({
+      ctx: this.ctx, expectations: this.expectations, key, owner: jobObj, namespace: job.metadata?.namespace,
+      names: create.map((ix) => newJobPodName(jobName, ix)),
+      build: (i, name) => newPodForJob(job, name, create[i]),
     });
-    for (let i = successes + errors.length; i < names.length; i++) this.expectations.creationObserved(key, names[i]);
     if (errors.length) throw errors[0];
   }
 }

@@ -6,8 +6,9 @@ import { PODS, REPLICASETS } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
-import { Expectations } from '../expectations';
-import { parallelLimit, slowStartBatch } from '../util/batch';
+import { createPodsExpected } from '../create-pods';
+import { Expectations, ownedPodHandlers } from '../expectations';
+import { parallelLimit } from '../util/batch';
 import { controllerRef, isControlledBy } from '../util/owners';
 import { isPodActive } from '../util/pods';
 import { matchesSelector } from '../util/selectors';
@@ -36,30 +37,7 @@ export class ReplicaSetController extends QueueController {
         this.controller.enqueue(objectKey(rs));
       },
     });
-    this.podInformer.on({
-      add: (p) => {
-        const k = this.ownerKey(p);
-        if (!k) return;
-        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
-        else this.expectations.creationObserved(k, p.metadata?.name ?? '');
-        this.controller.enqueue(k);
-      },
-      update: (o, p) => {
-        const k = this.ownerKey(p);
-        const ko = this.ownerKey(o);
-        if (ko && ko !== k) this.controller.enqueue(ko);
-        if (!k) return;
-        this.expectations.creationObserved(k, p.metadata?.name ?? '');
-        if (p.metadata?.deletionTimestamp) this.expectations.deletionObserved(k, p.metadata.name!);
-        this.controller.enqueue(k);
-      },
-      delete: (p) => {
-        const k = this.ownerKey(p);
-        if (!k) return;
-        this.expectations.deletionObserved(k, p.metadata?.name ?? '');
-        this.controller.enqueue(k);
-      },
-    });
+    this.podInformer.on(ownedPodHandlers(this.expectations, (p) => this.ownerKey(p), (k) => this.controller.enqueue(k)));
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -116,29 +94,13 @@ export class ReplicaSetController extends QueueController {
     const { client, recorder } = this.ctx;
     const rsObj = { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject;
     if (plan.create > 0) {
-      const names = Array.from({ length: plan.create }, () => newPodName(rs.metadata!.name!));
-      this.expectations.expectCreations(key, names);
-      const { errors, successes } = await slowStartBatch(plan.create, 1, async (i) => {
-        let name = names[i];
-        for (let attempt = 0; ; attempt++) {
-          try {
-            await client.create(PODS, newPodForReplicaSet(rs, name) as KubeObject, rs.metadata?.namespace);
-            recorder.event(rsObj, 'Normal', 'SuccessfulCreate', `Created pod: ${name}`);
-            return;
-          } catch (err) {
-            this.expectations.creationObserved(key, name);
-            if (err instanceof ApiError && err.code === 409 && attempt < 3) {
-              name = newPodName(rs.metadata!.name!);
-              this.expectations.expectCreations(key, [name]);
-              continue;
-            }
-            recorder.event(rsObj, 'Warning', 'FailedCreate', `Error creating: ${(err as Error).message}`);
-            throw err;
-          }
-        }
+      const rsName = rs.metadata!.name!;
+      const errors = await createPodsExpected({
+        ctx: this.ctx, expectations: this.expectations, key, owner: rsObj, namespace: rs.metadata?.namespace,
+        names: Array.from({ length: plan.create }, () => newPodName(rsName)),
+        build: (_i, name) => newPodForReplicaSet(rs, name),
+        rename: () => newPodName(rsName),
       });
-      // names never attempted (a batch failed) are not coming
-      for (let i = successes + errors.length; i < names.length; i++) this.expectations.creationObserved(key, names[i]);
       if (errors.length) throw errors[0];
     } else if (plan.delete.length > 0) {
       const names = plan.delete.map((p) => p.metadata!.name!);
