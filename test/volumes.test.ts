@@ -47,6 +47,28 @@ spec:
   - name: data
     persistentVolumeClaim: {claimName: data}
 `;
+const STATEFULSET = `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: main
+        image: busybox:1.36
+        command: [sleep, '3600']
+        volumeMounts: [{name: state, mountPath: /state}]
+  volumeClaimTemplates:
+  - metadata: {name: state}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 32Mi}}
+`;
 const staticVolume = (name: string, size: string, mode: string, dir: string) => `apiVersion: v1
 kind: PersistentVolume
 metadata: {name: ${name}}
@@ -168,5 +190,20 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
     await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('stuck', 'true') });
     const sched = await waitFor('a FailedScheduling event', async () => (await events('stuck', 'FailedScheduling')) || undefined, 30_000, 250);
     assert.equal(sched, '0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims.');
+  });
+
+  it("a StatefulSet ordinal keeps its provisioned volume: a file db-0 wrote is there after db-0 is deleted and comes back", async () => {
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: STATEFULSET });
+    await kok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/db-0', '--timeout=90s'], { timeoutMs: 100_000 });
+    assert.match(await kok(['-n', NS, 'get', 'pvc', 'state-db-0']), /\nstate-db-0\s+Bound\s+pvc-[0-9a-f-]+\s+32Mi\s+RWO\s+local-path\s/);
+    await kok(['-n', NS, 'exec', 'db-0', '--', 'sh', '-c', 'echo kept > /state/f']);
+    const uid = await jp(['-n', NS, 'get', 'pod', 'db-0'], '{.metadata.uid}');
+    await kok(['-n', NS, 'delete', 'pod', 'db-0', '--grace-period=1'], { timeoutMs: 60_000 });
+    await waitFor('db-0 back as a new pod, Ready', async () => {
+      const r = await k(['-n', NS, 'get', 'pod', 'db-0', '-o', 'jsonpath={.metadata.uid} {.status.conditions[?(@.type=="Ready")].status}']);
+      const [u, ready] = r.stdout.split(' ');
+      return r.code === 0 && u !== uid && ready === 'True';
+    }, 90_000, 250);
+    assert.equal((await kok(['-n', NS, 'exec', 'db-0', '--', 'cat', '/state/f'])).trim(), 'kept');
   });
 });
