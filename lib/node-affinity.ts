@@ -1,4 +1,4 @@
-import type { Node, NodeSelectorRequirement, PodSpec } from 'kubernetes-types/core/v1';
+import type { Node, NodeSelector, NodeSelectorRequirement, PodSpec } from 'kubernetes-types/core/v1';
 
 /**
  * Whether a pod's spec.nodeSelector and required node affinity admit a node:
@@ -37,10 +37,16 @@ export function matchRequirement(req: NodeSelectorRequirement, labels: Record<st
 export function podFitsNodeAffinity(spec: PodSpec | undefined, node: Node): boolean {
   const labels = node.metadata?.labels ?? {};
   for (const [k, v] of Object.entries(spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
-  const terms = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (!terms || terms.length === 0) return true;
+  const required = spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  if (!required || required.nodeSelectorTerms.length === 0) return true;
+  return nodeSelectorMatches(required, node);
+}
+
+/** Whether a NodeSelector (terms ORed, requirements ANDed; an empty term matches nothing; matchFields on metadata.name) admits the node. */
+export function nodeSelectorMatches(sel: NodeSelector, node: Node): boolean {
+  const labels = node.metadata?.labels ?? {};
   const fields: Record<string, string> = { 'metadata.name': node.metadata?.name ?? '' };
-  return terms.some(
+  return sel.nodeSelectorTerms.some(
     (t) =>
       ((t.matchExpressions?.length ?? 0) > 0 || (t.matchFields?.length ?? 0) > 0) &&
       (t.matchExpressions ?? []).every((r) => matchRequirement(r, labels)) &&

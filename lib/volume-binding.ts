@@ -1,7 +1,8 @@
-import type { Node, NodeSelector, ObjectReference, NodeSelectorRequirement, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1';
+import type { Node, ObjectReference, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1';
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { bytesOf } from './quantity';
+import { nodeSelectorMatches } from './node-affinity';
 
 /**
  * What the PersistentVolume controller and the scheduler agree on about claims and volumes:
@@ -53,31 +54,6 @@ export function claimRefMatches(pv: PersistentVolume, c: PersistentVolumeClaim):
   const ref = pv.spec?.claimRef;
   if (!ref || ref.name !== c.metadata?.name || ref.namespace !== c.metadata?.namespace) return false;
   return !ref.uid || ref.uid === c.metadata?.uid;
-}
-
-function matchRequirement(req: NodeSelectorRequirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  const v = labels[req.key];
-  const vals = req.values ?? [];
-  switch (req.operator) {
-    case 'In': return has && vals.includes(v);
-    case 'NotIn': return !has || !vals.includes(v);
-    case 'Exists': return has;
-    case 'DoesNotExist': return !has;
-    case 'Gt': return has && Number(v) > Number(vals[0]);
-    case 'Lt': return has && Number(v) < Number(vals[0]);
-    default: return false;
-  }
-}
-
-/** Whether a NodeSelector (terms ORed, requirements ANDed; matchFields on metadata.name) admits the node. */
-export function nodeSelectorMatches(sel: NodeSelector, node: Node): boolean {
-  const labels = node.metadata?.labels ?? {};
-  const fields = { 'metadata.name': node.metadata?.name ?? '' };
-  return sel.nodeSelectorTerms.some((t) =>
-    ((t.matchExpressions?.length ?? 0) > 0 || (t.matchFields?.length ?? 0) > 0) &&
-    (t.matchExpressions ?? []).every((r) => matchRequirement(r, labels)) &&
-    (t.matchFields ?? []).every((r) => matchRequirement(r, fields)));
 }
 
 /** Whether the volume may be used on the node (no required node affinity: anywhere). */

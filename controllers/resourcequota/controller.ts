@@ -2,7 +2,7 @@ import type { PersistentVolumeClaim, Pod, ResourceQuota } from 'kubernetes-types
 import { ApiError, type KubeObject } from '../../lib/client';
 import type { Informer } from '../../lib/informer';
 import { objectKey } from '../../lib/informer';
-import { CONFIGMAPS, PODS, SECRETS, SERVICES, type ResourceRef } from '../../lib/resources';
+import { CONFIGMAPS, PERSISTENT_VOLUME_CLAIMS, PODS, SECRETS, SERVICES, type ResourceRef } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { objectUsage, type QuotaResource } from '../../lib/quota';
 import { canonicalJson } from '../util/hash';
@@ -11,7 +11,6 @@ import { splitKey, type ControllerContext } from '../context';
 import { quotaStatus, quotaStatusEqual, resourceKey, resourcesNeeded } from './sync';
 
 const RESOURCEQUOTAS: ResourceRef = { group: '', version: 'v1', resource: 'resourcequotas', kind: 'ResourceQuota', namespaced: true };
-const PVCS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
 
 /** How often every quota is recounted in full (Kubernetes: 5 min), which also takes back charges for creates that failed. */
 export const QUOTA_RESYNC_MS = 30_000;
@@ -39,7 +38,7 @@ export class ResourceQuotaController extends QueueController {
       add: (q) => this.controller.enqueue(objectKey(q)),
       update: (o, q) => { if (canonicalJson(o.spec ?? {}) !== canonicalJson(q.spec ?? {}) || !q.status?.hard) this.controller.enqueue(objectKey(q)); },
     });
-    for (const ref of [PODS, SERVICES, CONFIGMAPS, SECRETS, PVCS]) {
+    for (const ref of [PODS, SERVICES, CONFIGMAPS, SECRETS, PERSISTENT_VOLUME_CLAIMS]) {
       const inf = ctx.informers.for<KubeObject>(ref);
       this.watched.set(resourceKey({ resource: ref.resource, group: ref.group }), inf);
       const r: QuotaResource = { resource: ref.resource, group: ref.group };

@@ -2,7 +2,7 @@ import type { ControllerRevision, StatefulSet } from 'kubernetes-types/apps/v1';
 import type { PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import { ApiError, type KubeObject } from '../../lib/client';
 import { objectKey } from '../../lib/informer';
-import { PODS, STATEFULSETS, type ResourceRef } from '../../lib/resources';
+import { CONTROLLERREVISIONS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFULSETS } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
@@ -11,8 +11,6 @@ import { historyToTrim, planRevisions, sameData } from './revisions';
 import { podRevision } from './identity';
 import { planStatefulSet, statusEqual, type StatefulSetAction } from './sync';
 
-const CONTROLLER_REVISIONS: ResourceRef = { group: 'apps', version: 'v1', resource: 'controllerrevisions', kind: 'ControllerRevision', namespaced: true };
-const CLAIMS: ResourceRef = { group: '', version: 'v1', resource: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', namespaced: true };
 
 /**
  * Runs StatefulSets: one reconcile resolves the set's revisions (creating or
@@ -32,8 +30,8 @@ export class StatefulSetController extends QueueController {
     super('statefulset', ctx, opts.workers ?? 2);
     this.setInformer = ctx.informers.for<StatefulSet>(STATEFULSETS);
     this.podInformer = ctx.informers.for<Pod>(PODS);
-    this.revInformer = ctx.informers.for<ControllerRevision>(CONTROLLER_REVISIONS);
-    this.claimInformer = ctx.informers.for<PersistentVolumeClaim>(CLAIMS);
+    this.revInformer = ctx.informers.for<ControllerRevision>(CONTROLLERREVISIONS);
+    this.claimInformer = ctx.informers.for<PersistentVolumeClaim>(PERSISTENT_VOLUME_CLAIMS);
     this.enqueueOwnKey(this.setInformer);
     const onOwned = (o: KubeObject) => {
       const ref = controllerRef(o);
@@ -72,12 +70,12 @@ export class StatefulSetController extends QueueController {
     let update = revs.update;
     if (revs.create && !set.metadata?.deletionTimestamp) {
       try {
-        update = (await client.create(CONTROLLER_REVISIONS, revs.create as KubeObject, ns)) as ControllerRevision & KubeObject;
+        update = (await client.create(CONTROLLERREVISIONS, revs.create as KubeObject, ns)) as ControllerRevision & KubeObject;
       } catch (err) {
         if (!(err instanceof ApiError && err.code === 409)) throw err;
         // Our cache may not have it yet (fine), or another template hashed to
         // the same name: bump collisionCount so the next name differs.
-        const existing = await client.tryGet<ControllerRevision & KubeObject>(CONTROLLER_REVISIONS, revs.create.metadata!.name!, ns);
+        const existing = await client.tryGet<ControllerRevision & KubeObject>(CONTROLLERREVISIONS, revs.create.metadata!.name!, ns);
         if (existing && isControlledBy(existing, uid) && sameData(existing, revs.create)) {
           update = existing;
         } else {
@@ -87,7 +85,7 @@ export class StatefulSetController extends QueueController {
         }
       }
     } else if (revs.renumber && !set.metadata?.deletionTimestamp) {
-      update = (await client.update(CONTROLLER_REVISIONS, revs.renumber as KubeObject)) as ControllerRevision & KubeObject;
+      update = (await client.update(CONTROLLERREVISIONS, revs.renumber as KubeObject)) as ControllerRevision & KubeObject;
     }
     const current = revs.current === revs.update ? update : revs.current;
 
@@ -112,7 +110,7 @@ export class StatefulSetController extends QueueController {
     if (!set.metadata?.deletionTimestamp && !actionError) {
       const live = new Set([current.metadata?.name ?? '', update.metadata?.name ?? '', ...pods.map(podRevision)]);
       for (const r of historyToTrim(set, owned, live)) {
-        await client.delete(CONTROLLER_REVISIONS, r.metadata!.name!, { namespace: ns, ignoreNotFound: true, preconditions: r.metadata?.uid ? { uid: r.metadata.uid } : undefined });
+        await client.delete(CONTROLLERREVISIONS, r.metadata!.name!, { namespace: ns, ignoreNotFound: true, preconditions: r.metadata?.uid ? { uid: r.metadata.uid } : undefined });
       }
     }
 
@@ -138,7 +136,7 @@ export class StatefulSetController extends QueueController {
       case 'createClaim': {
         const name = a.claim.metadata!.name!;
         try {
-          await client.create(CLAIMS, a.claim as KubeObject, ns);
+          await client.create(PERSISTENT_VOLUME_CLAIMS, a.claim as KubeObject, ns);
           recorder.event(obj, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${a.pod} in StatefulSet ${setName} success`);
         } catch (err) {
           if (err instanceof ApiError && err.code === 409) return; // already there (our cache lags)
@@ -177,7 +175,7 @@ export class StatefulSetController extends QueueController {
       case 'updateClaimOwners': {
         const c = a.claim;
         try {
-          await client.patch(CLAIMS, c.metadata!.name!, { metadata: { ownerReferences: a.ownerReferences, resourceVersion: c.metadata?.resourceVersion } }, { namespace: ns, type: 'merge' });
+          await client.patch(PERSISTENT_VOLUME_CLAIMS, c.metadata!.name!, { metadata: { ownerReferences: a.ownerReferences, resourceVersion: c.metadata?.resourceVersion } }, { namespace: ns, type: 'merge' });
         } catch (err) {
           if (err instanceof ApiError && err.notFound) return;
           throw err;
