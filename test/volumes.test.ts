@@ -194,6 +194,8 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
 
   it("a StatefulSet ordinal keeps its provisioned volume: a file db-0 wrote is there after db-0 is deleted and comes back", async () => {
     await kok(['-n', NS, 'apply', '-f', '-'], { input: STATEFULSET });
+    // kubectl wait fails at once on a pod that does not exist yet: the controller creates it.
+    await waitFor('db-0 created by the StatefulSet controller', async () => (await k(['-n', NS, 'get', 'pod', 'db-0'])).code === 0, 30_000, 100);
     await kok(['-n', NS, 'wait', '--for=condition=Ready', 'pod/db-0', '--timeout=90s'], { timeoutMs: 100_000 });
     assert.match(await kok(['-n', NS, 'get', 'pvc', 'state-db-0']), /\nstate-db-0\s+Bound\s+pvc-[0-9a-f-]+\s+32Mi\s+RWO\s+local-path\s/);
     await kok(['-n', NS, 'exec', 'db-0', '--', 'sh', '-c', 'echo kept > /state/f']);
