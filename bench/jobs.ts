@@ -1,12 +1,14 @@
 /**
- * bench:jobs — a Job of N completions (parallelism P) against N plain pods
- * created at once, on one `coxswain up` cluster (test/lib/up.ts), same image
- * and command (busybox `true`, restartPolicy Never).
+ * bench:jobs — workload controllers against the same number of plain pods, on
+ * one `coxswain up` cluster (test/lib/up.ts), same image:
  *
- *   - pods: N pods created back to back; time from the first create to every
- *     pod Succeeded (polled every 250 ms);
- *   - job:  one Job; time from its create to its Complete condition (with
- *     status.succeeded = N).
+ *   - pods: N pods (busybox `true`, restartPolicy Never) created back to back;
+ *     time from the first create to every pod Succeeded (polled every 250 ms);
+ *   - job:  one Job of N completions, parallelism P; time from its create to
+ *     its Complete condition (with status.succeeded = N);
+ *   - statefulset: a 10-replica OrderedReady StatefulSet of a long-running
+ *     busybox (no readiness probe) until status.readyReplicas is 10, next to 10
+ *     plain pods of the same container created at once until all are Ready.
  *
  * N = COXSWAIN_BENCH_JOB_COMPLETIONS (default 100), P = COXSWAIN_BENCH_JOB_PARALLELISM
  * (default 10). Results: JSON lines on stdout, a table on stderr. The cluster
@@ -17,8 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Job } from 'kubernetes-types/batch/v1';
+import type { StatefulSet } from 'kubernetes-types/apps/v1';
 import type { ApiClient, KubeObject } from '../lib/client';
-import { JOBS, PODS } from '../lib/resources';
+import { JOBS, PODS, STATEFULSETS } from '../lib/resources';
 import { startUp, tearDownUp, type UpCluster } from '../test/lib/up';
 import { emit, envInt, machineLoad, note, round, sleep, sourceRevision, table } from './lib/report';
 
@@ -58,6 +61,37 @@ async function job(client: ApiClient, n: number, p: number): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+const LONG_RUNNING = { name: 'main', image: 'busybox:1.36', imagePullPolicy: 'Never', command: ['sh', '-c', "trap 'exit 0' TERM; sleep 3600 & wait"] };
+
+const readyCount = (pods: Pod[]): number =>
+  pods.filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+
+/** Seconds from the create of a 10-replica OrderedReady StatefulSet to 10 ready replicas. */
+async function statefulSet(client: ApiClient, replicas: number): Promise<number> {
+  const t0 = performance.now();
+  const sts: StatefulSet = {
+    apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'bench', namespace: NS },
+    spec: {
+      replicas, serviceName: 'bench', selector: { matchLabels: { bench: 'sts' } },
+      template: { metadata: { labels: { bench: 'sts' } }, spec: { terminationGracePeriodSeconds: 1, containers: [LONG_RUNNING] } },
+    },
+  };
+  await client.create(STATEFULSETS, sts as KubeObject, NS);
+  await until(`statefulset ${replicas} ready`, async () => (await client.get<StatefulSet & KubeObject>(STATEFULSETS, 'bench', NS)).status?.readyReplicas === replicas, 10 * 60_000);
+  return (performance.now() - t0) / 1000;
+}
+
+/** Seconds from the first create of n long-running plain pods to all n Ready. */
+async function readyPods(client: ApiClient, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const pod: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `ready-${i}`, namespace: NS, labels: { bench: 'ready' } }, spec: { terminationGracePeriodSeconds: 1, containers: [LONG_RUNNING] } };
+    await client.create(PODS, pod as KubeObject, NS);
+  }
+  await until(`${n} plain pods Ready`, async () => readyCount((await client.list<Pod & KubeObject>(PODS, { namespace: NS, labelSelector: 'bench=ready' })).items) >= n, 10 * 60_000);
+  return (performance.now() - t0) / 1000;
+}
+
 async function main(): Promise<void> {
   const n = envInt('COXSWAIN_BENCH_JOB_COMPLETIONS', 100);
   const p = envInt('COXSWAIN_BENCH_JOB_PARALLELISM', 10);
@@ -70,13 +104,21 @@ async function main(): Promise<void> {
     const podsS = await plainPods(client, n);
     await client.request('DELETE', `/api/v1/namespaces/${NS}/pods?labelSelector=bench%3Dplain`).catch(() => undefined);
     const jobS = await job(client, n, p);
+    await client.request('DELETE', `/apis/batch/v1/namespaces/${NS}/jobs/bench?propagationPolicy=Background`).catch(() => undefined);
+    note('bench:jobs: a 10-replica OrderedReady StatefulSet, then 10 plain pods at once');
+    const stsS = await statefulSet(client, 10);
+    const readyS = await readyPods(client, 10);
     emit({ bench: 'jobs', scenario: 'plain-pods', system: 'coxswain', pods: n, seconds: round(podsS) });
     emit({ bench: 'jobs', scenario: 'job', system: 'coxswain', completions: n, parallelism: p, seconds: round(jobS) });
+    emit({ bench: 'jobs', scenario: 'statefulset-ordered-ready', system: 'coxswain', replicas: 10, seconds: round(stsS) });
+    emit({ bench: 'jobs', scenario: 'ready-pods', system: 'coxswain', pods: 10, seconds: round(readyS) });
     emit({ bench: 'jobs', kind: 'machine', ...machineLoad(), node: process.version, revision: sourceRevision() });
     table(`Job of ${n} completions vs ${n} plain pods (busybox true, one node)`, [
       ['what', 'seconds to done'],
       [`${n} pods created at once, all Succeeded`, round(podsS, 1)],
       [`Job completions ${n}, parallelism ${p}, Complete`, round(jobS, 1)],
+      ['10 long-running pods created at once, all Ready', round(readyS, 1)],
+      ['StatefulSet 10 replicas, OrderedReady, 10 ready', round(stsS, 1)],
     ]);
     client.close();
   } finally {

@@ -297,23 +297,4 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
     assert.deepEqual(log.overlaps, [], 'no pod was created while its name was taken');
     assert.deepEqual(dockerOverlaps, [], 'no two pods of one name ever ran containers at once');
   });
-
-  it('measured: a 10-replica OrderedReady StatefulSet vs 10 plain pods created at once', async (t) => {
-    const t0 = Date.now();
-    await kok(['apply', '-f', '-'], { input: statefulSet('ten', { replicas: 10 }) });
-    await waitFor('ten: 10 ready', async () => (await jp(['get', 'sts', 'ten'], '{.status.readyReplicas}')) === '10', 300_000, 250);
-    const sts = (Date.now() - t0) / 1000;
-    const pods = Array.from({ length: 10 }, (_, i) => `apiVersion: v1
-kind: Pod
-metadata: {name: plain-${i}, labels: {app: plain}}
-spec:
-  terminationGracePeriodSeconds: 1
-  containers: [{name: main, image: "busybox:1.36", command: [sh, -c, "trap 'exit 0' TERM; sleep 3600 & wait"]}]
-`).join('---\n');
-    const t1 = Date.now();
-    await kok(['apply', '-f', '-'], { input: pods });
-    await waitFor('10 plain pods ready', async () => (await jp(['get', 'pods', '-l', 'app=plain'], '{.items[*].status.conditions[?(@.type=="Ready")].status}')).split(' ').filter((x) => x === 'True').length === 10, 300_000, 250);
-    const plain = (Date.now() - t1) / 1000;
-    t.diagnostic(`10-replica OrderedReady StatefulSet: ${sts.toFixed(1)} s to 10/10 ready; 10 plain pods at once: ${plain.toFixed(1)} s`);
-  });
 });
