@@ -147,6 +147,9 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['list', 'watch'], [''], ['pods', 'secrets']),
     r(['list', 'watch'], ['networking.k8s.io'], ['ingresses', 'ingressclasses']),
     r(['patch', 'update'], ['networking.k8s.io'], ['ingresses/status']),
+    // and enforces NetworkPolicy (selectors need every pod and namespace)
+    r(['list', 'watch'], [''], ['namespaces']),
+    r(['list', 'watch'], ['networking.k8s.io'], ['networkpolicies']),
   ]),
   clusterRole('system:node-bootstrapper', [r(['create', 'get', 'list', 'watch'], ['certificates.k8s.io'], ['certificatesigningrequests'])]),
   // what the CSR approver (controllers/csr) checks in Kubernetes: may this user ask for a node client certificate, or renew its own

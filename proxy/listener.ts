@@ -13,6 +13,12 @@ export interface ListenerContext {
   dialTimeoutMs: number;
   /** How many backends one connection tries before giving up (bounded retry on refusal). */
   maxDialAttempts: number;
+  /**
+   * NetworkPolicy: whether `client` (the accepted socket's remote address) may
+   * reach `backend` (client egress, backend ingress). Listeners offer only
+   * admitted backends; none admitted is handled as a drop. Absent: all may.
+   */
+  admits?(client: string, backend: Backend, protocol: Protocol): boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import { createLogger } from '../lib/log';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
 import { IpAddressManager, NoopAddressManager } from './addresses';
 import { createHealthServer } from './health';
+import { NetworkPolicyAgent } from './netpol/agent';
 import { Proxier } from './proxier';
 
 interface ProxyFlags {
@@ -18,6 +19,8 @@ interface ProxyFlags {
   port: string;
   nodeportAddresses: string;
   bindClusterIps: boolean;
+  networkPolicy: boolean;
+  networkPolicyRules: boolean;
 }
 
 /** `coxswain proxy`: Service ClusterIPs and NodePorts for this node, in userspace. */
@@ -30,6 +33,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--port <port>', 'port for /healthz and /metrics (0 picks one)', '10256')
     .option('--nodeport-addresses <ips>', 'comma-separated addresses NodePorts listen on', '0.0.0.0')
     .option('--no-bind-cluster-ips', 'do not add ClusterIPs to lo (unprivileged runs; ClusterIPs must already be local)')
+    .option('--no-network-policy', 'do not enforce NetworkPolicy (no informers, no checks, no iptables rules)')
+    .option('--no-network-policy-rules', 'enforce NetworkPolicy on Service traffic only, writing no iptables rules (unprivileged runs)')
     .exitOverride();
   try {
     cmd.parse(argv, { from: 'user' });
@@ -43,8 +48,10 @@ export async function main(argv: string[]): Promise<void> {
 
   const kubeconfig = flags.kubeconfig ?? defaultKubeconfigPath();
   const client = ApiClient.fromKubeconfig(kubeconfig);
+  const netpol = flags.networkPolicy ? new NetworkPolicyAgent(client, { nodeName: flags.nodeName, logger, iptables: flags.networkPolicyRules }) : undefined;
   const proxier = new Proxier({
     logger,
+    admits: netpol ? (c, b, p) => netpol.enforcer.admits(c, b, p) : undefined,
     addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
     nodePortAddresses: flags.nodeportAddresses
       .split(',')
@@ -74,7 +81,7 @@ export async function main(argv: string[]): Promise<void> {
   const stopper = new AbortController();
   const stopped = runUntilSignal(logger, async () => {
     stopper.abort();
-    await Promise.all([services.stop(), endpoints.stop()]);
+    await Promise.all([services.stop(), endpoints.stop(), netpol?.stop()]);
     await proxier.stop();
     await new Promise<void>((r) => health.close(() => r()));
     client.close();
@@ -82,7 +89,7 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   // Both informers synced: one full reconcile before reporting healthy.
-  await Promise.all([services.start(), endpoints.start()]);
+  await Promise.all([services.start(), endpoints.start(), netpol?.start()]);
   if (!stopper.signal.aborted) {
     await proxier.sync();
     logger.info({ listeners: proxier.status().length }, 'proxy synced');

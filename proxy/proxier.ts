@@ -18,6 +18,8 @@ export interface ProxierOptions {
   factories?: ListenerFactories;
   dialTimeoutMs?: number;
   maxDialAttempts?: number;
+  /** NetworkPolicy's check before a listener dials a backend (see ListenerContext). */
+  admits?: ListenerContext['admits'];
   /** Backoff for re-binding a listener that failed to bind: doubles from min to max. */
   bindRetryMinMs?: number;
   bindRetryMaxMs?: number;
@@ -85,6 +87,7 @@ export class Proxier {
       logger: opts.logger,
       dialTimeoutMs: opts.dialTimeoutMs ?? 5_000,
       maxDialAttempts: opts.maxDialAttempts ?? 3,
+      admits: opts.admits,
     };
     this.syncs = new Controller({ name: 'proxy-sync', workers: 1, reconcile: () => this.syncOnce() });
     this.rebinds = new Controller({

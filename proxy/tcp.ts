@@ -106,9 +106,12 @@ export class TcpListener implements Listener {
       if (!conn.backend) this.forget(conn, labels);
     });
 
-    const candidates = this.ctx.balancer.candidates(this.target, this.ctx.backends(this.target), client.remoteAddress, this.ctx.maxDialAttempts);
+    const all = this.ctx.backends(this.target);
+    const admits = this.ctx.admits?.bind(this.ctx);
+    const backends = admits ? all.filter((b) => admits(client.remoteAddress ?? '', b, 'TCP')) : all;
+    const candidates = this.ctx.balancer.candidates(this.target, backends, client.remoteAddress, this.ctx.maxDialAttempts);
     if (candidates.length === 0) {
-      metrics.errors.inc({ ...labels, reason: 'no_endpoints' });
+      metrics.errors.inc({ ...labels, reason: all.length > 0 ? 'policy_denied' : 'no_endpoints' });
       client.destroy();
       return;
     }
