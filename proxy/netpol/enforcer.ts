@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Namespace, Node, Pod } from 'kubernetes-types/core/v1';
 import type { NetworkPolicy } from 'kubernetes-types/networking/v1';
 import type { Logger } from 'pino';
@@ -19,9 +20,16 @@ export interface EnforcerOptions {
   /** Undefined: no iptables (the proxy's own check still applies to Service traffic). */
   writer?: RuleWriter;
   clock?: Clock;
+  /** This host's addresses (default: os.networkInterfaces); asked only when a non-pod client would be refused. */
+  localAddresses?: () => string[];
   /** How often the jump's position is checked (the kubelet may insert rules ahead of it); default 10 s. */
   checkPeriodMs?: number;
 }
+
+const localAddresses = () =>
+  Object.values(os.networkInterfaces())
+    .flat()
+    .map((a) => a?.address ?? '');
 
 type Kind = 'policy' | 'pod' | 'namespace' | 'node';
 
@@ -102,9 +110,16 @@ export class NetworkPolicyEnforcer {
   admits(client: string, backend: { ip: string; port: number }, protocol: Protocol): boolean {
     if (this.objects.policy.size === 0) return true;
     const src = client.startsWith('::ffff:') ? client.slice(7) : client;
-    const v = evaluate(this.current(), { src, dst: backend.ip, protocol, port: backend.port });
+    const index = this.current();
+    const v = evaluate(index, { src, dst: backend.ip, protocol, port: backend.port });
+    // A host process connecting to a ClusterIP bound on lo comes from that address: node traffic, like the node's own IPs.
+    if (!v.allowed && !index.podByIP(src) && this.isLocal(src)) return true;
     if (!v.allowed) this.opts.logger.debug({ client: src, backend: `${backend.ip}:${backend.port}`, protocol, reason: v.reason }, 'network policy refuses backend');
     return v.allowed;
+  }
+
+  private isLocal(ip: string): boolean {
+    return (this.opts.localAddresses ?? localAddresses)().includes(ip);
   }
 
   /** The node's desired chains now (for tests and debugging). */
