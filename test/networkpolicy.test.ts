@@ -89,6 +89,9 @@ spec:
     - ipBlock: {cidr: ${CLUSTER_CIDR}, except: [${webIP}/32]}
 `;
 
+/** The host filter table (`iptables -S`), without the nft/legacy warning on stderr. */
+const iptablesRules = () => execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
 describe('NetworkPolicy: enforced on pod IPs and ClusterIPs', { timeout: 5 * 60_000 }, () => {
   let home: string;
   let cache: string;
@@ -126,7 +129,7 @@ describe('NetworkPolicy: enforced on pod IPs and ClusterIPs', { timeout: 5 * 60_
     await tearDownUp(cluster, home, NODE, SERVICE_CIDR);
     // The proxy keeps its rules across restarts by design; a torn-down test node's are removed here.
     const prefix = chainPrefix(NODE);
-    const rules = execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).split('\n');
+    const rules = iptablesRules().split('\n');
     for (const l of rules.filter((r) => r.startsWith('-A FORWARD') && r.includes(prefix))) {
       execFileSync('iptables', ['-w', '-D', ...l.slice(3).split(' ').map((t) => t.replace(/^"|"$/g, ''))], { stdio: 'ignore' });
     }
@@ -183,7 +186,7 @@ describe('NetworkPolicy: enforced on pod IPs and ClusterIPs', { timeout: 5 * 60_
     await expect('np-b/client', svc(), true);
     await expect('np-a/neighbour', pod('web', 9090), true);
     const prefix = chainPrefix(NODE);
-    await waitFor('no CXNP chain of the node left', () => !execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' }).includes(prefix), 10_000, 100);
+    await waitFor('no CXNP chain of the node left', () => !iptablesRules().includes(prefix), 10_000, 100);
     assert.equal((await k(['get', 'networkpolicy', '-A', '-o', 'name'])).stdout.trim(), '');
   });
 });
