@@ -47,6 +47,8 @@ export function resourcePath(ref: ResourceRef, opts: { namespace?: string; name?
   }
   return p;
 }
+export const INGRESSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingresses', kind: 'Ingress', namespaced: true };
+export const INGRESS_CLASSES: ResourceRef = { group: 'networking.k8s.io', version: 'v1', resource: 'ingressclasses', kind: 'IngressClass', namespaced: false };
 export const CERTIFICATE_SIGNING_REQUESTS: ResourceRef = { group: 'certificates.k8s.io', version: 'v1', resource: 'certificatesigningrequests', kind: 'CertificateSigningRequest', namespaced: false };
 export const PERSISTENT_VOLUMES = core('persistentvolumes', 'PersistentVolume', false);
 export const PERSISTENT_VOLUME_CLAIMS = core('persistentvolumeclaims', 'PersistentVolumeClaim', true);
