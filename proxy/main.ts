@@ -5,11 +5,14 @@ import { ApiClient } from '../lib/client';
 import { Informer } from '../lib/informer';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { runUntilSignal } from '../lib/daemon';
+import { EventRecorder } from '../lib/events';
+import { parsePort } from '../lib/flags';
 import { createLogger } from '../lib/log';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
 import { IpAddressManager, NoopAddressManager } from './addresses';
 import { createHealthServer } from './health';
 import { NetworkPolicyAgent } from './netpol/agent';
+import { startIngress } from './ingress/start';
 import { Proxier } from './proxier';
 
 interface ProxyFlags {
@@ -21,6 +24,9 @@ interface ProxyFlags {
   bindClusterIps: boolean;
   networkPolicy: boolean;
   networkPolicyRules: boolean;
+  ingress: boolean;
+  ingressHttpPort: string;
+  ingressHttpsPort: string;
 }
 
 /** `coxswain proxy`: Service ClusterIPs and NodePorts for this node, in userspace. */
@@ -35,6 +41,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--no-bind-cluster-ips', 'do not add ClusterIPs to lo (unprivileged runs; ClusterIPs must already be local)')
     .option('--no-network-policy', 'do not enforce NetworkPolicy (no informers, no checks, no iptables rules)')
     .option('--no-network-policy-rules', 'enforce NetworkPolicy on Service traffic only, writing no iptables rules (unprivileged runs)')
+    .option('--ingress-http-port <port>', 'port of the Ingress server (HTTP) on the NodePort addresses', '80')
+    .option('--ingress-https-port <port>', 'port of the Ingress server (HTTPS) on the NodePort addresses', '443')
+    .option('--no-ingress', 'do not serve Ingresses')
     .exitOverride();
   try {
     cmd.parse(argv, { from: 'user' });
@@ -46,17 +55,26 @@ export async function main(argv: string[]): Promise<void> {
   const flags = cmd.opts<ProxyFlags>();
   const logger = createLogger('proxy', { node: flags.nodeName });
 
+  const port = (flag: string, v: string) => {
+    try {
+      return parsePort(v);
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}`);
+    }
+  };
+  const ingressPorts = flags.ingress ? { http: port('--ingress-http-port', flags.ingressHttpPort), https: port('--ingress-https-port', flags.ingressHttpsPort) } : undefined;
   const kubeconfig = flags.kubeconfig ?? defaultKubeconfigPath();
   const client = ApiClient.fromKubeconfig(kubeconfig);
   const netpol = flags.networkPolicy ? new NetworkPolicyAgent(client, { nodeName: flags.nodeName, logger, iptables: flags.networkPolicyRules }) : undefined;
+  const nodePortAddresses = flags.nodeportAddresses
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const proxier = new Proxier({
     logger,
     admits: netpol ? (c, b, p) => netpol.enforcer.admits(c, b, p) : undefined,
     addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
-    nodePortAddresses: flags.nodeportAddresses
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
+    nodePortAddresses,
   });
 
   const services = new Informer<Service>(client, SERVICES, { logger }).on({
@@ -78,9 +96,19 @@ export async function main(argv: string[]): Promise<void> {
   const addr = health.address();
   logger.info({ kubeconfig, server: client.server.origin, health: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'proxy starting');
 
+  const recorder = new EventRecorder(client, 'coxswain-proxy', { host: flags.nodeName, logger });
+  const ingress = ingressPorts
+    ? await startIngress({
+        client, logger, recorder, nodeName: flags.nodeName, addresses: nodePortAddresses, httpPort: ingressPorts.http, httpsPort: ingressPorts.https,
+        lookup: (ref) => proxier.serviceBackends(ref.namespace, ref.service, ref.port),
+      })
+    : undefined;
+
   const stopper = new AbortController();
   const stopped = runUntilSignal(logger, async () => {
     stopper.abort();
+    await ingress?.stop();
+    await recorder.flush();
     await Promise.all([services.stop(), endpoints.stop(), netpol?.stop()]);
     await proxier.stop();
     await new Promise<void>((r) => health.close(() => r()));

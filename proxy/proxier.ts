@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Controller } from '../lib/reconcile/controller';
 import type { AddressManager } from './addresses';
 import { RoundRobin, type Balancer } from './balancer';
-import { computeDesired, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
+import { computeDesired, servicePortKey, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
 import type { Listener, ListenerContext, ListenerFactories } from './listener';
 import { ProxyMetrics, targetLabels } from './metrics';
 import { tcpListener } from './tcp';
@@ -116,6 +116,20 @@ export class Proxier {
   deleteEndpoints(eps: Endpoints): void {
     this.endpoints.delete(keyOf(eps));
     this.requestSync();
+  }
+
+  /**
+   * The ready backends of a Service port named by number or by name, as of the
+   * last reconcile (the Ingress server's one lookup); undefined when the
+   * Service or the port does not exist or the Service has no ClusterIP.
+   */
+  serviceBackends(namespace: string, name: string, port: { number?: number; name?: string }): { target: ServicePortKey; backends: readonly Backend[] } | undefined {
+    const svc = this.services.get(`${namespace}/${name}`);
+    const p = svc?.spec?.ports?.find((sp) => (port.number !== undefined ? sp.port === port.number : sp.name === port.name));
+    if (!p) return undefined;
+    const target = servicePortKey(namespace, name, p.name);
+    const backends = this.backends.get(target);
+    return backends ? { target, backends } : undefined;
   }
 
   /** Schedules a reconcile soon (coalescing bursts of changes). */
