@@ -4,6 +4,7 @@ import type { Registry } from './registry';
 import type { Endpoints } from 'kubernetes-types/core/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
+import { COXSWAIN_INGRESS_CLASS_OBJECT } from '../lib/ingress-class';
 
 /**
  * The built-in provisioner's class, the cluster's default: volumes on the node of the claim's
@@ -20,7 +21,7 @@ export const LOCAL_PATH_STORAGE_CLASS: StorageClass = {
 
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
- * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), and the `kubernetes` Service (first ClusterIP, port 443) with
+ * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass (likewise), and the `kubernetes` Service (first ClusterIP, port 443) with
  * Endpoints pointing at this apiserver. Idempotent; safe with several apiservers.
  */
 export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string }): Promise<void> {
@@ -35,6 +36,9 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
   }
   const sc = registry.lookup('storage.k8s.io', 'v1', 'storageclasses');
   if (sc && (await storage.list(sc, undefined)).items.length === 0) await ignoreExists(() => storage.create(sc, undefined, structuredClone(LOCAL_PATH_STORAGE_CLASS)));
+  // the proxy's Ingress class, marked default, the same way (while the cluster has no IngressClass)
+  const ic = registry.lookup('networking.k8s.io', 'v1', 'ingressclasses');
+  if (ic && (await storage.list(ic, undefined)).items.length === 0) await ignoreExists(() => storage.create(ic, undefined, structuredClone(COXSWAIN_INGRESS_CLASS_OBJECT)));
   if (!(await storage.read(svc, 'default', 'kubernetes'))) {
     await ignoreExists(() => storage.create(svc, 'default', {
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },

@@ -9,6 +9,7 @@ import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '..
 import { dockerSocket } from '../lib/preflight';
 import { storeMemberFlags } from '../lib/store-members';
 import type { ChildSpec } from '../lib/supervisor';
+import { ingressProxyArgs, type IngressPorts } from './node/ingress-args';
 import { refuseUnfitHost, waitApiserverReady, waitNodeReady } from './node/readiness';
 import { superviseUntilSignal } from './node/supervise';
 
@@ -29,6 +30,8 @@ export interface UpOptions {
   clusterCidr: string;
   nodePortRange: string;
   readyTimeoutSec: number;
+  /** The proxy's Ingress ports; absent with --no-ingress. */
+  ingress?: IngressPorts;
   /** The Docker engine's socket for the kubelet (from DOCKER_HOST); absent: the kubelet's default. */
   dockerSocket?: string;
 }
@@ -86,7 +89,7 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--cluster-cidr', o.clusterCidr,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), ...ingressProxyArgs(o.ingress)]),
   );
   return specs;
 }
@@ -146,6 +149,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cluster-cidr <cidr>', 'pod network range (a /24 per node)', '10.244.0.0/16')
     .option('--node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--ready-timeout <sec>', 'give up if the cluster is not ready in this many seconds', '120')
+    .option('--ingress-http-port <port>', 'port of the Ingress server (HTTP) on every address of this host', '80')
+    .option('--ingress-https-port <port>', 'port of the Ingress server (HTTPS) on every address of this host', '443')
+    .option('--no-ingress', 'serve no Ingresses')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
@@ -164,6 +170,7 @@ export async function main(argv: string[]): Promise<void> {
     clusterCidr: f.clusterCidr,
     nodePortRange: f.nodePortRange,
     readyTimeoutSec: Number(f.readyTimeout),
+    ingress: f.ingress === false ? undefined : { httpPort: ports(f.ingressHttpPort)[0], httpsPort: ports(f.ingressHttpsPort)[0] },
     dockerSocket: dockerSocket().socket,
   };
   const t0 = Date.now();

@@ -4,6 +4,7 @@ import { defaultRouteAddress } from '../../lib/host-address';
 import { parseIPv4 } from '../../lib/ipv4';
 import { coxswainHome } from '../../lib/kubeconfig';
 import { dockerSocket } from '../../lib/preflight';
+import type { IngressPorts } from './ingress-args';
 import { defaultNodeName } from '../up';
 
 /**
@@ -23,7 +24,10 @@ export interface NodeOptions {
   clusterCidr: string;
   kubeletPort: number;
   readyTimeoutSec: number;
+  /** The proxy's Ingress ports; absent with --no-ingress. */
+  ingress?: IngressPorts;
 }
+
 
 export interface ServerOptions extends NodeOptions {
   tlsSans: string[];
@@ -57,10 +61,14 @@ function common(cmd: Command): Command {
     .addOption(new Option('--cluster-cidr <cidr>', 'pod network range of the cluster (the same on every host)').default('10.244.0.0/16'))
     .addOption(new Option('--kubelet-port <port>', 'port of the kubelet API on the node IP').default('10250'))
     .addOption(new Option('--ready-timeout <sec>', 'give up waiting for ready after this many seconds (the processes keep running)').default('180'))
+    .addOption(new Option('--ingress-http-port <port>', 'port of the proxy\'s Ingress server (HTTP) on every node address').env('COXSWAIN_INGRESS_HTTP_PORT').default('80'))
+    .addOption(new Option('--ingress-https-port <port>', 'port of the proxy\'s Ingress server (HTTPS) on every node address').env('COXSWAIN_INGRESS_HTTPS_PORT').default('443'))
+    .addOption(new Option('--no-ingress', 'the proxy serves no Ingresses'))
     .exitOverride();
 }
 
 function parseNode(f: Record<string, string | undefined>): NodeOptions {
+  const ingressOn = (f as Record<string, unknown>).ingress !== false;
   const nodeIP = f.nodeIp ?? defaultRouteAddress();
   if (parseIPv4(nodeIP) === undefined) throw new Error(`--node-ip: ${JSON.stringify(nodeIP)} is not an IPv4 address`);
   if (nodeIP.startsWith('127.')) throw new Error(`--node-ip: ${nodeIP} is a loopback address, which other hosts cannot reach; pass this host's address`);
@@ -77,6 +85,7 @@ function parseNode(f: Record<string, string | undefined>): NodeOptions {
     clusterCidr: f.clusterCidr!,
     kubeletPort: port(f.kubeletPort!),
     readyTimeoutSec: Number(f.readyTimeout),
+    ingress: ingressOn ? { httpPort: port(f.ingressHttpPort!), httpsPort: port(f.ingressHttpsPort!) } : undefined,
   };
 }
 

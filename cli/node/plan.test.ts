@@ -32,4 +32,8 @@ test('an agent: a kubelet and a proxy, both with the node credentials it got by 
   assert.deepEqual(plan.map((c) => c.name), ['kubelet', 'proxy']);
   assert.equal(flag(plan[0].args, '--tls-cert-file'), '/h/pki/kubelet-serving.crt');
   assert.equal(flag(plan[0].args, '--kubeconfig'), flag(plan[1].args, '--kubeconfig'));
+  assert.ok(plan[1].args.includes('--no-ingress'), 'no ingress ports given: the proxy serves none');
+  const withIngress = agentPlan({ ...agent, ingress: { httpPort: 8080, httpsPort: 8443 } }, 'node', 'coxswain.js');
+  assert.equal(flag(withIngress[1].args, '--ingress-http-port'), '8080');
+  assert.equal(flag(withIngress[1].args, '--ingress-https-port'), '8443');
 });

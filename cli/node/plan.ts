@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { pkiPaths } from '../../lib/pki';
 import type { ChildSpec } from '../../lib/supervisor';
+import { ingressProxyArgs } from './ingress-args';
 import type { AgentOptions, ServerOptions } from './options';
 
 /**
@@ -42,7 +43,7 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName]),
+    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress)]),
   ];
 }
 

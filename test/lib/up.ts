@@ -19,6 +19,8 @@ export interface UpCluster {
   kubeconfig: string;
   storeEndpoints: string[];
   proc: ChildProcess;
+  /** The ports it was started with (the Ingress server's among them). */
+  ports: UpPorts;
   /** Everything `coxswain up` printed on stdout so far. */
   output(): string;
   /** Seconds from spawn to the ready line. */
@@ -49,6 +51,9 @@ export interface UpPorts {
   /** The kubelet API (gRPC); absent in port sets saved before it existed: a free one is picked. */
   kubeletApi?: number;
   proxy: number;
+  /** The proxy's Ingress ports (a dev machine may have :80 taken); absent in older port sets: free ones are picked. */
+  ingressHttp?: number;
+  ingressHttps?: number;
 }
 
 export async function pickUpPorts(): Promise<UpPorts> {
@@ -66,6 +71,8 @@ export async function pickUpPorts(): Promise<UpPorts> {
     kubelet: await freePort(),
     kubeletApi: await freePort(),
     proxy: await freePort(),
+    ingressHttp: await freePort(),
+    ingressHttps: await freePort(),
   };
 }
 
@@ -114,6 +121,8 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
     '--kubelet-healthz-port', String(ports.kubelet),
     '--kubelet-port', String(ports.kubeletApi ?? (ports.kubeletApi = await freePort())),
     '--proxy-port', String(ports.proxy),
+    '--ingress-http-port', String(ports.ingressHttp ?? (ports.ingressHttp = await freePort())),
+    '--ingress-https-port', String(ports.ingressHttps ?? (ports.ingressHttps = await freePort())),
     '--service-cidr', o.serviceCidr,
     '--cluster-cidr', o.clusterCidr,
     '--node-port-range', o.nodePortRange,
@@ -144,6 +153,7 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
     nodeName: o.nodeName,
     kubeconfig,
     storeEndpoints: ports.storeClient.map((p) => `127.0.0.1:${p}`),
+    ports,
     proc,
     output: () => out,
     readySeconds,
