@@ -71,6 +71,8 @@ async function serveIngress(backendPorts: number[]): Promise<void> {
   const listeners = new IngressListeners({ logger, addresses: ['127.0.0.1'], httpPort: 0, httpsPort: 0, proxy, sni: (n) => config.sni(n), defaultCert: cert });
   await listeners.start();
   process.stdout.write(JSON.stringify({ port: listeners.boundPort('http') }) + '\n');
+  // a clean exit on SIGINT, so `node --cpu-prof` writes its profile
+  process.once('SIGINT', () => process.exit(0));
 }
 
 function startChild(args: string[]): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
