@@ -47,7 +47,7 @@ before(async () => {
   backendPort = (backend.address() as net.AddressInfo).port;
   cp = await startControlPlane({ store: 'etcd', serviceCidr: `${subnet}.0/24` });
   healthPort = await freePort();
-  cp.startComponent('proxy', ['--port', String(healthPort), '--nodeport-addresses', '127.0.0.1', '--node-name', 'test-node']);
+  cp.startComponent('proxy', ['--port', String(healthPort), '--nodeport-addresses', '127.0.0.1', '--node-name', 'test-node', '--no-ingress']);
   await waitFor('proxy /healthz', () => httpGet(healthPort, '/healthz').then((r) => r.status === 200), 30_000);
 });
 
