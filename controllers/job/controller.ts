@@ -10,7 +10,7 @@ import { Expectations, ownedPodHandlers } from '../expectations';
 import { controllerRef } from '../util/owners';
 import { parallelLimit } from '../util/batch';
 import { hasTrackingFinalizer, JOB_TRACKING_FINALIZER, newJobPodName, newPodForJob } from './pods';
-import { DEFAULT_BACKOFF_BASE_MS, jobStatusChanged, syncJob, ttlExpiry } from './sync';
+import { DEFAULT_BACKOFF_BASE_MS, isManagedByOther, jobStatusChanged, syncJob, ttlExpiry, type JobPlan } from './sync';
 
 export interface JobControllerOptions {
   /** First pod creation delay after a failure (Kubernetes: 10 s); doubles per failure up to 6 min. */
@@ -58,6 +58,8 @@ export class JobController extends QueueController {
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
     const job = await this.ctx.client.tryGet<Job & KubeObject>(JOBS, name, namespace);
+    // spec.managedBy names another controller: its pods, status and lifetime are that one's business
+    if (job && isManagedByOther(job)) return;
     // expectations first, then the pods, with no await between: a creation seen after the
     // snapshot would otherwise satisfy them while the snapshot misses its pod (one pod too many)
     const canManage = this.expectations.satisfied(key);
@@ -96,7 +98,7 @@ export class JobController extends QueueController {
 
     if (canManage) {
       await this.deletePods(key, jobObj, plan.delete);
-      await this.createPods(key, job, jobObj, plan.create);
+      await this.createPods(key, job, jobObj, plan);
     }
 
     const expires = ttlExpiry({ ...job, status: plan.status });
@@ -140,13 +142,14 @@ export class JobController extends QueueController {
     if (errors.length) throw errors[0];
   }
 
-  private async createPods(key: string, job: Job, jobObj: KubeObject, create: (number | undefined)[]): Promise<void> {
+  private async createPods(key: string, job: Job, jobObj: KubeObject, plan: JobPlan): Promise<void> {
+    const { create, failureCounts } = plan;
     if (!create.length) return;
     const jobName = job.metadata!.name!;
     const errors = await createPodsExpected({
       ctx: this.ctx, expectations: this.expectations, key, owner: jobObj, namespace: job.metadata?.namespace,
       names: create.map((ix) => newJobPodName(jobName, ix)),
-      build: (i, name) => newPodForJob(job, name, create[i]),
+      build: (i, name) => newPodForJob(job, name, create[i], create[i] === undefined ? undefined : failureCounts?.get(create[i]!)),
     });
     if (errors.length) throw errors[0];
   }

@@ -24,15 +24,41 @@ export function isActive(p: Pod): boolean {
 }
 
 /**
- * Whether a pod counts as failed (Kubernetes' isPodFailed): phase Failed, or
- * being deleted before it succeeded. Kubernetes' kubelet moves a deleted pod
- * to Failed before it goes; Coxswain's kubelet does not write a terminal phase
- * for a deleted pod, so one being deleted counts at once (also with a
- * podFailurePolicy, whose rules then see its conditions and exit codes).
+ * Whether the pod's node is done with it: a terminal phase, or its kubelet's
+ * final DELETE (grace period 0) of a pod being deleted. Kubernetes' kubelet
+ * writes a terminal phase then; Coxswain's deletes with grace 0 instead, which
+ * leaves deletionGracePeriodSeconds 0 on a pod the tracking finalizer keeps.
  */
-export function isFailed(p: Pod): boolean {
+export function isTerminated(p: Pod): boolean {
+  return isFinished(p) || (!!p.metadata?.deletionTimestamp && p.metadata.deletionGracePeriodSeconds === 0);
+}
+
+/** Being deleted and not terminated yet (Kubernetes' status.terminating). */
+export function isTerminating(p: Pod): boolean {
+  return !!p.metadata?.deletionTimestamp && !isTerminated(p);
+}
+
+/**
+ * Whether a pod counts as failed (Kubernetes' isPodFailed): phase Failed, or
+ * deleted before it succeeded. With podReplacementPolicy Failed (`onlyFailed`,
+ * also implied by a podFailurePolicy) a deleted pod counts only once it is
+ * terminated; with TerminatingOrFailed at once.
+ */
+export function isFailed(p: Pod, onlyFailed = false): boolean {
   if (p.status?.phase === 'Failed') return true;
-  return !!p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded';
+  if (!p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded') return false;
+  return !onlyFailed || isTerminated(p);
+}
+
+/** Annotation carrying how many pods of an index failed before this one (backoffLimitPerIndex). */
+export const INDEX_FAILURE_COUNT_ANNOTATION = 'batch.kubernetes.io/job-index-failure-count';
+/** Likewise for failures a podFailurePolicy Ignore rule did not count. */
+export const INDEX_IGNORED_FAILURE_COUNT_ANNOTATION = 'batch.kubernetes.io/job-index-ignored-failure-count';
+
+/** A pod's failure count annotation (0 when absent or malformed). */
+export function annotationCount(p: Pod, key: string): number {
+  const v = p.metadata?.annotations?.[key];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 0;
 }
 
 /** The pod's completion index, or undefined when absent or not below `completions`. */
@@ -104,6 +130,12 @@ export function matchPodFailurePolicy(job: Job, p: Pod): PolicyMatch | undefined
   return undefined;
 }
 
+/** Failures of an index so far, carried by its next pod (backoffLimitPerIndex). */
+export interface IndexFailureCounts {
+  failed: number;
+  ignored: number;
+}
+
 /** `<job>-<5 random>` or, for an Indexed Job, `<job>-<index>-<5 random>`. */
 export function newJobPodName(jobName: string, index?: number, rand?: () => number): string {
   return generatedName(index === undefined ? `${jobName}-` : `${jobName}-${index}-`, rand);
@@ -112,9 +144,10 @@ export function newJobPodName(jobName: string, index?: number, rand?: () => numb
 /**
  * A pod for `job` from its template, owned by the Job and carrying the
  * tracking finalizer. An Indexed Job's pod also gets its index as annotation,
- * label and JOB_COMPLETION_INDEX, and the hostname `<job>-<index>`.
+ * label and JOB_COMPLETION_INDEX, and the hostname `<job>-<index>`; with
+ * backoffLimitPerIndex, the index's failure counts so far as annotations.
  */
-export function newPodForJob(job: Job, name: string, index?: number): Pod {
+export function newPodForJob(job: Job, name: string, index?: number, counts?: IndexFailureCounts): Pod {
   const t: PodTemplateSpec = structuredClone(job.spec?.template ?? { spec: { containers: [] } });
   const spec = t.spec ?? { containers: [] };
   const labels = { ...(t.metadata?.labels ?? {}) };
@@ -125,6 +158,10 @@ export function newPodForJob(job: Job, name: string, index?: number): Pod {
     const env = { name: COMPLETION_INDEX_ENV, valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } };
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.env = [...(c.env ?? []).filter((e) => e.name !== COMPLETION_INDEX_ENV), env];
     if (!spec.hostname) spec.hostname = `${job.metadata?.name}-${index}`.slice(0, 63);
+    if (job.spec?.backoffLimitPerIndex != null) {
+      annotations[INDEX_FAILURE_COUNT_ANNOTATION] = String(counts?.failed ?? 0);
+      if (counts?.ignored) annotations[INDEX_IGNORED_FAILURE_COUNT_ANNOTATION] = String(counts.ignored);
+    }
   }
   return podFromTemplate(undefined, spec, { name, namespace: job.metadata?.namespace, owner: newControllerRef(job, 'batch/v1', 'Job'), labels, annotations, finalizers: [JOB_TRACKING_FINALIZER] });
 }

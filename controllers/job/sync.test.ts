@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Job, JobSpec } from 'kubernetes-types/batch/v1';
-import { syncJob, ttlExpiry, backoffRemainingMs, jobStatusChanged } from './sync';
+import { syncJob, ttlExpiry, backoffRemainingMs, jobStatusChanged, isManagedByOther } from './sync';
 import { formatIndexes, parseIndexes } from './indexes';
 import { COMPLETION_INDEX_ANNOTATION, JOB_TRACKING_FINALIZER, newPodForJob, matchPodFailurePolicy } from './pods';
 
@@ -233,4 +233,85 @@ test('jobStatusChanged ignores nothing that matters and nothing else', () => {
   const s = syncJob(job(), [pod('a')], { now: T0 });
   assert.equal(jobStatusChanged(s.status, structuredClone(s.status)), false);
   assert.equal(jobStatusChanged(s.status, { ...s.status, ready: 1 }), true);
+});
+
+test('podReplacementPolicy: TerminatingOrFailed replaces a deleted pod at once; Failed waits until it is terminated', () => {
+  const deleting = pod('a', { deleted: true });
+  const tof = syncJob(job({ podReplacementPolicy: 'TerminatingOrFailed' }), [deleting], { now: T0 });
+  assert.deepEqual(tof.status.uncountedTerminatedPods, { failed: ['uid-a'] });
+  assert.equal(tof.create.length, 1);
+  const f = syncJob(job({ podReplacementPolicy: 'Failed' }), [deleting], { now: T0 });
+  assert.deepEqual(f.status.uncountedTerminatedPods, {}, 'not failed while terminating');
+  assert.equal(f.status.terminating, 1);
+  assert.equal(f.create.length, 0, 'no replacement yet');
+  assert.deepEqual(names(f.removeFinalizers), []);
+  // the kubelet's final DELETE (grace 0) ends it: counted failed, replaced once backoff allows
+  const d = pod('a', { deleted: true });
+  const gone: Pod = { ...d, metadata: { ...d.metadata, deletionGracePeriodSeconds: 0 } };
+  const g = syncJob(job({ podReplacementPolicy: 'Failed' }), [gone], { now: T0 });
+  assert.deepEqual(g.status.uncountedTerminatedPods, { failed: ['uid-a'] });
+  assert.equal(g.status.terminating, 0);
+  assert.deepEqual(names(g.removeFinalizers), ['a']);
+  assert.equal(g.create.length, 1);
+  // a podFailurePolicy implies Failed
+  const pfp = syncJob(job({ podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] } }), [deleting], { now: T0 });
+  assert.equal(pfp.create.length, 0);
+  // Indexed: the index of a terminating pod is not started again, others are
+  const ix = syncJob(job({ completionMode: 'Indexed', completions: 3, parallelism: 3, podReplacementPolicy: 'Failed' }), [pod('p1', { index: 1, deleted: true })], { now: T0 });
+  assert.deepEqual(ix.create, [0, 2]);
+});
+
+test('backoffLimitPerIndex: an index past its limit fails alone; the rest go on; Failed FailedIndexes at the end', () => {
+  const spec = { completionMode: 'Indexed' as const, completions: 3, parallelism: 3, backoffLimitPerIndex: 1, backoffLimit: 2147483647 };
+  const failed = (name: string, index: number, count: number, finished = 1) => {
+    const p = pod(name, { phase: 'Failed', index, finished });
+    return { ...p, metadata: { ...p.metadata, annotations: { ...p.metadata?.annotations, 'batch.kubernetes.io/job-index-failure-count': String(count) } } };
+  };
+  // first failure of index 0: not failed yet; its replacement waits out the backoff, then carries count 1
+  const a = syncJob(job(spec), [failed('a0', 0, 0), pod('b1', { index: 1 }), pod('c2', { index: 2 })], { now: T0 + 5_000 });
+  assert.equal(a.status.failedIndexes, '');
+  assert.deepEqual(a.create, []);
+  assert.equal(a.requeueAfterMs, 6_000);
+  const a2 = syncJob(job(spec), [failed('a0', 0, 0), pod('b1', { index: 1 }), pod('c2', { index: 2 })], { now: T0 + 11_000 });
+  assert.deepEqual(a2.create, [0]);
+  assert.deepEqual(a2.failureCounts?.get(0), { failed: 1, ignored: 0 });
+  assert.equal(newPodForJob(job(spec), 'pi-0-x', 0, a2.failureCounts?.get(0)).metadata?.annotations?.['batch.kubernetes.io/job-index-failure-count'], '1');
+  // second failure (count 1 → 2 > 1): index 0 fails for good, not re-created
+  const b = syncJob(job(spec, { failed: 1 }), [failed('a0b', 0, 1), pod('b1', { index: 1 }), pod('c2', { index: 2 })], { now: T0 + 60_000 });
+  assert.equal(b.status.failedIndexes, '0');
+  assert.deepEqual(b.create, []);
+  assert.deepEqual(condTypes(b.status), []);
+  // once the others succeed: FailureTarget, then Failed with reason FailedIndexes
+  const c = syncJob(job(spec, { failed: 2, failedIndexes: '0', completedIndexes: '1' }), [pod('c2', { index: 2, phase: 'Succeeded' })], { now: T0 + 70_000 });
+  assert.deepEqual(condTypes(c.status), ['FailureTarget:FailedIndexes', 'Failed:FailedIndexes']);
+  assert.equal(c.status.conditions?.[0].message, 'Job has failed indexes');
+  // maxFailedIndexes exceeded: the Job fails at once, its running pods are deleted
+  const d = syncJob(job({ ...spec, maxFailedIndexes: 0 }), [failed('a0', 0, 1), pod('b1', { index: 1 })], { now: T0 });
+  assert.deepEqual(condTypes(d.status), ['FailureTarget:MaxFailedIndexesExceeded']);
+  assert.deepEqual(names(d.delete), ['b1']);
+  // FailIndex fails the index on the first failure
+  const e = syncJob(job({ ...spec, podFailurePolicy: { rules: [{ action: 'FailIndex', onExitCodes: { operator: 'In', values: [3] } }] } }), [pod('x', { phase: 'Failed', index: 2, exitCode: 3 })], { now: T0 });
+  assert.equal(e.status.failedIndexes, '2');
+  assert.deepEqual(e.create, [0, 1]);
+});
+
+test('successPolicy: SuccessCriteriaMet by a rule, the rest deleted, then Complete with reason SuccessPolicy', () => {
+  const spec = { completionMode: 'Indexed' as const, completions: 4, parallelism: 4, successPolicy: { rules: [{ succeededIndexes: '0', succeededCount: 1 }, { succeededCount: 3 }] } };
+  const s = syncJob(job(spec), [pod('p0', { index: 0, phase: 'Succeeded' }), pod('p1', { index: 1 })], { now: T0 });
+  assert.deepEqual(condTypes(s.status), ['SuccessCriteriaMet:SuccessPolicy']);
+  assert.equal(s.status.conditions?.[0].message, 'Matched rules at index 0');
+  assert.deepEqual(names(s.delete), ['p1']);
+  const t = syncJob(job(spec, s.status), [pod('p1', { index: 1, deleted: true, phase: 'Failed' })], { now: T0 + 1_000 });
+  assert.deepEqual(condTypes(t.status), ['SuccessCriteriaMet:SuccessPolicy', 'Complete:SuccessPolicy']);
+  // the count rule: 3 of any indexes
+  const u = syncJob(job({ ...spec, successPolicy: { rules: [{ succeededCount: 3 }] } }, { completedIndexes: '1-2' }), [pod('p3', { index: 3, phase: 'Succeeded' }), pod('p0', { index: 0 })], { now: T0 });
+  assert.equal(u.status.conditions?.[0].message, 'Matched rules at index 0');
+  // indexes only: all listed must succeed
+  assert.deepEqual(condTypes(syncJob(job({ ...spec, successPolicy: { rules: [{ succeededIndexes: '0-1' }] } }, { completedIndexes: '0' }), [], { now: T0 }).status), []);
+});
+
+test('managedBy: a Job another controller manages is left alone', () => {
+  assert.equal(isManagedByOther(job({ managedBy: 'example.com/other' })), true);
+  assert.equal(isManagedByOther(job({ managedBy: 'kubernetes.io/job-controller' })), false);
+  assert.equal(isManagedByOther(job()), false);
 });
