@@ -1,8 +1,9 @@
-import type { CronJob, CronJobSpec } from 'kubernetes-types/batch/v1';
+import type { CronJob, CronJobSpec, JobSpec } from 'kubernetes-types/batch/v1';
 import { withStatus } from '../shared/defs';
 import { type FieldError, invalid, nonNegInt, notSupported, required } from '../shared/fields';
 import { CronScheduleError, isKnownTimeZone, parseCronSchedule } from '../../../lib/cron-schedule';
 import { isObject, objectOr } from '../../json';
+import { validateJobPolicies } from './job-policies';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, orNone, selectorOf, since } from '../shared/printers';
 import type { ResourceDef } from '../types';
@@ -36,7 +37,7 @@ export function validateCronJob(o: CronJob): FieldError[] {
   if (s.concurrencyPolicy !== undefined && !['Allow', 'Forbid', 'Replace'].includes(s.concurrencyPolicy as string)) errs.push(notSupported('spec.concurrencyPolicy', s.concurrencyPolicy, ['Allow', 'Forbid', 'Replace']));
   const js = objectOr(s.jobTemplate).spec;
   if (!isObject(js)) errs.push(required('spec.jobTemplate.spec'));
-  else errs.push(...validateSelectorAndTemplate(js, { restartPolicies: ['OnFailure', 'Never'], selectorRequired: false }).map((e) => ({ ...e, field: e.field.replace(/^spec\./, 'spec.jobTemplate.spec.') })));
+  else errs.push(...[...validateSelectorAndTemplate(js, { restartPolicies: ['OnFailure', 'Never'], selectorRequired: false }), ...validateJobPolicies(js as unknown as JobSpec)].map((e) => ({ ...e, field: e.field.replace(/^spec\./, 'spec.jobTemplate.spec.') })));
   if (o.metadata?.name && o.metadata.name.length > 52) errs.push(invalid('metadata.name', o.metadata.name, 'must be no more than 52 characters'));
   return errs;
 }
@@ -51,7 +52,7 @@ export const CRON_JOB: ResourceDef = {
     s.failedJobsHistoryLimit ??= 1;
     if (s.jobTemplate?.spec) {
       const js = s.jobTemplate.spec;
-      js.backoffLimit ??= 6; js.completionMode ??= 'NonIndexed'; js.suspend ??= false; js.podReplacementPolicy ??= 'TerminatingOrFailed';
+      js.backoffLimit ??= 6; js.completionMode ??= 'NonIndexed'; js.suspend ??= false; js.podReplacementPolicy ??= js.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
       if (js.completions === undefined && js.parallelism === undefined) { js.completions = 1; js.parallelism = 1; }
       templateDefaults(js.template);
     }

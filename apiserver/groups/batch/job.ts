@@ -3,6 +3,7 @@ import { humanDuration } from '../../../lib/duration';
 import { withStatus } from '../shared/defs';
 import { type FieldError, immutable, invalid, nonNegInt, notSupported, required } from '../shared/fields';
 import { isObject, objectOr } from '../../json';
+import { validateJobPolicies, validateJobPoliciesUpdate } from './job-policies';
 import { templateDefaults, validateSelectorAndTemplate } from '../shared/pod-template';
 import { AGE, images, NAME, names, objectAge, selectorOf } from '../shared/printers';
 import type { ResourceDef } from '../types';
@@ -17,7 +18,8 @@ export function defaultJobSpec(s: JobSpec | undefined): void {
   s.backoffLimit ??= s.backoffLimitPerIndex !== undefined ? 2147483647 : 6;
   s.completionMode ??= 'NonIndexed';
   s.suspend ??= false;
-  s.podReplacementPolicy ??= 'TerminatingOrFailed';
+  // a podFailurePolicy allows only Failed (Kubernetes defaults it so)
+  s.podReplacementPolicy ??= s.podFailurePolicy ? 'Failed' : 'TerminatingOrFailed';
   templateDefaults(s.template);
 }
 
@@ -49,6 +51,8 @@ export function validateJob(o: Job, old?: Job): FieldError[] {
   if (old && JSON.stringify(old.spec?.template) !== JSON.stringify(s.template) && !old.spec?.suspend) errs.push(invalid('spec.template', s.template, 'field is immutable'));
   if (old) errs.push(...immutable('spec.selector', s.selector, old.spec?.selector));
   if (old) errs.push(...immutable('spec.completionMode', s.completionMode, old.spec?.completionMode));
+  errs.push(...validateJobPolicies(s));
+  if (old) errs.push(...validateJobPoliciesUpdate(s, old.spec));
   // completions may change only for Indexed jobs, together with parallelism (elastic indexed jobs)
   if (old && !(s.completionMode === 'Indexed' && s.completions === s.parallelism)) errs.push(...immutable('spec.completions', s.completions, old.spec?.completions));
   return errs;

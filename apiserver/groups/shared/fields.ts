@@ -9,7 +9,7 @@ import type { StatusCause } from '../../errors';
 
 export type FieldError = StatusCause & { field: string };
 
-export const required = (field: string): FieldError => ({ field, reason: 'FieldValueRequired', message: 'Required value' });
+export const required = (field: string, detail?: string): FieldError => ({ field, reason: 'FieldValueRequired', message: detail ? `Required value: ${detail}` : 'Required value' });
 
 export const invalid = (field: string, value: unknown, detail: string): FieldError =>
   ({ field, reason: 'FieldValueInvalid', message: `Invalid value: ${JSON.stringify(value)}: ${detail}` });
