@@ -6,11 +6,12 @@ import { CONTROLLERREVISIONS, DAEMONSETS, NODES, PODS } from '../../lib/resource
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
+import { applyClaims, orphanHandlers } from '../claim-objects';
 import { createPodsExpected } from '../create-pods';
 import { Expectations, ownedPodHandlers } from '../expectations';
 import { parallelLimit } from '../util/batch';
 import { controllerRef, isControlledBy } from '../util/owners';
-import { matchesSelector } from '../util/selectors';
+import { planClaims } from '../util/claim';
 import { Backoff } from './backoff';
 import { planHistory, revisionMatches, revisionsToPrune, type HistoryPlan } from './history';
 import { newDaemonPod, newDaemonPodName } from './placement';
@@ -66,6 +67,10 @@ export class DaemonSetController extends QueueController {
       if (ref?.kind === 'DaemonSet') this.controller.enqueue(nsKey(cr.metadata?.namespace, ref.name));
     };
     this.crInformer.on({ add: onRevision, update: (_o, cr) => onRevision(cr), delete: onRevision });
+    // orphans a DaemonSet's selector matches: it adopts them
+    const enqueue = (k: string) => this.controller.enqueue(k);
+    this.podInformer.on(orphanHandlers(() => this.dsInformer.list(), (ds) => ds.spec?.selector, enqueue));
+    this.crInformer.on(orphanHandlers(() => this.dsInformer.list(), (ds) => ds.spec?.selector, enqueue));
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -82,12 +87,25 @@ export class DaemonSetController extends QueueController {
     return this.dsInformer.getObject(key);
   }
 
-  /** The DaemonSet's pods: controlled by it and matching its selector; terminal pods already being deleted are gone for our purposes. */
-  private ownedPods(ds: DaemonSet): Pod[] {
-    const ns = ds.metadata?.namespace;
-    const uid = ds.metadata?.uid;
-    return this.podInformer.list().filter((p) => {
-      if (p.metadata?.namespace !== ns || !isControlledBy(p, uid) || !matchesSelector(ds.spec?.selector, p.metadata?.labels)) return false;
+  private dsObj(ds: DaemonSet): KubeObject {
+    return { ...ds, apiVersion: 'apps/v1', kind: 'DaemonSet' } as KubeObject;
+  }
+
+  /**
+   * Claims the DaemonSet's objects of one kind in its namespace: its own that
+   * still match the selector, plus adopted orphans; its own that stopped
+   * matching are released (Kubernetes' ControllerRefManager, util/claim.ts).
+   */
+  private async claim<T extends KubeObject>(ds: DaemonSet, resource: typeof PODS, objects: T[]): Promise<T[]> {
+    const owner = this.dsObj(ds);
+    const plan = planClaims(owner, ds.spec?.selector, objects.filter((o) => o.metadata?.namespace === ds.metadata?.namespace));
+    return applyClaims({ ctx: this.ctx, resource, owner, fresh: () => this.ctx.client.tryGet(DAEMONSETS, ds.metadata!.name!, ds.metadata?.namespace) }, plan);
+  }
+
+  /** The DaemonSet's pods (claimed); terminal pods already being deleted are gone for our purposes. */
+  private async ownedPods(ds: DaemonSet): Promise<Pod[]> {
+    const pods = await this.claim(ds, PODS, this.podInformer.list());
+    return pods.filter((p) => {
       const terminal = p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
       return !(terminal && p.metadata?.deletionTimestamp);
     });
@@ -102,12 +120,12 @@ export class DaemonSetController extends QueueController {
     if (ds.metadata?.deletionTimestamp) return;
     const now = this.ctx.now();
     const nodes = this.nodeInformer.list();
-    const revisions = this.crInformer.list().filter((cr) => cr.metadata?.namespace === ds.metadata?.namespace && isControlledBy(cr, ds.metadata?.uid));
+    const revisions = await this.claim(ds, CONTROLLERREVISIONS, this.crInformer.list());
     const history = planHistory(ds, revisions);
     const hashOk = await this.applyHistory(ds, history);
     if (!hashOk) return { requeueAfterMs: 200 };
 
-    const pods = this.ownedPods(ds);
+    const pods = await this.ownedPods(ds);
     const byNode = podsByNode(pods);
     const satisfied = this.expectations.satisfied(key);
     let requeueAfterMs: number | undefined;

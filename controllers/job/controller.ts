@@ -5,7 +5,9 @@ import { JOBS, PODS } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, splitKey, type ControllerContext } from '../context';
+import { applyClaims, orphanHandlers } from '../claim-objects';
 import { createPodsExpected } from '../create-pods';
+import { planClaims } from '../util/claim';
 import { Expectations, ownedPodHandlers } from '../expectations';
 import { controllerRef } from '../util/owners';
 import { parallelLimit } from '../util/batch';
@@ -38,6 +40,8 @@ export class JobController extends QueueController {
     this.podInformer = ctx.informers.for<Pod>(PODS);
     this.enqueueOwnKey(this.jobInformer);
     this.podInformer.on(ownedPodHandlers(this.expectations, (p) => this.ownerKey(p), (k) => this.controller.enqueue(k)));
+    // orphans a Job's selector matches (a manualSelector): it adopts them
+    this.podInformer.on(orphanHandlers(() => this.jobInformer.list(), (j) => j.spec?.selector, (k) => this.controller.enqueue(k)));
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -50,10 +54,6 @@ export class JobController extends QueueController {
     return this.jobInformer.getObject(key);
   }
 
-  /** Pods whose controller is a Job named like `key` (any uid). */
-  private podsNamed(key: string): Pod[] {
-    return this.podInformer.list().filter((p) => this.ownerKey(p) === key);
-  }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const { namespace, name } = splitKey(key);
@@ -63,7 +63,8 @@ export class JobController extends QueueController {
     // expectations first, then the pods, with no await between: a creation seen after the
     // snapshot would otherwise satisfy them while the snapshot misses its pod (one pod too many)
     const canManage = this.expectations.satisfied(key);
-    const all = this.podsNamed(key);
+    const inNamespace = this.podInformer.list().filter((p) => p.metadata?.namespace === namespace);
+    const all = inNamespace.filter((p) => this.ownerKey(p) === key);
     const uid = job?.metadata?.uid;
     // pods of a deleted Job (or of an earlier Job with this name) are released at once
     const orphans = all.filter((p) => hasTrackingFinalizer(p) && (!job || job.metadata?.deletionTimestamp || controllerRef(p)?.uid !== uid));
@@ -81,9 +82,11 @@ export class JobController extends QueueController {
       return;
     }
 
-    const pods = all.filter((p) => controllerRef(p)?.uid === uid);
-    const plan = syncJob(job, pods, { now, backoffBaseMs: this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS });
     const jobObj = { ...job, apiVersion: 'batch/v1', kind: 'Job' } as KubeObject;
+    // its pods, orphans it adopts (with the tracking finalizer) and its pods it releases (Kubernetes' ClaimPods)
+    const claims = planClaims(jobObj, job.spec?.selector, inNamespace.filter((p) => !controllerRef(p) || controllerRef(p)?.uid === uid));
+    const pods = await applyClaims({ ctx: this.ctx, resource: PODS, owner: jobObj, finalizer: JOB_TRACKING_FINALIZER, fresh: () => this.ctx.client.tryGet(JOBS, name, namespace) }, claims);
+    const plan = syncJob(job, pods, { now, backoffBaseMs: this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS });
 
     if (jobStatusChanged(job.status, plan.status)) {
       try {

@@ -6,18 +6,20 @@ import { PODS, REPLICASETS } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
+import { applyClaims, orphanHandlers } from '../claim-objects';
 import { createPodsExpected } from '../create-pods';
+import { planClaims } from '../util/claim';
 import { Expectations, ownedPodHandlers } from '../expectations';
 import { parallelLimit } from '../util/batch';
-import { controllerRef, isControlledBy } from '../util/owners';
+import { controllerRef } from '../util/owners';
 import { isPodActive } from '../util/pods';
-import { matchesSelector } from '../util/selectors';
 import { computeReplicaSetStatus, newPodForReplicaSet, newPodName, nextAvailabilityCheckMs, planReplicaSet, statusEqual } from './sync';
 
 /**
  * Keeps the number of active pods a ReplicaSet controls equal to spec.replicas
- * and writes its status. Pods are found by controller ownerReference (uid) and
- * must still match the selector. Orphan adoption is not implemented.
+ * and writes its status. Its pods are those it controls (by uid) that still
+ * match the selector; it adopts orphans that match and releases its own that
+ * stopped matching (util/claim.ts).
  */
 export class ReplicaSetController extends QueueController {
   private readonly expectations: Expectations;
@@ -38,6 +40,7 @@ export class ReplicaSetController extends QueueController {
       },
     });
     this.podInformer.on(ownedPodHandlers(this.expectations, (p) => this.ownerKey(p), (k) => this.controller.enqueue(k)));
+    this.podInformer.on(orphanHandlers(() => this.rsInformer.list(), (rs) => rs.spec?.selector, (k) => this.controller.enqueue(k)));
   }
 
   private ownerKey(p: Pod): string | undefined {
@@ -46,13 +49,13 @@ export class ReplicaSetController extends QueueController {
     return nsKey(p.metadata?.namespace, ref.name);
   }
 
-  /** Active pods `rs` controls (by uid) that still match its selector. */
-  private ownedPods(rs: ReplicaSet): Pod[] {
+  /** Active pods of `rs`, once orphans are adopted and pods that stopped matching released. */
+  private async ownedPods(rs: ReplicaSet): Promise<Pod[]> {
     const ns = rs.metadata?.namespace;
-    const uid = rs.metadata?.uid;
-    return this.podInformer
-      .list()
-      .filter((p) => p.metadata?.namespace === ns && isControlledBy(p, uid) && isPodActive(p) && matchesSelector(rs.spec?.selector, p.metadata?.labels));
+    const owner = { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject;
+    const plan = planClaims(owner, rs.spec?.selector, this.podInformer.list().filter((p) => p.metadata?.namespace === ns));
+    const pods = await applyClaims({ ctx: this.ctx, resource: PODS, owner, fresh: () => this.ctx.client.tryGet(REPLICASETS, rs.metadata!.name!, ns) }, plan);
+    return pods.filter(isPodActive);
   }
 
   protected override objectFor(key: string): KubeObject | undefined {
@@ -65,7 +68,7 @@ export class ReplicaSetController extends QueueController {
       this.expectations.forget(key);
       return;
     }
-    const pods = this.ownedPods(rs);
+    const pods = await this.ownedPods(rs);
     let manageError: unknown;
     if (this.expectations.satisfied(key) && !rs.metadata?.deletionTimestamp) {
       try {

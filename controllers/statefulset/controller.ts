@@ -6,9 +6,11 @@ import { CONTROLLERREVISIONS, PERSISTENT_VOLUME_CLAIMS, PODS, STATEFULSETS } fro
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { QueueController } from '../queue-controller';
 import { nsKey, type ControllerContext } from '../context';
+import { applyClaims, orphanHandlers } from '../claim-objects';
+import { planClaims, type ClaimOptions } from '../util/claim';
 import { controllerRef, isControlledBy } from '../util/owners';
 import { historyToTrim, planRevisions, sameData } from './revisions';
-import { podRevision } from './identity';
+import { ordinalOf, podRevision } from './identity';
 import { planStatefulSet, statusEqual, type StatefulSetAction } from './sync';
 
 
@@ -40,6 +42,10 @@ export class StatefulSetController extends QueueController {
     for (const inf of [this.podInformer, this.revInformer] as const) {
       (inf as typeof this.podInformer).on({ add: onOwned, update: (a, b) => (onOwned(a), onOwned(b)), delete: onOwned });
     }
+    // orphans the set's selector matches: it adopts them
+    const enqueue = (k: string) => this.controller.enqueue(k);
+    this.podInformer.on(orphanHandlers(() => this.setInformer.list(), (s) => s.spec?.selector, enqueue));
+    this.revInformer.on(orphanHandlers(() => this.setInformer.list(), (s) => s.spec?.selector, enqueue));
     // A claim that goes away (or gets an owner) may unblock a set: look at the sets of its namespace.
     this.claimInformer.on({
       delete: (c) => {
@@ -56,14 +62,23 @@ export class StatefulSetController extends QueueController {
     return { ...set, apiVersion: 'apps/v1', kind: 'StatefulSet' } as KubeObject;
   }
 
+  /** The set's objects of one kind: its own that still match, plus adopted orphans; its own that stopped matching are released (util/claim.ts). */
+  private async claim<T extends KubeObject>(set: StatefulSet, resource: typeof PODS, objects: T[], o: ClaimOptions<T> = {}): Promise<T[]> {
+    const owner = this.setObj(set);
+    const plan = planClaims(owner, set.spec?.selector, objects.filter((x) => x.metadata?.namespace === set.metadata?.namespace), o);
+    return applyClaims({ ctx: this.ctx, resource, owner, fresh: () => this.ctx.client.tryGet(STATEFULSETS, set.metadata!.name!, set.metadata?.namespace) }, plan);
+  }
+
   async reconcile(key: string): Promise<ReconcileResult | void> {
     const set = this.setInformer.get(key);
     if (!set) return;
     const ns = set.metadata?.namespace;
     const uid = set.metadata?.uid;
     const { client, recorder } = this.ctx;
-    const owned = this.revInformer.list().filter((r) => r.metadata?.namespace === ns && isControlledBy(r, uid));
-    const pods = this.podInformer.list().filter((p) => p.metadata?.namespace === ns && isControlledBy(p, uid));
+    // Kubernetes' getPodsForStatefulSet: a pod belongs when the selector matches and its name is <set>-<ordinal>
+    const member = (p: Pod) => ordinalOf(set.metadata?.name ?? '', p.metadata?.name) >= 0;
+    const owned = await this.claim(set, CONTROLLERREVISIONS, this.revInformer.list());
+    const pods = await this.claim(set, PODS, this.podInformer.list(), { filter: member });
 
     // Revisions first: pods are created from them.
     const revs = planRevisions(set, owned);
