@@ -158,6 +158,51 @@ describe('Jobs and CronJobs', { timeout: 15 * 60_000 }, () => {
     await waitFor('its pods deleted by the garbage collector', async () => ((await jobPods('ttl')).length === 0) || undefined, 30_000, 250);
   });
 
+  it('podReplacementPolicy Failed: the replacement waits until the deleted pod is terminated; backoffLimitPerIndex: one index fails alone, Failed FailedIndexes', async (t) => {
+    const started = Date.now();
+    const events: string[] = [];
+    let maxTerminating = 0;
+    const stop = new AbortController();
+    const podWatch = cluster.client().watch<Pod & KubeObject>(PODS, { namespace: NS, labelSelector: 'job-name=onlyfailed', signal: stop.signal }, (ev) => {
+      const m = ev.object.metadata;
+      if (ev.type === 'ADDED') events.push(`ADDED ${m?.name}`);
+      else if (ev.type === 'DELETED') events.push(`DELETED ${m?.name}`);
+      else if (m?.deletionGracePeriodSeconds === 0 && !events.includes(`TERMINATED ${m?.name}`)) events.push(`TERMINATED ${m?.name}`);
+    });
+    const jobWatch = cluster.client().watch<Job & KubeObject>(JOBS, { namespace: NS, fieldSelector: 'metadata.name=onlyfailed', signal: stop.signal }, (ev) => {
+      maxTerminating = Math.max(maxTerminating, ev.object.status?.terminating ?? 0);
+    });
+    // a pod that ignores SIGTERM: it stays terminating for its whole 4 s grace period
+    const stubborn = jobYaml('onlyfailed', 'podReplacementPolicy: Failed', 'trap "" TERM; while true; do sleep 1; done').replace('terminationGracePeriodSeconds: 1', 'terminationGracePeriodSeconds: 4');
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: stubborn });
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: jobYaml('perindex', 'completions: 3\nparallelism: 3\ncompletionMode: Indexed\nbackoffLimitPerIndex: 1', '[ "$JOB_COMPLETION_INDEX" != 1 ]') });
+    const first = await waitFor('onlyfailed pod running', async () => (await jobPods('onlyfailed')).find((p) => p.status?.phase === 'Running'), 60_000, 250);
+    await kok(['-n', NS, 'delete', 'pod', first.metadata!.name!, '--wait=false']);
+    const second = await waitFor('a replacement pod', async () => (await jobPods('onlyfailed')).find((p) => p.metadata?.uid !== first.metadata?.uid), 60_000, 250);
+    stop.abort();
+    await Promise.all([podWatch.catch(() => undefined), jobWatch.catch(() => undefined)]);
+    t.diagnostic(events.join(', '));
+    const added = events.indexOf(`ADDED ${second.metadata?.name}`);
+    const terminated = events.findIndex((e) => e === `TERMINATED ${first.metadata?.name}` || e === `DELETED ${first.metadata?.name}`);
+    assert.ok(terminated >= 0 && added > terminated, `the replacement (${added}) only after the old pod was terminated (${terminated})`);
+    assert.equal(maxTerminating, 1, 'status.terminating counted the terminating pod');
+    assert.equal((await getJob('onlyfailed')).status?.failed, 1);
+
+    await kok(['-n', NS, 'wait', '--for=condition=Failed', 'job/perindex', '--timeout=90s'], { timeoutMs: 100_000 });
+    const job = await waitFor('perindex counted', async () => {
+      const j = await getJob('perindex');
+      return j.status?.failed === 2 ? j : undefined;
+    }, 30_000, 250);
+    assert.equal(condition(job, 'Failed')?.reason, 'FailedIndexes');
+    assert.equal(job.status?.failedIndexes, '1');
+    assert.equal(job.status?.completedIndexes, '0,2');
+    const counts = (await jobPods('perindex')).filter((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'] === '1')
+      .map((p) => p.metadata?.annotations?.['batch.kubernetes.io/job-index-failure-count']).sort();
+    assert.deepEqual(counts, ['0', '1'], 'index 1 ran twice (backoffLimitPerIndex 1), its second pod carrying one failure');
+    await kok(['-n', NS, 'delete', 'job', 'onlyfailed', 'perindex', '--wait=false']);
+    t.diagnostic(`took ${Date.now() - started} ms`);
+  });
+
   it('kill -9 of the controllers in the middle of a Job: exactly `completions` succeeded, none counted twice', async (t) => {
     await kok(['-n', NS, 'apply', '-f', '-'], { input: jobYaml('crash', 'completions: 6\nparallelism: 2', 'sleep 3') });
     await waitFor('two pods succeeded and counted or recorded', async () => {

@@ -196,6 +196,27 @@ describe('StatefulSets with kubectl', { timeout: 15 * 60_000 }, () => {
     for (let i = 0; i < 3; i++) assert.ok(at(new RegExp(`^ADDED par-${i}$`), from) < firstReady, `par-${i} created before any par pod was Ready`);
   });
 
+  it('delete --cascade=orphan, then the same StatefulSet again: it adopts the running pods (same uids, no restart) and its revision', async (t) => {
+    const started = Date.now();
+    const pods = (set: string) => jp(['get', 'pods', '-l', `app=${set}`], '{range .items[*]}{.metadata.name}={.metadata.uid}/{.metadata.ownerReferences[0].uid}/{.status.containerStatuses[0].restartCount}{"\\n"}{end}');
+    const oldSet = await jp(['get', 'sts', 'par'], '{.metadata.uid}');
+    const before = (await pods('par')).trim().split('\n').sort();
+    assert.equal(before.length, 3);
+    const from = log.events.length;
+    await kok(['delete', 'sts', 'par', '--cascade=orphan']);
+    await waitFor('par pods orphaned', async () => (await jp(['get', 'pods', '-l', 'app=par'], '{.items[*].metadata.ownerReferences[0].uid}')).trim() === '', 30_000, 250);
+    await kok(['apply', '-f', '-'], { input: statefulSet('par', { replicas: 3, policy: 'Parallel', probeDelay: 3 }) });
+    const newSet = await jp(['get', 'sts', 'par'], '{.metadata.uid}');
+    assert.notEqual(newSet, oldSet);
+    await waitFor('par pods adopted by the new set', async () => (await jp(['get', 'pods', '-l', 'app=par'], '{.items[*].metadata.ownerReferences[0].uid}')).trim() === `${newSet} ${newSet} ${newSet}`, 30_000, 250);
+    await ready('par', 3);
+    const afterList = (await pods('par')).trim().split('\n').sort();
+    assert.deepEqual(afterList, before.map((l) => l.replace(`/${oldSet}/`, `/${newSet}/`)), 'the same pods, now owned by the new set, not restarted');
+    assert.deepEqual(log.events.slice(from).filter((e) => /^(ADDED|TERMINATING|DELETED) par-/.test(e)), [], 'no par pod created or deleted');
+    assert.equal(await jp(['get', 'controllerrevisions', '-l', 'app=par'], '{.items[*].metadata.ownerReferences[0].uid}'), newSet, 'the one revision adopted, no new one');
+    t.diagnostic(`orphan + adopt took ${Date.now() - started} ms`);
+  });
+
   it('rolling update: highest ordinal first, rollout status returns; history lists revisions; undo goes back', async (t) => {
     const from = log.events.length;
     await kok(['apply', '-f', '-'], { input: statefulSet('web', { replicas: 3, env: 'two', probeDelay: 1 }) });
