@@ -53,9 +53,9 @@ export class ReplicaSetController extends QueueController {
   private async ownedPods(rs: ReplicaSet): Promise<Pod[]> {
     const ns = rs.metadata?.namespace;
     const owner = { ...rs, apiVersion: 'apps/v1', kind: 'ReplicaSet' } as KubeObject;
-    const plan = planClaims(owner, rs.spec?.selector, this.podInformer.list().filter((p) => p.metadata?.namespace === ns));
-    const pods = await applyClaims({ ctx: this.ctx, resource: PODS, owner, fresh: () => this.ctx.client.tryGet(REPLICASETS, rs.metadata!.name!, ns) }, plan);
-    return pods.filter(isPodActive);
+    // only active pods are claimed, as Kubernetes does
+    const plan = planClaims(owner, rs.spec?.selector, this.podInformer.list().filter((p) => p.metadata?.namespace === ns && isPodActive(p)));
+    return applyClaims({ ctx: this.ctx, resource: PODS, owner, fresh: () => this.ctx.client.tryGet(REPLICASETS, rs.metadata!.name!, ns) }, plan);
   }
 
   protected override objectFor(key: string): KubeObject | undefined {
