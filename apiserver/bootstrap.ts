@@ -2,6 +2,7 @@ import { ApiError } from './errors';
 import type { ResourceStorage } from './resources';
 import type { Registry } from './registry';
 import type { Endpoints } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
 import { COXSWAIN_INGRESS_CLASS_OBJECT } from '../lib/ingress-class';
@@ -22,7 +23,7 @@ export const LOCAL_PATH_STORAGE_CLASS: StorageClass = {
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
  * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass (likewise), and the `kubernetes` Service (first ClusterIP, port 443) with
- * Endpoints pointing at this apiserver. Idempotent; safe with several apiservers.
+ * Endpoints and an EndpointSlice pointing at this apiserver. Idempotent; safe with several apiservers.
  */
 export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string }): Promise<void> {
   const ns = registry.lookup('', 'v1', 'namespaces')!;
@@ -56,4 +57,25 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
       await storage.update(ep, 'default', 'kubernetes', { ...cur.obj, subsets: merged });
     }
   }
+  await bootstrapKubernetesSlice(storage, registry, opts);
+}
+
+/**
+ * The `kubernetes` EndpointSlice (as Kubernetes' apiserver writes it: the proxy reads slices, and
+ * the Endpoints above are marked skip-mirror): one ready endpoint per apiserver, added if missing.
+ */
+async function bootstrapKubernetesSlice(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number }): Promise<void> {
+  const es = registry.lookup('discovery.k8s.io', 'v1', 'endpointslices');
+  if (!es) return;
+  const endpoint = { addresses: [opts.advertiseAddress], conditions: { ready: true } };
+  const ports = [{ name: 'https', port: opts.securePort, protocol: 'TCP' }];
+  const cur = await storage.read(es, 'default', 'kubernetes');
+  if (!cur) {
+    const slice: EndpointSlice = { metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4', endpoints: [endpoint], ports };
+    try { await storage.create(es, 'default', slice); } catch (e) { if (!(e instanceof ApiError && e.reason === 'AlreadyExists')) throw e; }
+    return;
+  }
+  const old = cur.obj as EndpointSlice;
+  if ((old.endpoints ?? []).some((e) => e.addresses?.[0] === opts.advertiseAddress)) return;
+  await storage.update(es, 'default', 'kubernetes', { ...old, endpoints: [...(old.endpoints ?? []), endpoint], ports });
 }

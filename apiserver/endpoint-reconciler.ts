@@ -1,4 +1,5 @@
 import type { Endpoints } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Logger } from '../lib/log';
 import { rfc3339Micro } from '../lib/time';
 import { ApiError } from './errors';
@@ -73,6 +74,7 @@ export class EndpointReconciler {
   }
 
   private async writeEndpoints(want: string[]): Promise<void> {
+    await this.writeSlice(want);
     const { ep } = this.defs();
     const cur = await this.storage.read(ep, 'default', 'kubernetes');
     if (!cur) return; // bootstrap creates it
@@ -81,6 +83,18 @@ export class EndpointReconciler {
     const subsets = want.length ? [{ addresses: want.map((ip) => ({ ip })), ports: [{ name: 'https', port: this.o.port, protocol: 'TCP' }] }] : [];
     await this.storage.update(ep, 'default', 'kubernetes', { ...cur.obj, subsets });
     this.log.info({ from: have, to: want }, 'kubernetes endpoints updated');
+  }
+
+  /** The `kubernetes` EndpointSlice (what proxies read) gets the same addresses, each ready. */
+  private async writeSlice(want: string[]): Promise<void> {
+    const es = this.registry.lookup('discovery.k8s.io', 'v1', 'endpointslices');
+    const cur = es && (await this.storage.read(es, 'default', 'kubernetes'));
+    if (!es || !cur) return; // bootstrap creates it
+    const slice = cur.obj as EndpointSlice;
+    const have = (slice.endpoints ?? []).map((e) => e.addresses?.[0]).sort();
+    if (have.join(',') === want.join(',')) return;
+    const endpoints = want.map((ip) => ({ addresses: [ip], conditions: { ready: true } }));
+    await this.storage.update(es, 'default', 'kubernetes', { ...slice, endpoints, ports: [{ name: 'https', port: this.o.port, protocol: 'TCP' }] });
   }
 
   start(): void {

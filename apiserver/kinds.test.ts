@@ -91,8 +91,8 @@ test('every new kind: create with defaults, Table columns, discovery', async () 
       assert.equal(r.code, 201, `${url}: ${r.body}`);
       const g = await t.req('GET', url, undefined, TABLE);
       assert.deepEqual(g.json.columnDefinitions.map((c: any) => c.name), cols, url);
-      // the bootstrap's local-path StorageClass and coxswain IngressClass are there too
-      assert.deepEqual(g.json.rows.map((row: any) => row.object.metadata.name).filter((n: string) => n !== 'local-path' && n !== 'coxswain'), [body.metadata.name], url);
+      // the bootstrap's local-path StorageClass, coxswain IngressClass and `kubernetes` EndpointSlice are there too
+      assert.deepEqual(g.json.rows.map((row: any) => row.object.metadata.name).filter((n: string) => n !== 'local-path' && n !== 'coxswain' && n !== 'kubernetes'), [body.metadata.name], url);
     }
     const job = (await t.req('GET', '/apis/batch/v1/namespaces/default/jobs/job')).json;
     assert.equal(job.spec.selector.matchLabels['batch.kubernetes.io/controller-uid'], job.metadata.uid);

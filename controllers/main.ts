@@ -11,6 +11,8 @@ import { DeploymentController } from './deployment/controller';
 import { DisruptionController } from './disruption/controller';
 import { CordonTaintController } from './cordon/controller';
 import { EndpointsController } from './endpoints/controller';
+import { EndpointSliceController } from './endpointslice/controller';
+import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/sync';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
 import { controlLoopCommand, leaderElectorFor, parseControlLoopFlags, type LeaderElectionConfig } from '../lib/leader-election-flags';
@@ -42,6 +44,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'cronjob',
   'resourcequota',
   'ingress-status',
+  'endpointslice',
 ] as const;
 
 export interface ControllersOptions {
@@ -66,6 +69,8 @@ export interface ControllersOptions {
   localPath?: { dir?: string; helperImage?: string };
   /** --job-backoff-base: a Job's first pod re-creation delay after a failure (default 10 s). */
   jobBackoffBaseMs?: number;
+  /** --max-endpoints-per-slice: endpoints per EndpointSlice before another is started (default 100, at most 1000). */
+  maxEndpointsPerSlice?: number;
   logger?: Logger;
 }
 
@@ -115,6 +120,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('cronjob')) controllers.push(new CronJobController(ctx));
   if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
   if (enabled.has('ingress-status')) controllers.push(new IngressStatusController(ctx));
+  if (enabled.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: o.maxEndpointsPerSlice }));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -139,7 +145,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, endpointslice', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
@@ -150,7 +156,8 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--terminated-pod-gc-threshold <n>', 'finished pods kept before the oldest are deleted (0 keeps all)').default(String(DEFAULT_TERMINATED_POD_GC_THRESHOLD)))
     .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
     .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE))
-    .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'));
+    .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'))
+    .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints an EndpointSlice holds before another is started (1-1000)').default(String(DEFAULT_MAX_ENDPOINTS_PER_SLICE)));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -175,7 +182,14 @@ export function parseFlags(argv: string[]): ControllersOptions {
     nodeMonitorPeriodMs: positive('--node-monitor-period', f.nodeMonitorPeriod),
     terminatedPodGcThreshold: parseThreshold(f.terminatedPodGcThreshold),
     jobBackoffBaseMs: parseDuration(f.jobBackoffBase),
+    maxEndpointsPerSlice: parseMaxEndpointsPerSlice(f.maxEndpointsPerSlice),
   };
+}
+
+function parseMaxEndpointsPerSlice(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`--max-endpoints-per-slice: want an integer from 1 to 1000, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 function parseThreshold(v: string): number {

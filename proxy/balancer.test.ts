@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RoundRobin } from './balancer';
 
-const b = (n: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.0.0.${i + 1}`, port: 80 }));
+const b = (n: number) => Array.from({ length: n }, (_, i) => ({ ip: `10.0.0.${i + 1}`, port: 80, ready: true, serving: true, terminating: false }));
 
 test('round robin cycles through every backend, per service port', () => {
   const rr = new RoundRobin();

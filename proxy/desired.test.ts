@@ -1,34 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Endpoints, Service } from 'kubernetes-types/core/v1';
-import { backendsFor, computeDesired, listenerKey, servicePortKey } from './desired';
+import type { Service } from 'kubernetes-types/core/v1';
+import type { Endpoint, EndpointPort, EndpointSlice } from 'kubernetes-types/discovery/v1';
+import { computeDesired, listenerKey, servicePortKey, type Backend } from './desired';
 
 const svc = (name: string, spec: Service['spec'], namespace = 'default'): Service => ({ metadata: { name, namespace }, spec });
-const eps = (name: string, subsets: Endpoints['subsets'], namespace = 'default'): Endpoints => ({ metadata: { name, namespace }, subsets });
+let n = 0;
+const slice = (service: string, ports: EndpointPort[], endpoints: Endpoint[], namespace = 'default'): EndpointSlice => ({
+  metadata: { name: `${service}-${n++}`, namespace, labels: { 'kubernetes.io/service-name': service } },
+  addressType: 'IPv4',
+  ports,
+  endpoints,
+});
+const ready = (ip: string): Endpoint => ({ addresses: [ip], conditions: { ready: true, serving: true, terminating: false } });
+const notReady = (ip: string): Endpoint => ({ addresses: [ip], conditions: { ready: false, serving: false, terminating: false } });
+const addrs = (bs: Backend[] | undefined) => (bs ?? []).map((b) => `${b.ip}:${b.port}`);
 
-test('ClusterIP service: one listener per port, backends from the endpoints port of the same name', () => {
+test('ClusterIP service: one listener per port, ready backends from the slice port of the same name, across slices', () => {
   const s = svc('web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9090 }] });
-  const e = eps('web', [
-    { addresses: [{ ip: '10.244.0.3' }, { ip: '10.244.0.2' }], notReadyAddresses: [{ ip: '10.244.0.9' }], ports: [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9100 }] },
-  ]);
-  const d = computeDesired([s], [e]);
+  const ports = [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9100 }];
+  const d = computeDesired([s], [slice('web', ports, [ready('10.244.0.3'), notReady('10.244.0.9')]), slice('web', ports, [ready('10.244.0.2')])]);
   assert.deepEqual([...d.listeners.keys()].sort(), ['TCP/10.96.0.20:80', 'TCP/10.96.0.20:9090']);
   assert.deepEqual([...d.clusterIPs], ['10.96.0.20']);
   assert.deepEqual(d.backends.get(servicePortKey('default', 'web', 'http')), [
-    { ip: '10.244.0.2', port: 8080 },
-    { ip: '10.244.0.3', port: 8080 },
+    { ip: '10.244.0.2', port: 8080, ready: true, serving: true, terminating: false },
+    { ip: '10.244.0.3', port: 8080, ready: true, serving: true, terminating: false },
   ]);
-  assert.deepEqual(d.backends.get(servicePortKey('default', 'web', 'metrics')), [
-    { ip: '10.244.0.2', port: 9100 },
-    { ip: '10.244.0.3', port: 9100 },
-  ]);
+  assert.deepEqual(addrs(d.backends.get(servicePortKey('default', 'web', 'metrics'))), ['10.244.0.2:9100', '10.244.0.3:9100']);
 });
 
-test('unnamed single port matches the unnamed endpoints port; protocol must match', () => {
-  const p = { port: 53, protocol: 'UDP' };
-  assert.deepEqual(backendsFor(p, eps('dns', [{ addresses: [{ ip: '1.1.1.1' }], ports: [{ port: 5353, protocol: 'TCP' }] }])), []);
-  assert.deepEqual(backendsFor(p, eps('dns', [{ addresses: [{ ip: '1.1.1.1' }], ports: [{ port: 5353, protocol: 'UDP' }] }])), [{ ip: '1.1.1.1', port: 5353 }]);
-  assert.deepEqual(backendsFor({ port: 80 }, undefined), []);
+test('no ready endpoint: serving terminating ones take the traffic', () => {
+  const s = svc('web', { clusterIP: '10.96.0.20', ports: [{ port: 80 }] });
+  const term = (ip: string, serving: boolean): Endpoint => ({ addresses: [ip], conditions: { ready: false, serving, terminating: true } });
+  const d = computeDesired([s], [slice('web', [{ name: '', port: 8080 }], [term('10.0.0.1', true), term('10.0.0.2', false), notReady('10.0.0.3')])]);
+  assert.deepEqual(addrs(d.backends.get('default/web:')), ['10.0.0.1:8080']);
 });
 
 test('NodePort and LoadBalancer services also listen on every nodeport address', () => {
@@ -65,25 +70,14 @@ test('headless, ExternalName and IP-less services get nothing', () => {
 test('UDP ports are part of the desired set; duplicate endpoints collapse; first service wins a clash', () => {
   const a = svc('a', { clusterIP: '10.96.0.30', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] });
   const b = svc('b', { clusterIP: '10.96.0.30', ports: [{ port: 53 }] });
-  const e = eps('a', [
-    { addresses: [{ ip: '10.244.1.1' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
-    { addresses: [{ ip: '10.244.1.1' }], ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
-  ]);
-  const d = computeDesired([b, a], [e]);
+  const dnsPort = [{ name: 'dns', port: 53, protocol: 'UDP' }];
+  const d = computeDesired([b, a], [slice('a', dnsPort, [ready('10.244.1.1')]), slice('a', dnsPort, [ready('10.244.1.1')])]);
   assert.equal(d.listeners.get(listenerKey('UDP', '10.96.0.30', 53))?.target, 'default/a:dns');
   assert.equal(d.listeners.get(listenerKey('TCP', '10.96.0.30', 53))?.target, 'default/a:dns-tcp');
-  assert.deepEqual(d.backends.get('default/a:dns'), [{ ip: '10.244.1.1', port: 53 }]);
+  assert.deepEqual(addrs(d.backends.get('default/a:dns')), ['10.244.1.1:53']);
 });
 
-test('endpoints are matched by namespace', () => {
-  const d = computeDesired([svc('web', { clusterIP: '10.96.0.40', ports: [{ port: 80 }] }, 'prod')], [eps('web', [{ addresses: [{ ip: '1.2.3.4' }], ports: [{ port: 80 }] }], 'dev')]);
+test('slices are matched by namespace and service-name label', () => {
+  const d = computeDesired([svc('web', { clusterIP: '10.96.0.40', ports: [{ port: 80 }] }, 'prod')], [slice('web', [{ name: '', port: 80 }], [ready('1.2.3.4')], 'dev'), { ...slice('web', [{ name: '', port: 80 }], [ready('1.2.3.5')], 'prod'), metadata: { name: 'nolabel', namespace: 'prod' } }]);
   assert.deepEqual(d.backends.get('prod/web:'), []);
-});
-
-test('malformed user-written Endpoints are skipped, never thrown', () => {
-  const p = { port: 80 };
-  const bad = [null, { ports: null, addresses: null }, { ports: [null], addresses: [{ ip: '1.1.1.1' }] }, { ports: [{ port: 80 }], addresses: 'x' },
-    { ports: [{ port: 80 }], addresses: [null, { ip: 5 }, { ip: 'not-an-ip' }, { ip: '2.2.2.2' }] }, { ports: [{ port: 70000 }], addresses: [{ ip: '3.3.3.3' }] }];
-  assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: bad as never }), [{ ip: '2.2.2.2', port: 80 }]);
-  assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: 'x' as never }), []);
 });

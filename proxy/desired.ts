@@ -1,8 +1,11 @@
-import { isIP } from 'node:net';
-import type { Endpoints, Service, ServicePort } from 'kubernetes-types/core/v1';
+import type { Service } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
+import { endpointsForPort, groupSlicesByService, usableBackends, type Backend } from './endpoints-from-slices';
+
+export type { Backend } from './endpoints-from-slices';
 
 /**
- * The proxy's pure core: from the Services and Endpoints it has seen, what
+ * The proxy's pure core: from the Services and EndpointSlices it has seen, what
  * should be listening on this node and where each listener's traffic goes.
  * No sockets, no clock: `proxier.ts` reconciles the real listeners to this.
  */
@@ -28,14 +31,9 @@ export interface ListenerSpec {
   kind: 'ClusterIP' | 'NodePort';
 }
 
-export interface Backend {
-  ip: string;
-  port: number;
-}
-
 export interface DesiredState {
   listeners: Map<string, ListenerSpec>;
-  /** Ready backends per Service port (only ports that have a listener). */
+  /** Backends new connections go to, per Service port (only ports that have a listener): `usableBackends` of its slices. */
   backends: Map<ServicePortKey, Backend[]>;
   /** ClusterIPs that must be bound on the loopback interface. */
   clusterIPs: Set<string>;
@@ -61,35 +59,6 @@ export function hasClusterIP(svc: Service): boolean {
   return svc.spec?.type !== 'ExternalName' && typeof ip === 'string' && ip !== '' && ip !== 'None';
 }
 
-/**
- * Ready backends of one Service port: Endpoints addresses (never
- * notReadyAddresses) paired with the Endpoints port of the same name and
- * protocol, de-duplicated, in a stable order so round robin is fair.
- */
-export function backendsFor(svcPort: ServicePort, eps: Endpoints | undefined): Backend[] {
-  if (!eps?.subsets) return [];
-  const proto = protocolOf(svcPort);
-  const wanted = svcPort.name ?? '';
-  const seen = new Set<string>();
-  const out: Backend[] = [];
-  // Endpoints may be written by users (Services without selectors): anything
-  // malformed is skipped here rather than thrown at sync or connect time.
-  for (const subset of Array.isArray(eps.subsets) ? eps.subsets : []) {
-    const ports = Array.isArray(subset?.ports) ? subset.ports : [];
-    const port = ports.find((p) => p && (p.name ?? '') === wanted && protocolOf(p) === proto);
-    if (!port || !Number.isInteger(port.port) || port.port <= 0 || port.port > 65535) continue;
-    for (const addr of Array.isArray(subset.addresses) ? subset.addresses : []) {
-      if (typeof addr?.ip !== 'string' || isIP(addr.ip) === 0) continue;
-      const k = `${addr.ip}:${port.port}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      out.push({ ip: addr.ip, port: port.port });
-    }
-  }
-  out.sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));
-  return out;
-}
-
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
   return `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 }
@@ -99,10 +68,9 @@ function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string 
  * Services are taken in a stable order (namespace/name), so when two Services
  * claim the same address and port the older-sorting one wins deterministically.
  */
-export function computeDesired(services: Iterable<Service>, endpoints: Iterable<Endpoints>, opts: DesiredOptions = {}): DesiredState {
+export function computeDesired(services: Iterable<Service>, slices: Iterable<EndpointSlice>, opts: DesiredOptions = {}): DesiredState {
   const nodePortAddresses = opts.nodePortAddresses ?? ['0.0.0.0'];
-  const epsByKey = new Map<string, Endpoints>();
-  for (const e of endpoints) epsByKey.set(keyOf(e), e);
+  const slicesByService = groupSlicesByService(slices);
   const sorted = [...services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
   const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set() };
@@ -115,7 +83,7 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
     const ip = svc.spec!.clusterIP!;
-    const eps = epsByKey.get(`${ns}/${name}`);
+    const svcSlices = slicesByService.get(`${ns}/${name}`);
     const withNodePorts = svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
     for (const p of svc.spec?.ports ?? []) {
       if (!Number.isInteger(p.port) || p.port <= 0 || p.port > 65535) continue;
@@ -126,7 +94,7 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
       if (withNodePorts && p.nodePort && p.nodePort > 0 && p.nodePort <= 65535) {
         for (const a of nodePortAddresses) add({ protocol, address: a, port: p.nodePort, target, kind: 'NodePort' });
       }
-      state.backends.set(target, backendsFor(p, eps));
+      state.backends.set(target, usableBackends(endpointsForPort(p, svcSlices)));
     }
   }
   return state;

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
-import type { Endpoints, Service } from 'kubernetes-types/core/v1';
+import type { Service } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import { ApiClient } from '../lib/client';
 import { Informer } from '../lib/informer';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
@@ -8,7 +9,7 @@ import { runUntilSignal } from '../lib/daemon';
 import { EventRecorder } from '../lib/events';
 import { parsePort } from '../lib/flags';
 import { createLogger } from '../lib/log';
-import { ENDPOINTS, SERVICES } from '../lib/resources';
+import { ENDPOINT_SLICES, SERVICES } from '../lib/resources';
 import { IpAddressManager, NoopAddressManager } from './addresses';
 import { createHealthServer } from './health';
 import { NetworkPolicyAgent } from './netpol/agent';
@@ -82,10 +83,11 @@ export async function main(argv: string[]): Promise<void> {
     update: (_o, s) => proxier.upsertService(s),
     delete: (s) => proxier.deleteService(s),
   });
-  const endpoints = new Informer<Endpoints>(client, ENDPOINTS, { logger }).on({
-    add: (e) => proxier.upsertEndpoints(e),
-    update: (_o, e) => proxier.upsertEndpoints(e),
-    delete: (e) => proxier.deleteEndpoints(e),
+  // Only slices that name their Service (kube-proxy's informer selects the same).
+  const endpoints = new Informer<EndpointSlice>(client, ENDPOINT_SLICES, { logger, labelSelector: 'kubernetes.io/service-name' }).on({
+    add: (e) => proxier.upsertEndpointSlice(e),
+    update: (_o, e) => proxier.upsertEndpointSlice(e),
+    delete: (e) => proxier.deleteEndpointSlice(e),
   });
 
   const health = createHealthServer({ registry: proxier.metrics.registry, lastSync: () => proxier.lastSync });

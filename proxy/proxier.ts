@@ -1,9 +1,11 @@
 import type { Endpoints, Service } from 'kubernetes-types/core/v1';
+import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Logger } from 'pino';
 import { Controller } from '../lib/reconcile/controller';
 import type { AddressManager } from './addresses';
 import { RoundRobin, type Balancer } from './balancer';
 import { computeDesired, servicePortKey, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
+import { sliceFromEndpoints } from './endpoints-from-slices';
 import type { Listener, ListenerContext, ListenerFactories } from './listener';
 import { ProxyMetrics, targetLabels } from './metrics';
 import { tcpListener } from './tcp';
@@ -46,7 +48,7 @@ const SYNC_KEY = 'node';
 const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 
 /**
- * Keeps this node's proxy sockets equal to what the Services and Endpoints
+ * Keeps this node's proxy sockets equal to what the Services and EndpointSlices
  * ask for. Feed it objects (`upsert*`/`delete*`, from informers or a test) and
  * it reconciles: ClusterIPs are bound on the address manager before their
  * listeners open and released after the last one closes; listeners that fail
@@ -60,7 +62,8 @@ const keyOf = (o: { metadata?: { namespace?: string; name?: string } }) => `${o.
 export class Proxier {
   readonly metrics: ProxyMetrics;
   private readonly services = new Map<string, Service>();
-  private readonly endpoints = new Map<string, Endpoints>();
+  /** EndpointSlices by `namespace/name` of the slice. */
+  private readonly slices = new Map<string, EndpointSlice>();
   private readonly slots = new Map<string, Slot>();
   /** ClusterIPs present on the address manager, mapped to whether this proxy added them (and so removes them). */
   private readonly boundIPs = new Map<string, boolean>();
@@ -109,12 +112,27 @@ export class Proxier {
     this.services.delete(keyOf(svc));
     this.requestSync();
   }
+  upsertEndpointSlice(slice: EndpointSlice): void {
+    this.slices.set(keyOf(slice), slice);
+    this.requestSync();
+  }
+  deleteEndpointSlice(slice: EndpointSlice): void {
+    this.slices.delete(keyOf(slice));
+    this.requestSync();
+  }
+  /**
+   * Test shorthand: an Endpoints object stands for slices of its Service
+   * (`sliceFromEndpoints`), replacing the ones it stood for before. The
+   * daemon feeds slices only.
+   */
   upsertEndpoints(eps: Endpoints): void {
-    this.endpoints.set(keyOf(eps), eps);
+    this.deleteEndpoints(eps);
+    for (const s of sliceFromEndpoints(eps)) this.slices.set(`endpoints:${keyOf(s)}`, s);
     this.requestSync();
   }
   deleteEndpoints(eps: Endpoints): void {
-    this.endpoints.delete(keyOf(eps));
+    const prefix = `endpoints:${keyOf(eps)}-mirror-`;
+    for (const k of [...this.slices.keys()]) if (k.startsWith(prefix)) this.slices.delete(k);
     this.requestSync();
   }
 
@@ -151,7 +169,7 @@ export class Proxier {
   private async syncOnce(): Promise<void> {
     const upTo = this.requested;
     try {
-      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.slices.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {

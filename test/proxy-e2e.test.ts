@@ -1,6 +1,6 @@
 /**
  * `coxswain proxy` as a real process against a real apiserver: a Service and
- * its Endpoints created through the API become a listener on the ClusterIP
+ * its EndpointSlice created through the API become a listener on the ClusterIP
  * (bound on lo) and on a NodePort; deleting the Service takes both away.
  */
 import { after, before, test } from 'node:test';
@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { Service } from 'kubernetes-types/core/v1';
-import { ENDPOINTS, SERVICES } from '../lib/resources';
+import { ENDPOINT_SLICES, SERVICES } from '../lib/resources';
 import { startControlPlane, type ControlPlane } from './lib/cluster';
 import { exchange, freePort, waitFor } from './lib/util';
 
@@ -63,7 +63,7 @@ after(async () => {
   }
 });
 
-test('a Service with Endpoints is served on its ClusterIP and NodePort; deleting it stops both', async () => {
+test('a Service with an EndpointSlice is served on its ClusterIP and NodePort; deleting it stops both', async () => {
   const svc = (await cp.client.create(SERVICES, {
     apiVersion: 'v1',
     kind: 'Service',
@@ -72,12 +72,15 @@ test('a Service with Endpoints is served on its ClusterIP and NodePort; deleting
   })) as Service;
   const nodePort = svc.spec?.ports?.[0]?.nodePort;
   assert.ok(nodePort, 'the apiserver allocated a nodePort');
-  await cp.client.create(ENDPOINTS, {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'echo', namespace: 'default' },
-    subsets: [{ addresses: [{ ip: '127.0.0.7' }], ports: [{ name: 'tcp', port: backendPort, protocol: 'TCP' }] }],
-  });
+  // A selectorless Service's slice, written as a user (or a mirroring controller) would.
+  await cp.client.create(ENDPOINT_SLICES, {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'echo-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'echo' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['127.0.0.7'], conditions: { ready: true } }],
+    ports: [{ name: 'tcp', port: backendPort, protocol: 'TCP' }],
+  } as never);
 
   const kubernetes = (await cp.client.get(SERVICES, 'kubernetes', 'default')) as Service;
   assert.equal(kubernetes.spec?.clusterIP, `${subnet}.1`);
