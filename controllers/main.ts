@@ -12,6 +12,7 @@ import { DisruptionController } from './disruption/controller';
 import { CordonTaintController } from './cordon/controller';
 import { EndpointsController } from './endpoints/controller';
 import { EndpointSliceController } from './endpointslice/controller';
+import { EndpointSliceMirroringController } from './endpointslicemirroring/controller';
 import { DEFAULT_MAX_ENDPOINTS_PER_SLICE } from './endpointslice/sync';
 import { startControlLoops, type RunningControlLoops } from '../lib/control-loops';
 import { runUntilSignal } from '../lib/daemon';
@@ -45,6 +46,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'resourcequota',
   'ingress-status',
   'endpointslice',
+  'endpointslicemirroring',
 ] as const;
 
 export interface ControllersOptions {
@@ -121,6 +123,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
   if (enabled.has('ingress-status')) controllers.push(new IngressStatusController(ctx));
   if (enabled.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: o.maxEndpointsPerSlice }));
+  if (enabled.has('endpointslicemirroring')) controllers.push(new EndpointSliceMirroringController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -145,7 +148,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, endpointslice', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, endpointslice, endpointslice mirroring', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))

@@ -1,6 +1,6 @@
 import type { Node, Pod, Service } from 'kubernetes-types/core/v1';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
-import { ApiError, type KubeObject } from '../../lib/client';
+import type { KubeObject } from '../../lib/client';
 import { objectKey } from '../../lib/informer';
 import { ENDPOINT_SLICES, NODES, PODS, SERVICES } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
@@ -9,6 +9,7 @@ import { splitKey, type ControllerContext } from '../context';
 import { matchesMap } from '../util/selectors';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, desiredEndpoints, MANAGED_BY_LABEL, planEndpointSlices, SERVICE_NAME_LABEL, ZONE_LABEL } from './sync';
 import { SliceTracker } from './tracker';
+import { applySlicePlan } from './apply';
 
 /** How soon a Service is looked at again when the cache is behind our own writes, or a pod's Node is unknown. */
 const STALE_RETRY_MS = 100;
@@ -85,7 +86,8 @@ export class EndpointSliceController extends QueueController {
       this.tracker.forget(key);
       return;
     }
-    if (svc.spec?.type === 'ExternalName' || !svc.spec?.selector) return;
+    // No selector: the slices are the user's (or mirrored from their Endpoints).
+    if (svc.spec?.type === 'ExternalName' || !svc.spec?.selector || Object.keys(svc.spec.selector).length === 0) return;
 
     const inNamespace = this.sliceInformer.list().filter((s) => s.metadata?.namespace === namespace);
     if (this.tracker.stale(key, inNamespace)) return { requeueAfterMs: STALE_RETRY_MS };
@@ -96,21 +98,8 @@ export class EndpointSliceController extends QueueController {
     const desired = desiredEndpoints(svc, this.podInformer.list(), nodes);
     const plan = planEndpointSlices(svc, desired, existing, this.maxEndpointsPerSlice);
 
-    try {
-      // A Service being deleted gets no new slices; its old ones go with it.
-      if (!svc.metadata?.deletionTimestamp) {
-        for (const s of plan.create) this.tracker.written(key, await client.create<EndpointSlice & KubeObject>(ENDPOINT_SLICES, s as EndpointSlice & KubeObject, namespace));
-      }
-      for (const s of plan.update) this.tracker.written(key, await client.update<EndpointSlice & KubeObject>(ENDPOINT_SLICES, s as EndpointSlice & KubeObject));
-      for (const s of plan.delete) {
-        this.tracker.deleted(key, s);
-        await client.delete(ENDPOINT_SLICES, s.metadata?.name ?? '', { namespace, ignoreNotFound: true, preconditions: s.metadata?.uid ? { uid: s.metadata.uid } : undefined });
-      }
-    } catch (err) {
-      // Our cache is behind (a conflict): plan again from a newer one.
-      if (err instanceof ApiError && err.conflict) return { requeueAfterMs: STALE_RETRY_MS };
-      throw err;
-    }
+    // A Service being deleted gets no new slices; its old ones go with it.
+    if (!(await applySlicePlan(client, this.tracker, key, namespace, plan, { create: !svc.metadata?.deletionTimestamp }))) return { requeueAfterMs: STALE_RETRY_MS };
     if (desired.skipped.length) {
       this.ctx.logger.info({ service: key, pods: desired.skipped }, 'pods on unknown nodes left out of EndpointSlices; retrying');
       return { requeueAfterMs: MISSING_NODE_RETRY_MS };

@@ -20,14 +20,25 @@ export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const DEFAULT_MAX_ENDPOINTS_PER_SLICE = 100;
 
-/** Endpoints sharing one resolved port list go to the same slices. */
-interface PortGroup {
+/** Endpoints sharing one address type and resolved port list go to the same slices. */
+export interface PortGroup {
+  addressType: 'IPv4' | 'IPv6';
   ports: EndpointPort[];
   endpoints: Endpoint[];
 }
 
+/** Who the slices belong to: what every slice of theirs carries. */
+export interface SliceOwner {
+  namespace?: string;
+  generateName: string;
+  labels: Record<string, string>;
+  owner: OwnerReference;
+  /** Keep one empty slice when there are no endpoints (the Service controller does; mirroring does not). */
+  placeholder: boolean;
+}
+
 export interface DesiredEndpoints {
-  /** Keyed by portsKey(ports). */
+  /** Keyed by groupKey(addressType, ports). */
   groups: Map<string, PortGroup>;
   /** Pods skipped because their Node is not known (yet); the Service is retried. */
   skipped: string[];
@@ -44,6 +55,11 @@ export function portsKey(ports: readonly EndpointPort[] | undefined): string {
   const norm = (ports ?? []).map((p) => ({ name: p?.name ?? '', port: p?.port, protocol: p?.protocol ?? 'TCP', appProtocol: p?.appProtocol }));
   norm.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : (a.port ?? 0) - (b.port ?? 0) || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0)));
   return canonicalJson(norm);
+}
+
+/** The identity of a port group: address type and port list. */
+export function groupKey(addressType: string | undefined, ports: readonly EndpointPort[] | undefined): string {
+  return `${addressType ?? ''}-${portsKey(ports)}`;
 }
 
 /** An endpoint's identity in a slice (Kubernetes hashes addresses, hostname and the target's namespace/name). */
@@ -109,9 +125,9 @@ export function desiredEndpoints(svc: Service, pods: Iterable<Pod>, nodes: Reado
       continue;
     }
     const ports = endpointPorts(svc, pod);
-    const k = portsKey(ports);
+    const k = groupKey('IPv4', ports);
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { ports: [...ports].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : (a.port ?? 0) - (b.port ?? 0))), endpoints: [] }));
+    if (!g) groups.set(k, (g = { addressType: 'IPv4', ports: [...ports].sort((a, b) => ((a.name ?? '') < (b.name ?? '') ? -1 : (a.name ?? '') > (b.name ?? '') ? 1 : (a.port ?? 0) - (b.port ?? 0))), endpoints: [] }));
     g.endpoints.push(podToEndpoint(pod, svc, node));
   }
   for (const g of groups.values()) g.endpoints.sort(byIpThenName);
@@ -135,23 +151,26 @@ export function serviceOwnerRef(svc: Service): OwnerReference {
   return { apiVersion: 'v1', kind: 'Service', name: svc.metadata?.name ?? '', uid: svc.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
-function ownedBy(slice: EndpointSlice, svc: Service): boolean {
-  return (slice.metadata?.ownerReferences ?? []).some((r) => r.kind === 'Service' && r.apiVersion === 'v1' && r.uid === svc.metadata?.uid);
+/** generateName of a slice: `<name>-` (upstream falls back to `endpointslice-` when that is not a valid prefix). */
+export function slicePrefix(name: string): string {
+  return name.length <= 57 ? `${name}-` : 'endpointslice-';
 }
 
-/** A slice to create: generateName `<svc>-` (upstream falls back to `endpointslice-` when that is not a valid prefix). */
-function newSlice(svc: Service, ports: EndpointPort[]): EndpointSlice {
-  const name = svc.metadata?.name ?? '';
+/** What the Service controller's slices of `svc` carry. */
+export function serviceSliceOwner(svc: Service): SliceOwner {
+  return { namespace: svc.metadata?.namespace, generateName: slicePrefix(svc.metadata?.name ?? ''), labels: sliceLabels(svc), owner: serviceOwnerRef(svc), placeholder: true };
+}
+
+function ownedBy(slice: EndpointSlice, o: SliceOwner): boolean {
+  return (slice.metadata?.ownerReferences ?? []).some((r) => r.kind === o.owner.kind && r.apiVersion === o.owner.apiVersion && r.uid === o.owner.uid);
+}
+
+function newSlice(o: SliceOwner, addressType: string, ports: EndpointPort[]): EndpointSlice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: {
-      generateName: name.length <= 57 ? `${name}-` : 'endpointslice-',
-      namespace: svc.metadata?.namespace,
-      labels: sliceLabels(svc),
-      ownerReferences: [serviceOwnerRef(svc)],
-    },
-    addressType: 'IPv4',
+    metadata: { generateName: o.generateName, namespace: o.namespace, labels: { ...o.labels }, ownerReferences: [{ ...o.owner }] },
+    addressType,
     ports: ports.map((p) => ({ ...p })),
     endpoints: [],
   };
@@ -166,7 +185,8 @@ const sameLabels = (a: Record<string, string> | undefined, b: Record<string, str
  * (fullest first), then put what is left into the unchanged slice it fits best,
  * or into new slices of at most `max` endpoints.
  */
-function planPortGroup(svc: Service, existing: EndpointSlice[], group: PortGroup, max: number, labels: Record<string, string>): SlicePlan {
+function planPortGroup(o: SliceOwner, existing: EndpointSlice[], group: PortGroup, max: number): SlicePlan {
+  const labels = o.labels;
   const desired = new Map<string, Endpoint>();
   for (const e of group.endpoints) desired.set(endpointKey(e), e);
   const toUpdate = new Map<string, EndpointSlice>();
@@ -217,7 +237,7 @@ function planPortGroup(svc: Service, existing: EndpointSlice[], group: PortGroup
       fill = { ...fill, endpoints: [...(fill.endpoints ?? [])] };
       toUpdate.set(fill.metadata?.name ?? '', fill);
     } else {
-      fill = newSlice(svc, group.ports);
+      fill = newSlice(o, group.addressType, group.ports);
       create.push(fill);
     }
     while (left.length && fill.endpoints.length < max) fill.endpoints.push(left.shift()!);
@@ -225,62 +245,68 @@ function planPortGroup(svc: Service, existing: EndpointSlice[], group: PortGroup
   return { create, update: [...toUpdate.values()], delete: toDelete };
 }
 
-/** Whether `slice` is exactly the placeholder (no ports, no endpoints) for `svc`. */
-function isPlaceholder(slice: EndpointSlice, svc: Service): boolean {
+/** Whether `slice` is exactly the placeholder (IPv4, no ports, no endpoints) of `o`. */
+function isPlaceholder(slice: EndpointSlice, o: SliceOwner): boolean {
   return (
     slice.addressType === 'IPv4' &&
     (slice.endpoints ?? []).length === 0 &&
     (slice.ports ?? []).length === 0 &&
-    sameLabels(slice.metadata?.labels, sliceLabels(svc)) &&
-    canonicalJson(slice.metadata?.ownerReferences ?? []) === canonicalJson([serviceOwnerRef(svc)])
+    sameLabels(slice.metadata?.labels, o.labels) &&
+    canonicalJson(slice.metadata?.ownerReferences ?? []) === canonicalJson([o.owner])
   );
 }
 
 /**
  * The whole reconcile of one Service (upstream reconciler.reconcile +
  * finalize). `existing` are the slices labelled with the Service's name and
- * managed by this controller and not being deleted. Slices of another address
- * type or owned by an older Service of the same name are deleted; a Service
- * with no endpoints keeps one empty placeholder slice; a delete and a create
- * in the same pass become an update of the doomed slice (fewer writes, and
- * watchers never see the Service with no slice at all).
+ * managed by this controller and not being deleted.
  */
 export function planEndpointSlices(svc: Service, desired: DesiredEndpoints, existing: EndpointSlice[], max = DEFAULT_MAX_ENDPOINTS_PER_SLICE): SlicePlan {
-  const labels = sliceLabels(svc);
+  return planSlices(serviceSliceOwner(svc), desired.groups, existing, max);
+}
+
+/**
+ * Slices of one owner from its port groups. Slices owned by another object
+ * (an older Service of the same name) or of a group no longer wanted are
+ * deleted; with `placeholder`, an owner with no endpoints keeps one empty
+ * slice; a delete and a create in the same pass become an update of the
+ * doomed slice (fewer writes, and watchers never see the owner with no slice
+ * at all).
+ */
+export function planSlices(o: SliceOwner, groups: ReadonlyMap<string, PortGroup>, existing: EndpointSlice[], max: number): SlicePlan {
   const plan: SlicePlan = { create: [], update: [], delete: [] };
-  const byPorts = new Map<string, EndpointSlice[]>();
+  const byGroup = new Map<string, EndpointSlice[]>();
   const sorted = [...existing].sort((a, b) => ((a.metadata?.name ?? '') < (b.metadata?.name ?? '') ? -1 : 1));
   for (const s of sorted) {
-    if (s.addressType !== 'IPv4' || !ownedBy(s, svc)) {
+    if (!ownedBy(s, o)) {
       plan.delete.push(s);
       continue;
     }
-    const k = portsKey(s.ports);
-    const list = byPorts.get(k) ?? [];
+    const k = groupKey(s.addressType, s.ports);
+    const list = byGroup.get(k) ?? [];
     list.push(s);
-    byPorts.set(k, list);
+    byGroup.set(k, list);
   }
-  const keys = [...desired.groups.keys()].sort();
-  for (const k of keys) {
-    const p = planPortGroup(svc, byPorts.get(k) ?? [], desired.groups.get(k)!, max, labels);
+  for (const k of [...groups.keys()].sort()) {
+    const p = planPortGroup(o, byGroup.get(k) ?? [], groups.get(k)!, max);
     plan.create.push(...p.create);
     plan.update.push(...p.update);
     plan.delete.push(...p.delete);
   }
-  for (const [k, slices] of byPorts) if (!desired.groups.has(k)) plan.delete.push(...slices);
+  for (const [k, slices] of byGroup) if (!groups.has(k)) plan.delete.push(...slices);
 
-  // A Service with no endpoints still has one (empty) slice.
-  if (existing.length === plan.delete.length && plan.create.length === 0) {
-    if (plan.delete.length === 1 && isPlaceholder(plan.delete[0], svc)) plan.delete = [];
-    else plan.create.push(newSlice(svc, []));
+  if (o.placeholder && existing.length === plan.delete.length && plan.create.length === 0) {
+    if (plan.delete.length === 1 && isPlaceholder(plan.delete[0], o)) plan.delete = [];
+    else plan.create.push(newSlice(o, 'IPv4', []));
   }
 
-  // Turn delete + create pairs into updates of the slice that would go.
+  // Turn delete + create pairs into updates of the slice that would go (address types must match: the field is immutable).
   const keepDeleting: EndpointSlice[] = [];
   for (const doomed of plan.delete) {
-    if (plan.create.length && doomed.addressType === 'IPv4' && ownedBy(doomed, svc)) {
-      const fresh = plan.create.pop()!;
-      plan.update.push({ ...fresh, metadata: { ...doomed.metadata, labels: fresh.metadata?.labels, ownerReferences: fresh.metadata?.ownerReferences, generateName: doomed.metadata?.generateName } });
+    const i = ownedBy(doomed, o) ? plan.create.findIndex((c) => c.addressType === doomed.addressType) : -1;
+    if (i >= 0) {
+      const [fresh] = plan.create.splice(i, 1);
+      plan.update.push({ ...fresh, metadata: { ...doomed.metadata, labels: fresh.metadata?.labels, ownerReferences: fresh.metadata?.ownerReferences } });
     } else {
       keepDeleting.push(doomed);
     }
