@@ -125,11 +125,14 @@ test('planEndpointSlices: table', () => {
     { name: 'the target port changed: the old port group goes, its slice is reused', pods: [pod('a', { ip: '10.0.0.1', port: 9000 })], existing: [slice('web-1', [ep(a)])], want: { create: [], update: ['web-1:1'], delete: [] } },
     { name: 'a slice of an older Service of the same name is deleted', pods: [a], existing: [slice('old', [ep(a)], 8080, { metadata: { name: 'old', namespace: 'default', labels, ownerReferences: [{ ...ownerRef, uid: 'older' }] } })], want: { create: ['web-:1'], update: [], delete: ['old'] } },
     { name: 'service labels changed: labels rewritten', pods: [a], svc: svc({}, { tier: 'be' }), existing: [slice('web-1', [ep(a)])], want: { create: [], update: ['web-1:1'], delete: [] } },
+    { name: 'labels changed and a new pod: it tops up the slice being rewritten', pods: [a, b], svc: svc({}, { tier: 'be' }), existing: [slice('web-1', [ep(a)])], want: { create: [], update: ['web-1:2'], delete: [] } },
     { name: 'an endpoint in two slices (a move) is kept once', pods: [a, b], existing: [slice('web-1', [ep(a)]), slice('web-2', [ep(a), ep(b)])], want: { create: [], update: ['web-2:1'], delete: [] } },
   ];
   for (const c of cases) {
     const s = c.svc ?? svc();
+    const before = JSON.stringify(c.existing);
     const plan = planEndpointSlices(s, desired(c.pods, s), c.existing, c.max);
+    assert.equal(JSON.stringify(c.existing), before, `${c.name}: the cached slices are not modified`);
     assert.deepEqual(summary(plan), c.want, c.name);
     // The endpoints the plan leaves behind are exactly the desired ones, each once.
     const written = new Set([...plan.update, ...plan.create].map((x) => x.metadata?.name ?? '?'));

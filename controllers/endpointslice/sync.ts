@@ -209,7 +209,7 @@ function planPortGroup(o: SliceOwner, existing: EndpointSlice[], group: PortGrou
       if (kept.length === 0) toDelete.push(slice);
       else toUpdate.set(name, { ...slice, metadata: { ...slice.metadata, labels }, endpoints: kept });
     } else if (!sameLabels(slice.metadata?.labels, labels)) {
-      toUpdate.set(name, { ...slice, metadata: { ...slice.metadata, labels } });
+      toUpdate.set(name, { ...slice, metadata: { ...slice.metadata, labels }, endpoints: [...(slice.endpoints ?? [])] });
     } else {
       unchanged.set(name, slice);
     }
