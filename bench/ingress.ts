@@ -66,7 +66,7 @@ async function serveIngress(backendPorts: number[]): Promise<void> {
     metadata: { name: 'bench', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' },
     spec: { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
   });
-  const backends = backendPorts.map((port) => ({ ip: '127.0.0.1', port }));
+  const backends = backendPorts.map((port) => ({ ip: '127.0.0.1', port, ready: true, serving: true, terminating: false }));
   const proxy = new ReverseProxy({ logger, routes: () => config.routes(), lookup: () => ({ target: 'default/web:http', backends }) });
   const listeners = new IngressListeners({ logger, addresses: ['127.0.0.1'], httpPort: 0, httpsPort: 0, proxy, sni: (n) => config.sni(n), defaultCert: cert });
   await listeners.start();

@@ -51,7 +51,7 @@ async function backend(name: string): Promise<Backend> {
   new WebSocketServer({ server: s }).on('connection', (ws, req) => ws.on('message', (m) => ws.send(`${name} echo ${m.toString()} via ${req.headers['x-forwarded-proto']}`)));
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   servers.push(s);
-  return { ip: '127.0.0.1', port: (s.address() as net.AddressInfo).port };
+  return { ip: '127.0.0.1', port: (s.address() as net.AddressInfo).port, ready: true, serving: true, terminating: false };
 }
 
 const ingress = (name: string, spec: Ingress['spec'], created = '2026-01-01T00:00:00Z'): Ingress => ({ metadata: { name, namespace: 'default', uid: `uid-${name}`, creationTimestamp: created }, spec });
@@ -186,7 +186,7 @@ test('a backend that is down: 502', async () => {
   const port = (dead.address() as net.AddressInfo).port;
   await new Promise<void>((r) => dead.close(() => r()));
   const saved = backends.get('default/api:http')!;
-  backends.set('default/api:http', [{ ip: '127.0.0.1', port }]);
+  backends.set('default/api:http', [{ ip: '127.0.0.1', port, ready: true, serving: true, terminating: false }]);
   try {
     assert.equal((await get('/api', 'app.test')).status, 502);
   } finally {
