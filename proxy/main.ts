@@ -11,6 +11,7 @@ import { IpAddressManager, NoopAddressManager } from './addresses';
 import { createHealthServer } from './health';
 import { NetworkPolicyAgent } from './netpol/agent';
 import { Proxier } from './proxier';
+import { interfaceAddresses } from './interfaces';
 
 interface ProxyFlags {
   kubeconfig?: string;
@@ -57,6 +58,8 @@ export async function main(argv: string[]): Promise<void> {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean),
+    nodeName: flags.nodeName,
+    localAddresses: interfaceAddresses,
   });
 
   const services = new Informer<Service>(client, SERVICES, { logger }).on({
