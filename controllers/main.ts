@@ -155,7 +155,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
     .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE))
     .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'))
-    .addOption(new Option('--lb-address-pool <pool>', 'LoadBalancer Services get one address each from these IPv4 CIDRs/ranges (a.b.c.d/n or a.b.c.d-e.f.g.h, comma-separated) instead of the addresses of their nodes'));
+    .addOption(new Option('--lb-address-pool <pool>', 'LoadBalancer Services get one address each from these IPv4 CIDRs/ranges (a.b.c.d/n or a.b.c.d-e.f.g.h, comma-separated) instead of the addresses of their nodes').env('COXSWAIN_LB_ADDRESS_POOL'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
