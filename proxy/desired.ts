@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import type { Endpoints, Service, ServicePort } from 'kubernetes-types/core/v1';
+import { externalAddresses, externalPolicyLocal, internalPolicyLocal, localTarget } from './external';
 
 /**
  * The proxy's pure core: from the Services and Endpoints it has seen, what
@@ -24,26 +25,40 @@ export interface ListenerSpec {
   address: string;
   port: number;
   target: ServicePortKey;
-  /** Why it exists: the Service's ClusterIP or one of the node's NodePort addresses. */
-  kind: 'ClusterIP' | 'NodePort';
+  /** Why it exists: the Service's ClusterIP, one of the node's NodePort addresses, a load-balancer ingress or an externalIP (external.ts). */
+  kind: 'ClusterIP' | 'NodePort' | 'LoadBalancer' | 'ExternalIP';
 }
 
 export interface Backend {
   ip: string;
   port: number;
+  /** The node the endpoint runs on, when its Endpoints say (traffic policies `Local` keep to this node's). */
+  nodeName?: string;
 }
 
 export interface DesiredState {
   listeners: Map<string, ListenerSpec>;
   /** Ready backends per Service port (only ports that have a listener). */
   backends: Map<ServicePortKey, Backend[]>;
-  /** ClusterIPs that must be bound on the loopback interface. */
+  /** Addresses that must be bound on the loopback interface: ClusterIPs, and external addresses this node does not have (external.ts). */
   clusterIPs: Set<string>;
+  /** healthCheckNodePort → the LoadBalancer Service (externalTrafficPolicy Local) and its ready endpoints on this node. */
+  healthChecks: Map<number, HealthCheckTarget>;
+}
+
+export interface HealthCheckTarget {
+  namespace: string;
+  name: string;
+  localEndpoints: number;
 }
 
 export interface DesiredOptions {
   /** Addresses NodePort listeners bind to; default ["0.0.0.0"]. Empty disables NodePorts. */
   nodePortAddresses?: string[];
+  /** This node's name: endpoints with this nodeName are local (traffic policies). */
+  nodeName?: string;
+  /** Addresses this node has (not counting ones the proxy added): external addresses among them are not bound on lo. */
+  localAddresses?: ReadonlySet<string>;
 }
 
 export function listenerKey(protocol: Protocol, address: string, port: number): string {
@@ -83,7 +98,7 @@ export function backendsFor(svcPort: ServicePort, eps: Endpoints | undefined): B
       const k = `${addr.ip}:${port.port}`;
       if (seen.has(k)) continue;
       seen.add(k);
-      out.push({ ip: addr.ip, port: port.port });
+      out.push(typeof addr.nodeName === 'string' && addr.nodeName ? { ip: addr.ip, port: port.port, nodeName: addr.nodeName } : { ip: addr.ip, port: port.port });
     }
   }
   out.sort((a, b) => (a.ip === b.ip ? a.port - b.port : a.ip < b.ip ? -1 : 1));
@@ -105,7 +120,8 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
   for (const e of endpoints) epsByKey.set(keyOf(e), e);
   const sorted = [...services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
-  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set() };
+  const localAddresses = opts.localAddresses ?? new Set<string>();
+  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set(), healthChecks: new Map() };
   const add = (spec: Omit<ListenerSpec, 'key'>) => {
     const key = listenerKey(spec.protocol, spec.address, spec.port);
     if (!state.listeners.has(key)) state.listeners.set(key, { key, ...spec });
@@ -117,16 +133,37 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
     const ip = svc.spec!.clusterIP!;
     const eps = epsByKey.get(`${ns}/${name}`);
     const withNodePorts = svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
+    const external = externalAddresses(svc, localAddresses);
+    const extLocal = externalPolicyLocal(svc);
+    const intLocal = internalPolicyLocal(svc);
+    const localIPs = new Set<string>();
     for (const p of svc.spec?.ports ?? []) {
       if (!Number.isInteger(p.port) || p.port <= 0 || p.port > 65535) continue;
       const protocol = protocolOf(p);
       const target = servicePortKey(ns, name, p.name);
+      // Traffic policy Local: those listeners balance over this node's endpoints only.
+      const internalTarget = intLocal ? localTarget(target) : target;
+      const externalTarget = extLocal ? localTarget(target) : target;
       state.clusterIPs.add(ip);
-      add({ protocol, address: ip, port: p.port, target, kind: 'ClusterIP' });
+      add({ protocol, address: ip, port: p.port, target: internalTarget, kind: 'ClusterIP' });
       if (withNodePorts && p.nodePort && p.nodePort > 0 && p.nodePort <= 65535) {
-        for (const a of nodePortAddresses) add({ protocol, address: a, port: p.nodePort, target, kind: 'NodePort' });
+        for (const a of nodePortAddresses) add({ protocol, address: a, port: p.nodePort, target: externalTarget, kind: 'NodePort' });
       }
-      state.backends.set(target, backendsFor(p, eps));
+      for (const e of external) {
+        if (e.bind) state.clusterIPs.add(e.address);
+        add({ protocol, address: e.address, port: p.port, target: externalTarget, kind: e.kind });
+      }
+      const all = backendsFor(p, eps);
+      state.backends.set(target, all);
+      if (intLocal || extLocal) {
+        const local = opts.nodeName ? all.filter((b) => b.nodeName === opts.nodeName) : [];
+        state.backends.set(localTarget(target), local);
+        for (const b of local) localIPs.add(b.ip);
+      }
+    }
+    const hc = svc.spec?.healthCheckNodePort;
+    if (svc.spec?.type === 'LoadBalancer' && extLocal && Number.isInteger(hc) && hc! > 0 && hc! <= 65535 && !state.healthChecks.has(hc!)) {
+      state.healthChecks.set(hc!, { namespace: ns, name, localEndpoints: localIPs.size });
     }
   }
   return state;

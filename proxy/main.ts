@@ -14,6 +14,7 @@ import { createHealthServer } from './health';
 import { NetworkPolicyAgent } from './netpol/agent';
 import { startIngress } from './ingress/start';
 import { Proxier } from './proxier';
+import { interfaceAddresses } from './interfaces';
 
 interface ProxyFlags {
   kubeconfig?: string;
@@ -75,6 +76,8 @@ export async function main(argv: string[]): Promise<void> {
     admits: netpol ? (c, b, p) => netpol.enforcer.admits(c, b, p) : undefined,
     addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
     nodePortAddresses,
+    nodeName: flags.nodeName,
+    localAddresses: interfaceAddresses,
   });
 
   const services = new Informer<Service>(client, SERVICES, { logger }).on({

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { baseTarget } from './external';
 
 /**
  * The proxy's Prometheus metrics, in their own registry so several proxies
@@ -44,8 +45,9 @@ export class ProxyMetrics {
   });
 }
 
-/** Splits a ServicePortKey `ns/name:port` into metric labels. */
-export function targetLabels(target: string): { service: string; port: string } {
+/** Splits a ServicePortKey `ns/name:port` (or its local-only variant) into metric labels. */
+export function targetLabels(scoped: string): { service: string; port: string } {
+  const target = baseTarget(scoped);
   const i = target.lastIndexOf(':');
   return { service: target.slice(0, i), port: target.slice(i + 1) };
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Controller } from '../lib/reconcile/controller';
 import type { AddressManager } from './addresses';
 import { RoundRobin, type Balancer } from './balancer';
+import { ServiceHealthServers } from './health-check';
 import { computeDesired, servicePortKey, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
 import type { Listener, ListenerContext, ListenerFactories } from './listener';
 import { ProxyMetrics, targetLabels } from './metrics';
@@ -12,6 +13,10 @@ export interface ProxierOptions {
   logger: Logger;
   addresses: AddressManager;
   nodePortAddresses?: string[];
+  /** This node's name (externalTrafficPolicy/internalTrafficPolicy Local keep to its endpoints). */
+  nodeName?: string;
+  /** The addresses this node's interfaces have, read at each sync (external.ts); none by default. */
+  localAddresses?: () => Iterable<string>;
   balancer?: Balancer;
   metrics?: ProxyMetrics;
   /** Protocol → listener implementation; TCP by default. Protocols without one are skipped. */
@@ -74,6 +79,9 @@ export class Proxier {
   private readonly syncWaiters: { upTo: number; resolve: () => void }[] = [];
   private stopped = false;
   private readonly warnedProtocols = new Set<string>();
+  /** Addresses the last sync wanted on lo (a failed listener on one re-binds it first). */
+  private wantedIPs = new Set<string>();
+  private readonly healthChecks: ServiceHealthServers;
   /** Wall-clock ms of the last completed reconcile (for /healthz). */
   lastSync = 0;
 
@@ -89,6 +97,7 @@ export class Proxier {
       maxDialAttempts: opts.maxDialAttempts ?? 3,
       admits: opts.admits,
     };
+    this.healthChecks = new ServiceHealthServers({ logger: opts.logger, addresses: opts.nodePortAddresses ?? ['0.0.0.0'] });
     this.syncs = new Controller({ name: 'proxy-sync', workers: 1, reconcile: () => this.syncOnce() });
     this.rebinds = new Controller({
       name: 'proxy-rebind',
@@ -151,7 +160,7 @@ export class Proxier {
   private async syncOnce(): Promise<void> {
     const upTo = this.requested;
     try {
-      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses, nodeName: this.opts.nodeName, localAddresses: this.localAddresses() }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {
@@ -160,11 +169,19 @@ export class Proxier {
     }
   }
 
+  /** This node's addresses, less the ones this proxy added to lo (those it must keep treating as its own to bind). */
+  private localAddresses(): Set<string> {
+    const out = new Set(this.opts.localAddresses?.() ?? []);
+    for (const [ip, owned] of this.boundIPs) if (owned) out.delete(ip);
+    return out;
+  }
+
   private async reconcile(desired: DesiredState): Promise<void> {
     const log = this.opts.logger;
     this.metrics.syncs.inc();
     // New conns see the new endpoints at once.
     this.backends = desired.backends;
+    this.wantedIPs = desired.clusterIPs;
     this.ctx.balancer.retain(new Set(desired.backends.keys()));
 
     // Close listeners that are no longer wanted (this drops their connections).
@@ -210,6 +227,7 @@ export class Proxier {
       this.slots.set(key, fresh);
       if (!(await this.bind(fresh, key))) this.rebinds.queue.addRateLimited(key);
     }
+    await this.healthChecks.sync(desired.healthChecks);
     this.updateGauges();
     this.lastSync = Date.now();
   }
@@ -245,7 +263,7 @@ export class Proxier {
     const again: Slot = { listener: this.factories[spec.protocol]!(spec, this.ctx), state: 'binding' };
     again.listener.target = slot.listener.target;
     this.slots.set(key, again);
-    if (spec.kind === 'ClusterIP' && !this.boundIPs.has(spec.address)) {
+    if (this.wantedIPs.has(spec.address) && !this.boundIPs.has(spec.address)) {
       try {
         this.boundIPs.set(spec.address, await this.opts.addresses.ensure(spec.address));
       } catch {
@@ -279,6 +297,7 @@ export class Proxier {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([this.syncs.stop(), this.rebinds.stop()]);
+    await this.healthChecks.stop();
     for (const w of this.syncWaiters.splice(0)) w.resolve();
     for (const [key, slot] of this.slots) {
       await slot.listener.close();
