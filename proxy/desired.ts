@@ -44,6 +44,8 @@ export interface DesiredState {
 export interface DesiredOptions {
   /** Addresses NodePort listeners bind to; default ["0.0.0.0"]. Empty disables NodePorts. */
   nodePortAddresses?: string[];
+  /** Services (`namespace/name`) the proxy answers itself (cluster DNS): their ClusterIP is bound, no listener is opened. */
+  localServices?: Set<string>;
 }
 
 export function listenerKey(protocol: Protocol, address: string, port: number): string {
@@ -115,6 +117,10 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
     const ip = svc.spec!.clusterIP!;
+    if (opts.localServices?.has(`${ns}/${name}`)) {
+      state.clusterIPs.add(ip);
+      continue;
+    }
     const eps = epsByKey.get(`${ns}/${name}`);
     const withNodePorts = svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
     for (const p of svc.spec?.ports ?? []) {

@@ -12,6 +12,8 @@ export interface ProxierOptions {
   logger: Logger;
   addresses: AddressManager;
   nodePortAddresses?: string[];
+  /** Services (`namespace/name`) answered by the proxy itself: ClusterIP bound, no listeners (see DesiredOptions). */
+  localServices?: Set<string>;
   balancer?: Balancer;
   metrics?: ProxyMetrics;
   /** Protocol → listener implementation; TCP by default. Protocols without one are skipped. */
@@ -137,7 +139,7 @@ export class Proxier {
   private async syncOnce(): Promise<void> {
     const upTo = this.requested;
     try {
-      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses, localServices: this.opts.localServices }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {

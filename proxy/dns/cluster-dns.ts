@@ -106,6 +106,16 @@ export class ClusterDns {
     this.binding = this.binding.then(() => this.rebind());
   }
 
+  /** Retries a failed listen now (called after the proxier has bound the ClusterIPs). */
+  retryNow(): void {
+    if (!this.retryTimer) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.target = undefined;
+    this.retryDelay = 0;
+    this.ensureListening();
+  }
+
   private async rebind(): Promise<void> {
     if (this.stopped) return;
     const want = this.address();
