@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../lib/client';
-import { firstAddress, parseCidr } from '../lib/ipv4';
+import { clusterDnsAddress, firstAddress, parseCidr } from '../lib/ipv4';
+import { DEFAULT_CLUSTER_DOMAIN, normalizeClusterDomain } from '../lib/cluster-dns';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
 import { dockerSocket } from '../lib/preflight';
@@ -31,6 +32,9 @@ export interface UpOptions {
   readyTimeoutSec: number;
   /** The Docker engine's socket for the kubelet (from DOCKER_HOST); absent: the kubelet's default. */
   dockerSocket?: string;
+  clusterDomain: string;
+  /** Resolvers for names outside the cluster domain (the proxy's --dns-upstream); absent: the host's resolv.conf. */
+  dnsUpstream?: string;
 }
 
 function ports(s: string): number[] {
@@ -84,9 +88,11 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--tls-private-key-file', pki.kubelet(o.nodeName).key,
       '--client-ca-file', pki.ca.cert,
       '--cluster-cidr', o.clusterCidr,
+      '--cluster-dns', clusterDnsAddress(parseCidr(o.serviceCidr)!), '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort)]),
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort),
+      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : [])]),
   );
   return specs;
 }
@@ -146,6 +152,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--cluster-cidr <cidr>', 'pod network range (a /24 per node)', '10.244.0.0/16')
     .option('--node-port-range <range>', 'NodePort range', '30000-32767')
     .option('--ready-timeout <sec>', 'give up if the cluster is not ready in this many seconds', '120')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', DEFAULT_CLUSTER_DOMAIN)
+    .option('--dns-upstream <ip[:port],...>', 'resolvers cluster DNS forwards other names to (default: the nameservers of /etc/resolv.conf)')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
@@ -165,7 +173,11 @@ export async function main(argv: string[]): Promise<void> {
     nodePortRange: f.nodePortRange,
     readyTimeoutSec: Number(f.readyTimeout),
     dockerSocket: dockerSocket().socket,
+    clusterDomain: normalizeClusterDomain(f.clusterDomain),
+    dnsUpstream: f.dnsUpstream,
   };
+  if (!parseCidr(o.serviceCidr)) throw new Error(`--service-cidr: invalid CIDR ${JSON.stringify(o.serviceCidr)}`);
+  clusterDnsAddress(parseCidr(o.serviceCidr)!); // throws when the range has no room for the DNS address
   const t0 = Date.now();
   // Before anything is written or started: a host that cannot run a node says why in one line.
   if (await refuseUnfitHost(undefined)) return;
