@@ -17,7 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as dnsPacket from 'dns-packet';
@@ -161,11 +161,12 @@ async function main(): Promise<void> {
     await waitLine(cx, /ready/, 'coxswain DNS');
 
     const hosts = path.join(dir, 'hosts');
-    await writeFile(hosts, names.map((x) => `${x.ip} ${x.name}`).join('\n') + '\n');
+    await writeFile(hosts, names.map((x) => `${x.ip} ${x.name}`).join('\n') + '\n', { mode: 0o644 });
+    await chmod(dir, 0o755); // dnsmasq reads it after dropping to nobody
     const dmPort = await freePort(DNSMASQ_IP);
     const dm = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`, '--local=/cluster.local/', '--pid-file=', `--listen-address=${DNSMASQ_IP}`, '--bind-interfaces', `--port=${dmPort}`, '--log-facility=-'], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(dm);
-    await waitLine(dm, /read .*addresses/, 'dnsmasq');
+    await waitLine(dm, /read .*hosts - \d+ (names|addresses)/, 'dnsmasq');
 
     const systems = [
       { system: 'coxswain', host: COXSWAIN_IP, port: cxPort },

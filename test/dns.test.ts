@@ -104,6 +104,8 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
   let cluster: UpCluster;
   let dnsmasq: ChildProcess | undefined;
   const { k, kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache, namespace: NS }));
+  /** kubectl without a default namespace (objects name theirs). */
+  const all = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   /** Runs a shell command in the client pod: exit code and output (stdout and stderr). */
   const inPod = async (cmd: string) => {
     const r = await k(['exec', 'client', '--', 'sh', '-c', cmd], { timeoutMs: 30_000 });
@@ -120,7 +122,7 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
     }
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS, extraArgs: ['--dns-upstream', `${UPSTREAM_IP}:${upstreamPort}`] });
     await kok(['create', 'namespace', NS], { timeoutMs: 30_000 }).catch(() => undefined);
-    await kok(['apply', '-f', '-'], { input: MANIFESTS });
+    await all.kok(['apply', '-f', '-'], { input: MANIFESTS });
     await kok(['wait', '--for=condition=Ready', 'pod/client', 'pod/hello', 'pod/web-0', 'pod/web-1', '--timeout=120s'], { timeoutMs: 130_000 });
   });
 
@@ -130,7 +132,7 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
   });
 
   it('the apiserver created kube-system/kube-dns at the 10th service address', async () => {
-    assert.equal(await jp(['-n', 'kube-system', 'get', 'svc', 'kube-dns'], '{.spec.clusterIP} {.spec.ports[*].protocol}'), `${DNS_IP} UDP TCP`);
+    assert.equal(await all.jp(['-n', 'kube-system', 'get', 'svc', 'kube-dns'], '{.spec.clusterIP} {.spec.ports[*].protocol}'), `${DNS_IP} UDP TCP`);
   });
 
   it('the pod’s resolv.conf: cluster DNS, the namespace’s search path, ndots:5', async () => {
@@ -155,7 +157,7 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
   });
 
   it('another namespace by svc.other', async () => {
-    const ip = await jp(['-n', 'other', 'get', 'svc', 'db'], '{.spec.clusterIP}');
+    const ip = await all.jp(['-n', 'other', 'get', 'svc', 'db'], '{.spec.clusterIP}');
     const { code, out } = await inPod('nslookup db.other');
     assert.equal(code, 0, out);
     assert.ok(out.includes(`Address: ${ip}`), out);

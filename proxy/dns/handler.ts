@@ -47,9 +47,19 @@ function headerOnly(query: Buffer, rcode: number): Buffer {
   return out;
 }
 
+/** Answers kept per zone snapshot; past this many, the cache starts over. */
+const CACHE_MAX = 10_000;
+
 export class DnsHandler {
   private lastLog = 0;
   private suppressed = 0;
+  /**
+   * Encoded cluster answers by query (transport + every byte after the ID), valid for one zone
+   * snapshot: a repeated query skips decode, lookup and encode (the wire library's encode is the
+   * costliest step). Forwarded answers are never kept (their TTLs are upstream's).
+   */
+  private cache = new Map<string, Buffer>();
+  private cacheZone?: Zone;
 
   constructor(private readonly opts: HandlerOptions) {}
 
@@ -57,9 +67,9 @@ export class DnsHandler {
     const t0 = process.hrtime.bigint();
     let zoneLabel = 'cluster';
     const out = await this.answer(msg, transport, (z) => (zoneLabel = z));
-    if (out && out.length >= 4) {
-      this.opts.metrics?.responses.inc({ protocol: transport, zone: zoneLabel, rcode: RCODE_NAMES[out.readUInt16BE(2) & 0xf] ?? String(out.readUInt16BE(2) & 0xf) });
-      this.opts.metrics?.duration.observe({ zone: zoneLabel }, Number(process.hrtime.bigint() - t0) / 1e9);
+    if (out && out.length >= 4 && this.opts.metrics) {
+      const rcode = out.readUInt16BE(2) & 0xf;
+      this.opts.metrics.observe(transport, zoneLabel, RCODE_NAMES[rcode] ?? String(rcode), Number(process.hrtime.bigint() - t0) / 1e9);
     }
     return out;
   }
@@ -79,6 +89,24 @@ export class DnsHandler {
   }
 
   private async answer(msg: Buffer, transport: Transport, setZone: (z: string) => void): Promise<Buffer | undefined> {
+    let zone: Zone;
+    try {
+      zone = this.opts.zone();
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message }, 'cluster DNS zone build failed');
+      return msg.length >= 12 ? headerOnly(msg, RCODE.SERVFAIL) : undefined;
+    }
+    if (zone !== this.cacheZone) {
+      this.cache.clear();
+      this.cacheZone = zone;
+    }
+    const key = msg.length >= 12 ? transport + msg.toString('latin1', 2) : '';
+    const hit = key && this.cache.get(key);
+    if (hit) {
+      const out = Buffer.from(hit);
+      out.writeUInt16BE(msg.readUInt16BE(0), 0);
+      return out;
+    }
     let req: DecodedPacket & { opcode?: string };
     try {
       req = dnsPacket.decode(msg) as DecodedPacket & { opcode?: string };
@@ -114,7 +142,7 @@ export class DnsHandler {
     if ((q.type as string) === 'AXFR' || (q.type as string) === 'IXFR') return reply('NOTIMP', {});
     let res;
     try {
-      res = resolve(this.opts.zone(), q);
+      res = resolve(zone, q);
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message, name: q.name, type: q.type }, 'cluster DNS lookup failed');
       return reply('SERVFAIL', {});
@@ -130,7 +158,12 @@ export class DnsHandler {
     }
     const answers = [...res.answers];
     if (res.chase) answers.push(...(await this.chase(res.chase, req.flag_rd)));
-    return reply(res.rcode, { aa: res.authoritative, answers, authorities: res.authorities, additionals: res.additionals });
+    const out = reply(res.rcode, { aa: res.authoritative, answers, authorities: res.authorities, additionals: res.additionals });
+    if (!res.chase && key) {
+      if (this.cache.size >= CACHE_MAX) this.cache.clear();
+      this.cache.set(key, out);
+    }
+    return out;
   }
 
   /** An ExternalName's target, asked upstream; its answers or nothing (the client can still follow the CNAME itself). */

@@ -10,6 +10,9 @@ export class DnsMetrics {
   readonly duration: Histogram<'zone'>;
   readonly malformed: Counter<'protocol'>;
   readonly truncated: Counter;
+  /** Labelled children, kept: looking a label set up per query costs more than answering it. */
+  private readonly responseChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(registry: Registry) {
     this.responses = new Counter({
@@ -36,5 +39,16 @@ export class DnsMetrics {
       help: 'UDP responses sent truncated (TC bit) because the answer did not fit the client’s UDP size',
       registers: [registry],
     });
+  }
+
+  /** Counts one response and its time (seconds). */
+  observe(protocol: string, zone: string, rcode: string, seconds: number): void {
+    const key = `${protocol}|${zone}|${rcode}`;
+    let c = this.responseChildren.get(key);
+    if (!c) this.responseChildren.set(key, (c = this.responses.labels(protocol, zone, rcode)));
+    c.inc();
+    let h = this.durationChildren.get(zone);
+    if (!h) this.durationChildren.set(zone, (h = this.duration.labels(zone)));
+    h.observe(seconds);
   }
 }
