@@ -145,9 +145,9 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
 
   it('a short name through the search path, and wget by name reaches the pod', async () => {
     const ip = await jp(['get', 'svc', 'hello'], '{.spec.clusterIP}');
-    const { code, out } = await inPod('nslookup hello');
-    assert.equal(code, 0, out);
-    assert.match(out, /hello\.dns\.svc\.cluster\.local/);
+    // busybox nslookup also prints the search path's misses (and exits 1 for them); what counts is the answer
+    const { out } = await inPod('nslookup hello');
+    assert.match(out, /Name:\s+hello\.dns\.svc\.cluster\.local/);
     assert.ok(out.includes(`Address: ${ip}`), out);
     const body = await waitFor('wget http://hello/', async () => {
       const r = await inPod('timeout 5 wget -q -O - http://hello/');
@@ -158,9 +158,10 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
 
   it('another namespace by svc.other', async () => {
     const ip = await all.jp(['-n', 'other', 'get', 'svc', 'db'], '{.spec.clusterIP}');
-    const { code, out } = await inPod('nslookup db.other');
-    assert.equal(code, 0, out);
-    assert.ok(out.includes(`Address: ${ip}`), out);
+    // busybox nslookup tries the search path only for names without a dot; the C library
+    // (here through ping, which prints the address it resolved) applies ndots:5 as pods do
+    const { out } = await inPod('ping -c 1 -W 1 db.other 2>&1 | head -1');
+    assert.ok(out.includes(`(${ip})`), out);
   });
 
   it('headless: the pods’ IPs; a StatefulSet pod by web-0.nginx; SRV for a named port', async () => {
@@ -171,9 +172,9 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
       return ips.every((ip) => r.out.includes(`Address: ${ip}`)) ? r.out : undefined;
     }, 15_000, 250);
     assert.doesNotMatch(all, /Address: 10\.162\./, 'no ClusterIP for a headless Service');
-    const one = await inPod('nslookup web-0.nginx');
+    const one = await inPod('ping -c 1 -W 1 web-0.nginx');
     assert.equal(one.code, 0, one.out);
-    assert.ok(one.out.includes(`Address: ${web0}`), one.out);
+    assert.ok(one.out.includes(`(${web0})`), one.out);
     const srv = await inPod('nslookup -type=srv _web._tcp.nginx.dns.svc.cluster.local');
     assert.equal(srv.code, 0, srv.out);
     assert.match(srv.out, /80 web-0\.nginx\.dns\.svc\.cluster\.local/);
@@ -190,8 +191,7 @@ describe('cluster DNS from inside a pod', { timeout: 5 * 60_000 }, () => {
 
   it('a name outside the cluster is answered by the upstream resolver', { skip: HAVE_DNSMASQ ? false : 'dnsmasq is not installed (apt-get install dnsmasq-base)' }, async () => {
     const fwd = await inPod('nslookup fwd.example.test');
-    assert.equal(fwd.code, 0, fwd.out);
-    assert.match(fwd.out, /Address: 192\.0\.2\.55/);
+    assert.match(fwd.out, /Name:\s+fwd\.example\.test\s+Address: 192\.0\.2\.55/);
     // the ExternalName's target resolves too, through the CNAME
     const ext = await inPod('nslookup ext');
     assert.match(ext.out, /192\.0\.2\.55/);
