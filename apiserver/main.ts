@@ -13,7 +13,7 @@ import { fileAuditSink } from './audit';
 import { TokenSigner, TokenVerifier } from './jwt';
 import { Security } from './security';
 import { createMetrics } from './metrics';
-import { firstAddress, type Cidr } from '../lib/ipv4';
+import { clusterDnsAddress, firstAddress, type Cidr } from '../lib/ipv4';
 import { parsePortRange, parseServiceCidr } from './allocators';
 import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
@@ -47,8 +47,18 @@ export async function main(argv: string[]): Promise<void> {
   log.info({ endpoints: opts.storeEndpoints }, 'waiting for the store');
   await serve(server, {
     bindAddress: opts.bindAddress, securePort: opts.securePort, advertiseAddress: opts.advertiseAddress,
-    kubernetesServiceIP: firstAddress(serviceCidr), rootCa,
+    kubernetesServiceIP: firstAddress(serviceCidr), clusterDnsIP: dnsIP(serviceCidr, log), rootCa,
   }, log);
+}
+
+/** The cluster DNS Service's ClusterIP: the 10th address of the service range (none in a range too small for it). */
+function dnsIP(serviceCidr: Cidr, log: Logger): string | undefined {
+  try {
+    return clusterDnsAddress(serviceCidr);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no cluster DNS Service');
+    return undefined;
+  }
 }
 
 function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: string): ApiServer {

@@ -87,3 +87,10 @@ test('malformed user-written Endpoints are skipped, never thrown', () => {
   assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: bad as never }), [{ ip: '2.2.2.2', port: 80 }]);
   assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: 'x' as never }), []);
 });
+
+test('a Service the proxy answers itself (cluster DNS): its ClusterIP is bound, no listener opened', () => {
+  const dns = svc('kube-dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] }, 'kube-system');
+  const d = computeDesired([dns], [], { localServices: new Set(['kube-system/kube-dns']) });
+  assert.deepEqual([...d.listeners.keys()], []);
+  assert.deepEqual([...d.clusterIPs], ['10.96.0.10']);
+});

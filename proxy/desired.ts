@@ -59,6 +59,8 @@ export interface DesiredOptions {
   nodeName?: string;
   /** Addresses this node has (not counting ones the proxy added): external addresses among them are not bound on lo. */
   localAddresses?: ReadonlySet<string>;
+  /** Services (`namespace/name`) the proxy answers itself (cluster DNS): their ClusterIP is bound, no listener is opened. */
+  localServices?: Set<string>;
 }
 
 export function listenerKey(protocol: Protocol, address: string, port: number): string {
@@ -131,6 +133,10 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
     const ns = svc.metadata?.namespace ?? 'default';
     const name = svc.metadata?.name ?? '';
     const ip = svc.spec!.clusterIP!;
+    if (opts.localServices?.has(`${ns}/${name}`)) {
+      state.clusterIPs.add(ip);
+      continue;
+    }
     const eps = epsByKey.get(`${ns}/${name}`);
     const withNodePorts = svc.spec?.type === 'NodePort' || svc.spec?.type === 'LoadBalancer';
     const external = externalAddresses(svc, localAddresses);

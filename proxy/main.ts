@@ -8,11 +8,16 @@ import { runUntilSignal } from '../lib/daemon';
 import { EventRecorder } from '../lib/events';
 import { parsePort } from '../lib/flags';
 import { createLogger } from '../lib/log';
+import { DEFAULT_CLUSTER_DOMAIN, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE, normalizeClusterDomain } from '../lib/cluster-dns';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
 import { IpAddressManager, NoopAddressManager } from './addresses';
+import { ClusterDns } from './dns/cluster-dns';
+import { DnsMetrics } from './dns/metrics';
+import { dnsUpstreams } from './dns/upstreams';
 import { createHealthServer } from './health';
 import { NetworkPolicyAgent } from './netpol/agent';
 import { startIngress } from './ingress/start';
+import { ProxyMetrics } from './metrics';
 import { Proxier } from './proxier';
 import { interfaceAddresses } from './interfaces';
 
@@ -28,6 +33,12 @@ interface ProxyFlags {
   ingress: boolean;
   ingressHttpPort: string;
   ingressHttpsPort: string;
+  dns: boolean;
+  clusterDomain: string;
+  dnsService: string;
+  dnsUpstream?: string;
+  dnsPort: string;
+  dnsBindAddress?: string;
 }
 
 /** `coxswain proxy`: Service ClusterIPs and NodePorts for this node, in userspace. */
@@ -45,6 +56,12 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ingress-http-port <port>', 'port of the Ingress server (HTTP) on the NodePort addresses', '80')
     .option('--ingress-https-port <port>', 'port of the Ingress server (HTTPS) on the NodePort addresses', '443')
     .option('--no-ingress', 'do not serve Ingresses')
+    .option('--no-dns', 'do not serve cluster DNS')
+    .option('--cluster-domain <domain>', 'the cluster DNS domain', DEFAULT_CLUSTER_DOMAIN)
+    .option('--dns-service <namespace/name>', 'the Service whose ClusterIP cluster DNS answers on', `${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME}`)
+    .option('--dns-upstream <ip[:port],...>', 'resolvers for names outside the cluster domain (default: the nameservers of /etc/resolv.conf)')
+    .option('--dns-port <port>', 'port cluster DNS listens on (UDP and TCP)', '53')
+    .option('--dns-bind-address <ip>', 'listen for cluster DNS here instead of on the DNS Service’s ClusterIP')
     .exitOverride();
   try {
     cmd.parse(argv, { from: 'user' });
@@ -71,7 +88,25 @@ export async function main(argv: string[]): Promise<void> {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const [dnsNamespace, dnsName, ...extra] = flags.dnsService.split('/');
+  if (!dnsNamespace || !dnsName || extra.length) throw new Error(`--dns-service: ${JSON.stringify(flags.dnsService)} is not namespace/name`);
+  const dnsPort = Number(flags.dnsPort);
+  if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535) throw new Error(`--dns-port: ${JSON.stringify(flags.dnsPort)} is not a port`);
+  const metrics = new ProxyMetrics();
+  const dns = flags.dns
+    ? new ClusterDns({
+        logger: logger.child({ part: 'dns' }),
+        domain: normalizeClusterDomain(flags.clusterDomain),
+        upstreams: await dnsUpstreams(flags.dnsUpstream),
+        metrics: new DnsMetrics(metrics.registry),
+        service: { namespace: dnsNamespace, name: dnsName },
+        port: dnsPort,
+        bindAddress: flags.dnsBindAddress,
+      })
+    : undefined;
   const proxier = new Proxier({
+    metrics,
+    localServices: dns ? new Set([`${dnsNamespace}/${dnsName}`]) : undefined,
     logger,
     admits: netpol ? (c, b, p) => netpol.enforcer.admits(c, b, p) : undefined,
     addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
@@ -81,14 +116,14 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   const services = new Informer<Service>(client, SERVICES, { logger }).on({
-    add: (s) => proxier.upsertService(s),
-    update: (_o, s) => proxier.upsertService(s),
-    delete: (s) => proxier.deleteService(s),
+    add: (s) => (proxier.upsertService(s), dns?.upsertService(s)),
+    update: (_o, s) => (proxier.upsertService(s), dns?.upsertService(s)),
+    delete: (s) => (proxier.deleteService(s), dns?.deleteService(s)),
   });
   const endpoints = new Informer<Endpoints>(client, ENDPOINTS, { logger }).on({
-    add: (e) => proxier.upsertEndpoints(e),
-    update: (_o, e) => proxier.upsertEndpoints(e),
-    delete: (e) => proxier.deleteEndpoints(e),
+    add: (e) => (proxier.upsertEndpoints(e), dns?.upsertEndpoints(e)),
+    update: (_o, e) => (proxier.upsertEndpoints(e), dns?.upsertEndpoints(e)),
+    delete: (e) => (proxier.deleteEndpoints(e), dns?.deleteEndpoints(e)),
   });
 
   const health = createHealthServer({ registry: proxier.metrics.registry, lastSync: () => proxier.lastSync });
@@ -113,6 +148,7 @@ export async function main(argv: string[]): Promise<void> {
     await ingress?.stop();
     await recorder.flush();
     await Promise.all([services.stop(), endpoints.stop(), netpol?.stop()]);
+    await dns?.stop();
     await proxier.stop();
     await new Promise<void>((r) => health.close(() => r()));
     client.close();
@@ -123,6 +159,7 @@ export async function main(argv: string[]): Promise<void> {
   await Promise.all([services.start(), endpoints.start(), netpol?.start()]);
   if (!stopper.signal.aborted) {
     await proxier.sync();
+    dns?.retryNow();
     logger.info({ listeners: proxier.status().length }, 'proxy synced');
   }
   // Resolves once a signal has stopped everything.

@@ -17,6 +17,8 @@ export interface ProxierOptions {
   nodeName?: string;
   /** The addresses this node's interfaces have, read at each sync (external.ts); none by default. */
   localAddresses?: () => Iterable<string>;
+  /** Services (`namespace/name`) answered by the proxy itself: ClusterIP bound, no listeners (see DesiredOptions). */
+  localServices?: Set<string>;
   balancer?: Balancer;
   metrics?: ProxyMetrics;
   /** Protocol → listener implementation; TCP by default. Protocols without one are skipped. */
@@ -160,7 +162,7 @@ export class Proxier {
   private async syncOnce(): Promise<void> {
     const upTo = this.requested;
     try {
-      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses, nodeName: this.opts.nodeName, localAddresses: this.localAddresses() }));
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.endpoints.values(), { nodePortAddresses: this.opts.nodePortAddresses, nodeName: this.opts.nodeName, localAddresses: this.localAddresses(), localServices: this.opts.localServices }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {

@@ -41,9 +41,11 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
       // a folder per node: kubelets that share a filesystem (the test bed's hosts) must not clean up each other's volumes
       '--tmpfs-root', `/run/coxswain/kubelet-${o.nodeName}`,
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
+      '--cluster-dns', o.clusterDns, '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress)]),
+    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress),
+      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : [])]),
   ];
 }
 
