@@ -87,3 +87,19 @@ test('malformed user-written Endpoints are skipped, never thrown', () => {
   assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: bad as never }), [{ ip: '2.2.2.2', port: 80 }]);
   assert.deepEqual(backendsFor(p, { metadata: { name: 'x' }, subsets: 'x' as never }), []);
 });
+
+test('sessionAffinity ClientIP gives every port of the Service a timeout (default 10800 s); None gives none', () => {
+  const d = computeDesired(
+    [
+      svc('sticky', { clusterIP: '10.96.0.50', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ name: 'a', port: 80 }, { name: 'b', port: 53, protocol: 'UDP' }] }),
+      svc('default-timeout', { clusterIP: '10.96.0.51', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] }),
+      svc('plain', { clusterIP: '10.96.0.52', sessionAffinity: 'None', ports: [{ port: 80 }] }),
+    ],
+    [],
+  );
+  assert.deepEqual([...d.affinity].sort(), [
+    ['default/default-timeout:', 10800],
+    ['default/sticky:a', 60],
+    ['default/sticky:b', 60],
+  ]);
+});

@@ -39,6 +39,8 @@ export interface DesiredState {
   backends: Map<ServicePortKey, Backend[]>;
   /** ClusterIPs that must be bound on the loopback interface. */
   clusterIPs: Set<string>;
+  /** `sessionAffinity: ClientIP` timeout in seconds, per Service port that has it. */
+  affinity: Map<ServicePortKey, number>;
 }
 
 export interface DesiredOptions {
@@ -90,6 +92,16 @@ export function backendsFor(svcPort: ServicePort, eps: Endpoints | undefined): B
   return out;
 }
 
+/** Kubernetes' default `sessionAffinityConfig.clientIP.timeoutSeconds` (3 hours; the API allows up to 1 day). */
+export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
+
+/** The ClientIP affinity timeout of a Service (seconds), or undefined without affinity; bad timeouts get the default. */
+export function clientIPAffinitySeconds(svc: Service): number | undefined {
+  if (svc.spec?.sessionAffinity !== 'ClientIP') return undefined;
+  const t = svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+  return Number.isInteger(t) && t! > 0 && t! <= 86_400 ? t : DEFAULT_AFFINITY_TIMEOUT_SECONDS;
+}
+
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
   return `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 }
@@ -105,7 +117,7 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
   for (const e of endpoints) epsByKey.set(keyOf(e), e);
   const sorted = [...services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
-  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set() };
+  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set(), affinity: new Map() };
   const add = (spec: Omit<ListenerSpec, 'key'>) => {
     const key = listenerKey(spec.protocol, spec.address, spec.port);
     if (!state.listeners.has(key)) state.listeners.set(key, { key, ...spec });
@@ -127,6 +139,8 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
         for (const a of nodePortAddresses) add({ protocol, address: a, port: p.nodePort, target, kind: 'NodePort' });
       }
       state.backends.set(target, backendsFor(p, eps));
+      const affinity = clientIPAffinitySeconds(svc);
+      if (affinity !== undefined) state.affinity.set(target, affinity);
     }
   }
   return state;

@@ -43,7 +43,8 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress)]),
+    // a server knows the Service range, so its proxy may clean up ClusterIPs an earlier run left behind
+    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress), ...('serviceCidr' in o ? ['--service-cidr', o.serviceCidr] : [])]),
   ];
 }
 
