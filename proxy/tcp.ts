@@ -8,10 +8,15 @@ interface Conn {
   backend?: net.Socket;
 }
 
-/** Connects to a backend; rejects on refusal, error or timeout. */
+/**
+ * Connects to a backend; rejects on refusal, error or timeout. Both sides of a
+ * proxied connection have TCP_NODELAY (Go's default, which kube-proxy had): the
+ * proxy passes each chunk on as it comes, and Nagle would hold back the small
+ * writes of request/response protocols.
+ */
 export function dial(b: Backend, timeoutMs: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host: b.ip, port: b.port, allowHalfOpen: true });
+    const s = net.connect({ host: b.ip, port: b.port, allowHalfOpen: true, noDelay: true });
     const timer = setTimeout(() => s.destroy(new Error(`connect to ${b.ip}:${b.port} timed out after ${timeoutMs} ms`)), timeoutMs);
     const onError = (err: Error) => {
       clearTimeout(timer);
@@ -51,7 +56,7 @@ export class TcpListener implements Listener {
 
   listen(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('listener closed'));
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (sock) => this.accept(sock));
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (sock) => this.accept(sock));
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
         server.close();
