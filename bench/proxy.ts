@@ -5,16 +5,19 @@
  * to the baseline in the same run: the same client talking to the same
  * backend directly.
  *
- * Scenarios (each COXSWAIN_BENCH_PROXY_SECONDS, default 5 s, direct first, then through the proxy):
+ * Scenarios (each COXSWAIN_BENCH_PROXY_SECONDS, default 5 s, direct first, then through the proxy,
+ * then, for TCP, through a bare Node relay — bench/lib/proxy-relay.ts, pipe() both ways and
+ * nothing else — which shows how much of the cost is Node's data path rather than the proxy):
  *   tcp-bulk-cN     N parallel connections, each downloading 64 MiB then reconnecting: MB/s
  *   tcp-connect-c16 16 closed-loop clients: connect, 64-byte request, 64-byte answer, close: connections/s
  *   udp-echo-c16    16 closed-loop clients (own sockets, so 16 flows): 64-byte datagram and its echo: datagrams/s
  * N = COXSWAIN_BENCH_PROXY_BULK_CONNS (default 1,4). Each scenario runs COXSWAIN_BENCH_PROXY_ROUNDS
  * (default 2) rounds of direct-then-proxy, so drift in the machine's load hits both
  * columns; the rates are over all rounds. COXSWAIN_BENCH_PROXY_ONLY=tcp-connect,udp
- * picks scenarios by name prefix. The proxy's and the backends'
- * CPU time per run (from /proc) is reported next to each result: with two cores
- * and three busy processes, CPU is usually what limits the proxied runs.
+ * picks scenarios by name prefix. The CPU time of the load generator, the proxy and
+ * the backends per run (from /proc, in cores) is reported next to each result: with
+ * two cores and three busy processes, CPU is usually what limits the proxied runs.
+ * COXSWAIN_BENCH_PROXY_NODE_ARGS passes Node flags to the proxy (e.g. --cpu-prof).
  *
  * Output: JSON lines (result per scenario and system, a ratio line per scenario,
  * a machine line) on stdout; a table on stderr. Everything started is stopped.
@@ -62,14 +65,25 @@ interface Run {
   p99Ms?: number;
   proxyCpu: number;
   backendCpu: number;
+  /** The load generator (this process). */
+  clientCpu: number;
   extra?: Record<string, number>;
 }
 
-async function measure(pids: { proxy?: number; backend?: number }, fn: () => Promise<Omit<Run, 'proxyCpu' | 'backendCpu'>>): Promise<Run> {
+type Measured = Omit<Run, 'proxyCpu' | 'backendCpu' | 'clientCpu'>;
+
+async function measure(pids: { proxy?: number; backend?: number }, fn: () => Promise<Measured>): Promise<Run> {
   const p0 = cpuSeconds(pids.proxy);
   const b0 = cpuSeconds(pids.backend);
+  const c0 = process.cpuUsage();
   const r = await fn();
-  return { ...r, proxyCpu: round((cpuSeconds(pids.proxy) - p0) / r.seconds), backendCpu: round((cpuSeconds(pids.backend) - b0) / r.seconds) };
+  const c = process.cpuUsage(c0);
+  return {
+    ...r,
+    proxyCpu: round((cpuSeconds(pids.proxy) - p0) / r.seconds),
+    backendCpu: round((cpuSeconds(pids.backend) - b0) / r.seconds),
+    clientCpu: round((c.user + c.system) / 1e6 / r.seconds),
+  };
 }
 
 /** N connections, each reading a whole bulk download, reconnecting until the deadline. */
@@ -151,15 +165,16 @@ async function udpEcho(t: Target, clients: number) {
   return { rate: round((r.ops - lost) / r.seconds), unit: 'datagrams/s', ops: r.ops - lost, errors: lost, seconds: round(r.seconds), p50Ms: sum.p50Ms, p99Ms: sum.p99Ms };
 }
 
-async function startBackends(): Promise<{ child: ChildProcess; ports: { bulk: number; rr: number; echo: number } }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'lib/proxy-backends.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ports = await new Promise<{ bulk: number; rr: number; echo: number }>((resolve, reject) => {
+/** Runs a helper script of bench/lib as a process; resolves with the JSON line it prints once ready. */
+async function startHelper<T>(script: string, args: string[] = []): Promise<{ child: ChildProcess; ports: T }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'lib', script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ports = await new Promise<T>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c) => {
       out += c;
       if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
     });
-    child.once('exit', (code) => reject(new Error(`backends exited ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
   return { child, ports };
 }
@@ -183,11 +198,13 @@ async function nodePortService(cp: ControlPlane, name: string, protocol: 'TCP' |
 async function main(): Promise<void> {
   const quiet = await waitQuiet();
   const subnet = `10.111.${1 + Math.floor(Math.random() * 254)}`;
-  const backends = await startBackends();
+  const backends = await startHelper<{ bulk: number; rr: number; echo: number }>('proxy-backends.js');
+  const relay = await startHelper<Record<string, number>>('proxy-relay.js', [String(backends.ports.bulk), String(backends.ports.rr)]);
   let cp: ControlPlane | undefined;
   let proxy: Proc | undefined;
   const stop = async () => {
     backends.child.kill('SIGTERM');
+    relay.child.kill('SIGTERM');
     if (proxy) await stopProcess(proxy);
     await cp?.stop();
     for (const line of execFileSync('ip', ['-o', '-4', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).split('\n')) {
@@ -209,31 +226,45 @@ async function main(): Promise<void> {
     };
     await waitFor('the proxy to forward the rr NodePort', () => tcpConnectOnce({ host: '127.0.0.1', port: np.rr }), 30_000, 100);
     const pids = { proxy: proxy.child.pid, backend: backends.child.pid };
-    const scenarios: { name: string; direct: () => Promise<Omit<Run, 'proxyCpu' | 'backendCpu'>>; proxied: () => Promise<Omit<Run, 'proxyCpu' | 'backendCpu'>> }[] = [
+    const relayPids = { proxy: relay.child.pid, backend: backends.child.pid };
+    const lo = (port: number) => ({ host: '127.0.0.1', port });
+    const scenarios: { name: string; direct: () => Promise<Measured>; proxied: () => Promise<Measured>; relay?: () => Promise<Measured> }[] = [
       ...BULK_CONNS.map((n) => ({
         name: `tcp-bulk-c${n}`,
-        direct: () => tcpBulk({ host: '127.0.0.1', port: backends.ports.bulk }, n),
-        proxied: () => tcpBulk({ host: '127.0.0.1', port: np.bulk }, n),
+        direct: () => tcpBulk(lo(backends.ports.bulk), n),
+        proxied: () => tcpBulk(lo(np.bulk), n),
+        relay: () => tcpBulk(lo(relay.ports[backends.ports.bulk]!), n),
       })),
-      { name: 'tcp-connect-c16', direct: () => tcpConnect({ host: '127.0.0.1', port: backends.ports.rr }, 16), proxied: () => tcpConnect({ host: '127.0.0.1', port: np.rr }, 16) },
+      { name: 'tcp-connect-c16', direct: () => tcpConnect(lo(backends.ports.rr), 16), proxied: () => tcpConnect(lo(np.rr), 16), relay: () => tcpConnect(lo(relay.ports[backends.ports.rr]!), 16) },
       { name: 'udp-echo-c16', direct: () => udpEcho({ host: '127.0.0.1', port: backends.ports.echo }, 16), proxied: () => udpEcho({ host: '127.0.0.1', port: np.echo }, 16) },
     ];
-    const rows: (string | number)[][] = [['scenario', 'direct', 'proxy', 'proxy ÷ direct', 'unit', 'proxy CPU (cores)', 'backend CPU direct / proxied']];
+    const rows: (string | number)[][] = [['scenario', 'direct', 'proxy', 'proxy ÷ direct', 'bare Node relay ÷ direct', 'unit', 'CPU direct: client + backend', 'CPU proxied: client + proxy + backend']];
     for (const s of scenarios.filter((x) => !ONLY || ONLY.some((o) => x.name.startsWith(o)))) {
-      const runs: { direct: Run[]; proxied: Run[] } = { direct: [], proxied: [] };
+      const runs: { direct: Run[]; proxied: Run[]; relay: Run[] } = { direct: [], proxied: [], relay: [] };
       for (let round = 1; round <= ROUNDS; round++) {
         note(`${s.name}: direct (round ${round}/${ROUNDS})`);
         runs.direct.push(await measure(pids, s.direct));
         note(`${s.name}: through the proxy (round ${round}/${ROUNDS})`);
         runs.proxied.push(await measure(pids, s.proxied));
+        if (s.relay) {
+          note(`${s.name}: through the bare Node relay (round ${round}/${ROUNDS})`);
+          runs.relay.push(await measure(relayPids, s.relay));
+        }
       }
+      const relayed = runs.relay.length ? combine(runs.relay) : undefined;
+      if (relayed) emit({ bench: 'proxy', scenario: s.name, system: 'bare-node-relay', ...relayed, rounds: runs.relay.map((r) => r.rate) });
       const direct = combine(runs.direct);
       const proxied = combine(runs.proxied);
       emit({ bench: 'proxy', scenario: s.name, system: 'direct', ...direct, rounds: runs.direct.map((r) => r.rate) });
       emit({ bench: 'proxy', scenario: s.name, system: 'coxswain-proxy', ...proxied, rounds: runs.proxied.map((r) => r.rate) });
       const ratio = round(proxied.rate / direct.rate, 3);
       emit({ bench: 'proxy', scenario: s.name, kind: 'ratio', ratio, goal: s.name.startsWith('tcp') ? 0.7 : undefined });
-      rows.push([s.name, direct.rate, proxied.rate, `${Math.round(ratio * 100)}%`, direct.unit, proxied.proxyCpu, `${direct.backendCpu} / ${proxied.backendCpu}`]);
+      const sum = (...x: number[]) => round(x.reduce((a, b) => a + b, 0));
+      rows.push([
+        s.name, direct.rate, proxied.rate, `${Math.round(ratio * 100)}%`, relayed ? `${Math.round((relayed.rate / direct.rate) * 100)}%` : '-', direct.unit,
+        `${direct.clientCpu} + ${direct.backendCpu} = ${sum(direct.clientCpu, direct.backendCpu)}`,
+        `${proxied.clientCpu} + ${proxied.proxyCpu} + ${proxied.backendCpu} = ${sum(proxied.clientCpu, proxied.proxyCpu, proxied.backendCpu)}`,
+      ]);
     }
     table(`bench:proxy (${SECONDS} s per run; goal for TCP: proxy ≥ 70% of direct)`, rows);
     emit({ bench: 'proxy', kind: 'machine', ...machineLoad(), quiet, node: process.version, revision: sourceRevision() });
@@ -256,6 +287,7 @@ function combine(runs: Run[]): Run {
     p99Ms: runs[0]!.p99Ms === undefined ? undefined : avg((r) => r.p99Ms),
     proxyCpu: avg((r) => r.proxyCpu),
     backendCpu: avg((r) => r.backendCpu),
+    clientCpu: avg((r) => r.clientCpu),
   };
 }
 

@@ -89,7 +89,8 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--cluster-cidr', o.clusterCidr,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), ...ingressProxyArgs(o.ingress)]),
+    // --service-cidr: the restarted proxy removes ClusterIPs an earlier run left on lo for Services gone since
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), '--service-cidr', o.serviceCidr, ...ingressProxyArgs(o.ingress)]),
   );
   return specs;
 }
