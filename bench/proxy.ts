@@ -238,7 +238,7 @@ async function main(): Promise<void> {
       { name: 'tcp-connect-c16', direct: () => tcpConnect(lo(backends.ports.rr), 16), proxied: () => tcpConnect(lo(np.rr), 16), relay: () => tcpConnect(lo(relay.ports[backends.ports.rr]!), 16) },
       { name: 'udp-echo-c16', direct: () => udpEcho({ host: '127.0.0.1', port: backends.ports.echo }, 16), proxied: () => udpEcho({ host: '127.0.0.1', port: np.echo }, 16) },
     ];
-    const rows: (string | number)[][] = [['scenario', 'direct', 'proxy', 'proxy ÷ direct', 'bare Node relay ÷ direct', 'unit', 'CPU direct: client + backend', 'CPU proxied: client + proxy + backend']];
+    const rows: (string | number)[][] = [['scenario', 'direct', 'proxy', 'proxy ÷ direct', 'bare Node relay ÷ direct', 'unit', 'CPU ms per unit: direct / proxied', 'CPU direct: client + backend', 'CPU proxied: client + proxy + backend']];
     for (const s of scenarios.filter((x) => !ONLY || ONLY.some((o) => x.name.startsWith(o)))) {
       const runs: { direct: Run[]; proxied: Run[]; relay: Run[] } = { direct: [], proxied: [], relay: [] };
       for (let round = 1; round <= ROUNDS; round++) {
@@ -262,6 +262,7 @@ async function main(): Promise<void> {
       const sum = (...x: number[]) => round(x.reduce((a, b) => a + b, 0));
       rows.push([
         s.name, direct.rate, proxied.rate, `${Math.round(ratio * 100)}%`, relayed ? `${Math.round((relayed.rate / direct.rate) * 100)}%` : '-', direct.unit,
+        `${perUnit(direct)} / ${perUnit(proxied)}`,
         `${direct.clientCpu} + ${direct.backendCpu} = ${sum(direct.clientCpu, direct.backendCpu)}`,
         `${proxied.clientCpu} + ${proxied.proxyCpu} + ${proxied.backendCpu} = ${sum(proxied.clientCpu, proxied.proxyCpu, proxied.backendCpu)}`,
       ]);
@@ -271,6 +272,11 @@ async function main(): Promise<void> {
   } finally {
     await stop();
   }
+}
+
+/** CPU milliseconds all processes of a run spent per unit of its rate (per MB, connection or datagram). */
+function perUnit(r: Run): number {
+  return round(((r.clientCpu + r.proxyCpu + r.backendCpu) / r.rate) * 1000, 3);
 }
 
 /** Rounds of one system together: the rate over all rounds' time, CPU and latencies averaged per round. */
