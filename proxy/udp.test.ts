@@ -93,3 +93,47 @@ test('a flow whose backend left the ready list moves to a ready one', async () =
   list = backends.map((x) => x.b);
   c.sock.close();
 });
+
+test('NetworkPolicy: a flow opens only to a backend the policy admits for this client; none admitted drops the datagram', async () => {
+  const admitted: string[] = [];
+  const ctx = {
+    backends: () => list,
+    balancer: new RoundRobin(),
+    metrics: new ProxyMetrics(),
+    logger: pino({ level: 'silent' }),
+    dialTimeoutMs: 1000,
+    maxDialAttempts: 1,
+    admits: (client: string, b: Backend, protocol: string) => {
+      admitted.push(`${client}>${b.ip}/${protocol}`);
+      return b.ip === '127.0.0.3';
+    },
+  };
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+  const port = probe.address().port;
+  probe.close();
+  const l = udpListener({ clock: new FakeClock() })({ key: `UDP/127.0.0.1:${port}`, protocol: 'UDP', address: '127.0.0.1', port, target: 'ns/p:', kind: 'ClusterIP' }, ctx) as UdpListener;
+  await l.listen();
+  const saved = listener;
+  listener = l;
+  try {
+    const c = client();
+    for (let i = 0; i < 3; i++) assert.equal((await c.ask(`p${i}`)).msg.split('|')[0], 'b', 'only the admitted backend');
+    c.sock.close();
+    assert.ok(admitted.includes('127.0.0.1>127.0.0.2/UDP'));
+    ctx.admits = () => false;
+    const d = client();
+    d.sock.send('x', port, '127.0.0.1');
+    await until(async () => /reason="policy_denied"\} 1/.test(await ctx.metrics.registry.metrics()));
+    assert.equal(l.activeConnections, 1, 'no flow for the refused client');
+    d.sock.close();
+  } finally {
+    listener = saved;
+    await l.close();
+  }
+});
+
+/** Polls a condition on the event loop (no fixed sleep decides the outcome). */
+async function until(cond: () => Promise<boolean>): Promise<void> {
+  while (!(await cond())) await new Promise((r) => setImmediate(r));
+}

@@ -155,9 +155,12 @@ export class UdpListener implements Listener {
     const { metrics, balancer } = this.ctx;
     const labels = this.labels();
     const list = this.ctx.backends(this.target);
-    const [backend] = balancer.candidates(this.target, list, address, 1);
+    // NetworkPolicy (client egress, backend ingress) is checked when a flow opens, as for a TCP connection
+    const admits = this.ctx.admits?.bind(this.ctx);
+    const allowed = admits ? list.filter((b) => admits(address, b, 'UDP')) : list;
+    const [backend] = balancer.candidates(this.target, allowed, address, 1);
     if (!backend) {
-      metrics.errors.inc({ ...labels, reason: 'no_endpoints' });
+      metrics.errors.inc({ ...labels, reason: list.length > 0 ? 'policy_denied' : 'no_endpoints' });
       return undefined;
     }
     const sock = dgram.createSocket({ type: isIPv6(backend.ip) ? 'udp6' : 'udp4' });
