@@ -75,20 +75,25 @@ spec:
   - {name: http, port: 80, targetPort: 8080, protocol: TCP}
 `;
 
+/**
+ * One datagram from a new socket connected to host:port (so the kernel only accepts a reply from
+ * that address, and a closed port fails at once with ECONNREFUSED instead of a timeout).
+ */
 function udpAsk(host: string, port: number, msg: string, timeoutMs = 1000): Promise<{ msg: string; from: string } | undefined> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
-    const t = setTimeout(() => {
-      s.close();
-      resolve(undefined);
-    }, timeoutMs);
-    s.on('message', (m, r) => {
+    let settled = false;
+    const done = (r: { msg: string; from: string } | undefined) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(t);
       s.close();
-      resolve({ msg: m.toString(), from: `${r.address}:${r.port}` });
-    });
-    s.on('error', () => undefined);
-    s.send(msg, port, host);
+      resolve(r);
+    };
+    const t = setTimeout(() => done(undefined), timeoutMs);
+    s.on('message', (m, r) => done({ msg: m.toString(), from: `${r.address}:${r.port}` }));
+    s.on('error', () => done(undefined));
+    s.connect(port, host, () => s.send(msg));
   });
 }
 
