@@ -115,6 +115,10 @@ export async function main(argv: string[]): Promise<void> {
   const addr = health.address();
   logger.info({ kubeconfig, server: client.server.origin, health: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'proxy starting');
 
+  // Services first: their informers start listing now, so after a restart (kill -9 included)
+  // listeners come back while the Ingress server is still starting.
+  const informersSynced = Promise.all([services.start(), endpoints.start(), netpol?.start()]);
+  informersSynced.catch(() => undefined); // awaited (and so thrown) below, after the Ingress start
   const ingress = ingressPorts
     ? await startIngress({
         client, logger, recorder, nodeName: flags.nodeName, addresses: nodePortAddresses, httpPort: ingressPorts.http, httpsPort: ingressPorts.https,
@@ -135,7 +139,7 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   // Both informers synced: one full reconcile before reporting healthy.
-  await Promise.all([services.start(), endpoints.start(), netpol?.start()]);
+  await informersSynced;
   if (!stopper.signal.aborted) {
     await proxier.adoptOwnedAddresses();
     await proxier.sync();
