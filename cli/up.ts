@@ -94,7 +94,8 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--cluster-dns', clusterDnsAddress(parseCidr(o.serviceCidr)!), '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), ...ingressProxyArgs(o.ingress),
+    // --service-cidr: the restarted proxy removes ClusterIPs an earlier run left on lo for Services gone since
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), '--service-cidr', o.serviceCidr, ...ingressProxyArgs(o.ingress),
       '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : [])]),
   );
   return specs;

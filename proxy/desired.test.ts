@@ -94,3 +94,19 @@ test('a Service the proxy answers itself (cluster DNS): its ClusterIP is bound, 
   assert.deepEqual([...d.listeners.keys()], []);
   assert.deepEqual([...d.clusterIPs], ['10.96.0.10']);
 });
+
+test('sessionAffinity ClientIP gives every port of the Service a timeout (default 10800 s); None gives none', () => {
+  const d = computeDesired(
+    [
+      svc('sticky', { clusterIP: '10.96.0.50', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ name: 'a', port: 80 }, { name: 'b', port: 53, protocol: 'UDP' }] }),
+      svc('default-timeout', { clusterIP: '10.96.0.51', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] }),
+      svc('plain', { clusterIP: '10.96.0.52', sessionAffinity: 'None', ports: [{ port: 80 }] }),
+    ],
+    [],
+  );
+  assert.deepEqual([...d.affinity].sort(), [
+    ['default/default-timeout:', 10800],
+    ['default/sticky:a', 60],
+    ['default/sticky:b', 60],
+  ]);
+});

@@ -42,6 +42,8 @@ export interface DesiredState {
   backends: Map<ServicePortKey, Backend[]>;
   /** Addresses that must be bound on the loopback interface: ClusterIPs, and external addresses this node does not have (external.ts). */
   clusterIPs: Set<string>;
+  /** `sessionAffinity: ClientIP` timeout in seconds, per Service port that has it. */
+  affinity: Map<ServicePortKey, number>;
   /** healthCheckNodePort → the LoadBalancer Service (externalTrafficPolicy Local) and its ready endpoints on this node. */
   healthChecks: Map<number, HealthCheckTarget>;
 }
@@ -107,6 +109,16 @@ export function backendsFor(svcPort: ServicePort, eps: Endpoints | undefined): B
   return out;
 }
 
+/** Kubernetes' default `sessionAffinityConfig.clientIP.timeoutSeconds` (3 hours; the API allows up to 1 day). */
+export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10_800;
+
+/** The ClientIP affinity timeout of a Service (seconds), or undefined without affinity; bad timeouts get the default. */
+export function clientIPAffinitySeconds(svc: Service): number | undefined {
+  if (svc.spec?.sessionAffinity !== 'ClientIP') return undefined;
+  const t = svc.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+  return Number.isInteger(t) && t! > 0 && t! <= 86_400 ? t : DEFAULT_AFFINITY_TIMEOUT_SECONDS;
+}
+
 function keyOf(o: { metadata?: { namespace?: string; name?: string } }): string {
   return `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 }
@@ -123,7 +135,7 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
   const sorted = [...services].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
 
   const localAddresses = opts.localAddresses ?? new Set<string>();
-  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set(), healthChecks: new Map() };
+  const state: DesiredState = { listeners: new Map(), backends: new Map(), clusterIPs: new Set(), healthChecks: new Map(), affinity: new Map() };
   const add = (spec: Omit<ListenerSpec, 'key'>) => {
     const key = listenerKey(spec.protocol, spec.address, spec.port);
     if (!state.listeners.has(key)) state.listeners.set(key, { key, ...spec });
@@ -161,6 +173,8 @@ export function computeDesired(services: Iterable<Service>, endpoints: Iterable<
       }
       const all = backendsFor(p, eps);
       state.backends.set(target, all);
+      const affinity = clientIPAffinitySeconds(svc);
+      if (affinity !== undefined) state.affinity.set(target, affinity);
       if (intLocal || extLocal) {
         const local = opts.nodeName ? all.filter((b) => b.nodeName === opts.nodeName) : [];
         state.backends.set(localTarget(target), local);

@@ -5,8 +5,10 @@ import { ApiClient } from '../lib/client';
 import { Informer } from '../lib/informer';
 import { defaultKubeconfigPath } from '../lib/kubeconfig';
 import { runUntilSignal } from '../lib/daemon';
+import { parseDuration } from '../lib/duration';
 import { EventRecorder } from '../lib/events';
 import { parsePort } from '../lib/flags';
+import { parseCidr } from '../lib/ipv4';
 import { createLogger } from '../lib/log';
 import { DEFAULT_CLUSTER_DOMAIN, KUBE_DNS_NAME, KUBE_DNS_NAMESPACE, normalizeClusterDomain } from '../lib/cluster-dns';
 import { ENDPOINTS, SERVICES } from '../lib/resources';
@@ -39,6 +41,9 @@ interface ProxyFlags {
   dnsUpstream?: string;
   dnsPort: string;
   dnsBindAddress?: string;
+  serviceCidr?: string;
+  udpTimeout: string;
+  udpMaxFlows: string;
 }
 
 /** `coxswain proxy`: Service ClusterIPs and NodePorts for this node, in userspace. */
@@ -62,6 +67,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--dns-upstream <ip[:port],...>', 'resolvers for names outside the cluster domain (default: the nameservers of /etc/resolv.conf)')
     .option('--dns-port <port>', 'port cluster DNS listens on (UDP and TCP)', '53')
     .option('--dns-bind-address <ip>', 'listen for cluster DNS here instead of on the DNS Service’s ClusterIP')
+    .option('--service-cidr <cidr>', 'the Service ClusterIP range: at start, labelled ClusterIPs in it that an earlier run left on lo and no Service wants are removed')
+    .option('--udp-timeout <duration>', 'idle time after which a UDP flow (client → backend) is closed', '30s')
+    .option('--udp-max-flows <n>', 'most UDP flows at once over all UDP ports; the least recently active is evicted for a new one', '4096')
     .exitOverride();
   try {
     cmd.parse(argv, { from: 'user' });
@@ -81,6 +89,13 @@ export async function main(argv: string[]): Promise<void> {
     }
   };
   const ingressPorts = flags.ingress ? { http: port('--ingress-http-port', flags.ingressHttpPort), https: port('--ingress-https-port', flags.ingressHttpsPort) } : undefined;
+  const serviceCidr = flags.serviceCidr === undefined ? undefined : parseCidr(flags.serviceCidr);
+  if (flags.serviceCidr !== undefined && !serviceCidr) throw new Error(`--service-cidr: ${JSON.stringify(flags.serviceCidr)} is not an IPv4 CIDR`);
+  const udpIdleTimeoutMs = parseDuration(flags.udpTimeout);
+  if (udpIdleTimeoutMs <= 0) throw new Error('--udp-timeout: must be greater than 0');
+  const udpMaxFlows = Number(flags.udpMaxFlows);
+  if (!Number.isInteger(udpMaxFlows) || udpMaxFlows < 1) throw new Error(`--udp-max-flows: ${JSON.stringify(flags.udpMaxFlows)} is not a positive integer`);
+
   const kubeconfig = flags.kubeconfig ?? defaultKubeconfigPath();
   const client = ApiClient.fromKubeconfig(kubeconfig);
   const netpol = flags.networkPolicy ? new NetworkPolicyAgent(client, { nodeName: flags.nodeName, logger, iptables: flags.networkPolicyRules }) : undefined;
@@ -104,14 +119,17 @@ export async function main(argv: string[]): Promise<void> {
         bindAddress: flags.dnsBindAddress,
       })
     : undefined;
+  const recorder = new EventRecorder(client, 'coxswain-proxy', { host: flags.nodeName, logger });
   const proxier = new Proxier({
     metrics,
     localServices: dns ? new Set([`${dnsNamespace}/${dnsName}`]) : undefined,
     logger,
     admits: netpol ? (c, b, p) => netpol.enforcer.admits(c, b, p) : undefined,
-    addresses: flags.bindClusterIps ? new IpAddressManager('lo') : new NoopAddressManager(),
-    nodePortAddresses,
     nodeName: flags.nodeName,
+    events: recorder,
+    udp: { idleTimeoutMs: udpIdleTimeoutMs, maxFlows: udpMaxFlows },
+    addresses: flags.bindClusterIps ? new IpAddressManager('lo', serviceCidr) : new NoopAddressManager(),
+    nodePortAddresses,
     localAddresses: interfaceAddresses,
   });
 
@@ -134,7 +152,10 @@ export async function main(argv: string[]): Promise<void> {
   const addr = health.address();
   logger.info({ kubeconfig, server: client.server.origin, health: typeof addr === 'object' && addr ? `${addr.address}:${addr.port}` : addr }, 'proxy starting');
 
-  const recorder = new EventRecorder(client, 'coxswain-proxy', { host: flags.nodeName, logger });
+  // Services first: their informers start listing now, so after a restart (kill -9 included)
+  // listeners come back while the Ingress server is still starting.
+  const informersSynced = Promise.all([services.start(), endpoints.start(), netpol?.start()]);
+  informersSynced.catch(() => undefined); // awaited (and so thrown) below, after the Ingress start
   const ingress = ingressPorts
     ? await startIngress({
         client, logger, recorder, nodeName: flags.nodeName, addresses: nodePortAddresses, httpPort: ingressPorts.http, httpsPort: ingressPorts.https,
@@ -156,8 +177,9 @@ export async function main(argv: string[]): Promise<void> {
   });
 
   // Both informers synced: one full reconcile before reporting healthy.
-  await Promise.all([services.start(), endpoints.start(), netpol?.start()]);
+  await informersSynced;
   if (!stopper.signal.aborted) {
+    await proxier.adoptOwnedAddresses();
     await proxier.sync();
     dns?.retryNow();
     logger.info({ listeners: proxier.status().length }, 'proxy synced');

@@ -28,7 +28,7 @@ export class ProxyMetrics {
   });
   readonly errors = new Counter({
     name: 'coxswain_proxy_errors_total',
-    help: 'Errors per Service port; reason is no_endpoints, dial_failed, stream_error or bind_failed',
+    help: 'Errors per Service port; reason is no_endpoints, dial_failed, stream_error, bind_failed or backend_unreachable (UDP)',
     labelNames: ['service', 'port', 'protocol', 'reason'] as const,
     registers: [this.registry],
   });
@@ -36,6 +36,11 @@ export class ProxyMetrics {
     name: 'coxswain_proxy_listeners',
     help: 'Sockets the proxy is listening on',
     labelNames: ['protocol'] as const,
+    registers: [this.registry],
+  });
+  readonly udpFlowsEvicted = new Counter({
+    name: 'coxswain_proxy_udp_flows_evicted_total',
+    help: 'UDP flows closed before their idle timeout because the flow table was full (least recently active first)',
     registers: [this.registry],
   });
   readonly syncs = new Counter({

@@ -44,8 +44,10 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
       '--cluster-dns', o.clusterDns, '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
+    // a server knows the Service range, so its proxy may clean up ClusterIPs an earlier run left behind
     child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress),
-      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : [])]),
+      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : []),
+      ...('serviceCidr' in o ? ['--service-cidr', o.serviceCidr] : [])]),
   ];
 }
 
