@@ -32,6 +32,7 @@ import { DaemonSetController } from './daemonset/controller';
 import { PodGcController } from './podgc/controller';
 import { IngressStatusController } from './ingress-status/controller';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
+import { StorageProtectionController } from './storageprotection/controller';
 
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
   'daemonset',
@@ -42,6 +43,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'cronjob',
   'resourcequota',
   'ingress-status',
+  'storageprotection',
 ] as const;
 
 export interface ControllersOptions {
@@ -115,6 +117,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('cronjob')) controllers.push(new CronJobController(ctx));
   if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
   if (enabled.has('ingress-status')) controllers.push(new IngressStatusController(ctx));
+  if (enabled.has('storageprotection')) controllers.push(new StorageProtectionController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -139,7 +142,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, storage object in use protection', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
