@@ -1,60 +1,35 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
-import { ApiError, type KubeObject } from '../../lib/client';
+import type { KubeObject } from '../../lib/client';
 import { objectKey } from '../../lib/informer';
 import { PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS } from '../../lib/resources';
-import type { ReconcileResult } from '../../lib/reconcile/controller';
-import { QueueController } from '../queue-controller';
-import type { ControllerContext } from '../context';
-import { splitKey } from '../context';
+import { ClaimVolumeController } from '../claim-volume-controller';
+import { splitKey, type ControllerContext } from '../context';
 import { claimsOf, syncClaim, syncVolume } from './sync';
 
-const CLAIM = 'claim:';
-const VOLUME = 'volume:';
-
 /**
- * `storageprotection`: Kubernetes' pvc-protection and pv-protection controllers in one.
- * Keys are `claim:<ns>/<name>` and `volume:<name>`. A deleted claim that the pod informer
- * shows unused is checked once more against a live list of its namespace's pods (the
- * informer may not have seen a pod created a moment ago) before its finalizer comes off;
- * a claim in use waits for its pods' events. Finalizer removals are updates pinned to the
- * object's resourceVersion; a conflict retries from the newer object.
+ * `storageprotection`: Kubernetes' pvc-protection and pv-protection controllers in one. A
+ * deleted claim that the pod informer shows unused is checked once more against a live list
+ * of its namespace's pods (the informer may not have seen a pod created a moment ago) before
+ * its finalizer comes off; a claim in use waits for its pods' events. Finalizer removals are
+ * updates pinned to the object's resourceVersion.
  */
-export class StorageProtectionController extends QueueController {
-  private readonly claims;
-  private readonly volumes;
+export class StorageProtectionController extends ClaimVolumeController {
   private readonly pods;
 
   constructor(ctx: ControllerContext) {
     super('storageprotection', ctx, 1);
-    this.claims = ctx.informers.for<PersistentVolumeClaim & KubeObject>(PERSISTENT_VOLUME_CLAIMS);
-    this.volumes = ctx.informers.for<PersistentVolume & KubeObject>(PERSISTENT_VOLUMES);
     this.pods = ctx.informers.for<Pod & KubeObject>(PODS);
-    const onClaim = (c: PersistentVolumeClaim) => { if (c.metadata?.deletionTimestamp) this.controller.enqueue(CLAIM + objectKey(c as KubeObject)); };
+    const onClaim = (c: PersistentVolumeClaim) => { if (c.metadata?.deletionTimestamp) this.enqueueClaim(objectKey(c as KubeObject)); };
     this.claims.on({ add: onClaim, update: (_o, c) => onClaim(c) });
-    const onVolume = (pv: PersistentVolume) => { if (pv.metadata?.deletionTimestamp) this.controller.enqueue(VOLUME + pv.metadata.name); };
+    const onVolume = (pv: PersistentVolume) => { if (pv.metadata?.deletionTimestamp) this.enqueueVolume(pv.metadata.name); };
     this.volumes.on({ add: onVolume, update: (_o, pv) => onVolume(pv) });
     const onPod = (p: Pod) => {
-      for (const key of claimsOf(p)) if (this.claims.get(key)?.metadata?.deletionTimestamp) this.controller.enqueue(CLAIM + key);
+      for (const key of claimsOf(p)) if (this.claims.get(key)?.metadata?.deletionTimestamp) this.enqueueClaim(key);
     };
     this.pods.on({ add: onPod, update: (_o, p) => onPod(p), delete: onPod });
   }
 
-  protected override objectFor(key: string): KubeObject | undefined {
-    return key.startsWith(CLAIM) ? this.claims.getObject(key.slice(CLAIM.length)) : this.volumes.getObject(key.slice(VOLUME.length));
-  }
-
-  async reconcile(key: string): Promise<ReconcileResult | void> {
-    try {
-      if (key.startsWith(CLAIM)) return await this.reconcileClaim(key.slice(CLAIM.length));
-      return await this.reconcileVolume(key.slice(VOLUME.length));
-    } catch (err) {
-      if (err instanceof ApiError && err.notFound) return;
-      if (err instanceof ApiError && err.conflict) return { requeueAfterMs: 100 };
-      throw err;
-    }
-  }
-
-  private async reconcileClaim(key: string): Promise<void> {
+  protected async reconcileClaim(key: string): Promise<void> {
     const claim = this.claims.get(key);
     if (!claim) return;
     const ns = splitKey(key).namespace;
@@ -67,7 +42,7 @@ export class StorageProtectionController extends QueueController {
     this.ctx.logger.info({ claim: key }, 'storageprotection: claim unused, protection removed');
   }
 
-  private async reconcileVolume(name: string): Promise<void> {
+  protected async reconcileVolume(name: string): Promise<void> {
     const pv = this.volumes.get(name);
     if (!pv) return;
     const step = syncVolume(pv);
