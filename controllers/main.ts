@@ -34,6 +34,7 @@ import { IngressStatusController } from './ingress-status/controller';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
 import { ServiceLbController } from './servicelb/controller';
 import { parseAddressPool } from './servicelb/pool';
+import { StorageProtectionController } from './storageprotection/controller';
 
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
   'daemonset',
@@ -45,6 +46,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'resourcequota',
   'ingress-status',
   'servicelb',
+  'storageprotection',
 ] as const;
 
 export interface ControllersOptions {
@@ -122,6 +124,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('resourcequota')) controllers.push(new ResourceQuotaController(ctx));
   if (enabled.has('ingress-status')) controllers.push(new IngressStatusController(ctx));
   if (enabled.has('servicelb')) controllers.push(new ServiceLbController(ctx, lbPool));
+  if (enabled.has('storageprotection')) controllers.push(new StorageProtectionController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -146,7 +149,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, service load balancer', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, service load balancer, storage object in use protection', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
