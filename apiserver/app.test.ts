@@ -203,6 +203,43 @@ test('services: ClusterIP and NodePort allocation, release on delete', async () 
   } finally { await t.close(); }
 });
 
+test('services: LoadBalancer defaults, allocateLoadBalancerNodePorts false, healthCheckNodePort for externalTrafficPolicy Local', async () => {
+  const t = await setup();
+  try {
+    const svc = (name: string, spec: any) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }], type: 'LoadBalancer', ...spec } });
+    let r = await t.req('POST', '/api/v1/namespaces/default/services', svc('lb', {}));
+    assert.equal(r.code, 201);
+    assert.equal(r.json.spec.allocateLoadBalancerNodePorts, true);
+    assert.equal(r.json.spec.externalTrafficPolicy, 'Cluster');
+    assert.ok(r.json.spec.ports[0].nodePort >= 30000);
+    assert.equal(r.json.spec.healthCheckNodePort, undefined);
+
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('nonp', { allocateLoadBalancerNodePorts: false }));
+    assert.equal(r.code, 201);
+    assert.equal(r.json.spec.ports[0].nodePort, undefined, 'no NodePort allocated');
+
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('local', { externalTrafficPolicy: 'Local' }));
+    assert.equal(r.code, 201);
+    const hc = r.json.spec.healthCheckNodePort;
+    assert.ok(hc >= 30000 && hc <= 32767 && hc !== r.json.spec.ports[0].nodePort, `healthCheckNodePort ${hc}`);
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('taken', { type: 'NodePort', ports: [{ port: 80, nodePort: hc }] }));
+    assert.equal(r.code, 422, 'the healthCheckNodePort is reserved like a NodePort');
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('taken2', { externalTrafficPolicy: 'Local', healthCheckNodePort: hc }));
+    assert.equal(r.code, 422);
+    assert.equal(r.json.details.causes[0].field, 'spec.healthCheckNodePort');
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('range', { externalTrafficPolicy: 'Local', healthCheckNodePort: 80 }));
+    assert.equal(r.code, 422);
+    assert.equal(r.json.details.causes[0].field, 'spec.healthCheckNodePort');
+
+    // back to Cluster: the healthCheckNodePort goes, and is free again
+    r = await t.req('PATCH', '/api/v1/namespaces/default/services/local', { spec: { externalTrafficPolicy: 'Cluster' } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(r.code, 200);
+    assert.equal(r.json.spec.healthCheckNodePort, undefined);
+    r = await t.req('POST', '/api/v1/namespaces/default/services', svc('taken', { type: 'NodePort', ports: [{ port: 80, nodePort: hc }] }));
+    assert.equal(r.code, 201);
+  } finally { await t.close(); }
+});
+
 test('watch: initial ADDED, live events, 410 for too-old versions, table events', async () => {
   const t = await setup({ cacheCapacity: 2 });
   try {

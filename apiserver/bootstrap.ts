@@ -6,6 +6,21 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
 import { COXSWAIN_INGRESS_CLASS_OBJECT } from '../lib/ingress-class';
+import { KUBE_DNS_NAME, KUBE_DNS_NAMESPACE } from '../lib/cluster-dns';
+
+/**
+ * The cluster DNS Service (kube-system/kube-dns), as kubeadm names it: no selector, as the
+ * proxy on every node answers on its ClusterIP itself (port 53, UDP and TCP).
+ */
+export function clusterDnsService(clusterIP: string) {
+  return {
+    metadata: { name: KUBE_DNS_NAME, namespace: KUBE_DNS_NAMESPACE, labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true' } },
+    spec: {
+      type: 'ClusterIP', clusterIP, clusterIPs: [clusterIP], sessionAffinity: 'None',
+      ports: [{ name: 'dns', port: 53, protocol: 'UDP', targetPort: 53 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: 53 }],
+    },
+  };
+}
 
 /**
  * The built-in provisioner's class, the cluster's default: volumes on the node of the claim's
@@ -22,10 +37,12 @@ export const LOCAL_PATH_STORAGE_CLASS: StorageClass = {
 
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
- * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass (likewise), and the `kubernetes` Service (first ClusterIP, port 443) with
+ * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass
+ * (likewise), the cluster DNS Service (kube-system/kube-dns at `clusterDnsIP`), and the `kubernetes` Service (first
+ * ClusterIP, port 443) with
  * Endpoints and an EndpointSlice pointing at this apiserver. Idempotent; safe with several apiservers.
  */
-export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string }): Promise<void> {
+export async function bootstrap(storage: ResourceStorage, registry: Registry, opts: { advertiseAddress: string; securePort: number; kubernetesServiceIP: string; clusterDnsIP?: string; warn?: (msg: string, err: string) => void }): Promise<void> {
   const ns = registry.lookup('', 'v1', 'namespaces')!;
   const svc = registry.lookup('', 'v1', 'services')!;
   const ep = registry.lookup('', 'v1', 'endpoints')!;
@@ -45,6 +62,15 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
       metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
       spec: { type: 'ClusterIP', clusterIP: opts.kubernetesServiceIP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.securePort }], sessionAffinity: 'None' },
     }));
+  }
+  // Created once, like the `kubernetes` Service; a cluster whose DNS address a user's Service already
+  // holds keeps working without cluster DNS (a warning, not a failed start).
+  if (opts.clusterDnsIP && !(await storage.read(svc, KUBE_DNS_NAMESPACE, KUBE_DNS_NAME))) {
+    try {
+      await ignoreExists(() => storage.create(svc, KUBE_DNS_NAMESPACE, clusterDnsService(opts.clusterDnsIP!)));
+    } catch (e) {
+      opts.warn?.(`cannot create Service ${KUBE_DNS_NAMESPACE}/${KUBE_DNS_NAME} at ${opts.clusterDnsIP}: cluster DNS is off until it exists`, String(e));
+    }
   }
   const subsets = [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }] }];
   const cur = await storage.read(ep, 'default', 'kubernetes');

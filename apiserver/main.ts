@@ -13,7 +13,7 @@ import { fileAuditSink } from './audit';
 import { TokenSigner, TokenVerifier } from './jwt';
 import { Security } from './security';
 import { createMetrics } from './metrics';
-import { firstAddress, type Cidr } from '../lib/ipv4';
+import { clusterDnsAddress, firstAddress, type Cidr } from '../lib/ipv4';
 import { parsePortRange, parseServiceCidr } from './allocators';
 import { type ApiServerOptions, parseOptions } from './options';
 import { Registry } from './registry';
@@ -21,6 +21,8 @@ import { ResourceStorage } from './resources';
 import { type ApiServer, serve } from './server';
 import { defaultTolerationSecondsAdmission } from './default-toleration-seconds';
 import { defaultStorageClassAdmission } from './default-storage-class';
+import { storageProtectionAdmission } from './storage-protection-admission';
+import { pvcResizeAdmission } from './pvc-resize-admission';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
@@ -47,8 +49,18 @@ export async function main(argv: string[]): Promise<void> {
   log.info({ endpoints: opts.storeEndpoints }, 'waiting for the store');
   await serve(server, {
     bindAddress: opts.bindAddress, securePort: opts.securePort, advertiseAddress: opts.advertiseAddress,
-    kubernetesServiceIP: firstAddress(serviceCidr), rootCa,
+    kubernetesServiceIP: firstAddress(serviceCidr), clusterDnsIP: dnsIP(serviceCidr, log), rootCa,
   }, log);
+}
+
+/** The cluster DNS Service's ClusterIP: the 10th address of the service range (none in a range too small for it). */
+function dnsIP(serviceCidr: Cidr, log: Logger): string | undefined {
+  try {
+    return clusterDnsAddress(serviceCidr);
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no cluster DNS Service');
+    return undefined;
+  }
 }
 
 function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: string): ApiServer {
@@ -61,12 +73,15 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
     : undefined;
   const registry = new Registry();
   const admission = new AdmissionChain();
-  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange: parsePortRange(o.serviceNodePortRange), admit: admission.admit, admitUpdate: admission.admitUpdate });
+  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange: parsePortRange(o.serviceNodePortRange), admit: admission.admit, admitUpdate: admission.admitUpdate, validateUpdate: admission.validateUpdate });
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
   admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
-  admission.register(defaultStorageClassAdmission(registry.lookup('', 'v1', 'persistentvolumeclaims'), storageClassLister(storage, registry)));
+  const claimDef = registry.lookup('', 'v1', 'persistentvolumeclaims');
+  admission.register(defaultStorageClassAdmission(claimDef, storageClassLister(storage, registry)));
+  admission.register(storageProtectionAdmission(claimDef, registry.lookup('', 'v1', 'persistentvolumes')));
+  admission.register(pvcResizeAdmission(claimDef, storageClassLister(storage, registry)));
   admission.register(limitRangerAdmission(storage, registry));
   admission.register(resourceQuotaAdmission(storage, registry));
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;

@@ -64,3 +64,29 @@ test('finished pods use no quota', () => {
   const done: Pod = { ...pod({ cpu: '1' }), status: { phase: 'Succeeded' } };
   assert.deepEqual(decideQuotas([quota('q', { pods: '0', 'requests.cpu': '0' })], PODS, done), { ok: true, charges: [] });
 });
+
+test('updates are charged what they add, as Kubernetes charges the delta; table', () => {
+  const SERVICES = { resource: 'services', group: '' };
+  const CLAIMS = { resource: 'persistentvolumeclaims', group: '' };
+  const svc = (type: string, ports = 1) => ({ metadata: { name: 's' }, spec: { type, ports: Array.from({ length: ports }, (_, i) => ({ port: 80 + i })) } });
+  const pvc = (storage: string, cls = 'gold') => ({ metadata: { name: 'c' }, spec: { storageClassName: cls, resources: { requests: { storage } } } });
+  const svcQuota = quota('svc', { services: '10', 'services.nodeports': '2', 'services.loadbalancers': '1' }, { services: '3', 'services.nodeports': '1', 'services.loadbalancers': '0' });
+  const pvcQuota = quota('disk', { 'requests.storage': '2Gi', 'gold.storageclass.storage.k8s.io/requests.storage': '10Gi', persistentvolumeclaims: '5' },
+    { 'requests.storage': '1Gi', 'gold.storageclass.storage.k8s.io/requests.storage': '1Gi', persistentvolumeclaims: '1' });
+  const cases: [string, ResourceQuota, { resource: string; group: string }, unknown, unknown, Record<string, string> | string | undefined][] = [
+    ['ClusterIP → NodePort: one node port more', svcQuota, SERVICES, svc('ClusterIP'), svc('NodePort'), { services: '3', 'services.nodeports': '2', 'services.loadbalancers': '0' }],
+    ['ClusterIP → NodePort with two ports: over services.nodeports', svcQuota, SERVICES, svc('ClusterIP'), svc('NodePort', 2),
+      'exceeded quota: svc, requested: services.nodeports=2, used: services.nodeports=1, limited: services.nodeports=2'],
+    ['NodePort → LoadBalancer: a load balancer more, the node port already counted', svcQuota, SERVICES, svc('NodePort'), svc('LoadBalancer'), { services: '3', 'services.nodeports': '1', 'services.loadbalancers': '1' }],
+    ['LoadBalancer → ClusterIP: nothing charged (the recount gives it back)', svcQuota, SERVICES, svc('LoadBalancer'), svc('ClusterIP'), undefined],
+    ['a claim grows by 512Mi', pvcQuota, CLAIMS, pvc('1Gi'), pvc('1536Mi'), { 'requests.storage': '1536Mi', 'gold.storageclass.storage.k8s.io/requests.storage': '1536Mi', persistentvolumeclaims: '1' }],
+    ['a claim grows past requests.storage', pvcQuota, CLAIMS, pvc('1Gi'), pvc('3Gi'),
+      'exceeded quota: disk, requested: requests.storage=2Gi, used: requests.storage=1Gi, limited: requests.storage=2Gi'],
+    ['an update that changes no usage (labels) is free', pvcQuota, CLAIMS, pvc('1Gi'), pvc('1Gi'), undefined],
+  ];
+  for (const [name, q, r, old, next, want] of cases) {
+    const d = decideQuotas([q], r, next, old);
+    if (typeof want === 'string') assert.deepEqual(d, { ok: false, message: want }, name);
+    else assert.deepEqual(d.ok ? d.charges.map((c) => c.used) : d, want ? [want] : [], name);
+  }
+});

@@ -4,12 +4,13 @@ import type { ResourceDef } from './groups/types';
 import { ApiError, errors } from './errors';
 import type { ResourceStorage } from './resources';
 import type { Registry } from './registry';
-import { amountOf, formatAmount, objectUsage, podConstraintError, prettyList, quotaMatches, trackedNames, type QuotaResource } from '../lib/quota';
+import { amountOf, chargedOnUpdate, formatAmount, objectUsage, usageIncrease, podConstraintError, prettyList, quotaMatches, trackedNames, type QuotaResource } from '../lib/quota';
 import { objectName } from './api-object';
 
 /**
- * Kubernetes' ResourceQuota admission, for creates: an object a quota of its namespace
- * applies to is refused (403) when its usage would take the quota's `status.used` above
+ * Kubernetes' ResourceQuota admission, for creates and for the updates that add usage (a
+ * Service that becomes NodePort or LoadBalancer, a claim whose storage request grows): an
+ * object (or the increase) a quota of its namespace applies to is refused (403) when its usage would take the quota's `status.used` above
  * `status.hard`, and is otherwise charged to the quota before it is stored, by a write of
  * the quota's status that compares its resourceVersion; a lost race re-reads the quotas and
  * decides again for the quotas not charged yet, so two creates that do not both fit never
@@ -21,17 +22,18 @@ import { objectName } from './api-object';
 export type QuotaDecision = { ok: true; charges: { quota: ResourceQuota; used: Record<string, string> }[] } | { ok: false; message: string };
 
 /**
- * Pure: what creating `obj` (of resource `r`) does to `quotas` (their status as stored).
+ * Pure: what creating `obj` (of resource `r`), or updating `old` to `obj`, does to `quotas`
+ * (their status as stored). An update is charged what it adds (`usageIncrease`).
  * Messages are worded as Kubernetes' (without the `<kind> "<name>" is forbidden: ` prefix).
  */
-export function decideQuotas(quotas: ResourceQuota[], r: QuotaResource, obj: unknown): QuotaDecision {
-  const usage = objectUsage(r, obj);
+export function decideQuotas(quotas: ResourceQuota[], r: QuotaResource, obj: unknown, old?: unknown): QuotaDecision {
+  const usage = old === undefined ? objectUsage(r, obj) : usageIncrease(objectUsage(r, obj), objectUsage(r, old));
   const charges: { quota: ResourceQuota; used: Record<string, string> }[] = [];
   for (const q of [...quotas].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''))) {
     if (!quotaMatches(q, r, obj)) continue;
     const hard = q.status?.hard ?? {};
     const names = trackedNames(q, Object.keys(hard)).filter((n) => usage.has(n));
-    if (r.group === '' && r.resource === 'pods' && usage.size) {
+    if (old === undefined && r.group === '' && r.resource === 'pods' && usage.size) {
       const missing = podConstraintError(obj as never, trackedNames(q, Object.keys(hard)));
       if (missing) return { ok: false, message: `failed quota: ${q.metadata?.name}: ${missing}` };
     }
@@ -65,35 +67,46 @@ const MAX_ATTEMPTS = 10;
 /** The admission plugin over `decideQuotas`: quotas read from the storage, charges written to their status. */
 export function resourceQuotaAdmission(storage: ResourceStorage, registry: Registry): AdmissionPlugin {
   const quotaDef = registry.lookup('', 'v1', 'resourcequotas')!;
-  return {
-    async admit(def: ResourceDef, ns: string | undefined, obj: unknown, opts?: { dryRun?: boolean }): Promise<void> {
-      if (!ns || !def.namespaced || def === quotaDef) return;
-      const r: QuotaResource = { resource: def.plural, group: def.group };
-      const kind = def.group ? `${def.plural}.${def.group}` : def.plural;
-      const name = objectName(obj as never) || ((obj as { metadata?: { generateName?: string } }).metadata?.generateName ?? '');
-      let fromStore = false;
-      /** Quotas this create was charged to already (a retry after a lost race on another one). */
-      const charged = new Set<string>();
-      for (let attempt = 0; ; attempt++) {
-        const quotas = fromStore
-          ? await Promise.all((await storage.list(quotaDef, ns)).items.map(async (c) => (await storage.read(quotaDef, ns, c.obj.metadata.name!, { fromStore: true }))?.obj ?? c.obj))
-          : (await storage.list(quotaDef, ns)).items.map((c) => c.obj);
-        if (!quotas.length) return;
-        const d = decideQuotas((quotas as ResourceQuota[]).filter((q) => !charged.has(q.metadata?.name ?? '')), r, obj);
-        if (!d.ok) throw errors.forbidden(`${kind} "${name}" is forbidden: ${d.message}`, { name, group: def.group, kind: def.plural });
-        if (opts?.dryRun) return;
-        try {
-          for (const c of d.charges) {
-            const q = c.quota;
-            await storage.update(quotaDef, ns, q.metadata!.name!, { ...q, status: { ...(q.status ?? {}), used: c.used } }, { subresource: 'status' });
-            charged.add(q.metadata!.name!);
-          }
-          return;
-        } catch (err) {
-          if (!(err instanceof ApiError && err.code === 409) || attempt + 1 >= MAX_ATTEMPTS) throw err;
-          fromStore = true;
+
+  /** Charges `obj` (created, or updated from `old`) to the quotas of `ns`, or throws the 403. */
+  async function charge(def: ResourceDef, ns: string, obj: unknown, old: unknown, opts?: { dryRun?: boolean }): Promise<void> {
+    const r: QuotaResource = { resource: def.plural, group: def.group };
+    const kind = def.group ? `${def.plural}.${def.group}` : def.plural;
+    const name = objectName(obj as never) || ((obj as { metadata?: { generateName?: string } }).metadata?.generateName ?? '');
+    let fromStore = false;
+    /** Quotas this write was charged to already (a retry after a lost race on another one). */
+    const charged = new Set<string>();
+    for (let attempt = 0; ; attempt++) {
+      const quotas = fromStore
+        ? await Promise.all((await storage.list(quotaDef, ns)).items.map(async (c) => (await storage.read(quotaDef, ns, c.obj.metadata.name!, { fromStore: true }))?.obj ?? c.obj))
+        : (await storage.list(quotaDef, ns)).items.map((c) => c.obj);
+      if (!quotas.length) return;
+      const d = decideQuotas((quotas as ResourceQuota[]).filter((q) => !charged.has(q.metadata?.name ?? '')), r, obj, old);
+      if (!d.ok) throw errors.forbidden(`${kind} "${name}" is forbidden: ${d.message}`, { name, group: def.group, kind: def.plural });
+      if (opts?.dryRun) return;
+      try {
+        for (const c of d.charges) {
+          const q = c.quota;
+          await storage.update(quotaDef, ns, q.metadata!.name!, { ...q, status: { ...(q.status ?? {}), used: c.used } }, { subresource: 'status' });
+          charged.add(q.metadata!.name!);
         }
+        return;
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 409) || attempt + 1 >= MAX_ATTEMPTS) throw err;
+        fromStore = true;
       }
+    }
+  }
+
+  return {
+    async admit(def, ns, obj, opts) {
+      if (!ns || !def.namespaced || def === quotaDef) return;
+      await charge(def, ns, obj, undefined, opts);
+    },
+    /** Updates are charged what they add (Kubernetes charges the delta; a retried write may charge twice until the next recount). */
+    async validateUpdate(def, ns, next, old, opts) {
+      if (!ns || !chargedOnUpdate({ resource: def.plural, group: def.group })) return;
+      await charge(def, ns, next, old, opts);
     },
   };
 }

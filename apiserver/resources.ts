@@ -41,6 +41,8 @@ export interface ResourceStorageDeps {
   admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
   /** Admission on a full update (PUT) of `next`, before validation. */
   admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject) => void;
+  /** Validating admission of an update or patch (not of a subresource), after validation: `old` as stored. */
+  validateUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject, old: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
 }
 
 export interface WriteOptions {
@@ -329,6 +331,12 @@ export class ResourceStorage {
     }
   }
 
+  /** `next` once validating admission (deps.validateUpdate) let the update of `cur` through. */
+  private async validated(def: ResourceDef, ns: string | undefined, next: ApiObject, cur: ApiObject, opts: WriteOptions): Promise<ApiObject> {
+    await this.deps.validateUpdate?.(def, ns, next, cur, { dryRun: opts.dryRun });
+    return next;
+  }
+
   async update(def: ResourceDef, ns: string | undefined, name: string, body: unknown, opts: WriteOptions & { subresource?: StatusSubresource } = {}): Promise<{ obj: ApiObject; created: boolean }> {
     const incoming = checkBody(def, ns, body);
     if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
@@ -336,7 +344,7 @@ export class ResourceStorage {
     }
     incoming.metadata.name = name;
     let created = false;
-    const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+    const obj = await this.guaranteedUpdate(def, ns, name, async (cur) => {
       if (opts.subresource) {
         const next: StorageView = { ...cur, status: subresourceStatus(def, opts.subresource, cur, (incoming as StorageView).status) };
         return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager, subresource: opts.subresource });
@@ -345,7 +353,7 @@ export class ResourceStorage {
       if (def.hasStatus) next.status = (cur as StorageView).status;
       if (next.status === undefined) delete next.status;
       this.deps.admitUpdate?.(def, ns, next);
-      return beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager });
+      return this.validated(def, ns, await beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager }), cur, opts);
     }, {
       ...opts,
       precondition: incoming.metadata.resourceVersion || undefined,
@@ -361,7 +369,7 @@ export class ResourceStorage {
     let created = false;
     // the client's resourceVersion as sent (only a string can match)
     const precondition = type !== 'json' ? objectOr(objectOr(patch).metadata).resourceVersion : undefined;
-    const obj = await this.guaranteedUpdate(def, ns, name, (cur) => {
+    const obj = await this.guaranteedUpdate(def, ns, name, async (cur) => {
       const wctx = this.writeContext();
       const patched = opts.view ? opts.view.to(applyPatch(type, opts.view.from(cur), patch)) : applyPatch(type, cur, patch);
       let applied = false;
@@ -394,7 +402,8 @@ export class ResourceStorage {
       if (opts.subresource) next = { ...cur, status: subresourceStatus(def, opts.subresource, cur, result.status), metadata: applied ? { ...cur.metadata, managedFields: result.metadata.managedFields } : cur.metadata };
       else if (def.hasStatus) next = { ...result, status: (cur as StorageView).status };
       if (next.status === undefined) delete next.status;
-      return beforeUpdate(def, cur, next, wctx, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
+      const updated = await beforeUpdate(def, cur, next, wctx, { fieldManager: opts.fieldManager, subresource: opts.subresource, applied });
+      return opts.subresource ? updated : this.validated(def, ns, updated, cur, opts);
     }, {
       ...opts,
       precondition,

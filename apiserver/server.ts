@@ -30,6 +30,8 @@ export interface ServeOptions {
   advertiseAddress: string;
   /** the ClusterIP of the `kubernetes` Service */
   kubernetesServiceIP: string;
+  /** the ClusterIP of the cluster DNS Service (kube-system/kube-dns); absent: none is created */
+  clusterDnsIP?: string;
   /** PEM published to every namespace as kube-root-ca.crt */
   rootCa: string;
 }
@@ -58,7 +60,7 @@ export async function serve(s: ApiServer, o: ServeOptions, log: Logger): Promise
   await s.storage.start();
   for (let delay = 200; !stopping; delay = Math.min(delay * 2, 2_000)) {
     try {
-      await bootstrap(s.storage, s.registry, { advertiseAddress: o.advertiseAddress, securePort: o.securePort, kubernetesServiceIP: o.kubernetesServiceIP });
+      await bootstrap(s.storage, s.registry, { advertiseAddress: o.advertiseAddress, securePort: o.securePort, kubernetesServiceIP: o.kubernetesServiceIP, clusterDnsIP: o.clusterDnsIP, warn: (msg, err) => log.warn({ err }, msg) });
       await s.security.reconcileDefaultPolicy();
       break;
     } catch (e) {

@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ApiClient } from '../lib/client';
-import { firstAddress, parseCidr } from '../lib/ipv4';
+import { clusterDnsAddress, firstAddress, parseCidr } from '../lib/ipv4';
+import { DEFAULT_CLUSTER_DOMAIN, normalizeClusterDomain } from '../lib/cluster-dns';
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
 import { dockerSocket } from '../lib/preflight';
@@ -34,6 +35,9 @@ export interface UpOptions {
   ingress?: IngressPorts;
   /** The Docker engine's socket for the kubelet (from DOCKER_HOST); absent: the kubelet's default. */
   dockerSocket?: string;
+  clusterDomain: string;
+  /** Resolvers for names outside the cluster domain (the proxy's --dns-upstream); absent: the host's resolv.conf. */
+  dnsUpstream?: string;
 }
 
 function ports(s: string): number[] {
@@ -87,9 +91,12 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--tls-private-key-file', pki.kubelet(o.nodeName).key,
       '--client-ca-file', pki.ca.cert,
       '--cluster-cidr', o.clusterCidr,
+      '--cluster-dns', clusterDnsAddress(parseCidr(o.serviceCidr)!), '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), ...ingressProxyArgs(o.ingress)]),
+    // --service-cidr: the restarted proxy removes ClusterIPs an earlier run left on lo for Services gone since
+    child('proxy', ['proxy', '--kubeconfig', kc('proxy'), '--node-name', o.nodeName, '--port', String(o.proxyPort), '--service-cidr', o.serviceCidr, ...ingressProxyArgs(o.ingress),
+      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : [])]),
   );
   return specs;
 }
@@ -152,6 +159,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--ingress-http-port <port>', 'port of the Ingress server (HTTP) on every address of this host', '80')
     .option('--ingress-https-port <port>', 'port of the Ingress server (HTTPS) on every address of this host', '443')
     .option('--no-ingress', 'serve no Ingresses')
+    .option('--cluster-domain <domain>', 'cluster DNS domain', DEFAULT_CLUSTER_DOMAIN)
+    .option('--dns-upstream <ip[:port],...>', 'resolvers cluster DNS forwards other names to (default: the nameservers of /etc/resolv.conf)')
     .exitOverride();
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
@@ -172,7 +181,11 @@ export async function main(argv: string[]): Promise<void> {
     readyTimeoutSec: Number(f.readyTimeout),
     ingress: f.ingress === false ? undefined : { httpPort: ports(f.ingressHttpPort)[0], httpsPort: ports(f.ingressHttpsPort)[0] },
     dockerSocket: dockerSocket().socket,
+    clusterDomain: normalizeClusterDomain(f.clusterDomain),
+    dnsUpstream: f.dnsUpstream,
   };
+  if (!parseCidr(o.serviceCidr)) throw new Error(`--service-cidr: invalid CIDR ${JSON.stringify(o.serviceCidr)}`);
+  clusterDnsAddress(parseCidr(o.serviceCidr)!); // throws when the range has no room for the DNS address
   const t0 = Date.now();
   // Before anything is written or started: a host that cannot run a node says why in one line.
   if (await refuseUnfitHost(undefined)) return;

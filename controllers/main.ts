@@ -35,6 +35,9 @@ import { DaemonSetController } from './daemonset/controller';
 import { PodGcController } from './podgc/controller';
 import { IngressStatusController } from './ingress-status/controller';
 import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
+import { ServiceLbController } from './servicelb/controller';
+import { parseAddressPool } from './servicelb/pool';
+import { StorageProtectionController } from './storageprotection/controller';
 
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
   'daemonset',
@@ -47,6 +50,8 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'ingress-status',
   'endpointslice',
   'endpointslicemirroring',
+  'servicelb',
+  'storageprotection',
 ] as const;
 
 export interface ControllersOptions {
@@ -73,6 +78,8 @@ export interface ControllersOptions {
   jobBackoffBaseMs?: number;
   /** --max-endpoints-per-slice: endpoints per EndpointSlice before another is started (default 100, at most 1000). */
   maxEndpointsPerSlice?: number;
+  /** --lb-address-pool: LoadBalancer addresses from this pool (servicelb/pool.ts) instead of node addresses. */
+  lbAddressPool?: string;
   logger?: Logger;
 }
 
@@ -91,6 +98,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (!Number.isInteger(o.nodeCidrMaskSize) || o.nodeCidrMaskSize < cluster.prefix || o.nodeCidrMaskSize > 30) {
     throw new Error(`--node-cidr-mask-size: /${o.nodeCidrMaskSize} does not fit in ${o.clusterCidr}`);
   }
+  const lbPool = o.lbAddressPool ? parseAddressPool(o.lbAddressPool) : undefined;
   const enabled = new Set(o.controllers.includes('*') ? ALL_CONTROLLERS : o.controllers);
   for (const n of enabled) if (!(ALL_CONTROLLERS as readonly string[]).includes(n)) throw new Error(`--controllers: unknown controller ${JSON.stringify(n)} (known: ${ALL_CONTROLLERS.join(', ')})`);
 
@@ -124,6 +132,8 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('ingress-status')) controllers.push(new IngressStatusController(ctx));
   if (enabled.has('endpointslice')) controllers.push(new EndpointSliceController(ctx, { maxEndpointsPerSlice: o.maxEndpointsPerSlice }));
   if (enabled.has('endpointslicemirroring')) controllers.push(new EndpointSliceMirroringController(ctx));
+  if (enabled.has('servicelb')) controllers.push(new ServiceLbController(ctx, lbPool));
+  if (enabled.has('storageprotection')) controllers.push(new StorageProtectionController(ctx));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -148,7 +158,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, endpointslice, endpointslice mirroring', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, service load balancer, storage object in use protection, endpointslice, endpointslice mirroring', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
@@ -160,6 +170,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--local-path-dir <dir>', 'directory on each node holding the volumes of the local-path provisioner').default(DEFAULT_LOCAL_PATH_DIR))
     .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE))
     .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'))
+    .addOption(new Option('--lb-address-pool <pool>', 'LoadBalancer Services get one address each from these IPv4 CIDRs/ranges (a.b.c.d/n or a.b.c.d-e.f.g.h, comma-separated) instead of the addresses of their nodes').env('COXSWAIN_LB_ADDRESS_POOL'))
     .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints an EndpointSlice holds before another is started (1-1000)').default(String(DEFAULT_MAX_ENDPOINTS_PER_SLICE)));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
@@ -186,6 +197,7 @@ export function parseFlags(argv: string[]): ControllersOptions {
     terminatedPodGcThreshold: parseThreshold(f.terminatedPodGcThreshold),
     jobBackoffBaseMs: parseDuration(f.jobBackoffBase),
     maxEndpointsPerSlice: parseMaxEndpointsPerSlice(f.maxEndpointsPerSlice),
+    lbAddressPool: f.lbAddressPool,
   };
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Container, Pod, Secret } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { buildContainerSpec, effectiveSeccomp, podGracePeriodSeconds, podRef, pullPolicyOf, terminationMessagePath } from './container-spec';
-import { hostsFileContent, parseResolvConf, resolvConfContent, type ResolvConf } from './pod-files';
+import { hostsFileContent, MISSING_CLUSTER_DNS, parseResolvConf, podDnsType, resolvConfContent, type ClusterDnsConfig, type ResolvConf } from './pod-files';
 import { ContainerConfigError, type PodObjects, type PreparedVolume } from './pod-inputs';
 import { registryAuthFor } from './image-auth';
 import { runLifecycleHook } from './lifecycle-hook';
@@ -40,6 +40,8 @@ export interface ContainerStarterDeps {
   seccompDefault?: boolean;
   /** Told a container is about to be started by this kubelet (its runtime start event needs no sync). */
   onStarting?: (id: string) => void;
+  /** `--cluster-dns`/`--cluster-domain`: the resolver of ClusterFirst pods; absent: they get the node's, with a warning. */
+  clusterDns?: ClusterDnsConfig;
 }
 
 /**
@@ -113,8 +115,12 @@ export class ContainerStarter {
     try {
       const terminationMessageFile = terminationMessagePath(spec) ? await this.deps.volumes.terminationMessageFile(uid, spec.name, restartCount) : undefined;
       const podNet = !pod.spec?.hostNetwork && sandbox.podIP;
-      const hostsFile = podNet ? await this.deps.volumes.podFile(uid, 'etc-hosts', hostsFileContent(pod, sandbox.podIP!)) : undefined;
-      const resolvConfFile = podNet ? await this.deps.volumes.podFile(uid, 'resolv.conf', resolvConfContent(pod, await nodeResolvConf())) : undefined;
+      const domain = this.deps.clusterDns?.domain;
+      const hostsFile = podNet ? await this.deps.volumes.podFile(uid, 'etc-hosts', hostsFileContent(pod, sandbox.podIP!, domain)) : undefined;
+      // Host-network pods keep Docker's copy of the node's resolv.conf unless they want another one.
+      const dns = podDnsType(pod, this.deps.clusterDns);
+      if (dns.missing) this.deps.event(pod, 'Warning', 'MissingClusterDNS', `pod: "${podRef(pod)}". ${MISSING_CLUSTER_DNS}`);
+      const resolvConfFile = podNet || dns.type !== 'Host' ? await this.deps.volumes.podFile(uid, 'resolv.conf', resolvConfContent(pod, await nodeResolvConf(), this.deps.clusterDns)) : undefined;
       const seccomp = effectiveSeccomp(pod, spec);
       const seccompLocalhost = seccomp?.type === 'Localhost' && seccomp.localhostProfile ? await this.deps.volumes.seccompProfile(seccomp.localhostProfile) : undefined;
       cspec = buildContainerSpec(pod, spec, restartCount, sandboxId, { podIP: sandbox.podIP, hostIP: this.deps.nodeIP, nodeName: this.deps.nodeName, objects, volumes, terminationMessageFile, hostsFile, resolvConfFile, serviceEnv, seccompDefault: this.deps.seccompDefault, seccompLocalhost }, { [LABEL_BACKOFF]: String(backoffCount) });

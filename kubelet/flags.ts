@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CLUSTER_DOMAIN, normalizeClusterDomain } from '../lib/cluster-dns';
 import { parseDuration } from '../lib/duration';
 import { parsePort } from '../lib/flags';
 import { formatCidr, parseCidr } from '../lib/ipv4';
@@ -94,6 +96,13 @@ export function cidr(s: string): string {
   return formatCidr(c);
 }
 
+/** Comma-separated IP addresses (`--cluster-dns`); empty is none. */
+export function ipList(s: string): string {
+  const ips = s.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const ip of ips) if (isIP(ip) === 0) throw new Error(`not an IP address: ${ip}`);
+  return ips.join(',');
+}
+
 /** First non-internal IPv4 address that is not a container bridge, else 127.0.0.1. */
 export function defaultNodeIP(ifaces = os.networkInterfaces()): string {
   const skip = /^(docker\d*|br-|veth|cni|flannel|virbr)/;
@@ -119,6 +128,8 @@ export interface KubeletFlags {
   healthzBindAddress: string;
   maxPods: number;
   seccompDefault: boolean;
+  clusterDns?: string;
+  clusterDomain: string;
   tmpfsVolumes: boolean;
   tmpfsRoot: string;
   networkPrefix: string;
@@ -183,6 +194,8 @@ export function kubeletFlags(): FlagSpec[] {
     { name: 'tmpfs-root', value: '<dir>', parse: text, default: '/run/coxswain/kubelet', help: 'where secret and projected volumes are mounted as tmpfs (<dir>/<pod uid>/...); kubelets sharing a filesystem need one each', group: pods },
     { name: 'no-tmpfs-volumes', switch: true, help: "write secret and projected volumes to disk instead of tmpfs (a kubelet in a container of its own: the host's Docker does not see its mounts)", group: pods },
     { name: 'seccomp-default', switch: true, default: false, help: "use the runtime's default seccomp profile (RuntimeDefault) for pods and containers that name none, instead of Unconfined", group: pods },
+    { name: 'cluster-dns', value: '<ips>', parse: ipList, help: 'comma-separated cluster DNS addresses for pods with dnsPolicy ClusterFirst (the kube-dns Service\'s ClusterIP); without it they get the node\'s resolver, with a warning event', group: pods },
+    { name: 'cluster-domain', value: '<domain>', parse: (v) => normalizeClusterDomain(v), default: DEFAULT_CLUSTER_DOMAIN, help: 'the cluster DNS domain: pods search <ns>.svc.<domain> svc.<domain> <domain>', group: pods },
     { name: 'network-prefix', value: '<prefix>', parse: text, default: 'coxswain', help: 'pod network name prefix (network is <prefix>-<node-name>, the alias of its bridge device)', group: pods },
     { name: 'sync-frequency', value: '<duration>', parse: parseDuration, default: 5_000, defaultText: '5s', help: 'interval of the full pod resync', group: pods },
     { name: 'root-dir', value: '<dir>', parse: text, default: defaultRootDir(), help: 'directory of pod volumes (default /var/lib/coxswain/kubelet, or $COXSWAIN_HOME/kubelet when COXSWAIN_HOME is set)', group: pods },

@@ -1,3 +1,4 @@
+import type { ClusterDnsConfig } from './pod-files';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { ApiClient } from '../lib/client';
@@ -62,6 +63,8 @@ export interface KubeletOptions {
   routeSyncPeriodMs?: number;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods that name no seccomp profile. */
   seccompDefault?: boolean;
+  /** `--cluster-dns`/`--cluster-domain`: the resolver of ClusterFirst pods. */
+  clusterDns?: ClusterDnsConfig;
   /** false (`--no-tmpfs-volumes`): secret and projected volumes on disk, not tmpfs. */
   tmpfsVolumes?: boolean;
   /** Root of the tmpfs volume mounts (default /run/coxswain/kubelet). */
@@ -122,6 +125,7 @@ export class Kubelet {
     this.sources = new InformerPodSources(opts.client, { logger: opts.log, onChange: (kind, ns, name) => this.pods.objectChanged(kind, ns, name) });
     this.pods = new PodManager({
       seccompDefault: opts.seccompDefault,
+      clusterDns: opts.clusterDns,
       tmpfsVolumes: opts.tmpfsVolumes,
       tmpfsRoot: opts.tmpfsRoot,
       maxPerPodContainer: containerPolicy.maxPerPodContainer,

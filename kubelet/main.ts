@@ -141,6 +141,7 @@ export async function main(argv: string[]): Promise<void> {
     },
     shutdownGracePeriodMs: o.shutdownGracePeriod,
     seccompDefault: o.seccompDefault,
+    clusterDns: o.clusterDns ? { servers: o.clusterDns.split(','), domain: o.clusterDomain } : undefined,
     tmpfsVolumes: o.tmpfsVolumes,
     tmpfsRoot: o.tmpfsRoot,
   });

@@ -55,22 +55,68 @@ export function parseResolvConf(text: string): ResolvConf {
   return out;
 }
 
+/** The cluster DNS the kubelet was given (`--cluster-dns`, `--cluster-domain`). */
+export interface ClusterDnsConfig {
+  servers: string[];
+  domain: string;
+}
+
 /**
- * The /etc/resolv.conf of a pod on the pod network. Coxswain has no cluster DNS
- * yet, so every dnsPolicy but None resolves as `Default` (the node's resolver,
- * as Kubernetes' kubelet does when no cluster DNS is configured); dnsConfig's
- * nameservers, searches and options are added (None: only those). Loopback
- * nameservers of the node are dropped: the pod has its own loopback.
+ * Which resolver configuration a pod gets, as Kubernetes' kubelet decides it:
+ * `None` only its dnsConfig; `ClusterFirst` (the default) the cluster DNS,
+ * except host-network pods, which get the node's (`Default`) unless they ask
+ * for `ClusterFirstWithHostNet`. `missing` is set when the pod wanted cluster
+ * DNS but the kubelet has none configured: it falls back to the node's, with a
+ * warning event.
  */
-export function resolvConfContent(pod: Pod, node: ResolvConf): string {
-  const none = pod.spec?.dnsPolicy === 'None';
+export function podDnsType(pod: Pod, cluster: ClusterDnsConfig | undefined): { type: 'None' | 'Cluster' | 'Host'; missing: boolean } {
+  const policy = pod.spec?.dnsPolicy ?? 'ClusterFirst';
+  if (policy === 'None') return { type: 'None', missing: false };
+  const wantsCluster = policy === 'ClusterFirstWithHostNet' || (policy !== 'Default' && !pod.spec?.hostNetwork);
+  if (!wantsCluster) return { type: 'Host', missing: false };
+  if (!cluster?.servers.length) return { type: 'Host', missing: true };
+  return { type: 'Cluster', missing: false };
+}
+
+/** The message of the MissingClusterDNS event (Kubernetes' words). */
+export const MISSING_CLUSTER_DNS = 'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.';
+
+/** Kubernetes' limits on a pod's resolv.conf. */
+const MAX_NAMESERVERS = 3;
+const MAX_SEARCHES = 32;
+const MAX_SEARCH_CHARS = 2048;
+
+/**
+ * The pod's /etc/resolv.conf. Cluster: `nameserver <cluster DNS>`, `search
+ * <ns>.svc.<domain> svc.<domain> <domain>` then the node's search domains,
+ * `options ndots:5`. Host: the node's resolver, without its loopback
+ * nameservers for pods on the pod network (they have their own loopback).
+ * None: empty. Then dnsConfig: nameservers and searches appended (no
+ * duplicates), options merged by name (dnsConfig's win). Trimmed to 3
+ * nameservers and 32 search domains of at most 2048 characters in all.
+ */
+export function resolvConfContent(pod: Pod, node: ResolvConf, cluster?: ClusterDnsConfig): string {
+  const { type } = podDnsType(pod, cluster);
   const cfg = pod.spec?.dnsConfig ?? {};
   const dedupe = (xs: string[]) => [...new Set(xs)];
-  const nameservers = dedupe([...(none ? [] : node.nameservers.filter((n) => !/^127\.|^::1$/.test(n))), ...(cfg.nameservers ?? [])]).slice(0, 3);
-  const searches = dedupe([...(none ? [] : node.searches), ...(cfg.searches ?? [])]).slice(0, 32);
-  // dnsConfig options override the node's of the same name.
+  let nameservers: string[] = [];
+  let searches: string[] = [];
+  let baseOptions: string[] = [];
+  if (type === 'Cluster') {
+    const d = cluster!.domain;
+    nameservers = cluster!.servers;
+    searches = [`${pod.metadata?.namespace ?? 'default'}.svc.${d}`, `svc.${d}`, d, ...node.searches];
+    baseOptions = ['ndots:5'];
+  } else if (type === 'Host') {
+    nameservers = pod.spec?.hostNetwork ? node.nameservers : node.nameservers.filter((n) => !/^127\.|^::1$/.test(n));
+    searches = node.searches;
+    baseOptions = node.options;
+  }
+  nameservers = dedupe([...nameservers, ...(cfg.nameservers ?? [])]).slice(0, MAX_NAMESERVERS);
+  searches = dedupe([...searches, ...(cfg.searches ?? [])].map((x) => x.replace(/\.$/, '')).filter(Boolean)).slice(0, MAX_SEARCHES);
+  while (searches.join(' ').length > MAX_SEARCH_CHARS) searches.pop();
   const options = new Map<string, string>();
-  for (const o of none ? [] : node.options) options.set(o.split(':')[0], o);
+  for (const o of baseOptions) options.set(o.split(':')[0]!, o);
   for (const o of cfg.options ?? []) if (o.name) options.set(o.name, o.value !== undefined ? `${o.name}:${o.value}` : o.name);
   const lines = nameservers.map((n) => `nameserver ${n}`);
   if (searches.length) lines.push(`search ${searches.join(' ')}`);

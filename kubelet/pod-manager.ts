@@ -1,3 +1,4 @@
+import type { ClusterDnsConfig } from './pod-files';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
@@ -47,6 +48,8 @@ export interface PodManagerOptions {
   onImageUsed?: (imageId: string) => void;
   /** `--seccomp-default`: RuntimeDefault instead of Unconfined for pods and containers that name no seccomp profile. */
   seccompDefault?: boolean;
+  /** `--cluster-dns`/`--cluster-domain` (pod-files.ts). */
+  clusterDns?: ClusterDnsConfig;
 }
 
 /**

@@ -11,7 +11,6 @@
  * Pod IPs come from {@link PodIPAM} and are recorded as a label on the sandbox,
  * so a restarted kubelet rebuilds its allocations from Docker.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -19,19 +18,9 @@ import type { Logger } from 'pino';
 import { formatIPv4, inCidr, parseCidr, parseIPv4 } from '../lib/ipv4';
 import { gatewayOf } from './node-status';
 
-/** Runs a command (stdin from `input`); resolves its stdout, rejects naming the command and its stderr. */
-export type CommandRunner = (cmd: string, args: string[], input?: string) => Promise<string>;
+import { runCommand, type CommandRunner } from '../lib/command';
 
-export const runCommand: CommandRunner = (cmd, args, input) =>
-  new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-    // A command that exits without reading its stdin must not surface as an EPIPE error event.
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
+export { runCommand, type CommandRunner };
 
 /**
  * The absolute path of a program on the PATH (as `which`), so that `nsenter`

@@ -1,3 +1,4 @@
+import type { ClusterDnsConfig } from './pod-files';
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import type { Logger } from '../lib/log';
 import { rfc3339 } from '../lib/time';
@@ -53,6 +54,8 @@ export interface PodSyncerDeps {
   maxPerPodContainer?: number;
   onImageUsed?: (imageId: string) => void;
   seccompDefault?: boolean;
+  /** `--cluster-dns`/`--cluster-domain` (pod-files.ts). */
+  clusterDns?: ClusterDnsConfig;
 }
 
 /** What the pod's worker does after a sync. */
@@ -85,7 +88,7 @@ export class PodSyncer {
     const trace = (uid: string, phase: string) => this.trace(uid, phase);
     const onStarting = (id: string) => this.startingOurselves(id);
     const { runtime, nodeName, log, metrics, seccompDefault } = deps;
-    this.starter = new ContainerStarter({ runtime, nodeName, nodeIP: deps.nodeIP, log, volumes: deps.volumes, metrics, onImageUsed: deps.onImageUsed, event, trace, seccompDefault, onStarting });
+    this.starter = new ContainerStarter({ runtime, nodeName, nodeIP: deps.nodeIP, log, volumes: deps.volumes, metrics, onImageUsed: deps.onImageUsed, event, trace, seccompDefault, onStarting, clusterDns: deps.clusterDns });
     this.sandboxes = new SandboxStarter({ runtime, nodeName, log, metrics, seccompDefault, now: deps.now, event, trace, onStarting });
     this.stopper = new ContainerStopper({ runtime, log, event });
     this.termMessages = new TerminationMessages(runtime, log);

@@ -53,3 +53,9 @@ export function inCidr(ip: string, cidr: Cidr): boolean {
 export function firstAddress(c: Cidr): string {
   return formatIPv4((c.base + 1) >>> 0);
 }
+
+/** The 10th address after the network address (10.96.0.0/12 → 10.96.0.10): the cluster DNS Service's ClusterIP, as kubeadm picks it. */
+export function clusterDnsAddress(c: Cidr): string {
+  if (c.prefix > 28) throw new Error(`service CIDR ${formatCidr(c)} is too small for the cluster DNS address (its 10th address); use a /28 or wider`);
+  return formatIPv4((c.base + 10) >>> 0);
+}

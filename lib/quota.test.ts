@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { amountOf, countName, formatAmount, parseCountName, podUsage } from './quota';
+import { amountOf, chargedOnUpdate, countName, formatAmount, parseCountName, podUsage, usageIncrease } from './quota';
 
 test('amounts: millicores for CPU names, bytes or counts for the rest, and back', () => {
   const cases: [string, string, number, string][] = [
@@ -29,4 +29,15 @@ test('a pod uses the larger of its containers sum and any one init container', (
     initContainers: [{ name: 'i', resources: { requests: { cpu: '500m' } } }],
   } });
   assert.deepEqual(Object.fromEntries(u), { pods: 1, 'count/pods': 1, 'requests.cpu': 500, cpu: 500, 'requests.memory': 67108864, memory: 67108864, 'limits.cpu': 200 });
+});
+
+test('usageIncrease: what an update adds, names that stay or fall left out; chargedOnUpdate', () => {
+  const u = (o: Record<string, number>) => new Map(Object.entries(o));
+  assert.deepEqual(usageIncrease(u({ a: 3, b: 1, c: 5 }), u({ a: 1, b: 1, c: 9 })), u({ a: 2 }));
+  assert.deepEqual(usageIncrease(u({ 'services.nodeports': 2 }), u({})), u({ 'services.nodeports': 2 }));
+  assert.deepEqual(usageIncrease(u({}), u({ pods: 1 })), u({}));
+  assert.equal(chargedOnUpdate({ resource: 'services', group: '' }), true);
+  assert.equal(chargedOnUpdate({ resource: 'persistentvolumeclaims', group: '' }), true);
+  assert.equal(chargedOnUpdate({ resource: 'pods', group: '' }), false);
+  assert.equal(chargedOnUpdate({ resource: 'deployments', group: 'apps' }), false);
 });

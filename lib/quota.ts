@@ -116,6 +116,25 @@ export function objectUsage(r: QuotaResource, obj: unknown): Usage {
   return u;
 }
 
+/**
+ * What an update adds to a quota: for each name, how much `next` uses beyond `prev` (names
+ * whose usage stays or falls are left out; a fall is given back by the controller's recount).
+ */
+export function usageIncrease(next: Usage, prev: Usage): Usage {
+  const out: Usage = new Map();
+  for (const [n, v] of next) if (v > (prev.get(n) ?? 0)) out.set(n, v - (prev.get(n) ?? 0));
+  return out;
+}
+
+/**
+ * Resources whose updates the quota charges (Kubernetes' evaluators that handle UPDATE): a
+ * Service that becomes NodePort or LoadBalancer, a claim whose storage request grows. A pod's
+ * resources cannot change after create, and object counts do not change on update.
+ */
+export function chargedOnUpdate(r: QuotaResource): boolean {
+  return r.group === '' && (r.resource === 'services' || r.resource === 'persistentvolumeclaims');
+}
+
 /** Pod-related names a scoped quota may limit (everything else is ignored by a quota with scopes). */
 const POD_NAMES = /^(pods|count\/pods|cpu|memory|ephemeral-storage|requests\.(cpu|memory|ephemeral-storage)|limits\.(cpu|memory|ephemeral-storage))$/;
 

@@ -1,8 +1,8 @@
 import type { Node, ObjectReference, PersistentVolume, PersistentVolumeClaim } from 'kubernetes-types/core/v1';
-import type { LabelSelector } from 'kubernetes-types/meta/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { bytesOf } from './quantity';
 import { nodeSelectorMatches } from './node-affinity';
+import { matchesSelector } from './label-selector';
 
 /**
  * What the PersistentVolume controller and the scheduler agree on about claims and volumes:
@@ -62,20 +62,6 @@ export function volumeFitsNode(pv: PersistentVolume, node: Node): boolean {
   return !req || nodeSelectorMatches(req, node);
 }
 
-function labelSelectorMatches(sel: LabelSelector, labels: Record<string, string>): boolean {
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
-  return (sel.matchExpressions ?? []).every((e) => {
-    const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-    switch (e.operator) {
-      case 'In': return has && (e.values ?? []).includes(labels[e.key]);
-      case 'NotIn': return !has || !(e.values ?? []).includes(labels[e.key]);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
-    }
-  });
-}
-
 /**
  * Why the volume cannot hold the claim, or undefined when it can: same class, same volume
  * mode, every requested access mode offered, enough capacity, the claim's label selector.
@@ -88,7 +74,7 @@ export function volumeMismatch(pv: PersistentVolume, c: PersistentVolumeClaim): 
   const missing = (c.spec?.accessModes ?? []).filter((m) => !offered.includes(m));
   if (missing.length) return `access mode(s) ${missing.join(', ')} not offered`;
   if (volumeCapacity(pv) < claimRequest(c)) return `capacity ${(pv.spec?.capacity as Record<string, string> | undefined)?.storage ?? '0'} is less than the requested ${(c.spec?.resources?.requests as Record<string, string> | undefined)?.storage}`;
-  if (c.spec?.selector && !labelSelectorMatches(c.spec.selector, pv.metadata?.labels ?? {})) return 'labels do not match the claim\'s selector';
+  if (c.spec?.selector && !matchesSelector(c.spec.selector, pv.metadata?.labels)) return 'labels do not match the claim\'s selector';
   return undefined;
 }
 

@@ -81,3 +81,26 @@ test('slices are matched by namespace and service-name label', () => {
   const d = computeDesired([svc('web', { clusterIP: '10.96.0.40', ports: [{ port: 80 }] }, 'prod')], [slice('web', [{ name: '', port: 80 }], [ready('1.2.3.4')], 'dev'), { ...slice('web', [{ name: '', port: 80 }], [ready('1.2.3.5')], 'prod'), metadata: { name: 'nolabel', namespace: 'prod' } }]);
   assert.deepEqual(d.backends.get('prod/web:'), []);
 });
+
+test('a Service the proxy answers itself (cluster DNS): its ClusterIP is bound, no listener opened', () => {
+  const dns = svc('kube-dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53 }] }, 'kube-system');
+  const d = computeDesired([dns], [], { localServices: new Set(['kube-system/kube-dns']) });
+  assert.deepEqual([...d.listeners.keys()], []);
+  assert.deepEqual([...d.clusterIPs], ['10.96.0.10']);
+});
+
+test('sessionAffinity ClientIP gives every port of the Service a timeout (default 10800 s); None gives none', () => {
+  const d = computeDesired(
+    [
+      svc('sticky', { clusterIP: '10.96.0.50', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ name: 'a', port: 80 }, { name: 'b', port: 53, protocol: 'UDP' }] }),
+      svc('default-timeout', { clusterIP: '10.96.0.51', sessionAffinity: 'ClientIP', ports: [{ port: 80 }] }),
+      svc('plain', { clusterIP: '10.96.0.52', sessionAffinity: 'None', ports: [{ port: 80 }] }),
+    ],
+    [],
+  );
+  assert.deepEqual([...d.affinity].sort(), [
+    ['default/default-timeout:', 10800],
+    ['default/sticky:a', 60],
+    ['default/sticky:b', 60],
+  ]);
+});

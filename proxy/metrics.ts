@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
+import { baseTarget } from './external';
 
 /**
  * The proxy's Prometheus metrics, in their own registry so several proxies
@@ -27,7 +28,7 @@ export class ProxyMetrics {
   });
   readonly errors = new Counter({
     name: 'coxswain_proxy_errors_total',
-    help: 'Errors per Service port; reason is no_endpoints, dial_failed, stream_error or bind_failed',
+    help: 'Errors per Service port; reason is no_endpoints, dial_failed, stream_error, bind_failed or backend_unreachable (UDP)',
     labelNames: ['service', 'port', 'protocol', 'reason'] as const,
     registers: [this.registry],
   });
@@ -37,6 +38,11 @@ export class ProxyMetrics {
     labelNames: ['protocol'] as const,
     registers: [this.registry],
   });
+  readonly udpFlowsEvicted = new Counter({
+    name: 'coxswain_proxy_udp_flows_evicted_total',
+    help: 'UDP flows closed before their idle timeout because the flow table was full (least recently active first)',
+    registers: [this.registry],
+  });
   readonly syncs = new Counter({
     name: 'coxswain_proxy_sync_total',
     help: 'Reconciliations of listeners to Services and Endpoints',
@@ -44,8 +50,9 @@ export class ProxyMetrics {
   });
 }
 
-/** Splits a ServicePortKey `ns/name:port` into metric labels. */
-export function targetLabels(target: string): { service: string; port: string } {
+/** Splits a ServicePortKey `ns/name:port` (or its local-only variant) into metric labels. */
+export function targetLabels(scoped: string): { service: string; port: string } {
+  const target = baseTarget(scoped);
   const i = target.lastIndexOf(':');
   return { service: target.slice(0, i), port: target.slice(i + 1) };
 }

@@ -3,21 +3,39 @@ import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Logger } from 'pino';
 import { Controller } from '../lib/reconcile/controller';
 import type { AddressManager } from './addresses';
+import { ClientIPAffinity } from './affinity';
 import { RoundRobin, type Balancer } from './balancer';
+import { ServiceHealthServers } from './health-check';
 import { computeDesired, servicePortKey, type Backend, type DesiredState, type ListenerSpec, type ServicePortKey } from './desired';
 import { sliceFromEndpoints } from './endpoints-from-slices';
 import type { Listener, ListenerContext, ListenerFactories } from './listener';
 import { ProxyMetrics, targetLabels } from './metrics';
 import { tcpListener } from './tcp';
+import { udpListener, type UdpOptions } from './udp';
+
+/** Where the proxy reports trouble with a Service (lib/events' EventRecorder in the daemon). */
+export interface ServiceEvents {
+  event(svc: Service, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
 
 export interface ProxierOptions {
   logger: Logger;
   addresses: AddressManager;
   nodePortAddresses?: string[];
+  /** This node's name (externalTrafficPolicy/internalTrafficPolicy Local keep to its endpoints; event messages). */
+  nodeName?: string;
+  /** The addresses this node's interfaces have, read at each sync (external.ts); none by default. */
+  localAddresses?: () => Iterable<string>;
+  /** Services (`namespace/name`) answered by the proxy itself: ClusterIP bound, no listeners (see DesiredOptions). */
+  localServices?: Set<string>;
   balancer?: Balancer;
   metrics?: ProxyMetrics;
-  /** Protocol → listener implementation; TCP by default. Protocols without one are skipped. */
+  /** Protocol → listener implementation; TCP and UDP by default. Protocols without one are skipped. */
   factories?: ListenerFactories;
+  /** UDP flow idle timeout and flow cap, for the default UDP listener. */
+  udp?: UdpOptions;
+  /** Events on Services (e.g. a port that cannot be bound); none when absent. */
+  events?: ServiceEvents;
   dialTimeoutMs?: number;
   maxDialAttempts?: number;
   /** NetworkPolicy's check before a listener dials a backend (see ListenerContext). */
@@ -31,6 +49,8 @@ interface Slot {
   listener: Listener;
   state: 'binding' | 'listening' | 'failed';
   lastError?: string;
+  /** An event was recorded for this listener's bind failure (once per listener, not per retry). */
+  reported?: boolean;
 }
 
 export interface ListenerStatus {
@@ -68,6 +88,8 @@ export class Proxier {
   /** ClusterIPs present on the address manager, mapped to whether this proxy added them (and so removes them). */
   private readonly boundIPs = new Map<string, boolean>();
   private backends = new Map<ServicePortKey, Backend[]>();
+  /** ClientIP affinity timeouts (s) per Service port, from the last sync. */
+  private affinity = new Map<ServicePortKey, number>();
   private readonly ctx: ListenerContext;
   private readonly factories: ListenerFactories;
   private readonly syncs: Controller;
@@ -77,21 +99,25 @@ export class Proxier {
   private readonly syncWaiters: { upTo: number; resolve: () => void }[] = [];
   private stopped = false;
   private readonly warnedProtocols = new Set<string>();
+  /** Addresses the last sync wanted on lo (a failed listener on one re-binds it first). */
+  private wantedIPs = new Set<string>();
+  private readonly healthChecks: ServiceHealthServers;
   /** Wall-clock ms of the last completed reconcile (for /healthz). */
   lastSync = 0;
 
   constructor(private readonly opts: ProxierOptions) {
     this.metrics = opts.metrics ?? new ProxyMetrics();
-    this.factories = opts.factories ?? { TCP: tcpListener };
+    this.factories = opts.factories ?? { TCP: tcpListener, UDP: udpListener(opts.udp) };
     this.ctx = {
       backends: (t) => this.backends.get(t) ?? [],
-      balancer: opts.balancer ?? new RoundRobin(),
+      balancer: new ClientIPAffinity(opts.balancer ?? new RoundRobin(), (t) => this.affinity.get(t)),
       metrics: this.metrics,
       logger: opts.logger,
       dialTimeoutMs: opts.dialTimeoutMs ?? 5_000,
       maxDialAttempts: opts.maxDialAttempts ?? 3,
       admits: opts.admits,
     };
+    this.healthChecks = new ServiceHealthServers({ logger: opts.logger, addresses: opts.nodePortAddresses ?? ['0.0.0.0'] });
     this.syncs = new Controller({ name: 'proxy-sync', workers: 1, reconcile: () => this.syncOnce() });
     this.rebinds = new Controller({
       name: 'proxy-rebind',
@@ -169,7 +195,7 @@ export class Proxier {
   private async syncOnce(): Promise<void> {
     const upTo = this.requested;
     try {
-      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.slices.values(), { nodePortAddresses: this.opts.nodePortAddresses }));
+      if (!this.stopped) await this.reconcile(computeDesired(this.services.values(), this.slices.values(), { nodePortAddresses: this.opts.nodePortAddresses, nodeName: this.opts.nodeName, localAddresses: this.localAddresses(), localServices: this.opts.localServices }));
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'proxy sync failed');
     } finally {
@@ -178,11 +204,20 @@ export class Proxier {
     }
   }
 
+  /** This node's addresses, less the ones this proxy added to lo (those it must keep treating as its own to bind). */
+  private localAddresses(): Set<string> {
+    const out = new Set(this.opts.localAddresses?.() ?? []);
+    for (const [ip, owned] of this.boundIPs) if (owned) out.delete(ip);
+    return out;
+  }
+
   private async reconcile(desired: DesiredState): Promise<void> {
     const log = this.opts.logger;
     this.metrics.syncs.inc();
     // New conns see the new endpoints at once.
     this.backends = desired.backends;
+    this.wantedIPs = desired.clusterIPs;
+    this.affinity = desired.affinity;
     this.ctx.balancer.retain(new Set(desired.backends.keys()));
 
     // Close listeners that are no longer wanted (this drops their connections).
@@ -228,6 +263,7 @@ export class Proxier {
       this.slots.set(key, fresh);
       if (!(await this.bind(fresh, key))) this.rebinds.queue.addRateLimited(key);
     }
+    await this.healthChecks.sync(desired.healthChecks);
     this.updateGauges();
     this.lastSync = Date.now();
   }
@@ -246,6 +282,7 @@ export class Proxier {
       slot.lastError = (err as Error).message;
       this.metrics.errors.inc({ ...targetLabels(slot.listener.target), protocol: slot.listener.spec.protocol, reason: 'bind_failed' });
       this.opts.logger.warn({ listener: key, err: slot.lastError }, 'cannot listen; will retry');
+      this.reportBindFailure(slot, key);
       return false;
     }
   }
@@ -260,10 +297,10 @@ export class Proxier {
     const slot = this.slots.get(key);
     if (!slot || slot.state !== 'failed' || this.stopped) return;
     const spec = slot.listener.spec;
-    const again: Slot = { listener: this.factories[spec.protocol]!(spec, this.ctx), state: 'binding' };
+    const again: Slot = { listener: this.factories[spec.protocol]!(spec, this.ctx), state: 'binding', reported: slot.reported };
     again.listener.target = slot.listener.target;
     this.slots.set(key, again);
-    if (spec.kind === 'ClusterIP' && !this.boundIPs.has(spec.address)) {
+    if (this.wantedIPs.has(spec.address) && !this.boundIPs.has(spec.address)) {
       try {
         this.boundIPs.set(spec.address, await this.opts.addresses.ensure(spec.address));
       } catch {
@@ -274,6 +311,36 @@ export class Proxier {
     const ok = await this.bind(again, key);
     this.updateGauges();
     if (!ok) throw new Error(again.lastError);
+  }
+
+  /** One Warning event per failing listener on its Service (retries of the same listener do not repeat it). */
+  private reportBindFailure(slot: Slot, key: string): void {
+    if (slot.reported || !this.opts.events) return;
+    slot.reported = true;
+    const svc = this.services.get(slot.listener.target.slice(0, slot.listener.target.lastIndexOf(':')));
+    if (!svc) return;
+    const { protocol, address, port, kind } = slot.listener.spec;
+    const where = this.opts.nodeName ? ` on node ${this.opts.nodeName}` : '';
+    this.opts.events.event(svc, 'Warning', 'FailedToBind', `cannot listen on ${protocol} ${address}:${port} (${kind})${where}: ${slot.lastError}; retrying`);
+  }
+
+  /**
+   * Takes over the ClusterIPs a previous run of the proxy added and left behind
+   * (killed before it could clean up): they count as this proxy's own, so the
+   * next sync removes those that no Service wants. Call once, after the
+   * informers have synced and before the first `sync()`.
+   */
+  async adoptOwnedAddresses(): Promise<string[]> {
+    let owned: string[] = [];
+    try {
+      owned = await this.opts.addresses.owned();
+    } catch (err) {
+      this.opts.logger.warn({ err: (err as Error).message }, 'cannot list addresses left by an earlier run');
+    }
+    // also those a sync during the informers' first list found "already there"
+    for (const ip of owned) this.boundIPs.set(ip, true);
+    if (owned.length) this.opts.logger.info({ addresses: owned.length }, 'adopted ClusterIPs added by an earlier run');
+    return owned;
   }
 
   private updateGauges(): void {
@@ -297,6 +364,7 @@ export class Proxier {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.all([this.syncs.stop(), this.rebinds.stop()]);
+    await this.healthChecks.stop();
     for (const w of this.syncWaiters.splice(0)) w.resolve();
     for (const [key, slot] of this.slots) {
       await slot.listener.close();

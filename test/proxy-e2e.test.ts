@@ -20,7 +20,8 @@ let healthPort: number;
 // A service CIDR of our own (a random 10.111.x.0/24), so this proxy never touches 10.96.0.1,
 // which another cluster's proxy on this host may hold.
 const subnet = `10.111.${1 + Math.floor(Math.random() * 254)}`;
-const clusterIP = `${subnet}.${10 + Math.floor(Math.random() * 240)}`;
+// not .10, which the apiserver gives the cluster DNS Service
+const clusterIP = `${subnet}.${11 + Math.floor(Math.random() * 239)}`;
 
 function httpGet(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,10 @@
  * and mounted; its data outlives the pod; deleting it (policy Delete) removes the volume and
  * its directory. A static Retain volume binds to the smallest fitting claim and is Released
  * when the claim goes. A claim naming an unknown class stays Pending with a clear event, and a
- * pod using it is unschedulable.
+ * pod using it is unschedulable. A claim a running pod uses, once deleted, stays Terminating
+ * until the pod is gone (and its Bound volume, deleted too, until it is Released); growing a
+ * local-path claim or shrinking any is refused in Kubernetes' words. A stored-only kind (an
+ * HPA) is created with a warning kubectl prints.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -207,5 +210,44 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
       return r.code === 0 && u !== uid && ready === 'True';
     }, 90_000, 250);
     assert.equal((await kok(['-n', NS, 'exec', 'db-0', '--', 'cat', '/state/f'])).trim(), 'kept');
+  });
+
+  it("a Bound claim's resize is refused in Kubernetes' words: local-path does not expand, and no claim shrinks", async () => {
+    const resize = (size: string) => k(['-n', NS, 'patch', 'pvc', 'state-db-0', '-p', JSON.stringify({ spec: { resources: { requests: { storage: size } } } })]);
+    const grow = await resize('64Mi');
+    assert.notEqual(grow.code, 0);
+    assert.equal(grow.stderr.trim(), 'Error from server (Forbidden): persistentvolumeclaims "state-db-0" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+    const shrink = await resize('16Mi');
+    assert.notEqual(shrink.code, 0);
+    assert.equal(shrink.stderr.trim(), 'The PersistentVolumeClaim "state-db-0" is invalid: spec.resources.requests.storage: Forbidden: field can not be less than status.capacity');
+    assert.equal(await jp(['-n', NS, 'get', 'pvc', 'state-db-0'], '{.spec.resources.requests.storage}'), '32Mi');
+  });
+
+  it('a claim a running pod uses, deleted, stays Terminating (its Bound volume too) until the pod is gone', async (t) => {
+    await kok(['-n', NS, 'apply', '-f', '-'], { input: CLAIM.replace('name: data', 'name: spare') });
+    assert.equal(await jp(['-n', NS, 'get', 'pvc', 'state-db-0', 'spare'], '{.items[*].metadata.finalizers}'), '["kubernetes.io/pvc-protection"] ["kubernetes.io/pvc-protection"]');
+    const pv = await jp(['-n', NS, 'get', 'pvc', 'state-db-0'], '{.spec.volumeName}');
+    assert.equal(await jp(['get', 'pv', pv], '{.metadata.finalizers}'), '["kubernetes.io/pv-protection"]');
+    await kok(['-n', NS, 'delete', 'pvc', 'state-db-0', '--wait=false']);
+    await kok(['delete', 'pv', pv, '--wait=false']);
+    // an unused claim deleted after it goes at once: the controller has been through both
+    await kok(['-n', NS, 'delete', 'pvc', 'spare'], { timeoutMs: 30_000 });
+    const claimRow = await kok(['-n', NS, 'get', 'pvc', 'state-db-0']);
+    const volumeRow = await kok(['get', 'pv', pv]);
+    t.diagnostic(claimRow + volumeRow);
+    assert.match(claimRow, /\nstate-db-0\s+Terminating\s/);
+    assert.match(volumeRow, new RegExp(`\\n${pv}\\s+32Mi\\s+RWO\\s+Delete\\s+Terminating\\s`));
+    assert.equal(await jp(['-n', NS, 'get', 'pod', 'db-0'], '{.status.phase}'), 'Running');
+    await kok(['-n', NS, 'delete', 'statefulset', 'db', '--wait=false']);
+    await waitFor('the claim gone once db-0 is', async () => (await k(['-n', NS, 'get', 'pvc', 'state-db-0'])).stderr.includes('NotFound'), 60_000, 250);
+    await waitFor('the volume gone once Released', async () => (await k(['get', 'pv', pv])).stderr.includes('NotFound'), 30_000, 250);
+  });
+
+  it('a kind Coxswain only stores (HorizontalPodAutoscaler): created, with a warning kubectl prints', async () => {
+    const hpa = 'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {name: web}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}\n  minReplicas: 1\n  maxReplicas: 3\n';
+    const r = await k(['-n', NS, 'create', '-f', '-'], { input: hpa });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'horizontalpodautoscaler.autoscaling/web created\n');
+    assert.equal(r.stderr, 'Warning: Coxswain stores HorizontalPodAutoscalers but runs no autoscaler yet: the target\'s replicas are never changed (issue 15)\n');
   });
 });

@@ -8,15 +8,29 @@ import { isObject } from '../json';
 import type { NamedRequest, ResourceRequest } from './context';
 import { type RequestWriteOptions, writeOptions } from './options';
 import { sendObject, toStored } from './respond';
+import { storedOnlyWarning } from '../stored-only';
 import type { StatusSubresource } from '../groups/types';
 import type { ApiObject } from '../api-object';
 
 /** The write verbs: create (POST), update (PUT) and patch (PATCH) of an object or its status. */
 
+/** Adds `Warning: 299` headers to the response (after any it has). */
+function warn(r: ResourceRequest, warnings: string[]): void {
+  if (!warnings.length) return;
+  const had = r.reply.getHeader('Warning');
+  const before = had === undefined ? [] : Array.isArray(had) ? had.map(String) : [String(had)];
+  r.reply.header('Warning', [...before, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+}
+
 /** fieldValidation of a body (pruned in place); Warn → `Warning: 299` headers. */
 function checkFields(r: ResourceRequest, obj: unknown, o: RequestWriteOptions, asPatch = false): void {
-  const warnings = validateFields(obj, r.served.group, r.served.version, r.served.kind, o.fieldValidation, { patch: asPatch });
-  if (warnings.length) r.reply.header('Warning', warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  warn(r, validateFields(obj, r.served.group, r.served.version, r.served.kind, o.fieldValidation, { patch: asPatch }));
+}
+
+/** A write of a kind nothing acts on (stored-only.ts): said in a warning, after the write succeeded. */
+function warnStoredOnly(r: ResourceRequest, subresource?: string): void {
+  const w = subresource ? undefined : storedOnlyWarning(r.def.group, r.def.plural);
+  if (w) warn(r, [w]);
 }
 
 const subresourceOf = (r: NamedRequest) => r.path.subresource as StatusSubresource | undefined;
@@ -28,7 +42,9 @@ export async function handleCreate(r: ResourceRequest): Promise<unknown> {
   checkFields(r, obj, o);
   const stored = toStored(r, obj);
   if (r.def.setRequester && isObject(stored)) r.def.setRequester(stored as unknown as ApiObject, r.req.user);
-  return sendObject(r, 201, await r.ctx.storage.create(r.def, r.path.namespace, stored, o));
+  const created = await r.ctx.storage.create(r.def, r.path.namespace, stored, o);
+  warnStoredOnly(r);
+  return sendObject(r, 201, created);
 }
 
 export async function handleUpdate(r: NamedRequest): Promise<unknown> {
@@ -36,6 +52,7 @@ export async function handleUpdate(r: NamedRequest): Promise<unknown> {
   const obj = requestBody(r.req);
   checkFields(r, obj, o);
   const { obj: saved, created } = await r.ctx.storage.update(r.def, r.path.namespace, r.path.name, toStored(r, obj), { ...o, subresource: subresourceOf(r) });
+  warnStoredOnly(r, r.path.subresource);
   return sendObject(r, created ? 201 : 200, saved);
 }
 
@@ -60,6 +77,7 @@ export async function handlePatch(r: NamedRequest): Promise<unknown> {
   const view = r.served.storageVersion;
   const { obj, created } = await r.ctx.storage.patch(r.def, r.path.namespace, r.path.name, type, type === 'apply' ? toStored(r, patch) : patch,
     { ...o, subresource: subresourceOf(r), view: view && type !== 'apply' ? { from: view.fromStorage, to: view.toStorage } : undefined });
+  warnStoredOnly(r, r.path.subresource);
   return sendObject(r, created ? 201 : 200, obj);
 }
 

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import path from 'node:path';
 import { defaultRouteAddress } from '../../lib/host-address';
-import { parseIPv4 } from '../../lib/ipv4';
+import { DEFAULT_CLUSTER_DOMAIN, normalizeClusterDomain } from '../../lib/cluster-dns';
+import { clusterDnsAddress, parseCidr, parseIPv4 } from '../../lib/ipv4';
 import { coxswainHome } from '../../lib/kubeconfig';
 import { dockerSocket } from '../../lib/preflight';
 import type { IngressPorts } from './ingress-args';
@@ -26,6 +27,11 @@ export interface NodeOptions {
   readyTimeoutSec: number;
   /** The proxy's Ingress ports; absent with --no-ingress. */
   ingress?: IngressPorts;
+  /** The cluster DNS address pods get (the kubelet's --cluster-dns). */
+  clusterDns: string;
+  clusterDomain: string;
+  /** The proxy's --dns-upstream; absent: the host's resolv.conf. */
+  dnsUpstream?: string;
 }
 
 
@@ -60,6 +66,9 @@ function common(cmd: Command): Command {
     .addOption(new Option('--docker-socket <path>', 'the Docker engine (default: from DOCKER_HOST, else /var/run/docker.sock)'))
     .addOption(new Option('--cluster-cidr <cidr>', 'pod network range of the cluster (the same on every host)').default('10.244.0.0/16'))
     .addOption(new Option('--kubelet-port <port>', 'port of the kubelet API on the node IP').default('10250'))
+    .addOption(new Option('--cluster-dns <ip>', 'cluster DNS address for pods (default: the 10th address of --service-cidr on a server, 10.96.0.10 on an agent)').env('COXSWAIN_CLUSTER_DNS'))
+    .addOption(new Option('--cluster-domain <domain>', 'cluster DNS domain (the same on every host)').env('COXSWAIN_CLUSTER_DOMAIN').default(DEFAULT_CLUSTER_DOMAIN))
+    .addOption(new Option('--dns-upstream <ip[:port],...>', 'resolvers cluster DNS forwards other names to (default: the nameservers of /etc/resolv.conf)').env('COXSWAIN_DNS_UPSTREAM'))
     .addOption(new Option('--ready-timeout <sec>', 'give up waiting for ready after this many seconds (the processes keep running)').default('180'))
     .addOption(new Option('--ingress-http-port <port>', 'port of the proxy\'s Ingress server (HTTP) on every node address').env('COXSWAIN_INGRESS_HTTP_PORT').default('80'))
     .addOption(new Option('--ingress-https-port <port>', 'port of the proxy\'s Ingress server (HTTPS) on every node address').env('COXSWAIN_INGRESS_HTTPS_PORT').default('443'))
@@ -72,6 +81,7 @@ function parseNode(f: Record<string, string | undefined>): NodeOptions {
   const nodeIP = f.nodeIp ?? defaultRouteAddress();
   if (parseIPv4(nodeIP) === undefined) throw new Error(`--node-ip: ${JSON.stringify(nodeIP)} is not an IPv4 address`);
   if (nodeIP.startsWith('127.')) throw new Error(`--node-ip: ${nodeIP} is a loopback address, which other hosts cannot reach; pass this host's address`);
+  if (f.clusterDns !== undefined && parseIPv4(f.clusterDns) === undefined) throw new Error(`--cluster-dns: ${JSON.stringify(f.clusterDns)} is not an IPv4 address`);
   if (Boolean(f.server) !== Boolean(f.token)) throw new Error(f.server ? '--token is needed with --server' : '--server is needed with --token');
   if (f.server && !/^https:\/\/[^/]+$/.test(f.server.replace(/\/$/, ''))) throw new Error(`--server: ${JSON.stringify(f.server)} is not an https:// URL such as https://10.0.0.11:6443`);
   const socket = f.dockerSocket ?? dockerSocket().socket;
@@ -86,6 +96,10 @@ function parseNode(f: Record<string, string | undefined>): NodeOptions {
     kubeletPort: port(f.kubeletPort!),
     readyTimeoutSec: Number(f.readyTimeout),
     ingress: ingressOn ? { httpPort: port(f.ingressHttpPort!), httpsPort: port(f.ingressHttpsPort!) } : undefined,
+    // a server fills in its service range's DNS address when none is given
+    clusterDns: f.clusterDns ?? '',
+    clusterDomain: normalizeClusterDomain(f.clusterDomain!),
+    dnsUpstream: f.dnsUpstream,
   };
 }
 
@@ -101,8 +115,12 @@ export function parseServerOptions(argv: string[]): ServerOptions {
     .addOption(new Option('--store-peer-port <port>', 'peer port of the store replica').default('2380'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
+  const serviceCidr = parseCidr(f.serviceCidr);
+  if (!serviceCidr) throw new Error(`--service-cidr: invalid CIDR ${JSON.stringify(f.serviceCidr)}`);
+  const node = parseNode(f);
   return {
-    ...parseNode(f),
+    ...node,
+    clusterDns: node.clusterDns || clusterDnsAddress(serviceCidr),
     tlsSans: (f.tlsSan as string[] | undefined) ?? [],
     disableAgent: Boolean(f.disableAgent),
     serviceCidr: f.serviceCidr,
@@ -120,6 +138,7 @@ export function parseAgentOptions(argv: string[]): AgentOptions {
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
   const o = parseNode(f);
+  o.clusterDns ||= clusterDnsAddress(parseCidr('10.96.0.0/12')!);
   if (!o.server) throw new Error('--server and --token are needed: an agent joins an existing cluster');
   return { ...o, balancerPort: port(f.balancerPort) };
 }

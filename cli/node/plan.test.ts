@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { agentPlan, serverPlan } from './plan';
 import type { AgentOptions, ServerOptions } from './options';
 
-const base = { home: '/h', nodeName: 'n1', nodeIP: '10.0.0.11', dockerSocket: '/d.sock', clusterCidr: '10.244.0.0/16', kubeletPort: 10250, readyTimeoutSec: 60 };
+const base = { home: '/h', nodeName: 'n1', nodeIP: '10.0.0.11', dockerSocket: '/d.sock', clusterCidr: '10.244.0.0/16', kubeletPort: 10250, readyTimeoutSec: 60, clusterDns: '10.96.0.10', clusterDomain: 'cluster.local' };
 const server: ServerOptions = { ...base, tlsSans: [], disableAgent: false, serviceCidr: '10.96.0.0/12', nodePortRange: '30000-32767', apiserverPort: 6443, storeClientPort: 2379, storePeerPort: 2380 };
 const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
 
@@ -22,6 +22,11 @@ test('a server: the store and the apiserver on the node IP, the store with mutua
   assert.equal(flag(controllers, '--cluster-signing-key-file'), '/h/pki/ca.key');
   assert.equal(flag(kubelet, '--address'), '10.0.0.11');
   assert.equal(flag(kubelet, '--tmpfs-root'), '/run/coxswain/kubelet-n1');
+  assert.equal(flag(kubelet, '--cluster-dns'), '10.96.0.10');
+  assert.equal(flag(kubelet, '--cluster-domain'), 'cluster.local');
+  assert.equal(flag(plan[5].args, '--cluster-domain'), 'cluster.local');
+  assert.ok(!plan[5].args.includes('--dns-upstream'));
+  assert.equal(flag(serverPlan({ ...server, dnsUpstream: '127.0.0.1:5353' }, { initialCluster: '', state: 'new', endpoints: [] }, 'node', 'e')[5].args, '--dns-upstream'), '127.0.0.1:5353');
   assert.equal(plan[0].env?.DOCKER_HOST, 'unix:///d.sock');
   assert.deepEqual(serverPlan({ ...server, disableAgent: true }, { initialCluster: '', state: 'new', endpoints: [] }, 'node', 'e').map((c) => c.name), ['store', 'apiserver', 'scheduler', 'controllers']);
 });

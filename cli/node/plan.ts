@@ -41,9 +41,13 @@ function nodeChildren(child: Child, o: ServerOptions | AgentOptions, kubeletKube
       // a folder per node: kubelets that share a filesystem (the test bed's hosts) must not clean up each other's volumes
       '--tmpfs-root', `/run/coxswain/kubelet-${o.nodeName}`,
       '--tls-cert-file', tls.cert, '--tls-private-key-file', tls.key, '--client-ca-file', tls.ca,
+      '--cluster-dns', o.clusterDns, '--cluster-domain', o.clusterDomain,
       ...(o.dockerSocket ? ['--docker-socket', o.dockerSocket] : []),
     ]),
-    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress)]),
+    // a server knows the Service range, so its proxy may clean up ClusterIPs an earlier run left behind
+    child('proxy', ['proxy', '--kubeconfig', proxyKubeconfig, '--node-name', o.nodeName, ...ingressProxyArgs(o.ingress),
+      '--cluster-domain', o.clusterDomain, ...(o.dnsUpstream ? ['--dns-upstream', o.dnsUpstream] : []),
+      ...('serviceCidr' in o ? ['--service-cidr', o.serviceCidr] : [])]),
   ];
 }
 

@@ -67,3 +67,13 @@ test('no matching pods gives empty subsets; desired object carries service label
   assert.ok(endpointsUpToDate({ metadata: { labels: e.metadata?.labels } }, e));
   assert.ok(!endpointsUpToDate({ metadata: {}, subsets: [] }, e));
 });
+
+test('hostname only for pods whose subdomain is this Service (StatefulSet pods under their headless Service)', () => {
+  const withHost = (name: string, subdomain?: string): Pod => {
+    const p = pod(name, { ip: name === 'web-0' ? '10.244.0.10' : '10.244.0.11' });
+    p.spec = { ...p.spec!, hostname: name, subdomain };
+    return p;
+  };
+  const subsets = computeSubsets(svc([{ name: 'http', port: 80 }]), [withHost('web-0', 'web'), withHost('web-1', 'other')]);
+  assert.deepEqual(subsets[0]!.addresses!.map((a) => [a.ip, a.hostname]), [['10.244.0.10', 'web-0'], ['10.244.0.11', undefined]]);
+});

@@ -21,13 +21,20 @@ export function resolveTargetPort(sp: ServicePort, pod: Pod): number | undefined
   return undefined;
 }
 
-function addressOf(pod: Pod): EndpointAddress {
+/**
+ * A pod's address in a Service's Endpoints. Its `hostname` (what cluster DNS
+ * serves as `<hostname>.<service>.<ns>.svc.<domain>`) is set only when the pod
+ * names that Service as its `subdomain`, as Kubernetes does: a StatefulSet's
+ * pods under its governing headless Service, not under every Service that
+ * selects them.
+ */
+function addressOf(pod: Pod, svc: Service): EndpointAddress {
   const a: EndpointAddress = {
     ip: pod.status!.podIP!,
     targetRef: { kind: 'Pod', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid },
   };
   if (pod.spec?.nodeName) a.nodeName = pod.spec.nodeName;
-  if (pod.spec?.hostname) a.hostname = pod.spec.hostname;
+  if (pod.spec?.hostname && pod.spec.subdomain === svc.metadata?.name) a.hostname = pod.spec.hostname;
   return a;
 }
 
@@ -67,7 +74,7 @@ export function computeSubsets(svc: Service, pods: Pod[]): EndpointSubset[] {
     const k = canonicalJson(eps);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { ports: eps, ready: [], notReady: [] }));
-    (publishNotReady || isPodReady(pod) ? g.ready : g.notReady).push(addressOf(pod));
+    (publishNotReady || isPodReady(pod) ? g.ready : g.notReady).push(addressOf(pod, svc));
   }
   const byIp = (a: EndpointAddress, b: EndpointAddress) => cmpStr(a.ip, b.ip) || cmpStr(a.targetRef?.name ?? '', b.targetRef?.name ?? '');
   const subsets: EndpointSubset[] = [];

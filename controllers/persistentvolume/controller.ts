@@ -4,7 +4,7 @@ import { ApiError, type KubeObject } from '../../lib/client';
 import { NODES, PERSISTENT_VOLUMES, PERSISTENT_VOLUME_CLAIMS, PODS, STORAGE_CLASSES } from '../../lib/resources';
 import type { ReconcileResult } from '../../lib/reconcile/controller';
 import { claimRefMatches } from '../../lib/volume-binding';
-import { QueueController } from '../queue-controller';
+import { ClaimVolumeController } from '../claim-volume-controller';
 import type { ControllerContext } from '../context';
 import { DEFAULT_HELPER_IMAGE, DEFAULT_LOCAL_PATH_DIR, HELPER_NAMESPACE, LABEL_HELPER_FOR, deletionStep, helperPodName, volumeNode } from './local-path';
 import { claimGone, syncClaim, syncVolume, type ClaimStep, type Ev, type VolumeStep } from './sync';
@@ -16,8 +16,6 @@ export interface PersistentVolumeOptions {
   helperImage?: string;
 }
 
-const CLAIM = 'claim:';
-const VOLUME = 'volume:';
 /** How soon a failed directory removal is tried again. */
 const HELPER_RETRY_MS = 10_000;
 
@@ -28,9 +26,7 @@ const HELPER_RETRY_MS = 10_000;
  * `claim:<ns>/<name>` and `volume:<name>`; one worker, and every write is pinned to the
  * object's resourceVersion, so a volume is never given to two claims even when the caches lag.
  */
-export class PersistentVolumeController extends QueueController {
-  private readonly claims;
-  private readonly volumes;
+export class PersistentVolumeController extends ClaimVolumeController {
   private readonly classes;
   private readonly nodes;
   private readonly pods;
@@ -41,52 +37,34 @@ export class PersistentVolumeController extends QueueController {
     super('persistentvolume-binder', ctx, 1);
     this.dir = o.localPathDir ?? DEFAULT_LOCAL_PATH_DIR;
     this.image = o.helperImage ?? DEFAULT_HELPER_IMAGE;
-    this.claims = ctx.informers.for<PersistentVolumeClaim & KubeObject>(PERSISTENT_VOLUME_CLAIMS);
-    this.volumes = ctx.informers.for<PersistentVolume & KubeObject>(PERSISTENT_VOLUMES);
     this.classes = ctx.informers.for<StorageClass & KubeObject>(STORAGE_CLASSES);
     this.nodes = ctx.informers.for<Node & KubeObject>(NODES);
     this.pods = ctx.informers.for<Pod & KubeObject>(PODS);
     const onClaim = (c: PersistentVolumeClaim) => {
-      this.controller.enqueue(CLAIM + `${c.metadata?.namespace}/${c.metadata?.name}`);
-      for (const pv of this.volumes.list()) if (pv.metadata?.name === c.spec?.volumeName || claimRefMatches(pv, c)) this.controller.enqueue(VOLUME + pv.metadata?.name);
+      this.enqueueClaim(`${c.metadata?.namespace}/${c.metadata?.name}`);
+      for (const pv of this.volumes.list()) if (pv.metadata?.name === c.spec?.volumeName || claimRefMatches(pv, c)) this.enqueueVolume(pv.metadata?.name);
     };
     this.claims.on({ add: onClaim, update: (_o, c) => onClaim(c), delete: onClaim });
     const onVolume = (pv: PersistentVolume) => {
-      this.controller.enqueue(VOLUME + pv.metadata?.name);
+      this.enqueueVolume(pv.metadata?.name);
       const ref = pv.spec?.claimRef;
-      if (ref) this.controller.enqueue(CLAIM + `${ref.namespace}/${ref.name}`);
+      if (ref) this.enqueueClaim(`${ref.namespace}/${ref.name}`);
     };
     this.volumes.on({ add: onVolume, update: (_o, pv) => onVolume(pv), delete: onVolume });
-    const pendingClaims = () => { for (const c of this.claims.list()) if (!c.spec?.volumeName) this.controller.enqueue(CLAIM + `${c.metadata?.namespace}/${c.metadata?.name}`); };
+    const pendingClaims = () => { for (const c of this.claims.list()) if (!c.spec?.volumeName) this.enqueueClaim(`${c.metadata?.namespace}/${c.metadata?.name}`); };
     this.classes.on({ add: pendingClaims, update: pendingClaims });
     const onPod = (p: Pod) => {
       const pv = p.metadata?.namespace === HELPER_NAMESPACE ? p.metadata?.labels?.[LABEL_HELPER_FOR] : undefined;
-      if (pv) this.controller.enqueue(VOLUME + pv);
+      if (pv) this.enqueueVolume(pv);
     };
     this.pods.on({ add: onPod, update: (_o, p) => onPod(p), delete: onPod });
-  }
-
-  protected override objectFor(key: string): KubeObject | undefined {
-    return key.startsWith(CLAIM) ? this.claims.getObject(key.slice(CLAIM.length)) : this.volumes.getObject(key.slice(VOLUME.length));
-  }
-
-  async reconcile(key: string): Promise<ReconcileResult | void> {
-    try {
-      if (key.startsWith(CLAIM)) return await this.reconcileClaim(key.slice(CLAIM.length));
-      return await this.reconcileVolume(key.slice(VOLUME.length));
-    } catch (err) {
-      // gone meanwhile: its delete event brings the next sync; a conflict: retry from the newer object
-      if (err instanceof ApiError && err.notFound) return;
-      if (err instanceof ApiError && err.conflict) return { requeueAfterMs: 100 };
-      throw err;
-    }
   }
 
   private event(obj: KubeObject | undefined, ev: Ev | undefined): void {
     if (obj && ev) this.ctx.recorder.event(obj, ev.type, ev.reason, ev.message);
   }
 
-  private async reconcileClaim(key: string): Promise<void> {
+  protected async reconcileClaim(key: string): Promise<void> {
     const claim = this.claims.get(key);
     if (!claim) return;
     const step: ClaimStep = syncClaim(claim, { volumes: this.volumes.list(), classes: this.classes.list(), nodes: this.nodes.list(), localPathDir: this.dir });
@@ -135,7 +113,7 @@ export class PersistentVolumeController extends QueueController {
     }
   }
 
-  private async reconcileVolume(name: string): Promise<ReconcileResult | void> {
+  protected async reconcileVolume(name: string): Promise<ReconcileResult | void> {
     const pv = this.volumes.get(name);
     if (!pv) {
       // a helper left behind (the process stopped between deleting the volume and its helper)

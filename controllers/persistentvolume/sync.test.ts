@@ -20,6 +20,7 @@ const volume = (name: string, o: { size?: string; modes?: string[]; cls?: string
   },
   status: { phase: o.phase ?? 'Available' },
 });
+const deleting = (pv: PersistentVolume): PersistentVolume => ({ ...pv, metadata: { ...pv.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
 const node = (name: string): Node => ({ metadata: { name, labels: { 'kubernetes.io/hostname': name } } });
 const localPath: StorageClass = { metadata: { name: 'local-path' }, provisioner: 'coxswain.io/local-path', reclaimPolicy: 'Delete', volumeBindingMode: 'WaitForFirstConsumer' };
 const immediateLocal: StorageClass = { ...localPath, metadata: { name: 'now' }, volumeBindingMode: 'Immediate' };
@@ -99,6 +100,10 @@ test('syncVolume: phases and reclaim policies, table', () => {
     ['Released, Recycle: Failed (refused)', volume('v', { phase: 'Released', ref: { name: 'c', uid: 'uid-c' }, policy: 'Recycle' }), undefined, 'phase Failed VolumeFailedRecycle'],
     ['Failed: left for the admin', volume('v', { phase: 'Failed', ref: { name: 'c', uid: 'uid-c' }, policy: 'Delete' }), undefined, 'none'],
     ['admin cleared the claimRef of a Released volume: Available again', volume('v', { phase: 'Released' }), undefined, 'phase Available'],
+    ['being deleted, claim still there: nothing (pv-protection holds it)', deleting(volume('v', { phase: 'Bound', ref: { name: 'c', uid: 'uid-c' } })), bound, 'none'],
+    ['being deleted, claim gone: Released, so pv-protection lets it go', deleting(volume('v', { phase: 'Bound', ref: { name: 'c', uid: 'uid-c' } })), undefined, 'phase Released'],
+    ['being deleted, Released, Delete: never reclaimed twice', deleting(volume('v', { phase: 'Released', ref: { name: 'c', uid: 'uid-c' }, policy: 'Delete', ann: { 'pv.kubernetes.io/provisioned-by': 'coxswain.io/local-path' } })), undefined, 'none'],
+    ['being deleted, Available: nothing', deleting(volume('v')), undefined, 'none'],
   ];
   for (const [name, pv, c, want] of cases) {
     const s = syncVolume(pv, c);

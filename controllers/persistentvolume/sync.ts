@@ -143,8 +143,10 @@ const phaseStep = (pv: PersistentVolume, phase: 'Available' | 'Bound' | 'Release
 
 /** `claim` is the one at the volume's claimRef namespace/name, if any. */
 export function syncVolume(pv: PersistentVolume, claim: PersistentVolumeClaim | undefined): VolumeStep {
-  if (pv.metadata?.deletionTimestamp) return { kind: 'none' };
   const ref = pv.spec?.claimRef;
+  // Being deleted (the pv-protection finalizer holds it while Bound): only let go of a claim
+  // that is gone, so the storageprotection controller can remove the finalizer; never reclaim.
+  if (pv.metadata?.deletionTimestamp) return pv.status?.phase === 'Bound' && ref?.uid && claimGone(pv, claim) ? { kind: 'phase', phase: 'Released' } : { kind: 'none' };
   if (!ref || !ref.uid) return phaseStep(pv, 'Available');
   if (!claimGone(pv, claim)) {
     const vn = claim!.spec?.volumeName;

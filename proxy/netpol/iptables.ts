@@ -1,19 +1,8 @@
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import { runCommand, type CommandRunner } from '../../lib/command';
 import { restoreInput, type NodeRuleset } from './rules';
 
-/** Runs a command (stdin from `input`); resolves its stdout, rejects naming the command and its stderr. */
-export type CommandRunner = (cmd: string, args: string[], input?: string) => Promise<string>;
-
-export const runCommand: CommandRunner = (cmd, args, input) =>
-  new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(input ?? '');
-  });
+export { runCommand, type CommandRunner };
 
 /** The comment on the FORWARD jump into a node's top chain. */
 const jumpComment = (top: string) => `coxswain-netpol:${top}`;

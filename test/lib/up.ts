@@ -39,6 +39,8 @@ export interface UpOptions {
   /** Reuse these ports (a restart must keep the store's addresses). */
   ports?: UpPorts;
   readyTimeoutMs?: number;
+  /** More `coxswain up` flags (e.g. --dns-upstream). */
+  extraArgs?: string[];
 }
 
 export interface UpPorts {
@@ -126,6 +128,7 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
     '--service-cidr', o.serviceCidr,
     '--cluster-cidr', o.clusterCidr,
     '--node-port-range', o.nodePortRange,
+    ...(o.extraArgs ?? []),
   ];
   const t0 = Date.now();
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });

@@ -40,7 +40,7 @@ export const PERSISTENT_VOLUME: ResourceDef = {
       ['StorageClass', 'string'], ['VolumeAttributesClass', 'string'], ['Reason', 'string'], AGE, ['VolumeMode', 'string', 1]],
     cells(o: PersistentVolume, now) {
       const ref = o.spec?.claimRef;
-      return [o.metadata?.name, o.spec?.capacity?.storage ?? '', accessModes(o.spec?.accessModes), o.spec?.persistentVolumeReclaimPolicy ?? '', o.status?.phase ?? '',
+      return [o.metadata?.name, o.spec?.capacity?.storage ?? '', accessModes(o.spec?.accessModes), o.spec?.persistentVolumeReclaimPolicy ?? '', o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '',
         ref ? `${ref.namespace}/${ref.name}` : '', o.spec?.storageClassName ?? '', o.spec?.volumeAttributesClassName ?? '<unset>', o.status?.reason ?? '', objectAge(o, now), o.spec?.volumeMode ?? '<unset>'];
     },
   },

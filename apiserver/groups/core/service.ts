@@ -38,6 +38,7 @@ function defaultService(o: Service): void {
     s.internalTrafficPolicy ??= 'Cluster';
   }
   if (s.type === 'NodePort' || s.type === 'LoadBalancer') s.externalTrafficPolicy ??= 'Cluster';
+  if (s.type === 'LoadBalancer') s.allocateLoadBalancerNodePorts ??= true;
   for (const p of Array.isArray(s.ports) ? s.ports : []) {
     if (!isObject(p)) continue;
     p.protocol ??= 'TCP';
@@ -76,6 +77,10 @@ export function validateService(svc: Service, nodePortRange: [number, number]): 
       else if (!(typeof np === 'number' && Number.isInteger(np) && np >= nodePortRange[0] && np <= nodePortRange[1])) errs.push(invalid(`${f}.nodePort`, np, `provided port is not in the valid range. The range of valid ports is ${nodePortRange[0]}-${nodePortRange[1]}`));
     }
   });
+  const hc: unknown = spec.healthCheckNodePort;
+  if (hc !== undefined && hc !== 0 && type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local' && !(typeof hc === 'number' && Number.isInteger(hc) && hc >= nodePortRange[0] && hc <= nodePortRange[1])) {
+    errs.push(invalid('spec.healthCheckNodePort', hc, `provided port is not in the valid range. The range of valid ports is ${nodePortRange[0]}-${nodePortRange[1]}`));
+  }
   if (spec.selector !== undefined && spec.selector !== null && !isObject(spec.selector)) errs.push(invalid('spec.selector', spec.selector, 'must be a map'));
   if (spec.sessionAffinity !== undefined && !['None', 'ClientIP'].includes(spec.sessionAffinity as string)) errs.push(notSupported('spec.sessionAffinity', spec.sessionAffinity, ['ClientIP', 'None']));
   return errs;
@@ -88,6 +93,8 @@ function serviceReservations(svc: Service | undefined): string[] {
   if (ip && ip !== 'None') keys.push(SERVICE_IP_PREFIX + ip);
   const ports = new Set<number>();
   for (const p of svc?.spec?.ports ?? []) if (Number.isInteger(p?.nodePort) && (p.nodePort as number) > 0) ports.add(p.nodePort as number);
+  const hc = svc?.spec?.healthCheckNodePort;
+  if (Number.isInteger(hc) && (hc as number) > 0) ports.add(hc as number);
   for (const p of ports) keys.push(NODE_PORT_PREFIX + p);
   return keys;
 }
@@ -124,25 +131,41 @@ async function allocateService(svc: Service, old: Service | undefined, ctx: Stra
     spec.clusterIPs = [spec.clusterIP];
   }
   const ports: ServicePort[] = Array.isArray(spec.ports) ? spec.ports : [];
+  // Fields that only mean something for some types are dropped for the others, as Kubernetes' dropTypeDependentFields does.
+  if (spec.type !== 'LoadBalancer') delete spec.allocateLoadBalancerNodePorts;
+  const wantsHealthCheck = spec.type === 'LoadBalancer' && spec.externalTrafficPolicy === 'Local';
+  if (!wantsHealthCheck) delete spec.healthCheckNodePort;
+  let used: Set<number> | undefined;
+  const freeNodePort = async (): Promise<number> => {
+    if (!used) {
+      used = await usedNodePorts(ctx);
+      for (const q of ports) if (q.nodePort) used.add(q.nodePort);
+      if (spec.healthCheckNodePort) used.add(spec.healthCheckNodePort);
+    }
+    const [lo, hi] = ctx.nodePortRange;
+    const v = pickFree(lo, hi, used);
+    if (v === undefined) throw errors.internal('no free NodePort');
+    used.add(v);
+    return v;
+  };
   if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') {
-    let used: Set<number> | undefined;
+    // allocateLoadBalancerNodePorts false: no new NodePorts (ones asked for or held already stay).
+    const allocate = spec.type === 'NodePort' || spec.allocateLoadBalancerNodePorts !== false;
     for (const p of ports) {
       if (!p.nodePort) {
         const prev = (old?.spec?.ports ?? []).find((q) => q.port === p.port && (q.protocol ?? 'TCP') === (p.protocol ?? 'TCP') && q.nodePort);
         if (prev) { p.nodePort = prev.nodePort; continue; }
-        if (!used) {
-          used = await usedNodePorts(ctx);
-          for (const q of ports) if (q.nodePort) used.add(q.nodePort);
-        }
-        const [lo, hi] = ctx.nodePortRange;
-        const v = pickFree(lo, hi, used);
-        if (v === undefined) throw errors.internal('no free NodePort');
-        used.add(v);
-        p.nodePort = v;
+        if (allocate) p.nodePort = await freeNodePort();
       } else if (!oldKeys.has(NODE_PORT_PREFIX + p.nodePort)) specified.add(NODE_PORT_PREFIX + p.nodePort);
     }
   } else {
     for (const p of ports) delete p.nodePort;
+  }
+  // externalTrafficPolicy Local on a LoadBalancer: a healthCheckNodePort the proxy serves (kept once allocated).
+  if (wantsHealthCheck) {
+    if (!spec.healthCheckNodePort && old?.spec?.healthCheckNodePort) spec.healthCheckNodePort = old.spec.healthCheckNodePort;
+    if (!spec.healthCheckNodePort) spec.healthCheckNodePort = await freeNodePort();
+    else if (!oldKeys.has(NODE_PORT_PREFIX + spec.healthCheckNodePort)) specified.add(NODE_PORT_PREFIX + spec.healthCheckNodePort);
   }
   return specified;
 }
@@ -155,6 +178,7 @@ function reservationConflict(svc: Service, key: string) {
     return errors.invalid('Service', '', name, [{ field: 'spec.clusterIPs', reason: 'FieldValueInvalid', message: `Invalid value: ["${ip}"]: failed to allocate IP ${ip}: provided IP is already allocated` }]);
   }
   const port = key.slice(NODE_PORT_PREFIX.length);
+  if (String(svc.spec?.healthCheckNodePort) === port) return errors.invalid('Service', '', name, [{ field: 'spec.healthCheckNodePort', reason: 'FieldValueInvalid', message: `Invalid value: ${port}: provided port is already allocated` }]);
   const idx = (svc.spec?.ports ?? []).findIndex((p) => String(p.nodePort) === port);
   return errors.invalid('Service', '', name, [{ field: `spec.ports[${Math.max(0, idx)}].nodePort`, reason: 'FieldValueInvalid', message: `Invalid value: ${port}: provided port is already allocated` }]);
 }
