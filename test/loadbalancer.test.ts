@@ -143,7 +143,9 @@ describe('LoadBalancer Services (ServiceLB)', { timeout: 5 * 60_000 }, () => {
   });
 
   it('traffic policies Local drop traffic whose only endpoint is on another node; an externalIP answers from lo', async () => {
-    const podIP = await jp(['get', 'pods', '-l', 'app=web'], '{.items[0].status.podIP}');
+    // The ready pod's IP from the Endpoints: the pod scaled away just before may still be listed, Terminating.
+    const podIP = await jp(['get', 'endpoints', 'web-local'], '{.subsets[0].addresses[0].ip}');
+    assert.match(podIP, /^\d+\.\d+\.\d+\.\d+$/);
     // No selector: the Endpoints say the (real) pod runs on a hollow node.
     await kok(['apply', '-f', '-'], {
       input: `apiVersion: v1

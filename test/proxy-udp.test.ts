@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
 import { mkdtemp } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
@@ -28,6 +29,8 @@ const SERVICE_CIDR = '10.171.0.0/16';
 const CLUSTER_CIDR = '10.219.0.0/16';
 const NODE_PORTS = '30950-30999';
 const UDP_NODE_PORT = 30951;
+// cluster DNS: the proxy answers on the 10th address of the Service range
+const DNS_IP = '10.171.0.10';
 const BLOCKED_NODE_PORT = 30990;
 
 // Each pod answers "<hostname>|<request>" on UDP 5353 and "<hostname>" on TCP 8080.
@@ -79,6 +82,29 @@ spec:
  * One datagram from a new socket connected to host:port (so the kernel only accepts a reply from
  * that address, and a closed port fails at once with ECONNREFUSED instead of a timeout).
  */
+/** The A records cluster DNS gives for `name` (undefined: no answer in time). */
+async function dnsA(name: string, timeoutMs: number): Promise<string[] | undefined> {
+  const id = Math.floor(Math.random() * 65535);
+  const query = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] });
+  const r = await new Promise<Buffer | undefined>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    const t = setTimeout(() => done(undefined), timeoutMs);
+    const done = (b: Buffer | undefined) => {
+      clearTimeout(t);
+      s.removeAllListeners('message');
+      try { s.close(); } catch { /* closed already */ }
+      resolve(b);
+    };
+    s.on('message', (m) => done(m));
+    s.on('error', () => done(undefined));
+    s.send(query, 53, DNS_IP);
+  });
+  if (!r) return undefined;
+  const answer = dnsPacket.decode(r);
+  if (answer.id !== id) return undefined;
+  return (answer.answers ?? []).flatMap((a) => (a.type === 'A' ? [String(a.data)] : []));
+}
+
 function udpAsk(host: string, port: number, msg: string, timeoutMs = 1000): Promise<{ msg: string; from: string } | undefined> {
   return new Promise((resolve) => {
     const s = dgram.createSocket('udp4');
@@ -217,7 +243,7 @@ describe('proxy data plane: UDP, ClientIP affinity, a taken port, kill -9', { ti
     await client.delete(SERVICES, 'blocked', { namespace: 'default' });
   });
 
-  it('kill -9 under load: TCP and UDP answer again within 2 s; a Service deleted meanwhile leaves no ClusterIP on lo', async () => {
+  it('kill -9 under load: TCP, UDP and cluster DNS answer again within 2 s; a Service deleted meanwhile leaves no ClusterIP on lo', async () => {
     const client = cluster.client();
     const doomed = (await client.create(SERVICES, {
       apiVersion: 'v1',
@@ -231,34 +257,37 @@ describe('proxy data plane: UDP, ClientIP affinity, a taken port, kill -9', { ti
 
     // Load: TCP and UDP requests back to back, each recording when it last succeeded.
     let stopLoad = false;
-    const ok = { tcp: [] as number[], udp: [] as number[] };
-    const loop = async (kind: 'tcp' | 'udp') => {
+    const ok = { tcp: [] as number[], udp: [] as number[], dns: [] as number[] };
+    const loop = async (kind: 'tcp' | 'udp' | 'dns') => {
       while (!stopLoad) {
-        const good = kind === 'tcp' ? /^echo-/.test((await tcpAsk(echoIP, 80, 300)) ?? '') : !!(await udpAsk(echoIP, 53, 'x', 300));
+        const good = kind === 'tcp' ? /^echo-/.test((await tcpAsk(echoIP, 80, 300)) ?? '')
+          : kind === 'udp' ? !!(await udpAsk(echoIP, 53, 'x', 300))
+          : (await dnsA('echo.default.svc.cluster.local', 300))?.[0] === echoIP;
         if (good) ok[kind].push(Date.now());
         else await new Promise((r) => setTimeout(r, 20));
       }
     };
-    const loads = [loop('tcp'), loop('tcp'), loop('udp')];
-    await waitFor('load flowing', () => ok.tcp.length > 5 && ok.udp.length > 5, 10_000, 50);
+    const loads = [loop('tcp'), loop('tcp'), loop('udp'), loop('dns')];
+    await waitFor('load flowing', () => ok.tcp.length > 5 && ok.udp.length > 5 && ok.dns.length > 5, 10_000, 50);
 
     const pids = pidsMatching('coxswain.js proxy ').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(home));
     assert.equal(pids.length, 1, 'one proxy process of this cluster');
     const killedAt = Date.now();
     process.kill(pids[0]!, 'SIGKILL');
     await client.delete(SERVICES, 'doomed', { namespace: 'default' });
-    const back = await waitFor('TCP and UDP answering after the kill', () => {
+    const back = await waitFor('TCP, UDP and DNS answering after the kill', () => {
       const t = ok.tcp.find((x) => x > killedAt + 50);
       const u = ok.udp.find((x) => x > killedAt + 50);
-      return t && u ? { tcp: t - killedAt, udp: u - killedAt } : undefined;
+      const d = ok.dns.find((x) => x > killedAt + 50);
+      return t && u && d ? { tcp: t - killedAt, udp: u - killedAt, dns: d - killedAt } : undefined;
     }, 30_000, 20);
     stopLoad = true;
     await Promise.all(loads);
     const restarted = pidsMatching('coxswain.js proxy ').filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(home));
     assert.equal(restarted.length, 1, 'the supervisor restarted the proxy');
     assert.notEqual(restarted[0], pids[0]);
-    console.log(`# proxy kill -9: TCP answered again after ${back.tcp} ms, UDP after ${back.udp} ms`);
-    assert.ok(back.tcp <= 2000 && back.udp <= 2000, `answered again after ${JSON.stringify(back)} ms`);
+    console.log(`# proxy kill -9: TCP answered again after ${back.tcp} ms, UDP after ${back.udp} ms, DNS after ${back.dns} ms`);
+    assert.ok(back.tcp <= 2000 && back.udp <= 2000 && back.dns <= 2000, `answered again after ${JSON.stringify(back)} ms`);
     await waitFor('the deleted Service’s ClusterIP removed from lo', async () => !(await onLo(doomedIP)), 10_000, 100);
     assert.ok(await onLo(echoIP), 'live Services keep their ClusterIPs');
   });
