@@ -4,12 +4,20 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { KeyPairPem } from '../../lib/pki';
+import { hostIngressAddresses } from './addresses';
 import type { Proto, ReverseProxy } from './reverse-proxy';
 
 export interface IngressListenOptions {
   logger: Logger;
-  /** Addresses to listen on (the NodePort addresses; 0.0.0.0 covers every node address and loopback). */
+  /**
+   * Addresses to listen on (the NodePort addresses): 0.0.0.0 means each of this node's addresses,
+   * loopback included, bound one by one and followed as they come and go (addresses.ts says why).
+   */
   addresses: string[];
+  /** The concrete addresses for `addresses` now; default: this host's interfaces (hostIngressAddresses). */
+  resolveAddresses?: (configured: readonly string[]) => string[];
+  /** How often the node's addresses are looked at again; default 5 s. */
+  refreshMs?: number;
   httpPort: number;
   httpsPort: number;
   proxy: ReverseProxy;
@@ -48,21 +56,50 @@ export interface IngressListenerStatus {
  * backoff (doubling from retryMinMs to retryMaxMs); the others keep serving.
  */
 export class IngressListeners {
-  private readonly slots: Slot[] = [];
+  private slots: Slot[] = [];
   private stopped = false;
+  private refreshTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: IngressListenOptions) {}
 
   /** Starts every listener; resolves once each has bound or failed its first attempt. */
   async start(): Promise<void> {
+    await this.refresh();
+    const every = this.opts.refreshMs ?? 5_000;
+    const tick = () => {
+      this.refreshTimer = setTimeout(() => void this.refresh().finally(() => !this.stopped && tick()), every);
+      this.refreshTimer.unref();
+    };
+    tick();
+  }
+
+  /** Opens sockets on addresses that appeared and closes those on addresses that went away. */
+  async refresh(): Promise<void> {
+    if (this.stopped) return;
     const o = this.opts;
-    for (const address of o.addresses) {
+    const wanted = new Set((o.resolveAddresses ?? hostIngressAddresses)(o.addresses));
+    const gone = this.slots.filter((s) => !wanted.has(s.address));
+    this.slots = this.slots.filter((s) => wanted.has(s.address));
+    await Promise.all(gone.map((s) => this.close(s)));
+    for (const s of gone) o.logger.info({ address: s.address, port: s.port, proto: s.proto }, 'ingress address gone; stopped listening');
+    const fresh: Slot[] = [];
+    for (const address of wanted) {
+      if (this.slots.some((s) => s.address === address)) continue;
       for (const [proto, port] of [['http', o.httpPort], ['https', o.httpsPort]] as const) {
-        const slot: Slot = { address, port, proto, server: this.makeServer(proto), state: 'binding', delayMs: o.retryMinMs ?? 1_000 };
-        this.slots.push(slot);
+        fresh.push({ address, port, proto, server: this.makeServer(proto), state: 'binding', delayMs: o.retryMinMs ?? 1_000 });
       }
     }
-    await Promise.all(this.slots.map((s) => this.bind(s)));
+    this.slots.push(...fresh);
+    await Promise.all(fresh.map((s) => this.bind(s)));
+  }
+
+  private async close(s: Slot): Promise<void> {
+    clearTimeout(s.timer);
+    if (s.state !== 'listening') return;
+    await new Promise<void>((r) => {
+      s.server.close(() => r());
+      s.server.closeAllConnections();
+    });
   }
 
   private makeServer(proto: Proto): http.Server {
@@ -93,7 +130,7 @@ export class IngressListeners {
           this.opts.onBindFailure?.(slot.address, slot.port, slot.proto, err);
         }
         if (!this.stopped) {
-          slot.timer = setTimeout(() => void this.bind(slot), slot.delayMs);
+          slot.timer = setTimeout(() => { if (this.slots.includes(slot)) void this.bind(slot); }, slot.delayMs);
           slot.delayMs = Math.min(slot.delayMs * 2, this.opts.retryMaxMs ?? 30_000);
         }
         resolve();
@@ -118,9 +155,9 @@ export class IngressListeners {
     return this.slots.map((s) => ({ address: s.address, port: s.port, proto: s.proto, state: s.state, lastError: s.lastError }));
   }
 
-  /** The port a listener got (useful when started on port 0). */
-  boundPort(proto: Proto, address = this.opts.addresses[0]): number | undefined {
-    const s = this.slots.find((x) => x.proto === proto && x.address === address && x.state === 'listening');
+  /** The port a listener got (useful when started on port 0); without an address, the first listening one's. */
+  boundPort(proto: Proto, address?: string): number | undefined {
+    const s = this.slots.find((x) => x.proto === proto && (address === undefined || x.address === address) && x.state === 'listening');
     const a = s?.server.address();
     return a && typeof a === 'object' ? a.port : undefined;
   }
@@ -128,16 +165,8 @@ export class IngressListeners {
   /** Stops retrying, closes every socket and drops open connections. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await Promise.all(
-      this.slots.map(async (s) => {
-        clearTimeout(s.timer);
-        if (s.state !== 'listening') return;
-        await new Promise<void>((r) => {
-          s.server.close(() => r());
-          s.server.closeAllConnections();
-        });
-      }),
-    );
+    clearTimeout(this.refreshTimer);
+    await Promise.all(this.slots.map((s) => this.close(s)));
     this.opts.proxy.close();
   }
 }
