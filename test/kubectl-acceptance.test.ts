@@ -523,5 +523,7 @@ const url = 'https://' + process.env.KUBERNETES_SERVICE_HOST + ':' + process.env
 const req = https.request(url, { method, ca: fs.readFileSync(dir + 'ca.crt'), servername: 'kubernetes.default.svc',
   headers: { authorization: 'Bearer ' + fs.readFileSync(dir + 'token', 'utf8') } }, (res) => { res.resume(); console.log(res.statusCode); });
 req.on('error', (e) => { console.error(e.message); process.exit(2); });
+// A hung request says so (exit 3) rather than leaving kubectl exec to time out with no output.
+req.setTimeout(20000, () => { console.error('no answer from the apiserver in 20 s (' + method + ' ' + urlPath + ')'); process.exit(3); });
 req.end();
 `;
