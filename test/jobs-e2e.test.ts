@@ -172,8 +172,9 @@ describe('Jobs and CronJobs', { timeout: 15 * 60_000 }, () => {
     const jobWatch = cluster.client().watch<Job & KubeObject>(JOBS, { namespace: NS, fieldSelector: 'metadata.name=onlyfailed', signal: stop.signal }, (ev) => {
       maxTerminating = Math.max(maxTerminating, ev.object.status?.terminating ?? 0);
     });
-    // a pod that ignores SIGTERM: it stays terminating for its whole 4 s grace period
-    const stubborn = jobYaml('onlyfailed', 'podReplacementPolicy: Failed', 'trap "" TERM; while true; do sleep 1; done').replace('terminationGracePeriodSeconds: 1', 'terminationGracePeriodSeconds: 4');
+    // a pod that ignores SIGTERM: it stays terminating for its whole 8 s grace period, long enough
+    // for the controller to write status.terminating even on a loaded machine (4 s was not, once)
+    const stubborn = jobYaml('onlyfailed', 'podReplacementPolicy: Failed', 'trap "" TERM; while true; do sleep 1; done').replace('terminationGracePeriodSeconds: 1', 'terminationGracePeriodSeconds: 8');
     await kok(['-n', NS, 'apply', '-f', '-'], { input: stubborn });
     await kok(['-n', NS, 'apply', '-f', '-'], { input: jobYaml('perindex', 'completions: 3\nparallelism: 3\ncompletionMode: Indexed\nbackoffLimitPerIndex: 1', '[ "$JOB_COMPLETION_INDEX" != 1 ]') });
     const first = await waitFor('onlyfailed pod running', async () => (await jobPods('onlyfailed')).find((p) => p.status?.phase === 'Running'), 60_000, 250);
