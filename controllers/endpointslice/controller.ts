@@ -8,7 +8,7 @@ import { QueueController } from '../queue-controller';
 import { splitKey, type ControllerContext } from '../context';
 import { matchesMap } from '../util/selectors';
 import { CONTROLLER_NAME, DEFAULT_MAX_ENDPOINTS_PER_SLICE, desiredEndpoints, MANAGED_BY_LABEL, planEndpointSlices, SERVICE_NAME_LABEL, ZONE_LABEL } from './sync';
-import { SliceTracker } from './tracker';
+import { ownSliceHandlers, SliceTracker } from './tracker';
 import { applySlicePlan } from './apply';
 
 /** How soon a Service is looked at again when the cache is behind our own writes, or a pod's Node is unknown. */
@@ -56,20 +56,7 @@ export class EndpointSliceController extends QueueController {
       delete: everyService,
     });
     // Someone else changed or deleted one of our slices: put it right.
-    const svcOf = (s: EndpointSlice) => (s.metadata?.labels?.[MANAGED_BY_LABEL] === CONTROLLER_NAME ? s.metadata.labels[SERVICE_NAME_LABEL] : undefined);
-    const onSlice = (s: EndpointSlice) => {
-      const name = svcOf(s);
-      if (name) this.controller.enqueue(`${s.metadata?.namespace}/${name}`);
-    };
-    this.sliceInformer.on({
-      add: onSlice,
-      update: (_o, s) => onSlice(s),
-      delete: (s) => {
-        const name = svcOf(s);
-        if (name) this.tracker.gone(`${s.metadata?.namespace}/${name}`, s);
-        onSlice(s);
-      },
-    });
+    this.sliceInformer.on(ownSliceHandlers(CONTROLLER_NAME, this.tracker, (key) => this.controller.enqueue(key)));
   }
 
   protected override objectFor(key: string): KubeObject | undefined {

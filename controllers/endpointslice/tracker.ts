@@ -1,4 +1,5 @@
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
+import { MANAGED_BY_LABEL, SERVICE_NAME_LABEL } from './sync';
 
 /**
  * What this controller last wrote to each slice (Kubernetes'
@@ -56,4 +57,23 @@ export class SliceTracker {
     for (const [uid, want] of m) if (want !== 'deleted' && !seen.has(uid)) return true;
     return false;
   }
+}
+
+/** The slice-informer handlers both slice controllers need: a slice `managedBy` owns that someone changed or deleted enqueues its Service; a deleted one is also forgotten by the tracker. */
+export function ownSliceHandlers(managedBy: string, tracker: SliceTracker, enqueue: (key: string) => void) {
+  const serviceKey = (s: EndpointSlice) =>
+    s.metadata?.labels?.[MANAGED_BY_LABEL] === managedBy && s.metadata.labels[SERVICE_NAME_LABEL] ? `${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}` : undefined;
+  const onSlice = (s: EndpointSlice) => {
+    const key = serviceKey(s);
+    if (key) enqueue(key);
+  };
+  return {
+    add: onSlice,
+    update: (_o: EndpointSlice, s: EndpointSlice) => onSlice(s),
+    delete: (s: EndpointSlice) => {
+      const key = serviceKey(s);
+      if (key) tracker.gone(key, s);
+      onSlice(s);
+    },
+  };
 }

@@ -6,7 +6,7 @@ import { QueueController } from '../queue-controller';
 import { splitKey, type ControllerContext } from '../context';
 import { applySlicePlan } from '../endpointslice/apply';
 import { MANAGED_BY_LABEL, planSlices, SERVICE_NAME_LABEL } from '../endpointslice/sync';
-import { SliceTracker } from '../endpointslice/tracker';
+import { ownSliceHandlers, SliceTracker } from '../endpointslice/tracker';
 import { MAX_MIRRORED_ENDPOINTS, MIRRORING_CONTROLLER_NAME, mirrorGroups, mirrorOwner, shouldMirror } from './sync';
 
 const STALE_RETRY_MS = 100;
@@ -31,20 +31,7 @@ export class EndpointSliceMirroringController extends QueueController {
     this.sliceInformer = ctx.informers.for<EndpointSlice>(ENDPOINT_SLICES);
     this.enqueueOwnKey(this.svcInformer);
     this.enqueueOwnKey(this.epInformer);
-    const svcOf = (s: EndpointSlice) => (s.metadata?.labels?.[MANAGED_BY_LABEL] === MIRRORING_CONTROLLER_NAME ? s.metadata.labels[SERVICE_NAME_LABEL] : undefined);
-    const onSlice = (s: EndpointSlice) => {
-      const name = svcOf(s);
-      if (name) this.controller.enqueue(`${s.metadata?.namespace}/${name}`);
-    };
-    this.sliceInformer.on({
-      add: onSlice,
-      update: (_o, s) => onSlice(s),
-      delete: (s) => {
-        const name = svcOf(s);
-        if (name) this.tracker.gone(`${s.metadata?.namespace}/${name}`, s);
-        onSlice(s);
-      },
-    });
+    this.sliceInformer.on(ownSliceHandlers(MIRRORING_CONTROLLER_NAME, this.tracker, (key) => this.controller.enqueue(key)));
   }
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
