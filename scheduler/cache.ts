@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { nodeInfo, type NodeInfo } from './framework';
+import { nodeInfo, type NodeInfo, type Snapshot } from './framework';
 
 function key(p: Pod): string {
   return `${p.metadata?.namespace}/${p.metadata?.name}`;
@@ -68,4 +68,10 @@ export function buildNodeInfos(nodes: Node[], pods: Pod[], assumed: Pod[]): Node
   }
   for (const p of pods) if (!seen.has(key(p))) add(p);
   return nodes.map((n) => nodeInfo(n, byNode.get(n.metadata?.name ?? '') ?? []));
+}
+
+/** A Snapshot over `infos`; `namespaceLabels` looks namespaces up (e.g. in an informer). */
+export function snapshotOf(infos: NodeInfo[], namespaceLabels: (ns: string) => Record<string, string> | undefined = () => undefined): Snapshot {
+  const byName = new Map(infos.map((i) => [i.node.metadata?.name ?? '', i] as const));
+  return { nodes: infos, get: (n) => byName.get(n), namespaceLabels };
 }

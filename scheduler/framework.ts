@@ -19,17 +19,65 @@ export interface NodeInfo {
   allocatable: Resources & { pods: number };
 }
 
-/** A filter: undefined when the node fits, else the reasons it does not (kube-scheduler's wording). */
-export interface FilterPlugin {
-  name: string;
-  filter(pod: Pod, node: NodeInfo): string[] | undefined;
+/**
+ * A plugin's verdict, as kube-scheduler's framework.Status: `Unschedulable` means the node
+ * might fit if other pods went away (preemption may help); `UnschedulableAndUnresolvable`
+ * means no preemption on that node can help (a taint, a selector, a volume's zone). `reasons`
+ * are kube-scheduler's words ("node(s) had untolerated taint {k: v}"); `plugin` is filled in
+ * by the framework.
+ */
+export type StatusCode = 'Unschedulable' | 'UnschedulableAndUnresolvable' | 'Error';
+export interface Status {
+  code: StatusCode;
+  reasons: string[];
+  plugin?: string;
 }
 
-/** A score in [0, 100]; higher is better. */
+export const unschedulable = (...reasons: string[]): Status => ({ code: 'Unschedulable', reasons });
+export const unresolvable = (...reasons: string[]): Status => ({ code: 'UnschedulableAndUnresolvable', reasons });
+
+/** Per-attempt scratch space shared by one pod's PreFilter/Filter/PreScore/Score calls (kube-scheduler's CycleState). */
+export class CycleState {
+  private readonly data = new Map<string, unknown>();
+  read<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  write(key: string, value: unknown): void {
+    this.data.set(key, value);
+  }
+}
+
+/** The cluster as one scheduling attempt sees it: every node with its pods, and namespace labels (for namespaceSelector). */
+export interface Snapshot {
+  nodes: NodeInfo[];
+  get(nodeName: string): NodeInfo | undefined;
+  /** Labels of a namespace; undefined when unknown. */
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
+}
+
+/**
+ * A filter. `preFilter` (optional) runs once per attempt with the whole snapshot and may store
+ * what `filter` needs in `state`; a Status from it rejects every node. `filter` returns
+ * undefined when the node fits.
+ */
+export interface FilterPlugin {
+  name: string;
+  preFilter?(pod: Pod, snapshot: Snapshot, state: CycleState): Status | undefined;
+  filter(pod: Pod, node: NodeInfo, state: CycleState): Status | undefined;
+}
+
+/**
+ * A score. `preScore` (optional) runs once with the feasible nodes; `score` gives a raw score
+ * per node; `normalize` (optional) maps the raw scores of all feasible nodes (same order as
+ * `nodes`) into [0, 100] in place, as kube-scheduler's NormalizeScore. Without `normalize`,
+ * `score` must already be in [0, 100]. The framework multiplies by `weight`.
+ */
 export interface ScorePlugin {
   name: string;
   weight: number;
-  score(pod: Pod, node: NodeInfo): number;
+  preScore?(pod: Pod, nodes: NodeInfo[], snapshot: Snapshot, state: CycleState): void;
+  score(pod: Pod, node: NodeInfo, state: CycleState): number;
+  normalize?(scores: number[], pod: Pod, nodes: NodeInfo[], state: CycleState): void;
 }
 
 /** Defaults the scheduler assumes for containers without requests when scoring (as kube-scheduler). */

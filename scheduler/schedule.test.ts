@@ -3,18 +3,18 @@ import assert from 'node:assert/strict';
 import { schedulePod, failureMessage, needsScheduling } from './schedule';
 import { defaultProfile } from './plugins/registry';
 import { AssumeCache, buildNodeInfos } from './cache';
-import { mkInfo, mkNode, mkPod } from './testutil';
+import { mkInfo, mkNode, mkPod, mkSnapshot } from './testutil';
 
 test('picks the least loaded feasible node', () => {
   const nodes = [mkInfo(mkNode('a'), [mkPod('x', { cpu: '1500m', node: 'a' })]), mkInfo(mkNode('b')), mkInfo(mkNode('c', { ready: 'False' }))];
-  const r = schedulePod(mkPod('p', { cpu: '100m' }), nodes, defaultProfile());
+  const r = schedulePod(mkPod('p', { cpu: '100m' }), mkSnapshot(nodes), defaultProfile());
   assert.deepEqual(r.ok && [r.nodeName, r.feasible], ['b', 2]);
 });
 
 test('ties rotate over equal nodes by name', () => {
   const nodes = [mkInfo(mkNode('b')), mkInfo(mkNode('a')), mkInfo(mkNode('c'))];
   const picks = [0, 1, 2, 3].map((i) => {
-    const r = schedulePod(mkPod('p'), nodes, defaultProfile(), i);
+    const r = schedulePod(mkPod('p'), mkSnapshot(nodes), defaultProfile(), i);
     return r.ok ? r.nodeName : '';
   });
   assert.deepEqual(picks, ['a', 'b', 'c', 'a']);
@@ -27,10 +27,10 @@ test('no fit: kube-scheduler style per-node reason summary', () => {
     mkInfo(mkNode('c', { unschedulable: true })),
     mkInfo(mkNode('d', { labels: { disk: 'hdd' } })),
   ];
-  const r = schedulePod(mkPod('p', { cpu: '2', memory: '8Gi' }), nodes, defaultProfile());
+  const r = schedulePod(mkPod('p', { cpu: '2', memory: '8Gi' }), mkSnapshot(nodes), defaultProfile());
   assert.equal(r.ok, false);
   if (!r.ok) assert.equal(r.message, '0/4 nodes are available: 2 Insufficient cpu, 3 Insufficient memory, 1 node(s) were unschedulable.');
-  const one = schedulePod(mkPod('p', { cpu: '3' }), [mkInfo(mkNode('n'))], defaultProfile());
+  const one = schedulePod(mkPod('p', { cpu: '3' }), mkSnapshot([mkInfo(mkNode('n'))]), defaultProfile());
   assert.equal(!one.ok && one.message, '0/1 nodes are available: 1 Insufficient cpu.');
   assert.equal(failureMessage(0, new Map()), '0/0 nodes are available: no nodes available to schedule pods.');
 });
@@ -54,7 +54,7 @@ test('assumed pods count against their node until the informer confirms them', (
   cache.assume(p1, 'n', 0);
   let infos = buildNodeInfos([node], [p1], cache.list(10));
   assert.equal(infos[0].requested.milliCPU, 800);
-  const r = schedulePod(mkPod('p2', { cpu: '800m' }), infos, defaultProfile());
+  const r = schedulePod(mkPod('p2', { cpu: '800m' }), mkSnapshot(infos), defaultProfile());
   assert.equal(r.ok, false);
   // informer sees it bound: assumption dropped, counted once
   const bound = mkPod('p1', { cpu: '800m', node: 'n' });

@@ -1,44 +1,88 @@
 import type { Pod } from 'kubernetes-types/core/v1';
-import type { NodeInfo } from './framework';
+import { CycleState, type NodeInfo, type Snapshot, type Status } from './framework';
 import type { Profile } from './plugins/registry';
 
+/** Why each node was rejected in one attempt (kube-scheduler's Diagnosis): node name → the first failing filter's Status. */
+export type Diagnosis = Map<string, Status>;
+
 export type ScheduleResult =
-  | { ok: true; nodeName: string; score: number; feasible: number }
-  | { ok: false; message: string; reasons: Map<string, number> };
+  | { ok: true; nodeName: string; score: number; feasible: number; state: CycleState }
+  | {
+      ok: false;
+      message: string;
+      /** Reason → number of nodes, as counted into `message`. */
+      reasons: Map<string, number>;
+      /** Per node, which plugin rejected it and why (empty when a PreFilter rejected the pod outright). */
+      diagnosis: Diagnosis;
+      /** A PreFilter's rejection of the whole attempt, if that is what happened. */
+      preFilter?: Status;
+      state: CycleState;
+    };
 
 /**
- * One scheduling decision: run the filters on every node (a node's first
- * failing filter gives its reasons), score the feasible ones (weighted sum),
- * pick the best; ties are broken by `rotation` over the tied nodes sorted by
- * name, so equal nodes take turns. When nothing fits, the message is
- * kube-scheduler's: "0/3 nodes are available: 1 Insufficient cpu, 2 node(s)
- * were unschedulable."
+ * One scheduling decision over `snapshot`: PreFilter, then the filters on every node (a node's
+ * first failing filter gives its Status), then PreScore/Score/NormalizeScore over the feasible
+ * nodes (weighted sum), best wins; ties are broken by `rotation` over the tied nodes sorted by
+ * name, so equal nodes take turns. When nothing fits, the message is kube-scheduler's:
+ * "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
  */
-export function schedulePod(pod: Pod, nodes: NodeInfo[], profile: Profile, rotation = 0): ScheduleResult {
+export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rotation = 0): ScheduleResult {
+  const state = new CycleState();
+  const nodes = snapshot.nodes;
+  for (const f of profile.filters) {
+    const s = f.preFilter?.(pod, snapshot, state);
+    if (s) {
+      const status = { ...s, plugin: f.name };
+      const reasons = new Map(s.reasons.map((r) => [r, nodes.length] as const));
+      const message = nodes.length === 0 ? failureMessage(0, reasons) : `0/${nodes.length} nodes are available: ${s.reasons.join(', ')}.`;
+      return { ok: false, message, reasons, diagnosis: new Map(), preFilter: status, state };
+    }
+  }
   const reasons = new Map<string, number>();
+  const diagnosis: Diagnosis = new Map();
   const feasible: NodeInfo[] = [];
   for (const n of nodes) {
-    let failed: string[] | undefined;
-    for (const f of profile.filters) {
-      failed = f.filter(pod, n);
-      if (failed) break;
-    }
-    if (failed) for (const r of failed) reasons.set(r, (reasons.get(r) ?? 0) + 1);
-    else feasible.push(n);
+    const failed = filterNode(pod, n, profile, state);
+    if (failed) {
+      diagnosis.set(n.node.metadata?.name ?? '', failed);
+      for (const r of failed.reasons) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+    } else feasible.push(n);
   }
-  if (feasible.length === 0) return { ok: false, message: failureMessage(nodes.length, reasons), reasons };
+  if (feasible.length === 0) return { ok: false, message: failureMessage(nodes.length, reasons), reasons, diagnosis, state };
+  const totals = scoreNodes(pod, feasible, snapshot, profile, state);
   let best = -Infinity;
   let tied: string[] = [];
-  for (const n of feasible) {
-    const s = profile.scores.reduce((sum, p) => sum + p.weight * p.score(pod, n), 0);
+  feasible.forEach((n, i) => {
+    const s = totals[i];
     const name = n.node.metadata?.name ?? '';
     if (s > best) {
       best = s;
       tied = [name];
     } else if (s === best) tied.push(name);
-  }
+  });
   tied.sort();
-  return { ok: true, nodeName: tied[rotation % tied.length], score: best, feasible: feasible.length };
+  return { ok: true, nodeName: tied[rotation % tied.length], score: best, feasible: feasible.length, state };
+}
+
+/** The first failing filter's Status for one node (with the plugin's name), or undefined when the node fits. */
+export function filterNode(pod: Pod, n: NodeInfo, profile: Profile, state: CycleState): Status | undefined {
+  for (const f of profile.filters) {
+    const s = f.filter(pod, n, state);
+    if (s) return { ...s, plugin: f.name };
+  }
+  return undefined;
+}
+
+/** Weighted sum of every score plugin (normalized where the plugin normalizes) per feasible node. */
+export function scoreNodes(pod: Pod, feasible: NodeInfo[], snapshot: Snapshot, profile: Profile, state: CycleState): number[] {
+  const totals = new Array<number>(feasible.length).fill(0);
+  for (const p of profile.scores) {
+    p.preScore?.(pod, feasible, snapshot, state);
+    const raw = feasible.map((n) => p.score(pod, n, state));
+    p.normalize?.(raw, pod, feasible, state);
+    for (let i = 0; i < raw.length; i++) totals[i] += p.weight * raw[i];
+  }
+  return totals;
 }
 
 export function failureMessage(total: number, reasons: Map<string, number>): string {

@@ -5,7 +5,7 @@ import { objectKey, type Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
 import { PODS, resourcePath } from '../lib/resources';
 import { Controller, type ReconcileResult } from '../lib/reconcile/controller';
-import { buildNodeInfos, AssumeCache } from './cache';
+import { buildNodeInfos, AssumeCache, snapshotOf } from './cache';
 import type { SchedulerMetrics } from './metrics';
 import { defaultProfile, type Profile } from './plugins/registry';
 import { needsScheduling, schedulePod } from './schedule';
@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   profile?: Profile;
   /** Claims, volumes and classes: the VolumeBinding filter and delayed binding (none: pods with claims are placed as if they had none). */
   volumes?: VolumeLister;
+  /** Labels of a namespace (a namespace informer), for namespaceSelector in pod affinity. */
+  namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
   now?: () => number;
   /** Retry delay of an unschedulable pod: initial, doubling to max (ms). */
   initialBackoffMs?: number;
@@ -136,7 +138,7 @@ export class Scheduler {
     }
     const started = this.now();
     const infos = buildNodeInfos(this.o.nodes.list(), this.o.pods.list(), this.assumed.list(started));
-    const result = schedulePod(pod, infos, this.profile, this.rotation++);
+    const result = schedulePod(pod, snapshotOf(infos, this.o.namespaceLabels), this.profile, this.rotation++);
     const podObj = { ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject;
     if (!result.ok) {
       this.unschedulable.add(key);

@@ -1,5 +1,6 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { nodeInfo, type NodeInfo } from './framework';
+import { CycleState, nodeInfo, type FilterPlugin, type NodeInfo, type Snapshot } from './framework';
+import { snapshotOf } from './cache';
 
 /** Test fixtures shared by the scheduler's table tests. */
 export function mkNode(name: string, o: { cpu?: string; memory?: string; pods?: string; ready?: string; unschedulable?: boolean; labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints'] } = {}): Node {
@@ -26,4 +27,14 @@ export function mkPod(name: string, o: { cpu?: string; memory?: string; node?: s
 
 export function mkInfo(node: Node, pods: Pod[] = []): NodeInfo {
   return nodeInfo(node, pods);
+}
+
+/** A filter's reasons for one node (undefined when it fits), with a fresh CycleState. */
+export function reasonsOf(plugin: FilterPlugin, pod: Pod, info: NodeInfo): string[] | undefined {
+  return plugin.filter(pod, info, new CycleState())?.reasons;
+}
+
+/** A Snapshot of `infos` (namespace labels from `namespaces`, if given). */
+export function mkSnapshot(infos: NodeInfo[], namespaces: Record<string, Record<string, string>> = {}): Snapshot {
+  return snapshotOf(infos, (ns) => namespaces[ns]);
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { NodeAffinity } from './nodeAffinity';
-import { mkInfo, mkNode, mkPod } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
 
 const FAIL = ["node(s) didn't match Pod's node affinity/selector"];
 
@@ -30,5 +30,5 @@ test('NodeAffinity: nodeSelector and required affinity, table', () => {
     ['matchFields NotIn own name', withAffinity({ nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n1'] }] }] }), FAIL],
     ['empty term matches nothing', withAffinity({ nodeSelectorTerms: [{}] }), FAIL],
   ];
-  for (const [name, pod, want] of cases) assert.deepEqual(NodeAffinity.filter(pod, mkInfo(node)), want, name);
+  for (const [name, pod, want] of cases) assert.deepEqual(reasonsOf(NodeAffinity, pod, mkInfo(node)), want, name);
 });

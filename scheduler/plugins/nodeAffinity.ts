@@ -1,5 +1,5 @@
 import { podFitsNodeAffinity } from '../../lib/node-affinity';
-import type { FilterPlugin } from '../framework';
+import { unresolvable, type FilterPlugin } from '../framework';
 
 /**
  * spec.nodeSelector and the required node affinity (lib/node-affinity.ts),
@@ -9,6 +9,6 @@ import type { FilterPlugin } from '../framework';
 export const NodeAffinity: FilterPlugin = {
   name: 'NodeAffinity',
   filter(pod, { node }) {
-    return podFitsNodeAffinity(pod.spec, node) ? undefined : ["node(s) didn't match Pod's node affinity/selector"];
+    return podFitsNodeAffinity(pod.spec, node) ? undefined : unresolvable("node(s) didn't match Pod's node affinity/selector");
   },
 };

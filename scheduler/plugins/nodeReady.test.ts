@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeReady, NodeUnschedulable } from './nodeReady';
-import { mkInfo, mkNode, mkPod } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
 
 test('NodeReady / NodeUnschedulable: table', () => {
   const tolerant = mkPod('t', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] });
@@ -16,10 +16,10 @@ test('NodeReady / NodeUnschedulable: table', () => {
     ['cordoned, a NoExecute toleration is not enough', mkNode('n', { unschedulable: true }), mkPod('t', { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoExecute' }] }), undefined, ['node(s) were unschedulable']],
   ];
   for (const [name, node, pod, wantReady, wantUnsched] of cases) {
-    assert.deepEqual(NodeReady.filter(pod, mkInfo(node)), wantReady, name);
-    assert.deepEqual(NodeUnschedulable.filter(pod, mkInfo(node)), wantUnsched, name);
+    assert.deepEqual(reasonsOf(NodeReady, pod, mkInfo(node)), wantReady, name);
+    assert.deepEqual(reasonsOf(NodeUnschedulable, pod, mkInfo(node)), wantUnsched, name);
   }
   const noConditions = mkNode('n');
   noConditions.status!.conditions = [];
-  assert.deepEqual(NodeReady.filter(mkPod('p'), mkInfo(noConditions)), ['node(s) were not ready']);
+  assert.deepEqual(reasonsOf(NodeReady, mkPod('p'), mkInfo(noConditions)), ['node(s) were not ready']);
 });

@@ -1,4 +1,4 @@
-import type { FilterPlugin } from '../framework';
+import { unresolvable, type FilterPlugin } from '../framework';
 import { tolerates } from './taintToleration';
 
 /**
@@ -10,7 +10,7 @@ export const NodeReady: FilterPlugin = {
   name: 'NodeReady',
   filter(pod, { node }) {
     const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status !== 'True') return ['node(s) were not ready'];
+    if (ready?.status !== 'True') return unresolvable('node(s) were not ready');
     return undefined;
   },
 };
@@ -24,6 +24,6 @@ export const NodeUnschedulable: FilterPlugin = {
   filter(pod, { node }) {
     if (!node.spec?.unschedulable) return undefined;
     const tolerated = (pod.spec?.tolerations ?? []).some((t) => tolerates(t, UNSCHEDULABLE_TAINT));
-    return tolerated ? undefined : ['node(s) were unschedulable'];
+    return tolerated ? undefined : unresolvable('node(s) were unschedulable');
   },
 };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeResourcesFit } from './nodeResourcesFit';
-import { mkInfo, mkNode, mkPod } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
 
 test('NodeResourcesFit: table', () => {
   const node = mkNode('n', { cpu: '2', memory: '4Gi', pods: '3' });
@@ -14,5 +14,5 @@ test('NodeResourcesFit: table', () => {
     ['pod count', mkPod('p'), [mkPod('a', { node: 'n' }), mkPod('b', { node: 'n' }), mkPod('c', { node: 'n' })], ['Too many pods']],
     ['finished pods free their requests', mkPod('p', { cpu: '2' }), [mkPod('a', { cpu: '2', node: 'n', phase: 'Succeeded' })], undefined],
   ];
-  for (const [name, pod, placed, want] of cases) assert.deepEqual(NodeResourcesFit.filter(pod, mkInfo(node, placed)), want, name);
+  for (const [name, pod, placed, want] of cases) assert.deepEqual(reasonsOf(NodeResourcesFit, pod, mkInfo(node, placed)), want, name);
 });

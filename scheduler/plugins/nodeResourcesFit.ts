@@ -1,4 +1,4 @@
-import { podRequests, type FilterPlugin } from '../framework';
+import { podRequests, unschedulable, type FilterPlugin } from '../framework';
 
 /**
  * The pod's requests must fit in allocatable minus what is already requested
@@ -13,6 +13,6 @@ export const NodeResourcesFit: FilterPlugin = {
     const r = podRequests(pod);
     if (r.milliCPU > 0 && r.milliCPU > info.allocatable.milliCPU - info.requested.milliCPU) reasons.push('Insufficient cpu');
     if (r.memory > 0 && r.memory > info.allocatable.memory - info.requested.memory) reasons.push('Insufficient memory');
-    return reasons.length ? reasons : undefined;
+    return reasons.length ? unschedulable(...reasons) : undefined;
   },
 };

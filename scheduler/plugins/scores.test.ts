@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LeastAllocated, leastRequestedScore } from './leastAllocated';
 import { BalancedAllocation, balancedScore } from './balancedAllocation';
 import { mkInfo, mkNode, mkPod } from '../testutil';
+import { CycleState } from '../framework';
 
 test('leastRequestedScore: table', () => {
   const cases: [number, number, number][] = [
@@ -29,7 +30,7 @@ test('score plugins prefer the emptier node', () => {
   const pod = mkPod('p', { cpu: '500m', memory: '1Gi' });
   const empty = mkInfo(mkNode('a'));
   const busy = mkInfo(mkNode('b'), [mkPod('x', { cpu: '1', memory: '1Gi', node: 'b' })]);
-  assert.ok(LeastAllocated.score(pod, empty) > LeastAllocated.score(pod, busy));
-  assert.equal(LeastAllocated.score(pod, empty), 75);
-  assert.ok(BalancedAllocation.score(pod, empty) >= 0 && BalancedAllocation.score(pod, empty) <= 100);
+  assert.ok(LeastAllocated.score(pod, empty, new CycleState()) > LeastAllocated.score(pod, busy, new CycleState()));
+  assert.equal(LeastAllocated.score(pod, empty, new CycleState()), 75);
+  assert.ok(BalancedAllocation.score(pod, empty, new CycleState()) >= 0 && BalancedAllocation.score(pod, empty, new CycleState()) <= 100);
 });

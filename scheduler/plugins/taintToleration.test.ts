@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Taint, Toleration } from 'kubernetes-types/core/v1';
 import { TaintToleration, tolerates } from './taintToleration';
-import { mkInfo, mkNode, mkPod } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
 
 test('tolerates: table', () => {
   const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
@@ -20,7 +20,7 @@ test('tolerates: table', () => {
 
 test('TaintToleration filter: NoSchedule/NoExecute block, PreferNoSchedule does not', () => {
   const tainted = mkNode('n', { taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] });
-  assert.deepEqual(TaintToleration.filter(mkPod('p'), mkInfo(tainted)), ['node(s) had untolerated taint {dedicated: gpu}']);
-  assert.equal(TaintToleration.filter(mkPod('p', { tolerations: [{ key: 'dedicated', operator: 'Exists' }] }), mkInfo(tainted)), undefined);
-  assert.equal(TaintToleration.filter(mkPod('p'), mkInfo(mkNode('n', { taints: [{ key: 'x', effect: 'PreferNoSchedule' }] }))), undefined);
+  assert.deepEqual(reasonsOf(TaintToleration, mkPod('p'), mkInfo(tainted)), ['node(s) had untolerated taint {dedicated: gpu}']);
+  assert.equal(reasonsOf(TaintToleration, mkPod('p', { tolerations: [{ key: 'dedicated', operator: 'Exists' }] }), mkInfo(tainted)), undefined);
+  assert.equal(reasonsOf(TaintToleration, mkPod('p'), mkInfo(mkNode('n', { taints: [{ key: 'x', effect: 'PreferNoSchedule' }] }))), undefined);
 });

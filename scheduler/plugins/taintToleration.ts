@@ -1,5 +1,5 @@
 import { tolerates } from '../../lib/tolerations';
-import type { FilterPlugin } from '../framework';
+import { unresolvable, type FilterPlugin } from '../framework';
 
 /** Rejects nodes with a NoSchedule or NoExecute taint the pod does not tolerate. */
 export const TaintToleration: FilterPlugin = {
@@ -8,7 +8,7 @@ export const TaintToleration: FilterPlugin = {
     const tols = pod.spec?.tolerations ?? [];
     for (const taint of node.spec?.taints ?? []) {
       if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-      if (!tols.some((t) => tolerates(t, taint))) return [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`];
+      if (!tols.some((t) => tolerates(t, taint))) return unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
     }
     return undefined;
   },

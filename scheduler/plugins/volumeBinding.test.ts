@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
-import { mkInfo, mkNode, mkPod } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
 import { delayedClaims, volumeBinding, type VolumeLister } from './volumeBinding';
 
 const claim = (name: string, o: { cls?: string; volumeName?: string; selected?: string; deleting?: boolean } = {}): PersistentVolumeClaim => ({
@@ -66,6 +66,6 @@ test('VolumeBinding: bound claims follow their volume\'s node; unbound ones by b
     ['claim missing', podWith('absent'), ['persistentvolumeclaim "absent" not found']],
     ['claim being deleted', podWith('deleting'), ['persistentvolumeclaim "deleting" is being deleted']],
   ];
-  for (const [name, pod, want] of cases) assert.deepEqual(f.filter(pod, n1), want, name);
+  for (const [name, pod, want] of cases) assert.deepEqual(reasonsOf(f, pod, n1), want, name);
   assert.deepEqual(delayedClaims(podWith('bound-n1', 'wffc', 'immediate', 'wffc-n2'), l).map((c) => c.metadata?.name), ['wffc', 'wffc-n2']);
 });

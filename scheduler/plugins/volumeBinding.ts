@@ -1,7 +1,7 @@
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from 'kubernetes-types/core/v1';
 import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ANN_SELECTED_NODE, claimClass, findBestVolume, isDelayedBinding, volumeFitsNode } from '../../lib/volume-binding';
-import type { FilterPlugin } from '../framework';
+import { unresolvable, type FilterPlugin } from '../framework';
 
 /** The claims, volumes and classes the VolumeBinding plugin reads (the scheduler's informers). */
 export interface VolumeLister {
@@ -46,20 +46,20 @@ export function volumeBinding(l: VolumeLister): FilterPlugin {
       const ns = pod.metadata?.namespace ?? 'default';
       for (const name of podClaimNames(pod)) {
         const c = l.claim(ns, name);
-        if (!c) return [`persistentvolumeclaim "${name}" not found`];
-        if (c.metadata?.deletionTimestamp) return [`persistentvolumeclaim "${name}" is being deleted`];
+        if (!c) return unresolvable(`persistentvolumeclaim "${name}" not found`);
+        if (c.metadata?.deletionTimestamp) return unresolvable(`persistentvolumeclaim "${name}" is being deleted`);
         const vn = c.spec?.volumeName;
         if (vn) {
           const pv = l.volume(vn);
-          if (!pv) return [BOUND_TO_MISSING_VOLUME];
-          if (!volumeFitsNode(pv, node)) return [VOLUME_NODE_AFFINITY_CONFLICT];
+          if (!pv) return unresolvable(BOUND_TO_MISSING_VOLUME);
+          if (!volumeFitsNode(pv, node)) return unresolvable(VOLUME_NODE_AFFINITY_CONFLICT);
           continue;
         }
         const sc = l.storageClass(claimClass(c));
-        if (!isDelayedBinding(sc)) return [UNBOUND_IMMEDIATE_CLAIMS];
+        if (!isDelayedBinding(sc)) return unresolvable(UNBOUND_IMMEDIATE_CLAIMS);
         const selected = c.metadata?.annotations?.[ANN_SELECTED_NODE];
-        if (selected && selected !== node.metadata?.name) return [NOT_SELECTED_NODE];
-        if (sc?.provisioner === 'kubernetes.io/no-provisioner' && !findBestVolume(l.volumes(), c, { node, delayed: true })) return [NO_VOLUME_TO_BIND];
+        if (selected && selected !== node.metadata?.name) return unresolvable(NOT_SELECTED_NODE);
+        if (sc?.provisioner === 'kubernetes.io/no-provisioner' && !findBestVolume(l.volumes(), c, { node, delayed: true })) return unresolvable(NO_VOLUME_TO_BIND);
       }
       return undefined;
     },
