@@ -1,0 +1,190 @@
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { unresolvable, unschedulable, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot, type Status } from '../framework';
+import { affinityOf, matchesAllTerms, memoNamespaceLabels, termMatches, TopologyCounts, type AffinityTerm, type NamespaceLabels, type PodAffinityInfo } from './podAffinityTerms';
+
+/**
+ * InterPodAffinity, as kube-scheduler's plugin of that name.
+ *
+ * Filter: the pod's required pod affinity (every term must find a matching pod in the node's
+ * domain of its topologyKey; the node must carry every term's key), its required anti-affinity
+ * (no matching pod in the node's domain), and the required anti-affinity of pods already placed
+ * (the pod may not land in a domain whose pods' terms select it). PreFilter counts matching pods
+ * per (topologyKey, value) over the whole snapshot once, so each node is a few map lookups.
+ *
+ * Score: the pod's preferred terms (+weight per matching pod in the node's domain for affinity,
+ * -weight for anti-affinity), plus the terms of pods already placed that select this pod
+ * (required affinity with hardPodAffinityWeight 1, preferred with their weight), normalized
+ * to [0, 100] between the lowest and highest node.
+ */
+
+export const NAME = 'InterPodAffinity';
+const PRE_FILTER_KEY = `PreFilter${NAME}`;
+const PRE_SCORE_KEY = `PreScore${NAME}`;
+
+export const ERR_AFFINITY = "node(s) didn't match pod affinity rules";
+export const ERR_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
+export const ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
+
+/** Weight of an existing pod's required affinity term when scoring (kube-scheduler's hardPodAffinityWeight default). */
+export const HARD_POD_AFFINITY_WEIGHT = 1;
+/** kube-scheduler's default weight of the InterPodAffinity score. */
+export const DEFAULT_WEIGHT = 2;
+
+interface PreFilterState {
+  /** The pod has no required terms and no placed pod's required anti-affinity selects it: every node passes. */
+  skip: boolean;
+  info: PodAffinityInfo;
+  /** Pairs holding pods whose required anti-affinity terms select the incoming pod. */
+  existingAnti: TopologyCounts;
+  /** Pairs holding pods that match ALL the pod's required affinity terms (counted once per term key). */
+  affinity: TopologyCounts;
+  /** Pairs holding pods matching any of the pod's required anti-affinity terms. */
+  anti: TopologyCounts;
+  /** The pod matches all of its own affinity terms (it may be the first of its group). */
+  selfMatch: boolean;
+}
+
+function labelsOf(node: Node): Record<string, string> {
+  return node.metadata?.labels ?? {};
+}
+
+function addIfLabeled(counts: TopologyCounts, node: Node, key: string, n: number): void {
+  const v = labelsOf(node)[key];
+  if (v !== undefined) counts.add(key, v, n);
+}
+
+/** The counts the filter needs, over every node of the snapshot. */
+export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): PreFilterState {
+  const info = affinityOf(pod);
+  const podNs = pod.metadata?.namespace ?? 'default';
+  const ownNsLabels: NamespaceLabels = () => nsLabels(podNs);
+  const existingAnti = new TopologyCounts();
+  const affinity = new TopologyCounts();
+  const anti = new TopologyCounts();
+  const hasOwn = info.requiredAffinity.length + info.requiredAntiAffinity.length > 0;
+  for (const n of snapshot.nodes) {
+    for (const existing of n.pods) {
+      const e = affinityOf(existing);
+      for (const t of e.requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
+      if (!hasOwn) continue;
+      if (matchesAllTerms(info.requiredAffinity, existing, nsLabels)) for (const t of info.requiredAffinity) addIfLabeled(affinity, n.node, t.topologyKey, 1);
+      for (const t of info.requiredAntiAffinity) if (termMatches(t, existing, nsLabels)) addIfLabeled(anti, n.node, t.topologyKey, 1);
+    }
+  }
+  return {
+    skip: !hasOwn && existingAnti.size === 0,
+    info,
+    existingAnti,
+    affinity,
+    anti,
+    selfMatch: matchesAllTerms(info.requiredAffinity, pod, nsLabels),
+  };
+}
+
+function satisfiesAffinity(s: PreFilterState, node: Node): boolean {
+  const labels = labelsOf(node);
+  let podsExist = true;
+  for (const t of s.info.requiredAffinity) {
+    const v = labels[t.topologyKey];
+    if (v === undefined) return false;
+    if (s.affinity.get(t.topologyKey, v) <= 0) podsExist = false;
+  }
+  // The first pod of a group with affinity to itself: nothing matches anywhere yet, so let it go.
+  return podsExist || (s.affinity.size === 0 && s.selfMatch);
+}
+
+function satisfiesAntiAffinity(s: PreFilterState, node: Node): boolean {
+  if (s.anti.size === 0) return true;
+  const labels = labelsOf(node);
+  return !s.info.requiredAntiAffinity.some((t) => labels[t.topologyKey] !== undefined && s.anti.get(t.topologyKey, labels[t.topologyKey]) > 0);
+}
+
+function satisfiesExistingAntiAffinity(s: PreFilterState, node: Node): boolean {
+  if (s.existingAnti.size === 0) return true;
+  return !Object.entries(labelsOf(node)).some(([k, v]) => s.existingAnti.get(k, v) > 0);
+}
+
+export const InterPodAffinity: FilterPlugin = {
+  name: NAME,
+  preFilter(pod, snapshot, state) {
+    state.write(PRE_FILTER_KEY, preFilterState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns))));
+    return undefined;
+  },
+  filter(_pod, { node }, state): Status | undefined {
+    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (!s) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
+    if (s.skip) return undefined;
+    // Affinity cannot be fixed by removing pods; anti-affinity can (preemption may help).
+    if (!satisfiesAffinity(s, node)) return unresolvable(ERR_AFFINITY);
+    if (!satisfiesAntiAffinity(s, node)) return unschedulable(ERR_ANTI_AFFINITY);
+    if (!satisfiesExistingAntiAffinity(s, node)) return unschedulable(ERR_EXISTING_ANTI_AFFINITY);
+    return undefined;
+  },
+};
+
+/** topologyKey → value → summed weight. */
+type TopologyScore = Map<string, Map<string, number>>;
+
+function addScore(m: TopologyScore, term: AffinityTerm, weight: number, target: Pod, nsLabels: NamespaceLabels, node: Node): void {
+  if (!termMatches(term, target, nsLabels)) return;
+  const v = labelsOf(node)[term.topologyKey];
+  if (v === undefined) return;
+  let byValue = m.get(term.topologyKey);
+  if (!byValue) m.set(term.topologyKey, (byValue = new Map()));
+  byValue.set(v, (byValue.get(v) ?? 0) + weight);
+}
+
+/** The weighted topology scores over every node of the snapshot (undefined when nothing contributes). */
+export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): TopologyScore | undefined {
+  const info = affinityOf(pod);
+  const hasPreferred = info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
+  const podNs = pod.metadata?.namespace ?? 'default';
+  const ownNsLabels: NamespaceLabels = () => nsLabels(podNs);
+  const m: TopologyScore = new Map();
+  for (const n of snapshot.nodes) {
+    if (Object.keys(labelsOf(n.node)).length === 0) continue;
+    for (const existing of n.pods) {
+      const e = affinityOf(existing);
+      if (!hasPreferred && !e.any) continue;
+      for (const t of info.preferredAffinity) addScore(m, t, t.weight, existing, nsLabels, n.node);
+      for (const t of info.preferredAntiAffinity) addScore(m, t, -t.weight, existing, nsLabels, n.node);
+      if (HARD_POD_AFFINITY_WEIGHT > 0) for (const t of e.requiredAffinity) addScore(m, t, HARD_POD_AFFINITY_WEIGHT, pod, ownNsLabels, n.node);
+      for (const t of e.preferredAffinity) addScore(m, t, t.weight, pod, ownNsLabels, n.node);
+      for (const t of e.preferredAntiAffinity) addScore(m, t, -t.weight, pod, ownNsLabels, n.node);
+    }
+  }
+  return m.size > 0 ? m : undefined;
+}
+
+export const InterPodAffinityScore: ScorePlugin = {
+  name: NAME,
+  weight: DEFAULT_WEIGHT,
+  preScore(pod, _nodes: NodeInfo[], snapshot, state: CycleState) {
+    state.write(PRE_SCORE_KEY, preScoreState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns))));
+  },
+  score(_pod, { node }, state) {
+    const m = state.read<TopologyScore>(PRE_SCORE_KEY);
+    if (!m) return 0;
+    const labels = labelsOf(node);
+    let score = 0;
+    for (const [key, byValue] of m) {
+      const v = labels[key];
+      if (v !== undefined) score += byValue.get(v) ?? 0;
+    }
+    return score;
+  },
+  normalize(scores, _pod, _nodes, state) {
+    if (!state.read<TopologyScore>(PRE_SCORE_KEY)) {
+      scores.fill(0);
+      return;
+    }
+    let min = Infinity;
+    let max = -Infinity;
+    for (const s of scores) {
+      min = Math.min(min, s);
+      max = Math.max(max, s);
+    }
+    // Same float order as upstream (100 * (s - min) / (max - min) can round differently).
+    for (let i = 0; i < scores.length; i++) scores[i] = max > min ? Math.trunc(100 * ((scores[i] - min) / (max - min))) : 0;
+  },
+};

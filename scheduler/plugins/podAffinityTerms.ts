@@ -1,0 +1,117 @@
+import type { Pod, PodAffinityTerm } from 'kubernetes-types/core/v1';
+import type { LabelSelector } from 'kubernetes-types/meta/v1';
+import { matchesSelector } from '../../lib/label-selector';
+
+/**
+ * One pod (anti-)affinity term, ready to match pods against: the label selector with the owning
+ * pod's `matchLabelKeys` / `mismatchLabelKeys` folded in (as the apiserver does when the pod is
+ * created upstream), the namespaces it names (the owning pod's own namespace when it names
+ * neither namespaces nor a namespaceSelector), and the weight (1 for required terms).
+ */
+export interface AffinityTerm {
+  selector: LabelSelector | undefined;
+  namespaces: Set<string>;
+  /** undefined: no selector (matches no namespace); `{}` matches every namespace. */
+  namespaceSelector: LabelSelector | undefined;
+  topologyKey: string;
+  weight: number;
+}
+
+/** A pod's terms by kind. `any` is true when the pod has at least one term of any kind. */
+export interface PodAffinityInfo {
+  requiredAffinity: AffinityTerm[];
+  requiredAntiAffinity: AffinityTerm[];
+  preferredAffinity: AffinityTerm[];
+  preferredAntiAffinity: AffinityTerm[];
+  any: boolean;
+}
+
+/** Labels of a namespace (undefined when unknown). */
+export type NamespaceLabels = (namespace: string) => Record<string, string> | undefined;
+
+const cache = new WeakMap<Pod, PodAffinityInfo>();
+
+/** The parsed terms of `pod`, computed once per pod object (informer objects are replaced, never mutated, on update). */
+export function affinityOf(pod: Pod): PodAffinityInfo {
+  let info = cache.get(pod);
+  if (!info) cache.set(pod, (info = parse(pod)));
+  return info;
+}
+
+function parse(pod: Pod): PodAffinityInfo {
+  const a = pod.spec?.affinity;
+  const req = (terms: PodAffinityTerm[] | undefined) => (terms ?? []).map((t) => newTerm(pod, t, 1));
+  const pref = (terms: { weight: number; podAffinityTerm: PodAffinityTerm }[] | undefined) => (terms ?? []).map((t) => newTerm(pod, t.podAffinityTerm, t.weight));
+  const info = {
+    requiredAffinity: req(a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    requiredAntiAffinity: req(a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    preferredAffinity: pref(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
+    preferredAntiAffinity: pref(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
+    any: false,
+  };
+  info.any = info.requiredAffinity.length + info.requiredAntiAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
+  return info;
+}
+
+function newTerm(pod: Pod, t: PodAffinityTerm, weight: number): AffinityTerm {
+  const ns = t.namespaces ?? [];
+  return {
+    selector: withLabelKeys(t.labelSelector, pod.metadata?.labels ?? {}, t.matchLabelKeys ?? [], t.mismatchLabelKeys ?? []),
+    namespaces: new Set(ns.length === 0 && !t.namespaceSelector ? [pod.metadata?.namespace ?? 'default'] : ns),
+    namespaceSelector: t.namespaceSelector,
+    topologyKey: t.topologyKey,
+    weight,
+  };
+}
+
+/**
+ * `sel` plus `key In (pod's value)` for each matchLabelKeys key and `key NotIn (pod's value)` for
+ * each mismatchLabelKeys key the pod has. A missing selector stays missing (it matches nothing).
+ */
+export function withLabelKeys(sel: LabelSelector | undefined, labels: Record<string, string>, match: string[], mismatch: string[]): LabelSelector | undefined {
+  if (!sel) return sel;
+  const extra = [
+    ...match.filter((k) => k in labels).map((k) => ({ key: k, operator: 'In', values: [labels[k]] })),
+    ...mismatch.filter((k) => k in labels).map((k) => ({ key: k, operator: 'NotIn', values: [labels[k]] })),
+  ];
+  return extra.length ? { ...sel, matchExpressions: [...(sel.matchExpressions ?? []), ...extra] } : sel;
+}
+
+/**
+ * Whether `term` selects `pod`: the pod's namespace is one the term names or its labels satisfy
+ * the term's namespaceSelector, and the pod's labels satisfy the label selector.
+ */
+export function termMatches(term: AffinityTerm, pod: Pod, nsLabels: NamespaceLabels): boolean {
+  const ns = pod.metadata?.namespace ?? 'default';
+  if (!term.namespaces.has(ns) && !(term.namespaceSelector && matchesSelector(term.namespaceSelector, nsLabels(ns)))) return false;
+  return matchesSelector(term.selector, pod.metadata?.labels);
+}
+
+/** Whether `pod` matches every term (false for no terms). */
+export function matchesAllTerms(terms: AffinityTerm[], pod: Pod, nsLabels: NamespaceLabels): boolean {
+  return terms.length > 0 && terms.every((t) => termMatches(t, pod, nsLabels));
+}
+
+/** Memoizes a namespace-labels lookup for one scheduling attempt. */
+export function memoNamespaceLabels(lookup: NamespaceLabels): NamespaceLabels {
+  const m = new Map<string, Record<string, string> | undefined>();
+  return (ns) => {
+    if (!m.has(ns)) m.set(ns, lookup(ns));
+    return m.get(ns);
+  };
+}
+
+/** Counts per (topology key, value) pair. */
+export class TopologyCounts {
+  private readonly m = new Map<string, number>();
+  add(key: string, value: string, n: number): void {
+    const k = `${key}\u0000${value}`;
+    this.m.set(k, (this.m.get(k) ?? 0) + n);
+  }
+  get(key: string, value: string): number {
+    return this.m.get(`${key}\u0000${value}`) ?? 0;
+  }
+  get size(): number {
+    return this.m.size;
+  }
+}
