@@ -64,8 +64,10 @@ export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: Namespace
   const hasOwn = info.requiredAffinity.length + info.requiredAntiAffinity.length > 0;
   for (const n of snapshot.nodes) {
     for (const existing of n.pods) {
-      const e = affinityOf(existing);
-      for (const t of e.requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
+      // Most pods have no affinity at all: a property read, not a cache lookup.
+      if (existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
+        for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
+      }
       if (!hasOwn) continue;
       if (matchesAllTerms(info.requiredAffinity, existing, nsLabels)) for (const t of info.requiredAffinity) addIfLabeled(affinity, n.node, t.topologyKey, 1);
       for (const t of info.requiredAntiAffinity) if (termMatches(t, existing, nsLabels)) addIfLabeled(anti, n.node, t.topologyKey, 1);
@@ -134,6 +136,17 @@ function addScore(m: TopologyScore, term: AffinityTerm, weight: number, target: 
   byValue.set(v, (byValue.get(v) ?? 0) + weight);
 }
 
+function hasAnyLabel(node: Node): boolean {
+  for (const _ in labelsOf(node)) return true;
+  return false;
+}
+
+/** Whether a placed pod has terms that score other pods (required anti-affinity only filters). */
+function scoresOthers(p: Pod): boolean {
+  const a = p.spec?.affinity;
+  return !!(a && (a.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length));
+}
+
 /** The weighted topology scores over every node of the snapshot (undefined when nothing contributes). */
 export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): TopologyScore | undefined {
   const info = affinityOf(pod);
@@ -142,10 +155,10 @@ export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceL
   const ownNsLabels: NamespaceLabels = () => nsLabels(podNs);
   const m: TopologyScore = new Map();
   for (const n of snapshot.nodes) {
-    if (Object.keys(labelsOf(n.node)).length === 0) continue;
+    if (!hasAnyLabel(n.node)) continue;
     for (const existing of n.pods) {
+      if (!hasPreferred && !scoresOthers(existing)) continue;
       const e = affinityOf(existing);
-      if (!hasPreferred && !e.any) continue;
       for (const t of info.preferredAffinity) addScore(m, t, t.weight, existing, nsLabels, n.node);
       for (const t of info.preferredAntiAffinity) addScore(m, t, -t.weight, existing, nsLabels, n.node);
       if (HARD_POD_AFFINITY_WEIGHT > 0) for (const t of e.requiredAffinity) addScore(m, t, HARD_POD_AFFINITY_WEIGHT, pod, ownNsLabels, n.node);

@@ -10,6 +10,8 @@ import { matchesSelector } from '../../lib/label-selector';
  */
 export interface AffinityTerm {
   selector: LabelSelector | undefined;
+  /** `selector`, compiled. */
+  matchesLabels: LabelMatcher;
   namespaces: Set<string>;
   /** undefined: no selector (matches no namespace); `{}` matches every namespace. */
   namespaceSelector: LabelSelector | undefined;
@@ -17,13 +19,12 @@ export interface AffinityTerm {
   weight: number;
 }
 
-/** A pod's terms by kind. `any` is true when the pod has at least one term of any kind. */
+/** A pod's terms by kind. */
 export interface PodAffinityInfo {
   requiredAffinity: AffinityTerm[];
   requiredAntiAffinity: AffinityTerm[];
   preferredAffinity: AffinityTerm[];
   preferredAntiAffinity: AffinityTerm[];
-  any: boolean;
 }
 
 /** Labels of a namespace (undefined when unknown). */
@@ -42,21 +43,20 @@ function parse(pod: Pod): PodAffinityInfo {
   const a = pod.spec?.affinity;
   const req = (terms: PodAffinityTerm[] | undefined) => (terms ?? []).map((t) => newTerm(pod, t, 1));
   const pref = (terms: { weight: number; podAffinityTerm: PodAffinityTerm }[] | undefined) => (terms ?? []).map((t) => newTerm(pod, t.podAffinityTerm, t.weight));
-  const info = {
+  return {
     requiredAffinity: req(a?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
     requiredAntiAffinity: req(a?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
     preferredAffinity: pref(a?.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
     preferredAntiAffinity: pref(a?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
-    any: false,
   };
-  info.any = info.requiredAffinity.length + info.requiredAntiAffinity.length + info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
-  return info;
 }
 
 function newTerm(pod: Pod, t: PodAffinityTerm, weight: number): AffinityTerm {
   const ns = t.namespaces ?? [];
+  const selector = withLabelKeys(t.labelSelector, pod.metadata?.labels ?? {}, t.matchLabelKeys ?? [], t.mismatchLabelKeys ?? []);
   return {
-    selector: withLabelKeys(t.labelSelector, pod.metadata?.labels ?? {}, t.matchLabelKeys ?? [], t.mismatchLabelKeys ?? []),
+    selector,
+    matchesLabels: compileSelector(selector),
     namespaces: new Set(ns.length === 0 && !t.namespaceSelector ? [pod.metadata?.namespace ?? 'default'] : ns),
     namespaceSelector: t.namespaceSelector,
     topologyKey: t.topologyKey,
@@ -84,7 +84,30 @@ export function withLabelKeys(sel: LabelSelector | undefined, labels: Record<str
 export function termMatches(term: AffinityTerm, pod: Pod, nsLabels: NamespaceLabels): boolean {
   const ns = pod.metadata?.namespace ?? 'default';
   if (!term.namespaces.has(ns) && !(term.namespaceSelector && matchesSelector(term.namespaceSelector, nsLabels(ns)))) return false;
-  return matchesSelector(term.selector, pod.metadata?.labels);
+  return term.matchesLabels(pod.metadata?.labels);
+}
+
+export type LabelMatcher = (labels: Record<string, string> | undefined) => boolean;
+
+/**
+ * `matchesSelector` (lib/label-selector.ts) for one selector, compiled once: the scheduler tests
+ * each term against thousands of pods per attempt.
+ */
+export function compileSelector(sel: LabelSelector | undefined): LabelMatcher {
+  if (!sel) return () => false;
+  const eq = Object.entries(sel.matchLabels ?? {});
+  const exprs = (sel.matchExpressions ?? []).map((e) => ({ key: e.key, op: e.operator, values: new Set(e.values ?? []) }));
+  if (exprs.some((e) => !['In', 'NotIn', 'Exists', 'DoesNotExist'].includes(e.op))) return () => false;
+  return (labels) => {
+    const l = labels ?? {};
+    for (let i = 0; i < eq.length; i++) if (l[eq[i][0]] !== eq[i][1]) return false;
+    for (let i = 0; i < exprs.length; i++) {
+      const e = exprs[i];
+      const v = Object.prototype.hasOwnProperty.call(l, e.key) ? l[e.key] : undefined;
+      if (e.op === 'In' ? v === undefined || !e.values.has(v) : e.op === 'NotIn' ? v !== undefined && e.values.has(v) : e.op === 'Exists' ? v === undefined : v !== undefined) return false;
+    }
+    return true;
+  };
 }
 
 /** Whether `pod` matches every term (false for no terms). */

@@ -1,8 +1,7 @@
 import type { Node, Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1';
-import { matchesSelector } from '../../lib/label-selector';
 import { podFitsNodeAffinity } from '../../lib/node-affinity';
 import { tolerates } from '../../lib/tolerations';
-import { withLabelKeys } from './podAffinityTerms';
+import { compileSelector, withLabelKeys } from './podAffinityTerms';
 
 export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
 export const LABEL_ZONE = 'topology.kubernetes.io/zone';
@@ -58,11 +57,12 @@ function fromSpec(pod: Pod, c: TopologySpreadConstraint): SpreadConstraint {
   // Upstream counts nothing for an empty selector (and a missing one matches nothing).
   const empty = !selector || ((selector.matchLabels === undefined || Object.keys(selector.matchLabels).length === 0) && (selector.matchExpressions ?? []).length === 0);
   const ns = pod.metadata?.namespace ?? 'default';
+  const matches = compileSelector(selector);
   return {
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
-    selects: (p) => !empty && !p.metadata?.deletionTimestamp && (p.metadata?.namespace ?? 'default') === ns && matchesSelector(selector, p.metadata?.labels),
-    selfMatch: matchesSelector(selector, podLabels),
+    selects: (p) => !empty && !p.metadata?.deletionTimestamp && (p.metadata?.namespace ?? 'default') === ns && matches(p.metadata?.labels),
+    selfMatch: matches(podLabels),
     minDomains: c.minDomains ?? 1,
     nodeAffinityPolicy: c.nodeAffinityPolicy === 'Ignore' ? 'Ignore' : 'Honor',
     nodeTaintsPolicy: c.nodeTaintsPolicy === 'Honor' ? 'Honor' : 'Ignore',
