@@ -18,7 +18,7 @@ import { kubectlFor } from './lib/kubectl';
 
 const NODE = 'ho-up';
 const SERVICE_CIDR = '10.174.0.0/16';
-const CLUSTER_CIDR = '10.254.0.0/16';
+const CLUSTER_CIDR = '10.226.0.0/16';
 const NODE_PORTS = '32900-32949';
 const HOLLOW = ['ho-hollow-0', 'ho-hollow-1', 'ho-hollow-2'];
 
