@@ -71,9 +71,14 @@ export function filterAll(plugin: FilterPlugin, p: Pod, snap: Snapshot): { reaso
   return { reasons, codes };
 }
 
-/** PreScore, Score and NormalizeScore over every node of the snapshot (all feasible): node → normalized score. */
-export function scoreAll(plugin: ScorePlugin, p: Pod, snap: Snapshot, feasible = snap.nodes): Record<string, number> {
+/**
+ * PreScore, Score and NormalizeScore over every node of the snapshot (all feasible): node →
+ * normalized score. With `preFilter`, that filter's PreFilter runs first on the same state, as in
+ * a real attempt.
+ */
+export function scoreAll(plugin: ScorePlugin, p: Pod, snap: Snapshot, feasible = snap.nodes, preFilter?: FilterPlugin): Record<string, number> {
   const state = new CycleState();
+  preFilter?.preFilter?.(p, snap, state);
   plugin.preScore?.(p, feasible, snap, state);
   const raw = feasible.map((n) => plugin.score(p, n, state));
   plugin.normalize?.(raw, p, feasible, state);

@@ -208,7 +208,12 @@ test('InterPodAffinity score: table', () => {
       want: { n1: 0, n2: 0, n3: 0, n4: 0 },
     },
   ];
-  for (const c of cases) assert.deepEqual(scoreAll(InterPodAffinityScore, c.pod, cluster(NODES, c.existing)), c.want, c.name);
+  for (const c of cases) {
+    const snap = cluster(NODES, c.existing);
+    assert.deepEqual(scoreAll(InterPodAffinityScore, c.pod, snap), c.want, c.name);
+    // After PreFilter, PreScore reuses the placed pods with terms it found: same result.
+    assert.deepEqual(scoreAll(InterPodAffinityScore, c.pod, snap, snap.nodes, InterPodAffinity), c.want, `${c.name} (after PreFilter)`);
+  }
 });
 
 test('InterPodAffinity score: truncates as upstream (100 * (s - min) / (max - min))', () => {

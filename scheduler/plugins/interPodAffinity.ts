@@ -42,6 +42,8 @@ interface PreFilterState {
   anti: TopologyCounts;
   /** The pod matches all of its own affinity terms (it may be the first of its group). */
   selfMatch: boolean;
+  /** Placed pods with terms that score others, with their nodes (found on the same pass, reused by PreScore). */
+  scorers: { pod: Pod; node: Node }[];
 }
 
 function labelsOf(node: Node): Record<string, string> {
@@ -62,11 +64,15 @@ export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: Namespace
   const affinity = new TopologyCounts();
   const anti = new TopologyCounts();
   const hasOwn = info.requiredAffinity.length + info.requiredAntiAffinity.length > 0;
+  const scorers: { pod: Pod; node: Node }[] = [];
   for (const n of snapshot.nodes) {
     for (const existing of n.pods) {
       // Most pods have no affinity at all: a property read, not a cache lookup.
-      if (existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
-        for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
+      if (existing.spec?.affinity) {
+        if (existing.spec.affinity.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
+          for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
+        }
+        if (scoresOthers(existing)) scorers.push({ pod: existing, node: n.node });
       }
       if (!hasOwn) continue;
       if (matchesAllTerms(info.requiredAffinity, existing, nsLabels)) for (const t of info.requiredAffinity) addIfLabeled(affinity, n.node, t.topologyKey, 1);
@@ -80,6 +86,7 @@ export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: Namespace
     affinity,
     anti,
     selfMatch: matchesAllTerms(info.requiredAffinity, pod, nsLabels),
+    scorers,
   };
 }
 
@@ -147,25 +154,28 @@ function scoresOthers(p: Pod): boolean {
   return !!(a && (a.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length));
 }
 
-/** The weighted topology scores over every node of the snapshot (undefined when nothing contributes). */
-export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): TopologyScore | undefined {
+/**
+ * The weighted topology scores over every node of the snapshot (undefined when nothing
+ * contributes). `scorers`, when PreFilter found them on this snapshot, spares a pass over every
+ * pod for a pod without preferred terms of its own.
+ */
+export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels, scorers?: { pod: Pod; node: Node }[]): TopologyScore | undefined {
   const info = affinityOf(pod);
   const hasPreferred = info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
   const podNs = pod.metadata?.namespace ?? 'default';
   const ownNsLabels: NamespaceLabels = () => nsLabels(podNs);
   const m: TopologyScore = new Map();
-  for (const n of snapshot.nodes) {
-    if (!hasAnyLabel(n.node)) continue;
-    for (const existing of n.pods) {
-      if (!hasPreferred && !scoresOthers(existing)) continue;
-      const e = affinityOf(existing);
-      for (const t of info.preferredAffinity) addScore(m, t, t.weight, existing, nsLabels, n.node);
-      for (const t of info.preferredAntiAffinity) addScore(m, t, -t.weight, existing, nsLabels, n.node);
-      if (HARD_POD_AFFINITY_WEIGHT > 0) for (const t of e.requiredAffinity) addScore(m, t, HARD_POD_AFFINITY_WEIGHT, pod, ownNsLabels, n.node);
-      for (const t of e.preferredAffinity) addScore(m, t, t.weight, pod, ownNsLabels, n.node);
-      for (const t of e.preferredAntiAffinity) addScore(m, t, -t.weight, pod, ownNsLabels, n.node);
-    }
-  }
+  const visit = (existing: Pod, node: Node) => {
+    if (!hasAnyLabel(node)) return;
+    const e = affinityOf(existing);
+    for (const t of info.preferredAffinity) addScore(m, t, t.weight, existing, nsLabels, node);
+    for (const t of info.preferredAntiAffinity) addScore(m, t, -t.weight, existing, nsLabels, node);
+    if (HARD_POD_AFFINITY_WEIGHT > 0) for (const t of e.requiredAffinity) addScore(m, t, HARD_POD_AFFINITY_WEIGHT, pod, ownNsLabels, node);
+    for (const t of e.preferredAffinity) addScore(m, t, t.weight, pod, ownNsLabels, node);
+    for (const t of e.preferredAntiAffinity) addScore(m, t, -t.weight, pod, ownNsLabels, node);
+  };
+  if (!hasPreferred && scorers) for (const s of scorers) visit(s.pod, s.node);
+  else for (const n of snapshot.nodes) for (const existing of n.pods) if (hasPreferred || scoresOthers(existing)) visit(existing, n.node);
   return m.size > 0 ? m : undefined;
 }
 
@@ -173,7 +183,8 @@ export const InterPodAffinityScore: ScorePlugin = {
   name: NAME,
   weight: DEFAULT_WEIGHT,
   preScore(pod, _nodes: NodeInfo[], snapshot, state: CycleState) {
-    state.write(PRE_SCORE_KEY, preScoreState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns))));
+    const scorers = state.read<PreFilterState>(PRE_FILTER_KEY)?.scorers;
+    state.write(PRE_SCORE_KEY, preScoreState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns)), scorers));
   },
   score(_pod, { node }, state) {
     const m = state.read<TopologyScore>(PRE_SCORE_KEY);
