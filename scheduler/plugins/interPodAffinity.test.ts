@@ -4,6 +4,8 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { ERR_AFFINITY, ERR_ANTI_AFFINITY, ERR_EXISTING_ANTI_AFFINITY, InterPodAffinity, InterPodAffinityScore } from './interPodAffinity';
 import { cluster, filterAll, pod, scoreAll, term } from './affinityTestutil';
 import { schedulePod } from '../schedule';
+import { CycleState } from '../framework';
+import { mkInfo } from '../testutil';
 import { defaultProfile } from './registry';
 
 const HOST = 'kubernetes.io/hostname';
@@ -241,4 +243,21 @@ test('schedulePod: four replicas with required anti-affinity on three nodes; the
     assert.equal(r.message, "0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules.");
     assert.deepEqual([...r.diagnosis.values()].map((s) => [s.plugin, s.code]), Array(3).fill(['InterPodAffinity', 'Unschedulable']));
   }
+});
+
+test('InterPodAffinity filter on a node without some of its pods (a preemption dry run) recounts that node', () => {
+  const web = { app: 'web' };
+  const blocker = pod('e', { labels: web, node: 'n1' });
+  const other = pod('o', { labels: { app: 'db' }, node: 'n1', affinity: antiOf(term(web)) });
+  const snap = cluster(NODES, [blocker, other, pod('e2', { labels: web, node: 'n3' })]);
+  const incoming = pod('p', { labels: web, affinity: antiOf(term(web)) });
+  const state = new CycleState();
+  InterPodAffinity.preFilter!(incoming, snap, state);
+  const n1 = snap.get('n1')!;
+  assert.deepEqual(InterPodAffinity.filter(incoming, n1, state)?.reasons, [ERR_ANTI_AFFINITY]);
+  // Without the matching pod, the symmetric rule of the other pod still holds n1 back.
+  assert.deepEqual(InterPodAffinity.filter(incoming, mkInfo(n1.node, [other]), state)?.reasons, [ERR_EXISTING_ANTI_AFFINITY]);
+  assert.equal(InterPodAffinity.filter(incoming, mkInfo(n1.node, []), state), undefined);
+  // Other nodes still see the snapshot's counts.
+  assert.deepEqual(InterPodAffinity.filter(incoming, snap.get('n3')!, state)?.reasons, [ERR_ANTI_AFFINITY]);
 });

@@ -44,6 +44,9 @@ interface PreFilterState {
   selfMatch: boolean;
   /** Placed pods with terms that score others, with their nodes (found on the same pass, reused by PreScore). */
   scorers: { pod: Pod; node: Node }[];
+  /** What the counts were taken over, and how (to recount one node whose pods differ). */
+  snapshot: Snapshot;
+  counting: Counting;
 }
 
 function labelsOf(node: Node): Record<string, string> {
@@ -55,39 +58,64 @@ function addIfLabeled(counts: TopologyCounts, node: Node, key: string, n: number
   if (v !== undefined) counts.add(key, v, n);
 }
 
+interface Counting {
+  pod: Pod;
+  info: PodAffinityInfo;
+  hasOwn: boolean;
+  nsLabels: NamespaceLabels;
+  ownNsLabels: NamespaceLabels;
+}
+
+/** Adds (sign 1) or removes (sign -1) one placed pod's contribution to the filter's counts. */
+function countPod(s: PreFilterState, c: Counting, existing: Pod, node: Node, sign: number): void {
+  // Most pods have no affinity at all: a property read, not a cache lookup.
+  if (existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
+    for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, c.pod, c.ownNsLabels)) addIfLabeled(s.existingAnti, node, t.topologyKey, sign);
+  }
+  if (!c.hasOwn) return;
+  if (matchesAllTerms(c.info.requiredAffinity, existing, c.nsLabels)) for (const t of c.info.requiredAffinity) addIfLabeled(s.affinity, node, t.topologyKey, sign);
+  for (const t of c.info.requiredAntiAffinity) if (termMatches(t, existing, c.nsLabels)) addIfLabeled(s.anti, node, t.topologyKey, sign);
+}
+
 /** The counts the filter needs, over every node of the snapshot. */
 export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): PreFilterState {
   const info = affinityOf(pod);
   const podNs = pod.metadata?.namespace ?? 'default';
-  const ownNsLabels: NamespaceLabels = () => nsLabels(podNs);
-  const existingAnti = new TopologyCounts();
-  const affinity = new TopologyCounts();
-  const anti = new TopologyCounts();
-  const hasOwn = info.requiredAffinity.length + info.requiredAntiAffinity.length > 0;
-  const scorers: { pod: Pod; node: Node }[] = [];
+  const counting: Counting = { pod, info, hasOwn: info.requiredAffinity.length + info.requiredAntiAffinity.length > 0, nsLabels, ownNsLabels: () => nsLabels(podNs) };
+  const s: PreFilterState = {
+    skip: false,
+    info,
+    existingAnti: new TopologyCounts(),
+    affinity: new TopologyCounts(),
+    anti: new TopologyCounts(),
+    selfMatch: matchesAllTerms(info.requiredAffinity, pod, nsLabels),
+    scorers: [],
+    snapshot,
+    counting,
+  };
   for (const n of snapshot.nodes) {
     for (const existing of n.pods) {
-      // Most pods have no affinity at all: a property read, not a cache lookup.
-      if (existing.spec?.affinity) {
-        if (existing.spec.affinity.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
-          for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, pod, ownNsLabels)) addIfLabeled(existingAnti, n.node, t.topologyKey, 1);
-        }
-        if (scoresOthers(existing)) scorers.push({ pod: existing, node: n.node });
-      }
-      if (!hasOwn) continue;
-      if (matchesAllTerms(info.requiredAffinity, existing, nsLabels)) for (const t of info.requiredAffinity) addIfLabeled(affinity, n.node, t.topologyKey, 1);
-      for (const t of info.requiredAntiAffinity) if (termMatches(t, existing, nsLabels)) addIfLabeled(anti, n.node, t.topologyKey, 1);
+      countPod(s, counting, existing, n.node, 1);
+      if (existing.spec?.affinity && scoresOthers(existing)) s.scorers.push({ pod: existing, node: n.node });
     }
   }
-  return {
-    skip: !hasOwn && existingAnti.size === 0,
-    info,
-    existingAnti,
-    affinity,
-    anti,
-    selfMatch: matchesAllTerms(info.requiredAffinity, pod, nsLabels),
-    scorers,
-  };
+  s.skip = !counting.hasOwn && s.existingAnti.size === 0;
+  return s;
+}
+
+/**
+ * The state as if the node held `info.pods` instead of the snapshot's pods for it: what
+ * upstream's RemovePod/AddPod do when preemption tries a node without its victims. Only that
+ * node's pairs change, and Filter reads only that node's pairs.
+ */
+function forNodeInfo(s: PreFilterState, info: NodeInfo): PreFilterState {
+  const orig = s.snapshot.get(info.node.metadata?.name ?? '');
+  if (orig === info || (orig && orig.pods === info.pods)) return s;
+  const t: PreFilterState = { ...s, existingAnti: s.existingAnti.clone(), affinity: s.affinity.clone(), anti: s.anti.clone() };
+  for (const p of orig?.pods ?? []) countPod(t, s.counting, p, info.node, -1);
+  for (const p of info.pods) countPod(t, s.counting, p, info.node, 1);
+  t.skip = !s.counting.hasOwn && t.existingAnti.size === 0;
+  return t;
 }
 
 function satisfiesAffinity(s: PreFilterState, node: Node): boolean {
@@ -119,9 +147,11 @@ export const InterPodAffinity: FilterPlugin = {
     state.write(PRE_FILTER_KEY, preFilterState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns))));
     return undefined;
   },
-  filter(_pod, { node }, state): Status | undefined {
-    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
-    if (!s) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
+  filter(_pod, nodeInfo, state): Status | undefined {
+    const pre = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (!pre) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
+    const s = forNodeInfo(pre, nodeInfo);
+    const node = nodeInfo.node;
     if (s.skip) return undefined;
     // Affinity cannot be fixed by removing pods; anti-affinity can (preemption may help).
     if (!satisfiesAffinity(s, node)) return unresolvable(ERR_AFFINITY);

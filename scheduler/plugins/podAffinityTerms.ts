@@ -127,9 +127,17 @@ export function memoNamespaceLabels(lookup: NamespaceLabels): NamespaceLabels {
 /** Counts per (topology key, value) pair. */
 export class TopologyCounts {
   private readonly m = new Map<string, number>();
+  /** Adds `n` (may be negative); a pair down to 0 is dropped, so `size` counts pairs holding pods. */
   add(key: string, value: string, n: number): void {
     const k = `${key}\u0000${value}`;
-    this.m.set(k, (this.m.get(k) ?? 0) + n);
+    const v = (this.m.get(k) ?? 0) + n;
+    if (v === 0) this.m.delete(k);
+    else this.m.set(k, v);
+  }
+  clone(): TopologyCounts {
+    const c = new TopologyCounts();
+    for (const [k, v] of this.m) c.m.set(k, v);
+    return c;
   }
   get(key: string, value: string): number {
     return this.m.get(`${key}\u0000${value}`) ?? 0;

@@ -4,6 +4,8 @@ import type { Pod, TopologySpreadConstraint } from 'kubernetes-types/core/v1';
 import { ERR_CONSTRAINTS, ERR_MISSING_LABEL, PodTopologySpread, PodTopologySpreadScore } from './podTopologySpread';
 import { cluster, filterAll, pod, scoreAll } from './affinityTestutil';
 import { schedulePod } from '../schedule';
+import { CycleState } from '../framework';
+import { mkInfo } from '../testutil';
 import { defaultProfile } from './registry';
 
 const HOST = 'kubernetes.io/hostname';
@@ -199,4 +201,16 @@ test('schedulePod: eight replicas spread over three zones stay within maxSkew 1'
     for (const p of placed) perZone[nodes[p.spec!.nodeName as keyof typeof nodes][ZONE] as keyof typeof perZone]++;
     assert.ok(Math.max(...Object.values(perZone)) - Math.min(...Object.values(perZone)) <= 1, JSON.stringify(perZone));
   }
+});
+
+test('PodTopologySpread filter on a node without some of its pods (a preemption dry run) recounts its domain', () => {
+  const snap = cluster({ n1: { [ZONE]: 'a' }, n2: { [ZONE]: 'b' } }, on('n1', 2));
+  const incoming = pod('p', { labels: web, spread: [spread()] });
+  const state = new CycleState();
+  PodTopologySpread.preFilter!(incoming, snap, state);
+  const n1 = snap.get('n1')!;
+  assert.deepEqual(PodTopologySpread.filter(incoming, n1, state)?.reasons, [SKEW]);
+  assert.deepEqual(PodTopologySpread.filter(incoming, mkInfo(n1.node, n1.pods.slice(1)), state)?.reasons, [SKEW]);
+  assert.equal(PodTopologySpread.filter(incoming, mkInfo(n1.node, []), state), undefined);
+  assert.equal(PodTopologySpread.filter(incoming, snap.get('n2')!, state), undefined);
 });

@@ -1,4 +1,4 @@
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { unresolvable, unschedulable, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot, type Status } from '../framework';
 import { constraintsOf, countMatching, hasAllKeys, LABEL_HOSTNAME, nodeIncluded, type SpreadConstraint } from './topologySpreadConstraints';
 
@@ -26,34 +26,54 @@ export const ERR_MISSING_LABEL = `${ERR_CONSTRAINTS} (missing required label)`;
 export const DEFAULT_WEIGHT = 2;
 
 interface PreFilterState {
+  pod: Pod;
   constraints: SpreadConstraint[];
   /** Per constraint: domain value → matching pods. */
   counts: Map<string, number>[];
   /** Per constraint: the global minimum (minDomains applied). */
   minMatch: number[];
+  /** What the counts were taken over (to recount one node whose pods differ). */
+  snapshot: Snapshot;
 }
 
-export function preFilterState(pod: Pod, snapshot: Snapshot): PreFilterState {
-  const constraints = constraintsOf(pod, 'DoNotSchedule');
-  const counts = constraints.map(() => new Map<string, number>());
-  if (constraints.length > 0) {
-    for (const n of snapshot.nodes) {
-      if (!hasAllKeys(n.node, constraints)) continue;
-      const labels = n.node.metadata?.labels ?? {};
-      constraints.forEach((c, i) => {
-        if (!nodeIncluded(c, pod, n.node)) return;
-        const v = labels[c.topologyKey];
-        counts[i].set(v, (counts[i].get(v) ?? 0) + countMatching(c, n.pods));
-      });
-    }
-  }
-  const minMatch = constraints.map((c, i) => {
+/** Adds (sign 1) or removes (sign -1) one node's matching pods to the domain counts. */
+function countNode(pod: Pod, constraints: SpreadConstraint[], counts: Map<string, number>[], node: Node, pods: Pod[], sign: number): void {
+  if (!hasAllKeys(node, constraints)) return;
+  const labels = node.metadata?.labels ?? {};
+  constraints.forEach((c, i) => {
+    if (!nodeIncluded(c, pod, node)) return;
+    const v = labels[c.topologyKey];
+    counts[i].set(v, (counts[i].get(v) ?? 0) + sign * countMatching(c, pods));
+  });
+}
+
+function minima(constraints: SpreadConstraint[], counts: Map<string, number>[]): number[] {
+  return constraints.map((c, i) => {
     if (counts[i].size < c.minDomains) return 0;
     let min = Infinity;
     for (const n of counts[i].values()) min = Math.min(min, n);
     return min;
   });
-  return { constraints, counts, minMatch };
+}
+
+export function preFilterState(pod: Pod, snapshot: Snapshot): PreFilterState {
+  const constraints = constraintsOf(pod, 'DoNotSchedule');
+  const counts = constraints.map(() => new Map<string, number>());
+  if (constraints.length > 0) for (const n of snapshot.nodes) countNode(pod, constraints, counts, n.node, n.pods, 1);
+  return { pod, constraints, counts, minMatch: minima(constraints, counts), snapshot };
+}
+
+/**
+ * The state as if the node held `info.pods` instead of the snapshot's pods for it (upstream's
+ * RemovePod/AddPod, used when preemption tries a node without its victims).
+ */
+function forNodeInfo(s: PreFilterState, info: NodeInfo): PreFilterState {
+  const orig = s.snapshot.get(info.node.metadata?.name ?? '');
+  if (s.constraints.length === 0 || orig === info || (orig && orig.pods === info.pods)) return s;
+  const counts = s.counts.map((m) => new Map(m));
+  countNode(s.pod, s.constraints, counts, info.node, orig?.pods ?? [], -1);
+  countNode(s.pod, s.constraints, counts, info.node, info.pods, 1);
+  return { ...s, counts, minMatch: minima(s.constraints, counts) };
 }
 
 export const PodTopologySpread: FilterPlugin = {
@@ -62,10 +82,11 @@ export const PodTopologySpread: FilterPlugin = {
     state.write(PRE_FILTER_KEY, preFilterState(pod, snapshot));
     return undefined;
   },
-  filter(_pod, { node }, state): Status | undefined {
-    const s = state.read<PreFilterState>(PRE_FILTER_KEY);
-    if (!s) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
-    const labels = node.metadata?.labels ?? {};
+  filter(_pod, nodeInfo, state): Status | undefined {
+    const pre = state.read<PreFilterState>(PRE_FILTER_KEY);
+    if (!pre) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
+    const s = forNodeInfo(pre, nodeInfo);
+    const labels = nodeInfo.node.metadata?.labels ?? {};
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i];
       const v = labels[c.topologyKey];
