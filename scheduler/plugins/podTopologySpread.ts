@@ -68,8 +68,9 @@ export function preFilterState(pod: Pod, snapshot: Snapshot): PreFilterState {
  * RemovePod/AddPod, used when preemption tries a node without its victims).
  */
 function forNodeInfo(s: PreFilterState, info: NodeInfo): PreFilterState {
+  if (s.constraints.length === 0) return s;
   const orig = s.snapshot.get(info.node.metadata?.name ?? '');
-  if (s.constraints.length === 0 || orig === info || (orig && orig.pods === info.pods)) return s;
+  if (orig === info || (orig && orig.pods === info.pods)) return s;
   const counts = s.counts.map((m) => new Map(m));
   countNode(s.pod, s.constraints, counts, info.node, orig?.pods ?? [], -1);
   countNode(s.pod, s.constraints, counts, info.node, info.pods, 1);
