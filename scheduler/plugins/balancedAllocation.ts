@@ -20,7 +20,7 @@ export function balancedScore(fractions: readonly number[]): number {
 /**
  * Score from the change in balance the pod brings to a node: 75 when it changes nothing, up to
  * 100 when it turns a fully unbalanced node into a balanced one, down to 50 the other way
- * (kube-scheduler since 1.36).
+ * (kube-scheduler's current formula; earlier releases scored the balance with the pod only).
  */
 export function balanceChangeScore(withPod: number, withoutPod: number): number {
   return MAX_NODE_SCORE / 2 + Math.floor((MAX_NODE_SCORE / 2 + withPod - withoutPod) / 2);
