@@ -1,8 +1,9 @@
 /**
  * Issue 14, the simple placement plugins end to end on a `coxswain up` cluster with two hollow
  * nodes: a Deployment whose pods hold hostPort 8080 gets one replica per hollow node and leaves
- * the third Pending with kube-scheduler's NodePorts message; the real kubelet reports
- * node.status.images (ImageLocality's input).
+ * the third Pending with kube-scheduler's NodePorts message; a pod asking for an extended resource
+ * (nvidia.com/gpu) goes to the one node advertising it, and a second waits with "Insufficient
+ * nvidia.com/gpu"; the real kubelet reports node.status.images (ImageLocality's input).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,7 +43,22 @@ spec:
         - {containerPort: 8080, hostPort: 8080}
 `;
 
-describe('scheduler plugins: NodePorts on hollow nodes, status.images', { timeout: 2 * 60_000 }, () => {
+const gpuPod = (name: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: ${name}
+spec:
+  nodeSelector: {coxswain.test/pool: pl-hollow}
+  containers:
+  - name: app
+    image: busybox:1.36
+    command: [sleep, "3600"]
+    resources:
+      requests: {nvidia.com/gpu: "1"}
+      limits: {nvidia.com/gpu: "1"}
+`;
+
+describe('scheduler plugins: NodePorts and extended resources on hollow nodes, status.images', { timeout: 2 * 60_000 }, () => {
   let home: string;
   let cache: string;
   let cluster: UpCluster;
@@ -86,6 +102,20 @@ describe('scheduler plugins: NodePorts on hollow nodes, status.images', { timeou
     }, 30_000, 250);
     assert.match(message, /^0\/3 nodes are available: 2 node\(s\) didn't have free ports for the requested pod ports, 1 node\(s\) didn't match Pod's node affinity\/selector\./);
     assert.equal(await jp(['get', 'pod', name], '{.status.conditions[?(@.type=="PodScheduled")].reason}'), 'Unschedulable');
+  });
+
+  it('places a pod asking for nvidia.com/gpu on the node that has one; a second waits with "Insufficient nvidia.com/gpu"', async () => {
+    await kok(['patch', 'node', 'pl-hollow-1', '--subresource=status', '--type=merge', '-p', '{"status":{"capacity":{"nvidia.com/gpu":"1"},"allocatable":{"nvidia.com/gpu":"1"}}}']);
+    await kok(['apply', '-f', '-'], { input: gpuPod('gpu-a') });
+    await waitFor('gpu-a bound', async () => (await jp(['get', 'pod', 'gpu-a'], '{.spec.nodeName}')) || undefined, 30_000, 250);
+    assert.equal(await jp(['get', 'pod', 'gpu-a'], '{.spec.nodeName}'), 'pl-hollow-1');
+    await kok(['apply', '-f', '-'], { input: gpuPod('gpu-b') });
+    const message = await waitFor('a FailedScheduling event for gpu-b', async () => {
+      const m = await jp(['get', 'events', '--field-selector', 'involvedObject.name=gpu-b,reason=FailedScheduling'], '{.items[0].message}');
+      return m || undefined;
+    }, 30_000, 250);
+    assert.match(message, /^0\/3 nodes are available: 2 Insufficient nvidia\.com\/gpu, 1 node\(s\) didn't match Pod's node affinity\/selector\./);
+    assert.equal(await jp(['get', 'pod', 'gpu-b'], '{.spec.nodeName}'), '');
   });
 
   it('reports the real node\'s images in status.images, largest first, with repo:tag names and sizes', async () => {
