@@ -1,4 +1,4 @@
-import { podRequests, type NodeInfo, type ScorePlugin } from '../framework';
+import { podRequests, type NodeInfo, type Resources, type ScorePlugin } from '../framework';
 import { MAX_NODE_SCORE } from './normalize';
 
 /**
@@ -17,6 +17,11 @@ export function balancedScore(fractions: readonly number[]): number {
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
 
+/** balancedScore of two fractions, without allocating (the common case). */
+function twoResourceScore(a: number, b: number): number {
+  return Math.trunc((1 - Math.abs(Math.min(a, 1) - Math.min(b, 1)) / 2) * MAX_NODE_SCORE);
+}
+
 /**
  * Score from the change in balance the pod brings to a node: 75 when it changes nothing, up to
  * 100 when it turns a fully unbalanced node into a balanced one, down to 50 the other way
@@ -25,6 +30,8 @@ export function balancedScore(fractions: readonly number[]): number {
 export function balanceChangeScore(withPod: number, withoutPod: number): number {
   return MAX_NODE_SCORE / 2 + Math.floor((MAX_NODE_SCORE / 2 + withPod - withoutPod) / 2);
 }
+
+const STATE_KEY = 'PreScoreNodeResourcesBalancedAllocation';
 
 /**
  * Kubernetes' NodeResourcesBalancedAllocation: prefers nodes whose cpu and memory would be used in
@@ -35,16 +42,20 @@ export function balanceChangeScore(withPod: number, withoutPod: number): number 
 export const BalancedAllocation: ScorePlugin = {
   name: 'NodeResourcesBalancedAllocation',
   weight: 1,
-  score(pod, info: NodeInfo) {
-    const r = podRequests(pod);
+  preScore(pod, _nodes, _snapshot, state) {
+    state.write(STATE_KEY, podRequests(pod));
+  },
+  score(pod, info: NodeInfo, state) {
+    const r = state.read<Resources>(STATE_KEY) ?? podRequests(pod);
     if (r.milliCPU === 0 && r.memory === 0) return 0;
-    const a = info.allocatable;
-    const pairs: [number, number, number][] = [
-      [info.requested.milliCPU, r.milliCPU, a.milliCPU],
-      [info.requested.memory, r.memory, a.memory],
-    ].filter(([, , alloc]) => alloc > 0) as [number, number, number][];
-    const withPod = balancedScore(pairs.map(([used, req, alloc]) => (used + req) / alloc));
-    const withoutPod = balancedScore(pairs.map(([used, , alloc]) => used / alloc));
-    return balanceChangeScore(withPod, withoutPod);
+    const { allocatable: a, requested: used } = info;
+    // Resources the node has none of are left out; with cpu and memory both present this is balancedScore's two-resource case.
+    if (a.milliCPU > 0 && a.memory > 0) {
+      const withPod = twoResourceScore((used.milliCPU + r.milliCPU) / a.milliCPU, (used.memory + r.memory) / a.memory);
+      const withoutPod = twoResourceScore(used.milliCPU / a.milliCPU, used.memory / a.memory);
+      return balanceChangeScore(withPod, withoutPod);
+    }
+    // One resource or none: no deviation either way.
+    return balanceChangeScore(MAX_NODE_SCORE, MAX_NODE_SCORE);
   },
 };

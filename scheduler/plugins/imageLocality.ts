@@ -50,7 +50,8 @@ export const ImageLocality: ScorePlugin = {
   name: 'ImageLocality',
   weight: 1,
   preScore(pod, _nodes, snapshot, state) {
-    const wanted = new Set(podImages(pod));
+    const images = podImages(pod);
+    const wanted = new Set(images);
     const spread: ImageSpread = new Map();
     for (const info of snapshot.nodes) {
       const have = nodeImages(info.node);
@@ -63,18 +64,19 @@ export const ImageLocality: ScorePlugin = {
         else spread.set(name, { size, nodes: 1 });
       }
     }
-    state.write(STATE_KEY, { spread, total: snapshot.nodes.length });
+    state.write(STATE_KEY, { images, spread, total: snapshot.nodes.length });
   },
   score(pod, { node }, state) {
-    const st = state.read<{ spread: ImageSpread; total: number }>(STATE_KEY);
-    const images = podImages(pod);
+    const st = state.read<{ images: string[]; spread: ImageSpread; total: number }>(STATE_KEY);
+    // Without PreScore the spread is unknown, and no node having the images means 0 everywhere.
+    if (!st || st.spread.size === 0) return 0;
+    const images = st.images;
     const have = nodeImages(node);
     let sum = 0;
     for (const name of images) {
       if (!have.has(name)) continue;
-      const s = st?.spread.get(name);
-      // Without PreScore the spread is unknown and the image counts nothing.
-      sum += s && st ? Math.trunc(s.size * (s.nodes / st.total)) : 0;
+      const s = st.spread.get(name);
+      if (s) sum += Math.trunc(s.size * (s.nodes / st.total));
     }
     return imageScore(sum, images.length);
   },

@@ -1,6 +1,6 @@
 import type { Container, Pod } from 'kubernetes-types/core/v1';
 import { bytesOf } from '../../lib/quantity';
-import { podRequests, unresolvable, unschedulable, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework';
+import { podRequests, unresolvable, unschedulable, type FilterPlugin, type NodeInfo, type Resources, type ScorePlugin } from '../framework';
 import { leastAllocatedScore } from './leastAllocated';
 
 /**
@@ -34,6 +34,7 @@ interface FitState {
 }
 
 const STATE_KEY = 'PreFilterNodeResourcesFit';
+const SCORE_KEY = 'PreScoreNodeResourcesFit';
 
 function computeState(pod: Pod): FitState {
   const r = podRequests(pod);
@@ -85,7 +86,10 @@ export const NodeResourcesFit: FilterPlugin & ScorePlugin = {
     if (reasons.length === 0) return undefined;
     return beyondNode ? unresolvable(...reasons) : unschedulable(...reasons);
   },
-  score(pod, info) {
-    return leastAllocatedScore(pod, info);
+  preScore(pod, _nodes, _snapshot, state) {
+    state.write(SCORE_KEY, podRequests(pod, true));
+  },
+  score(pod, info, state) {
+    return leastAllocatedScore(state.read<Resources>(SCORE_KEY) ?? podRequests(pod, true), info);
   },
 };
