@@ -95,6 +95,9 @@ describe('priority and preemption', { timeout: 2 * 60_000 }, () => {
 
   it('serves PriorityClasses: kubectl get pc, built-ins not deletable, unknown classes refused', async () => {
     await kok(['apply', '-f', '-'], { input: classes });
+    // kubectl's generator sends protobuf
+    await kok(['create', 'priorityclass', 'mid', '--value=500', '--preemption-policy=Never', '--description=made by kubectl create']);
+    assert.equal(await jp(['get', 'pc', 'mid'], '{.value} {.preemptionPolicy} {.description}'), '500 Never made by kubectl create');
     const table = await kok(['get', 'pc']);
     assert.match(table, /^NAME\s+VALUE\s+GLOBAL-DEFAULT\s+AGE\s*$/m);
     assert.match(table, /^system-node-critical\s+2000001000\s+false\s+/m);
