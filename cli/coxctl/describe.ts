@@ -8,6 +8,7 @@ import type { ResourceInfo } from './discovery';
 import { formatApiError } from './errors';
 import { resolveRequests } from './get';
 import { age } from '../../lib/duration';
+import { schedulingSection } from './explain-pending';
 import { columnWidths, formatLines } from './table';
 
 /**
@@ -126,6 +127,18 @@ function conditionsTable(d: Description, conds: { type: string; status: string; 
   d.text(formatLines([headers, dashes, ...rows], columnWidths([headers, ...rows])), 1);
 }
 
+/** The Scheduling section of a pod waiting for a node: its last attempt, nodes grouped by the plugin and reason that rejected them. */
+function schedulingDescription(d: Description, pod: Pod): void {
+  const section = schedulingSection(pod);
+  if (!section) return;
+  d.text('Scheduling:');
+  for (const [k, v] of section.fields) d.kv(k, v, 1);
+  if (!section.rows?.length) return;
+  const headers = ['Nodes', 'Plugin', 'Reason', 'On'];
+  const dashes = headers.map((h) => '-'.repeat(h.length));
+  d.text(formatLines([headers, dashes, ...section.rows], columnWidths([headers, ...section.rows])), 1);
+}
+
 function describePod(d: Description, pod: Pod): void {
   d.kv('Priority', pod.spec?.priority ?? 0);
   d.kv('Service Account', pod.spec?.serviceAccountName ?? 'default');
@@ -138,6 +151,7 @@ function describePod(d: Description, pod: Pod): void {
   containers(d, 'Init Containers', pod.spec?.initContainers, pod.status?.initContainerStatuses);
   containers(d, 'Containers', pod.spec?.containers, pod.status?.containerStatuses);
   conditionsTable(d, pod.status?.conditions, false);
+  schedulingDescription(d, pod);
   const vols = pod.spec?.volumes ?? [];
   if (vols.length) {
     d.text('Volumes:');
