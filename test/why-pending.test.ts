@@ -99,6 +99,7 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
 
     const d = await coxctl(['describe', 'pod', 'big']);
     assert.equal(d.code, 0, d.stderr);
+    assert.doesNotMatch(d.stdout, /last-attempt=/, 'the record is shown decoded, not as raw JSON under Annotations');
     const section = d.stdout.slice(d.stdout.indexOf('\nScheduling:\n'));
     assert.match(section, /^ {2}Last Attempt:\s+\d+s ago \(\S+\), 4 nodes considered$/m);
     for (const [plugin, reason, node] of [

@@ -8,6 +8,7 @@ import type { ResourceInfo } from './discovery';
 import { formatApiError } from './errors';
 import { resolveRequests } from './get';
 import { age } from '../../lib/duration';
+import { ANN_LAST_ATTEMPT, decodeLastAttempt } from '../../lib/scheduling-diagnosis';
 import { schedulingSection } from './explain-pending';
 import { columnWidths, formatLines } from './table';
 
@@ -65,6 +66,7 @@ function selectorText(sel: { matchLabels?: Record<string, string>; matchExpressi
   return parts.join(',');
 }
 
+/** Name, namespace, labels, annotations (without the last applied configuration, and without the scheduler's last-attempt record, which a pod's Scheduling section shows decoded), creation time, owner. */
 function header(d: Description, obj: KubeObject, info: ResourceInfo): void {
   const m = obj.metadata ?? {};
   d.kv('Name', m.name);
@@ -72,7 +74,7 @@ function header(d: Description, obj: KubeObject, info: ResourceInfo): void {
   d.list('Labels', mapLines(m.labels));
   d.list(
     'Annotations',
-    mapLines(m.annotations).filter((a) => !a.startsWith('kubectl.kubernetes.io/last-applied-configuration=')),
+    mapLines(m.annotations).filter((a) => !a.startsWith('kubectl.kubernetes.io/last-applied-configuration=') && !(a.startsWith(`${ANN_LAST_ATTEMPT}=`) && decodeLastAttempt(m.annotations))),
   );
   d.kv('CreationTimestamp', m.creationTimestamp);
   const owner = m.ownerReferences?.find((o) => o.controller);
