@@ -1,30 +1,37 @@
 /**
  * Issue 14, "why is my pod pending", as a user asks it: a `coxswain up` cluster (its own real
- * node, which has no `disk=ssd` label) and three hollow nodes labelled `disk=ssd`, each kept out
- * for a different reason: one tainted `gpu=true:NoSchedule`, one cordoned, one with 1 CPU. A pod
- * selecting `disk=ssd` and asking for 2 CPUs fits nowhere; `coxctl why-pending` names every
- * node with the plugin and the reason that rejected it and exits 0. It reads what the scheduler
+ * node, which has no `disk=ssd` label) and three hollow nodes (`coxswain hollow-nodes`) labelled
+ * `disk=ssd`, each kept out for a different reason: one tainted `gpu=true:NoSchedule`, one
+ * cordoned, one with 1 CPU. A pod selecting `disk=ssd` and asking for 2 CPUs fits nowhere;
+ * `coxctl why-pending` names every node with the plugin and the reason that rejected it and
+ * exits 0, and `coxctl describe pod` shows the same grouped. Both read what the scheduler
  * records for the pod's last attempt (annotation `scheduler.coxswain.io/last-attempt`).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { NODES, PODS } from '../lib/resources';
+import { PODS } from '../lib/resources';
 import type { KubeObject } from '../lib/client';
-import { HollowNodes } from './lib/hollow-nodes';
-import { COXCTL, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { kubectlFor } from './lib/kubectl';
+import { COXCTL, COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 
 const NODE = 'wy-node';
 const SERVICE_CIDR = '10.172.0.0/16';
 const CLUSTER_CIDR = '10.218.0.0/16';
 const NODE_PORTS = '32950-32999';
-const GPU = 'why-gpu';
-const CORDONED = 'why-cordoned';
-const SMALL = 'why-small';
+/** Hollow node groups of one node each: name prefix → extra `coxswain hollow-nodes` flags. */
+const HOLLOW: Record<string, string[]> = {
+  'why-gpu-': ['--taints', 'gpu=true:NoSchedule'],
+  'why-cordoned-': [],
+  'why-small-': ['--cpu', '1'],
+};
+const GPU = 'why-gpu-0';
+const CORDONED = 'why-cordoned-0';
+const SMALL = 'why-small-0';
 
 const TAINT = 'node(s) had untolerated taint {gpu: true}';
 const SELECTOR = "node(s) didn't match Pod's node affinity/selector";
@@ -38,7 +45,10 @@ interface Result {
 describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
   let home: string;
   let cluster: UpCluster;
-  let hollow: HollowNodes;
+  let cache: string;
+  const hollow: ChildProcess[] = [];
+  let hollowOut = '';
+  const { kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
 
   const coxctl = (args: string[]): Promise<Result> =>
     new Promise((resolve) => {
@@ -51,18 +61,25 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
 
   before(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-why-'));
+    cache = path.join(home, 'kubectl-cache');
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
-    const client = cluster.client();
-    hollow = new HollowNodes(client, [GPU, CORDONED, SMALL]);
-    await hollow.start();
-    for (const name of [GPU, CORDONED, SMALL]) await client.patch(NODES, name, { metadata: { labels: { disk: 'ssd' } } }, { type: 'merge' });
-    await client.patch(NODES, GPU, { spec: { taints: [{ key: 'gpu', value: 'true', effect: 'NoSchedule' }] } }, { type: 'merge' });
-    await client.patch(NODES, CORDONED, { spec: { unschedulable: true } }, { type: 'merge' });
-    await client.patch(NODES, SMALL, { status: { capacity: { cpu: '1' }, allocatable: { cpu: '1' } } }, { subresource: 'status', type: 'merge' });
+    for (const [prefix, flags] of Object.entries(HOLLOW)) {
+      const p = spawn(process.execPath, [COXSWAIN, 'hollow-nodes', '--count', '1', '--prefix', prefix, '--labels', 'disk=ssd', '--kubeconfig', cluster.kubeconfig, '--delete-nodes', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+      p.stdout!.on('data', (c) => (hollowOut += c));
+      p.stderr!.on('data', (c) => (hollowOut += c));
+      hollow.push(p);
+    }
+    await waitFor('3 hollow nodes Ready', async () => {
+      const ready = await jp(['get', 'nodes', '-l', 'disk=ssd'], '{range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {end}');
+      return ready.split(' ').filter((s) => s === 'True').length === 3;
+    }, 30_000, 250).catch((err: Error) => {
+      throw new Error(`${err.message}; hollow-nodes said:\n${hollowOut.slice(-2000)}`);
+    });
+    await kok(['cordon', CORDONED]);
   });
 
   after(async () => {
-    await hollow?.stop();
+    for (const p of hollow) if (p.exitCode === null) p.kill('SIGKILL');
     await tearDownUp(cluster, home, NODE, SERVICE_CIDR);
   });
 
@@ -83,7 +100,7 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
     assert.equal(r.stderr, '');
     assert.match(r.stdout, /^Pod:\s+default\/big$/m);
     assert.match(r.stdout, /^Status:\s+Pending, PodScheduled=False \(Unschedulable\) for \d+s$/m);
-    assert.match(r.stdout, /^Last Attempt:\s+\d+s ago \(\S+\), 4 nodes considered$/m);
+    assert.match(r.stdout, /^Last Attempt:\s+on 4 nodes, same result since \d+s ago \(\S+\)$/m);
     assert.match(r.stdout, /^FailedScheduling:\s+0\/4 nodes are available: 1 Insufficient cpu, 1 node\(s\) didn't match Pod's node affinity\/selector, 1 node\(s\) had untolerated taint \{gpu: true\}, 1 node\(s\) were unschedulable\.$/m);
     const table = r.stdout.slice(r.stdout.indexOf('\nNODE ') + 1).trimEnd().split('\n');
     assert.deepEqual(
@@ -101,7 +118,7 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
     assert.equal(d.code, 0, d.stderr);
     assert.doesNotMatch(d.stdout, /last-attempt=/, 'the record is shown decoded, not as raw JSON under Annotations');
     const section = d.stdout.slice(d.stdout.indexOf('\nScheduling:\n'));
-    assert.match(section, /^ {2}Last Attempt:\s+\d+s ago \(\S+\), 4 nodes considered$/m);
+    assert.match(section, /^ {2}Last Attempt:\s+on 4 nodes, same result since \d+s ago \(\S+\)$/m);
     for (const [plugin, reason, node] of [
       ['NodeAffinity', SELECTOR, NODE],
       ['NodeResourcesFit', 'Insufficient cpu', SMALL],
@@ -114,7 +131,7 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
 
   it('says where a bound pod is; fails clearly for a missing pod and for one no scheduler has tried', async () => {
     await pod('placed', { nodeName: GPU, tolerations: [{ key: 'gpu', operator: 'Exists' }] });
-    assert.deepEqual(await coxctl(['why-pending', 'placed']), { code: 0, stdout: 'pod default/placed is bound to node why-gpu\n', stderr: '' });
+    assert.deepEqual(await coxctl(['why-pending', 'placed']), { code: 0, stdout: 'pod default/placed is bound to node why-gpu-0\n', stderr: '' });
 
     const missing = await coxctl(['why-pending', 'nope']);
     assert.equal(missing.code, 1);

@@ -45,7 +45,7 @@ test('a pending pod: its condition, the attempt, and one line per node sorted by
     [
       'Pod:                default/big',
       'Status:             Pending, PodScheduled=False (Unschedulable) for 119s',
-      'Last Attempt:       5s ago (2026-12-07T06:09:55Z), 4 nodes considered',
+      'Last Attempt:       on 4 nodes, same result since 5s ago (2026-12-07T06:09:55Z)',
       `FailedScheduling:   ${SUMMARY}`,
       `Preemption:         ${PREEMPTION}`,
       'Nominated Node:     <none>',
@@ -88,7 +88,7 @@ test('a PreFilter rejection is one line for all nodes', () => {
   };
   const e = explainPending(pendingPod(a), { now: NOW });
   assert.equal(e.code, 0);
-  assert.match(e.stdout, /^Last Attempt:\s+60s ago \(2026-12-07T06:09:00Z\), 3 nodes considered$/m);
+  assert.match(e.stdout, /^Last Attempt:\s+on 3 nodes, same result since 60s ago \(2026-12-07T06:09:00Z\)$/m);
   assert.match(e.stdout, /^Preemption:\s+<none>$/m);
   const table = e.stdout.slice(e.stdout.indexOf('NODE'));
   assert.equal(table, 'NODE            PLUGIN          REASON\n(all 3 nodes)   VolumeBinding   persistentvolumeclaim "data" not found\n');
@@ -189,7 +189,7 @@ test('no attempt recorded: exit 1 and a message saying why there may be none', (
 test('describe: the Scheduling section groups nodes by reason; nothing for a bound pod', () => {
   const s = schedulingSection(pendingPod(fourNodes()), NOW);
   assert.deepEqual(s?.fields, [
-    ['Last Attempt', '5s ago (2026-12-07T06:09:55Z), 4 nodes considered'],
+    ['Last Attempt', 'on 4 nodes, same result since 5s ago (2026-12-07T06:09:55Z)'],
     ['Preemption', PREEMPTION],
   ]);
   assert.deepEqual(s?.rows, groupedRows(fourNodes()));

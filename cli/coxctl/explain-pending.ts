@@ -47,9 +47,12 @@ export function conditionText(pod: Pod, now: number): string {
   return `PodScheduled=${c.status}${c.reason ? ` (${c.reason})` : ''}${since}`;
 }
 
-/** "5s ago (2026-12-07T06:00:00Z), 4 nodes considered". */
+/**
+ * "on 4 nodes, same result since 5s ago (2026-12-07T06:00:00Z)": the scheduler rewrites the
+ * record only when the result changes, so its time is when this result was first seen.
+ */
 export function attemptText(a: LastAttempt, now: number): string {
-  return `${age(a.time, now)} ago (${a.time}), ${a.nodes} node${a.nodes === 1 ? '' : 's'} considered`;
+  return `on ${a.nodes} node${a.nodes === 1 ? '' : 's'}, same result since ${age(a.time, now)} ago (${a.time})`;
 }
 
 /** Rows NODE, PLUGIN, REASON[, STATUS]: one per rejected node sorted by name (zone-a-2 before zone-a-10); a PreFilter rejection is one row for all nodes. */
