@@ -108,6 +108,8 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['get', 'update'], [''], ['endpoints'], ['kube-scheduler']),
     r(READ, [''], ['nodes']),
     r(['delete', 'get', 'list', 'watch'], [''], ['pods']),
+    // Beyond Kubernetes' role: the scheduler writes its annotation scheduler.coxswain.io/last-attempt on pending pods
+    r(['patch'], [''], ['pods']),
     r(['create'], [''], ['bindings', 'pods/binding']),
     r(['patch', 'update'], [''], ['pods/status']),
     r(READ, [''], ['replicationcontrollers', 'services', 'namespaces', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes']),
