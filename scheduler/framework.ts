@@ -90,6 +90,17 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
  * a container with no cpu/memory request counts the scoring defaults.
  */
 export function podRequests(pod: Pod, nonZero = false): Resources {
+  // Informer objects are replaced, never changed, on update: memoize per object.
+  const memo = nonZero ? NON_ZERO_REQUESTS : REQUESTS;
+  let r = memo.get(pod);
+  if (!r) memo.set(pod, (r = computeRequests(pod, nonZero)));
+  return { ...r };
+}
+
+const REQUESTS = new WeakMap<Pod, Resources>();
+const NON_ZERO_REQUESTS = new WeakMap<Pod, Resources>();
+
+function computeRequests(pod: Pod, nonZero: boolean): Resources {
   const one = (r: Record<string, string | number> | undefined): Resources => {
     const cpu = r?.cpu !== undefined ? cpuMillis(r.cpu) : nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0;
     const mem = r?.memory !== undefined ? bytesOf(r.memory) : nonZero ? DEFAULT_MEMORY_REQUEST : 0;

@@ -10,7 +10,8 @@ import { ANN_LAST_ATTEMPT, decodeLastAttempt, encodeLastAttempt, type LastAttemp
 import { ANN_SELECTED_NODE } from '../lib/volume-binding';
 import { rfc3339 } from '../lib/time';
 import { bindPod, Limiter } from './binder';
-import { buildNodeInfos, AssumeCache, snapshotOf } from './cache';
+import { AssumeCache, snapshotOf } from './cache';
+import { NodeInfoCache } from './node-cache';
 import { assignedPodUpdateEvents, nodeUpdateEvents, pendingPodChanged, type ClusterEvent } from './cluster-events';
 import { defaultSchedulerConfig, type SchedulerProfile } from './config';
 import type { Snapshot } from './framework';
@@ -73,6 +74,8 @@ const isDone = (p: Pod) => !!p.metadata?.deletionTimestamp || p.status?.phase ==
  */
 export class Scheduler {
   readonly assumed = new AssumeCache();
+  /** NodeInfos kept from informer events (rebuilt per node on change, not per attempt). */
+  private readonly cache = new NodeInfoCache();
   readonly queue: SchedulingQueue;
   private readonly binder: Limiter;
   private readonly writer: Limiter;
@@ -103,9 +106,18 @@ export class Scheduler {
       delete: (p) => this.onPodDelete(p),
     });
     o.nodes.on({
-      add: () => this.queue.onEvent('NodeAdd'),
-      update: (old, n) => this.events(nodeUpdateEvents(old, n)),
-      delete: () => this.queue.onEvent('NodeDelete'),
+      add: (n) => {
+        this.cache.setNode(n);
+        this.queue.onEvent('NodeAdd');
+      },
+      update: (old, n) => {
+        this.cache.setNode(n);
+        this.events(nodeUpdateEvents(old, n));
+      },
+      delete: (n) => {
+        this.cache.deleteNode(n);
+        this.queue.onEvent('NodeDelete');
+      },
     });
     o.namespaces?.on({
       add: () => this.queue.onEvent('NamespaceLabelChange'),
@@ -136,6 +148,7 @@ export class Scheduler {
   }
 
   private onPodAdd(p: Pod): void {
+    this.cache.setPod(p);
     this.assumed.confirm(p);
     if (p.spec?.nodeName) {
       if (!isDone(p)) this.queue.onEvent('AssignedPodAdd');
@@ -144,6 +157,7 @@ export class Scheduler {
 
   private onPodUpdate(old: Pod, p: Pod): void {
     const key = objectKey(p);
+    this.cache.setPod(p);
     this.assumed.confirm(p);
     if (p.spec?.nodeName) {
       this.queue.delete(key);
@@ -156,6 +170,7 @@ export class Scheduler {
 
   private onPodDelete(p: Pod): void {
     const key = objectKey(p);
+    this.cache.deletePod(p);
     this.assumed.confirm(p, true);
     this.queue.delete(key);
     this.written.delete(key);
@@ -203,7 +218,7 @@ export class Scheduler {
     const prof = pod && this.profileFor(pod);
     if (!pod || !prof || this.assumed.isAssumed(pod)) return this.queue.done(key);
     const started = this.clock.now();
-    const infos = buildNodeInfos(this.o.nodes.list(), this.o.pods.list(), this.assumed.list(started));
+    const infos = this.cache.list(this.assumed.list(started));
     const snapshot = snapshotOf(infos, this.namespaceLabels());
     const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
     const start = this.nextStartNodeIndex;
