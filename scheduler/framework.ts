@@ -90,15 +90,28 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
  * a container with no cpu/memory request counts the scoring defaults.
  */
 export function podRequests(pod: Pod, nonZero = false): Resources {
-  // Informer objects are replaced, never changed, on update: memoize per object.
-  const memo = nonZero ? NON_ZERO_REQUESTS : REQUESTS;
-  let r = memo.get(pod);
-  if (!r) memo.set(pod, (r = computeRequests(pod, nonZero)));
+  if (!memo) return computeRequests(pod, nonZero);
+  const m = nonZero ? memo.nonZero : memo.plain;
+  let r = m.get(pod);
+  if (!r) m.set(pod, (r = computeRequests(pod, nonZero)));
   return { ...r };
 }
 
-const REQUESTS = new WeakMap<Pod, Resources>();
-const NON_ZERO_REQUESTS = new WeakMap<Pod, Resources>();
+let memo: { plain: WeakMap<Pod, Resources>; nonZero: WeakMap<Pod, Resources> } | undefined;
+
+/**
+ * Runs `fn` with podRequests remembered per pod object: for one scheduling attempt, during
+ * which no pod object changes (plugins ask for the same pod's requests on every node).
+ */
+export function withRequestsMemo<T>(fn: () => T): T {
+  const prev = memo;
+  memo = { plain: new WeakMap(), nonZero: new WeakMap() };
+  try {
+    return fn();
+  } finally {
+    memo = prev;
+  }
+}
 
 function computeRequests(pod: Pod, nonZero: boolean): Resources {
   const one = (r: Record<string, string | number> | undefined): Resources => {

@@ -14,7 +14,7 @@ import { AssumeCache, snapshotOf } from './cache';
 import { NodeInfoCache } from './node-cache';
 import { assignedPodUpdateEvents, nodeUpdateEvents, pendingPodChanged, type ClusterEvent } from './cluster-events';
 import { defaultSchedulerConfig, type SchedulerProfile } from './config';
-import type { Snapshot } from './framework';
+import { withRequestsMemo, type Snapshot } from './framework';
 import { lastAttemptOf, rejectingPlugins, sameAttempt, failedSchedulingMessage, type PostFilterResult } from './last-attempt';
 import type { SchedulerMetrics } from './metrics';
 import { numFeasibleNodesToFind } from './nodes-to-find';
@@ -222,7 +222,7 @@ export class Scheduler {
     const snapshot = snapshotOf(infos, this.namespaceLabels());
     const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
     const start = this.nextStartNodeIndex;
-    const result = schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start });
+    const result = withRequestsMemo(() => schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start }));
     if (!result.ok) {
       metrics?.attempts.inc({ result: 'unschedulable' });
       metrics?.duration.observe({ result: 'unschedulable' }, (this.clock.now() - started) / 1000);
