@@ -80,6 +80,7 @@ function recorder(bridges: unknown[] = []): { calls: string[]; run: CommandRunne
     calls,
     run: async (cmd, args, input) => {
       calls.push([cmd, ...args].join(' ') + (input ? ` <<${input.trim().replace(/\n/g, '; ')}` : ''));
+      if (cmd === 'ip' && args[0] === '-j' && args[1] === 'link') return JSON.stringify([{ ifname: args[4], address: '46:7b:26:54:23:79' }]);
       if (cmd === 'ip' && args[0] === '-j') return JSON.stringify(bridges);
       if (cmd === 'iptables' && args.includes('-C')) throw new Error('iptables: Bad rule');
       if (cmd === 'iptables' && args.includes('-S')) return '';
@@ -97,6 +98,9 @@ test('ensure: creates and addresses the bridge, installs forwarding and NAT once
   assert.ok(r.calls.includes(`ip link add ${br} type bridge`));
   assert.ok(r.calls.includes(`ip addr add 10.244.3.1/24 dev ${br}`));
   assert.ok(r.calls.includes(`ip link set ${br} up`));
+  // The MAC it was created with is made its own, so pods' ports coming and going never change it.
+  assert.ok(r.calls.includes(`ip link set dev ${br} address 46:7b:26:54:23:79`));
+  assert.ok(r.calls.indexOf(`ip link set dev ${br} address 46:7b:26:54:23:79`) < r.calls.indexOf(`ip link set ${br} up`));
   assert.ok(r.calls.some((c) => c.startsWith(`iptables -w -t nat -I POSTROUTING 1 -s 10.244.3.0/24 ! -o cxb+`)));
   assert.ok(r.calls.some((c) => c.startsWith(`iptables -w -t filter -I FORWARD 1 -i ${br}`)));
   assert.equal(net.allocate('p'), '10.244.3.2');
@@ -107,6 +111,7 @@ test('ensure with a cluster CIDR: forwards within it, masquerades only outside i
   const calls: string[] = [];
   const run: CommandRunner = async (cmd, args) => {
     calls.push([cmd, ...args].join(' '));
+    if (cmd === 'ip' && args[0] === '-j' && args[1] === 'link') return JSON.stringify([{ ifname: args[4], address: '46:7b:26:54:23:79' }]);
     if (cmd === 'ip' && args[0] === '-j') return '[]';
     if (cmd === 'iptables' && args.includes('-C')) throw new Error('iptables: Bad rule');
     if (cmd === 'iptables' && args.includes('-S') && args.includes('nat')) {

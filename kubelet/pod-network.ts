@@ -231,6 +231,7 @@ export class BridgePodNetwork implements PodNetwork {
       await this.run('ip', ['link', 'add', this.bridge, 'type', 'bridge']);
       await this.run('ip', ['link', 'set', this.bridge, 'alias', this.name]);
     }
+    await this.pinBridgeAddress();
     const addrs = (mine?.addr_info ?? []).filter((a) => a.family === 'inet');
     const want = addrs.some((a) => a.local === gateway && a.prefixlen === prefix);
     if (!want) {
@@ -254,6 +255,21 @@ export class BridgePodNetwork implements PodNetwork {
     this.subnet = cidr;
     this.gateway = gateway;
     this.prefix = prefix;
+  }
+
+  /**
+   * Fixes the bridge's MAC address at the one it has now. A Linux bridge whose address was
+   * never set takes the lowest MAC of its ports, so it changes whenever a pod's veth with a
+   * lower MAC comes or goes; the pods' ARP entries for their gateway then point at a MAC nobody
+   * answers, and their traffic to this host and to Services vanishes for up to a minute, until
+   * they resolve the gateway again. Setting the address (even to the same value) stops the
+   * kernel from changing it, as Docker does for its bridges.
+   */
+  private async pinBridgeAddress(): Promise<void> {
+    const links = JSON.parse(await this.run('ip', ['-j', 'link', 'show', 'dev', this.bridge])) as { ifname?: string; address?: string }[];
+    const mac = links.find((l) => l.ifname === this.bridge)?.address;
+    if (!mac) throw new Error(`cannot read the MAC address of pod bridge ${this.bridge}`);
+    await this.run('ip', ['link', 'set', 'dev', this.bridge, 'address', mac]);
   }
 
   private async ports(bridge: string): Promise<string[]> {

@@ -197,6 +197,22 @@ test('two containers share the sandbox network: B reaches A on localhost; status
   assert.ok(Date.now() - t0 < 15_000, 'termination honours the grace period');
 });
 
+test('the pod bridge keeps its MAC while pods come and go, so running pods keep reaching their gateway', async () => {
+  const mac = async () => (JSON.parse((await run('ip', ['-j', 'link', 'show', 'dev', net!.bridge])).stdout) as { address: string }[])[0].address;
+  const before = await mac();
+  // A port with a MAC lower than any other: an unpinned Linux bridge would take it as its own,
+  // leaving every pod's ARP entry for the gateway pointing at an address nobody answers.
+  const veth = `cxm${suffix}`.slice(0, 15);
+  await run('ip', ['link', 'add', veth, 'address', '02:00:00:00:00:01', 'type', 'veth', 'peer', 'name', `cxn${suffix}`.slice(0, 15)]);
+  try {
+    await run('ip', ['link', 'set', veth, 'master', net!.bridge, 'up']);
+    assert.equal(await mac(), before, 'a port joining does not change the gateway MAC');
+  } finally {
+    await run('ip', ['link', 'del', veth]);
+  }
+  assert.equal(await mac(), before, 'nor does one leaving');
+});
+
 test('a container exiting 1 under restartPolicy Never makes the pod Failed', async () => {
   const pod = makePod('fails', { restartPolicy: 'Never', containers: [{ name: 'main', image: busybox, command: ['sh', '-c', 'echo bye; exit 1'] }] });
   await manager.updatePod(pod);

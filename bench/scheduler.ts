@@ -1,0 +1,326 @@
+/**
+ * bench:scheduler — the scheduler at scale, in the manner of Kubernetes'
+ * scheduler_perf: a store (Coxswain's, 1 replica by default), the apiserver,
+ * the scheduler, and N hollow nodes (`coxswain hollow-nodes`, three processes,
+ * one per zone moon-1..3; 4 CPU, 32Gi, 110 pods each), no controllers. Per
+ * workload (bench/lib/scheduler-workloads.ts): init pods are created and bound
+ * first, then the measured pods are created by C parallel clients while one
+ * watch records when each pod is first seen bound. Reported per workload:
+ * pods/s (bound measured pods ÷ time from the first create sent to the last
+ * bind seen), the create → bound latencies (p50/p99), whether the workload's
+ * rule held (a two-pod probe first asks whether the scheduler enforces it at all),
+ * and kube-scheduler's CI threshold for the scheduler_perf test it
+ * follows. Also: apiserver, scheduler and hollow-node RSS with the basic
+ * workload's pods in place, and the time of `kubectl get pods -A` then.
+ *
+ * N = COXSWAIN_BENCH_NODES (default 1000), P = COXSWAIN_BENCH_PODS (default 5000),
+ * C = COXSWAIN_BENCH_SCHED_CREATORS (default 50), workloads =
+ * COXSWAIN_BENCH_SCHED_WORKLOADS (default basic,anti-affinity,topology-spread,preemption),
+ * store replicas = COXSWAIN_BENCH_STORE_REPLICAS (default 1). A workload whose
+ * pods stop being bound for COXSWAIN_BENCH_SCHED_STALL_S seconds (default 30) is
+ * reported as it stands (e.g. preemption before the scheduler preempts).
+ * Everything started is stopped at the end.
+ */
+import { execFile } from 'node:child_process';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { ApiClient, ApiError, type KubeObject, type WatchEvent } from '../lib/client';
+import { NAMESPACES, NODES, PODS } from '../lib/resources';
+import { startControlPlane, startProcess, stopProcess, freePort, type ControlPlane, type Proc } from '../test/lib/cluster';
+import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/scheduler-probes';
+import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
+import { emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
+
+const NODE_COUNT = envInt('COXSWAIN_BENCH_NODES', 1000);
+const POD_COUNT = envInt('COXSWAIN_BENCH_PODS', 5000);
+const CREATORS = envInt('COXSWAIN_BENCH_SCHED_CREATORS', 50);
+const STALL_MS = envInt('COXSWAIN_BENCH_SCHED_STALL_S', 30) * 1000;
+const REPLICAS = envInt('COXSWAIN_BENCH_STORE_REPLICAS', 1);
+const WANTED = (process.env.COXSWAIN_BENCH_SCHED_WORKLOADS ?? 'basic,anti-affinity,topology-spread,preemption').split(',').map((s) => s.trim()).filter(Boolean);
+
+/** Runs `task(i)` for i in [0, n) with at most `limit` at once. */
+async function pool(n: number, limit: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, n) }, async () => {
+    for (let i = next++; i < n; i = next++) await task(i);
+  }));
+}
+
+async function retrying<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      // 409 AlreadyExists after a timed-out create that did land: the object is there.
+      if (attempt >= 5 || (err instanceof ApiError && err.code < 500 && err.code !== 429)) throw err;
+      note(`${what}: ${(err as Error).message}; retrying`);
+      await sleep(200 * attempt);
+    }
+  }
+}
+
+/** Watches pods of some namespaces and records, per pod, when it was first seen bound; also any pod whose node changed. */
+class BindWatch {
+  readonly boundAt = new Map<string, number>();
+  readonly nodeOf = new Map<string, string>();
+  readonly rebound: string[] = [];
+  lastBindAt = Date.now();
+  private readonly stopper = new AbortController();
+  private running?: Promise<void>;
+
+  constructor(private readonly client: ApiClient, private readonly namespaces: Set<string>) {}
+
+  async start(): Promise<void> {
+    const list = await this.client.list<Pod & KubeObject>(PODS, {});
+    let rv = list.metadata.resourceVersion ?? '';
+    for (const p of list.items) this.see(p);
+    this.running = (async () => {
+      while (!this.stopper.signal.aborted) {
+        try {
+          await this.client.watch<Pod & KubeObject>(PODS, { resourceVersion: rv, signal: this.stopper.signal, timeoutSeconds: 3600, allowWatchBookmarks: true }, (ev: WatchEvent<Pod & KubeObject>) => {
+            rv = ev.object.metadata?.resourceVersion ?? rv;
+            if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.see(ev.object);
+          });
+        } catch (err) {
+          if (this.stopper.signal.aborted) break;
+          note(`pod watch ended: ${(err as Error).message}; watching again`);
+          await sleep(200);
+        }
+      }
+    })();
+  }
+
+  private see(p: Pod): void {
+    const ns = p.metadata?.namespace ?? '';
+    const node = p.spec?.nodeName;
+    if (!node || !this.namespaces.has(ns)) return;
+    const key = `${ns}/${p.metadata?.name}`;
+    const before = this.nodeOf.get(key);
+    if (before === undefined) {
+      const now = Date.now();
+      this.boundAt.set(key, now);
+      this.nodeOf.set(key, node);
+      this.lastBindAt = now;
+    } else if (before !== node) this.rebound.push(`${key}: ${before} → ${node}`);
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.running;
+  }
+}
+
+/** Creates a batch's pods with `CREATORS` clients; returns when each create was sent, by namespace/name. */
+async function createBatch(clients: ApiClient[], batch: PodBatch, prefix: string): Promise<Map<string, number>> {
+  const sentAt = new Map<string, number>();
+  await pool(batch.count, CREATORS, async (i) => {
+    const name = `${prefix}-${i}`;
+    const client = clients[i % clients.length]!;
+    sentAt.set(`${batch.namespace}/${name}`, Date.now());
+    await retrying(`create ${name}`, () => client.create(PODS, batch.pod(name) as Pod & KubeObject, batch.namespace)).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    });
+  });
+  return sentAt;
+}
+
+/** Waits until every key in `keys` is bound, or nothing new was bound for STALL_MS. */
+async function waitBound(watch: BindWatch, keys: Iterable<string>, what: string): Promise<boolean> {
+  const want = [...keys];
+  let lastReport = Date.now();
+  for (;;) {
+    const bound = want.filter((k) => watch.boundAt.has(k)).length;
+    if (bound === want.length) return true;
+    if (Date.now() - watch.lastBindAt > STALL_MS) {
+      note(`${what}: ${bound} of ${want.length} bound; none more for ${STALL_MS / 1000} s: going on`);
+      return false;
+    }
+    if (Date.now() - lastReport > 10_000) {
+      note(`${what}: ${bound} of ${want.length} bound`);
+      lastReport = Date.now();
+    }
+    await sleep(100);
+  }
+}
+
+async function deleteAllPods(client: ApiClient, namespaces: string[]): Promise<void> {
+  for (const ns of namespaces) {
+    const { items } = await client.list<Pod & KubeObject>(PODS, { namespace: ns });
+    await pool(items.length, CREATORS, async (i) => {
+      await client.delete(PODS, items[i]!.metadata!.name!, { namespace: ns, gracePeriodSeconds: 0, ignoreNotFound: true }).catch(() => undefined);
+    });
+  }
+  const deadline = Date.now() + 120_000;
+  for (const ns of namespaces) {
+    while ((await client.list(PODS, { namespace: ns })).items.length > 0) {
+      if (Date.now() > deadline) throw new Error(`pods of ${ns} still there after 2 minutes`);
+      await sleep(500);
+    }
+  }
+}
+
+function kubectlGetPodsAll(kubeconfig: string): Promise<{ ms: number; lines: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    execFile('kubectl', ['--kubeconfig', kubeconfig, 'get', 'pods', '-A', '--no-headers'], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, stdout) => {
+      if (err) return reject(err);
+      resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, lines: stdout.split('\n').filter(Boolean).length });
+    });
+  });
+}
+
+/** Creates the bench's PriorityClasses when the API serves scheduling.k8s.io; else pods carry spec.priority. */
+async function priorityStyle(client: ApiClient): Promise<PriorityStyle> {
+  const path = '/apis/scheduling.k8s.io/v1/priorityclasses';
+  try {
+    for (const [name, value] of [['bench-low', 0], ['bench-high', 10]] as const) {
+      await client.request('POST', path, { body: { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value } }).catch((err: unknown) => {
+        if (!(err instanceof ApiError && err.code === 409)) throw err;
+      });
+    }
+    return { kind: 'class', low: 'bench-low', high: 'bench-high' };
+  } catch (err) {
+    note(`PriorityClasses not served (${(err as Error).message.slice(0, 80)}): pods carry spec.priority`);
+    return { kind: 'field' };
+  }
+}
+
+interface Result {
+  workload: string;
+  measured: number;
+  bound: number;
+  podsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  createSeconds: number;
+  rule: string;
+  held: boolean | undefined;
+  /** The rule's plugin, and whether the running scheduler enforces its rule (a probe before the workload, or the workload's outcome). */
+  plugin?: { name: string; enforced: ProbeOutcome };
+  upstream: Workload['upstream'];
+}
+
+async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, after?: () => Promise<void>): Promise<Result> {
+  let enforced: ProbeOutcome | undefined;
+  if (w.name === 'anti-affinity') enforced = await probeAntiAffinity(cp.client, `${ZONES[0]}-0`);
+  if (w.name === 'topology-spread') enforced = await probeSpread(cp.client, ZONE_LABEL, ZONES[0]!);
+  if (enforced) note(`${w.name}: probe says the rule is ${enforced}`);
+  const namespaces = [...new Set([...w.init.map((b) => b.namespace), w.measure.namespace])];
+  for (const ns of namespaces) {
+    await cp.client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 409)) throw err;
+    });
+  }
+  const watch = new BindWatch(cp.client, new Set(namespaces));
+  await watch.start();
+  const initKeys: string[] = [];
+  for (const b of w.init) {
+    note(`${w.name}: creating ${b.count} init pods in ${b.namespace}`);
+    const sent = await createBatch(clients, b, 'init');
+    initKeys.push(...sent.keys());
+  }
+  await waitBound(watch, initKeys, `${w.name} init`);
+  note(`${w.name}: creating ${w.measure.count} measured pods in ${w.measure.namespace}`);
+  const t0 = Date.now();
+  const sentAt = await createBatch(clients, w.measure, 'p');
+  const createSeconds = (Date.now() - t0) / 1000;
+  await waitBound(watch, sentAt.keys(), `${w.name} measured`);
+  await watch.stop();
+  if (watch.rebound.length > 0) note(`${w.name}: PODS BOUND TWICE: ${watch.rebound.slice(0, 5).join('; ')}`);
+  const bound = new Map([...watch.boundAt].filter(([k]) => sentAt.has(k)));
+  const t = throughput(sentAt, bound);
+  const s = summarize(t.latenciesMs);
+  const nodes = (await cp.client.list<Node & KubeObject>(NODES)).items;
+  const zoneOf = new Map(nodes.map((n) => [n.metadata!.name!, n.metadata?.labels?.[ZONE_LABEL]]));
+  const listPods = async (ns: string) => (await cp.client.list<Pod & KubeObject>(PODS, { namespace: ns })).items;
+  const measuredPods = await listPods(w.measure.namespace);
+  const initPods = (await Promise.all(w.init.map((b) => listPods(b.namespace)))).flat();
+  const check = w.check(measuredPods, initPods, (n) => zoneOf.get(n));
+  const r: Result = {
+    workload: w.name, measured: w.measure.count, bound: t.bound, podsPerSecond: round(t.podsPerSecond, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms,
+    createSeconds: round(createSeconds, 1), rule: check.detail, held: check.held, upstream: w.upstream,
+    // Preemption has no probe: all high-priority pods bound on full nodes is the proof.
+    ...(w.plugin ? { plugin: { name: w.plugin, enforced: enforced ?? (check.held ? 'enforced' : 'not enforced') } } : {}),
+  };
+  emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', nodes: NODE_COUNT, ...r, latency: s, reboundPods: watch.rebound.length, ...machineLoad() });
+  note(`${w.name}: ${r.bound}/${r.measured} bound, ${r.podsPerSecond} pods/s, p99 ${r.p99Ms} ms (creates took ${r.createSeconds} s); ${check.detail}${r.plugin && r.plugin.enforced !== 'enforced' ? ` (${r.plugin.name}: rule ${r.plugin.enforced}; plain scheduling)` : ''}`);
+  await after?.();
+  note(`${w.name}: deleting its pods`);
+  await deleteAllPods(cp.client, namespaces);
+  return r;
+}
+
+async function measureFootprint(cp: ControlPlane, scheduler: Proc, hollow: Proc[]): Promise<void> {
+  const kib = (p: Proc) => (p.child.pid ? rssKiB(p.child.pid) : undefined) ?? NaN;
+  const pods = (await cp.client.list(PODS)).items.length;
+  const runs: number[] = [];
+  let lines = 0;
+  for (let i = 0; i < 3; i++) {
+    const r = await kubectlGetPodsAll(cp.kubeconfig);
+    runs.push(r.ms);
+    lines = r.lines;
+  }
+  const rss = { apiserverMiB: round(kib(cp.apiserver) / 1024, 0), schedulerMiB: round(kib(scheduler) / 1024, 0), hollowNodesMiB: round(hollow.reduce((a, p) => a + kib(p), 0) / 1024, 0), storeMiB: round(cp.store.procs.reduce((a, p) => a + kib(p), 0) / 1024, 0) };
+  emit({ bench: 'scheduler', scenario: 'footprint', system: 'coxswain', nodes: NODE_COUNT, pods, ...rss, kubectlGetPodsAllMs: runs.map((x) => round(x, 0)), kubectlLines: lines });
+  table(`Footprint with ${NODE_COUNT} nodes and ${pods} pods`, [
+    ['what', 'value'],
+    ['apiserver RSS (MiB)', rss.apiserverMiB],
+    ['scheduler RSS (MiB)', rss.schedulerMiB],
+    ['store RSS (MiB, all replicas)', rss.storeMiB],
+    ['hollow-nodes RSS (MiB, 3 processes)', rss.hollowNodesMiB],
+    [`kubectl get pods -A (${lines} rows), ms, 3 runs`, runs.map((x) => Math.round(x)).join(' / ')],
+  ]);
+}
+
+async function main(): Promise<void> {
+  const quiet = await waitQuiet();
+  emit({ bench: 'scheduler', kind: 'machine', ...machineLoad(), quiet, node: process.version, revision: sourceRevision(), nodes: NODE_COUNT, pods: POD_COUNT });
+  note(`starting a ${REPLICAS}-replica store, the apiserver and the scheduler`);
+  const cp = await startControlPlane({ store: 'coxswain', replicas: REPLICAS, serviceCidr: '10.175.0.0/16' });
+  const procs: Proc[] = [];
+  try {
+    const scheduler = cp.startComponent('scheduler', ['--port', String(await freePort())]);
+    const per = ZONES.map((_, i) => Math.floor(NODE_COUNT / ZONES.length) + (i < NODE_COUNT % ZONES.length ? 1 : 0));
+    const t0 = Date.now();
+    ZONES.forEach((zone, i) => {
+      if (per[i] === 0) return;
+      procs.push(startProcess(`hollow-${zone}`, cp.dir, [
+        'hollow-nodes', '--kubeconfig', cp.kubeconfig, '--count', String(per[i]), '--prefix', `${zone}-`, '--labels', `${ZONE_LABEL}=${zone}`,
+        '--cpu', '4', '--memory', '32Gi', '--pods', '110', '--lease-renew-interval', '10s', '--lease-duration-seconds', '40', '--node-status-interval', '60s',
+      ], { env: { COXSWAIN_LOG_LEVEL: 'warn' } }));
+    });
+    for (;;) {
+      const ready = (await cp.client.list<Node & KubeObject>(NODES)).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      if (ready >= NODE_COUNT) break;
+      if (Date.now() - t0 > 300_000) throw new Error(`only ${ready} of ${NODE_COUNT} hollow nodes Ready after 5 minutes`);
+      await sleep(500);
+    }
+    note(`${NODE_COUNT} hollow nodes Ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const priority = await priorityStyle(cp.client);
+    const clients = Array.from({ length: Math.ceil(CREATORS / 50) }, () => new ApiClient(cp.client.config));
+    const all = workloads(NODE_COUNT, POD_COUNT, priority);
+    const unknown = WANTED.filter((w) => !all.some((x) => x.name === w));
+    if (unknown.length) throw new Error(`unknown workload ${unknown.join(', ')}; known: ${all.map((w) => w.name).join(', ')}`);
+    const results: Result[] = [];
+    for (const w of all.filter((x) => WANTED.includes(x.name))) {
+      results.push(await runWorkload(cp, clients, w, w.name === 'basic' ? () => measureFootprint(cp, scheduler, procs) : undefined));
+    }
+    table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes`, [
+      ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
+      ...results.map((r) => [
+        r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
+        r.plugin ? `${r.plugin.name}: ${r.plugin.enforced === 'enforced' ? 'enforced' : r.plugin.enforced.toUpperCase()}` : '-', r.held === undefined ? '-' : `${r.held ? 'yes' : 'NO'}: ${r.rule}`,
+      ]),
+    ]);
+    const missing = results.filter((r) => r.plugin && r.plugin.enforced !== 'enforced');
+    if (missing.length) note(`Rules this scheduler does not enforce yet (issue 14): ${missing.map((r) => r.plugin!.name).join(', ')}. Those workloads' numbers are plain scheduling of the same pods (the pods carry the fields; nothing acts on them).`);
+    for (const c of clients) c.close();
+  } finally {
+    for (const p of procs) await stopProcess(p);
+    await cp.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
