@@ -8,7 +8,8 @@
  * watch records when each pod is first seen bound. Reported per workload:
  * pods/s (bound measured pods ÷ time from the first create sent to the last
  * bind seen), the create → bound latencies (p50/p99), whether the workload's
- * rule held, and kube-scheduler's CI threshold for the scheduler_perf test it
+ * rule held (a two-pod probe first asks whether the scheduler enforces it at all),
+ * and kube-scheduler's CI threshold for the scheduler_perf test it
  * follows. Also: apiserver, scheduler and hollow-node RSS with the basic
  * workload's pods in place, and the time of `kubectl get pods -A` then.
  *
@@ -21,12 +22,11 @@
  * Everything started is stopped at the end.
  */
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { ApiClient, ApiError, type KubeObject, type WatchEvent } from '../lib/client';
 import { NAMESPACES, NODES, PODS } from '../lib/resources';
 import { startControlPlane, startProcess, stopProcess, freePort, type ControlPlane, type Proc } from '../test/lib/cluster';
+import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/scheduler-probes';
 import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
 import { emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
 
@@ -168,22 +168,6 @@ function kubectlGetPodsAll(kubeconfig: string): Promise<{ ms: number; lines: num
   });
 }
 
-/** Whether the built scheduler names this plugin anywhere (dist/scheduler/**.js): its rule is enforced only then. */
-function pluginBuilt(name: string): boolean {
-  const root = path.resolve(__dirname, '../scheduler');
-  const walk = (dir: string): boolean =>
-    readdirSync(dir, { withFileTypes: true }).some((e) => {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) return walk(p);
-      return e.name.endsWith('.js') && !e.name.endsWith('.test.js') && readFileSync(p, 'utf8').includes(`'${name}'`);
-    });
-  try {
-    return walk(root);
-  } catch {
-    return false;
-  }
-}
-
 /** Creates the bench's PriorityClasses when the API serves scheduling.k8s.io; else pods carry spec.priority. */
 async function priorityStyle(client: ApiClient): Promise<PriorityStyle> {
   const path = '/apis/scheduling.k8s.io/v1/priorityclasses';
@@ -210,12 +194,16 @@ interface Result {
   createSeconds: number;
   rule: string;
   held: boolean | undefined;
-  /** The rule's plugin, and whether this build has it. */
-  plugin?: { name: string; built: boolean };
+  /** The rule's plugin, and whether the running scheduler enforces its rule (a probe before the workload, or the workload's outcome). */
+  plugin?: { name: string; enforced: ProbeOutcome };
   upstream: Workload['upstream'];
 }
 
 async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, after?: () => Promise<void>): Promise<Result> {
+  let enforced: ProbeOutcome | undefined;
+  if (w.name === 'anti-affinity') enforced = await probeAntiAffinity(cp.client, `${ZONES[0]}-0`);
+  if (w.name === 'topology-spread') enforced = await probeSpread(cp.client, ZONE_LABEL, ZONES[0]!);
+  if (enforced) note(`${w.name}: probe says the rule is ${enforced}`);
   const namespaces = [...new Set([...w.init.map((b) => b.namespace), w.measure.namespace])];
   for (const ns of namespaces) {
     await cp.client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch((err: unknown) => {
@@ -250,10 +238,11 @@ async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, 
   const r: Result = {
     workload: w.name, measured: w.measure.count, bound: t.bound, podsPerSecond: round(t.podsPerSecond, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms,
     createSeconds: round(createSeconds, 1), rule: check.detail, held: check.held, upstream: w.upstream,
-    ...(w.plugin ? { plugin: { name: w.plugin, built: pluginBuilt(w.plugin) } } : {}),
+    // Preemption has no probe: all high-priority pods bound on full nodes is the proof.
+    ...(w.plugin ? { plugin: { name: w.plugin, enforced: enforced ?? (check.held ? 'enforced' : 'not enforced') } } : {}),
   };
   emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', nodes: NODE_COUNT, ...r, latency: s, reboundPods: watch.rebound.length, ...machineLoad() });
-  note(`${w.name}: ${r.bound}/${r.measured} bound, ${r.podsPerSecond} pods/s, p99 ${r.p99Ms} ms (creates took ${r.createSeconds} s); ${check.detail}${r.plugin && !r.plugin.built ? ` (${r.plugin.name} is not in this build: plain scheduling)` : ''}`);
+  note(`${w.name}: ${r.bound}/${r.measured} bound, ${r.podsPerSecond} pods/s, p99 ${r.p99Ms} ms (creates took ${r.createSeconds} s); ${check.detail}${r.plugin && r.plugin.enforced !== 'enforced' ? ` (${r.plugin.name}: rule ${r.plugin.enforced}; plain scheduling)` : ''}`);
   await after?.();
   note(`${w.name}: deleting its pods`);
   await deleteAllPods(cp.client, namespaces);
@@ -319,11 +308,11 @@ async function main(): Promise<void> {
       ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
       ...results.map((r) => [
         r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
-        r.plugin ? `${r.plugin.name}: ${r.plugin.built ? 'built' : 'NOT BUILT'}` : '-', r.held === undefined ? '-' : `${r.held ? 'yes' : 'NO'}: ${r.rule}`,
+        r.plugin ? `${r.plugin.name}: ${r.plugin.enforced === 'enforced' ? 'enforced' : r.plugin.enforced.toUpperCase()}` : '-', r.held === undefined ? '-' : `${r.held ? 'yes' : 'NO'}: ${r.rule}`,
       ]),
     ]);
-    const missing = results.filter((r) => r.plugin && !r.plugin.built);
-    if (missing.length) note(`Not in this build yet (issue 14): ${missing.map((r) => r.plugin!.name).join(', ')}. Those workloads' numbers are plain scheduling of the same pods (the pods carry the fields; nothing enforces them).`);
+    const missing = results.filter((r) => r.plugin && r.plugin.enforced !== 'enforced');
+    if (missing.length) note(`Rules this scheduler does not enforce yet (issue 14): ${missing.map((r) => r.plugin!.name).join(', ')}. Those workloads' numbers are plain scheduling of the same pods (the pods carry the fields; nothing acts on them).`);
     for (const c of clients) c.close();
   } finally {
     for (const p of procs) await stopProcess(p);
