@@ -65,7 +65,7 @@ export function defaultNodeName(): string {
 }
 
 /** The child processes of a local cluster, in start order. Pure: easy to read and to test. */
-function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
+export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
   const logs = path.join(o.home, 'logs');
   const kc = (name: string) => path.join(o.home, 'kubeconfigs', `${name}.kubeconfig`);
   const pki = pkiPaths(o.home);
