@@ -10,6 +10,7 @@ const COMPONENTS: Record<string, { module: string; summary: string }> = {
   scheduler: { module: '../scheduler/main', summary: 'binds pods to nodes' },
   controllers: { module: '../controllers/main', summary: 'deployments, replicasets, endpoints, node IPAM, garbage collection, disruption budgets' },
   kubelet: { module: '../kubelet/main', summary: "the node agent: runs this host's pods on Docker" },
+  'hollow-nodes': { module: '../kubelet/hollow/main', summary: 'N hollow nodes from one process: pods bound to them run at once, without Docker (scale tests, trying scheduling rules)' },
   proxy: { module: '../proxy/main', summary: 'Service ClusterIPs and NodePorts for this host' },
   up: { module: './up', summary: 'a whole local cluster as child processes (npm start)' },
   server: { module: './server', summary: 'a control-plane host of a cluster of several hosts (creates the cluster, or joins with --server --token)' },
