@@ -12,7 +12,7 @@ export interface PostFilterResult {
 
 /** The FailedScheduling message: the filter summary, then kube-scheduler's "preemption: …" part when preemption ran. */
 export function failedSchedulingMessage(result: Failure, post?: PostFilterResult): string {
-  return post ? `${result.message} preemption: ${post.message}` : result.message;
+  return post?.message ? `${result.message} preemption: ${post.message}` : result.message;
 }
 
 /** The `scheduler.coxswain.io/last-attempt` record of a failed attempt over `nodes` nodes at `time`. */
@@ -23,7 +23,7 @@ export function lastAttemptOf(result: Failure, nodes: number, time: string, post
     message: failedSchedulingMessage(result, post),
     ...(result.preFilter ? { preFilter: { plugin: result.preFilter.plugin ?? '', reasons: result.preFilter.reasons } } : {}),
     rejected: groupRejections(result.diagnosis),
-    ...(post ? { preemption: post.message } : {}),
+    ...(post?.message ? { preemption: post.message } : {}),
     ...(post?.nominatedNode ? { nominatedNode: post.nominatedNode } : {}),
   };
 }

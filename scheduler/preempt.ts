@@ -29,7 +29,7 @@ export interface PreemptorOptions {
   pods: () => Pod[];
 }
 
-/** What the hook returns: the text after the fit error ("preemption: …"; empty when preemption went ahead) and the nominated node. */
+/** What the hook returns: the text that follows "preemption: " after the fit error (empty when preemption went ahead) and the nominated node. */
 export interface PostFilterResult {
   message: string;
   nominatedNode?: string;
@@ -49,7 +49,7 @@ export function defaultPreemption(o: PreemptorOptions): PostFilter {
     if (!out.ok) {
       // no node can be freed: a nomination from an earlier attempt no longer holds
       if (pod.status?.nominatedNodeName && !out.message.startsWith('not eligible')) await setNominatedNode(o, pod, null);
-      return { message: `preemption: ${out.message}` };
+      return { message: out.message };
     }
     const { nodeName, victims, pdbViolations } = out.candidate;
     o.logger.info({ pod: key, node: nodeName, victims: victims.map((v) => `${v.metadata?.namespace}/${v.metadata?.name}`), pdbViolations }, 'preempting');

@@ -75,7 +75,7 @@ describe('scheduler queue and profiles', { timeout: 2 * 60_000 }, () => {
   it('a pod that fits nowhere records why, waits for an event, and is bound when a node grows', async () => {
     await pod('big', { cpu: '6' });
     const cond = await waitFor('PodScheduled=False', async () => (await get('big')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'), 30_000);
-    assert.equal(cond.message, '0/2 nodes are available: 2 Insufficient cpu.');
+    assert.equal(cond.message, '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.');
     const attempt = await waitFor('last-attempt annotation', async () => decodeLastAttempt((await get('big')).metadata?.annotations), 30_000);
     assert.deepEqual([attempt.nodes, attempt.rejected.map((g) => [g.plugin, g.reasons.join(), g.nodes.join()])], [2, [['NodeResourcesFit', 'Insufficient cpu', 'sq-a,sq-b']]]);
     // In the unschedulable pool (not backoff): node heartbeats every second are not events.
@@ -91,7 +91,7 @@ describe('scheduler queue and profiles', { timeout: 2 * 60_000 }, () => {
     await pod('blind', { schedulerName: 'taint-blind' });
     assert.ok(['sq-a', 'sq-b'].includes(await boundTo('blind')), 'the taint-blind profile has no TaintToleration filter');
     const cond = await waitFor('tainted-out unschedulable', async () => (await get('tainted-out')).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'), 30_000);
-    assert.equal(cond.message, '0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: x}.');
+    assert.equal(cond.message, '0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: x}. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling.');
     const other = await get('other');
     assert.equal(other.spec?.nodeName, undefined);
     assert.equal(decodeLastAttempt(other.metadata?.annotations), undefined);
