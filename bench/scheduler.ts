@@ -13,7 +13,7 @@
  * follows. Also: apiserver, scheduler and hollow-node RSS with the basic
  * workload's pods in place, and the time of `kubectl get pods -A` then.
  *
- * N = COXSWAIN_BENCH_NODES (default 1000), P = COXSWAIN_BENCH_PODS (default 5000),
+ * N = COXSWAIN_BENCH_SCHED_NODES (default 1000), P = COXSWAIN_BENCH_SCHED_PODS (default 5000),
  * C = COXSWAIN_BENCH_SCHED_CREATORS (default 50), workloads =
  * COXSWAIN_BENCH_SCHED_WORKLOADS (default basic,anti-affinity,topology-spread,preemption),
  * store = COXSWAIN_BENCH_STORE (etcd, the default, or coxswain with
@@ -31,8 +31,8 @@ import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/schedul
 import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
 import { emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
 
-const NODE_COUNT = envInt('COXSWAIN_BENCH_NODES', 1000);
-const POD_COUNT = envInt('COXSWAIN_BENCH_PODS', 5000);
+const NODE_COUNT = envInt('COXSWAIN_BENCH_SCHED_NODES', 1000);
+const POD_COUNT = envInt('COXSWAIN_BENCH_SCHED_PODS', 5000);
 const CREATORS = envInt('COXSWAIN_BENCH_SCHED_CREATORS', 50);
 const STALL_MS = envInt('COXSWAIN_BENCH_SCHED_STALL_S', 30) * 1000;
 const REPLICAS = envInt('COXSWAIN_BENCH_STORE_REPLICAS', 1);
