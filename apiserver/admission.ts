@@ -4,8 +4,8 @@ import type { ResourceDef } from './groups/types';
 export interface AdmissionPlugin {
   /** `opts.dryRun`: decide (and mutate) only; write nothing of one's own (the quota charge). */
   admit?(def: ResourceDef, ns: string | undefined, obj: unknown, opts?: AdmissionOptions): Promise<void>;
-  /** The same on a full update (PUT), for plugins Kubernetes also runs on update; synchronous, inside the write's retry loop. */
-  admitUpdate?(def: ResourceDef, ns: string | undefined, next: unknown): void;
+  /** The same on a full update (PUT), for plugins Kubernetes also runs on update; synchronous, inside the write's retry loop; `old` as stored. */
+  admitUpdate?(def: ResourceDef, ns: string | undefined, next: unknown, old: unknown): void;
   /**
    * Validating admission of an update (PUT or PATCH of the object itself; subresources are
    * not admitted), after the kind's validation and inside the write's retry loop: `old` is
@@ -34,8 +34,8 @@ export class AdmissionChain {
     for (const p of this.plugins) await p.admit?.(def, ns, obj, opts);
   };
 
-  readonly admitUpdate = (def: ResourceDef, ns: string | undefined, next: unknown): void => {
-    for (const p of this.plugins) p.admitUpdate?.(def, ns, next);
+  readonly admitUpdate = (def: ResourceDef, ns: string | undefined, next: unknown, old: unknown): void => {
+    for (const p of this.plugins) p.admitUpdate?.(def, ns, next, old);
   };
 
   readonly validateUpdate = async (def: ResourceDef, ns: string | undefined, next: unknown, old: unknown, opts?: AdmissionOptions): Promise<void> => {

@@ -7,6 +7,7 @@ import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ANN_DEFAULT_CLASS, LOCAL_PATH_CLASS, LOCAL_PATH_PROVISIONER } from '../lib/volume-binding';
 import { COXSWAIN_INGRESS_CLASS_OBJECT } from '../lib/ingress-class';
 import { KUBE_DNS_NAME, KUBE_DNS_NAMESPACE } from '../lib/cluster-dns';
+import { SYSTEM_PRIORITY_CLASSES } from '../lib/priority';
 
 /**
  * The cluster DNS Service (kube-system/kube-dns), as kubeadm names it: no selector, as the
@@ -37,7 +38,7 @@ export const LOCAL_PATH_STORAGE_CLASS: StorageClass = {
 
 /**
  * Objects every cluster has, created at startup when missing: the default, kube-system and
- * kube-public namespaces, the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass
+ * kube-public namespaces, the built-in PriorityClasses (system-node-critical, system-cluster-critical), the `local-path` StorageClass (while the cluster has no class), the `coxswain` IngressClass
  * (likewise), the cluster DNS Service (kube-system/kube-dns at `clusterDnsIP`), and the `kubernetes` Service (first
  * ClusterIP, port 443) with
  * Endpoints and an EndpointSlice pointing at this apiserver. Idempotent; safe with several apiservers.
@@ -51,6 +52,10 @@ export async function bootstrap(storage: ResourceStorage, registry: Registry, op
   };
   for (const name of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     if (!(await storage.read(ns, undefined, name))) await ignoreExists(() => storage.create(ns, undefined, { metadata: { name } }));
+  }
+  const pc = registry.lookup('scheduling.k8s.io', 'v1', 'priorityclasses');
+  for (const c of pc ? SYSTEM_PRIORITY_CLASSES : []) {
+    if (!(await storage.read(pc!, undefined, c.name))) await ignoreExists(() => storage.create(pc!, undefined, { metadata: { name: c.name }, value: c.value, description: c.description, preemptionPolicy: 'PreemptLowerPriority' }));
   }
   const sc = registry.lookup('storage.k8s.io', 'v1', 'storageclasses');
   if (sc && (await storage.list(sc, undefined)).items.length === 0) await ignoreExists(() => storage.create(sc, undefined, structuredClone(LOCAL_PATH_STORAGE_CLASS)));

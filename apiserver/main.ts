@@ -1,5 +1,6 @@
 import { limitRangerAdmission } from './limitranger';
 import { resourceQuotaAdmission } from './resourcequota-admission';
+import { priorityAdmission } from './priority-admission';
 import * as fs from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import type { FastifyServerOptions } from 'fastify';
@@ -77,6 +78,7 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);
+  admission.register(priorityAdmission(storage, registry));
   admission.register(defaultTolerationSecondsAdmission(registry.lookup('', 'v1', 'pods'), o.defaultNotReadyTolerationSeconds, o.defaultUnreachableTolerationSeconds));
   const claimDef = registry.lookup('', 'v1', 'persistentvolumeclaims');
   admission.register(defaultStorageClassAdmission(claimDef, storageClassLister(storage, registry)));

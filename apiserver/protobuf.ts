@@ -20,7 +20,7 @@ import { rfc3339 } from '../lib/time';
 
 const PROTOBUF_MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const FILES = ['runtime.proto', 'meta.proto', 'intstr.proto', 'resource.proto', 'core.proto', 'apps.proto', 'batch.proto', 'authorization.proto', 'authentication.proto',
-  'rbac.proto', 'policy.proto', 'policy-v1beta1.proto', 'networking.proto', 'certificates.proto'];
+  'rbac.proto', 'policy.proto', 'policy-v1beta1.proto', 'networking.proto', 'certificates.proto', 'scheduling.proto'];
 
 let root: protobuf.Root | undefined;
 function protoRoot(): protobuf.Root {

@@ -108,6 +108,9 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['get', 'update'], [''], ['endpoints'], ['kube-scheduler']),
     r(READ, [''], ['nodes']),
     r(['delete', 'get', 'list', 'watch'], [''], ['pods']),
+    // Coxswain's own: the scheduler records a failed attempt in the pod's
+    // scheduler.coxswain.io/last-attempt annotation (read by coxctl why-pending)
+    r(['patch'], [''], ['pods']),
     r(['create'], [''], ['bindings', 'pods/binding']),
     r(['patch', 'update'], [''], ['pods/status']),
     r(READ, [''], ['replicationcontrollers', 'services', 'namespaces', 'configmaps', 'persistentvolumeclaims', 'persistentvolumes']),

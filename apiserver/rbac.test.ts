@@ -71,6 +71,8 @@ test('component identities get what their processes need', () => {
   const idx = new RbacIndex({ ...defaults, roles: [], roleBindings: [] });
   const sched = { name: 'system:kube-scheduler', groups: ['system:authenticated'] };
   assert.ok(idx.authorize(sched, { verb: 'create', group: '', resource: 'pods', subresource: 'binding', namespace: 'x' }).allowed);
+  assert.ok(idx.authorize(sched, { verb: 'patch', group: '', resource: 'pods', name: 'p', namespace: 'x' }).allowed, 'the last-attempt annotation');
+  assert.ok(!idx.authorize(sched, { verb: 'update', group: '', resource: 'pods', name: 'p', namespace: 'x' }).allowed);
   assert.ok(!idx.authorize(sched, { verb: 'get', group: '', resource: 'secrets', namespace: 'x' }).allowed);
   const kubelet = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   assert.ok(idx.authorize(kubelet, { verb: 'patch', group: '', resource: 'nodes', subresource: 'status', name: 'n1' }).allowed);

@@ -11,6 +11,7 @@ import { ENDPOINT_SLICE } from './groups/discovery/endpointslice';
 import { NETWORKING } from './groups/networking';
 import { POD_DISRUPTION_BUDGET } from './groups/policy/poddisruptionbudget';
 import { RBAC } from './groups/rbac';
+import { PRIORITY_CLASS } from './groups/scheduling/priorityclass';
 import { STORAGE_CLASS } from './groups/storage/storageclass';
 
 /**
@@ -33,6 +34,7 @@ export const RESOURCES: ResourceDef[] = [
   LEASE, // coordination.k8s.io
   STORAGE_CLASS, // storage.k8s.io
   POD_DISRUPTION_BUDGET, // policy
+  PRIORITY_CLASS, // scheduling.k8s.io
   CERTIFICATE_SIGNING_REQUEST, // certificates.k8s.io
   ...RBAC,
   SELF_SUBJECT_ACCESS_REVIEW, SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, // authorization.k8s.io

@@ -40,7 +40,7 @@ export interface ResourceStorageDeps {
   /** Mutating/validating admission on create, after defaulting and validation (serviceaccount-admission.ts). */
   admit?: (def: ResourceDef, ns: string | undefined, obj: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
   /** Admission on a full update (PUT) of `next`, before validation. */
-  admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject) => void;
+  admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject, old: ApiObject) => void;
   /** Validating admission of an update or patch (not of a subresource), after validation: `old` as stored. */
   validateUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject, old: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
 }
@@ -352,7 +352,7 @@ export class ResourceStorage {
       const next: StorageView = { ...incoming, metadata: { ...incoming.metadata } };
       if (def.hasStatus) next.status = (cur as StorageView).status;
       if (next.status === undefined) delete next.status;
-      this.deps.admitUpdate?.(def, ns, next);
+      this.deps.admitUpdate?.(def, ns, next, cur);
       return this.validated(def, ns, await beforeUpdate(def, cur, next, this.writeContext(), { fieldManager: opts.fieldManager }), cur, opts);
     }, {
       ...opts,
@@ -445,6 +445,7 @@ export class ResourceStorage {
 
   private async deleteOnce(def: ResourceDef, old: CachedObject, opts: DeleteOptions): Promise<ApiObject> {
     const obj = old.obj;
+    def.strategy?.beforeDelete?.(obj);
     const meta = obj.metadata;
     const finalizing = def.strategy?.finalizingDelete;
     if (finalizing) {

@@ -127,7 +127,12 @@ export class DockerRuntime implements ContainerRuntime {
 
   async listImages(): Promise<RuntimeImage[]> {
     const list = await this.docker.listImages({ all: false });
-    return list.map((i) => ({ id: i.Id, tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'), sizeBytes: i.Size }));
+    return list.map((i) => ({
+      id: i.Id,
+      tags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+      digests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>@')),
+      sizeBytes: i.Size,
+    }));
   }
 
   async imagesInUse(): Promise<Set<string>> {

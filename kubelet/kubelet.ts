@@ -102,7 +102,7 @@ export class Kubelet {
 
   constructor(private readonly opts: KubeletOptions) {
     this.nodeName = opts.facts.name;
-    this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics });
+    this.node = new NodeManager(opts.client, opts.facts, opts.log.child({ part: 'node' }), { heartbeatMs: opts.heartbeatMs, metrics: opts.metrics, listImages: () => opts.runtime.listImages() });
     this.status = new StatusManager(opts.client, opts.log.child({ part: 'status' }), opts.metrics);
     this.lease = new NodeLease(opts.client, this.nodeName, opts.log.child({ part: 'lease' }), {
       renewMs: opts.leaseRenewMs,

@@ -1,10 +1,12 @@
-import type { Node, NodeStatus } from 'kubernetes-types/core/v1';
+import type { ContainerImage, Node, NodeStatus } from 'kubernetes-types/core/v1';
 import { ApiError, type ApiClient } from '../lib/client';
 import type { Logger } from '../lib/log';
 import { sleep } from '../lib/sleep';
 import { NODES } from '../lib/resources';
 import type { KubeletMetrics } from './metrics';
+import { nodeStatusImages } from './node-images';
 import { buildNode, buildNodeStatus, nodeLabels, type ConditionSpec, type NodeFacts } from './node-status';
+import type { RuntimeImage } from './runtime';
 
 /**
  * Registers this node with the apiserver and keeps its status fresh: one
@@ -26,8 +28,33 @@ export class NodeManager {
     private readonly client: ApiClient,
     private readonly facts: NodeFacts,
     private readonly log: Logger,
-    private readonly opts: { heartbeatMs?: number; now?: () => number; metrics?: KubeletMetrics } = {},
+    private readonly opts: {
+      heartbeatMs?: number;
+      now?: () => number;
+      metrics?: KubeletMetrics;
+      /** The runtime's images, for status.images (the scheduler's ImageLocality); none reported without it. */
+      listImages?: () => Promise<RuntimeImage[]>;
+    } = {},
   ) {}
+
+  /** The last status.images read from the runtime (kept when a later read fails). */
+  private images?: ContainerImage[];
+
+  private async refreshImages(): Promise<void> {
+    if (!this.opts.listImages) return;
+    // A slow runtime must not hold the heartbeat: give it 5 s, else report the last list.
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('listing images took over 5s')), 5_000);
+    });
+    try {
+      this.images = nodeStatusImages(await Promise.race([this.opts.listImages(), timeout]));
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot list images for the node status; keeping the last list');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
@@ -65,7 +92,9 @@ export class NodeManager {
 
   /** Writes the full node status with fresh heartbeat times; returns the node as stored. */
   async heartbeat(): Promise<void> {
+    await this.refreshImages();
     const status = buildNodeStatus(this.facts, this.now(), this.lastStatus, this.notReady, [...this.extra.values()]);
+    if (this.images) status.images = this.images;
     let node: Node;
     try {
       node = await this.client.patch<Node & Record<string, unknown>>(NODES, this.facts.name, { status }, { subresource: 'status' });

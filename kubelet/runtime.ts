@@ -197,6 +197,8 @@ export interface RuntimeImage {
   id: string;
   /** repo:tag references (empty for dangling images). */
   tags: string[];
+  /** repo@sha256:… references (images pulled from a registry). */
+  digests?: string[];
   /** Bytes on disk (layers shared with other images included, as Docker reports). */
   sizeBytes: number;
 }

@@ -8,7 +8,9 @@ import { Controller, type ReconcileResult } from '../lib/reconcile/controller';
 import { buildNodeInfos, AssumeCache, snapshotOf } from './cache';
 import type { SchedulerMetrics } from './metrics';
 import { defaultProfile, type Profile } from './plugins/registry';
-import { needsScheduling, schedulePod } from './schedule';
+import { needsScheduling, schedulePod, type ScheduleResult } from './schedule';
+import type { Snapshot } from './framework';
+import { withNominatedPods } from './preemption';
 import { delayedClaims, type VolumeLister } from './plugins/volumeBinding';
 import { ANN_SELECTED_NODE } from '../lib/volume-binding';
 import { PERSISTENT_VOLUME_CLAIMS } from '../lib/resources';
@@ -31,6 +33,12 @@ export interface SchedulerOptions {
   /** Retry delay of an unschedulable pod: initial, doubling to max (ms). */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Runs after an attempt no node passed (kube-scheduler's PostFilter; DefaultPreemption,
+   * scheduler/preempt.ts): `message` is appended to the FailedScheduling message ("preemption: …"),
+   * `nominatedNode` is where the pod will go once its victims are gone.
+   */
+  postFilter?: (pod: Pod, result: ScheduleResult, snapshot: Snapshot) => Promise<{ message: string; nominatedNode?: string } | undefined>;
 }
 
 /** Node fields whose change can make an unschedulable pod fit. */
@@ -137,16 +145,21 @@ export class Scheduler {
       return;
     }
     const started = this.now();
-    const infos = buildNodeInfos(this.o.nodes.list(), this.o.pods.list(), this.assumed.list(started));
-    const result = schedulePod(pod, snapshotOf(infos, this.o.namespaceLabels), this.profile, this.rotation++);
+    const allPods = this.o.pods.list();
+    // pods nominated to a node (preemptors waiting for their victims) count as placed there for less important pods
+    const infos = withNominatedPods(buildNodeInfos(this.o.nodes.list(), allPods, this.assumed.list(started)), allPods, pod);
+    const snapshot = snapshotOf(infos, this.o.namespaceLabels);
+    const result = schedulePod(pod, snapshot, this.profile, this.rotation++);
     const podObj = { ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject;
     if (!result.ok) {
       this.unschedulable.add(key);
+      const post = await this.o.postFilter?.(pod, result, snapshot);
+      const message = post?.message ? `${result.message} ${post.message}` : result.message;
       metrics?.attempts.inc({ result: 'unschedulable' });
       metrics?.duration.observe({ result: 'unschedulable' }, (this.now() - started) / 1000);
-      recorder.event(podObj, 'Warning', 'FailedScheduling', result.message);
-      await this.setUnschedulable(pod, result.message);
-      logger.info({ pod: key, reason: result.message }, 'pod is unschedulable');
+      recorder.event(podObj, 'Warning', 'FailedScheduling', message);
+      await this.setUnschedulable(pod, message);
+      logger.info({ pod: key, reason: message, nominatedNode: post?.nominatedNode }, 'pod is unschedulable');
       return { requeueAfterMs: this.backoff(key) };
     }
     this.unschedulable.delete(key);
@@ -202,9 +215,9 @@ export class Scheduler {
     if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return;
     const now = rfc3339(this.now());
     const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: cur?.status === 'False' ? (cur.lastTransitionTime ?? now) : now };
-    const conditions = [...conds.filter((c) => c.type !== 'PodScheduled'), next];
     try {
-      await this.o.client.updateStatus(PODS, { ...pod, status: { ...(pod.status ?? {}), phase: pod.status?.phase ?? 'Pending', conditions } } as KubeObject);
+      // a strategic merge of the one condition: other status writers (preemption's nominatedNodeName) are not undone
+      await this.o.client.patch(PODS, pod.metadata?.name ?? '', { status: { conditions: [next] } }, { namespace: pod.metadata?.namespace, type: 'strategic', subresource: 'status' });
     } catch (err) {
       // A newer pod version (409) or a deleted pod: the next attempt sets it again if still needed.
       if (!(err instanceof ApiError && (err.conflict || err.notFound))) throw err;

@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { CycleState, nodeInfo, type FilterPlugin, type NodeInfo, type Snapshot } from './framework';
+import { CycleState, nodeInfo, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot } from './framework';
 import { snapshotOf } from './cache';
 
 /** Test fixtures shared by the scheduler's table tests. */
@@ -37,4 +37,13 @@ export function reasonsOf(plugin: FilterPlugin, pod: Pod, info: NodeInfo): strin
 /** A Snapshot of `infos` (namespace labels from `namespaces`, if given). */
 export function mkSnapshot(infos: NodeInfo[], namespaces: Record<string, Record<string, string>> = {}): Snapshot {
   return snapshotOf(infos, (ns) => namespaces[ns]);
+}
+
+/** A score plugin's final scores for `infos` (PreScore, Score, NormalizeScore), before its weight. */
+export function scoresOf(plugin: ScorePlugin, pod: Pod, infos: NodeInfo[], snapshot: Snapshot = mkSnapshot(infos)): number[] {
+  const state = new CycleState();
+  plugin.preScore?.(pod, infos, snapshot, state);
+  const raw = infos.map((n) => plugin.score(pod, n, state));
+  plugin.normalize?.(raw, pod, infos, state);
+  return raw;
 }

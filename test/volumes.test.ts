@@ -192,7 +192,7 @@ describe('PersistentVolumeClaims bind and provision themselves', { timeout: 10 *
     assert.match(described, /Warning\s+ProvisioningFailed\s+.*storageclass\.storage\.k8s\.io "nope" not found/);
     await kok(['-n', NS, 'apply', '-f', '-'], { input: pod('stuck', 'true') });
     const sched = await waitFor('a FailedScheduling event', async () => (await events('stuck', 'FailedScheduling')) || undefined, 30_000, 250);
-    assert.equal(sched, '0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims.');
+    assert.equal(sched, '0/1 nodes are available: 1 pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
   });
 
   it("a StatefulSet ordinal keeps its provisioned volume: a file db-0 wrote is there after db-0 is deleted and comes back", async () => {

@@ -118,6 +118,8 @@ export interface KindStrategy {
    */
   gracePeriod?(obj: ApiObject, requested: number | undefined): number;
   reservations?: Reservations;
+  /** Before a DELETE of `obj` (as stored): throws an ApiError to refuse it (the built-in PriorityClasses). */
+  beforeDelete?(obj: ApiObject): void;
   finalizingDelete?: FinalizingDelete;
   scale?: ScaleSubresource;
   binding?: BindingSubresource;

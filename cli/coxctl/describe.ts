@@ -8,6 +8,8 @@ import type { ResourceInfo } from './discovery';
 import { formatApiError } from './errors';
 import { resolveRequests } from './get';
 import { age } from '../../lib/duration';
+import { ANN_LAST_ATTEMPT, decodeLastAttempt } from '../../lib/scheduling-diagnosis';
+import { schedulingSection } from './explain-pending';
 import { columnWidths, formatLines } from './table';
 
 /**
@@ -64,6 +66,7 @@ function selectorText(sel: { matchLabels?: Record<string, string>; matchExpressi
   return parts.join(',');
 }
 
+/** Name, namespace, labels, annotations (without the last applied configuration, and without the scheduler's last-attempt record, which a pod's Scheduling section shows decoded), creation time, owner. */
 function header(d: Description, obj: KubeObject, info: ResourceInfo): void {
   const m = obj.metadata ?? {};
   d.kv('Name', m.name);
@@ -71,7 +74,7 @@ function header(d: Description, obj: KubeObject, info: ResourceInfo): void {
   d.list('Labels', mapLines(m.labels));
   d.list(
     'Annotations',
-    mapLines(m.annotations).filter((a) => !a.startsWith('kubectl.kubernetes.io/last-applied-configuration=')),
+    mapLines(m.annotations).filter((a) => !a.startsWith('kubectl.kubernetes.io/last-applied-configuration=') && !(a.startsWith(`${ANN_LAST_ATTEMPT}=`) && decodeLastAttempt(m.annotations))),
   );
   d.kv('CreationTimestamp', m.creationTimestamp);
   const owner = m.ownerReferences?.find((o) => o.controller);
@@ -126,6 +129,18 @@ function conditionsTable(d: Description, conds: { type: string; status: string; 
   d.text(formatLines([headers, dashes, ...rows], columnWidths([headers, ...rows])), 1);
 }
 
+/** The Scheduling section of a pod waiting for a node: its last attempt, nodes grouped by the plugin and reason that rejected them. */
+function schedulingDescription(d: Description, pod: Pod): void {
+  const section = schedulingSection(pod);
+  if (!section) return;
+  d.text('Scheduling:');
+  for (const [k, v] of section.fields) d.kv(k, v, 1);
+  if (!section.rows?.length) return;
+  const headers = ['Nodes', 'Plugin', 'Reason', 'On'];
+  const dashes = headers.map((h) => '-'.repeat(h.length));
+  d.text(formatLines([headers, dashes, ...section.rows], columnWidths([headers, ...section.rows])), 1);
+}
+
 function describePod(d: Description, pod: Pod): void {
   d.kv('Priority', pod.spec?.priority ?? 0);
   d.kv('Service Account', pod.spec?.serviceAccountName ?? 'default');
@@ -138,6 +153,7 @@ function describePod(d: Description, pod: Pod): void {
   containers(d, 'Init Containers', pod.spec?.initContainers, pod.status?.initContainerStatuses);
   containers(d, 'Containers', pod.spec?.containers, pod.status?.containerStatuses);
   conditionsTable(d, pod.status?.conditions, false);
+  schedulingDescription(d, pod);
   const vols = pod.spec?.volumes ?? [];
   if (vols.length) {
     d.text('Volumes:');

@@ -6,6 +6,7 @@ import { runDescribe, type DescribeFlags } from './describe';
 import { formatError } from './errors';
 import { runGet, type GetFlags } from './get';
 import { columnWidths, formatLines } from './table';
+import { runWhyPending, type WhyPendingFlags } from './why-pending';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -87,6 +88,14 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('-l, --selector <selector>', 'label selector')
     .option('-A, --all-namespaces', 'across all namespaces')
     .action(action((args: string[], flags: DescribeFlags) => runDescribe(context(), args, flags)));
+
+  program
+    .command('why-pending')
+    .description("Explain why a pod is Pending: each node with the plugin and reason that rejected it in the scheduler's last attempt")
+    .argument('<pod>', 'pod name (in -n NAMESPACE)')
+    .option('--all', 'one line per node even when there are many (more than 50 are grouped by reason otherwise)')
+    .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
+    .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
 
   program
     .command('api-resources')

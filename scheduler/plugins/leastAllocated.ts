@@ -1,19 +1,28 @@
-import { podRequests, type NodeInfo, type ScorePlugin } from '../framework';
+import type { NodeInfo, Resources } from '../framework';
+import { MAX_NODE_SCORE } from './normalize';
 
-/** (allocatable - requested) / allocatable, in [0, 100]; 0 when allocatable is 0 or exceeded. */
-export function leastRequestedScore(requested: number, allocatable: number): number {
-  if (allocatable <= 0 || requested > allocatable) return 0;
-  return ((allocatable - requested) * 100) / allocatable;
+/** (capacity − requested)·100 / capacity with integer division, as kube-scheduler; 0 when capacity is 0 or exceeded. */
+export function leastRequestedScore(requested: number, capacity: number): number {
+  if (capacity <= 0 || requested > capacity) return 0;
+  return Math.floor(((capacity - requested) * MAX_NODE_SCORE) / capacity);
 }
 
-/** Prefers nodes with the most free cpu and memory after placing the pod (weights 1:1). */
-export const LeastAllocated: ScorePlugin = {
-  name: 'NodeResourcesLeastAllocated',
-  weight: 1,
-  score(pod, info: NodeInfo) {
-    const r = podRequests(pod, true);
-    const cpu = leastRequestedScore(info.nonZeroRequested.milliCPU + r.milliCPU, info.allocatable.milliCPU);
-    const mem = leastRequestedScore(info.nonZeroRequested.memory + r.memory, info.allocatable.memory);
-    return Math.floor((cpu + mem) / 2);
-  },
-};
+/**
+ * NodeResourcesFit's LeastAllocated scoring strategy with its default resources (cpu and
+ * memory, weight 1 each): the weighted mean of each resource's leastRequestedScore after placing
+ * the pod, counting Kubernetes' non-zero defaults for containers without requests (`r` is
+ * podRequests(pod, true)). A resource the node has none of is left out.
+ */
+export function leastAllocatedScore(r: Resources, info: NodeInfo): number {
+  let sum = 0;
+  let weights = 0;
+  if (info.allocatable.milliCPU > 0) {
+    sum += leastRequestedScore(info.nonZeroRequested.milliCPU + r.milliCPU, info.allocatable.milliCPU);
+    weights++;
+  }
+  if (info.allocatable.memory > 0) {
+    sum += leastRequestedScore(info.nonZeroRequested.memory + r.memory, info.allocatable.memory);
+    weights++;
+  }
+  return weights === 0 ? 0 : Math.floor(sum / weights);
+}

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { NodeAffinity } from './nodeAffinity';
-import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
+import { ENFORCED_AFFINITY_REASON, NodeAffinity, nodeAffinity } from './nodeAffinity';
+import { CycleState } from '../framework';
+import { mkInfo, mkNode, mkPod, reasonsOf, scoresOf } from '../testutil';
 
 const FAIL = ["node(s) didn't match Pod's node affinity/selector"];
 
@@ -31,4 +32,44 @@ test('NodeAffinity: nodeSelector and required affinity, table', () => {
     ['empty term matches nothing', withAffinity({ nodeSelectorTerms: [{}] }), FAIL],
   ];
   for (const [name, pod, want] of cases) assert.deepEqual(reasonsOf(NodeAffinity, pod, mkInfo(node)), want, name);
+});
+
+test('NodeAffinity score: weights of matching preferred terms, normalized to 0–100, table', () => {
+  const pod = mkPod('p');
+  pod.spec!.affinity = {
+    nodeAffinity: {
+      preferredDuringSchedulingIgnoredDuringExecution: [
+        { weight: 2, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } },
+        { weight: 5, preference: { matchExpressions: [{ key: 'disk', operator: 'Exists' }] } },
+        { weight: 0, preference: { matchExpressions: [{ key: 'zone', operator: 'Exists' }] } },
+        { weight: 9, preference: {} },
+      ],
+    },
+  };
+  const nodes = [
+    mkInfo(mkNode('both', { labels: { zone: 'a', disk: 'ssd' } })), // 7
+    mkInfo(mkNode('disk', { labels: { zone: 'b', disk: 'ssd' } })), // 5
+    mkInfo(mkNode('zone', { labels: { zone: 'a' } })), // 2
+    mkInfo(mkNode('none', { labels: { zone: 'b' } })), // 0
+  ];
+  assert.deepEqual(scoresOf(NodeAffinity, pod, nodes), [100, 71, 28, 0]);
+  assert.deepEqual(scoresOf(NodeAffinity, mkPod('plain'), nodes), [0, 0, 0, 0]);
+  assert.equal(NodeAffinity.weight, 2);
+});
+
+test('NodeAffinity with addedAffinity: enforced before the pod\'s own, preferred terms added', () => {
+  const plugin = nodeAffinity({
+    addedAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['batch'] }] }] },
+      preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, preference: { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] } }],
+    },
+  });
+  const batchA = mkInfo(mkNode('ba', { labels: { pool: 'batch', zone: 'a' } }));
+  const batchB = mkInfo(mkNode('bb', { labels: { pool: 'batch', zone: 'b' } }));
+  const web = mkInfo(mkNode('w', { labels: { pool: 'web', zone: 'a' } }));
+  assert.deepEqual(reasonsOf(plugin, mkPod('p'), web), [ENFORCED_AFFINITY_REASON]);
+  assert.equal(plugin.filter(mkPod('p'), web, new CycleState())?.code, 'UnschedulableAndUnresolvable');
+  assert.equal(reasonsOf(plugin, mkPod('p'), batchA), undefined);
+  assert.deepEqual(reasonsOf(plugin, mkPod('p', { nodeSelector: { zone: 'c' } }), batchA), FAIL);
+  assert.deepEqual(scoresOf(plugin, mkPod('p'), [batchA, batchB]), [100, 0]);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Taint, Toleration } from 'kubernetes-types/core/v1';
 import { TaintToleration, tolerates } from './taintToleration';
-import { mkInfo, mkNode, mkPod, reasonsOf } from '../testutil';
+import { mkInfo, mkNode, mkPod, reasonsOf, scoresOf } from '../testutil';
 
 test('tolerates: table', () => {
   const taint: Taint = { key: 'dedicated', value: 'gpu', effect: 'NoSchedule' };
@@ -23,4 +23,24 @@ test('TaintToleration filter: NoSchedule/NoExecute block, PreferNoSchedule does 
   assert.deepEqual(reasonsOf(TaintToleration, mkPod('p'), mkInfo(tainted)), ['node(s) had untolerated taint {dedicated: gpu}']);
   assert.equal(reasonsOf(TaintToleration, mkPod('p', { tolerations: [{ key: 'dedicated', operator: 'Exists' }] }), mkInfo(tainted)), undefined);
   assert.equal(reasonsOf(TaintToleration, mkPod('p'), mkInfo(mkNode('n', { taints: [{ key: 'x', effect: 'PreferNoSchedule' }] }))), undefined);
+});
+
+test('TaintToleration score: fewer untolerated PreferNoSchedule taints score higher, table', () => {
+  const soft = (key: string, value?: string): Taint => ({ key, value, effect: 'PreferNoSchedule' });
+  const nodes = [
+    mkInfo(mkNode('clean')),
+    mkInfo(mkNode('one', { taints: [soft('a')] })),
+    mkInfo(mkNode('two', { taints: [soft('a'), soft('b', 'x')] })),
+    mkInfo(mkNode('hard-only', { taints: [{ key: 'c', effect: 'NoExecute' }] })),
+  ];
+  const cases: [string, Toleration[] | undefined, number[]][] = [
+    ['no tolerations', undefined, [100, 50, 0, 100]],
+    ['tolerates a', [{ key: 'a', operator: 'Exists' }], [100, 100, 0, 100]],
+    ['tolerates a with effect PreferNoSchedule', [{ key: 'a', operator: 'Exists', effect: 'PreferNoSchedule' }], [100, 100, 0, 100]],
+    ['a NoSchedule toleration does not count', [{ key: 'a', operator: 'Exists', effect: 'NoSchedule' }], [100, 50, 0, 100]],
+    ['tolerates everything', [{ operator: 'Exists' }], [100, 100, 100, 100]],
+    ['tolerates b=x only', [{ key: 'b', operator: 'Equal', value: 'x' }], [100, 0, 0, 100]],
+  ];
+  for (const [name, tolerations, want] of cases) assert.deepEqual(scoresOf(TaintToleration, mkPod('p', { tolerations }), nodes), want, name);
+  assert.equal(TaintToleration.weight, 3);
 });
