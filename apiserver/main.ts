@@ -74,7 +74,7 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
     : undefined;
   const registry = new Registry();
   const admission = new AdmissionChain();
-  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange: parsePortRange(o.serviceNodePortRange), admit: admission.admit, admitUpdate: admission.admitUpdate, validateUpdate: admission.validateUpdate });
+  const storage = new ResourceStorage({ store, registry, log, serviceCidr, nodePortRange: parsePortRange(o.serviceNodePortRange), admit: admission.admit, admitUpdate: admission.admitUpdate, validateUpdate: admission.validateUpdate, eventTtlSeconds: o.eventTtlSeconds });
   const security = buildSecurity(o, storage, registry, log);
   const saAdmission = new ServiceAccountAdmission(storage, registry, log, { mountTokens: security.signsTokens });
   admission.register(saAdmission);

@@ -30,3 +30,13 @@ test('parseOptions: flags that go together, and checked values', () => {
   assert.throws(() => parseOptions([...REQUIRED, '--authorization-mode', 'ABAC']), /want RBAC or AlwaysAllow/);
   assert.throws(() => parseOptions(['--tls-cert-file', 'c.pem']));
 });
+
+test('parseOptions: --event-ttl takes Go durations (default 1h, 0 keeps events)', () => {
+  assert.equal(parseOptions(REQUIRED).eventTtlSeconds, 3600);
+  assert.equal(parseOptions([...REQUIRED, '--event-ttl', '30m']).eventTtlSeconds, 1800);
+  assert.equal(parseOptions([...REQUIRED, '--event-ttl', '1m30s']).eventTtlSeconds, 90);
+  assert.equal(parseOptions([...REQUIRED, '--event-ttl', '3s']).eventTtlSeconds, 3);
+  assert.equal(parseOptions([...REQUIRED, '--event-ttl', '0']).eventTtlSeconds, 0);
+  assert.throws(() => parseOptions([...REQUIRED, '--event-ttl', 'soon']), /--event-ttl: want a duration such as 1h, 30m or 90s, got "soon"/);
+  assert.throws(() => parseOptions([...REQUIRED, '--event-ttl', '500ms']), /--event-ttl: want 0 or at least 1s/);
+});

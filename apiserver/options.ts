@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { Command } from 'commander';
 import { DEFAULT_TOLERATION_SECONDS } from './default-toleration-seconds';
+import { parseDuration } from '../lib/duration';
 
 /**
  * The apiserver's command line, parsed and checked into ApiServerOptions: defaults applied,
@@ -43,6 +44,8 @@ export interface ApiServerOptions {
   /** DefaultTolerationSeconds admission (default-toleration-seconds.ts). */
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
+  /** How long an Event stays after its last write (kube-apiserver's --event-ttl, default 1 h); 0: forever. */
+  eventTtlSeconds: number;
 }
 
 /** commander's view of the flags, before checking. */
@@ -55,6 +58,7 @@ interface RawFlags {
   apiAudiences?: string; serviceAccountMaxTokenExpiration: string; authorizationMode: string; auditLogPath?: string; minRequestTimeout: string;
   serverBootstrapFiles?: string;
   defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string;
+  eventTtl: string;
 }
 
 function command(): Command {
@@ -88,8 +92,18 @@ function command(): Command {
     .option('--server-bootstrap-files <dir>', 'pki dir (ca.crt, ca.key, sa.key, sa.pub, and store-ca.crt/.key when present) handed to servers joining with a server token at /coxswain/v1/server-bootstrap (absent: that path answers 404)')
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
+    .option('--event-ttl <duration>', 'how long an Event is kept after its last write, as a Go duration (30m, 1h, 90s); the store deletes it through a lease; 0 keeps Events forever', '1h')
     .exitOverride()
     .allowExcessArguments(false);
+}
+
+/** kube-apiserver's --event-ttl: a Go duration, in whole seconds (at least 1 s unless 0). */
+export function eventTtlSeconds(s: string): number {
+  let ms: number;
+  try { ms = parseDuration(s); } catch { throw new Error(`--event-ttl: want a duration such as 1h, 30m or 90s, got ${JSON.stringify(s)}`); }
+  const secs = Math.floor(ms / 1000);
+  if (ms > 0 && secs < 1) throw new Error(`--event-ttl: want 0 or at least 1s, got ${JSON.stringify(s)}`);
+  return secs;
 }
 
 function seconds(flag: string, s: string): number {
@@ -142,5 +156,6 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     serverBootstrapFiles: o.serverBootstrapFiles,
     defaultNotReadyTolerationSeconds: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
     defaultUnreachableTolerationSeconds: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
+    eventTtlSeconds: eventTtlSeconds(o.eventTtl),
   };
 }

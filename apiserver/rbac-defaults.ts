@@ -110,6 +110,8 @@ export const DEFAULT_CLUSTER_ROLES: ClusterRole[] = [
     r(['delete', 'get', 'list', 'watch'], [''], ['pods']),
     // Coxswain's own: the scheduler records a failed attempt in the pod's
     // scheduler.coxswain.io/last-attempt annotation (read by coxctl why-pending)
+
+    // Beyond Kubernetes' role: the scheduler writes its annotation scheduler.coxswain.io/last-attempt on pending pods
     r(['patch'], [''], ['pods']),
     r(['create'], [''], ['bindings', 'pods/binding']),
     r(['patch', 'update'], [''], ['pods/status']),

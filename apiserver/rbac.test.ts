@@ -74,6 +74,7 @@ test('component identities get what their processes need', () => {
   assert.ok(idx.authorize(sched, { verb: 'patch', group: '', resource: 'pods', name: 'p', namespace: 'x' }).allowed, 'the last-attempt annotation');
   assert.ok(!idx.authorize(sched, { verb: 'update', group: '', resource: 'pods', name: 'p', namespace: 'x' }).allowed);
   assert.ok(!idx.authorize(sched, { verb: 'get', group: '', resource: 'secrets', namespace: 'x' }).allowed);
+  assert.ok(idx.authorize(sched, { verb: 'patch', group: '', resource: 'pods', namespace: 'x' }).allowed, 'the last-attempt annotation');
   const kubelet = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
   assert.ok(idx.authorize(kubelet, { verb: 'patch', group: '', resource: 'nodes', subresource: 'status', name: 'n1' }).allowed);
   assert.ok(idx.authorize(kubelet, { verb: 'update', group: '', resource: 'pods', subresource: 'status', namespace: 'x' }).allowed);

@@ -10,6 +10,7 @@ import type { Finalizer, ResourceDef, StatusSubresource, StrategyContext } from 
 import { type ApiObject, type StorageView, objectName } from './api-object';
 import { type JsonObject, isObject, objectOr } from './json';
 import { type Compare, type Store, type TxnOp } from './storage/types';
+import { LeaseManager } from './storage/lease-manager';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { type BeforeWriteContext, beforeCreate, beforeUpdate, checkBody, specifiedReservations } from './before-write';
 import { type ManagedFieldsEntry, applyManagedFields, fieldsOf, formatPath, removePath, updateManagedFields } from './managedfields';
@@ -43,6 +44,8 @@ export interface ResourceStorageDeps {
   admitUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject, old: ApiObject) => void;
   /** Validating admission of an update or patch (not of a subresource), after validation: `old` as stored. */
   validateUpdate?: (def: ResourceDef, ns: string | undefined, next: ApiObject, old: ApiObject, opts?: { dryRun?: boolean }) => Promise<void>;
+  /** Seconds an object of a kind with strategy.expiresAfterEventTtl lives after its last write (--event-ttl); 0 or absent: forever. */
+  eventTtlSeconds?: number;
 }
 
 export interface WriteOptions {
@@ -80,9 +83,13 @@ export class ResourceStorage {
   private readonly finalizers = new Map<string, Finalizer>();
   /** What kinds' validation and allocation see of the configuration and the store. */
   private readonly strategyContext: StrategyContext;
+  /** Store leases of expiring kinds (Events); absent without an event TTL. */
+  readonly leases?: LeaseManager;
 
   constructor(private readonly deps: ResourceStorageDeps) {
     this.now = deps.now ?? (() => new Date());
+    const grant = deps.store.grantLease?.bind(deps.store);
+    if (deps.eventTtlSeconds && grant) this.leases = new LeaseManager({ grant, now: () => this.now().getTime() });
     this.strategyContext = {
       serviceCidr: deps.serviceCidr,
       nodePortRange: deps.nodePortRange,
@@ -145,6 +152,12 @@ export class ResourceStorage {
 
   private writeContext(): BeforeWriteContext {
     return { now: this.now(), strategy: this.strategyContext };
+  }
+
+  /** The store lease a write of `def` attaches its object to (Events: one of --event-ttl), if any. */
+  private async leaseFor(def: ResourceDef): Promise<string | undefined> {
+    if (!def.strategy?.expiresAfterEventTtl || !this.leases) return undefined;
+    return this.leases.leaseFor(this.deps.eventTtlSeconds!);
   }
 
   private nf(def: ResourceDef, name: string): ApiError {
@@ -212,9 +225,10 @@ export class ResourceStorage {
       const key = objectKey(def, ns, name);
       const reservations = held ? held.keys(o) : [];
       const owner = Buffer.from(`${ns}/${name}`);
+      const lease = await this.leaseFor(def);
       const r = await this.deps.store.txn(
         [{ key, target: 'create', equals: 0 }, ...reservations.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
-        [{ put: { key, value: encode(o) } }, ...reservations.map((k): TxnOp => ({ put: { key: k, value: owner } }))],
+        [{ put: { key, value: encode(o), lease } }, ...reservations.map((k): TxnOp => ({ put: { key: k, value: owner } }))],
         [{ get: { key } }, ...reservations.map((k): TxnOp => ({ get: { key: k } }))],
       );
       if (r.succeeded) {
@@ -268,9 +282,10 @@ export class ResourceStorage {
     const added = newRes.filter((k) => !oldRes.includes(k));
     const removed = oldRes.filter((k) => !newRes.includes(k));
     const owner = Buffer.from(`${meta.namespace}/${meta.name}`);
+    const lease = await this.leaseFor(def);
     const r = await this.deps.store.txn(
       [{ key: old.key, target: 'mod', equals: old.rv }, ...added.map((k): Compare => ({ key: k, target: 'create', equals: 0 }))],
-      [{ put: { key: old.key, value: encode(next) } }, ...added.map((k): TxnOp => ({ put: { key: k, value: owner } })), ...removed.map((k): TxnOp => ({ delete: { key: k } }))],
+      [{ put: { key: old.key, value: encode(next), lease } }, ...added.map((k): TxnOp => ({ put: { key: k, value: owner } })), ...removed.map((k): TxnOp => ({ delete: { key: k } }))],
       [{ get: { key: old.key } }, ...added.map((k): TxnOp => ({ get: { key: k } }))],
     );
     if (r.succeeded) {

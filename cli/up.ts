@@ -8,6 +8,7 @@ import { DEFAULT_CLUSTER_DOMAIN, normalizeClusterDomain } from '../lib/cluster-d
 import { coxswainHome, renderKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { ensureClusterPki, pkiPaths, type ClusterPki, type KeyPairPem } from '../lib/pki';
 import { dockerSocket } from '../lib/preflight';
+import { parseDuration } from '../lib/duration';
 import { storeMemberFlags } from '../lib/store-members';
 import type { ChildSpec } from '../lib/supervisor';
 import { ingressProxyArgs, type IngressPorts } from './node/ingress-args';
@@ -20,7 +21,11 @@ export interface UpOptions {
   nodeName: string;
   storeClientPorts: number[];
   storePeerPorts: number[];
+  /** Loopback ports of the store replicas' /metrics (etcd's --listen-metrics-urls), one per replica. */
+  storeMetricsPorts?: number[];
   apiserverPort: number;
+  /** The apiserver's --event-ttl (a Go duration); absent: its default, 1h. */
+  eventTtl?: string;
   schedulerPort: number;
   controllersPort: number;
   kubeletHealthzPort: number;
@@ -48,20 +53,27 @@ function ports(s: string): number[] {
   });
 }
 
+/** A Go duration flag passed on to a component, checked here so a typo fails before anything starts. */
+export function checkedDuration(flag: string, s: string): string {
+  try { parseDuration(s); } catch { throw new Error(`${flag}: want a duration such as 1h, 30m or 90s, got ${JSON.stringify(s)}`); }
+  return s;
+}
+
 /** A DNS-1123 node name from the host name (Kubernetes lower-cases and must not have underscores). */
 export function defaultNodeName(): string {
   return os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '') || 'node';
 }
 
 /** The child processes of a local cluster, in start order. Pure: easy to read and to test. */
-function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
+export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] {
   const logs = path.join(o.home, 'logs');
   const kc = (name: string) => path.join(o.home, 'kubeconfigs', `${name}.kubeconfig`);
   const pki = pkiPaths(o.home);
   const env = { ...process.env, COXSWAIN_HOME: o.home };
   const child = (name: string, args: string[]): ChildSpec => ({ name, command: nodeExe, args: [entry, ...args], env, logFile: path.join(logs, `${name}.log`) });
   if (o.storeClientPorts.length !== o.storePeerPorts.length) throw new Error('--store-client-ports and --store-peer-ports need the same number of ports');
-  const members = o.storeClientPorts.map((clientPort, i) => ({ name: `s${i + 1}`, clientPort, peerPort: o.storePeerPorts[i] }));
+  if (o.storeMetricsPorts && o.storeMetricsPorts.length !== o.storeClientPorts.length) throw new Error('--store-metrics-ports needs as many ports as --store-client-ports');
+  const members = o.storeClientPorts.map((clientPort, i) => ({ name: `s${i + 1}`, clientPort, peerPort: o.storePeerPorts[i], metricsPort: o.storeMetricsPorts?.[i] }));
   const specs: ChildSpec[] = members.map((m) => child(`store-${m.name}`, ['store', ...storeMemberFlags(m, members, path.join(o.home, 'store', m.name))]));
   specs.push(
     child('apiserver', [
@@ -80,6 +92,7 @@ function clusterPlan(o: UpOptions, nodeExe: string, entry: string): ChildSpec[] 
       '--kubelet-client-certificate', pki.apiserverKubeletClient.cert,
       '--kubelet-client-key', pki.apiserverKubeletClient.key,
       '--kubelet-certificate-authority', pki.ca.cert,
+      ...(o.eventTtl ? ['--event-ttl', o.eventTtl] : []),
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
     child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr, '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key,
@@ -146,7 +159,9 @@ export async function main(argv: string[]): Promise<void> {
     .option('--node-name <name>', 'name of this host as a Node', defaultNodeName())
     .option('--store-client-ports <ports>', 'client ports of the store replicas', '2379,22379,32379')
     .option('--store-peer-ports <ports>', 'peer ports of the store replicas', '2380,22380,32380')
+    .option('--store-metrics-ports <ports>', 'loopback ports of the store replicas\' /metrics and /health (plain HTTP)', '2381,22381,32381')
     .option('--apiserver-port <port>', 'HTTPS port of the apiserver', '6443')
+    .option('--event-ttl <duration>', 'how long an Event is kept after its last write (the apiserver\'s --event-ttl: 30m, 1h, 90s; 0: forever)', '1h')
     .option('--scheduler-port <port>', 'health/metrics port of the scheduler', '10259')
     .option('--controllers-port <port>', 'health/metrics port of the controllers', '10257')
     .option('--kubelet-healthz-port <port>', 'health/metrics port of the kubelet', '10248')
@@ -169,7 +184,9 @@ export async function main(argv: string[]): Promise<void> {
     nodeName: f.nodeName,
     storeClientPorts: ports(f.storeClientPorts),
     storePeerPorts: ports(f.storePeerPorts),
+    storeMetricsPorts: ports(f.storeMetricsPorts),
     apiserverPort: ports(f.apiserverPort)[0],
+    eventTtl: checkedDuration('--event-ttl', f.eventTtl),
     schedulerPort: ports(f.schedulerPort)[0],
     controllersPort: ports(f.controllersPort)[0],
     kubeletHealthzPort: ports(f.kubeletHealthzPort)[0],

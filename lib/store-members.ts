@@ -3,6 +3,8 @@ export interface StoreMemberPorts {
   name: string;
   clientPort: number;
   peerPort: number;
+  /** Plain-HTTP /metrics and /health on loopback (etcd's --listen-metrics-urls); absent: none. */
+  metricsPort?: number;
 }
 
 /** `name=http://127.0.0.1:peer,...` (or https://): the --initial-cluster of every member. */
@@ -25,5 +27,6 @@ export function storeMemberFlags(m: StoreMemberPorts, members: readonly StoreMem
     '--initial-advertise-peer-urls', `${scheme}://127.0.0.1:${m.peerPort}`,
     '--initial-cluster', initialCluster(members, scheme),
     '--initial-cluster-state', 'new',
+    ...(m.metricsPort ? ['--listen-metrics-urls', `http://127.0.0.1:${m.metricsPort}`] : []),
   ];
 }

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { Command, CommanderError } from 'commander';
+import { collectDefaultMetrics } from 'prom-client';
 import type { EndpointSlice } from 'kubernetes-types/discovery/v1';
 import type { Endpoints, Service } from 'kubernetes-types/core/v1';
 import { ApiClient } from '../lib/client';
@@ -109,6 +110,8 @@ export async function main(argv: string[]): Promise<void> {
   const dnsPort = Number(flags.dnsPort);
   if (!Number.isInteger(dnsPort) || dnsPort < 0 || dnsPort > 65535) throw new Error(`--dns-port: ${JSON.stringify(flags.dnsPort)} is not a port`);
   const metrics = new ProxyMetrics();
+  // the process series (CPU, memory, event-loop lag) every other component's /metrics has too
+  collectDefaultMetrics({ register: metrics.registry });
   const dns = flags.dns
     ? new ClusterDns({
         logger: logger.child({ part: 'dns' }),

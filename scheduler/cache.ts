@@ -72,6 +72,7 @@ export function buildNodeInfos(nodes: Node[], pods: Pod[], assumed: Pod[]): Node
 
 /** A Snapshot over `infos`; `namespaceLabels` looks namespaces up (e.g. in an informer). */
 export function snapshotOf(infos: NodeInfo[], namespaceLabels: (ns: string) => Record<string, string> | undefined = () => undefined): Snapshot {
-  const byName = new Map(infos.map((i) => [i.node.metadata?.name ?? '', i] as const));
-  return { nodes: infos, get: (n) => byName.get(n), namespaceLabels };
+  let byName: Map<string, NodeInfo> | undefined;
+  const get = (n: string) => (byName ??= new Map(infos.map((i) => [i.node.metadata?.name ?? '', i] as const))).get(n);
+  return { nodes: infos, get, namespaceLabels };
 }

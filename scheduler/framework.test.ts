@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podRequests, nodeInfo, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './framework';
+import { podRequests, nodeInfo, withRequestsMemo, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './framework';
 import { mkNode, mkPod } from './testutil';
 
 test('podRequests: containers summed, init containers maxed, overhead added, non-zero defaults', () => {
@@ -19,4 +19,15 @@ test('nodeInfo sums requests of unfinished pods and parses allocatable', () => {
   assert.equal(info.pods.length, 1);
   assert.deepEqual(info.requested, { milliCPU: 1000, memory: 0 });
   assert.deepEqual(info.allocatable, { milliCPU: 2000, memory: 4 * 2 ** 30, pods: 110 });
+});
+
+test('withRequestsMemo: the same answers, computed once per pod object within the call', () => {
+  const pod = mkPod('a', { cpu: '250m' });
+  const outside = podRequests(pod);
+  const inside = withRequestsMemo(() => {
+    const first = podRequests(pod);
+    first.milliCPU = 1; // a caller changing its copy does not change the memo
+    return [podRequests(pod), podRequests(pod, true)];
+  });
+  assert.deepEqual(inside, [outside, { milliCPU: 250, memory: DEFAULT_MEMORY_REQUEST }]);
 });

@@ -90,6 +90,30 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
  * a container with no cpu/memory request counts the scoring defaults.
  */
 export function podRequests(pod: Pod, nonZero = false): Resources {
+  if (!memo) return computeRequests(pod, nonZero);
+  const m = nonZero ? memo.nonZero : memo.plain;
+  let r = m.get(pod);
+  if (!r) m.set(pod, (r = computeRequests(pod, nonZero)));
+  return { ...r };
+}
+
+let memo: { plain: WeakMap<Pod, Resources>; nonZero: WeakMap<Pod, Resources> } | undefined;
+
+/**
+ * Runs `fn` with podRequests remembered per pod object: for one scheduling attempt, during
+ * which no pod object changes (plugins ask for the same pod's requests on every node).
+ */
+export function withRequestsMemo<T>(fn: () => T): T {
+  const prev = memo;
+  memo = { plain: new WeakMap(), nonZero: new WeakMap() };
+  try {
+    return fn();
+  } finally {
+    memo = prev;
+  }
+}
+
+function computeRequests(pod: Pod, nonZero: boolean): Resources {
   const one = (r: Record<string, string | number> | undefined): Resources => {
     const cpu = r?.cpu !== undefined ? cpuMillis(r.cpu) : nonZero ? DEFAULT_MILLI_CPU_REQUEST : 0;
     const mem = r?.memory !== undefined ? bytesOf(r.memory) : nonZero ? DEFAULT_MEMORY_REQUEST : 0;

@@ -6,7 +6,15 @@ import type { Profile } from './plugins/registry';
 export type Diagnosis = Map<string, Status>;
 
 export type ScheduleResult =
-  | { ok: true; nodeName: string; score: number; feasible: number; state: CycleState }
+  | {
+      ok: true;
+      nodeName: string;
+      score: number;
+      feasible: number;
+      /** Nodes filtered before the search stopped (all of them unless `feasibleToFind` cut it short). */
+      processed: number;
+      state: CycleState;
+    }
   | {
       ok: false;
       message: string;
@@ -19,14 +27,23 @@ export type ScheduleResult =
       state: CycleState;
     };
 
+/** Where one attempt's node search starts and when it stops (kube-scheduler's percentageOfNodesToScore). */
+export interface SearchOptions {
+  /** Stop filtering once this many nodes fit (default: filter every node). */
+  feasibleToFind?: number;
+  /** Index into `snapshot.nodes` to start at; the search wraps around. */
+  start?: number;
+}
+
 /**
  * One scheduling decision over `snapshot`: PreFilter, then the filters on every node (a node's
- * first failing filter gives its Status), then PreScore/Score/NormalizeScore over the feasible
+ * first failing filter gives its Status; with `search`, from node `start` on, wrapping, until
+ * `feasibleToFind` nodes fit), then PreScore/Score/NormalizeScore over the feasible
  * nodes (weighted sum), best wins; ties are broken by `rotation` over the tied nodes sorted by
  * name, so equal nodes take turns. When nothing fits, the message is kube-scheduler's:
  * "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) were unschedulable."
  */
-export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rotation = 0): ScheduleResult {
+export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rotation = 0, search: SearchOptions = {}): ScheduleResult {
   const state = new CycleState();
   const nodes = snapshot.nodes;
   for (const f of profile.filters) {
@@ -41,7 +58,12 @@ export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rota
   const reasons = new Map<string, number>();
   const diagnosis: Diagnosis = new Map();
   const feasible: NodeInfo[] = [];
-  for (const n of nodes) {
+  const total = nodes.length;
+  const want = Math.min(search.feasibleToFind ?? total, total);
+  const start = total > 0 ? (search.start ?? 0) % total : 0;
+  let processed = 0;
+  for (; processed < total && feasible.length < want; processed++) {
+    const n = nodes[(start + processed) % total];
     const failed = filterNode(pod, n, profile, state);
     if (failed) {
       diagnosis.set(n.node.metadata?.name ?? '', failed);
@@ -61,7 +83,7 @@ export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rota
     } else if (s === best) tied.push(name);
   });
   tied.sort();
-  return { ok: true, nodeName: tied[rotation % tied.length], score: best, feasible: feasible.length, state };
+  return { ok: true, nodeName: tied[rotation % tied.length], score: best, feasible: feasible.length, processed, state };
 }
 
 /** The first failing filter's Status for one node (with the plugin's name), or undefined when the node fits. */

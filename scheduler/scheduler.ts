@@ -1,195 +1,330 @@
-import type { Node, Pod, PodCondition } from 'kubernetes-types/core/v1';
+import type { Namespace, Node, Pod, PodCondition } from 'kubernetes-types/core/v1';
 import { ApiError, type ApiClient, type KubeObject } from '../lib/client';
+import { realClock, type Clock } from '../lib/clock';
 import type { EventRecorder } from '../lib/events';
 import { objectKey, type Informer } from '../lib/informer';
 import type { Logger } from '../lib/log';
-import { PODS, resourcePath } from '../lib/resources';
-import { Controller, type ReconcileResult } from '../lib/reconcile/controller';
-import { buildNodeInfos, AssumeCache, snapshotOf } from './cache';
-import type { SchedulerMetrics } from './metrics';
-import { defaultProfile, type Profile } from './plugins/registry';
-import { needsScheduling, schedulePod, type ScheduleResult } from './schedule';
-import type { Snapshot } from './framework';
-import { withNominatedPods } from './preemption';
-import { delayedClaims, type VolumeLister } from './plugins/volumeBinding';
+import { PODS, PERSISTENT_VOLUME_CLAIMS } from '../lib/resources';
+import { isTerminal, terminalReason } from '../lib/reconcile/terminal';
+import { ANN_LAST_ATTEMPT, decodeLastAttempt, encodeLastAttempt, type LastAttempt } from '../lib/scheduling-diagnosis';
 import { ANN_SELECTED_NODE } from '../lib/volume-binding';
-import { PERSISTENT_VOLUME_CLAIMS } from '../lib/resources';
 import { rfc3339 } from '../lib/time';
+import { bindPod, Limiter } from './binder';
+import { AssumeCache, snapshotOf } from './cache';
+import { withNominatedPods } from './preemption';
+import { NodeInfoCache } from './node-cache';
+import { assignedPodUpdateEvents, nodeUpdateEvents, pendingPodChanged, type ClusterEvent } from './cluster-events';
+import { defaultSchedulerConfig, type SchedulerProfile } from './config';
+import { withRequestsMemo, type Snapshot } from './framework';
+import { lastAttemptOf, rejectingPlugins, sameAttempt, failedSchedulingMessage, type PostFilterResult } from './last-attempt';
+import type { SchedulerMetrics } from './metrics';
+import { numFeasibleNodesToFind } from './nodes-to-find';
+import { defaultProfile, pluginNamed, type Profile } from './plugins/registry';
+import { delayedClaims, type VolumeLister } from './plugins/volumeBinding';
+import { SchedulingQueue, type PendingCounts, type QueuedPod } from './queue';
+import { needsScheduling, schedulePod, type ScheduleResult } from './schedule';
+
+type Failure = Extract<ScheduleResult, { ok: false }>;
+
+/**
+ * The PostFilter hook (DefaultPreemption), called after a failed attempt of a pod whose profile
+ * runs it. Its `message` (the part after "preemption: ") is appended to the FailedScheduling
+ * message; `nominatedNode` becomes the pod's status.nominatedNodeName. Undefined: nothing to add.
+ */
+export type PostFilter = (pod: Pod, result: Failure, snapshot: Snapshot) => Promise<PostFilterResult | undefined>;
 
 export interface SchedulerOptions {
   client: ApiClient;
   pods: Informer<Pod>;
   nodes: Informer<Node>;
+  /** Namespace labels for namespaceSelector, and their changes as queue events. */
+  namespaces?: Informer<Namespace>;
   recorder: EventRecorder;
   logger: Logger;
   metrics?: SchedulerMetrics;
+  /** Profiles by spec.schedulerName (default: one default profile named `schedulerName`). */
+  profiles?: SchedulerProfile[];
+  /** With no `profiles`: the one profile's name (default default-scheduler) and plugins. */
   schedulerName?: string;
   profile?: Profile;
+  /** Top-level percentageOfNodesToScore (0 or absent: adaptive). */
+  percentageOfNodesToScore?: number;
   /** Claims, volumes and classes: the VolumeBinding filter and delayed binding (none: pods with claims are placed as if they had none). */
   volumes?: VolumeLister;
-  /** Labels of a namespace (a namespace informer), for namespaceSelector in pod affinity. */
+  /** Labels of a namespace, when not from `namespaces`. */
   namespaceLabels?: (namespace: string) => Record<string, string> | undefined;
-  now?: () => number;
-  /** Retry delay of an unschedulable pod: initial, doubling to max (ms). */
+  postFilter?: PostFilter;
+  clock?: Clock;
+  /** Backoff of a pod after failed attempts: initial, doubling to max (ms). Default 1 s → 10 s. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /**
-   * Runs after an attempt no node passed (kube-scheduler's PostFilter; DefaultPreemption,
-   * scheduler/preempt.ts): `message` is appended to the FailedScheduling message ("preemption: …"),
-   * `nominatedNode` is where the pod will go once its victims are gone.
-   */
-  postFilter?: (pod: Pod, result: ScheduleResult, snapshot: Snapshot) => Promise<{ message: string; nominatedNode?: string } | undefined>;
+  /** Bindings (and failure writes) in flight at once. Default 16. */
+  bindConcurrency?: number;
 }
 
-/** Node fields whose change can make an unschedulable pod fit. */
-function schedulingRelevant(n: Node): string {
-  const ready = n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-  return JSON.stringify([n.metadata?.labels, n.spec?.unschedulable, n.spec?.taints, n.status?.allocatable, ready]);
-}
+const isDone = (p: Pod) => !!p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
 /**
- * Places pods one at a time: filter, score, assume, bind. A pod that fits
- * nowhere gets a FailedScheduling event and PodScheduled=False/Unschedulable,
- * and is retried with backoff and whenever a node changes or a bound pod goes
- * away. Bound pods are "assumed" until the informer shows them bound, so
- * back-to-back decisions account for each other.
+ * kube-scheduler's loop: pop the next pod from the scheduling queue (priority, then age), run
+ * its profile's filters over the nodes (stopping at percentageOfNodesToScore, round-robin)
+ * and scores, assume the pod on the chosen node and bind it in the background (bounded), so
+ * a slow bind never holds the loop. A pod that fits nowhere gets PodScheduled=False, a
+ * FailedScheduling event and the last-attempt annotation, and waits in the queue until a
+ * cluster event may help it. A failed binding forgets the assumption and retries with backoff;
+ * one refused as invalid (400/422) is a Warning event and is not retried until the pod changes.
  */
 export class Scheduler {
-  readonly controller: Controller;
   readonly assumed = new AssumeCache();
-  private readonly unschedulable = new Set<string>();
-  private readonly attempts = new Map<string, number>();
+  /** NodeInfos kept from informer events (rebuilt per node on change, not per attempt). */
+  private readonly cache = new NodeInfoCache();
+  readonly queue: SchedulingQueue;
+  private readonly binder: Limiter;
+  private readonly writer: Limiter;
+  private readonly profiles: Map<string, SchedulerProfile>;
+  private readonly clock: Clock;
   /** Pods placed on a node whose WaitForFirstConsumer claims are not bound yet (upstream's PreBind wait). */
   private readonly waitingForVolumes = new Set<string>();
+  /** The last-attempt record written per pod (the informer may lag our own writes). */
+  private readonly written = new Map<string, LastAttempt>();
   private rotation = 0;
-  private readonly profile: Profile;
-  private readonly schedulerName: string;
-  private readonly now: () => number;
+  private nextStartNodeIndex = 0;
+  private loop?: Promise<void>;
 
   constructor(private readonly o: SchedulerOptions) {
-    this.profile = o.profile ?? defaultProfile(o.volumes);
-    this.schedulerName = o.schedulerName ?? 'default-scheduler';
-    this.now = o.now ?? Date.now;
-    this.controller = new Controller({
-      name: 'scheduler',
-      reconcile: (k) => this.scheduleOne(k),
-      workers: 1,
-      logger: o.logger,
-      baseDelayMs: 100,
-      maxDelayMs: 10_000,
-      recorder: o.recorder,
-      objectFor: (k) => o.pods.getObject(k),
-    });
+    this.clock = o.clock ?? realClock;
+    const profiles =
+      o.profiles ??
+      (o.profile
+        ? [{ schedulerName: o.schedulerName ?? 'default-scheduler', profile: o.profile, preemption: true }]
+        : defaultSchedulerConfig({ defaults: defaultProfile(o.volumes), named: (n) => pluginNamed(n, o.volumes) }, o.schedulerName).profiles);
+    this.profiles = new Map(profiles.map((p) => [p.schedulerName, p]));
+    this.queue = new SchedulingQueue({ clock: this.clock, initialBackoffMs: o.initialBackoffMs, maxBackoffMs: o.maxBackoffMs });
+    this.binder = new Limiter(o.bindConcurrency ?? 16);
+    this.writer = new Limiter(o.bindConcurrency ?? 16);
     o.pods.on({
-      add: (p) => this.onPod(p),
-      update: (old, p) => {
-        this.onPod(p);
-        if (!old.spec?.nodeName && p.spec?.nodeName) this.attempts.delete(objectKey(p));
-        if (p.spec?.nodeName && isDone(p) && !isDone(old)) this.retryUnschedulable();
-      },
-      delete: (p) => {
-        this.assumed.confirm(p, true);
-        this.unschedulable.delete(objectKey(p));
-        this.waitingForVolumes.delete(objectKey(p));
-        this.attempts.delete(objectKey(p));
-        if (p.spec?.nodeName) this.retryUnschedulable();
-      },
+      add: (p) => this.onPodAdd(p),
+      update: (old, p) => this.onPodUpdate(old, p),
+      delete: (p) => this.onPodDelete(p),
     });
     o.nodes.on({
-      add: () => this.retryUnschedulable(),
+      add: (n) => {
+        this.cache.setNode(n);
+        this.queue.onEvent('NodeAdd');
+      },
       update: (old, n) => {
-        if (schedulingRelevant(old) !== schedulingRelevant(n)) this.retryUnschedulable();
+        this.cache.setNode(n);
+        this.events(nodeUpdateEvents(old, n));
+      },
+      delete: (n) => {
+        this.cache.deleteNode(n);
+        this.queue.onEvent('NodeDelete');
+      },
+    });
+    o.namespaces?.on({
+      add: () => this.queue.onEvent('NamespaceLabelChange'),
+      update: (old, n) => {
+        if (JSON.stringify(old.metadata?.labels ?? {}) !== JSON.stringify(n.metadata?.labels ?? {})) this.queue.onEvent('NamespaceLabelChange');
       },
     });
   }
 
-  get pendingCounts(): { active: number; unschedulable: number } {
-    return { active: this.controller.queue.length, unschedulable: this.unschedulable.size };
+  /** Pods waiting in each queue (scheduler_pending_pods). */
+  get pendingCounts(): PendingCounts {
+    return this.queue.pending;
   }
 
-  private onPod(p: Pod): void {
+  /** Bindings running or waiting for a slot. */
+  get bindingsInFlight(): number {
+    return this.binder.inFlight + this.binder.queued;
+  }
+
+  private events(list: ClusterEvent[]): void {
+    for (const e of list) this.queue.onEvent(e);
+  }
+
+  /** The profile that places `pod`, if it is pending and one of ours. */
+  private profileFor(pod: Pod): SchedulerProfile | undefined {
+    const p = this.profiles.get(pod.spec?.schedulerName ?? 'default-scheduler');
+    return p && needsScheduling(pod, p.schedulerName) ? p : undefined;
+  }
+
+  private onPodAdd(p: Pod): void {
+    this.cache.setPod(p);
     this.assumed.confirm(p);
-    if (needsScheduling(p, this.schedulerName) && !this.assumed.isAssumed(p)) this.controller.enqueue(objectKey(p));
+    if (p.spec?.nodeName) {
+      if (!isDone(p)) this.queue.onEvent('AssignedPodAdd');
+    } else if (this.profileFor(p) && !this.assumed.isAssumed(p)) this.queue.add(objectKey(p), p);
   }
 
-  private retryUnschedulable(): void {
-    for (const k of this.unschedulable) this.controller.enqueue(k);
+  private onPodUpdate(old: Pod, p: Pod): void {
+    const key = objectKey(p);
+    this.cache.setPod(p);
+    this.assumed.confirm(p);
+    if (p.spec?.nodeName) {
+      this.queue.delete(key);
+      this.written.delete(key);
+      this.waitingForVolumes.delete(key);
+      this.events(assignedPodUpdateEvents(old, p));
+    } else if (!this.profileFor(p)) this.queue.delete(key);
+    else if (!this.assumed.isAssumed(p)) this.queue.update(key, p, pendingPodChanged(old, p));
   }
 
-  /** A claim or volume changed: pods waiting for their claims to bind, and unschedulable ones, try again. */
+  private onPodDelete(p: Pod): void {
+    const key = objectKey(p);
+    this.cache.deletePod(p);
+    this.assumed.confirm(p, true);
+    this.queue.delete(key);
+    this.written.delete(key);
+    this.waitingForVolumes.delete(key);
+    if (p.spec?.nodeName && !(p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed')) this.queue.onEvent('AssignedPodDelete');
+  }
+
+  /** A claim, volume or StorageClass changed: pods waiting on volumes may now go on. */
   volumesChanged(): void {
-    for (const k of this.waitingForVolumes) this.controller.enqueue(k);
-    this.retryUnschedulable();
+    this.queue.onEvent('VolumeChange');
   }
 
   start(): void {
-    this.controller.start();
+    this.queue.start();
+    this.loop ??= this.run();
   }
 
-  stop(): Promise<void> {
-    return this.controller.stop();
+  /** Stops taking pods; waits for the attempt, bindings and writes under way. */
+  async stop(): Promise<void> {
+    this.queue.close();
+    await this.loop;
+    await Promise.all([this.binder.drain(), this.writer.drain()]);
   }
 
-  private backoff(key: string): number {
-    const n = this.attempts.get(key) ?? 0;
-    this.attempts.set(key, n + 1);
-    return Math.min((this.o.initialBackoffMs ?? 1000) * 2 ** n, this.o.maxBackoffMs ?? 10_000);
+  private async run(): Promise<void> {
+    for (;;) {
+      const qp = await this.queue.pop();
+      if (!qp) return;
+      try {
+        await this.scheduleOne(qp);
+      } catch (err) {
+        this.o.logger.warn({ pod: qp.key, err: (err as Error).message }, 'scheduling attempt failed; retrying with backoff');
+        this.o.metrics?.attempts.inc({ result: 'error' });
+        this.queue.done(qp.key);
+        this.queue.requeue(qp);
+      }
+    }
   }
 
-  /** Schedules the pod at `key` (exposed for tests). */
-  async scheduleOne(key: string): Promise<ReconcileResult | void> {
-    const { client, recorder, logger, metrics } = this.o;
+  /** One scheduling cycle for a popped pod (exposed for tests). */
+  async scheduleOne(qp: QueuedPod): Promise<void> {
+    const { key } = qp;
+    const { metrics, logger } = this.o;
     const pod = this.o.pods.get(key);
-    if (!pod || !needsScheduling(pod, this.schedulerName) || this.assumed.isAssumed(pod)) {
-      this.unschedulable.delete(key);
+    const prof = pod && this.profileFor(pod);
+    if (!pod || !prof || this.assumed.isAssumed(pod)) return this.queue.done(key);
+    const started = this.clock.now();
+    // Pods nominated to a node (preemptors waiting for their victims to go) count as placed there
+    // for pods of lower or equal priority, so the room preemption made is not taken by another.
+    const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), this.o.postFilter ? this.o.pods.list() : [], pod);
+    const snapshot = snapshotOf(infos, this.namespaceLabels());
+    const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
+    const start = this.nextStartNodeIndex;
+    const result = withRequestsMemo(() => schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start }));
+    if (!result.ok) {
+      metrics?.attempts.inc({ result: 'unschedulable' });
+      metrics?.duration.observe({ result: 'unschedulable' }, (this.clock.now() - started) / 1000);
+      let post: PostFilterResult | undefined;
+      if (this.o.postFilter && prof.preemption) {
+        try {
+          post = await this.o.postFilter(pod, result, snapshot);
+        } catch (err) {
+          logger.warn({ pod: key, err: (err as Error).message }, 'preemption failed');
+        }
+      }
+      this.queue.addUnschedulable(key, rejectingPlugins(result));
+      this.recordFailure(pod, result, infos.length, post);
       return;
     }
-    const started = this.now();
-    const allPods = this.o.pods.list();
-    // pods nominated to a node (preemptors waiting for their victims) count as placed there for less important pods
-    const infos = withNominatedPods(buildNodeInfos(this.o.nodes.list(), allPods, this.assumed.list(started)), allPods, pod);
-    const snapshot = snapshotOf(infos, this.o.namespaceLabels);
-    const result = schedulePod(pod, snapshot, this.profile, this.rotation++);
-    const podObj = { ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject;
-    if (!result.ok) {
-      this.unschedulable.add(key);
-      const post = await this.o.postFilter?.(pod, result, snapshot);
-      const message = post?.message ? `${result.message} ${post.message}` : result.message;
-      metrics?.attempts.inc({ result: 'unschedulable' });
-      metrics?.duration.observe({ result: 'unschedulable' }, (this.now() - started) / 1000);
-      recorder.event(podObj, 'Warning', 'FailedScheduling', message);
-      await this.setUnschedulable(pod, message);
-      logger.info({ pod: key, reason: message, nominatedNode: post?.nominatedNode }, 'pod is unschedulable');
-      return { requeueAfterMs: this.backoff(key) };
-    }
-    this.unschedulable.delete(key);
+    if (infos.length > 0) this.nextStartNodeIndex = (start + result.processed) % infos.length;
     if (this.o.volumes && (await this.waitForVolumes(pod, result.nodeName))) {
+      // Back when a claim or volume changes (upstream's PreBind wait, without blocking the loop).
       this.waitingForVolumes.add(key);
-      return { requeueAfterMs: 5_000 };
+      this.queue.addUnschedulable(key, new Set(['VolumeBinding']));
+      return;
     }
     this.waitingForVolumes.delete(key);
     this.assumed.assume(pod, result.nodeName, started);
+    this.queue.done(key);
+    metrics?.duration.observe({ result: 'scheduled' }, (this.clock.now() - started) / 1000);
+    logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible, processed: result.processed }, 'assumed pod');
+    this.binder.run(() => this.bind(qp, pod, result.nodeName));
+  }
+
+  private namespaceLabels(): (ns: string) => Record<string, string> | undefined {
+    if (this.o.namespaceLabels) return this.o.namespaceLabels;
+    const ns = this.o.namespaces;
+    if (!ns) return () => undefined;
+    return (name) => {
+      const n = ns.get(name);
+      return n ? (n.metadata?.labels ?? {}) : undefined;
+    };
+  }
+
+  /** The binding cycle, in the background: POST the Binding; on failure forget the assumption. */
+  private async bind(qp: QueuedPod, pod: Pod, nodeName: string): Promise<void> {
+    const { recorder, logger, metrics } = this.o;
+    const key = qp.key;
+    const podObj = { ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject;
     try {
-      await client.request('POST', resourcePath(PODS, { namespace: pod.metadata?.namespace, name: pod.metadata?.name, subresource: 'binding' }), {
-        body: {
-          apiVersion: 'v1',
-          kind: 'Binding',
-          metadata: { name: pod.metadata?.name, namespace: pod.metadata?.namespace, ...(pod.metadata?.uid ? { uid: pod.metadata.uid } : {}) },
-          target: { apiVersion: 'v1', kind: 'Node', name: result.nodeName },
-        },
-      });
+      await bindPod(this.o.client, pod, nodeName);
     } catch (err) {
       this.assumed.forget(pod);
       metrics?.attempts.inc({ result: 'error' });
       // Already bound or gone: the informer will tell us; nothing to retry.
       if (err instanceof ApiError && (err.notFound || err.conflict)) return;
-      throw err;
+      const message = (err as Error).message;
+      if (isTerminal(err)) {
+        // The apiserver refuses this binding as invalid: retried only when the pod changes.
+        logger.warn({ pod: key, node: nodeName, err: message }, 'binding refused as invalid; not retried');
+        recorder.event(podObj, 'Warning', terminalReason(err), message);
+        return;
+      }
+      logger.warn({ pod: key, node: nodeName, err: message }, 'binding failed; retrying with backoff');
+      const cur = this.o.pods.get(key);
+      if (cur && this.profileFor(cur)) this.queue.requeue(qp);
+      return;
     }
-    this.attempts.delete(key);
     metrics?.attempts.inc({ result: 'scheduled' });
-    metrics?.duration.observe({ result: 'scheduled' }, (this.now() - started) / 1000);
-    recorder.event(podObj, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.nodeName}`);
-    logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible }, 'bound pod');
+    metrics?.e2eDuration.observe((this.clock.now() - qp.initialTimestamp) / 1000);
+    recorder.event(podObj, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${nodeName}`);
+    logger.debug({ pod: key, node: nodeName, attempts: qp.attempts }, 'bound pod');
+  }
+
+  /**
+   * After a failed attempt: the FailedScheduling event, PodScheduled=False (and the nominated
+   * node), and the last-attempt annotation when it says something new; in the background.
+   */
+  private recordFailure(pod: Pod, result: Failure, nodes: number, post: PostFilterResult | undefined): void {
+    const key = objectKey(pod);
+    const message = failedSchedulingMessage(result, post);
+    const attempt = lastAttemptOf(result, nodes, rfc3339(this.clock.now()), post);
+    this.o.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject, 'Warning', 'FailedScheduling', message);
+    this.o.logger.info({ pod: key, reason: message }, 'pod is unschedulable');
+    this.writer.run(async () => {
+      try {
+        await this.setUnschedulable(pod, message, post?.nominatedNode);
+        await this.writeLastAttempt(pod, attempt);
+      } catch (err) {
+        this.o.logger.warn({ pod: key, err: (err as Error).message }, 'could not record why the pod is pending');
+      }
+    });
+  }
+
+  private async writeLastAttempt(pod: Pod, attempt: LastAttempt): Promise<void> {
+    const key = objectKey(pod);
+    if (sameAttempt(this.written.get(key), attempt) || sameAttempt(decodeLastAttempt(this.o.pods.get(key)?.metadata?.annotations), attempt)) return;
+    try {
+      await this.o.client.patch(PODS, pod.metadata!.name!, { metadata: { annotations: { [ANN_LAST_ATTEMPT]: encodeLastAttempt(attempt) } } }, { namespace: pod.metadata?.namespace, type: 'merge' });
+      this.written.set(key, attempt);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.notFound)) throw err;
+    }
   }
 
   /**
@@ -208,23 +343,20 @@ export class Scheduler {
     return claims.length > 0;
   }
 
-  /** Sets PodScheduled=False/Unschedulable (with the summary) unless already so. */
-  private async setUnschedulable(pod: Pod, message: string): Promise<void> {
+  /** Sets PodScheduled=False/Unschedulable (with the message) unless already so; a merge patch of pods/status. */
+  private async setUnschedulable(pod: Pod, message: string, nominatedNode?: string): Promise<void> {
     const conds = pod.status?.conditions ?? [];
     const cur = conds.find((c) => c.type === 'PodScheduled');
-    if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message) return;
-    const now = rfc3339(this.now());
+    const sameNominee = !nominatedNode || pod.status?.nominatedNodeName === nominatedNode;
+    if (cur?.status === 'False' && cur.reason === 'Unschedulable' && cur.message === message && sameNominee) return;
+    const now = rfc3339(this.clock.now());
     const next: PodCondition = { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastTransitionTime: cur?.status === 'False' ? (cur.lastTransitionTime ?? now) : now };
+    const conditions = [...conds.filter((c) => c.type !== 'PodScheduled'), next];
     try {
-      // a strategic merge of the one condition: other status writers (preemption's nominatedNodeName) are not undone
-      await this.o.client.patch(PODS, pod.metadata?.name ?? '', { status: { conditions: [next] } }, { namespace: pod.metadata?.namespace, type: 'strategic', subresource: 'status' });
+      await this.o.client.patch(PODS, pod.metadata!.name!, { status: { ...(pod.status?.phase ? {} : { phase: 'Pending' }), conditions, ...(nominatedNode ? { nominatedNodeName: nominatedNode } : {}) } }, { namespace: pod.metadata?.namespace, type: 'merge', subresource: 'status' });
     } catch (err) {
-      // A newer pod version (409) or a deleted pod: the next attempt sets it again if still needed.
-      if (!(err instanceof ApiError && (err.conflict || err.notFound))) throw err;
+      // A deleted pod: nothing to record.
+      if (!(err instanceof ApiError && err.notFound)) throw err;
     }
   }
-}
-
-function isDone(p: Pod): boolean {
-  return !!p.metadata?.deletionTimestamp || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }

@@ -110,3 +110,23 @@ test('etcd3 client sends requests to the Raft leader, and to the new leader afte
     await etcd.stop();
   }
 });
+
+test('etcd3 client against a real etcd: a key put with a granted lease goes when the lease expires', async () => {
+  const etcd = await startEtcd(1);
+  const store = new Etcd3Store(etcd.endpoints);
+  try {
+    await waitFor('etcd', () => store.ping(1_000));
+    const lease = await store.grantLease(2);
+    assert.match(lease, /^[1-9]\d*$/);
+    const r = await store.txn([], [{ put: { key: '/registry/l/ev', value: Buffer.from('e'), lease } }, { put: { key: '/registry/l/keep', value: Buffer.from('k') } }], []);
+    assert.ok(r.succeeded);
+    const events: WatchEvent[] = [];
+    store.watch('/registry/l/', r.revision + 1, { onEvents: (evs) => events.push(...evs), onCompacted: () => assert.fail('compacted') });
+    await waitFor('the leased key to be deleted, with a watch event', () => events.some((e) => e.type === 'DELETE' && e.kv.key === '/registry/l/ev'), 15_000);
+    assert.equal((await store.get('/registry/l/ev')).kv, undefined);
+    assert.equal((await store.get('/registry/l/keep')).kv?.value.toString(), 'k');
+  } finally {
+    await store.close();
+    await etcd.stop();
+  }
+});

@@ -69,6 +69,22 @@ describe('walking skeleton: coxswain up + hello Deployment', { timeout: 15 * 60_
     }
   });
 
+  it('every component serves Prometheus /metrics, the store replicas too', async () => {
+    const local = [
+      ...ports.storeMetrics!.map((p, i) => [`store s${i + 1}`, p, 'coxswain_store_raft_term'] as const),
+      ['scheduler', ports.scheduler, 'coxswain_scheduler_schedule_attempts_total'] as const,
+      ['controllers', ports.controllers, 'coxswain_controller_reconcile_total'] as const,
+      ['kubelet', ports.kubelet, 'kubelet_running_pods'] as const,
+      ['proxy', ports.proxy, 'coxswain_proxy_sync_total'] as const,
+    ];
+    for (const [who, port, series] of local) {
+      const text = await httpGet(`http://127.0.0.1:${port}/metrics`);
+      assert.ok(text.includes(series) && text.includes('process_cpu_seconds_total'), `${who} /metrics on ${port} has ${series}`);
+    }
+    const api = await cluster.client().request('GET', '/metrics', { timeoutMs: 5000 });
+    assert.match(String(api), /apiserver_request_total/);
+  });
+
   it('apply: 3 Running pods with distinct IPs, their containers in docker ps', async () => {
     const out = await coxctl(cluster.kubeconfig, ['apply', '-f', '-'], manifest);
     assert.match(out, /deployment\.apps\/hello (created|configured)/);

@@ -128,6 +128,11 @@ export interface KindStrategy {
    * it is). CSRs: /approval changes only the Approved/Denied conditions, /status keeps them.
    */
   subresourceStatus?(subresource: StatusSubresource, cur: ApiObject, incoming: unknown): unknown;
+  /**
+   * Every write (create and update) attaches the object to a store lease of the apiserver's
+   * --event-ttl, so the store deletes it that long after its last write (Events).
+   */
+  expiresAfterEventTtl?: boolean;
 }
 
 /** A printer column: name, type, priority (> 0: `-o wide` only), format ('name' for the name column). */

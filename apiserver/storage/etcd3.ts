@@ -50,6 +50,7 @@ type Loaded = {
   KV: grpc.ServiceClientConstructor;
   Watch: grpc.ServiceClientConstructor;
   Maintenance: grpc.ServiceClientConstructor;
+  Lease: grpc.ServiceClientConstructor;
 };
 
 let loaded: Loaded | undefined;
@@ -66,7 +67,7 @@ function loadProto(dir: string): Loaded {
     keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir],
   });
   const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: Loaded };
-  loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance };
+  loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance, Lease: pkg.etcdserverpb.Lease };
   return loaded;
 }
 
@@ -80,6 +81,7 @@ interface TxnResponse {
   responses: { response_range?: { kvs?: WireKv[] }; response_delete_range?: { prev_kvs?: WireKv[] } }[];
 }
 interface StatusResponse { header: ResponseHeader; leader: string }
+interface LeaseGrantResponse { header: ResponseHeader; ID: string; TTL: string; error?: string }
 interface WatchResponse {
   header?: ResponseHeader;
   created?: boolean;
@@ -90,7 +92,7 @@ interface WatchResponse {
 }
 
 /** The unary calls used, by method name, with their responses. */
-interface Rpcs { Range: RangeResponse; Txn: TxnResponse; Compact: unknown; Status: StatusResponse }
+interface Rpcs { Range: RangeResponse; Txn: TxnResponse; Compact: unknown; Status: StatusResponse; LeaseGrant: LeaseGrantResponse }
 type Method = keyof Rpcs;
 type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, resp: unknown) => void) => void;
 type UnaryClient = grpc.Client & Partial<Record<Method, Unary>>;
@@ -101,6 +103,7 @@ interface Endpoint {
   kv: UnaryClient;
   watch: WatchClient;
   maint: UnaryClient;
+  lease: UnaryClient;
 }
 
 /** A gRPC error's code and text, whatever was thrown. */
@@ -190,7 +193,8 @@ export class Etcd3Store implements Store {
       const channelOverride = kv.getChannel();
       const watch = new proto.Watch(target, creds, { ...channelOptions, channelOverride }) as unknown as WatchClient;
       const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as UnaryClient;
-      return { url, kv, watch, maint };
+      const lease = new proto.Lease(target, creds, { ...channelOptions, channelOverride }) as UnaryClient;
+      return { url, kv, watch, maint, lease };
     });
     const probeMs = opts.leaderProbeMs ?? 10_000;
     if (this.endpoints.length > 1 && probeMs > 0) {
@@ -242,7 +246,7 @@ export class Etcd3Store implements Store {
     return this.endpoints[this.current].url;
   }
 
-  private callOnce<M extends Method>(ep: Endpoint, svc: 'kv' | 'maint', method: M, req: unknown, ms: number): Promise<Rpcs[M]> {
+  private callOnce<M extends Method>(ep: Endpoint, svc: 'kv' | 'maint' | 'lease', method: M, req: unknown, ms: number): Promise<Rpcs[M]> {
     return new Promise((resolve, reject) => {
       const fn = ep[svc][method];
       if (!fn) return reject(new Error(`etcd3: no method ${svc}.${method}`));
@@ -251,7 +255,7 @@ export class Etcd3Store implements Store {
   }
 
   /** Unary call with failover. `ambiguous` reports whether an earlier attempt may have been applied. */
-  private async call<M extends Method>(svc: 'kv' | 'maint', method: M, req: unknown, opts: { totalMs?: number; attemptMs?: number } = {}): Promise<{ resp: Rpcs[M]; ambiguous: boolean }> {
+  private async call<M extends Method>(svc: 'kv' | 'maint' | 'lease', method: M, req: unknown, opts: { totalMs?: number; attemptMs?: number } = {}): Promise<{ resp: Rpcs[M]; ambiguous: boolean }> {
     const deadline = Date.now() + (opts.totalMs ?? this.opTimeoutMs);
     let backoff = 25;
     let ambiguous = false;
@@ -292,7 +296,7 @@ export class Etcd3Store implements Store {
 
   async txn(compares: Compare[], success: TxnOp[], failure: TxnOp[]): Promise<TxnResult> {
     const encOp = (op: TxnOp) =>
-      'put' in op ? { request_put: { key: Buffer.from(op.put.key), value: op.put.value } }
+      'put' in op ? { request_put: { key: Buffer.from(op.put.key), value: op.put.value, lease: op.put.lease ?? '0' } }
         : 'delete' in op ? { request_delete_range: { key: Buffer.from(op.delete.key), prev_kv: true } }
           : { request_range: { key: Buffer.from(op.get.key) } };
     const req = {
@@ -327,6 +331,16 @@ export class Etcd3Store implements Store {
 
   async compact(revision: number): Promise<void> {
     await this.call('kv', 'Compact', { revision: String(revision), physical: true });
+  }
+
+  /**
+   * LeaseGrant with failover. A grant retried after an ambiguous failure may leave an unused
+   * lease behind; it holds no keys and expires on its own.
+   */
+  async grantLease(ttlSeconds: number): Promise<string> {
+    const { resp } = await this.call('lease', 'LeaseGrant', { TTL: String(ttlSeconds), ID: '0' });
+    if (resp.error) throw new Error(`etcd3: LeaseGrant: ${resp.error}`);
+    return String(resp.ID);
   }
 
   async ping(timeoutMs = 2_000): Promise<number> {
@@ -422,6 +436,7 @@ export class Etcd3Store implements Store {
     for (const ep of this.endpoints) {
       ep.watch.close();
       ep.maint.close();
+      ep.lease.close();
       ep.kv.close();
     }
   }

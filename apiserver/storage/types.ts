@@ -25,7 +25,8 @@ export type Compare =
   | { key: string; target: 'create'; equals: number } // create==0 means "key absent"
   | { key: string; target: 'mod'; equals: number };
 
-export type TxnOp = { put: { key: string; value: Buffer } } | { delete: { key: string } } | { get: { key: string } };
+/** A put may attach the key to a store lease (`lease`: its id, decimal): the key goes when the lease expires. */
+export type TxnOp = { put: { key: string; value: Buffer; lease?: string } } | { delete: { key: string } } | { get: { key: string } };
 
 export interface TxnResult {
   succeeded: boolean;
@@ -71,6 +72,11 @@ export interface Store {
   /** Cheap liveness probe: resolves with the current revision when a store member answers. */
   ping(timeoutMs?: number): Promise<number>;
   compact?(revision: number): Promise<void>;
+  /**
+   * Grants a store lease of `ttlSeconds` (etcd's LeaseGrant) and resolves with its id (decimal).
+   * Keys put with it are deleted, with watch events, when it expires.
+   */
+  grantLease?(ttlSeconds: number): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@ import { clusterDnsAddress, parseCidr, parseIPv4 } from '../../lib/ipv4';
 import { coxswainHome } from '../../lib/kubeconfig';
 import { dockerSocket } from '../../lib/preflight';
 import type { IngressPorts } from './ingress-args';
-import { defaultNodeName } from '../up';
+import { checkedDuration, defaultNodeName } from '../up';
 
 /**
  * The flags `coxswain server` and `coxswain agent` share, as data (k3s' way):
@@ -43,6 +43,10 @@ export interface ServerOptions extends NodeOptions {
   apiserverPort: number;
   storeClientPort: number;
   storePeerPort: number;
+  /** Loopback port of the store's /metrics and /health (etcd's --listen-metrics-urls; kubeadm's 2381). */
+  storeMetricsPort: number;
+  /** The apiserver's --event-ttl (a Go duration). */
+  eventTtl: string;
 }
 
 export interface AgentOptions extends NodeOptions {
@@ -112,7 +116,9 @@ export function parseServerOptions(argv: string[]): ServerOptions {
     .addOption(new Option('--node-port-range <range>', 'NodePort range').default('30000-32767'))
     .addOption(new Option('--apiserver-port <port>', 'HTTPS port of the apiserver').default('6443'))
     .addOption(new Option('--store-client-port <port>', 'client port of the store replica').default('2379'))
-    .addOption(new Option('--store-peer-port <port>', 'peer port of the store replica').default('2380'));
+    .addOption(new Option('--store-peer-port <port>', 'peer port of the store replica').default('2380'))
+    .addOption(new Option('--store-metrics-port <port>', 'loopback port of the store\'s /metrics and /health (plain HTTP)').default('2381'))
+    .addOption(new Option('--event-ttl <duration>', 'how long an Event is kept after its last write (the apiserver\'s --event-ttl: 30m, 1h, 90s; 0: forever)').env('COXSWAIN_EVENT_TTL').default('1h'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
   const serviceCidr = parseCidr(f.serviceCidr);
@@ -128,6 +134,8 @@ export function parseServerOptions(argv: string[]): ServerOptions {
     apiserverPort: port(f.apiserverPort),
     storeClientPort: port(f.storeClientPort),
     storePeerPort: port(f.storePeerPort),
+    storeMetricsPort: port(f.storeMetricsPort),
+    eventTtl: checkedDuration('--event-ttl', f.eventTtl),
   };
 }
 

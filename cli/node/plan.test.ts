@@ -4,7 +4,7 @@ import { agentPlan, serverPlan } from './plan';
 import type { AgentOptions, ServerOptions } from './options';
 
 const base = { home: '/h', nodeName: 'n1', nodeIP: '10.0.0.11', dockerSocket: '/d.sock', clusterCidr: '10.244.0.0/16', kubeletPort: 10250, readyTimeoutSec: 60, clusterDns: '10.96.0.10', clusterDomain: 'cluster.local' };
-const server: ServerOptions = { ...base, tlsSans: [], disableAgent: false, serviceCidr: '10.96.0.0/12', nodePortRange: '30000-32767', apiserverPort: 6443, storeClientPort: 2379, storePeerPort: 2380 };
+const server: ServerOptions = { ...base, tlsSans: [], disableAgent: false, serviceCidr: '10.96.0.0/12', nodePortRange: '30000-32767', apiserverPort: 6443, storeClientPort: 2379, storePeerPort: 2380, storeMetricsPort: 2381, eventTtl: '1h' };
 const flag = (args: string[], name: string) => args[args.indexOf(name) + 1];
 
 test('a server: the store and the apiserver on the node IP, the store with mutual TLS from its own CA, leader-elected loops', () => {
@@ -15,6 +15,8 @@ test('a server: the store and the apiserver on the node IP, the store with mutua
   assert.equal(flag(store, '--initial-cluster-state'), 'existing');
   assert.equal(flag(store, '--trusted-ca-file'), '/h/pki/store-ca.crt');
   assert.ok(store.includes('--client-cert-auth') && store.includes('--peer-client-cert-auth'));
+  assert.equal(flag(store, '--listen-metrics-urls'), 'http://127.0.0.1:2381');
+  assert.equal(flag(apiserver, '--event-ttl'), '1h');
   assert.equal(flag(apiserver, '--bind-address'), '10.0.0.11');
   assert.equal(flag(apiserver, '--store-endpoints'), 'https://10.0.0.11:2379,https://10.0.0.10:2379');
   assert.equal(flag(apiserver, '--store-cafile'), '/h/pki/store-ca.crt');

@@ -64,6 +64,8 @@ export function serverPlan(o: ServerOptions, store: StoreStart, nodeExe: string,
       // the store's own CA: the cluster CA signs kubelets' certificates, which must not open the store
       '--cert-file', pki.store.cert, '--key-file', pki.store.key, '--trusted-ca-file', pki.storeCa.cert, '--client-cert-auth',
       '--peer-cert-file', pki.store.cert, '--peer-key-file', pki.store.key, '--peer-trusted-ca-file', pki.storeCa.cert, '--peer-client-cert-auth',
+      // plain HTTP, so loopback only (kubeadm's choice for etcd's metrics)
+      '--listen-metrics-urls', `http://127.0.0.1:${o.storeMetricsPort}`,
     ]),
     child('apiserver', [
       'apiserver',
@@ -77,6 +79,7 @@ export function serverPlan(o: ServerOptions, store: StoreStart, nodeExe: string,
       '--kubelet-client-certificate', pki.apiserverKubeletClient.cert, '--kubelet-client-key', pki.apiserverKubeletClient.key,
       '--kubelet-certificate-authority', pki.ca.cert,
       '--server-bootstrap-files', pki.dir,
+      '--event-ttl', o.eventTtl,
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kubeconfigPath(o.home, 'scheduler'), '--leader-elect']),
     child('controllers', [

@@ -40,3 +40,14 @@ export function defaultProfile(volumes?: VolumeLister): Profile {
     scores: DEFAULT_SCORES.map((n) => SCORE_PLUGINS[n]),
   };
 }
+
+/**
+ * The plugin called `name`: its filter, its score or both (from the registry or the default
+ * profile); undefined when no plugin has that name. Profiles from a config file are built from this.
+ */
+export function pluginNamed(name: string, volumes?: VolumeLister): { filter?: FilterPlugin; score?: ScorePlugin } | undefined {
+  const d = defaultProfile(volumes);
+  const filter = FILTER_PLUGINS[name] ?? d.filters.find((p) => p.name === name);
+  const score = SCORE_PLUGINS[name] ?? d.scores.find((p) => p.name === name);
+  return filter || score ? { filter, score } : undefined;
+}

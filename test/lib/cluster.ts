@@ -60,6 +60,8 @@ export async function stopProcess(p: Proc, graceMs = 5_000): Promise<void> {
 export interface StoreCluster {
   endpoints: string[];
   procs: Proc[];
+  /** Each Coxswain store replica's /metrics URL (etcd: none). */
+  metricsUrls?: string[];
 }
 
 /** Starts a single-member Debian etcd 3.4 on free ports. */
@@ -81,9 +83,9 @@ export async function startEtcd(dir: string): Promise<StoreCluster> {
 /** Starts an n-replica Coxswain store, each replica its own process. */
 export async function startCoxswainStore(dir: string, replicas = 3): Promise<StoreCluster> {
   const members: StoreMemberPorts[] = [];
-  for (let i = 1; i <= replicas; i++) members.push({ name: `s${i}`, clientPort: await freePort(), peerPort: await freePort() });
+  for (let i = 1; i <= replicas; i++) members.push({ name: `s${i}`, clientPort: await freePort(), peerPort: await freePort(), metricsPort: await freePort() });
   const procs = members.map((m) => startProcess(`store-${m.name}`, dir, ['store', ...storeMemberFlags(m, members, path.join(dir, 'store', m.name))]));
-  return { endpoints: members.map((m) => `http://127.0.0.1:${m.clientPort}`), procs };
+  return { endpoints: members.map((m) => `http://127.0.0.1:${m.clientPort}`), procs, metricsUrls: members.map((m) => `http://127.0.0.1:${m.metricsPort}/metrics`) };
 }
 
 export interface ControlPlane {

@@ -46,6 +46,8 @@ export interface UpOptions {
 export interface UpPorts {
   storeClient: number[];
   storePeer: number[];
+  /** The store replicas' /metrics ports (picked when absent). */
+  storeMetrics?: number[];
   apiserver: number;
   scheduler: number;
   controllers: number;
@@ -109,6 +111,12 @@ export function pidsMatching(needle: string): number[] {
   return pids;
 }
 
+async function freePorts(k: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < k; i++) out.push(await freePort());
+  return out;
+}
+
 export async function startUp(o: UpOptions): Promise<UpCluster> {
   const ports = o.ports ?? (await pickUpPorts());
   const args = [
@@ -117,6 +125,7 @@ export async function startUp(o: UpOptions): Promise<UpCluster> {
     '--node-name', o.nodeName,
     '--store-client-ports', ports.storeClient.join(','),
     '--store-peer-ports', ports.storePeer.join(','),
+    '--store-metrics-ports', (ports.storeMetrics ??= await freePorts(ports.storeClient.length)).join(','),
     '--apiserver-port', String(ports.apiserver),
     '--scheduler-port', String(ports.scheduler),
     '--controllers-port', String(ports.controllers),

@@ -24,6 +24,8 @@ function eventLastSeen(ev: Event, now: Date): string {
 export const EVENT: ResourceDef = {
   ...withStatus, group: '', kind: 'Event', listKind: 'EventList', plural: 'events', singular: 'event', shortNames: ['ev'], namespaced: true,
   hasStatus: false, statusOnCreate: 'keep', allowCreateOnUpdate: true,
+  // Events go --event-ttl after their last write (kube-apiserver's event storage TTL)
+  strategy: { expiresAfterEventTtl: true },
   fieldLabels: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion',
     'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
   validate: (o) => validateEvent(o as Event),

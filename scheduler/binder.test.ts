@@ -1,0 +1,28 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Limiter } from './binder';
+
+test('Limiter: at most `limit` tasks in flight, the rest start in order as others finish', async () => {
+  const l = new Limiter(2);
+  const release: (() => void)[] = [];
+  const started: number[] = [];
+  for (let i = 0; i < 5; i++)
+    l.run(async () => {
+      started.push(i);
+      await new Promise<void>((r) => release.push(r));
+    });
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual([started, l.inFlight, l.queued], [[0, 1], 2, 3]);
+  release[1]();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(started, [0, 1, 2], 'a slow task (0) does not hold the others');
+  l.run(async () => {
+    throw new Error('a failing task frees its slot too');
+  });
+  for (let i = 0; i < 6; i++) {
+    release.forEach((r) => r());
+    await new Promise((r) => setImmediate(r));
+  }
+  await l.drain();
+  assert.deepEqual([started, l.inFlight, l.queued], [[0, 1, 2, 3, 4], 0, 0]);
+});
