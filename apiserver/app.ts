@@ -177,7 +177,11 @@ function installAuthentication(app: FastifyInstance, deps: AppDeps): void {
   });
 }
 
-/** onResponse: request count and latency metrics; the audit record of mutating and refused requests. */
+/**
+ * onResponse: request count and latency metrics. onSend: the audit record of mutating and refused
+ * requests, written once the answer is decided rather than once it is delivered, so a request
+ * whose client went away meanwhile (a scheduler killed with bindings in flight) is recorded too.
+ */
 function installObservation(app: FastifyInstance, deps: AppDeps, metrics: ApiMetrics): void {
   const observe = (req: FastifyRequest, code: number) => {
     const l = req.apiLabels ?? { verb: req.method.toLowerCase(), resource: '' };
@@ -187,14 +191,17 @@ function installObservation(app: FastifyInstance, deps: AppDeps, metrics: ApiMet
   };
   app.addHook('onResponse', async (req, reply) => {
     observe(req, reply.statusCode);
-    if (deps.audit) {
-      const attrs = req.authzAttrs;
-      const code = reply.statusCode;
-      if ((attrs && !attrs.nonResource && MUTATING_VERBS.has(attrs.verb)) || code === 401 || code === 403) {
-        const by = req.impersonatedBy;
-        deps.audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: req.receivedAt ?? new Date() });
-      }
+  });
+  const audit = deps.audit;
+  if (!audit) return;
+  app.addHook('onSend', async (req, reply, payload) => {
+    const attrs = req.authzAttrs;
+    const code = reply.statusCode;
+    if ((attrs && !attrs.nonResource && MUTATING_VERBS.has(attrs.verb)) || code === 401 || code === 403) {
+      const by = req.impersonatedBy;
+      audit.write({ user: by ?? req.user, impersonatedUser: by ? req.user : undefined, attrs, method: req.method, uri: req.url, code, sourceIP: req.ip, userAgent: req.headers['user-agent'], received: req.receivedAt ?? new Date() });
     }
+    return payload;
   });
 }
 

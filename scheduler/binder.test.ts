@@ -26,3 +26,22 @@ test('Limiter: at most `limit` tasks in flight, the rest start in order as other
   await l.drain();
   assert.deepEqual([started, l.inFlight, l.queued], [[0, 1, 2, 3, 4], 0, 0]);
 });
+
+test('Limiter.room: resolves once no task waits for a slot', async () => {
+  const l = new Limiter(1);
+  const release: (() => void)[] = [];
+  for (let i = 0; i < 3; i++) l.run(() => new Promise<void>((r) => release.push(r)));
+  let roomy = false;
+  void l.room().then(() => (roomy = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomy, false, 'two tasks wait');
+  release[0]();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomy, false, 'one still waits');
+  release[1]();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomy, true, 'the last one runs: nothing waits');
+  release[2]();
+  await l.drain();
+  await l.room();
+});

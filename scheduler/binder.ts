@@ -18,6 +18,7 @@ export class Limiter {
   private running = 0;
   private readonly waiting: (() => Promise<void>)[] = [];
   private idle: (() => void)[] = [];
+  private roomWaiters: (() => void)[] = [];
 
   constructor(readonly limit = 16) {}
 
@@ -44,7 +45,14 @@ export class Limiter {
         const next = this.waiting.shift();
         if (next) this.start(next);
         else if (this.running === 0) for (const r of this.idle.splice(0)) r();
+        if (this.waiting.length === 0) for (const r of this.roomWaiters.splice(0)) r();
       });
+  }
+
+  /** Resolves once no task waits for a free slot (back-pressure for whoever hands out tasks). */
+  room(): Promise<void> {
+    if (this.waiting.length === 0) return Promise.resolve();
+    return new Promise((r) => this.roomWaiters.push(r));
   }
 
   /** Resolves once nothing runs or waits. */

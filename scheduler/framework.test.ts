@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { podRequests, nodeInfo, withRequestsMemo, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './framework';
+import { podRequests, nodeInfo, withPods, withRequestsMemo, DEFAULT_MILLI_CPU_REQUEST, DEFAULT_MEMORY_REQUEST } from './framework';
 import { mkNode, mkPod } from './testutil';
 
 test('podRequests: containers summed, init containers maxed, overhead added, non-zero defaults', () => {
@@ -30,4 +30,14 @@ test('withRequestsMemo: the same answers, computed once per pod object within th
     return [podRequests(pod), podRequests(pod, true)];
   });
   assert.deepEqual(inside, [outside, { milliCPU: 250, memory: DEFAULT_MEMORY_REQUEST }]);
+});
+
+test('withPods adds assumed pods to a NodeInfo as if it had been built with them', () => {
+  const node = mkNode('n', { cpu: '4', memory: '8Gi' });
+  const placed = [mkPod('a', { cpu: '1', memory: '1Gi', node: 'n' })];
+  const more = [mkPod('b', { cpu: '500m', node: 'n' }), mkPod('c', { node: 'n' }), mkPod('d', { cpu: '1', node: 'n', phase: 'Succeeded' })];
+  const base = nodeInfo(node, placed);
+  assert.deepEqual(withPods(base, more), nodeInfo(node, [...placed, ...more]));
+  assert.equal(base.pods.length, 1, 'the base NodeInfo is not changed');
+  assert.equal(withPods(base, []), base);
 });

@@ -97,15 +97,22 @@ export function podRequests(pod: Pod, nonZero = false): Resources {
   return { ...r };
 }
 
-let memo: { plain: WeakMap<Pod, Resources>; nonZero: WeakMap<Pod, Resources> } | undefined;
+/** Requests computed per pod object (pods are never changed in place: an update is a new object). */
+export interface RequestsMemo {
+  plain: WeakMap<Pod, Resources>;
+  nonZero: WeakMap<Pod, Resources>;
+}
+export const newRequestsMemo = (): RequestsMemo => ({ plain: new WeakMap(), nonZero: new WeakMap() });
+
+let memo: RequestsMemo | undefined;
 
 /**
  * Runs `fn` with podRequests remembered per pod object: for one scheduling attempt, during
  * which no pod object changes (plugins ask for the same pod's requests on every node).
  */
-export function withRequestsMemo<T>(fn: () => T): T {
+export function withRequestsMemo<T>(fn: () => T, m: RequestsMemo = newRequestsMemo()): T {
   const prev = memo;
-  memo = { plain: new WeakMap(), nonZero: new WeakMap() };
+  memo = m;
   try {
     return fn();
   } finally {
@@ -143,6 +150,23 @@ function isPodFinished(pod: Pod): boolean {
 }
 
 /** Builds a NodeInfo from a Node and the pods placed on it (finished pods are ignored). */
+/** `info` with `more` pods placed too (assumed pods), without re-adding up the pods it has. */
+export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
+  const add = more.filter((p) => !isPodFinished(p));
+  if (add.length === 0) return info;
+  const requested = { ...info.requested };
+  const nonZeroRequested = { ...info.nonZeroRequested };
+  for (const p of add) {
+    const r = podRequests(p);
+    requested.milliCPU += r.milliCPU;
+    requested.memory += r.memory;
+    const n = podRequests(p, true);
+    nonZeroRequested.milliCPU += n.milliCPU;
+    nonZeroRequested.memory += n.memory;
+  }
+  return { ...info, pods: [...info.pods, ...add], requested, nonZeroRequested };
+}
+
 export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
   const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
   const active = pods.filter((p) => !isPodFinished(p));

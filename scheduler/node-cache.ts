@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { nodeInfo, type NodeInfo } from './framework';
+import { nodeInfo, withPods, type NodeInfo } from './framework';
 
 const keyOf = (p: Pod) => `${p.metadata?.namespace}/${p.metadata?.name}`;
 
@@ -90,7 +90,7 @@ export class NodeInfoCache {
     const out = base.slice();
     for (const [name, more] of extra) {
       const i = this.index.get(name);
-      if (i !== undefined) out[i] = nodeInfo(out[i].node, [...(this.pods.get(name)?.values() ?? []), ...more]);
+      if (i !== undefined) out[i] = withPods(out[i], more);
     }
     return out;
   }

@@ -15,7 +15,7 @@ import { withNominatedPods } from './preemption';
 import { NodeInfoCache } from './node-cache';
 import { assignedPodUpdateEvents, nodeUpdateEvents, pendingPodChanged, type ClusterEvent } from './cluster-events';
 import { defaultSchedulerConfig, type SchedulerProfile } from './config';
-import { withRequestsMemo, type Snapshot } from './framework';
+import { newRequestsMemo, withRequestsMemo, type Snapshot } from './framework';
 import { lastAttemptOf, rejectingPlugins, sameAttempt, failedSchedulingMessage, type PostFilterResult } from './last-attempt';
 import type { SchedulerMetrics } from './metrics';
 import { numFeasibleNodesToFind } from './nodes-to-find';
@@ -81,6 +81,7 @@ export class Scheduler {
   private readonly binder: Limiter;
   private readonly writer: Limiter;
   private readonly profiles: Map<string, SchedulerProfile>;
+  private readonly requestsMemo = newRequestsMemo();
   private readonly clock: Clock;
   /** Pods placed on a node whose WaitForFirstConsumer claims are not bound yet (upstream's PreBind wait). */
   private readonly waitingForVolumes = new Set<string>();
@@ -198,6 +199,11 @@ export class Scheduler {
 
   private async run(): Promise<void> {
     for (;;) {
+      // Back-pressure and fairness: pods are not assumed faster than they can be bound (else
+      // thousands of assumed pods make every attempt slower), and each attempt yields to I/O, so
+      // binding answers and informer events are not starved by a queue that never empties.
+      await this.binder.room();
+      await new Promise<void>((r) => setImmediate(r));
       const qp = await this.queue.pop();
       if (!qp) return;
       try {
@@ -221,11 +227,15 @@ export class Scheduler {
     const started = this.clock.now();
     // Pods nominated to a node (preemptors waiting for their victims to go) count as placed there
     // for pods of lower or equal priority, so the room preemption made is not taken by another.
-    const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), this.o.postFilter ? this.o.pods.list() : [], pod);
-    const snapshot = snapshotOf(infos, this.namespaceLabels());
-    const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
-    const start = this.nextStartNodeIndex;
-    const result = withRequestsMemo(() => schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start }));
+    // One memo of pod requests for the scheduler's life: informer pods are new objects when they
+    // change, so a node rebuilt after one of its pods changed parses only that pod's quantities.
+    const { infos, snapshot, start, result } = withRequestsMemo(() => {
+      const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), this.o.postFilter ? this.o.pods.list() : [], pod);
+      const snapshot = snapshotOf(infos, this.namespaceLabels());
+      const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
+      const start = this.nextStartNodeIndex;
+      return { infos, snapshot, start, result: schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start }) };
+    }, this.requestsMemo);
     if (!result.ok) {
       metrics?.attempts.inc({ result: 'unschedulable' });
       metrics?.duration.observe({ result: 'unschedulable' }, (this.clock.now() - started) / 1000);
