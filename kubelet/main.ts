@@ -1,6 +1,7 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseCommand } from '../lib/flags';
 import { ApiClient } from '../lib/client';
 import { realClock } from '../lib/clock';
 import { runUntilSignal } from '../lib/daemon';
@@ -32,16 +33,7 @@ export function parseFlags(argv: string[]): KubeletFlags | undefined {
   const program = addFlags(new Command('kubelet').description('Runs the pods bound to this node on Docker'), kubeletFlags())
     .exitOverride()
     .allowExcessArguments(false);
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      // Commander already printed the help or the error.
-      if (err.code !== 'commander.helpDisplayed' && err.code !== 'commander.help') process.exitCode = err.exitCode || 2;
-      return undefined;
-    }
-    throw err;
-  }
+  if (!parseCommand(program, argv)) return undefined;
   const o = program.opts<KubeletFlags>();
   try {
     validateImageGCPolicy({ highThresholdPercent: o.imageGcHighThreshold, lowThresholdPercent: o.imageGcLowThreshold, minAgeMs: o.minimumImageTtlDuration });

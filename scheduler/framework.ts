@@ -169,22 +169,12 @@ export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
 
 export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
   const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
-  const active = pods.filter((p) => !isPodFinished(p));
-  const requested: Resources = { milliCPU: 0, memory: 0 };
-  const nonZeroRequested: Resources = { milliCPU: 0, memory: 0 };
-  for (const p of active) {
-    const r = podRequests(p);
-    requested.milliCPU += r.milliCPU;
-    requested.memory += r.memory;
-    const n = podRequests(p, true);
-    nonZeroRequested.milliCPU += n.milliCPU;
-    nonZeroRequested.memory += n.memory;
-  }
-  return {
+  const empty: NodeInfo = {
     node,
-    pods: active,
-    requested,
-    nonZeroRequested,
+    pods: [],
+    requested: { milliCPU: 0, memory: 0 },
+    nonZeroRequested: { milliCPU: 0, memory: 0 },
     allocatable: { milliCPU: cpuMillis(alloc.cpu), memory: bytesOf(alloc.memory), pods: countOf(alloc.pods) },
   };
+  return withPods(empty, pods);
 }

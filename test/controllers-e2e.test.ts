@@ -190,8 +190,9 @@ describe('controllers + scheduler on a real control plane', { timeout: 5 * 60_00
     await cp.client.create(PODS, pod as KubeObject, NS);
     const cond = await waitFor('PodScheduled=False', async () => (await cp.client.get<Pod & KubeObject>(PODS, 'huge', NS)).status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False'), 30_000);
     assert.equal(cond.reason, 'Unschedulable');
-    // kube-scheduler's words, preemption's part included: nothing of lower priority to evict
-    assert.equal(cond.message, '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+    // kube-scheduler's words, preemption's part included: 64 CPUs is more than the node has at
+    // all, so evicting pods cannot help (NodeResourcesFit's UnschedulableAndUnresolvable)
+    assert.equal(cond.message, '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.');
     await waitFor('FailedScheduling event', async () => (await cp.client.list<Event & KubeObject>(EVENTS, { namespace: NS })).items.some((e) => e.reason === 'FailedScheduling' && e.involvedObject.name === 'huge'), 30_000);
     await cp.client.delete(PODS, 'huge', { namespace: NS, gracePeriodSeconds: 0 });
   });

@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { spawnHollowNodes, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 import { kubectlFor } from './lib/kubectl';
 
@@ -68,11 +68,10 @@ describe('coxswain hollow-nodes', { timeout: 4 * 60_000 }, () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-hollow-'));
     cache = path.join(home, 'kubectl-cache');
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
-    hollow = spawn(process.execPath, [
-      COXSWAIN, 'hollow-nodes', '--count', '3', '--prefix', 'ho-hollow-', '--labels', 'coxswain.test/pool=hollow,topology.kubernetes.io/zone=z1',
-      '--taints', 'hollow=true:NoSchedule', '--cpu', '2', '--memory', '4Gi', '--pods', '20', '--kubeconfig', cluster.kubeconfig, '--delete-nodes',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    hollow.stdout!.on('data', (c) => (hollowOut += c));
+    hollow = spawnHollowNodes(cluster.kubeconfig, [
+      '--count', '3', '--prefix', 'ho-hollow-', '--labels', 'coxswain.test/pool=hollow,topology.kubernetes.io/zone=z1',
+      '--taints', 'hollow=true:NoSchedule', '--cpu', '2', '--memory', '4Gi', '--pods', '20',
+    ], (t) => (hollowOut += t));
     hollow.stderr!.on('data', (c) => (hollowOut += c));
   });
 

@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { spawnHollowNodes, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 import { kubectlFor } from './lib/kubectl';
 
@@ -82,10 +82,9 @@ describe('priority and preemption', { timeout: 2 * 60_000 }, () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-preempt-'));
     cache = path.join(home, 'kubectl-cache');
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
-    hollow = spawn(process.execPath, [
-      COXSWAIN, 'hollow-nodes', '--count', '1', '--prefix', 'pp-hollow-', '--labels', 'coxswain.test/pool=pp',
-      '--taints', 'pp=true:NoSchedule', '--cpu', '1', '--memory', '4Gi', '--pods', '20', '--kubeconfig', cluster.kubeconfig, '--delete-nodes',
-    ], { stdio: 'ignore' });
+    hollow = spawnHollowNodes(cluster.kubeconfig, [
+      '--count', '1', '--prefix', 'pp-hollow-', '--labels', 'coxswain.test/pool=pp', '--taints', 'pp=true:NoSchedule', '--cpu', '1', '--memory', '4Gi', '--pods', '20',
+    ]);
   });
 
   after(async () => {

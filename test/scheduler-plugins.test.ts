@@ -7,12 +7,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContainerImage, Pod } from 'kubernetes-types/core/v1';
-import { COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { spawnHollowNodes, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 import { kubectlFor } from './lib/kubectl';
 
@@ -71,9 +71,7 @@ describe('scheduler plugins: NodePorts and extended resources on hollow nodes, s
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-pl-'));
     cache = path.join(home, 'kubectl-cache');
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
-    hollow = spawn(process.execPath, [
-      COXSWAIN, 'hollow-nodes', '--count', '2', '--prefix', 'pl-hollow-', '--labels', 'coxswain.test/pool=pl-hollow', '--kubeconfig', cluster.kubeconfig, '--delete-nodes',
-    ], { stdio: 'ignore' });
+    hollow = spawnHollowNodes(cluster.kubeconfig, ['--count', '2', '--prefix', 'pl-hollow-', '--labels', 'coxswain.test/pool=pl-hollow']);
   });
 
   after(async () => {

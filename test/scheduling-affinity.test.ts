@@ -8,12 +8,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
-import { COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { spawnHollowNodes, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 import { kubectlFor } from './lib/kubectl';
 
@@ -67,13 +67,9 @@ describe('InterPodAffinity and PodTopologySpread on hollow nodes', { timeout: 3 
   const { kok, jp } = kubectlFor(() => ({ kubeconfig: cluster.kubeconfig, cacheDir: cache }));
   const podsOf = async (app: string): Promise<Pod[]> => (JSON.parse(await kok(['get', 'pods', '-l', `app=${app}`, '-o', 'json'])) as { items: Pod[] }).items;
   const startHollow = (prefix: string, count: number, zone: string) => {
-    const p = spawn(process.execPath, [
-      COXSWAIN, 'hollow-nodes', '--count', String(count), '--prefix', prefix, '--labels', `coxswain.test/pool=af,topology.kubernetes.io/zone=${zone}`,
-      '--taints', 'hollow=true:NoSchedule', '--kubeconfig', cluster.kubeconfig, '--delete-nodes',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
-    p.stdout!.on('data', (c) => (hollowOut += c));
-    p.stderr!.on('data', (c) => (hollowOut += c));
-    hollow.push(p);
+    hollow.push(spawnHollowNodes(cluster.kubeconfig, [
+      '--count', String(count), '--prefix', prefix, '--labels', `coxswain.test/pool=af,topology.kubernetes.io/zone=${zone}`, '--taints', 'hollow=true:NoSchedule',
+    ], (t) => (hollowOut += t)));
   };
 
   before(async () => {

@@ -9,14 +9,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PODS } from '../lib/resources';
 import type { KubeObject } from '../lib/client';
 import { kubectlFor } from './lib/kubectl';
-import { COXCTL, COXSWAIN, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { COXCTL, spawnHollowNodes, startUp, tearDownUp, type UpCluster } from './lib/up';
 import { waitFor } from './lib/util';
 
 const NODE = 'wy-node';
@@ -64,10 +64,7 @@ describe('coxctl why-pending', { timeout: 3 * 60_000 }, () => {
     cache = path.join(home, 'kubectl-cache');
     cluster = await startUp({ home, nodeName: NODE, serviceCidr: SERVICE_CIDR, clusterCidr: CLUSTER_CIDR, nodePortRange: NODE_PORTS });
     for (const [prefix, flags] of Object.entries(HOLLOW)) {
-      const p = spawn(process.execPath, [COXSWAIN, 'hollow-nodes', '--count', '1', '--prefix', prefix, '--labels', 'disk=ssd', '--kubeconfig', cluster.kubeconfig, '--delete-nodes', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-      p.stdout!.on('data', (c) => (hollowOut += c));
-      p.stderr!.on('data', (c) => (hollowOut += c));
-      hollow.push(p);
+      hollow.push(spawnHollowNodes(cluster.kubeconfig, ['--count', '1', '--prefix', prefix, '--labels', 'disk=ssd', ...flags], (t) => (hollowOut += t)));
     }
     await waitFor('3 hollow nodes Ready', async () => {
       const ready = await jp(['get', 'nodes', '-l', 'disk=ssd'], '{range .items[*]}{.status.conditions[?(@.type=="Ready")].status} {end}');

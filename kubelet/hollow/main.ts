@@ -1,5 +1,6 @@
 import os from 'node:os';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
+import { parseCommand } from '../../lib/flags';
 import { ApiClient } from '../../lib/client';
 import { runUntilSignal } from '../../lib/daemon';
 import { createLogger } from '../../lib/log';
@@ -29,15 +30,7 @@ export function parseHollowFlags(argv: string[]): HollowOptions | undefined {
     .option('--delete-nodes', 'delete the nodes (and their Leases) on SIGTERM/SIGINT')
     .exitOverride()
     .allowExcessArguments(false);
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code !== 'commander.helpDisplayed' && err.code !== 'commander.help') process.exitCode = err.exitCode || 2;
-      return undefined;
-    }
-    throw err;
-  }
+  if (!parseCommand(program, argv)) return undefined;
   try {
     return hollowOptions(program.opts<HollowFlags>());
   } catch (err) {

@@ -220,3 +220,15 @@ export async function tearDownUp(cluster: UpCluster | undefined, home: string, n
   }
   if (!process.env.COXSWAIN_KEEP_TEST_DIRS) await rm(home, { recursive: true, force: true });
 }
+
+/**
+ * `coxswain hollow-nodes` with `flags` against `kubeconfig`, deleting its nodes when stopped;
+ * its stdout and stderr go to `onOutput` (else nowhere).
+ */
+export function spawnHollowNodes(kubeconfig: string, flags: string[], onOutput?: (text: string) => void): ChildProcess {
+  const out = onOutput ? 'pipe' : 'ignore';
+  const p = spawn(process.execPath, [COXSWAIN, 'hollow-nodes', ...flags, '--kubeconfig', kubeconfig, '--delete-nodes'], { stdio: ['ignore', out, out] });
+  p.stdout?.on('data', (c) => onOutput?.(String(c)));
+  p.stderr?.on('data', (c) => onOutput?.(String(c)));
+  return p;
+}
