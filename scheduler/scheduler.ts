@@ -9,7 +9,8 @@ import { isTerminal, terminalReason } from '../lib/reconcile/terminal';
 import { ANN_LAST_ATTEMPT, decodeLastAttempt, encodeLastAttempt, type LastAttempt } from '../lib/scheduling-diagnosis';
 import { ANN_SELECTED_NODE } from '../lib/volume-binding';
 import { rfc3339 } from '../lib/time';
-import { bindPod, Limiter } from './binder';
+import { bindPod } from './binder';
+import { Limiter } from '../lib/limiter';
 import { AssumeCache, snapshotOf } from './cache';
 import { withNominatedPods } from './preemption';
 import { NodeInfoCache } from './node-cache';
@@ -149,7 +150,16 @@ export class Scheduler {
     return p && needsScheduling(pod, p.schedulerName) ? p : undefined;
   }
 
+  /** Pods waiting for their preemption victims to go (status.nominatedNodeName, not bound yet), by key. */
+  private readonly nominated = new Map<string, Pod>();
+
+  private trackNominated(p: Pod, deleted = false): void {
+    if (!deleted && p.status?.nominatedNodeName && !p.spec?.nodeName) this.nominated.set(objectKey(p), p);
+    else this.nominated.delete(objectKey(p));
+  }
+
   private onPodAdd(p: Pod): void {
+    this.trackNominated(p);
     this.cache.setPod(p);
     this.assumed.confirm(p);
     if (p.spec?.nodeName) {
@@ -159,6 +169,7 @@ export class Scheduler {
 
   private onPodUpdate(old: Pod, p: Pod): void {
     const key = objectKey(p);
+    this.trackNominated(p);
     this.cache.setPod(p);
     this.assumed.confirm(p);
     if (p.spec?.nodeName) {
@@ -172,6 +183,7 @@ export class Scheduler {
 
   private onPodDelete(p: Pod): void {
     const key = objectKey(p);
+    this.trackNominated(p, true);
     this.cache.deletePod(p);
     this.assumed.confirm(p, true);
     this.queue.delete(key);
@@ -230,7 +242,7 @@ export class Scheduler {
     // One memo of pod requests for the scheduler's life: informer pods are new objects when they
     // change, so a node rebuilt after one of its pods changed parses only that pod's quantities.
     const { infos, snapshot, start, result } = withRequestsMemo(() => {
-      const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), this.o.postFilter ? this.o.pods.list() : [], pod);
+      const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), [...this.nominated.values()], pod);
       const snapshot = snapshotOf(infos, this.namespaceLabels());
       const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
       const start = this.nextStartNodeIndex;
@@ -263,7 +275,7 @@ export class Scheduler {
     this.queue.done(key);
     metrics?.duration.observe({ result: 'scheduled' }, (this.clock.now() - started) / 1000);
     logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible, processed: result.processed }, 'assumed pod');
-    this.binder.run(() => this.bind(qp, pod, result.nodeName));
+    this.binder.spawn(() => this.bind(qp, pod, result.nodeName));
   }
 
   private namespaceLabels(): (ns: string) => Record<string, string> | undefined {
@@ -316,7 +328,7 @@ export class Scheduler {
     const attempt = lastAttemptOf(result, nodes, rfc3339(this.clock.now()), post);
     this.o.recorder.event({ ...pod, apiVersion: 'v1', kind: 'Pod' } as KubeObject, 'Warning', 'FailedScheduling', message);
     this.o.logger.info({ pod: key, reason: message }, 'pod is unschedulable');
-    this.writer.run(async () => {
+    this.writer.spawn(async () => {
       try {
         await this.setUnschedulable(pod, message, post?.nominatedNode);
         await this.writeLastAttempt(pod, attempt);

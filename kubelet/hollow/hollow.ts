@@ -6,7 +6,7 @@ import type { Logger } from '../../lib/log';
 import { Controller } from '../../lib/reconcile/controller';
 import { LEASES, NODES, PODS } from '../../lib/resources';
 import { NodeLease, NODE_LEASE_NAMESPACE } from '../node-lease';
-import { Limiter } from './limiter';
+import { Limiter } from '../../lib/limiter';
 import { HOLLOW_ANNOTATION, hollowNode, hollowNodeIP, hollowNodeLabels, hollowNodeName, hollowNodeStatus } from './node';
 import type { HollowOptions } from './options';
 import { fallbackPodCIDR, finishedStatus, podAction, PodIPs, runningStatus } from './pod-status';

@@ -88,16 +88,17 @@ export function runningStatus(pod: Pod, podIP: string, hostIP: string, now: numb
   const t = rfc3339(now);
   const old = pod.status;
   const ip = pod.spec?.hostNetwork ? hostIP : podIP;
-  const containerStatuses: ContainerStatus[] = (pod.spec?.containers ?? []).map((c) => ({
+  const made = (c: { name: string; image?: string }, started: boolean, state: ContainerStatus['state']): ContainerStatus => ({
     name: c.name,
     image: c.image ?? '',
     imageID: `hollow://${c.image ?? ''}`,
     containerID: containerID(pod, c.name),
     ready: true,
-    started: true,
+    started,
     restartCount: 0,
-    state: { running: { startedAt: t } },
-  }));
+    state,
+  });
+  const containerStatuses = (pod.spec?.containers ?? []).map((c) => made(c, true, { running: { startedAt: t } }));
   const status: PodStatus = {
     phase: 'Running',
     conditions: [
@@ -116,16 +117,7 @@ export function runningStatus(pod: Pod, podIP: string, hostIP: string, now: numb
   };
   const inits = pod.spec?.initContainers ?? [];
   if (inits.length > 0) {
-    status.initContainerStatuses = inits.map((c) => ({
-      name: c.name,
-      image: c.image ?? '',
-      imageID: `hollow://${c.image ?? ''}`,
-      containerID: containerID(pod, c.name),
-      ready: true,
-      started: false,
-      restartCount: 0,
-      state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } },
-    }));
+    status.initContainerStatuses = inits.map((c) => made(c, false, { terminated: { exitCode: 0, reason: 'Completed', startedAt: t, finishedAt: t } }));
   }
   return status;
 }
