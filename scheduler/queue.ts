@@ -31,6 +31,9 @@ interface Entry extends QueuedPod {
   changedInFlight: boolean;
   /** The timer that moves it from backoff to active. */
   timer?: unknown;
+  /** The pod's spec.priority and creation time (ms), read once per version for the heap's comparisons. */
+  priority: number;
+  created: number;
 }
 
 export interface SchedulingQueueOptions {
@@ -51,20 +54,16 @@ export interface PendingCounts {
   unschedulable: number;
 }
 
-const priority = (p: Pod) => p.spec?.priority ?? 0;
-const created = (p: Pod) => {
+/** What orders a pod in activeQ: its spec.priority and its creation time (ms). */
+function orderOf(p: Pod): { priority: number; created: number } {
   const t = Date.parse(p.metadata?.creationTimestamp ?? '');
-  return Number.isNaN(t) ? 0 : t;
-};
+  return { priority: p.spec?.priority ?? 0, created: Number.isNaN(t) ? 0 : t };
+}
 
 /** activeQ order: higher spec.priority first, then older pods, then arrival order. */
 function before(a: Entry, b: Entry): boolean {
-  const pa = priority(a.pod);
-  const pb = priority(b.pod);
-  if (pa !== pb) return pa > pb;
-  const ca = created(a.pod);
-  const cb = created(b.pod);
-  if (ca !== cb) return ca < cb;
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.created !== b.created) return a.created < b.created;
   return a.seq < b.seq;
 }
 
@@ -133,7 +132,7 @@ export class SchedulingQueue {
     const e = this.entries.get(key);
     if (e) return this.update(key, pod, pendingPodChanged(e.pod, pod));
     const now = this.clock.now();
-    const n: Entry = { key, pod, attempts: 0, timestamp: now, initialTimestamp: now, unschedulablePlugins: new Set(), where: 'active', heapIndex: -1, seq: 0, cycle: -1, changedInFlight: false };
+    const n: Entry = { key, pod, attempts: 0, timestamp: now, initialTimestamp: now, unschedulablePlugins: new Set(), where: 'active', heapIndex: -1, seq: 0, cycle: -1, changedInFlight: false, ...orderOf(pod) };
     this.entries.set(key, n);
     this.toActive(n);
   }
@@ -146,8 +145,11 @@ export class SchedulingQueue {
   update(key: string, pod: Pod, changed: boolean): void {
     const e = this.entries.get(key);
     if (!e) return this.add(key, pod);
-    const reorder = e.where === 'active' && (priority(e.pod) !== priority(pod) || created(e.pod) !== created(pod));
+    const order = orderOf(pod);
+    const reorder = e.where === 'active' && (e.priority !== order.priority || e.created !== order.created);
     e.pod = pod;
+    e.priority = order.priority;
+    e.created = order.created;
     if (reorder) {
       this.heapRemove(e);
       this.heapPush(e);
@@ -216,7 +218,7 @@ export class SchedulingQueue {
     let e = this.entries.get(qp.key);
     if (e && e.where !== 'inFlight') return;
     if (!e) {
-      e = { ...qp, where: 'inFlight', heapIndex: -1, seq: 0, cycle: this.cycle, changedInFlight: false };
+      e = { ...qp, where: 'inFlight', heapIndex: -1, seq: 0, cycle: this.cycle, changedInFlight: false, ...orderOf(qp.pod) };
       this.entries.set(qp.key, e);
     }
     e.timestamp = this.clock.now();
