@@ -3,7 +3,8 @@
  * kubectl speaks it: SPDY tunnelled in a WebSocket (its default) and the plain
  * `Upgrade: SPDY/3.1` it falls back to (forced with KUBECTL_PORT_FORWARD_WEBSOCKETS=false).
  * Through the forwarded port: sequential and concurrent HTTP requests, a 1 MiB download, a
- * 1 MiB upload counted by the pod, and a port nothing listens on.
+ * 1 MiB upload counted by the pod, and a port nothing listens on (kubectl prints the
+ * kubelet's error and, as kubectl 1.32 does against any cluster, ends the session).
  *
  * Own node name, CIDRs and NodePort range (pf-node, 10.139.0.0/16, 10.239.0.0/16).
  */
@@ -55,7 +56,10 @@ const BIG = Buffer.from('0123456789abcdef\n'.repeat(MIB / 17 + 1)).subarray(0, M
 
 interface Forward {
   proc: ChildProcess;
+  /** the local port of the first remote port */
   port: number;
+  /** remote port as asked → local port */
+  ports: Map<number, number>;
   stdout(): string;
   stderr(): string;
   stop(): Promise<void>;
@@ -97,8 +101,9 @@ describe('kubectl port-forward (SPDY over WebSocket, and plain SPDY)', { skip: !
   const kubectl = (args: string[]) => spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, ...args], { encoding: 'utf8', timeout: 100_000 });
 
   /** Starts `kubectl port-forward <target> :<remote>` and waits for its "Forwarding from" line. */
-  async function forward(target: string, remote: number, env: Record<string, string> = {}): Promise<Forward> {
-    const proc = spawn('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, '-v=4', 'port-forward', target, `:${remote}`], {
+  async function forward(target: string, remote: number | number[], env: Record<string, string> = {}): Promise<Forward> {
+    const remotes = typeof remote === 'number' ? [remote] : remote;
+    const proc = spawn('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, '-v=4', 'port-forward', target, ...remotes.map((r) => `:${r}`)], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -109,6 +114,7 @@ describe('kubectl port-forward (SPDY over WebSocket, and plain SPDY)', { skip: !
     const f: Forward = {
       proc,
       port: 0,
+      ports: new Map(),
       stdout: () => out,
       stderr: () => err,
       stop: async () => {
@@ -122,9 +128,10 @@ describe('kubectl port-forward (SPDY over WebSocket, and plain SPDY)', { skip: !
     forwards.push(f);
     await waitFor(`kubectl port-forward ${target} listening`, () => {
       if (proc.exitCode !== null) throw new Error(`kubectl port-forward exited ${proc.exitCode}: ${err}`);
-      const m = /Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(out);
-      if (m) f.port = Number(m[1]);
-      return f.port > 0;
+      // one line per port, in the order asked (a service port shows as its target port)
+      [...out.matchAll(/Forwarding from 127\.0\.0\.1:(\d+) -> \d+/g)].forEach((m, i) => f.ports.set(remotes[i], Number(m[1])));
+      f.port = f.ports.get(remotes[0]) ?? 0;
+      return remotes.every((r) => f.ports.has(r));
     }, 30_000, 50);
     return f;
   }
@@ -190,14 +197,30 @@ describe('kubectl port-forward (SPDY over WebSocket, and plain SPDY)', { skip: !
     }
   });
 
-  test('a port nothing listens on: the connection closes and kubectl reports the error', async () => {
+  test('RBAC: a user without create on pods/portforward is refused, on both protocols', () => {
+    // bob may read pods (kubectl looks the pod up first), not forward to them
+    for (const args of [['create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods'], ['create', 'rolebinding', 'bob-reads', '--role=pod-reader', '--user=bob']]) {
+      const c = kubectl(args);
+      assert.equal(c.status, 0, c.stderr);
+    }
     for (const env of [{}, { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }] as Record<string, string>[]) {
-      const f = await forward('pod/web', 81, env);
-      const r = await exchange(f.port, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+      const r = spawnSync('kubectl', ['--kubeconfig', cluster.kubeconfig, '--cache-dir', cache, '--as', 'bob', 'port-forward', 'pod/web', ':80'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, /pods "web" is forbidden: User "bob" cannot create resource "pods\/portforward" in API group "" in the namespace "default"/);
+    }
+  });
+
+  // kubectl 1.32 (client-go) closes the whole session after any message on an error stream
+  // and exits with "lost connection to pod", against Kubernetes too: the test checks that.
+  test('a port nothing listens on: the connection closes, kubectl prints the kubelet error and exits', async () => {
+    for (const env of [{}, { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }] as Record<string, string>[]) {
+      const f = await forward('pod/web', [81, 80], env);
+      const r = await exchange(f.ports.get(81)!, Buffer.from('GET / HTTP/1.0\r\n\r\n'));
       assert.equal(r.reply.length, 0);
-      await waitFor('kubectl reports the forwarding error', () => /error forwarding port 81 to pod web/.test(f.stderr()), 10_000, 50);
-      console.log(`# kubectl said: ${f.stderr().split('\n').filter((l) => /error forwarding port 81/.test(l)).join(' | ')}; exit code ${f.proc.exitCode}`);
-      await f.stop();
+      await waitFor('kubectl exits', () => f.proc.exitCode !== null, 10_000, 50);
+      assert.match(f.stderr(), new RegExp(`an error occurred forwarding ${f.ports.get(81)} -> 81: error forwarding port 81 to pod web: connect ECONNREFUSED`));
+      assert.match(f.stderr(), /error: lost connection to pod\n$/);
+      assert.equal(f.proc.exitCode, 1);
     }
   });
 });

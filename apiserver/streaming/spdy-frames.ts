@@ -123,29 +123,45 @@ function control(type: number, flags: number, payload: Buffer): Frame {
  * of another version.
  */
 export class FrameParser {
-  private buf: Buffer = Buffer.alloc(0);
+  /** bytes received and not yet cut, as they came (joined only once a whole frame is in) */
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** bytes the frame at the head needs (8 until its header is in) */
+  private needed = 8;
 
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    const out: Frame[] = [];
-    let off = 0;
-    while (this.buf.length - off >= 8) {
-      const length = this.buf.readUIntBE(off + 5, 3);
-      if (this.buf.length - off < 8 + length) break;
-      const flags = this.buf[off + 4];
-      // Copy the payload: the caller may keep it after the next push reuses nothing of ours.
-      const payload = Buffer.from(this.buf.subarray(off + 8, off + 8 + length));
-      const first = this.buf.readUInt32BE(off);
-      off += 8 + length;
-      if (first & 0x80000000) {
-        const version = (first >>> 16) & 0x7fff;
-        if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
-        out.push(control(first & 0xffff, flags, payload));
-      } else {
-        out.push({ type: 'data', streamId: first & ID_MASK, flags, data: payload });
-      }
+    if (chunk.length) {
+      this.chunks.push(chunk);
+      this.length += chunk.length;
     }
-    this.buf = off === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(off);
+    const out: Frame[] = [];
+    while (this.length >= this.needed) {
+      const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.length);
+      let off = 0;
+      while (buf.length - off >= 8) {
+        const length = buf.readUIntBE(off + 5, 3);
+        if (buf.length - off < 8 + length) {
+          this.needed = 8 + length;
+          break;
+        }
+        const flags = buf[off + 4];
+        // Copy the payload: the caller may keep it while the chunk it came in is reused.
+        const payload = Buffer.from(buf.subarray(off + 8, off + 8 + length));
+        const first = buf.readUInt32BE(off);
+        off += 8 + length;
+        if (first & 0x80000000) {
+          const version = (first >>> 16) & 0x7fff;
+          if (version !== SPDY_VERSION) throw new SpdyProtocolError(`unsupported SPDY version ${version}`);
+          out.push(control(first & 0xffff, flags, payload));
+        } else {
+          out.push({ type: 'data', streamId: first & ID_MASK, flags, data: payload });
+        }
+      }
+      const rest = buf.subarray(off);
+      this.chunks = rest.length ? [rest] : [];
+      this.length = rest.length;
+      if (rest.length < 8) this.needed = 8;
+    }
     return out;
   }
 }

@@ -57,6 +57,23 @@ describe('SPDY/3 frames', () => {
     assert.equal(out.filter((f) => f.type === 'data').map((f) => (f as { data: Buffer }).data.toString()).join(''), 'abcdef');
   });
 
+  test('large frames in uneven chunks: every frame whole, every byte in place', () => {
+    const frames: Buffer[] = [];
+    for (let i = 0; i < 40; i++) frames.push(i % 3 === 0 ? pingFrame(2 * i + 1) : dataFrame(1, Buffer.alloc((i * 7919) % 70_000, i)));
+    const wire = Buffer.concat(frames);
+    const p = new FrameParser();
+    const out: Frame[] = [];
+    // chunk sizes that cut headers, payloads and frame boundaries alike
+    for (let off = 0, i = 0; off < wire.length; i++) {
+      const n = [1, 7, 8, 9, 4093, 65_536, 100_003][i % 7];
+      out.push(...p.push(wire.subarray(off, off + n)));
+      off += n;
+    }
+    const again = Buffer.concat(out.map((f) => (f.type === 'data' ? dataFrame(f.streamId, f.data, (f.flags & FLAG_FIN) !== 0) : pingFrame((f as { id: number }).id))));
+    assert.equal(out.length, 40);
+    assert.ok(again.equals(wire));
+  });
+
   test('a control frame of another version is a protocol error; an unknown type is passed on', () => {
     const v2 = pingFrame(1);
     v2.writeUInt16BE(0x8002, 0);
