@@ -351,7 +351,7 @@ async function servePortForwardSpdy(ctx: RestContext, req: FastifyRequest, reply
     dial(port): ForwardCall {
       const call = client.PortForward();
       call.write({ start: { pod: podRef, port } });
-      return call as unknown as ForwardCall;
+      return call;
     },
     errorText: (err) => (err.code === grpc.status.CANCELLED ? undefined : fromGrpcError(err).message),
   });
