@@ -44,6 +44,16 @@ spec:
     image: busybox:1.36
     command: ["sh", "-c", "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done"]
 ---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  terminationGracePeriodSeconds: 0
+  containers:
+  - name: c
+    image: busybox:1.36
+    command: ["sh", "-c", "echo run-$(cat /proc/sys/kernel/random/uuid); sleep 1; exit 1"]
+---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -170,6 +180,10 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
     assert.match(c.stdout, /^\[pod\/web-[a-z0-9-]+\/httpd\] serving$/m);
     const ts = await coxctl(['logs', 'talker', '-c', 'main', '--tail=1', '--timestamps']);
     assert.match(ts.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z three\n$/);
+    // --previous: the instance before the last restart
+    await waitFor('crasher to restart', async () => (await kok(['get', 'pod', 'crasher', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}'])).trim() >= '1', 60_000, 500);
+    const before = await same(['logs', 'crasher', '--previous']);
+    assert.match(before.stdout, /^run-[0-9a-f-]+\n$/);
   });
 
   it('logs -f follows new lines until interrupted', async () => {

@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
 import type { Ctx } from './context';
-import { runCp, type CpFlags } from './cp';
-import { runEvents, type EventsFlags } from './events';
-import { runExec, validateExec, type ExecFlags } from './exec';
-import { runLogs, type LogsFlags } from './logs';
-import { runPortForward, type PortForwardFlags } from './port-forward';
-import { runWait, type WaitFlags } from './wait';
+import type { CpFlags } from './cp';
+import type { EventsFlags } from './events';
+import type { ExecFlags } from './exec';
+import type { LogsFlags } from './logs';
+import type { PortForwardFlags } from './port-forward';
+import type { WaitFlags } from './wait';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -13,7 +13,8 @@ type Action = <A extends unknown[]>(fn: (...a: A) => Promise<number>) => (...a: 
 
 /**
  * The verbs that stream (logs, exec, port-forward, cp, events, wait), registered on coxctl's
- * program. `argv` is the whole command line: exec needs to know where `--` was.
+ * program. `argv` is the whole command line: exec needs to know where `--` was. Each verb's
+ * code (and the WebSocket library) loads only when that verb runs: coxctl starts often.
  */
 export function registerStreamVerbs(program: Command, context: () => Ctx, action: Action, argv: string[]): void {
   program
@@ -34,7 +35,7 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
     .option('--max-log-requests <n>', 'most log streams followed at once with a selector', '5')
     .option('--pod-running-timeout <duration>', 'how long to wait for a pod of a workload to appear', '20s')
     .option('--ignore-errors', 'when following, keep going after a stream fails')
-    .action(action((args: string[], flags: LogsFlags) => runLogs(context(), args, flags)));
+    .action(action(async (args: string[], flags: LogsFlags) => (await import('./logs.js')).runLogs(context(), args, flags)));
 
   program
     .command('exec')
@@ -50,6 +51,7 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
         const dash = argv.indexOf('--');
         const command = dash >= 0 ? argv.slice(dash + 1) : [];
         const before = args.slice(0, args.length - command.length);
+        const { runExec, validateExec } = await import('./exec.js');
         validateExec(before[0], command, dash >= 0, before.slice(1));
         return runExec(context(), before[0], command, flags);
       }),
@@ -61,7 +63,7 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
     .argument('[args...]', 'POD or TYPE/NAME, then [LOCAL_PORT:]REMOTE_PORT...')
     .option('--address <addresses>', 'addresses to listen on, comma separated (IPs or localhost)', collect, [])
     .option('--pod-running-timeout <duration>', 'how long to wait for a pod of a workload to appear', '1m')
-    .action(action((args: string[], flags: PortForwardFlags) => runPortForward(context(), args, flags)));
+    .action(action(async (args: string[], flags: PortForwardFlags) => (await import('./port-forward.js')).runPortForward(context(), args, flags)));
 
   program
     .command('cp')
@@ -69,7 +71,7 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
     .argument('[args...]', 'SRC DEST, one of them [[NAMESPACE/]POD:]PATH')
     .option('-c, --container <name>', 'container name (default: the first)')
     .option('--no-preserve', "don't keep ownership and permissions in the container")
-    .action(action((args: string[], flags: CpFlags & { preserve?: boolean }) => runCp(context(), args, { ...flags, noPreserve: flags.preserve === false })));
+    .action(action(async (args: string[], flags: CpFlags & { preserve?: boolean }) => (await import('./cp.js')).runCp(context(), args, { ...flags, noPreserve: flags.preserve === false })));
 
   program
     .command('events')
@@ -79,7 +81,7 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
     .option('--types <types>', 'only events of these types (Normal, Warning; comma separated)', collect, [])
     .option('-w, --watch', 'after listing, watch for more events')
     .option('--no-headers', "don't print headers")
-    .action(action((flags: EventsFlags & { headers?: boolean }) => runEvents(context(), { ...flags, noHeaders: flags.headers === false })));
+    .action(action(async (flags: EventsFlags & { headers?: boolean }) => (await import('./events.js')).runEvents(context(), { ...flags, noHeaders: flags.headers === false })));
 
   program
     .command('wait')
@@ -90,5 +92,5 @@ export function registerStreamVerbs(program: Command, context: () => Ctx, action
     .option('-l, --selector <selector>', 'label selector')
     .option('--all', 'every object of the types in the namespace')
     .option('-A, --all-namespaces', 'across all namespaces')
-    .action(action((args: string[], flags: WaitFlags) => runWait(context(), args, flags)));
+    .action(action(async (args: string[], flags: WaitFlags) => (await import('./wait.js')).runWait(context(), args, flags)));
 }
