@@ -226,12 +226,19 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
   });
 
   it('exec -it: a real TTY, its size, a resize on SIGWINCH, and the exit code', { skip: !hasScript && '`script` (util-linux) not installed' }, async () => {
-    const inner = `${process.execPath} ${COXCTL} exec -it talker -c main -- sh -c 'tty; stty size; sleep 3; stty size; exit 7'`;
-    const cmd = `stty cols 100 rows 30; (sleep 1.5; stty cols 120 rows 40 < /dev/tty) & KUBECONFIG=${cluster.kubeconfig} ${inner}`;
+    // The terminal is resized (by a background job on the same pty) once the first size was
+    // printed; the remote shell waits for its size to change, then prints it again.
+    const flag = path.join(home, 'resize-now');
+    const remote = `tty; sleep 0.5; stty size; i=0; while [ "$(stty size)" = "30 100" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; exit 7`;
+    const inner = `${process.execPath} ${COXCTL} exec -it talker -c main -- sh -c '${remote}'`;
+    const cmd = `stty cols 100 rows 30; (while [ ! -e ${flag} ]; do sleep 0.05; done; stty cols 120 rows 40 < /dev/tty) & KUBECONFIG=${cluster.kubeconfig} ${inner}`;
     const r = await new Promise<Run>((resolve) => {
       const p = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
-      p.stdout.on('data', (c) => (stdout += c));
+      p.stdout.on('data', (c) => {
+        stdout += c;
+        if (/30 100/.test(stdout)) void writeFile(flag, '');
+      });
       const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
       p.on('exit', (code) => {
         clearTimeout(t);
@@ -348,7 +355,8 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
       }, 15_000, 500);
     }
     const warn = await coxctl(['events', '--types', 'Warning']);
-    assert.match(warn.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n\S+\s+Warning\s+FailedScheduling\s+Pod\/stuck\s+0\/1 nodes are available/);
+    assert.match(warn.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
+    assert.match(warn.stdout, /^\S+\s+Warning\s+FailedScheduling\s+Pod\/stuck\s+0\/1 nodes are available/m);
     assert.equal((await same(['events', '--types', 'Bad'])).stderr, 'error: valid --types are Normal or Warning\n');
     assert.equal((await same(['events', '-n', 'kube-node-lease'])).stderr, 'No events found in kube-node-lease namespace.\n');
 
