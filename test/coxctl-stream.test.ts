@@ -88,6 +88,14 @@ spec:
       - {name: c, image: "busybox:1.36", command: ["sh", "-c", "echo hello-from-job"]}
 `;
 
+/** A humanDuration ("45s", "5m3s", "3h5m", "2d4h") in seconds. */
+function seconds(text: string): number {
+  const unit: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, y: 365 * 86400 };
+  let total = 0;
+  for (const m of text.matchAll(/(\d+)([smhdy])/g)) total += Number(m[1]) * unit[m[2]];
+  return total;
+}
+
 interface Run {
   code: number;
   stdout: string;
@@ -251,6 +259,13 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
     assert.equal(r.code, 7, r.stdout);
   });
 
+  it('wait shows its progress on stderr only when stderr is a terminal', { skip: !hasScript && '`script` (util-linux) not installed' }, async () => {
+    const cmd = `KUBECONFIG=${cluster.kubeconfig} ${process.execPath} ${COXCTL} wait --for=condition=Nope pod/talker --timeout=2500ms`;
+    const out = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 20_000 }).stdout;
+    assert.match(out, /Waiting for pod\/talker: 1s/);
+    assert.match(out, /error: timed out waiting for the condition on pods\/talker/);
+  });
+
   it('port-forward: svc/x resolves the named target port; traffic flows through the printed local port', async () => {
     const p = spawn(process.execPath, [COXCTL, 'port-forward', 'svc/web', ':80', '--address', '127.0.0.1'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig } });
     let out = '';
@@ -357,6 +372,10 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
     const warn = await coxctl(['events', '--types', 'Warning']);
     assert.match(warn.stdout, /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE\n/);
     assert.match(warn.stdout, /^\S+\s+Warning\s+FailedScheduling\s+Pod\/stuck\s+0\/1 nodes are available/m);
+    // oldest first: the last-seen ages never grow down the table
+    const ages = (await coxctl(['events', '-A'])).stdout.trimEnd().split('\n').slice(1).map((l) => seconds(l.split(/\s{2,}/)[1].split(' ')[0]));
+    assert.ok(ages.length > 5, `${ages.length} events`);
+    assert.deepEqual(ages, [...ages].sort((a, b) => b - a), 'sorted by last seen');
     assert.equal((await same(['events', '--types', 'Bad'])).stderr, 'error: valid --types are Normal or Warning\n');
     assert.equal((await same(['events', '-n', 'kube-node-lease'])).stderr, 'No events found in kube-node-lease namespace.\n');
 
