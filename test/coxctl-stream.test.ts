@@ -309,6 +309,19 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
     const theirs = await lines('kubectl', ['--cache-dir', cache, 'port-forward', `pod/${pod}`, '32134:http']);
     // kubectl 1.32 needs SPDY (over WebSocket) for port-forward; compare once the apiserver speaks it.
     if (theirs.startsWith('Forwarding')) assert.equal(theirs, mine.replaceAll('32133', '32134'));
+
+    // The pod going away ends the forward, as kubectl's "lost connection to pod".
+    await kok(['run', 'pf-target', '--image=busybox:1.36', '--restart=Never', '--', 'sleep', '3600']);
+    await kok(['wait', '--for=condition=Ready', 'pod/pf-target', '--timeout=30s']);
+    const q = spawn(process.execPath, [COXCTL, 'port-forward', 'pf-target', ':9999'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig } });
+    let qout = '';
+    q.stdout.on('data', (d) => (qout += d));
+    q.stderr.on('data', (d) => (qout += d));
+    const qexit = new Promise<number | null>((resolve) => q.once('exit', resolve));
+    await waitFor('the forward to start', () => qout.includes('Forwarding from'), 15_000, 50);
+    await kok(['delete', 'pod', 'pf-target', '--wait=false', '--grace-period=1']);
+    assert.equal(await qexit, 1);
+    assert.match(qout, /error: lost connection to pod\n$/);
   });
 
   it('cp: a tree to the pod and back, in both directions, matching kubectl', async () => {

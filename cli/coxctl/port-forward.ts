@@ -68,15 +68,57 @@ export async function runPortForward(ctx: Ctx, args: string[], flags: PortForwar
     for (const s of servers) s.close();
     throw new CliError(`unable to listen on any of the requested ports: [${ports.map((p) => `{${p.local} ${p.remote}}`).join(' ')}]`);
   }
-  await new Promise<void>((resolve) => {
-    const end = () => resolve();
+  // Runs until interrupted, or until the pod stops running (kubectl: "lost connection to pod").
+  const watching = new AbortController();
+  const lost = await new Promise<boolean>((resolve) => {
+    const end = () => resolve(false);
     process.once('SIGINT', end);
     process.once('SIGTERM', end);
     stop?.addEventListener('abort', end, { once: true });
+    void watchPodGone(ctx, ns, podName, pod.metadata?.resourceVersion, watching.signal).then((gone) => gone && resolve(true));
   });
+  watching.abort();
   for (const s of servers) s.close();
   for (const s of sockets) s.destroy();
+  if (lost) throw new CliError('lost connection to pod');
   return 0;
+}
+
+/** Resolves true once the pod is deleted or leaves Running; false when `signal` aborts first. */
+async function watchPodGone(ctx: Ctx, ns: string, name: string, resourceVersion: string | undefined, signal: AbortSignal): Promise<boolean> {
+  let rv = resourceVersion;
+  const goneNow = (p: Pod | undefined) => !p || p.status?.phase !== 'Running' || !!p.metadata?.deletionTimestamp;
+  while (!signal.aborted) {
+    const inner = new AbortController();
+    const onAbort = () => inner.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let gone = false;
+    try {
+      await ctx.client.watch<Pod>(PODS, { namespace: ns, fieldSelector: `metadata.name=${name}`, resourceVersion: rv, signal: inner.signal }, (ev) => {
+        if (ev.type === 'BOOKMARK' || ev.type === 'ERROR') return;
+        rv = ev.object.metadata?.resourceVersion ?? rv;
+        if (ev.type === 'DELETED' || goneNow(ev.object)) {
+          gone = true;
+          inner.abort();
+        }
+      });
+    } catch {
+      // a broken or expired watch: read the pod again below
+      rv = undefined;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (gone) return true;
+    if (signal.aborted) return false;
+    await new Promise((r) => setTimeout(r, 1000));
+    if (rv === undefined) {
+      const now = await ctx.client.tryGet<Pod>(PODS, name, ns).catch(() => undefined);
+      if (signal.aborted) return false;
+      if (goneNow(now)) return true;
+      rv = now!.metadata?.resourceVersion;
+    }
+  }
+  return false;
 }
 
 function listen(address: string, port: number): Promise<net.Server> {
