@@ -147,11 +147,16 @@ export function servePortForwardSession(session: SpdyServerSession, deps: PortFo
       call.cancel();
       error.end();
     });
+    let paused = false;
     call.on('data', (m) => {
       if (m.msg === 'data' && m.data?.length) {
-        if (!data.write(m.data)) {
+        if (!data.write(m.data) && !paused) {
+          paused = true;
           call.pause();
-          session.once('drain', () => call.resume());
+          session.once('drain', () => {
+            paused = false;
+            call.resume();
+          });
         }
       } else if (m.msg === 'error' && m.error) {
         error.write(Buffer.from(m.error));
