@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runApply, type ApplyFlags } from './apply';
 import { Ctx, type GlobalFlags, type IO } from './context';
+import { runDashboard, type DashboardFlags } from './dashboard';
 import { runDelete, type DeleteFlags } from './delete';
 import { runDescribe, type DescribeFlags } from './describe';
 import { formatError } from './errors';
@@ -96,6 +97,14 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--all', 'one line per node even when there are many (more than 50 are grouped by reason otherwise)')
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
+
+  program
+    .command('dashboard')
+    .description('Serve the web dashboard on this machine; it reaches the cluster through coxctl with the kubeconfig\'s credentials')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8001')
+    .option('--address <address>', 'address to listen on', '127.0.0.1')
+    .option('--no-open', 'do not open a browser')
+    .action(action((flags: DashboardFlags) => runDashboard(context(), flags)));
 
   program
     .command('api-resources')
