@@ -109,6 +109,16 @@ export class ApiProxy {
     up.end();
   }
 
+  /** A GET of `path` with the proxy's credentials, for the watch relay; the caller reads or destroys the answer. */
+  get(path: string): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const up = this.request({ protocol: this.server.protocol, hostname: this.server.hostname, port: this.server.port, method: 'GET', path, headers: { accept: 'application/json', ...(this.config.token ? { authorization: `Bearer ${this.config.token}` } : {}) }, agent: this.agent });
+      up.on('response', resolve);
+      up.on('error', reject);
+      up.end();
+    });
+  }
+
   close(): void {
     this.agent.destroy();
   }

@@ -1,7 +1,8 @@
 /**
  * The dashboard's HTTP server: the bundled single-page UI from `uiDir`, and
- * /api, /apis and /version forwarded to the apiserver through `ApiProxy`.
- * Every request passes the cross-site guard first (see guard.ts).
+ * /api, /apis and /version forwarded to the apiserver through `ApiProxy`, and
+ * watches relayed over WebSockets on /watch (see watch-relay.ts). Every
+ * request passes the cross-site guard first (see guard.ts).
  */
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { allowedHostNames, checkRequest } from './guard';
 import type { ApiProxy } from './proxy';
+import { WATCH_RELAY_PATH, WatchRelay } from './watch-relay';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -71,6 +73,7 @@ async function serveFile(uiDir: string, urlPath: string, res: http.ServerRespons
 /** Listens on `address:port` (port 0 picks one) and resolves once it does. */
 export async function startDashboardServer(o: DashboardServerOptions): Promise<DashboardServer> {
   const names = allowedHostNames(o.address);
+  const relay = new WatchRelay(o.proxy);
   let port = o.port;
   const verdict = (req: http.IncomingMessage) => {
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
@@ -92,12 +95,14 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const v = verdict(req);
-    if (!v.ok || !API_PATH.test(req.url ?? '')) {
-      const reason = v.ok ? 'only /api and /apis upgrade' : v.reason;
+    const relayed = (req.url ?? '').split('?')[0] === WATCH_RELAY_PATH;
+    if (!v.ok || (!relayed && !API_PATH.test(req.url ?? ''))) {
+      const reason = v.ok ? `only /api, /apis and ${WATCH_RELAY_PATH} upgrade` : v.reason;
       o.onRefused?.(`dashboard: refused upgrade ${req.url}: ${reason}`);
       return void socket.end(`HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\ndashboard: request refused: ${reason}\n`);
     }
-    o.proxy.upgrade(req, socket, head);
+    if (relayed) relay.upgrade(req, socket, head);
+    else o.proxy.upgrade(req, socket, head);
   });
   // Streams (watches, logs) stay open as long as the page wants them.
   server.requestTimeout = 0;
@@ -114,6 +119,7 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     port,
     close: () =>
       new Promise<void>((resolve) => {
+        relay.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -4,6 +4,9 @@ import './style.css';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ErrorBanner } from './components';
+import { setNamespace, useNamespace } from './namespace';
+import type { KubeObject } from './types';
+import { useList } from './watch';
 import { Events } from './views/events';
 import { Network } from './views/network';
 import { Nodes } from './views/nodes';
@@ -48,6 +51,29 @@ const LINKS: [string, string][] = [
   ['#/events', 'Events'],
 ];
 
+/** The namespace picker: empty for all namespaces; the namespaces are offered when the user may list them. */
+function NamespacePicker() {
+  const ns = useNamespace();
+  const namespaces = useList<KubeObject>('/api/v1/namespaces');
+  return (
+    <label class="ns">
+      namespace{' '}
+      <input
+        name="namespace"
+        list="namespace-list"
+        placeholder="all namespaces"
+        value={ns}
+        onChange={(e) => setNamespace((e.target as HTMLInputElement).value)}
+      />
+      <datalist id="namespace-list">
+        {namespaces.items.map((n) => (
+          <option key={n.metadata.name} value={n.metadata.name} />
+        ))}
+      </datalist>
+    </label>
+  );
+}
+
 function App() {
   const hash = useHash();
   const top = `#/${hash.replace(/^#\/?/, '').split('/')[0]}`;
@@ -62,6 +88,7 @@ function App() {
             </a>
           ))}
         </nav>
+        <NamespacePicker />
       </header>
       <ErrorBanner />
       <Route hash={hash} />

@@ -1,12 +1,12 @@
 /**
  * Live lists: one informer per collection path (e.g. /api/v1/pods), shared by
  * every view that shows it. An informer lists, then watches from the list's
- * resourceVersion with bookmarks; it re-lists when the server answers 410 Gone
+ * resourceVersion with bookmarks (through the dashboard's WebSocket relay); it re-lists when the server answers 410 Gone
  * (or sends an ERROR event with code 410), re-watches from the last version
  * when a watch ends, and backs off (up to 10 s) after a failure.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { errorFrom, lines } from './api';
+import { ApiError, errorFrom } from './api';
 import type { KubeObject } from './types';
 
 interface WatchLine {
@@ -78,26 +78,42 @@ class Informer {
     this.changed(true);
   }
 
-  private async watch(): Promise<void> {
+  /**
+   * Watches from the last resourceVersion until the stream ends (resolves) or fails (rejects; Gone for 410).
+   * The watch goes over the dashboard's /watch WebSocket relay, since a browser allows only six
+   * HTTP connections to a host and a page holds a watch per list.
+   */
+  private watch(): Promise<void> {
     const sep = this.path.includes('?') ? '&' : '?';
-    const url = `${this.path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
-    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: this.abort.signal });
-    if (res.status === 410) throw new Gone();
-    if (!res.ok) throw await errorFrom(res);
-    for await (const line of lines(res, this.abort.signal)) {
-      if (!line.trim()) continue;
-      const ev = JSON.parse(line) as WatchLine;
-      if (ev.type === 'ERROR') {
-        if (ev.object.code === 410) throw new Gone();
-        throw new Error(ev.object.message ?? 'watch error');
-      }
-      const rv = ev.object.metadata?.resourceVersion;
-      if (rv) this.resourceVersion = rv;
-      if (ev.type === 'BOOKMARK') continue;
-      if (ev.type === 'DELETED') this.objects.delete(key(ev.object));
-      else this.objects.set(key(ev.object), ev.object);
-      this.changed();
-    }
+    const target = `${this.path}${sep}watch=1&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}`;
+    const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+    return new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${proto}://${location.host}/watch?path=${encodeURIComponent(target)}`);
+      let failure: Error | undefined;
+      const onAbort = () => ws.close();
+      this.abort.signal.addEventListener('abort', onAbort);
+      ws.onmessage = (msg) => {
+        if (failure) return;
+        const ev = JSON.parse(String(msg.data)) as WatchLine;
+        if (ev.type === 'ERROR') {
+          failure = ev.object.code === 410 ? new Gone() : new ApiError(ev.object.code ?? 0, '', ev.object.message ?? 'watch error');
+          ws.close();
+          return;
+        }
+        const rv = ev.object.metadata?.resourceVersion;
+        if (rv) this.resourceVersion = rv;
+        if (ev.type === 'BOOKMARK') return;
+        if (ev.type === 'DELETED') this.objects.delete(key(ev.object));
+        else this.objects.set(key(ev.object), ev.object);
+        this.changed();
+      };
+      ws.onclose = (ev) => {
+        this.abort.signal.removeEventListener('abort', onAbort);
+        if (failure) reject(failure);
+        else if (ev.code === 1000) resolve();
+        else reject(new Error(`the watch connection closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`));
+      };
+    });
   }
 
   private async run(): Promise<void> {
@@ -118,7 +134,9 @@ class Informer {
         needList = true;
         this.state.error = (err as Error).message;
         this.changed(true);
-        await new Promise((r) => setTimeout(r, backoff));
+        // Refused or unknown (RBAC, no such API): that will not change soon.
+        const code = err instanceof ApiError ? err.code : 0;
+        await new Promise((r) => setTimeout(r, code === 403 || code === 404 ? 30_000 : backoff));
         backoff = Math.min(backoff * 2, 10_000);
       }
     }

@@ -2,12 +2,13 @@
 import { Status, Table } from '../components';
 import { age } from '../format';
 import type { EventView } from '../types';
+import { collectionIn, useNamespace } from '../namespace';
 import { useList } from '../watch';
 
 const when = (e: EventView) => e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata.creationTimestamp ?? '';
 
 export function EventsTable(props: { limit?: number }) {
-  const events = useList<EventView>('/api/v1/events');
+  const events = useList<EventView>(collectionIn('/api/v1', 'events', useNamespace()));
   const sorted = [...events.items].sort((a, b) => when(b).localeCompare(when(a)));
   const shown = props.limit ? sorted.slice(0, props.limit) : sorted;
   return (

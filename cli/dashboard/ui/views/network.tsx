@@ -2,6 +2,7 @@
 import { Status, Table } from '../components';
 import { age } from '../format';
 import type { KubeObject } from '../types';
+import { collectionIn, useNamespace } from '../namespace';
 import { useList } from '../watch';
 
 interface ServiceSpec {
@@ -19,8 +20,9 @@ interface IngressSpec {
 }
 
 export function Network() {
-  const services = useList<KubeObject>('/api/v1/services');
-  const ingresses = useList<KubeObject>('/apis/networking.k8s.io/v1/ingresses');
+  const ns = useNamespace();
+  const services = useList<KubeObject>(collectionIn('/api/v1', 'services', ns));
+  const ingresses = useList<KubeObject>(collectionIn('/apis/networking.k8s.io/v1', 'ingresses', ns));
   return (
     <main>
       <h1>Services and Ingresses</h1>

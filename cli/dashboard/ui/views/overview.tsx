@@ -3,6 +3,7 @@ import { api } from '../api';
 import { ActionButton, Status, Table } from '../components';
 import { age, nodeRoles, nodeStatus, podReady, podRestarts, podStatus } from '../format';
 import type { NodeView, PodView } from '../types';
+import { collectionIn, scopeText, useNamespace } from '../namespace';
 import { useList } from '../watch';
 import { EventsTable } from './events';
 
@@ -62,7 +63,8 @@ export function PodsTable(props: { pods: PodView[]; id?: string; actions?: boole
 
 export function Overview() {
   const nodes = useList<NodeView>('/api/v1/nodes');
-  const pods = useList<PodView>('/api/v1/pods');
+  const ns = useNamespace();
+  const pods = useList<PodView>(collectionIn('/api/v1', 'pods', ns));
   const running = pods.items.filter((p) => p.status?.phase === 'Running').length;
   return (
     <main>
@@ -76,7 +78,7 @@ export function Overview() {
         <NodesTable nodes={nodes.items} />
       </section>
       <section>
-        <h2>Pods (all namespaces)</h2>
+        <h2>Pods ({scopeText(ns)})</h2>
         <Status {...pods} />
         <PodsTable id="pods" pods={pods.items} actions />
       </section>

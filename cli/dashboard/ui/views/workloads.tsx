@@ -5,6 +5,7 @@ import { api } from '../api';
 import { ActionButton, Status, Table } from '../components';
 import { age, matches, podStatus } from '../format';
 import type { KubeObject, PodView } from '../types';
+import { collectionIn, useNamespace } from '../namespace';
 import { useList, type ListState } from '../watch';
 import { podLink } from './overview';
 
@@ -55,7 +56,6 @@ const KINDS: Kind[] = [
   },
 ];
 
-const collection = (k: Kind) => `/apis/${k.group}/v1/${k.resource}`;
 const objectPath = (k: Kind, o: KubeObject) => `/apis/${k.group}/v1/namespaces/${o.metadata.namespace}/${k.resource}/${o.metadata.name}`;
 
 function ScaleControl(props: { kind: Kind; o: KubeObject }) {
@@ -127,7 +127,7 @@ function podsOf(kind: Kind, o: KubeObject, pods: PodView[], jobs: KubeObject[]):
 
 function Section(props: { kind: Kind; pods: ListState<PodView>; jobs: KubeObject[] }) {
   const { kind } = props;
-  const list = useList<KubeObject>(collection(kind));
+  const list = useList<KubeObject>(collectionIn(`/apis/${kind.group}/v1`, kind.resource, useNamespace()));
   return (
     <section>
       <h2>{kind.title}</h2>
@@ -159,8 +159,9 @@ function Section(props: { kind: Kind; pods: ListState<PodView>; jobs: KubeObject
 }
 
 export function Workloads() {
-  const pods = useList<PodView>('/api/v1/pods');
-  const jobs = useList<KubeObject>('/apis/batch/v1/jobs');
+  const ns = useNamespace();
+  const pods = useList<PodView>(collectionIn('/api/v1', 'pods', ns));
+  const jobs = useList<KubeObject>(collectionIn('/apis/batch/v1', 'jobs', ns));
   return (
     <main>
       <h1>Workloads</h1>
