@@ -46,7 +46,7 @@ function timeCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
 }
 
 function bundleSize(): { files: number; bytes: number; gzipBytes: number; firstLoadBytes: number; firstLoadGzipBytes: number } {
-  const files = readdirSync(UI_DIR).filter((f) => /\.(js|css|html)$/.test(f));
+  const files = readdirSync(UI_DIR).filter((f) => /^(main\.|chunk-|index\.html)/.test(f) && /\.(js|css|html)$/.test(f));
   const index = readFileSync(path.join(UI_DIR, 'index.html'), 'utf8');
   const main = readFileSync(path.join(UI_DIR, 'main.js'), 'utf8');
   // What the overview loads: index.html, what it links, and the chunks main.js imports statically.

@@ -20,7 +20,10 @@ if (!process.argv.includes('--no-check')) {
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 }
 
-fs.rmSync(out, { recursive: true, force: true });
+// Only the bundle's own files: tsc puts the page's DOM-free modules (format.js) and their
+// unit tests beside them.
+fs.mkdirSync(out, { recursive: true });
+for (const f of fs.readdirSync(out)) if (/^(main\.|chunk-|index\.html)/.test(f)) fs.rmSync(path.join(out, f));
 require('esbuild').buildSync({
   entryPoints: [path.join(src, 'main.tsx')],
   bundle: true,
@@ -40,7 +43,7 @@ fs.copyFileSync(path.join(src, 'index.html'), path.join(out, 'index.html'));
 
 // The page loads index.html, main.js, main.css and the shared chunk at once; the
 // terminal's chunk (xterm.js) only when a terminal opens.
-const files = fs.readdirSync(out).filter((f) => /\.(js|css|html)$/.test(f)).sort();
+const files = fs.readdirSync(out).filter((f) => /^(main\.|chunk-|index\.html)/.test(f) && /\.(js|css|html)$/.test(f)).sort();
 let total = 0;
 let totalGz = 0;
 const sizes = files.map((f) => {

@@ -54,8 +54,8 @@ function refuse(res: http.ServerResponse, reason: string): void {
 
 async function serveFile(uiDir: string, urlPath: string, res: http.ServerResponse): Promise<void> {
   const name = urlPath === '/' || urlPath === '/index.html' ? 'index.html' : urlPath.slice(1);
-  // Only plain file names in the bundle folder: no folders, no dot files, no ../
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/.test(name) || !TYPES[path.extname(name)]) {
+  // Only the bundle's own files (index.html, main.*, chunk-*): no folders, no dot files, no ../
+  if (!/^(index\.html|(main|chunk-[A-Za-z0-9]+)\.(js|css)(\.map|\.LEGAL\.txt)?)$/.test(name) || !TYPES[path.extname(name)]) {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
     return void res.end('not found\n');
   }

@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { Status, Table } from '../components';
-import { age, nodeRoles, nodeStatus } from '../format';
+import { age, nodeRoles, nodeStatus, quantity } from '../format';
 import type { NodeView, PodView } from '../types';
 import { useList } from '../watch';
 import { PodsTable } from './overview';
@@ -10,15 +10,6 @@ import { PodsTable } from './overview';
 interface NodeMetrics {
   metadata: { name: string };
   usage: { cpu?: string; memory?: string };
-}
-
-const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
-/** A Kubernetes quantity ("250m", "1Gi", "3") as a number; NaN when it is not one. */
-export function quantity(q: string | undefined): number {
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q ?? '');
-  if (!m || SUFFIX[m[2]!] === undefined) return NaN;
-  return Number(m[1]) * SUFFIX[m[2]!]!;
 }
 
 const cpu = (q: string | undefined) => (Number.isNaN(quantity(q)) ? '' : `${Math.round(quantity(q) * 1000)}m`);
