@@ -20,6 +20,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { ApiClient } from '../lib/client';
 import { renderKubeconfig, loadKubeconfig, writeKubeconfig } from '../lib/kubeconfig';
 import { COXCTL, coxctl, startUp, tearDownUp, type UpCluster } from './lib/up';
+import { REPO } from './lib/cluster';
 import { waitFor } from './lib/util';
 
 const NODE = 'dsh-node';
@@ -123,6 +124,7 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
   };
 
   before(async () => {
+    assert.ok(existsSync(path.join(REPO, 'dist/cli/dashboard/ui/main.js')), "the dashboard's bundle is missing: run `npm run build` (tsc, then scripts/bundle-dashboard.js)");
     mkdirSync(SCREENS, { recursive: true });
     console.log(`# dashboard screenshots: ${SCREENS}`);
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-dashboard-'));
@@ -181,17 +183,27 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
     await screenshot('terminal');
   });
 
-  test('the scale button changes the replica count', async () => {
+  test('the scale button changes the replica count (and shows a refusal); restart sets restartedAt', async () => {
     await page.goto(`${dash.url}#/workloads`);
     const input = page.locator(`input[name="replicas-${NS}-web"]`);
     await waitFor('the web Deployment row', async () => (await input.count()) === 1, 20_000, 200);
     await waitFor('the scale button enabled by RBAC', () => page.locator(`button[name="scale-${NS}-web"]`).isEnabled(), 10_000, 200);
+    // A value the apiserver refuses: its message appears in the page's alert.
+    await input.fill('-1');
+    await page.locator(`button[name="scale-${NS}-web"]`).click();
+    await waitFor("the server's refusal in the alert", async () => (await page.locator('#error').count()) === 1 && /must be greater than or equal to 0/.test(await text(page, '#error')), 10_000, 200);
+    await screenshot('scale-refused');
     await input.fill('2');
     await page.locator(`button[name="scale-${NS}-web"]`).click();
-    await screenshot('scale-clicked');
     await waitFor('spec.replicas 2 in the API', async () => (await client.request<{ spec: { replicas: number } }>('GET', `/apis/apps/v1/namespaces/${NS}/deployments/web`)).spec.replicas === 2, 10_000, 200);
     await waitFor('2/2 ready in the page', async () => /web\s+2\/2/.test(await text(page, '#deployments')), 60_000, 300);
     await screenshot('scaled');
+    // Restart: the pod template's restartedAt annotation, as kubectl rollout restart sets it.
+    await page.locator(`button[name="restart-${NS}-web"]`).click();
+    await waitFor('the restartedAt annotation', async () => {
+      const d = await client.request<{ spec: { template: { metadata?: { annotations?: Record<string, string> } } } }>('GET', `/apis/apps/v1/namespaces/${NS}/deployments/web`);
+      return /^\d{4}-\d\d-\d\dT/.test(d.spec.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'] ?? '');
+    }, 10_000, 200);
   });
 
   test('a view-only user sees the buttons disabled, and a refused call shows the server error', async () => {
