@@ -156,7 +156,7 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
     await screenshot('overview');
   });
 
-  test('a pod created after the page loaded appears without a reload', async () => {
+  test('a pod created after the page loaded appears without a reload, and its Delete button deletes it', async () => {
     await page.evaluate('window.loadedOnce = true');
     await client.request('POST', `/api/v1/namespaces/${NS}/pods`, {
       body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'late-comer', namespace: NS }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: 'busybox:1.36', command: ['sleep', '3600'] }] } },
@@ -164,6 +164,11 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
     await waitFor('late-comer in the pods table', async () => (await text(page, '#pods')).includes('late-comer'), 20_000, 200);
     assert.equal(await page.evaluate<boolean>('window.loadedOnce === true'), true, 'the page was not reloaded');
     await screenshot('live-pod');
+    // Its Delete button (after the confirmation) deletes it, and the row goes away.
+    page.once('dialog', (d) => void d.accept());
+    await page.locator('button[name="delete-pod-late-comer"]').click();
+    await waitFor('late-comer gone from the API', async () => (await client.request('GET', `/api/v1/namespaces/${NS}/pods/late-comer`).then(() => false, (err: { code?: number }) => err.code === 404)), 30_000, 300);
+    await waitFor('late-comer gone from the page', async () => !(await text(page, '#pods')).includes('late-comer'), 10_000, 200);
   });
 
   test("a pod's logs stream into the page", async () => {
