@@ -228,7 +228,7 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
       await waitFor('the web Deployment row', async () => (await scale.count()) === 1, 20_000, 200);
       await waitFor('the scale button disabled', async () => !(await scale.isEnabled()), 10_000, 200);
       assert.match((await scale.getAttribute('title')) ?? '', /you may not patch deployments\/scale/);
-      assert.equal(await p.locator(`button[name="delete-${NS}-web"]`).isEnabled(), false);
+      await waitFor('the delete button disabled too', async () => !(await p.locator(`button[name="delete-${NS}-web"]`).isEnabled()), 10_000, 200);
       // The same call made anyway (the page's own fetch) gets the apiserver's refusal.
       const refused = await p.evaluate<{ status: number; body: string }>(`fetch('/apis/apps/v1/namespaces/${NS}/deployments/web/scale', { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"replicas":5}}' })
         .then(async (r) => ({ status: r.status, body: await r.text() }))`);

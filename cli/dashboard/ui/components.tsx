@@ -61,8 +61,8 @@ export function Table(props: { id?: string; caption?: string; headers: string[];
 }
 
 /**
- * A button for one API call: disabled (with the reason as its title) when a
- * SelfSubjectAccessReview says the user may not; a refused call shows the
+ * A button for one API call: disabled until a SelfSubjectAccessReview says the
+ * user may use it (with the reason as its title when the answer is no); a refused call shows the
  * server's message in the banner.
  */
 export function ActionButton(props: { access: Access; label: string; name?: string; run: () => Promise<unknown>; confirm?: string; danger?: boolean }) {
@@ -86,7 +86,7 @@ export function ActionButton(props: { access: Access; label: string; name?: stri
       type="button"
       name={props.name}
       class={props.danger ? 'danger' : undefined}
-      disabled={allowed === false || busy}
+      disabled={allowed !== true || busy}
       title={allowed === false ? `you may not ${what} in this namespace` : undefined}
       onClick={() => void onClick()}
     >
