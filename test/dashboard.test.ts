@@ -226,9 +226,12 @@ describe('coxctl dashboard in headless Chromium', { skip: existsSync(CHROMIUM) ?
       await p.locator('input[name="namespace"]').press('Enter');
       const scale = p.locator(`button[name="scale-${NS}-web"]`);
       await waitFor('the web Deployment row', async () => (await scale.count()) === 1, 20_000, 200);
-      await waitFor('the scale button disabled', async () => !(await scale.isEnabled()), 10_000, 200);
-      assert.match((await scale.getAttribute('title')) ?? '', /you may not patch deployments\/scale/);
-      await waitFor('the delete button disabled too', async () => !(await p.locator(`button[name="delete-${NS}-web"]`).isEnabled()), 10_000, 200);
+      // Disabled while the access review is asked, then with the answer as its title.
+      await waitFor('the scale button disabled with the reason', async () => /you may not patch deployments\/scale/.test((await scale.getAttribute('title')) ?? ''), 10_000, 200);
+      assert.equal(await scale.isEnabled(), false);
+      const del = p.locator(`button[name="delete-${NS}-web"]`);
+      await waitFor('the delete button disabled with the reason', async () => /you may not delete deployments/.test((await del.getAttribute('title')) ?? ''), 10_000, 200);
+      assert.equal(await del.isEnabled(), false);
       // The same call made anyway (the page's own fetch) gets the apiserver's refusal.
       const refused = await p.evaluate<{ status: number; body: string }>(`fetch('/apis/apps/v1/namespaces/${NS}/deployments/web/scale', { method: 'PATCH', headers: { 'content-type': 'application/merge-patch+json' }, body: '{"spec":{"replicas":5}}' })
         .then(async (r) => ({ status: r.status, body: await r.text() }))`);
