@@ -1,13 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runApply, type ApplyFlags } from './apply';
 import { Ctx, type GlobalFlags, type IO } from './context';
-import { runDashboard, type DashboardFlags } from './dashboard';
+import type { DashboardFlags } from './dashboard';
 import { runDelete, type DeleteFlags } from './delete';
 import { runDescribe, type DescribeFlags } from './describe';
 import { formatError } from './errors';
 import { runGet, type GetFlags } from './get';
 import { columnWidths, formatLines } from './table';
 import { runWhyPending, type WhyPendingFlags } from './why-pending';
+import { registerStreamVerbs } from './stream-verbs';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -98,13 +99,16 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
 
+  registerStreamVerbs(program, context, action, argv);
+
   program
     .command('dashboard')
     .description('Serve the web dashboard on this machine; it reaches the cluster through coxctl with the kubeconfig\'s credentials')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '8001')
     .option('--address <address>', 'address to listen on', '127.0.0.1')
     .option('--no-open', 'do not open a browser')
-    .action(action((flags: DashboardFlags) => runDashboard(context(), flags)));
+    // (its server, proxy and the WebSocket library load only when it runs: coxctl starts often)
+    .action(action(async (flags: DashboardFlags) => (await import('./dashboard.js')).runDashboard(context(), flags)));
 
   program
     .command('api-resources')
