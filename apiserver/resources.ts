@@ -9,6 +9,7 @@ import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import type { Finalizer, ResourceDef, StatusSubresource, StrategyContext } from './groups/types';
 import { type ApiObject, type StorageView, objectName } from './api-object';
 import { type JsonObject, isObject, objectOr } from './json';
+import { sameObject } from './same-object';
 import { type Compare, type KeyValue, type Store, type TxnOp } from './storage/types';
 import { LeaseManager } from './storage/lease-manager';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
@@ -579,7 +580,7 @@ export class ResourceStorage {
     const sub = def.strategy?.binding;
     if (!sub) throw errors.notFound(`${def.plural}/binding`, def.group, name);
     const { target, resourceVersion } = sub.parse(binding, name);
-    await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(clone(cur), name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
+    await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(cur, name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
   }
 }
 
@@ -589,21 +590,6 @@ export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 /** The status a write of /status or /approval leaves: the kind decides, else the incoming status. */
 function subresourceStatus(def: ResourceDef, sub: StatusSubresource, cur: ApiObject, incoming: unknown): unknown {
   return def.strategy?.subresourceStatus ? def.strategy.subresourceStatus(sub, cur, incoming) : incoming;
-}
-
-/** Same content, ignoring resourceVersion and key order. */
-function sameObject(a: unknown, b: unknown): boolean {
-  const canon = (v: unknown, top = false): unknown => {
-    if (Array.isArray(v)) return v.map((x) => canon(x));
-    if (!isObject(v)) return v;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      if (v[k] === undefined) continue;
-      out[k] = top && k === 'metadata' ? canon({ ...objectOr(v[k]), resourceVersion: undefined }) : canon(v[k]);
-    }
-    return out;
-  };
-  return JSON.stringify(canon(a, true)) === JSON.stringify(canon(b, true));
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
