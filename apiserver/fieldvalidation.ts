@@ -156,29 +156,37 @@ export function checkTypes(obj: unknown, group: string, version: string, kind: s
     const where = at ? `Go struct field ${struct}.${at}` : 'Go value';
     throw errors.badRequest(`${prefix}json: cannot unmarshal ${value} into ${where} of type ${goType(t)}`);
   };
-  const walk = (v: unknown, t: string, at: string, struct: string, depth: number): void => {
+  // the field path (keys of structs, not indexes or map keys), joined only for a message
+  const path: string[] = [];
+  const walk = (v: unknown, t: string, struct: string, depth: number): void => {
     if (v === null || v === undefined || t === 'a') return;
     if (depth > 64) throw errors.badRequest(`${prefix}the object is nested too deeply`);
     if (isScalarType(t)) {
       const bad = scalarMismatch(v, t);
       if (bad?.message) throw errors.badRequest(prefix + bad.message);
-      if (bad) fail(bad.value, t, at, struct);
+      if (bad) fail(bad.value, t, path.join('.'), struct);
       return;
     }
     if (t.startsWith('[]')) {
-      if (!Array.isArray(v)) fail(jsonType(v), t, at, struct);
-      (v as unknown[]).forEach((it) => walk(it, t.slice(2), at, struct, depth + 1));
+      if (!Array.isArray(v)) fail(jsonType(v), t, path.join('.'), struct);
+      for (const it of v as unknown[]) walk(it, t.slice(2), struct, depth + 1);
       return;
     }
     if (t.startsWith('{}')) {
-      if (!isObject(v)) fail(jsonType(v), t, at, struct);
-      for (const x of Object.values(v as object)) walk(x, t.slice(2), at, struct, depth + 1);
+      if (!isObject(v)) fail(jsonType(v), t, path.join('.'), struct);
+      for (const x of Object.values(v as object)) walk(x, t.slice(2), struct, depth + 1);
       return;
     }
     const fields = s[t];
     if (!fields) return;
-    if (!isObject(v)) fail(jsonType(v), t, at, struct);
-    for (const [k, x] of Object.entries(v as object)) if (k in fields) walk(x, fields[k], at ? `${at}.${k}` : k, structName(t), depth + 1);
+    if (!isObject(v)) fail(jsonType(v), t, path.join('.'), struct);
+    const inner = structName(t);
+    for (const k of Object.keys(v as object)) {
+      if (!(k in fields)) continue;
+      path.push(k);
+      walk((v as Record<string, unknown>)[k], fields[k], inner, depth + 1);
+      path.pop();
+    }
   };
-  walk(obj, top, '', kind, 0);
+  walk(obj, top, kind, 0);
 }

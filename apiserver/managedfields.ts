@@ -44,37 +44,45 @@ export function fieldsOf(obj: unknown, subresource?: string): Map<string, string
     if ((subresource === 'status' || subresource === 'approval') !== (k === 'status')) continue;
     if (k === 'metadata') {
       if (!isObject(v)) continue;
-      for (const mk of META_TRACKED) if (v[mk] !== undefined) walk(v[mk], ['f:metadata', `f:${mk}`], mk, out);
+      for (const mk of META_TRACKED) if (v[mk] !== undefined) walk(v[mk], `[${el('f:metadata')},${el(`f:${mk}`)}`, mk, out);
       continue;
     }
-    walk(v, [`f:${k}`], k, out);
+    walk(v, `[${el(`f:${k}`)}`, k, out);
   }
   return out;
 }
 
-function walk(v: unknown, path: string[], field: string, out: Map<string, string>): void {
+/** One path element as JSON. */
+const el = (e: string) => JSON.stringify(e);
+
+/**
+ * The fields under `v`, whose path key so far is `open` (`pk(path)` without its closing `]`):
+ * keys are built by appending to a string rather than by serialising a path array per leaf
+ * (this walk runs over every object written with a field manager).
+ */
+function walk(v: unknown, open: string, field: string, out: Map<string, string>): void {
   if (isObject(v)) {
     const keys = Object.keys(v);
-    if (keys.length === 0) { out.set(pk(path), '{}'); return; }
-    for (const k of keys) walk(v[k], [...path, `f:${k}`], k, out);
+    if (keys.length === 0) { out.set(`${open}]`, '{}'); return; }
+    for (const k of keys) walk(v[k], `${open},${el(`f:${k}`)}`, k, out);
     return;
   }
   if (Array.isArray(v)) {
     const key = field === 'ownerReferences' ? 'uid' : mergeKeyFor(field, v, undefined);
     if (key && v.length > 0 && v.every((it) => isObject(it) && it[key] !== undefined)) {
       for (const it of v) {
-        const item = [...path, `k:${JSON.stringify({ [key]: it[key] })}`];
-        out.set(pk([...item, '.']), STRUCTURAL);
-        for (const k of Object.keys(it)) walk(it[k], [...item, `f:${k}`], k, out);
+        const item = `${open},${el(`k:${JSON.stringify({ [key]: it[key] })}`)}`;
+        out.set(`${item},${el('.')}]`, STRUCTURAL);
+        for (const k of Object.keys(it)) walk(it[k], `${item},${el(`f:${k}`)}`, k, out);
       }
       return;
     }
     if (PRIMITIVE_MERGE.has(field) && v.every((it) => !isObject(it) && !Array.isArray(it))) {
-      for (const it of v) out.set(pk([...path, `v:${JSON.stringify(it)}`]), STRUCTURAL);
+      for (const it of v) out.set(`${open},${el(`v:${JSON.stringify(it)}`)}]`, STRUCTURAL);
       return;
     }
   }
-  out.set(pk(path), JSON.stringify(v ?? null));
+  out.set(`${open}]`, JSON.stringify(v ?? null));
 }
 
 /** A set of paths → FieldsV1 (nested objects, keys sorted). */

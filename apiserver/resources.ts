@@ -9,7 +9,8 @@ import { type Registry, apiVersionOf, keyPrefix, objectKey } from './registry';
 import type { Finalizer, ResourceDef, StatusSubresource, StrategyContext } from './groups/types';
 import { type ApiObject, type StorageView, objectName } from './api-object';
 import { type JsonObject, isObject, objectOr } from './json';
-import { type Compare, type Store, type TxnOp } from './storage/types';
+import { sameObject } from './same-object';
+import { type Compare, type KeyValue, type Store, type TxnOp } from './storage/types';
 import { LeaseManager } from './storage/lease-manager';
 import { type CachedObject, WatchCache, decodeKv } from './watchcache';
 import { type BeforeWriteContext, beforeCreate, beforeUpdate, checkBody, specifiedReservations } from './before-write';
@@ -72,7 +73,13 @@ export function encode(obj: ApiObject): Buffer {
 }
 
 
-class RetryConflict extends Error {}
+/** A write lost the race on the mod revision; `current` is the object the store holds now (the txn's failure read), if any. */
+class RetryConflict extends Error {
+  constructor(readonly current?: KeyValue) { super('conflict'); }
+}
+
+/** An update computed from a cached copy that may be behind the store came out a no-op: decide again from the store. */
+class StaleRead extends Error {}
 
 export class ResourceStorage {
   /** by key prefix: versions of one resource (autoscaling v1/v2) share their storage */
@@ -173,6 +180,24 @@ export class ResourceStorage {
     return kv ? decodeKv(kv) : undefined;
   }
 
+  /**
+   * The object an update starts from: the watch cache's copy even when the cache may be behind
+   * this server's last write of the resource (`stale`), as Kubernetes' GuaranteedUpdate starts
+   * from its cache: the write compares the mod revision, so a stale copy costs a retry, never a
+   * lost update. From the store when the cache is not loaded, or may have missed the object's
+   * creation, or for a dry run (which writes nothing that would catch a stale copy).
+   */
+  private async readForUpdate(def: ResourceDef, ns: string | undefined, name: string, dryRun?: boolean): Promise<{ old?: CachedObject; cached: boolean; stale: boolean }> {
+    const c = this.cache(def);
+    if (c.isLoaded) {
+      const fresh = c.revision >= this.lastWriteRevision(def);
+      const cached = fresh || dryRun ? undefined : c.get(objectKey(def, ns, name));
+      if (fresh) return { old: c.get(objectKey(def, ns, name)), cached: true, stale: false };
+      if (cached) return { old: cached, cached: true, stale: true };
+    }
+    return { old: await this.read(def, ns, name, { fromStore: true }), cached: false, stale: false };
+  }
+
   async get(def: ResourceDef, ns: string | undefined, name: string): Promise<CachedObject> {
     const c = await this.read(def, ns, name);
     if (!c) throw this.nf(def, name);
@@ -270,11 +295,14 @@ export class ResourceStorage {
    * reservations and removing the object when its deletion is complete (deletionTimestamp,
    * grace 0, no finalizers). Throws RetryConflict when `old` is stale.
    */
-  private async commit(def: ResourceDef, old: CachedObject, next: ApiObject, opts: WriteOptions, specified = new Set<string>()): Promise<ApiObject> {
+  private async commit(def: ResourceDef, old: CachedObject, next: ApiObject, opts: WriteOptions, specified = new Set<string>(), staleOld = false): Promise<ApiObject> {
     const meta = next.metadata;
     const finished = !def.strategy?.finalizingDelete && meta.deletionTimestamp && !(meta.finalizers?.length) && (!def.gracefulDelete || meta.deletionGracePeriodSeconds === 0);
     if (finished) return opts.dryRun ? next : this.commitDelete(def, old, opts);
-    if (sameObject(old.obj, next)) return clone(old.obj); // a no-op write keeps its resourceVersion
+    if (sameObject(old.obj, next)) {
+      if (staleOld) throw new StaleRead(); // no-op against a copy that may be old: the store's object decides
+      return clone(old.obj); // a no-op write keeps its resourceVersion
+    }
     if (opts.dryRun) return next;
     const held = def.strategy?.reservations;
     const oldRes = held ? held.keys(old.obj) : [];
@@ -295,7 +323,7 @@ export class ResourceStorage {
     }
     const cur = r.results[0];
     if (!cur) throw this.nf(def, objectName(next));
-    if (cur.modRevision !== old.rv) throw new RetryConflict();
+    if (cur.modRevision !== old.rv) throw new RetryConflict(cur);
     const taken = added.filter((_k, i) => r.results[i + 1]);
     throw this.reservationConflict(def, next, taken.find((k) => specified.has(k)) ?? taken[0]);
   }
@@ -325,23 +353,35 @@ export class ResourceStorage {
    */
   private async guaranteedUpdate(def: ResourceDef, ns: string | undefined, name: string,
     mutate: (cur: ApiObject, old: CachedObject) => Promise<ApiObject> | ApiObject, opts: WriteOptions & { precondition?: unknown; onMissing?: () => Promise<ApiObject> } = {}): Promise<ApiObject> {
+    // the object the store holds, as the last failed write read it
+    let current: KeyValue | undefined;
     for (let attempt = 0; ; attempt++) {
-      const old = await this.read(def, ns, name, { fromStore: attempt > 0 });
+      const { old, cached, stale } = attempt === 0 ? await this.readForUpdate(def, ns, name, opts.dryRun)
+        : { old: current ? decodeKv(current) : await this.read(def, ns, name, { fromStore: true }), cached: false, stale: false };
+      current = undefined;
       if (!old) {
         if (opts.onMissing) return opts.onMissing();
         throw this.nf(def, name);
       }
       if (opts.precondition && opts.precondition !== String(old.rv)) {
-        if (attempt === 0 && this.fresh(def) && Number(opts.precondition) > old.rv) continue; // cache behind the client: recheck in the store
+        if (attempt === 0 && cached && Number(opts.precondition) > old.rv) continue; // cache behind the client: recheck in the store
         throw errors.conflict(def.plural, def.group, name);
       }
-      const next = await mutate(clone(old.obj), old);
+      let next: ApiObject;
       try {
-        return await this.commit(def, old, next, opts, specifiedReservations(next));
+        next = await mutate(clone(old.obj), old);
       } catch (e) {
+        if (stale) continue; // refused on a copy that may be old: decide on the store's object
+        throw e;
+      }
+      try {
+        return await this.commit(def, old, next, opts, specifiedReservations(next), stale);
+      } catch (e) {
+        if (e instanceof StaleRead) continue;
         if (!(e instanceof RetryConflict)) throw e;
         if (opts.precondition) throw errors.conflict(def.plural, def.group, name);
         if (attempt >= MAX_RETRIES) throw errors.conflict(def.plural, def.group, name);
+        current = e.current;
       }
     }
   }
@@ -540,31 +580,16 @@ export class ResourceStorage {
     const sub = def.strategy?.binding;
     if (!sub) throw errors.notFound(`${def.plural}/binding`, def.group, name);
     const { target, resourceVersion } = sub.parse(binding, name);
-    await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(clone(cur), name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
+    await this.guaranteedUpdate(def, ns, name, (cur) => sub.bind(cur, name, target, this.now()), { ...opts, precondition: resourceVersion || undefined });
   }
 }
 
 export const ORPHAN_FINALIZER = 'orphan';
 export const FOREGROUND_FINALIZER = 'foregroundDeletion';
 
-/** Same content, ignoring resourceVersion and key order. */
 /** The status a write of /status or /approval leaves: the kind decides, else the incoming status. */
 function subresourceStatus(def: ResourceDef, sub: StatusSubresource, cur: ApiObject, incoming: unknown): unknown {
   return def.strategy?.subresourceStatus ? def.strategy.subresourceStatus(sub, cur, incoming) : incoming;
-}
-
-function sameObject(a: unknown, b: unknown): boolean {
-  const canon = (v: unknown, top = false): unknown => {
-    if (Array.isArray(v)) return v.map((x) => canon(x));
-    if (!isObject(v)) return v;
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      if (v[k] === undefined) continue;
-      out[k] = top && k === 'metadata' ? canon({ ...objectOr(v[k]), resourceVersion: undefined }) : canon(v[k]);
-    }
-    return out;
-  };
-  return JSON.stringify(canon(a, true)) === JSON.stringify(canon(b, true));
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -1,6 +1,7 @@
 import type { Logger } from '../lib/log';
 import type { ApiObject } from './api-object';
 import type { KeyValue, Store, StoreWatch, WatchEvent } from './storage/types';
+import { withResourceVersion } from './stored-json';
 
 /**
  * One watch cache per resource: a single store watch on the resource's key prefix feeds an
@@ -30,10 +31,12 @@ export interface WatchCacheOptions {
 }
 
 export function decodeKv(kv: KeyValue, rv = kv.modRevision): CachedObject {
-  const obj = JSON.parse(kv.value.toString()) as ApiObject; // the storage wrote it (resources.ts encode)
+  const text = kv.value.toString();
+  const obj = JSON.parse(text) as ApiObject; // the storage wrote it (resources.ts encode)
+  const stored = typeof obj.metadata === 'object' && obj.metadata !== null && !('resourceVersion' in obj.metadata);
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(rv);
-  return { key: kv.key, obj, json: JSON.stringify(obj), rv };
+  return { key: kv.key, obj, json: (stored && withResourceVersion(text, obj.metadata.resourceVersion)) || JSON.stringify(obj), rv };
 }
 
 export class WatchCache {

@@ -10,7 +10,9 @@
  * bind seen), the create → bound latencies (p50/p99), whether the workload's
  * rule held (a two-pod probe first asks whether the scheduler enforces it at all),
  * and kube-scheduler's CI threshold for the scheduler_perf test it
- * follows. Also: apiserver, scheduler and hollow-node RSS with the basic
+ * follows, and the CPU milliseconds per bound pod of the apiserver, the
+ * scheduler, the hollow nodes and the store (/proc, from the first measured
+ * create to the last bind seen: a number the machine's other load barely moves). Also: apiserver, scheduler and hollow-node RSS with the basic
  * workload's pods in place, and the time of `kubectl get pods -A` then.
  *
  * N = COXSWAIN_BENCH_SCHED_NODES (default 1000), P = COXSWAIN_BENCH_SCHED_PODS (default 5000),
@@ -20,7 +22,8 @@
  * COXSWAIN_BENCH_STORE_REPLICAS replicas, default 1). A workload whose
  * pods stop being bound for COXSWAIN_BENCH_SCHED_STALL_S seconds (default 30) is
  * reported as it stands (e.g. preemption before the scheduler preempts).
- * Everything started is stopped at the end.
+ * Everything started is stopped at the end. With COXSWAIN_TEST_CPU_PROF_DIR=DIR
+ * every Coxswain process writes a V8 CPU profile into DIR when it stops.
  */
 import { execFile } from 'node:child_process';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
@@ -29,7 +32,7 @@ import { NAMESPACES, NODES, PODS } from '../lib/resources';
 import { startControlPlane, startProcess, stopProcess, freePort, type ControlPlane, type Proc } from '../test/lib/cluster';
 import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/scheduler-probes';
 import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
-import { emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
+import { cpuMs, emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
 
 const NODE_COUNT = envInt('COXSWAIN_BENCH_SCHED_NODES', 1000);
 const POD_COUNT = envInt('COXSWAIN_BENCH_SCHED_PODS', 5000);
@@ -200,9 +203,19 @@ interface Result {
   /** The rule's plugin, and whether the running scheduler enforces its rule (a probe before the workload, or the workload's outcome). */
   plugin?: { name: string; enforced: ProbeOutcome };
   upstream: Workload['upstream'];
+  /** CPU ms per measured pod, by process group, from the first measured create to the last bind seen. */
+  cpuMsPerPod: Record<string, number>;
 }
 
-async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, after?: () => Promise<void>): Promise<Result> {
+/** The processes whose CPU time is reported per pod, by group name. */
+type CpuGroups = Record<string, () => Proc[]>;
+
+/** CPU ms used so far by each group's processes. */
+function cpuNow(groups: CpuGroups): Record<string, number> {
+  return Object.fromEntries(Object.entries(groups).map(([g, procs]) => [g, procs().reduce((a, p) => a + ((p.child.pid ? cpuMs(p.child.pid) : undefined) ?? NaN), 0)]));
+}
+
+async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, cpu: CpuGroups, after?: () => Promise<void>): Promise<Result> {
   let enforced: ProbeOutcome | undefined;
   if (w.name === 'anti-affinity') enforced = await probeAntiAffinity(cp.client, `${ZONES[0]}-0`);
   if (w.name === 'topology-spread') enforced = await probeSpread(cp.client, ZONE_LABEL, ZONES[0]!);
@@ -224,9 +237,11 @@ async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, 
   await waitBound(watch, initKeys, `${w.name} init`);
   note(`${w.name}: creating ${w.measure.count} measured pods in ${w.measure.namespace}`);
   const t0 = Date.now();
+  const cpu0 = cpuNow(cpu);
   const sentAt = await createBatch(clients, w.measure, 'p');
   const createSeconds = (Date.now() - t0) / 1000;
   await waitBound(watch, sentAt.keys(), `${w.name} measured`);
+  const cpu1 = cpuNow(cpu);
   await watch.stop();
   if (watch.rebound.length > 0) note(`${w.name}: PODS BOUND TWICE: ${watch.rebound.slice(0, 5).join('; ')}`);
   const bound = new Map([...watch.boundAt].filter(([k]) => sentAt.has(k)));
@@ -241,11 +256,13 @@ async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, 
   const r: Result = {
     workload: w.name, measured: w.measure.count, bound: t.bound, podsPerSecond: round(t.podsPerSecond, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms,
     createSeconds: round(createSeconds, 1), rule: check.detail, held: check.held, upstream: w.upstream,
+    cpuMsPerPod: Object.fromEntries(Object.keys(cpu).map((g) => [g, round((cpu1[g]! - cpu0[g]!) / Math.max(1, t.bound), 2)])),
     // Preemption has no probe: all high-priority pods bound on full nodes is the proof.
     ...(w.plugin ? { plugin: { name: w.plugin, enforced: enforced ?? (check.held ? 'enforced' : 'not enforced') } } : {}),
   };
   emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', nodes: NODE_COUNT, ...r, latency: s, reboundPods: watch.rebound.length, ...machineLoad() });
   note(`${w.name}: ${r.bound}/${r.measured} bound, ${r.podsPerSecond} pods/s, p99 ${r.p99Ms} ms (creates took ${r.createSeconds} s); ${check.detail}${r.plugin && r.plugin.enforced !== 'enforced' ? ` (${r.plugin.name}: rule ${r.plugin.enforced}; plain scheduling)` : ''}`);
+  note(`${w.name}: CPU ms per bound pod: ${Object.entries(r.cpuMsPerPod).map(([g, ms]) => `${g} ${ms}`).join(', ')}`);
   await after?.();
   note(`${w.name}: deleting its pods`);
   await deleteAllPods(cp.client, namespaces);
@@ -309,16 +326,17 @@ async function main(): Promise<void> {
     const results: Result[] = [];
     for (const w of all.filter((x) => WANTED.includes(x.name))) {
       try {
-        results.push(await runWorkload(cp, clients, w, w.name === 'basic' ? () => measureFootprint(cp, scheduler, procs) : undefined));
+        const cpu: CpuGroups = { apiserver: () => [cp.apiserver], scheduler: () => [scheduler], 'hollow-nodes': () => procs, store: () => cp.store.procs };
+        results.push(await runWorkload(cp, clients, w, cpu, w.name === 'basic' ? () => measureFootprint(cp, scheduler, procs) : undefined));
       } catch (err) {
         note(`${w.name}: FAILED: ${(err as Error).message}`);
         emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', error: (err as Error).message });
       }
     }
     table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes`, [
-      ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
+      ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'CPU ms/pod: apiserver', 'scheduler', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
       ...results.map((r) => [
-        r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
+        r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, r.cpuMsPerPod.apiserver ?? NaN, r.cpuMsPerPod.scheduler ?? NaN, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
         r.plugin ? `${r.plugin.name}: ${r.plugin.enforced === 'enforced' ? 'enforced' : r.plugin.enforced.toUpperCase()}` : '-', r.held === undefined ? '-' : `${r.held ? 'yes' : 'NO'}: ${r.rule}`,
       ]),
     ]);

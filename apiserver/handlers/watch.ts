@@ -39,10 +39,12 @@ export async function handleWatch(r: ResourceRequest): Promise<void> {
 
 /** Subscribes from `fromRev`, sends `initial` and the replay, then live events, bookmarks and the timeout. */
 function serveFrom(r: ResourceRequest, cache: WatchCache, f: Filter, o: WatchParams, stream: WatchStream, encode: Encoder, fromRev: number, initial: CachedObject[]): void {
-  const onEvent = (ev: CacheEvent) => {
+  const onEvent = (ev: CacheEvent, live = true) => {
     if (ev.rv <= fromRev) return;
     const type = eventType(ev, f);
-    if (type) stream.write(encode(type, ev.obj, ev.json));
+    if (!type) return;
+    // a live event's line in the stored version is the same for every watcher: encoded once, shared
+    stream.write(live && encode.plain ? sharedLine(ev, type) : encode(type, ev.obj, ev.json));
   };
   const sub = cache.subscribe(fromRev, onEvent, () => stream.finish());
   if (!sub) {
@@ -54,7 +56,7 @@ function serveFrom(r: ResourceRequest, cache: WatchCache, f: Filter, o: WatchPar
     `{"type":"BOOKMARK","object":{"kind":"${r.def.kind}","apiVersion":"${apiVersionOf(r.def)}","metadata":{"resourceVersion":"${rev}"${annotations}}}}\n`;
   for (const c of initial) stream.write(encode('ADDED', c.obj, c.json));
   if (o.sendInitialEvents) stream.write(bookmark(fromRev, ',"annotations":{"k8s.io/initial-events-end":"true"}'));
-  for (const ev of sub.replay) onEvent(ev);
+  for (const ev of sub.replay) onEvent(ev, false);
   if (Number.isFinite(o.timeoutSeconds) && o.timeoutSeconds > 0) stream.after(Math.min(o.timeoutSeconds * 1000, 2 ** 31 - 1), () => stream.finish());
   if (o.allowWatchBookmarks && !r.table) stream.every(r.ctx.bookmarkIntervalMs, () => stream.write(bookmark(cache.revision)));
 }
@@ -70,13 +72,23 @@ function eventType(ev: CacheEvent, f: Filter): EventType | undefined {
   return now || before ? 'DELETED' : undefined;
 }
 
-type Encoder = (type: EventType | 'ERROR', obj: unknown, json?: string) => string;
+/** `plain`: lines are the cached object's JSON as it is (no conversion, no Table), the same for every such watcher. */
+type Encoder = ((type: EventType | 'ERROR', obj: unknown, json?: string) => string) & { plain: boolean };
+
+/** A live cache event's lines by type, encoded once for all its watchers; dropped with the event after its dispatch. */
+const LINES = new WeakMap<CacheEvent, Partial<Record<EventType, Buffer>>>();
+
+function sharedLine(ev: CacheEvent, type: EventType): Buffer {
+  let lines = LINES.get(ev);
+  if (!lines) LINES.set(ev, (lines = {}));
+  return (lines[type] ??= Buffer.from(`{"type":"${type}","object":${ev.json}}\n`));
+}
 
 /** One watch event line: the object in the request's version, or a Table row (headers in the first only). */
 function eventEncoder(r: ResourceRequest, o: WatchParams): Encoder {
   const converted = r.served.storageVersion !== undefined;
   let headersSent = false;
-  return (type, obj, json) => {
+  return Object.assign((type: EventType | 'ERROR', obj: unknown, json?: string) => {
     if (type === 'ERROR') return `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
     if (converted) { obj = toServed(r, obj as ApiObject); json = undefined; } // not an ERROR: a cached object
     if (r.table) {
@@ -86,14 +98,20 @@ function eventEncoder(r: ResourceRequest, o: WatchParams): Encoder {
       return `{"type":"${type}","object":${JSON.stringify(t)}}\n`;
     }
     return `{"type":"${type}","object":${json ?? JSON.stringify(obj)}}\n`;
-  };
+  }, { plain: !converted && !r.table });
 }
 
-/** The hijacked HTTP response of a watch: chunked lines, ended once (timers and subscription released). */
+/**
+ * The hijacked HTTP response of a watch: chunked lines, ended once (timers and subscription
+ * released). Lines written in one turn of the event loop leave in one chunk (setImmediate):
+ * under load many store events arrive per turn, and a socket write per event per watcher was
+ * the apiserver's largest cost.
+ */
 class WatchStream {
   private readonly raw: FastifyReply['raw'];
   private closed = false;
   private readonly cleanups: (() => void)[] = [];
+  private pending: (string | Buffer)[] = [];
 
   constructor(req: FastifyRequest, reply: FastifyReply) {
     this.raw = reply.raw;
@@ -106,9 +124,16 @@ class WatchStream {
     this.raw.on('close', () => this.finish());
   }
 
-  write(s: string): void {
+  write(s: string | Buffer): void {
     if (this.closed) return;
-    this.raw.write(s);
+    if (this.pending.push(s) === 1) setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    if (this.closed || this.pending.length === 0) return;
+    const out = this.pending;
+    this.pending = [];
+    this.raw.write(out.length === 1 ? out[0]! : Buffer.concat(out.map((x) => (typeof x === 'string' ? Buffer.from(x) : x))));
     if (this.raw.writableLength > 32 * 1024 * 1024) this.finish(); // too slow a consumer: drop it, it will re-watch
   }
 
@@ -128,6 +153,8 @@ class WatchStream {
 
   finish(): void {
     if (this.closed) return;
+    if (!this.raw.destroyed) this.flush();
+    if (this.closed) return; // the flush found the consumer too slow and finished
     this.closed = true;
     for (const c of this.cleanups) c();
     this.raw.end();

@@ -6,9 +6,11 @@ import {
   type Compare, type KeyValue, type ListResult, type Store, type StoreWatch, type TxnOp, type TxnResult,
   type WatchEvent, type WatchHandlers, CompactedError, FutureRevisionError, StoreUnavailableError, prefixEnd,
 } from './types';
+import { GrpcUnaryClient, type UnaryMethod } from './grpc-unary';
 
 /**
- * etcd v3 gRPC client with multi-endpoint failover.
+ * etcd v3 gRPC client with multi-endpoint failover. Unary calls go through grpc-unary.ts (one
+ * HTTP/2 connection per endpoint, half grpc-js's CPU per call); watches through @grpc/grpc-js.
  *
  * Contract:
  * - Every unary call is bounded by `opTimeoutMs` overall and `attemptTimeoutMs` per attempt.
@@ -51,6 +53,8 @@ type Loaded = {
   Watch: grpc.ServiceClientConstructor;
   Maintenance: grpc.ServiceClientConstructor;
   Lease: grpc.ServiceClientConstructor;
+  /** The unary methods used, by service and method name, for GrpcUnaryClient. */
+  unary: Record<'kv' | 'maint' | 'lease', Partial<Record<Method, UnaryMethod>>>;
 };
 
 let loaded: Loaded | undefined;
@@ -66,8 +70,13 @@ function loadProto(dir: string): Loaded {
   const def = protoLoader.loadSync(path.join(dir, 'etcd.proto'), {
     keepCase: true, longs: String, bytes: Buffer, defaults: true, oneofs: true, includeDirs: [dir],
   });
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: Loaded };
-  loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance, Lease: pkg.etcdserverpb.Lease };
+  const pkg = grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: Omit<Loaded, 'unary'> };
+  const methods = (service: string, names: Method[]): Partial<Record<Method, UnaryMethod>> => {
+    const svc = def[`etcdserverpb.${service}`] as Record<string, protoLoader.MethodDefinition<object, object>>;
+    return Object.fromEntries(names.map((n) => [n, { path: svc[n]!.path, serialize: svc[n]!.requestSerialize, deserialize: svc[n]!.responseDeserialize }]));
+  };
+  const unary = { kv: methods('KV', ['Range', 'Txn', 'Compact']), maint: methods('Maintenance', ['Status']), lease: methods('Lease', ['LeaseGrant']) };
+  loaded = { KV: pkg.etcdserverpb.KV, Watch: pkg.etcdserverpb.Watch, Maintenance: pkg.etcdserverpb.Maintenance, Lease: pkg.etcdserverpb.Lease, unary };
   return loaded;
 }
 
@@ -94,16 +103,16 @@ interface WatchResponse {
 /** The unary calls used, by method name, with their responses. */
 interface Rpcs { Range: RangeResponse; Txn: TxnResponse; Compact: unknown; Status: StatusResponse; LeaseGrant: LeaseGrantResponse }
 type Method = keyof Rpcs;
-type Unary = (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, resp: unknown) => void) => void;
-type UnaryClient = grpc.Client & Partial<Record<Method, Unary>>;
+type UnaryClient = grpc.Client;
 type WatchClient = grpc.Client & { Watch(md: grpc.Metadata): grpc.ClientDuplexStream<unknown, WatchResponse> };
 
 interface Endpoint {
   url: string;
+  /** Unary calls (Range, Txn, Compact, Status, LeaseGrant): grpc-unary.ts. */
+  unary: GrpcUnaryClient;
+  /** grpc-js: the watch stream, on the channel of `kv`. */
   kv: UnaryClient;
   watch: WatchClient;
-  maint: UnaryClient;
-  lease: UnaryClient;
 }
 
 /** A gRPC error's code and text, whatever was thrown. */
@@ -156,6 +165,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Etcd3Store implements Store {
   private readonly endpoints: Endpoint[];
+  private readonly unaryMethods: Loaded['unary'];
   private current = 0;
   private readonly opTimeoutMs: number;
   private readonly attemptTimeoutMs: number;
@@ -170,6 +180,7 @@ export class Etcd3Store implements Store {
   constructor(urls: string[], opts: Etcd3Options = {}) {
     if (urls.length === 0) throw new Error('etcd3: no endpoints');
     const proto = loadProto(opts.protoDir ?? defaultProtoDir());
+    this.unaryMethods = proto.unary;
     this.opTimeoutMs = opts.opTimeoutMs ?? 10_000;
     this.attemptTimeoutMs = opts.attemptTimeoutMs ?? 1_500;
     const channelOptions: grpc.ChannelOptions = {
@@ -192,9 +203,8 @@ export class Etcd3Store implements Store {
       const kv = new proto.KV(target, creds, channelOptions) as UnaryClient;
       const channelOverride = kv.getChannel();
       const watch = new proto.Watch(target, creds, { ...channelOptions, channelOverride }) as unknown as WatchClient;
-      const maint = new proto.Maintenance(target, creds, { ...channelOptions, channelOverride }) as UnaryClient;
-      const lease = new proto.Lease(target, creds, { ...channelOptions, channelOverride }) as UnaryClient;
-      return { url, kv, watch, maint, lease };
+      const unary = new GrpcUnaryClient(new URL(`${u.protocol === 'https:' ? 'https' : 'http'}://${target}`), t);
+      return { url, unary, kv, watch };
     });
     const probeMs = opts.leaderProbeMs ?? 10_000;
     if (this.endpoints.length > 1 && probeMs > 0) {
@@ -247,11 +257,9 @@ export class Etcd3Store implements Store {
   }
 
   private callOnce<M extends Method>(ep: Endpoint, svc: 'kv' | 'maint' | 'lease', method: M, req: unknown, ms: number): Promise<Rpcs[M]> {
-    return new Promise((resolve, reject) => {
-      const fn = ep[svc][method];
-      if (!fn) return reject(new Error(`etcd3: no method ${svc}.${method}`));
-      fn.call(ep[svc], req, new grpc.Metadata(), { deadline: Date.now() + ms }, (err, resp) => (err ? reject(err) : resolve(resp as Rpcs[M])));
-    });
+    const m = this.unaryMethods[svc][method];
+    if (!m) return Promise.reject(new Error(`etcd3: no method ${svc}.${method}`));
+    return ep.unary.call(m, req, ms) as Promise<Rpcs[M]>;
   }
 
   /** Unary call with failover. `ambiguous` reports whether an earlier attempt may have been applied. */
@@ -435,9 +443,8 @@ export class Etcd3Store implements Store {
     for (const w of [...this.watches]) w.cancel();
     for (const ep of this.endpoints) {
       ep.watch.close();
-      ep.maint.close();
-      ep.lease.close();
       ep.kv.close();
+      ep.unary.close();
     }
   }
 }

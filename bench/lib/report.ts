@@ -80,6 +80,20 @@ export function rssKiB(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in ms (/proc/<pid>/stat), or undefined if gone. */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from the 3rd on (the command may hold spaces)
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: Linux reports /proc CPU times in 1/100 s on every common platform. */
+const CLOCK_TICKS = 100;
+
 /** The 1/5/15-minute load averages and the CPU count, recorded next to every run. */
 export function machineLoad(): { loadavg: number[]; nproc: number } {
   return { loadavg: os.loadavg().map((x) => round(x)), nproc: os.cpus().length };

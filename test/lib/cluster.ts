@@ -39,7 +39,10 @@ export interface Proc {
 export function startProcess(name: string, logDir: string, args: string[], opts: { command?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
   const logFile = path.join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(opts.command ?? process.execPath, opts.command ? args : [ENTRY, ...args], {
+  // COXSWAIN_TEST_CPU_PROF_DIR: each Coxswain process writes a V8 CPU profile there when it exits (benchmarks' "where does the time go").
+  const profDir = process.env.COXSWAIN_TEST_CPU_PROF_DIR;
+  const prof = profDir && !opts.command ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(opts.command ?? process.execPath, opts.command ? args : [...prof, ENTRY, ...args], {
     env: { ...process.env, COXSWAIN_LOG_LEVEL: process.env.COXSWAIN_LOG_LEVEL ?? 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
