@@ -21,7 +21,8 @@ interface Scale {
 
 /** Checks scale's flags as kubectl does; returns the wanted and the expected current replica counts (-1: any). */
 export function scaleArgs(flags: ScaleFlags): { replicas: number; current: number } {
-  const replicas = flags.replicas === undefined ? -1 : Number(flags.replicas);
+  if (flags.replicas === undefined) throw new CliError('required flag(s) "replicas" not set');
+  const replicas = Number(flags.replicas);
   const current = flags.currentReplicas === undefined ? -1 : Number(flags.currentReplicas);
   if (!Number.isInteger(replicas) || replicas < 0) throw new CliError('The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0');
   if (!Number.isInteger(current) || current < -1) throw new CliError('The --current-replicas must specify an integer of -1 or greater');
