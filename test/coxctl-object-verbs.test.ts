@@ -177,8 +177,15 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
   });
 
   it('edit with a sed $EDITOR: a change, no change, and an invalid change', async () => {
-    const editor = (script: string) => ({ KUBE_EDITOR: `sed -i -e ${script}`, EDITOR: '' });
-    const changed = await coxctl(['edit', 'deploy/web'], editor('s/replicas:\\ 2/replicas:\\ 1/'));
+    // The editor is a script that runs one sed expression on the file it is given.
+    let scripts = 0;
+    const editor = (expr: string) => {
+      const file = path.join(bin, `editor-${scripts++}.sh`);
+      writeFileSync(file, `#!/bin/sh\nexec sed -i -e '${expr}' "$1"\n`);
+      chmodSync(file, 0o755);
+      return { KUBE_EDITOR: file, EDITOR: '' };
+    };
+    const changed = await coxctl(['edit', 'deploy/web'], editor('s/replicas: 2/replicas: 1/'));
     assert.equal(changed.code, 0, changed.stderr);
     assert.equal(changed.stdout, 'deployment.apps/web edited\n', changed.stderr);
     assert.equal(await jp(['get', 'deploy/web'], '{.spec.replicas}'), '1');
@@ -193,12 +200,19 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
       delete process.env.KUBE_EDITOR;
     }
 
-    const invalid = await coxctl(['edit', 'deploy/web', '-o', 'json'], editor('s/"replicas":\\ 1/"replicas":\\ -1/'));
+    const invalid = await coxctl(['edit', 'deploy/web', '-o', 'json'], editor('s/"replicas": 1/"replicas": -1/'));
     assert.equal(invalid.code, 1);
     const lines = invalid.stderr.trim().split('\n');
     assert.equal(lines[0], 'error: deployments.apps "web" is invalid');
     assert.match(lines[1], /^A copy of your changes has been stored to ".*coxctl-edit-.*\.json"$/);
     assert.equal(lines[2], 'error: Edit cancelled, no valid changes were saved.');
+    process.env.KUBE_EDITOR = editor('s/"replicas": 1/"replicas": -1/').KUBE_EDITOR;
+    try {
+      const ref = (await k(['edit', 'deploy/web', '-o', 'json'])).stderr.trim().split('\n');
+      assert.deepEqual([lines[0], lines[2]], [ref[0], ref[2]]);
+    } finally {
+      delete process.env.KUBE_EDITOR;
+    }
     assert.equal(await jp(['get', 'deploy/web'], '{.spec.replicas}'), '1');
   });
 
