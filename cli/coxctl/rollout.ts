@@ -33,7 +33,8 @@ function selectorString(sel: { matchLabels?: Record<string, string>; matchExpres
 
 async function targets(ctx: Ctx, args: string[], flags: RolloutFlags): Promise<Target[]> {
   if (args.length === 0) throw new CliError('required resource not specified');
-  return readTargets(ctx, args, { selector: flags.selector });
+  // As kubectl: a type without names or selector means every object of that type.
+  return readTargets(ctx, args, { selector: flags.selector, all: !flags.selector });
 }
 
 function noneFound(ctx: Ctx, list: Target[]): boolean {
