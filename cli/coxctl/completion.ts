@@ -20,8 +20,8 @@ export const ZSH_SCRIPT = `#compdef coxctl
 # zsh completion for coxctl (source <(coxctl completion zsh), after compinit)
 _coxctl() {
   local -a candidates
-  candidates=("\${(@f)$(\${words[1]} __complete "\${(@)words[2,$CURRENT]}" 2>/dev/null)}")
-  compadd -- "\${candidates[@]}"
+  candidates=(\${(f)"$(\${words[1]} __complete "\${(@)words[2,$CURRENT]}" 2>/dev/null)"})
+  (( \${#candidates} )) && compadd -- "\${candidates[@]}"
 }
 compdef _coxctl coxctl
 `;
