@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -206,6 +206,10 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
     assert.equal(lines[0], 'error: deployments.apps "web" is invalid');
     assert.match(lines[1], /^A copy of your changes has been stored to ".*coxctl-edit-.*\.json"$/);
     assert.equal(lines[2], 'error: Edit cancelled, no valid changes were saved.');
+    // The reopened file carries the server's reasons in its header, as kubectl's does.
+    const kept = readFileSync(/"(.*)"/.exec(lines[1])![1], 'utf8');
+    assert.match(kept, /^# reopened with the relevant failures\.\n#\n# deployments\.apps "web" was not valid:\n# \* spec\.replicas: .*-1.*\n#\n/m);
+    assert.match(kept, /"replicas": -1/);
     process.env.KUBE_EDITOR = editor('s/"replicas": 1/"replicas": -1/').KUBE_EDITOR;
     try {
       const ref = (await k(['edit', 'deploy/web', '-o', 'json'])).stderr.trim().split('\n');
@@ -236,7 +240,7 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
     assert.ok((await ok(['completion', 'zsh'])).includes('compdef _coxctl coxctl'));
   });
 
-  it('apply of many objects keeps a non-terminal stderr quiet', async () => {
+  it('apply of many objects: a counter on a terminal, nothing on a pipe', async () => {
     const many = Array.from({ length: 8 }, (_, i) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-${i}, namespace: ${NS}}\ndata: {i: "${i}"}\n`).join('---\n');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cxo-apply-'));
     writeFileSync(path.join(dir, 'many.yaml'), many);
@@ -244,5 +248,14 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
     assert.equal(r.code, 0);
     assert.equal(r.stderr, '');
     assert.equal(r.stdout.split('\n').filter(Boolean).length, 8);
+
+    // On a terminal (util-linux `script` gives coxctl a pty) the counter is drawn and erased.
+    const tty = await new Promise<string>((resolve, reject) => {
+      const cmd = `"${process.execPath}" "${COXCTL}" -n ${NS} apply -f "${dir}"`;
+      execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, KUBECONFIG: cluster.kubeconfig } }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    });
+    assert.match(tty, /applying 8\/8 \(100%\)/);
+    assert.match(tty, /configmap\/cm-7 unchanged/);
+    assert.ok(tty.endsWith('\r\x1b[K') || /\r\x1b\[K\s*$/.test(tty), JSON.stringify(tty.slice(-60)));
   });
 });
