@@ -3,8 +3,9 @@
  * real kubectl 1.32 as the reference: scale (and its precondition error), rollout status,
  * history (table and --revision detail, for a Deployment and a StatefulSet), undo, pause,
  * resume and restart, label and annotate (with their --overwrite errors), edit through a
- * non-interactive $EDITOR (sed), completion run by a real bash, and apply's progress staying
- * off a non-terminal stderr.
+ * non-interactive $EDITOR (sed), completion run by a real bash, and apply's progress counter
+ * (drawn on a pty, absent on a pipe). Named cli-*, not coxctl-*: scripts/test.js runs coxctl-*
+ * files in its lane for tests without Docker, and this one starts a node with containers.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
