@@ -23,6 +23,9 @@ test('verbs, subverbs, types and names by position', async () => {
   assert.deepEqual(await complete(['-n', 'cx', 'scale', 'deploy/'], src), ['deploy/web', 'deploy/api']);
   assert.equal(asked.pop(), 'deploy@cx');
   assert.deepEqual(await complete(['completion', ''], src), ['bash', 'zsh']);
+  assert.deepEqual(await complete(['logs', ''], src), ['web', 'api']);
+  assert.equal(asked.pop(), 'pods@');
+  assert.deepEqual(await complete(['exec', 'deploy/'], src), ['deploy/web', 'deploy/api']);
   assert.deepEqual(await complete(['version', ''], src), []);
 });
 

@@ -48,6 +48,7 @@ const RESOURCE_VERBS: Record<string, string[] | undefined> = {
   edit: undefined,
   label: undefined,
   annotate: undefined,
+  wait: undefined,
   scale: ['deployments', 'replicasets', 'statefulsets', 'replicationcontrollers'],
   'rollout status': ['deployments', 'daemonsets', 'statefulsets'],
   'rollout history': ['deployments', 'daemonsets', 'statefulsets'],
@@ -56,6 +57,9 @@ const RESOURCE_VERBS: Record<string, string[] | undefined> = {
   'rollout pause': ['deployments'],
   'rollout resume': ['deployments'],
 };
+
+/** Verbs whose first argument is a pod (or TYPE/NAME of a workload). */
+const POD_VERBS = new Set(['logs', 'exec', 'port-forward']);
 
 const NAMESPACE_FLAGS = new Set(['-n', '--namespace']);
 /** Global flags that take a value as the next word. */
@@ -94,6 +98,14 @@ export async function complete(words: string[], src: CompletionSources): Promise
     if (args.length === 0) return src.subverbs[verb];
     key = `${verb} ${args[0]}`;
     args = args.slice(1);
+  }
+  if (POD_VERBS.has(key)) {
+    if (args.length > 0) return [];
+    if (current.includes('/')) {
+      const type = current.slice(0, current.indexOf('/'));
+      return (await src.names(type, namespace)).map((n) => `${type}/${n}`);
+    }
+    return src.names('pods', namespace);
   }
   if (!(key in RESOURCE_VERBS)) return [];
   const allowed = RESOURCE_VERBS[key];

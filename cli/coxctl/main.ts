@@ -7,6 +7,7 @@ import { formatError } from './errors';
 import type { GetFlags } from './get';
 import { registerObjectVerbs, runComplete } from './object-verbs';
 import type { WhyPendingFlags } from './why-pending';
+import { registerStreamVerbs } from './stream-verbs';
 
 // Each command's module is required when the command runs, not at start-up: coxctl starts
 // hundreds of times a day and most runs need one command (see docs/performance.md).
@@ -107,6 +108,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--all', 'one line per node even when there are many (more than 50 are grouped by reason otherwise)')
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => lazy.whyPending().runWhyPending(context(), name, flags)));
+
+  registerStreamVerbs(program, context, action, argv);
 
   program
     .command('api-resources')
