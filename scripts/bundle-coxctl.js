@@ -28,5 +28,7 @@ esbuild
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
+    // Resolve node_modules where it is linked from (a worktree may link another checkout's).
+    preserveSymlinks: true,
   })
   .catch(() => process.exit(1));
