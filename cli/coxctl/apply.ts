@@ -4,6 +4,7 @@ import type { Ctx } from './context';
 import { typeName, UnknownResourceError, type ResourceInfo } from './discovery';
 import { formatApiError, formatError } from './errors';
 import { readManifests, type ManifestObject } from './manifests';
+import { Progress } from './progress';
 
 export interface ApplyFlags {
   filename: string[];
@@ -58,14 +59,20 @@ export async function runApply(ctx: Ctx, flags: ApplyFlags): Promise<number> {
   const manifests = await readManifests(flags.filename, { recursive: !!flags.recursive, stdin: ctx.io.stdin });
   if (manifests.length === 0) throw new Error('no objects passed to apply');
   let exit = 0;
+  const progress = new Progress(ctx.io.stderr, manifests.length, 'applying');
   for (const m of manifests) {
     try {
-      ctx.out(`${await applyOne(ctx, m, flags)}\n`);
+      const line = await applyOne(ctx, m, flags);
+      progress.clear();
+      ctx.out(`${line}\n`);
     } catch (err) {
       exit = 1;
+      progress.clear();
       ctx.err(describeFailure(err, m, 'applying', ctx.server) + '\n');
     }
+    progress.tick();
   }
+  progress.end();
   return exit;
 }
 

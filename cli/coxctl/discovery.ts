@@ -104,6 +104,9 @@ export function splitApiVersion(apiVersion: string): { group: string; version: s
 
 export class UnknownResourceError extends Error {}
 
+/** The media type of aggregated discovery (apidiscovery.k8s.io/v2), as kubectl asks for it. */
+const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
 interface APIGroupList {
   kind?: string;
   groups?: { name: string; versions?: { groupVersion: string; version: string }[]; preferredVersion?: { version: string } }[];
@@ -174,11 +177,11 @@ export class Discovery {
   }
 
   private async load(): Promise<ResourceInfo[]> {
-    const accept = 'application/json';
-    const [core, apis] = await Promise.all([
-      this.client.request<{ versions?: string[] }>('GET', '/api', { accept }).catch(() => ({ versions: ['v1'] })),
-      this.client.request<APIGroupList>('GET', '/apis', { accept }),
-    ]);
+    // Aggregated discovery first (two answers with every group's resources, one after the other
+    // on one connection), else the legacy documents (one request per group version).
+    const accept = `${AGGREGATED},application/json`;
+    const apis = await this.client.request<APIGroupList>('GET', '/apis', { accept });
+    const core = await this.client.request<{ versions?: string[] }>('GET', '/api', { accept }).catch(() => ({ versions: ['v1'] }));
     if (apis?.kind === 'APIGroupDiscoveryList' && Array.isArray(apis.items)) {
       const coreAgg = core as unknown as { kind?: string; items?: AggregatedGroup[] };
       const lists = coreAgg?.kind === 'APIGroupDiscoveryList' ? fromAggregated(coreAgg.items ?? []) : [];

@@ -1,14 +1,25 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runApply, type ApplyFlags } from './apply';
+import type { ApplyFlags } from './apply';
 import { Ctx, type GlobalFlags, type IO } from './context';
 import type { DashboardFlags } from './dashboard';
-import { runDelete, type DeleteFlags } from './delete';
-import { runDescribe, type DescribeFlags } from './describe';
+import type { DeleteFlags } from './delete';
+import type { DescribeFlags } from './describe';
 import { formatError } from './errors';
-import { runGet, type GetFlags } from './get';
-import { columnWidths, formatLines } from './table';
-import { runWhyPending, type WhyPendingFlags } from './why-pending';
+import type { GetFlags } from './get';
+import { registerObjectVerbs, runComplete } from './object-verbs';
+import type { WhyPendingFlags } from './why-pending';
 import { registerStreamVerbs } from './stream-verbs';
+
+// Each command's module is required when the command runs, not at start-up: coxctl starts
+// hundreds of times a day and most runs need one command (see docs/performance.md).
+const lazy = {
+  apply: () => require('./apply') as typeof import('./apply'),
+  delete: () => require('./delete') as typeof import('./delete'),
+  describe: () => require('./describe') as typeof import('./describe'),
+  get: () => require('./get') as typeof import('./get'),
+  table: () => require('./table') as typeof import('./table'),
+  whyPending: () => require('./why-pending') as typeof import('./why-pending'),
+};
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -55,7 +66,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('-w, --watch', 'after listing, watch for changes')
     .option('--watch-only', 'watch for changes without listing first')
     .option('--show-labels', 'show all labels as the last column')
-    .action(action((args: string[], flags: GetFlags) => runGet(context(), args, flags)));
+    .action(action((args: string[], flags: GetFlags) => lazy.get().runGet(context(), args, flags)));
 
   program
     .command('apply')
@@ -65,7 +76,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--field-manager <name>', 'field manager name', 'coxctl')
     .addOption(new Option('--force-conflicts [bool]', 'take ownership of conflicting fields').argParser(parseBool).default(true))
     .addOption(new Option('--dry-run <mode>', 'none or server').choices(['none', 'server']))
-    .action(action((flags: ApplyFlags) => runApply(context(), flags)));
+    .action(action((flags: ApplyFlags) => lazy.apply().runApply(context(), flags)));
 
   program
     .command('delete')
@@ -81,7 +92,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--grace-period <seconds>', 'seconds given to the object to terminate gracefully')
     .option('--now', 'grace period of 1 second')
     .option('--cascade <mode>', 'background, foreground or orphan', 'background')
-    .action(action((args: string[], flags: DeleteFlags) => runDelete(context(), args, flags)));
+    .action(action((args: string[], flags: DeleteFlags) => lazy.delete().runDelete(context(), args, flags)));
 
   program
     .command('describe')
@@ -89,7 +100,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .argument('<resources...>', 'TYPE [NAME...] or TYPE/NAME...')
     .option('-l, --selector <selector>', 'label selector')
     .option('-A, --all-namespaces', 'across all namespaces')
-    .action(action((args: string[], flags: DescribeFlags) => runDescribe(context(), args, flags)));
+    .action(action((args: string[], flags: DescribeFlags) => lazy.describe().runDescribe(context(), args, flags)));
 
   program
     .command('why-pending')
@@ -97,7 +108,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .argument('<pod>', 'pod name (in -n NAMESPACE)')
     .option('--all', 'one line per node even when there are many (more than 50 are grouped by reason otherwise)')
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
-    .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
+    .action(action((name: string, flags: WhyPendingFlags) => lazy.whyPending().runWhyPending(context(), name, flags)));
 
   registerStreamVerbs(program, context, action, argv);
 
@@ -118,6 +129,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
         const c = context();
         const rows = (await c.discovery.resources()).map((r) => [r.resource, r.shortNames.join(','), r.group ? `${r.group}/${r.version}` : r.version, String(r.namespaced), r.kind]);
         const headers = ['NAME', 'SHORTNAMES', 'APIVERSION', 'NAMESPACED', 'KIND'];
+        const { columnWidths, formatLines } = lazy.table();
         c.out(formatLines([headers, ...rows], columnWidths([headers, ...rows])));
         return 0;
       }),
@@ -136,8 +148,11 @@ export async function run(argv: string[], io: IO): Promise<number> {
       }),
     );
 
+  registerObjectVerbs(program, context, action);
+
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    if (argv[0] === '__complete') exitCode = await runComplete(program, argv.slice(1), context);
+    else await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       exitCode = err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version' ? 0 : err.exitCode || 1;
