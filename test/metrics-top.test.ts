@@ -38,7 +38,7 @@ describe('metrics API and kubectl top', { timeout: 3 * 60_000 }, () => {
   const top = async (args: string[]) => (await kok(['top', ...args])).split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
   const pod = (name: string, command: string[]) => cluster.client().create(PODS, {
     apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', labels: { app: name, tier: 'top-test' } },
-    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:1.36', command }] },
+    spec: { nodeName: NODE, terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:1.36', command }] },
   } as KubeObject, 'default');
 
   before(async () => {
