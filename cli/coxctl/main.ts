@@ -8,6 +8,7 @@ import { runGet, type GetFlags } from './get';
 import { columnWidths, formatLines } from './table';
 import { runWhyPending, type WhyPendingFlags } from './why-pending';
 import { runTopNodes, runTopPods, type TopNodeFlags, type TopPodFlags } from './top';
+import { registerStreamVerbs } from './stream-verbs';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -122,6 +123,7 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--sort-by <field>', 'cpu or memory, largest first')
     .option('--sum', 'print the sum of the usage')
     .action(action((name: string | undefined, flags: TopPodFlags & { headers?: boolean }) => runTopPods(context(), name, { ...flags, noHeaders: flags.headers === false })));
+  registerStreamVerbs(program, context, action, argv);
 
   program
     .command('api-resources')
