@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { bytes, formatTopNodes, formatTopPods, nanoCores } from './top-print';
 import { tabwrite } from './tabwriter';
 
-test('tabwriter pads each column block to its widest cell + 3 (at least 10), trailing tab included', () => {
+test('tabwriter pads each column block to its widest cell + 3 (at least 6), trailing tab included', () => {
   assert.equal(tabwrite('NAME\tCPU(cores)\t\nweb-123456789\t1m\t\n'), 'NAME            CPU(cores)   \nweb-123456789   1m           \n');
   // a line with more cells starts a block of its own for the extra columns
-  assert.equal(tabwrite('a\tb\t\nc\td\te\tf\t\n'), 'a         b         \nc         d         e         f         \n');
+  assert.equal(tabwrite('a\tb\t\nc\td\te\tf\t\n'), 'a     b     \nc     d     e     f     \n');
   assert.equal(tabwrite('no tabs\n'), 'no tabs\n');
 });
 
@@ -42,28 +42,28 @@ test('top pods: container sums per pod; --containers, -A, --sort-by, --no-header
     { metadata: { name: 'busy', namespace: 'a' }, containers: [{ name: 'z', usage: { cpu: '999000u', memory: '1Mi' } }, { name: 'y', usage: { cpu: '500001n', memory: '1536Ki' } }] },
   ];
   // busy: 999500001n → 1000m (the sum is rounded up, not each container); 2.5 MiB → 2Mi
-  assert.deepEqual(formatTopPods(pods).split('\n'), ['NAME      CPU(cores)   MEMORY(bytes)   ', 'busy      1000m        2Mi             ', 'idle      1m           3Mi             ', '']);
+  assert.deepEqual(formatTopPods(pods).split('\n'), ['NAME   CPU(cores)   MEMORY(bytes)   ', 'busy   1000m        2Mi             ', 'idle   1m           3Mi             ', '']);
   assert.deepEqual(formatTopPods(pods, { allNamespaces: true, containers: true, sortBy: 'memory' }).split('\n'), [
-    'NAMESPACE   POD       NAME      CPU(cores)   MEMORY(bytes)   ',
-    'b           idle      c         1m           3Mi             ',
-    'a           busy      y         1m           1Mi             ',
-    'a           busy      z         999m         1Mi             ',
+    'NAMESPACE   POD    NAME   CPU(cores)   MEMORY(bytes)   ',
+    'b           idle   c      1m           3Mi             ',
+    'a           busy   y      1m           1Mi             ',
+    'a           busy   z      999m         1Mi             ',
     '',
   ]);
   assert.deepEqual(formatTopPods(pods, { containers: true }).split('\n'), [
-    'POD       NAME      CPU(cores)   MEMORY(bytes)   ',
-    'busy      y         1m           1Mi             ',
-    'busy      z         999m         1Mi             ',
-    'idle      c         1m           3Mi             ',
+    'POD    NAME   CPU(cores)   MEMORY(bytes)   ',
+    'busy   y      1m           1Mi             ',
+    'busy   z      999m         1Mi             ',
+    'idle   c      1m           3Mi             ',
     '',
   ]);
-  assert.deepEqual(formatTopPods(pods, { noHeaders: true, sortBy: 'cpu' }).split('\n'), ['busy      1000m     2Mi       ', 'idle      1m        3Mi       ', '']);
+  assert.deepEqual(formatTopPods(pods, { noHeaders: true, sortBy: 'cpu' }).split('\n'), ['busy   1000m   2Mi   ', 'idle   1m      3Mi   ', '']);
   assert.deepEqual(formatTopPods(pods, { sum: true }).split('\n'), [
-    'NAME      CPU(cores)   MEMORY(bytes)   ',
-    'busy      1000m        2Mi             ',
-    'idle      1m           3Mi             ',
-    '          ________     ________        ',
-    '          1000m        5Mi             ',
+    'NAME   CPU(cores)   MEMORY(bytes)   ',
+    'busy   1000m        2Mi             ',
+    'idle   1m           3Mi             ',
+    '       ________     ________        ',
+    '       1000m        5Mi             ',
     '',
   ]);
   assert.equal(formatTopPods([]), '');
