@@ -10,7 +10,11 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { emit, machineLoad, note } from './lib/report';
 
+<<<<<<< HEAD
 export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'portforward', 'metrics'] as const;
+=======
+export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'portforward', 'dashboard'] as const;
+>>>>>>> main
 
 function runOne(name: string): Promise<number> {
   return new Promise((resolve) => {

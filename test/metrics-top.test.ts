@@ -55,7 +55,7 @@ describe('metrics API and kubectl top', { timeout: 3 * 60_000 }, () => {
     await tearDownUp(cluster, home, NODE, SERVICE_CIDR);
   });
 
-  it('kubectl top pods shows real numbers, the busy pod higher than the idle one', async () => {
+  it('kubectl top pods shows real numbers, the busy pod higher than the idle one', async (t) => {
     let last = '';
     const rows = await waitFor('kubectl top pods to list both pods, the busy one at 100m or more', async () => {
       const r = await k(['top', 'pods', '-l', 'tier=top-test']);
@@ -69,6 +69,7 @@ describe('metrics API and kubectl top', { timeout: 3 * 60_000 }, () => {
       const raw = await k(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods']);
       throw new Error(`${err.message}\nlast top:\n${last}\npods:\n${pods.stdout}\nmetrics:\n${raw.stdout}${raw.stderr}`);
     });
+    t.diagnostic(`kubectl top pods: ${[...rows.values()].map((c) => c.join(' ')).join('; ')}`);
     const busy = rows.get('busy')!;
     const idle = rows.get('idle')!;
     assert.ok(millis(busy[1]) > millis(idle[1]), `busy ${busy[1]} > idle ${idle[1]}`);
@@ -103,11 +104,12 @@ describe('metrics API and kubectl top', { timeout: 3 * 60_000 }, () => {
     assert.equal(missing.stderr.trim(), 'Error from server (NotFound): podmetrics.metrics.k8s.io "default/nope" not found');
   });
 
-  it('kubectl top nodes shows the node with percentages, the hollow node as <unknown>', async () => {
+  it('kubectl top nodes shows the node with percentages, the hollow node as <unknown>', async (t) => {
     const rows = await waitFor('the hollow node registered and listed by kubectl top nodes', async () => {
       const r = await top(['nodes']);
       return r.some((c) => c[0] === HOLLOW) ? r : undefined;
     }, 30_000, 500);
+    t.diagnostic(`kubectl top nodes: ${rows.map((c) => c.join(' ')).join('; ')}`);
     assert.deepEqual(rows[0], ['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']);
     const node = rows.find((c) => c[0] === NODE)!;
     assert.match(node[1], /^\d+m$/);
