@@ -10,11 +10,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { emit, machineLoad, note } from './lib/report';
 
-<<<<<<< HEAD
-export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'portforward', 'metrics'] as const;
-=======
-export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'portforward', 'dashboard'] as const;
->>>>>>> main
+export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'portforward', 'dashboard', 'metrics'] as const;
 
 function runOne(name: string): Promise<number> {
   return new Promise((resolve) => {
