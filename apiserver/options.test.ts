@@ -40,3 +40,11 @@ test('parseOptions: --event-ttl takes Go durations (default 1h, 0 keeps events)'
   assert.throws(() => parseOptions([...REQUIRED, '--event-ttl', 'soon']), /--event-ttl: want a duration such as 1h, 30m or 90s, got "soon"/);
   assert.throws(() => parseOptions([...REQUIRED, '--event-ttl', '500ms']), /--event-ttl: want 0 or at least 1s/);
 });
+
+test('--metric-resolution: a Go duration of at least 1s, default 15s', () => {
+  const base = ['--tls-cert-file', 'c', '--tls-private-key-file', 'k', '--client-ca-file', 'ca'];
+  assert.equal(parseOptions(base).metricResolutionMs, 15_000);
+  assert.equal(parseOptions([...base, '--metric-resolution', '2s']).metricResolutionMs, 2_000);
+  assert.throws(() => parseOptions([...base, '--metric-resolution', '500ms']), /--metric-resolution: want at least 1s, got "500ms"/);
+  assert.throws(() => parseOptions([...base, '--metric-resolution', 'soon']), /--metric-resolution: want a duration such as 15s or 1m, got "soon"/);
+});

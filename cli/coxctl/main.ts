@@ -8,6 +8,7 @@ import { formatError } from './errors';
 import type { GetFlags } from './get';
 import { registerObjectVerbs, runComplete } from './object-verbs';
 import type { WhyPendingFlags } from './why-pending';
+import type { TopNodeFlags, TopPodFlags } from './top';
 import { registerStreamVerbs } from './stream-verbs';
 
 // Each command's module is required when the command runs, not at start-up: coxctl starts
@@ -19,6 +20,7 @@ const lazy = {
   get: () => require('./get') as typeof import('./get'),
   table: () => require('./table') as typeof import('./table'),
   whyPending: () => require('./why-pending') as typeof import('./why-pending'),
+  top: () => require('./top') as typeof import('./top'),
 };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -110,6 +112,30 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => lazy.whyPending().runWhyPending(context(), name, flags)));
 
+  const top = program.command('top').description('Display resource (CPU/memory) usage of nodes or pods (Metrics API)');
+  top
+    .command('node')
+    .aliases(['nodes', 'no'])
+    .description('Display resource (CPU/memory) usage of nodes')
+    .argument('[name]', 'node name')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--no-headers', 'print no header line')
+    .option('--sort-by <field>', 'cpu or memory, largest first')
+    .option('--show-capacity', 'percentages of the capacity instead of the allocatable')
+    .action(action((name: string | undefined, flags: TopNodeFlags & { headers?: boolean }) => lazy.top().runTopNodes(context(), name, { ...flags, noHeaders: flags.headers === false })));
+  top
+    .command('pod')
+    .aliases(['pods', 'po'])
+    .description('Display resource (CPU/memory) usage of pods')
+    .argument('[name]', 'pod name')
+    .option('-A, --all-namespaces', 'across all namespaces')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--field-selector <selector>', 'field selector')
+    .option('--containers', 'one line per container')
+    .option('--no-headers', 'print no header line')
+    .option('--sort-by <field>', 'cpu or memory, largest first')
+    .option('--sum', 'print the sum of the usage')
+    .action(action((name: string | undefined, flags: TopPodFlags & { headers?: boolean }) => lazy.top().runTopPods(context(), name, { ...flags, noHeaders: flags.headers === false })));
   registerStreamVerbs(program, context, action, argv);
 
   program

@@ -47,6 +47,8 @@ export interface ServerOptions extends NodeOptions {
   storeMetricsPort: number;
   /** The apiserver's --event-ttl (a Go duration). */
   eventTtl: string;
+  /** The apiserver's --metric-resolution (a Go duration); absent: its default, 15s. */
+  metricResolution?: string;
 }
 
 export interface AgentOptions extends NodeOptions {
@@ -118,7 +120,8 @@ export function parseServerOptions(argv: string[]): ServerOptions {
     .addOption(new Option('--store-client-port <port>', 'client port of the store replica').default('2379'))
     .addOption(new Option('--store-peer-port <port>', 'peer port of the store replica').default('2380'))
     .addOption(new Option('--store-metrics-port <port>', 'loopback port of the store\'s /metrics and /health (plain HTTP)').default('2381'))
-    .addOption(new Option('--event-ttl <duration>', 'how long an Event is kept after its last write (the apiserver\'s --event-ttl: 30m, 1h, 90s; 0: forever)').env('COXSWAIN_EVENT_TTL').default('1h'));
+    .addOption(new Option('--event-ttl <duration>', 'how long an Event is kept after its last write (the apiserver\'s --event-ttl: 30m, 1h, 90s; 0: forever)').env('COXSWAIN_EVENT_TTL').default('1h'))
+    .addOption(new Option('--metric-resolution <duration>', 'how often the Metrics API scrapes the kubelets (the apiserver\'s --metric-resolution: 15s, 1m)').env('COXSWAIN_METRIC_RESOLUTION').default('15s'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts();
   const serviceCidr = parseCidr(f.serviceCidr);
@@ -136,6 +139,7 @@ export function parseServerOptions(argv: string[]): ServerOptions {
     storePeerPort: port(f.storePeerPort),
     storeMetricsPort: port(f.storeMetricsPort),
     eventTtl: checkedDuration('--event-ttl', f.eventTtl),
+    metricResolution: checkedDuration('--metric-resolution', f.metricResolution),
   };
 }
 

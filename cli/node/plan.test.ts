@@ -17,6 +17,7 @@ test('a server: the store and the apiserver on the node IP, the store with mutua
   assert.ok(store.includes('--client-cert-auth') && store.includes('--peer-client-cert-auth'));
   assert.equal(flag(store, '--listen-metrics-urls'), 'http://127.0.0.1:2381');
   assert.equal(flag(apiserver, '--event-ttl'), '1h');
+  assert.ok(!apiserver.includes('--metric-resolution'), 'the apiserver default (15s) unless given');
   assert.equal(flag(apiserver, '--bind-address'), '10.0.0.11');
   assert.equal(flag(apiserver, '--store-endpoints'), 'https://10.0.0.11:2379,https://10.0.0.10:2379');
   assert.equal(flag(apiserver, '--store-cafile'), '/h/pki/store-ca.crt');

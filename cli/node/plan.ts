@@ -80,6 +80,7 @@ export function serverPlan(o: ServerOptions, store: StoreStart, nodeExe: string,
       '--kubelet-certificate-authority', pki.ca.cert,
       '--server-bootstrap-files', pki.dir,
       '--event-ttl', o.eventTtl,
+      ...(o.metricResolution ? ['--metric-resolution', o.metricResolution] : []),
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kubeconfigPath(o.home, 'scheduler'), '--leader-elect']),
     child('controllers', [
