@@ -42,11 +42,32 @@ interface HpaStatus {
  */
 interface Hpa extends ApiObject { apiVersion?: string; spec?: HpaSpec; status?: HpaStatus }
 
+/**
+ * Kubernetes' scaling rules when `behavior` is given: scale up by 4 pods or 100% per 15 s, no
+ * stabilization; scale down by 100% per 15 s, its window left unset (the controller's
+ * --horizontal-pod-autoscaler-downscale-stabilization fills it).
+ */
+const scaleUpRules = () => ({ stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] });
+const scaleDownRules = () => ({ selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] });
+
+/** The given rules' fields over the defaults (each field that is set wins, as upstream's copyHPAScalingRules). */
+function withRuleDefaults(given: unknown, defaults: Record<string, unknown>): unknown {
+  if (given !== undefined && given !== null && !isObject(given)) return given;
+  const out: Record<string, unknown> = { ...defaults };
+  for (const [k, v] of Object.entries(objectOr(given))) if (v !== undefined && v !== null) out[k] = v;
+  return out;
+}
+
 function hpaDefaults(o: HorizontalPodAutoscaler): void {
   const s = o.spec;
   if (!s || typeof s !== 'object') return;
   s.minReplicas ??= 1;
   if (!Array.isArray(s.metrics) || s.metrics.length === 0) s.metrics = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } } }];
+  if (isObject(s.behavior)) {
+    const b = s.behavior as Record<string, unknown>;
+    b.scaleUp = withRuleDefaults(b.scaleUp, scaleUpRules());
+    b.scaleDown = withRuleDefaults(b.scaleDown, scaleDownRules());
+  }
 }
 
 /** autoscaling/v2 (stored) → autoscaling/v1: the CPU utilization target is the only metric v1 has. */
