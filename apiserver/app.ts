@@ -15,6 +15,8 @@ import { impersonate } from './impersonation';
 import { CompactedError, StoreUnavailableError } from './storage/types';
 import { installUpgradeRouting } from './streaming/handlers';
 import type { KubeletClientPool } from '../kubelet/api/client';
+import { METRICS_DEFS, type MetricsApi } from './metrics-api/handler';
+import { METRICS_GROUP } from './metrics-api/core';
 
 /**
  * The apiserver as a fastify app, separate from listening (tests drive it with app.inject).
@@ -46,6 +48,8 @@ export interface AppDeps {
   caBundle?: string;
   /** What GET /coxswain/v1/server-bootstrap gives a joining server; absent: 404. */
   serverBootstrap?: () => Promise<ServerBootstrap>;
+  /** metrics.k8s.io (metrics-api/): served and listed in discovery when set. */
+  metricsApi?: MetricsApi;
 }
 
 /** The secrets a joining server needs to run a control plane identical to this one's. */
@@ -115,7 +119,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     frameworkErrors: (err: Error, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, errors.badRequest(String(err?.message ?? err))),
   } as FastifyServerOptions) as unknown as FastifyInstance;
   const metrics = deps.metrics ?? createMetrics();
-  const discovery = buildDiscovery(deps.registry);
+  const discovery = buildDiscovery(deps.registry, deps.metricsApi ? METRICS_DEFS : []);
   const ctx: RestContext = {
     storage: deps.storage, registry: deps.registry,
     minRequestTimeoutSeconds: deps.minRequestTimeoutSeconds ?? 1800,
@@ -145,6 +149,7 @@ export function buildApp(deps: AppDeps, serverOpts: FastifyServerOptions & { htt
     }
     const p = parseApiPath(path);
     if (!p || !p.resource) throw errors.pathNotFound();
+    if (p.group === METRICS_GROUP && deps.metricsApi) return deps.metricsApi.handle(req, reply, p);
     return handleResource(ctx, req, reply, p, req.apiLabels!);
   };
   for (const url of ['/api', '/api/*', '/apis', '/apis/*']) {

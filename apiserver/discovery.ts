@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Registry, VERBS, apiVersionOf } from './registry';
+import { Registry, VERBS, apiVersionOf } from './registry';
 import type { ResourceDef } from './groups/types';
 import { componentSchemas } from './openapi';
 
@@ -77,8 +77,10 @@ export interface DiscoveryDocs {
   openapi(gvPath: string): string | undefined;
 }
 
-export function buildDiscovery(registry: Registry): DiscoveryDocs {
-  const gvs = registry.groupVersions();
+/** `extra`: resources served outside the registry (metrics.k8s.io), listed in discovery but not in OpenAPI. */
+export function buildDiscovery(registry: Registry, extra: ResourceDef[] = []): DiscoveryDocs {
+  const gvs = [...registry.groupVersions(), ...new Registry(extra).groupVersions()];
+  const extraGvs = new Set(extra.map((d) => `${d.group}/${d.version}`));
   const core = gvs.filter((g) => g.group === '');
   const groups = new Map<string, typeof gvs>();
   for (const gv of gvs) if (gv.group) groups.set(gv.group, [...(groups.get(gv.group) ?? []), gv]);
@@ -94,6 +96,7 @@ export function buildDiscovery(registry: Registry): DiscoveryDocs {
 
   const openapiDocs = new Map<string, string>();
   for (const gv of gvs) {
+    if (extraGvs.has(`${gv.group}/${gv.version}`)) continue;
     const prefix = gv.group ? `apis/${gv.group}/${gv.version}` : `api/${gv.version}`;
     const paths: Record<string, unknown> = {};
     for (const d of gv.resources) {

@@ -28,6 +28,10 @@ import type { StorageClass } from 'kubernetes-types/storage/v1';
 import { ServiceAccountAdmission } from './serviceaccount-admission';
 import { Etcd3Store } from './storage/etcd3';
 import { KubeletClientPool } from '../kubelet/api/client';
+import { MetricsStore } from './metrics-api/core';
+import { MetricsApi } from './metrics-api/handler';
+import { MetricsCollector } from './metrics-api/collector';
+import type { Node } from 'kubernetes-types/core/v1';
 
 /**
  * The apiserver's composition root: parse the flags (options.ts), build the adapters and
@@ -86,17 +90,24 @@ function build(o: ApiServerOptions, log: Logger, serviceCidr: Cidr, rootCa: stri
   admission.register(pvcResizeAdmission(claimDef, storageClassLister(storage, registry)));
   admission.register(limitRangerAdmission(storage, registry));
   admission.register(resourceQuotaAdmission(storage, registry));
+  // the Metrics API needs the kubelets' Stats: only with a kubelet client certificate
+  const metricsStore = kubelets ? new MetricsStore() : undefined;
+  const nodeDef = registry.lookup('', 'v1', 'nodes');
+  const metricsCollector = kubelets && metricsStore && nodeDef
+    ? new MetricsCollector({ store: metricsStore, kubelets, log: log.child({ loop: 'metrics' }), resolutionMs: o.metricResolutionMs, listNodes: async () => (await storage.list(nodeDef, undefined, '0')).items.map((c) => c.obj as Node) })
+    : undefined;
   const audit = o.auditLogPath ? fileAuditSink(o.auditLogPath, (err) => log.error({ err: err.message, file: o.auditLogPath }, 'audit log write failed')) : undefined;
   const app = buildApp({
     storage, registry, authenticate: security.authenticate, log,
     authorize: o.authorizationMode === 'RBAC' ? security.authorize : () => ({ allowed: true, reason: 'AlwaysAllow' }),
     rulesFor: security.rulesFor, subresourceHandlers: { 'serviceaccounts/token': security.tokenRequest }, audit,
     metrics: createMetrics({ defaultMetrics: true }), serverAddress: `${o.advertiseAddress}:${o.securePort}`, minRequestTimeoutSeconds: o.minRequestTimeoutSeconds, kubelets,
+    metricsApi: metricsStore ? new MetricsApi({ store: metricsStore, storage, registry }) : undefined,
     caBundle: rootCa, serverBootstrap: o.serverBootstrapFiles ? serverBootstrapReader(o.serverBootstrapFiles, o.storeEndpoints) : undefined,
   }, {
     https: { cert: fs.readFileSync(o.tlsCertFile), key: fs.readFileSync(o.tlsPrivateKeyFile), ca: fs.readFileSync(o.clientCaFile), requestCert: true, rejectUnauthorized: false },
   } as FastifyServerOptions & { https: unknown });
-  return { store, registry, storage, security, saAdmission, app, kubelets, audit };
+  return { store, registry, storage, security, saAdmission, app, kubelets, audit, metricsCollector };
 }
 
 /** The StorageClasses, from the apiserver's watch cache (for DefaultStorageClass admission). */

@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   defaultUnreachableTolerationSeconds: number;
   /** How long an Event stays after its last write (kube-apiserver's --event-ttl, default 1 h); 0: forever. */
   eventTtlSeconds: number;
+  /** How often the Metrics API's collector scrapes every kubelet's Stats (metrics-server's --metric-resolution, default 15 s). */
+  metricResolutionMs: number;
 }
 
 /** commander's view of the flags, before checking. */
@@ -59,6 +61,7 @@ interface RawFlags {
   serverBootstrapFiles?: string;
   defaultNotReadyTolerationSeconds: string; defaultUnreachableTolerationSeconds: string;
   eventTtl: string;
+  metricResolution: string;
 }
 
 function command(): Command {
@@ -93,8 +96,17 @@ function command(): Command {
     .option('--default-not-ready-toleration-seconds <seconds>', 'tolerationSeconds of the not-ready:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .option('--default-unreachable-toleration-seconds <seconds>', 'tolerationSeconds of the unreachable:NoExecute toleration added to pods that have none (Kubernetes: 300)', String(DEFAULT_TOLERATION_SECONDS))
     .option('--event-ttl <duration>', 'how long an Event is kept after its last write, as a Go duration (30m, 1h, 90s); the store deletes it through a lease; 0 keeps Events forever', '1h')
+    .option('--metric-resolution <duration>', 'how often the Metrics API (metrics.k8s.io) scrapes every kubelet\'s stats, as a Go duration (at least 1s); CPU usage is the rate between the last two scrapes', '15s')
     .exitOverride()
     .allowExcessArguments(false);
+}
+
+/** metrics-server's --metric-resolution: a Go duration of at least 1 s, in ms. */
+export function metricResolutionMs(s: string): number {
+  let ms: number;
+  try { ms = parseDuration(s); } catch { throw new Error(`--metric-resolution: want a duration such as 15s or 1m, got ${JSON.stringify(s)}`); }
+  if (!(ms >= 1000)) throw new Error(`--metric-resolution: want at least 1s, got ${JSON.stringify(s)}`);
+  return ms;
 }
 
 /** kube-apiserver's --event-ttl: a Go duration, in whole seconds (at least 1 s unless 0). */
@@ -157,5 +169,6 @@ export function parseOptions(argv: string[]): ApiServerOptions {
     defaultNotReadyTolerationSeconds: seconds('--default-not-ready-toleration-seconds', o.defaultNotReadyTolerationSeconds),
     defaultUnreachableTolerationSeconds: seconds('--default-unreachable-toleration-seconds', o.defaultUnreachableTolerationSeconds),
     eventTtlSeconds: eventTtlSeconds(o.eventTtl),
+    metricResolutionMs: metricResolutionMs(o.metricResolution),
   };
 }

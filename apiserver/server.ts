@@ -11,6 +11,7 @@ import type { Security } from './security';
 import type { ServiceAccountAdmission } from './serviceaccount-admission';
 import type { Store } from './storage/types';
 import type { KubeletClientPool } from '../kubelet/api/client';
+import type { MetricsCollector } from './metrics-api/collector';
 
 /** Everything main.ts builds: the adapters and the components over them. */
 export interface ApiServer {
@@ -22,6 +23,8 @@ export interface ApiServer {
   app: FastifyInstance;
   kubelets?: KubeletClientPool;
   audit?: AuditSink;
+  /** Scrapes the kubelets for the Metrics API; started once listening. */
+  metricsCollector?: MetricsCollector;
 }
 
 export interface ServeOptions {
@@ -48,6 +51,7 @@ export async function serve(s: ApiServer, o: ServeOptions, log: Logger): Promise
   const stopped = runUntilSignal(log, async () => {
     stopping = true;
     if (reconciling) await Promise.race([endpoints.stop(), sleep(2_000)]);
+    s.metricsCollector?.stop();
     s.security.stop();
     s.saAdmission.stop();
     s.storage.stop(); // ends every watch, so closing the server does not wait for them
@@ -77,6 +81,7 @@ export async function serve(s: ApiServer, o: ServeOptions, log: Logger): Promise
     log.info({ address: `https://${o.bindAddress}:${o.securePort}`, advertise: o.advertiseAddress }, 'apiserver listening');
     reconciling = true;
     endpoints.start();
+    s.metricsCollector?.start();
   }
   await stopped;
 }

@@ -26,6 +26,8 @@ export interface UpOptions {
   apiserverPort: number;
   /** The apiserver's --event-ttl (a Go duration); absent: its default, 1h. */
   eventTtl?: string;
+  /** The apiserver's --metric-resolution (a Go duration); absent: its default, 15s. */
+  metricResolution?: string;
   schedulerPort: number;
   controllersPort: number;
   kubeletHealthzPort: number;
@@ -93,6 +95,7 @@ export function clusterPlan(o: UpOptions, nodeExe: string, entry: string): Child
       '--kubelet-client-key', pki.apiserverKubeletClient.key,
       '--kubelet-certificate-authority', pki.ca.cert,
       ...(o.eventTtl ? ['--event-ttl', o.eventTtl] : []),
+      ...(o.metricResolution ? ['--metric-resolution', o.metricResolution] : []),
     ]),
     child('scheduler', ['scheduler', '--kubeconfig', kc('scheduler'), '--port', String(o.schedulerPort)]),
     child('controllers', ['controllers', '--kubeconfig', kc('controllers'), '--port', String(o.controllersPort), '--cluster-cidr', o.clusterCidr, '--cluster-signing-cert-file', pki.ca.cert, '--cluster-signing-key-file', pki.ca.key,
@@ -162,6 +165,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--store-metrics-ports <ports>', 'loopback ports of the store replicas\' /metrics and /health (plain HTTP)', '2381,22381,32381')
     .option('--apiserver-port <port>', 'HTTPS port of the apiserver', '6443')
     .option('--event-ttl <duration>', 'how long an Event is kept after its last write (the apiserver\'s --event-ttl: 30m, 1h, 90s; 0: forever)', '1h')
+    .option('--metric-resolution <duration>', 'how often the Metrics API scrapes the kubelets (the apiserver\'s --metric-resolution: 15s, 1m)', '15s')
     .option('--scheduler-port <port>', 'health/metrics port of the scheduler', '10259')
     .option('--controllers-port <port>', 'health/metrics port of the controllers', '10257')
     .option('--kubelet-healthz-port <port>', 'health/metrics port of the kubelet', '10248')
@@ -187,6 +191,7 @@ export async function main(argv: string[]): Promise<void> {
     storeMetricsPorts: ports(f.storeMetricsPorts),
     apiserverPort: ports(f.apiserverPort)[0],
     eventTtl: checkedDuration('--event-ttl', f.eventTtl),
+    metricResolution: checkedDuration('--metric-resolution', f.metricResolution),
     schedulerPort: ports(f.schedulerPort)[0],
     controllersPort: ports(f.controllersPort)[0],
     kubeletHealthzPort: ports(f.kubeletHealthzPort)[0],

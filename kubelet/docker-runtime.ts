@@ -387,7 +387,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async containerStats(id: string): Promise<ContainerStats | undefined> {
-    const s = await this.docker.getContainer(id).stats({ stream: false }).catch(() => undefined);
+    // one-shot: the counters now, without Docker's wait for a second reading (rates come from two scrapes)
+    const s = await this.docker.getContainer(id).stats({ stream: false, 'one-shot': true } as { stream: false }).catch(() => undefined);
     return s ? dockerContainerStats(s as DockerStatsSample) : undefined;
   }
 }

@@ -240,6 +240,8 @@ export interface ContainerStats {
   memory: { usage_bytes: number; working_set_bytes: number; limit_bytes: number };
   /** As the runtime counts it (a sandbox wired by the kubelet has counters only in its namespace). */
   network: { rx_bytes: number; tx_bytes: number; rx_errors: number; tx_errors: number };
+  /** When the runtime read the counters (RFC 3339); absent: unknown. */
+  time?: string;
 }
 
 export interface ContainerRuntime {

@@ -16,7 +16,8 @@ export interface DockerStatsSample {
 }
 
 export function dockerContainerStats(s: DockerStatsSample): ContainerStats {
-  return { cpu: containerCpu(s), memory: containerMemory(s), network: containerNetwork(s) };
+  const t = Date.parse(s.read ?? '');
+  return { cpu: containerCpu(s), memory: containerMemory(s), network: containerNetwork(s), ...(Number.isFinite(t) && t > 0 ? { time: new Date(t).toISOString() } : {}) };
 }
 
 /** CPU of one Docker stats sample: cumulative time and the rate between its two readings. */

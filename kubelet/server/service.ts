@@ -17,6 +17,7 @@ import {
   type RuntimeContainer,
 } from '../runtime';
 import { ByteLimiter } from './byte-limiter';
+import { readNodeStats } from './node-stats';
 
 /**
  * The kubelet streaming service over the container runtime: logs, exec, port-forward and
@@ -274,8 +275,8 @@ export class KubeletStreamingService {
       const key = `${c.podNamespace}/${c.podName}/${c.podUid}`;
       byPod.set(key, [...(byPod.get(key) ?? []), c]);
     }
-    const pods = [];
-    for (const [key, cs] of byPod) {
+    // Pods (and their containers) are sampled at once: the runtime answers each container on its own.
+    const podStats = [...byPod].map(async ([key, cs]) => {
       const [namespace, name, uid] = key.split('/');
       const samples = await Promise.all(cs.map(async (c) => ({ c, s: await this.d.runtime.containerStats(c.id).catch((): ContainerStats | undefined => undefined) })));
       const containers = [];
@@ -291,16 +292,17 @@ export class KubeletStreamingService {
         } else {
           // Second precision, as the runtime's container listing reports creation.
           const start = Math.floor(Date.parse(c.createdAt) / 1000) * 1000;
-          containers.push({ name: c.containerName, start_time: new Date(start).toISOString(), cpu: s.cpu, memory: s.memory });
+          containers.push({ name: c.containerName, start_time: new Date(start).toISOString(), cpu: s.cpu, memory: s.memory, time: s.time ?? new Date().toISOString() });
         }
         podCpu.usage_core_nano_seconds += s.cpu.usage_core_nano_seconds;
         podCpu.usage_nano_cores += s.cpu.usage_nano_cores;
         podMem.usage_bytes += s.memory.usage_bytes;
         podMem.working_set_bytes += s.memory.working_set_bytes;
       }
-      pods.push({ pod: { namespace, name, uid }, time: new Date().toISOString(), containers, cpu: podCpu, memory: podMem, network });
-    }
-    return { node_name: this.d.nodeName, pods };
+      return { pod: { namespace, name, uid }, time: new Date().toISOString(), containers, cpu: podCpu, memory: podMem, network };
+    });
+    const [pods, node] = await Promise.all([Promise.all(podStats), readNodeStats()]);
+    return { node_name: this.d.nodeName, pods, ...(node ? { node } : {}) };
   }
 }
 
