@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { HorizontalPodAutoscaler } from 'kubernetes-types/autoscaling/v2';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { LabelSelector } from 'kubernetes-types/meta/v1';
@@ -142,7 +143,7 @@ export class HpaController extends QueueController {
 
   /** Writes the status when it changed; an HPA deleted meanwhile is fine. */
   private async writeStatus(hpa: HorizontalPodAutoscaler, plan: SyncPlan): Promise<void> {
-    if (JSON.stringify(plan.status) === JSON.stringify(hpa.status ?? { desiredReplicas: 0 })) return;
+    if (isDeepStrictEqual(plan.status, hpa.status ?? { desiredReplicas: 0 })) return;
     try {
       await this.ctx.client.updateStatus(HORIZONTAL_POD_AUTOSCALERS, { ...withKind(hpa), status: plan.status } as KubeObject);
     } catch (err) {
