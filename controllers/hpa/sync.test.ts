@@ -175,6 +175,13 @@ test('several metrics: the highest proposal wins; a failing one blocks only a sc
   assert.equal(plan.events.at(-1)?.reason, 'FailedComputeMetricsReplicas');
 });
 
+test('a target of zero is refused rather than divided by', () => {
+  const zero: HorizontalPodAutoscalerSpec['metrics'] = [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'AverageValue', averageValue: '0' } } }];
+  const plan = syncHpa(input({ hpa: hpa({ metrics: zero }) }), newHistory());
+  assert.equal(plan.rescale, undefined);
+  assert.deepEqual(plan.events[0], { type: 'Warning', reason: 'FailedGetResourceMetric', message: 'invalid resource metric source: the target must be positive, got "0"' });
+});
+
 test('custom and external metrics are not served: ScalingActive False with upstream\'s reasons', () => {
   const plan = syncHpa(input({ hpa: hpa({ metrics: [{ type: 'Pods', pods: { metric: { name: 'rps' }, target: { type: 'AverageValue', averageValue: '10' } } }] }) }), newHistory());
   assert.equal(cond(plan.status, 'ScalingActive')?.reason, 'FailedGetPodsMetric');

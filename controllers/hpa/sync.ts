@@ -189,6 +189,9 @@ class Sync {
       : { type: 'Resource', resource: { name: resource, current: cur } };
     let inner = '';
     try {
+      // the apiserver does not check targets yet: a target of 0 would divide by zero
+      const bad = target.averageValue !== undefined ? !(milliValue(target.averageValue) > 0) : target.averageUtilization !== undefined && !(target.averageUtilization > 0);
+      if (bad) throw new Error(`invalid resource metric source: the target must be positive, got ${JSON.stringify(target.averageValue ?? target.averageUtilization)}`);
       if (target.averageValue !== undefined) {
         inner = `failed to get ${resource} usage`;
         const p = rawResourceReplicas(current, milliValue(target.averageValue), resource, pods, this.metricsOf(resource, container), this.calc);
