@@ -5,6 +5,7 @@ import { isObject, objectOr } from '../../json';
 import { AGE, NAME, objectAge } from '../shared/printers';
 import type { Printer, ResourceDef } from '../types';
 import type { ApiObject } from '../../api-object';
+import { validateHpaMetricsAndBehavior } from './hpa-validation';
 
 /** HorizontalPodAutoscaler: autoscaling/v2 is stored; autoscaling/v1 is served by conversion at the REST boundary. */
 
@@ -121,6 +122,7 @@ export function validateHPA(o: HorizontalPodAutoscaler): FieldError[] {
   if (!positive(max)) errs.push(invalid('spec.maxReplicas', max, 'must be greater than or equal to 1'));
   if (min !== undefined && !positive(min)) errs.push(invalid('spec.minReplicas', min, 'must be greater than or equal to 1'));
   if (positive(min) && positive(max) && min > max) errs.push(invalid('spec.maxReplicas', s.maxReplicas, 'must be greater than or equal to `minReplicas`'));
+  errs.push(...validateHpaMetricsAndBehavior(s as unknown as Record<string, unknown>));
   return errs;
 }
 
