@@ -7,6 +7,7 @@ import { formatError } from './errors';
 import { runGet, type GetFlags } from './get';
 import { columnWidths, formatLines } from './table';
 import { runWhyPending, type WhyPendingFlags } from './why-pending';
+import { registerStreamVerbs } from './stream-verbs';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -96,6 +97,8 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--all', 'one line per node even when there are many (more than 50 are grouped by reason otherwise)')
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
+
+  registerStreamVerbs(program, context, action, argv);
 
   program
     .command('api-resources')
