@@ -6,7 +6,7 @@ import { type MetricsStore, type StatsResponse, scrapeFromStats } from './core';
 
 /**
  * The Metrics API's collector, the IO side of core.ts: every `resolutionMs` it calls the
- * Stats RPC of every node's kubelet (in parallel, each bounded by the resolution) and records
+ * Stats RPC of every node's kubelet (in parallel, each bounded by the resolution or 5 s) and records
  * the answers. Nodes without a kubelet API are skipped quietly: hollow nodes (annotation
  * coxswain.io/hollow-node) and nodes with no address. A failed scrape forgets that node's
  * samples (as metrics-server: no usage is better than stale usage) and is logged once per
@@ -72,7 +72,7 @@ export class MetricsCollector {
   private stats(node: Node): Promise<StatsResponse> {
     const client = this.d.kubelets.forNode(node);
     return new Promise((resolve, reject) => {
-      client.Stats({}, { deadline: Date.now() + Math.max(1_000, this.d.resolutionMs) }, (err, res) => (err ? reject(err) : resolve((res ?? {}) as StatsResponse)));
+      client.Stats({}, { deadline: Date.now() + Math.max(5_000, this.d.resolutionMs) }, (err, res) => (err ? reject(err) : resolve((res ?? {}) as StatsResponse)));
     });
   }
 }

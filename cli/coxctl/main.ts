@@ -7,6 +7,7 @@ import { formatError } from './errors';
 import { runGet, type GetFlags } from './get';
 import { columnWidths, formatLines } from './table';
 import { runWhyPending, type WhyPendingFlags } from './why-pending';
+import { runTopNodes, runTopPods, type TopNodeFlags, type TopPodFlags } from './top';
 import { registerStreamVerbs } from './stream-verbs';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -98,6 +99,30 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('-o, --output <format>', 'wide: one line per node with the filter status (Unschedulable or UnschedulableAndUnresolvable)')
     .action(action((name: string, flags: WhyPendingFlags) => runWhyPending(context(), name, flags)));
 
+  const top = program.command('top').description('Display resource (CPU/memory) usage of nodes or pods (Metrics API)');
+  top
+    .command('node')
+    .aliases(['nodes', 'no'])
+    .description('Display resource (CPU/memory) usage of nodes')
+    .argument('[name]', 'node name')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--no-headers', 'print no header line')
+    .option('--sort-by <field>', 'cpu or memory, largest first')
+    .option('--show-capacity', 'percentages of the capacity instead of the allocatable')
+    .action(action((name: string | undefined, flags: TopNodeFlags & { headers?: boolean }) => runTopNodes(context(), name, { ...flags, noHeaders: flags.headers === false })));
+  top
+    .command('pod')
+    .aliases(['pods', 'po'])
+    .description('Display resource (CPU/memory) usage of pods')
+    .argument('[name]', 'pod name')
+    .option('-A, --all-namespaces', 'across all namespaces')
+    .option('-l, --selector <selector>', 'label selector')
+    .option('--field-selector <selector>', 'field selector')
+    .option('--containers', 'one line per container')
+    .option('--no-headers', 'print no header line')
+    .option('--sort-by <field>', 'cpu or memory, largest first')
+    .option('--sum', 'print the sum of the usage')
+    .action(action((name: string | undefined, flags: TopPodFlags & { headers?: boolean }) => runTopPods(context(), name, { ...flags, noHeaders: flags.headers === false })));
   registerStreamVerbs(program, context, action, argv);
 
   program
