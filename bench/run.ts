@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { emit, machineLoad, note } from './lib/report';
 
-export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'metrics'] as const;
+export const BENCHES = ['store', 'pods', 'api', 'failover', 'jobs', 'ingress', 'dns', 'proxy', 'scheduler', 'scheduler-plugins', 'metrics', 'portforward', 'dashboard'] as const;
 
 function runOne(name: string): Promise<number> {
   return new Promise((resolve) => {

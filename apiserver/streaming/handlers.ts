@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { sinceUnix } from '../../kubelet/api/log-options';
 import type { UserInfo } from '../auth';
 import { ApiError, errors } from '../errors';
@@ -12,11 +12,16 @@ import { type ApiPath, type RequestLabels, type RestContext, mastersOnlyAuthoriz
 import { ERROR, EXEC_PROTOCOLS, PORTFORWARD_PROTOCOLS, STDERR, STDIN, STDOUT, errorStatus, exitStatus, frame, parseIncoming, portPrefix, selectProtocol } from './channels';
 import type { ExecOutput, KubeletApiClient, PortForwardOutput } from '../../kubelet/api/proto';
 import { parseExecOptions, parseLogOptions, parsePorts, resolveContainer } from './options';
+import { type ForwardCall, servePortForwardSession } from './portforward-spdy';
+import { SpdyServerSession } from './spdy-session';
+import { SPDY_PORTFORWARD_PROTOCOL, SPDY_TUNNEL_PROTOCOL, SPDY_UPGRADE, acceptsStreamProtocol, switchingToSpdy } from './spdy-upgrade';
 
 /**
  * The streaming subresources of pods, proxied to the pod's kubelet over gRPC:
  * `log` (GET, chunked text/plain), `exec` and `attach` (WebSocket, remotecommand channel
- * protocol v5/v4) and `portforward` (WebSocket, client-node's v4 port-forward protocol).
+ * protocol v5/v4) and `portforward`: kubectl's SPDY streams, over a WebSocket
+ * (`SPDY/3.1+portforward.k8s.io`) or a plain `Upgrade: SPDY/3.1`, and client-node's v4
+ * WebSocket port-forward protocol.
  */
 
 export const STREAMING_SUBRESOURCES = new Set(['log', 'exec', 'attach', 'portforward']);
@@ -69,8 +74,13 @@ function upgrade(req: FastifyRequest, reply: FastifyReply, protocols: string[]):
   if (!protocol) throw errors.badRequest(`none of the offered subprotocols is supported; use one of: ${protocols.join(', ')}`);
   reply.hijack();
   raw.coxswainUpgraded = true;
+  // ws refuses subprotocols that are not HTTP tokens, and `SPDY/3.1+portforward.k8s.io`
+  // (kubectl's) has a '/': take the choice out of ws's hands and answer it ourselves.
+  const untokenly = !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(protocol);
+  if (untokenly) delete raw.headers['sec-websocket-protocol'];
   return new Promise((resolve) => {
     const server = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, handleProtocols: () => protocol });
+    if (untokenly) server.on('headers', (headers) => headers.push(`Sec-WebSocket-Protocol: ${protocol}`));
     server.handleUpgrade(raw, socket, raw[kWsHead] ?? Buffer.alloc(0), (ws) => resolve({ ws, protocol }));
   });
 }
@@ -260,6 +270,9 @@ async function serveExec(ctx: RestContext, req: FastifyRequest, reply: FastifyRe
 
 async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: FastifyReply, ns: string, name: string, query: Record<string, unknown>): Promise<void> {
   await authorizeStream(ctx, req.user, 'create', ns, name, 'portforward');
+  const spdyUpgrade = String(req.headers.upgrade ?? '').toLowerCase() === SPDY_UPGRADE.toLowerCase();
+  const tunnel = !spdyUpgrade && selectProtocol(req.headers['sec-websocket-protocol'], [SPDY_TUNNEL_PROTOCOL]) !== undefined;
+  if (spdyUpgrade || tunnel) return servePortForwardSpdy(ctx, req, reply, ns, name, tunnel);
   const ports = parsePorts(query);
   const { pod, node } = await podAndNode(ctx, ns, name);
   const client = kubelet(ctx, node);
@@ -304,6 +317,44 @@ async function servePortForward(ctx: RestContext, req: FastifyRequest, reply: Fa
     for (const c of calls) c.cancel();
   });
   ws.on('error', () => undefined);
+}
+
+/**
+ * kubectl's port-forward: SPDY streams over the upgraded connection itself (`Upgrade:
+ * SPDY/3.1`) or tunnelled in binary WebSocket messages; each stream pair goes to one kubelet
+ * PortForward call (portforward-spdy.ts).
+ */
+async function servePortForwardSpdy(ctx: RestContext, req: FastifyRequest, reply: FastifyReply, ns: string, name: string, tunnel: boolean): Promise<void> {
+  const { pod, node } = await podAndNode(ctx, ns, name);
+  const client = kubelet(ctx, node);
+  let session: SpdyServerSession;
+  if (tunnel) {
+    const { ws } = await upgrade(req, reply, [SPDY_TUNNEL_PROTOCOL]);
+    session = new SpdyServerSession(createWebSocketStream(ws));
+  } else {
+    const raw = req.raw as UpgradeRequest;
+    const socket = raw[kWs];
+    if (!socket) throw errors.badRequest('Upgrade request required');
+    if (!acceptsStreamProtocol(req.headers['x-stream-protocol-version'], SPDY_PORTFORWARD_PROTOCOL)) {
+      throw errors.forbidden(`unable to upgrade: none of the requested stream protocols ${JSON.stringify(req.headers['x-stream-protocol-version'])} is supported; supported: ${SPDY_PORTFORWARD_PROTOCOL}`);
+    }
+    reply.hijack();
+    raw.coxswainUpgraded = true;
+    socket.write(switchingToSpdy(SPDY_PORTFORWARD_PROTOCOL));
+    const head = raw[kWsHead];
+    if (head?.length) socket.unshift(head);
+    session = new SpdyServerSession(socket);
+  }
+  const podRef = { namespace: ns, name, uid: pod.metadata?.uid ?? '' };
+  session.on('protocolError', (err) => req.log.warn({ err: err.message, pod: `${ns}/${name}` }, 'port-forward SPDY protocol error'));
+  servePortForwardSession(session, {
+    dial(port): ForwardCall {
+      const call = client.PortForward();
+      call.write({ start: { pod: podRef, port } });
+      return call;
+    },
+    errorText: (err) => (err.code === grpc.status.CANCELLED ? undefined : fromGrpcError(err).message),
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runApply, type ApplyFlags } from './apply';
 import { Ctx, type GlobalFlags, type IO } from './context';
+import type { DashboardFlags } from './dashboard';
 import { runDelete, type DeleteFlags } from './delete';
 import { runDescribe, type DescribeFlags } from './describe';
 import { formatError } from './errors';
@@ -124,6 +125,15 @@ export async function run(argv: string[], io: IO): Promise<number> {
     .option('--sum', 'print the sum of the usage')
     .action(action((name: string | undefined, flags: TopPodFlags & { headers?: boolean }) => runTopPods(context(), name, { ...flags, noHeaders: flags.headers === false })));
   registerStreamVerbs(program, context, action, argv);
+
+  program
+    .command('dashboard')
+    .description('Serve the web dashboard on this machine; it reaches the cluster through coxctl with the kubeconfig\'s credentials')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '8001')
+    .option('--address <address>', 'address to listen on', '127.0.0.1')
+    .option('--no-open', 'do not open a browser')
+    // (its server, proxy and the WebSocket library load only when it runs: coxctl starts often)
+    .action(action(async (flags: DashboardFlags) => (await import('./dashboard.js')).runDashboard(context(), flags)));
 
   program
     .command('api-resources')
