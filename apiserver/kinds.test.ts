@@ -108,6 +108,14 @@ test('every new kind: create with defaults, Table columns, discovery', async () 
     assert.equal(r.code, 200, r.body);
     r = await t.req('GET', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/hpa');
     assert.equal(r.json.spec.metrics[0].resource.target.averageUtilization, 50);
+    assert.equal(r.json.spec.behavior, undefined, 'no behavior given: none defaulted (the controller\'s legacy rules apply)');
+    // a behavior given is completed with Kubernetes' default rules, field by field
+    r = await t.req('PATCH', '/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/hpa', { spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } } }, { 'content-type': 'application/merge-patch+json' });
+    assert.equal(r.code, 200, r.body);
+    assert.deepEqual(r.json.spec.behavior, {
+      scaleUp: { stabilizationWindowSeconds: 0, selectPolicy: 'Max', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 100, periodSeconds: 15 }] },
+      scaleDown: { stabilizationWindowSeconds: 60, selectPolicy: 'Max', policies: [{ type: 'Percent', value: 100, periodSeconds: 15 }] },
+    });
     // invalid objects
     r = await t.req('POST', '/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', { metadata: { name: 'x' }, roleRef: { kind: 'Nope', name: 'r' } });
     assert.equal(r.code, 422);

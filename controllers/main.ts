@@ -38,6 +38,7 @@ import { DEFAULT_TERMINATED_POD_GC_THRESHOLD } from './podgc/podgc';
 import { ServiceLbController } from './servicelb/controller';
 import { parseAddressPool } from './servicelb/pool';
 import { StorageProtectionController } from './storageprotection/controller';
+import { DEFAULT_HPA_OPTIONS, HpaController, type HpaControllerOptions } from './hpa/controller';
 
 export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeipam', 'garbagecollector', 'nodelifecycle', 'tainteviction', 'disruption', 'cordon', 'csrapproving', 'csrsigning',
   'daemonset',
@@ -52,6 +53,7 @@ export const ALL_CONTROLLERS = ['deployment', 'replicaset', 'endpoints', 'nodeip
   'endpointslicemirroring',
   'servicelb',
   'storageprotection',
+  'horizontalpodautoscaling',
 ] as const;
 
 export interface ControllersOptions {
@@ -80,6 +82,8 @@ export interface ControllersOptions {
   maxEndpointsPerSlice?: number;
   /** --lb-address-pool: LoadBalancer addresses from this pool (servicelb/pool.ts) instead of node addresses. */
   lbAddressPool?: string;
+  /** The --horizontal-pod-autoscaler-* flags (hpa/controller.ts DEFAULT_HPA_OPTIONS when absent). */
+  hpa?: HpaControllerOptions;
   logger?: Logger;
 }
 
@@ -134,6 +138,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
   if (enabled.has('endpointslicemirroring')) controllers.push(new EndpointSliceMirroringController(ctx));
   if (enabled.has('servicelb')) controllers.push(new ServiceLbController(ctx, lbPool));
   if (enabled.has('storageprotection')) controllers.push(new StorageProtectionController(ctx));
+  if (enabled.has('horizontalpodautoscaling')) controllers.push(new HpaController(ctx, o.hpa ?? DEFAULT_HPA_OPTIONS));
 
   logger.info({ address: o.bindAddress, port: o.port, controllers: controllers.map((c) => c.name) }, 'controllers starting');
   return startControlLoops({
@@ -158,7 +163,7 @@ export async function startControllers(o: ControllersOptions): Promise<RunningCo
 }
 
 export function parseFlags(argv: string[]): ControllersOptions {
-  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, service load balancer, storage object in use protection, endpointslice, endpointslice mirroring', '10257')
+  const cmd = controlLoopCommand('controllers', 'Coxswain controller manager: deployment, replicaset, endpoints, node IPAM, garbage collector, node lifecycle, taint eviction, disruption, cordon taint, CSR approving and signing, daemonset, pod GC, statefulset, persistent volumes, job, cronjob, resourcequota, ingress status, service load balancer, storage object in use protection, endpointslice, endpointslice mirroring, horizontal pod autoscaler', '10257')
     .addOption(new Option('--cluster-cidr <cidr>', 'CIDR from which node podCIDRs are allocated').default('10.244.0.0/16'))
     .addOption(new Option('--node-cidr-mask-size <bits>', 'prefix length of each node podCIDR').default('24'))
     .addOption(new Option('--controllers <list>', `comma-separated controllers to run, or * (${ALL_CONTROLLERS.join(',')})`).default('*'))
@@ -171,7 +176,12 @@ export function parseFlags(argv: string[]): ControllersOptions {
     .addOption(new Option('--local-path-helper-image <image>', 'image of the pod that removes a deleted local-path volume\'s directory').default(DEFAULT_HELPER_IMAGE))
     .addOption(new Option('--job-backoff-base <duration>', 'delay before a Job re-creates a failed pod; doubles per failure, at most 6m').default('10s'))
     .addOption(new Option('--lb-address-pool <pool>', 'LoadBalancer Services get one address each from these IPv4 CIDRs/ranges (a.b.c.d/n or a.b.c.d-e.f.g.h, comma-separated) instead of the addresses of their nodes').env('COXSWAIN_LB_ADDRESS_POOL'))
-    .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints an EndpointSlice holds before another is started (1-1000)').default(String(DEFAULT_MAX_ENDPOINTS_PER_SLICE)));
+    .addOption(new Option('--max-endpoints-per-slice <n>', 'endpoints an EndpointSlice holds before another is started (1-1000)').default(String(DEFAULT_MAX_ENDPOINTS_PER_SLICE)))
+    .addOption(new Option('--horizontal-pod-autoscaler-sync-period <duration>', 'how often each HorizontalPodAutoscaler is synced').default('15s').env('COXSWAIN_HPA_SYNC_PERIOD'))
+    .addOption(new Option('--horizontal-pod-autoscaler-downscale-stabilization <duration>', 'an HPA scales down to the highest recommendation of this past window').default('5m').env('COXSWAIN_HPA_DOWNSCALE_STABILIZATION'))
+    .addOption(new Option('--horizontal-pod-autoscaler-tolerance <ratio>', 'usage within this ratio of the target does not rescale').default('0.1'))
+    .addOption(new Option('--horizontal-pod-autoscaler-cpu-initialization-period <duration>', 'after a pod starts, its CPU samples count only once it has been ready a whole window').default('5m').env('COXSWAIN_HPA_CPU_INITIALIZATION_PERIOD'))
+    .addOption(new Option('--horizontal-pod-autoscaler-initial-readiness-delay <duration>', 'a pod unready this soon after starting has never been ready yet').default('30s'));
   cmd.parse(argv, { from: 'user' });
   const f = cmd.opts<Record<string, string>>();
   if (!!f.clusterSigningCertFile !== !!f.clusterSigningKeyFile) throw new Error('--cluster-signing-cert-file and --cluster-signing-key-file go together');
@@ -198,6 +208,26 @@ export function parseFlags(argv: string[]): ControllersOptions {
     jobBackoffBaseMs: parseDuration(f.jobBackoffBase),
     maxEndpointsPerSlice: parseMaxEndpointsPerSlice(f.maxEndpointsPerSlice),
     lbAddressPool: f.lbAddressPool,
+    hpa: parseHpaFlags(f, positive),
+  };
+}
+
+function parseHpaFlags(f: Record<string, string>, positive: (flag: string, text: string) => number): HpaControllerOptions {
+  const nonNegative = (flag: string, text: string) => {
+    try {
+      return parseDuration(text);
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}`);
+    }
+  };
+  const tolerance = Number(f.horizontalPodAutoscalerTolerance);
+  if (!(tolerance >= 0)) throw new Error(`--horizontal-pod-autoscaler-tolerance: want a ratio of 0 or more, got ${JSON.stringify(f.horizontalPodAutoscalerTolerance)}`);
+  return {
+    syncPeriodMs: positive('--horizontal-pod-autoscaler-sync-period', f.horizontalPodAutoscalerSyncPeriod),
+    downscaleStabilizationMs: nonNegative('--horizontal-pod-autoscaler-downscale-stabilization', f.horizontalPodAutoscalerDownscaleStabilization),
+    tolerance,
+    cpuInitializationPeriodMs: nonNegative('--horizontal-pod-autoscaler-cpu-initialization-period', f.horizontalPodAutoscalerCpuInitializationPeriod),
+    delayOfInitialReadinessStatusMs: nonNegative('--horizontal-pod-autoscaler-initial-readiness-delay', f.horizontalPodAutoscalerInitialReadinessDelay),
   };
 }
 
