@@ -34,7 +34,7 @@ const unit = all.filter((f) => !e2e.includes(f));
 // MAC under running pods, fixed in the kubelet; the load only made it likelier.)
 // (Not store-etcdctl: its `etcdctl check perf` fails on a 500 ms slowest request, which the
 // Docker lane beside it can cause.)
-const SIDE_LANE = /^(store-(?!etcdctl)|apiserver-|coxctl|deploy-units|kubectl-kinds|leader-election)[^/]*\.test\.js$/;
+const SIDE_LANE = /^(store-(?!etcdctl)|apiserver-|coxctl|deploy-units|kubectl-kinds|leader-election|scheduler-(queue|kill9|leader))[^/]*\.test\.js$/;
 const lanes = process.env.COXSWAIN_TEST_LANES === '1' ? 1 : 2;
 const side = lanes === 2 ? e2e.filter((f) => SIDE_LANE.test(path.basename(f))) : [];
 const main = [...unit, ...e2e.filter((f) => !side.includes(f))];

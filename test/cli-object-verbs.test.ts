@@ -98,7 +98,8 @@ describe('coxctl object verbs', { timeout: 4 * 60_000 }, () => {
     const r = await coxctl(['rollout', 'status', 'deployment/web', '--timeout', '90s']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /deployment "web" successfully rolled out\n$/);
-    for (const line of r.stdout.trim().split('\n').slice(0, -1)) assert.match(line, /^Waiting for deployment "web" rollout to finish: /);
+    // kubectl's two kinds of progress line: before the controller has seen the spec, then the counts
+    for (const line of r.stdout.trim().split('\n').slice(0, -1)) assert.match(line, /^Waiting for deployment (spec update to be observed\.\.\.|"web" rollout to finish: )/);
     assert.equal(r.stdout.trim().split('\n').pop(), (await kok(['rollout', 'status', 'deployment/web'])).trim().split('\n').pop());
     const sts = await coxctl(['rollout', 'status', 'sts/db', '--timeout', '90s']);
     assert.equal(sts.code, 0, sts.stderr);
