@@ -9,6 +9,7 @@ COPY . .
 # Reuse node_modules from the build context when present (offline builds); otherwise install.
 RUN if [ ! -d node_modules/typescript ]; then npm ci --no-audit --no-fund; fi \
  && node node_modules/typescript/bin/tsc -p . \
+ && node scripts/bundle-dashboard.js --no-check \
  && ln -sf /opt/coxswain/bin/coxswain.js /usr/local/bin/coxswain \
  && ln -sf /opt/coxswain/bin/coxctl.js /usr/local/bin/coxctl
 ENV COXSWAIN_HOME=/var/lib/coxswain

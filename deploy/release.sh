@@ -33,6 +33,8 @@ case $out in /*) ;; *) out="$PWD/$out" ;; esac
 if [ "$build" = 1 ]; then
   echo "release: compiling TypeScript (tsc -p .)" >&2
   node node_modules/typescript/bin/tsc -p . >&2
+  echo "release: bundling the dashboard (scripts/bundle-dashboard.js)" >&2
+  node scripts/bundle-dashboard.js --no-check >&2
 fi
 [ -f dist/cli/coxswain.js ] || { echo "release: dist/cli/coxswain.js is missing: run npx tsc -p . first" >&2; exit 1; }
 
