@@ -235,9 +235,10 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
 
   it('exec -it: a real TTY, its size, a resize on SIGWINCH, and the exit code', { skip: !hasScript && '`script` (util-linux) not installed' }, async () => {
     // The terminal is resized (by a background job on the same pty) once the first size was
-    // printed; the remote shell waits for its size to change, then prints it again.
+    // printed; the remote shell waits for the new size (stty may set columns and rows in two
+    // steps, so it waits for both), then prints it again.
     const flag = path.join(home, 'resize-now');
-    const remote = `tty; sleep 0.5; stty size; i=0; while [ "$(stty size)" = "30 100" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; exit 7`;
+    const remote = `tty; sleep 0.5; stty size; i=0; while [ "$(stty size)" != "40 120" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; exit 7`;
     const inner = `${process.execPath} ${COXCTL} exec -it talker -c main -- sh -c '${remote}'`;
     const cmd = `stty cols 100 rows 30; (while [ ! -e ${flag} ]; do sleep 0.05; done; stty cols 120 rows 40 < /dev/tty) & KUBECONFIG=${cluster.kubeconfig} ${inner}`;
     const r = await new Promise<Run>((resolve) => {
