@@ -1,3 +1,4 @@
+import { bytesOf, parseQuantity } from '../../lib/quantity';
 import { tabwrite } from './tabwriter';
 
 /**
@@ -11,23 +12,16 @@ export interface Usage { cpu?: string; memory?: string }
 export interface NodeMetrics { metadata: { name: string }; usage: Usage }
 export interface PodMetrics { metadata: { name: string; namespace?: string }; containers: { name: string; usage: Usage }[] }
 
-const CPU_SUFFIX: Record<string, number> = { n: 1, u: 1e3, m: 1e6, '': 1e9, k: 1e12, M: 1e15, G: 1e18 };
-const MEM_SUFFIX: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
-
-function parse(q: string | undefined, suffixes: Record<string, number>, unit: number): number {
-  const m = /^([0-9]*\.?[0-9]*)(?:e(-?\d+))?([a-zA-Z]*)$/.exec((q ?? '0').trim());
-  if (!m || !m[1] || !(m[3] in suffixes)) throw new Error(`invalid quantity ${JSON.stringify(q)}`);
-  const [intPart, frac = ''] = m[1].split('.');
-  // integer arithmetic on the digits, so "2m" is exactly 2 millicores (no float error before rounding up)
-  const digits = Number(`${intPart || '0'}${frac}`);
-  const scale = suffixes[m[3]] * 10 ** (Number(m[2] ?? 0) - frac.length);
-  return (digits * scale) / unit;
+function parse(q: string | undefined): number {
+  const v = parseQuantity((q ?? '0').trim());
+  if (v === undefined) throw new Error(`invalid quantity ${JSON.stringify(q)}`);
+  return v;
 }
 
-/** A CPU quantity in nanocores (exact for the forms the Metrics API writes). */
-export const nanoCores = (q: string | undefined): number => parse(q, CPU_SUFFIX, 1);
+/** A CPU quantity in nanocores. */
+export const nanoCores = (q: string | undefined): number => parse(q) * 1e9;
 /** A memory quantity in bytes, rounded up as Quantity.Value(). */
-export const bytes = (q: string | undefined): number => Math.ceil(parse(q, MEM_SUFFIX, 1));
+export const bytes = (q: string | undefined): number => bytesOf(parse(q));
 
 const milli = (nano: number) => Math.ceil(Math.round(nano) / 1e6);
 const cpuText = (nano: number) => `${milli(nano)}m`;

@@ -1,4 +1,5 @@
 /** Text for table cells, worded as kubectl prints the same columns. */
+import { parseQuantity } from '../../../lib/quantity';
 import type { Condition, NodeView, PodView } from './types';
 
 /** kubectl's AGE: 45s, 12m, 3h, 5d. */
@@ -61,11 +62,7 @@ export function matches(selector: Record<string, string> | undefined, labels: Re
   return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 
-const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
 /** A Kubernetes quantity ("250m", "1Gi", "3") as a number; NaN when it is not one. */
 export function quantity(q: string | undefined): number {
-  const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(q ?? '');
-  if (!m || SUFFIX[m[2]!] === undefined) return NaN;
-  return Number(m[1]) * SUFFIX[m[2]!]!;
+  return parseQuantity(q) ?? NaN;
 }
