@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { nodeInfo, type NodeInfo, type Snapshot } from './framework';
+import { nodeInfo, type NodeInfo } from './framework';
 
 function key(p: Pod): string {
   return `${p.metadata?.namespace}/${p.metadata?.name}`;
@@ -16,20 +16,27 @@ export class AssumeCache {
 
   constructor(private readonly ttlMs = 30_000) {}
 
-  assume(pod: Pod, nodeName: string, nowMs: number): void {
+  /** Assumes `pod` bound to `nodeName` from `nowMs` on; returns the bound copy it keeps. */
+  assume(pod: Pod, nodeName: string, nowMs: number): Pod {
     const bound: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
     this.assumed.set(key(pod), { pod: bound, uid: pod.metadata?.uid, at: nowMs });
+    return bound;
   }
 
-  forget(pod: Pod): void {
-    this.assumed.delete(key(pod));
-  }
-
-  /** Called with the informer's view of a pod (or its deletion). */
-  confirm(pod: Pod, deleted = false): void {
+  /** Ends the pod's assumption; returns the bound copy it dropped, if any. */
+  forget(pod: Pod): Pod | undefined {
     const a = this.assumed.get(key(pod));
-    if (!a) return;
-    if (deleted || pod.spec?.nodeName || (a.uid && pod.metadata?.uid !== a.uid)) this.assumed.delete(key(pod));
+    this.assumed.delete(key(pod));
+    return a?.pod;
+  }
+
+  /** Called with the informer's view of a pod (or its deletion); returns the bound copy it dropped, if any. */
+  confirm(pod: Pod, deleted = false): Pod | undefined {
+    const a = this.assumed.get(key(pod));
+    if (!a) return undefined;
+    if (!(deleted || pod.spec?.nodeName || (a.uid && pod.metadata?.uid !== a.uid))) return undefined;
+    this.assumed.delete(key(pod));
+    return a.pod;
   }
 
   isAssumed(pod: Pod): boolean {
@@ -38,10 +45,17 @@ export class AssumeCache {
 
   /** Live assumptions at `nowMs` (expired ones are dropped). */
   list(nowMs: number): Pod[] {
+    this.expire(nowMs);
+    return [...this.assumed.values()].map((a) => a.pod);
+  }
+
+  /** Drops the assumptions older than the TTL at `nowMs`; returns their bound copies. */
+  expire(nowMs: number): Pod[] {
     const out: Pod[] = [];
     for (const [k, a] of this.assumed) {
-      if (nowMs - a.at > this.ttlMs) this.assumed.delete(k);
-      else out.push(a.pod);
+      if (nowMs - a.at <= this.ttlMs) continue;
+      this.assumed.delete(k);
+      out.push(a.pod);
     }
     return out;
   }
@@ -68,11 +82,4 @@ export function buildNodeInfos(nodes: Node[], pods: Pod[], assumed: Pod[]): Node
   }
   for (const p of pods) if (!seen.has(key(p))) add(p);
   return nodes.map((n) => nodeInfo(n, byNode.get(n.metadata?.name ?? '') ?? []));
-}
-
-/** A Snapshot over `infos`; `namespaceLabels` looks namespaces up (e.g. in an informer). */
-export function snapshotOf(infos: NodeInfo[], namespaceLabels: (ns: string) => Record<string, string> | undefined = () => undefined): Snapshot {
-  let byName: Map<string, NodeInfo> | undefined;
-  const get = (n: string) => (byName ??= new Map(infos.map((i) => [i.node.metadata?.name ?? '', i] as const))).get(n);
-  return { nodes: infos, get, namespaceLabels };
 }

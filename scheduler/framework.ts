@@ -17,6 +17,12 @@ export interface NodeInfo {
   /** Sum of requests with Kubernetes' non-zero defaults (for scoring). */
   nonZeroRequested: Resources;
   allocatable: Resources & { pods: number };
+  /** The node's Ready condition is True (read once when the NodeInfo is built). */
+  ready: boolean;
+  /** Those of `pods` with pod affinity or anti-affinity terms of any kind (upstream's PodsWithAffinity). */
+  podsWithAffinity: Pod[];
+  /** Those of `pods` with required pod anti-affinity terms (upstream's PodsWithRequiredAntiAffinity). */
+  podsWithRequiredAntiAffinity: Pod[];
 }
 
 /**
@@ -47,12 +53,28 @@ export class CycleState {
   }
 }
 
-/** The cluster as one scheduling attempt sees it: every node with its pods, and namespace labels (for namespaceSelector). */
+/** An image as the nodes of a snapshot report it: its size (on the first node listing it) and how many nodes have it. */
+export interface ImageSummary {
+  size: number;
+  nodes: number;
+}
+
+/**
+ * The cluster as one scheduling attempt sees it: every node with its pods, namespace labels (for
+ * namespaceSelector), and what plugins need cluster-wide without walking every node (upstream's
+ * HavePodsWithAffinityNodeInfoList, HavePodsWithRequiredAntiAffinityNodeInfoList, ImageStateSummary).
+ */
 export interface Snapshot {
   nodes: NodeInfo[];
   get(nodeName: string): NodeInfo | undefined;
   /** Labels of a namespace; undefined when unknown. */
   namespaceLabels(namespace: string): Record<string, string> | undefined;
+  /** The nodes (in `nodes` order) with at least one pod in their `podsWithAffinity`. */
+  havePodsWithAffinity(): NodeInfo[];
+  /** The nodes (in `nodes` order) with at least one pod in their `podsWithRequiredAntiAffinity`. */
+  havePodsWithRequiredAntiAffinity(): NodeInfo[];
+  /** An image name's size and node count; undefined when no node reports it. */
+  image(name: string): ImageSummary | undefined;
 }
 
 /**
@@ -149,13 +171,31 @@ function isPodFinished(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
-/** Builds a NodeInfo from a Node and the pods placed on it (finished pods are ignored). */
-/** `info` with `more` pods placed too (assumed pods), without re-adding up the pods it has. */
+/** Whether the pod has pod affinity or anti-affinity terms (an empty podAffinity or podAntiAffinity counts, as upstream). */
+export function hasPodAffinity(pod: Pod): boolean {
+  const a = pod.spec?.affinity;
+  return !!a && (!!a.podAffinity || !!a.podAntiAffinity);
+}
+
+/** Whether the pod has required pod anti-affinity terms. */
+export function hasRequiredAntiAffinity(pod: Pod): boolean {
+  return !!pod.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length;
+}
+
+/** Whether the node's Ready condition is True. */
+export function isNodeReady(node: Node): boolean {
+  for (const c of node.status?.conditions ?? []) if (c.type === 'Ready') return c.status === 'True';
+  return false;
+}
+
+/** `info` with `more` pods placed too (assumed or nominated pods), without re-adding up the pods it has. */
 export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
   const add = more.filter((p) => !isPodFinished(p));
   if (add.length === 0) return info;
   const requested = { ...info.requested };
   const nonZeroRequested = { ...info.nonZeroRequested };
+  let podsWithAffinity = info.podsWithAffinity;
+  let podsWithRequiredAntiAffinity = info.podsWithRequiredAntiAffinity;
   for (const p of add) {
     const r = podRequests(p);
     requested.milliCPU += r.milliCPU;
@@ -163,10 +203,19 @@ export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
     const n = podRequests(p, true);
     nonZeroRequested.milliCPU += n.milliCPU;
     nonZeroRequested.memory += n.memory;
+    if (hasPodAffinity(p)) {
+      if (podsWithAffinity === info.podsWithAffinity) podsWithAffinity = podsWithAffinity.slice();
+      podsWithAffinity.push(p);
+      if (hasRequiredAntiAffinity(p)) {
+        if (podsWithRequiredAntiAffinity === info.podsWithRequiredAntiAffinity) podsWithRequiredAntiAffinity = podsWithRequiredAntiAffinity.slice();
+        podsWithRequiredAntiAffinity.push(p);
+      }
+    }
   }
-  return { ...info, pods: [...info.pods, ...add], requested, nonZeroRequested };
+  return { ...info, pods: [...info.pods, ...add], requested, nonZeroRequested, podsWithAffinity, podsWithRequiredAntiAffinity };
 }
 
+/** Builds a NodeInfo from a Node and the pods placed on it (finished pods are ignored). */
 export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
   const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
   const empty: NodeInfo = {
@@ -175,6 +224,9 @@ export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
     requested: { milliCPU: 0, memory: 0 },
     nonZeroRequested: { milliCPU: 0, memory: 0 },
     allocatable: { milliCPU: cpuMillis(alloc.cpu), memory: bytesOf(alloc.memory), pods: countOf(alloc.pods) },
+    ready: isNodeReady(node),
+    podsWithAffinity: [],
+    podsWithRequiredAntiAffinity: [],
   };
   return withPods(empty, pods);
 }

@@ -11,9 +11,9 @@ import { ANN_SELECTED_NODE } from '../lib/volume-binding';
 import { rfc3339 } from '../lib/time';
 import { bindPod } from './binder';
 import { Limiter } from '../lib/limiter';
-import { AssumeCache, snapshotOf } from './cache';
 import { withNominatedPods } from './preemption';
 import { NodeInfoCache } from './node-cache';
+import { snapshotOf } from './snapshot';
 import { assignedPodUpdateEvents, nodeUpdateEvents, pendingPodChanged, type ClusterEvent } from './cluster-events';
 import { defaultSchedulerConfig, type SchedulerProfile } from './config';
 import { newRequestsMemo, withRequestsMemo, type Snapshot } from './framework';
@@ -75,8 +75,7 @@ const isDone = (p: Pod) => !!p.metadata?.deletionTimestamp || p.status?.phase ==
  * one refused as invalid (400/422) is a Warning event and is not retried until the pod changes.
  */
 export class Scheduler {
-  readonly assumed = new AssumeCache();
-  /** NodeInfos kept from informer events (rebuilt per node on change, not per attempt). */
+  /** NodeInfos kept from informer events and our assumptions (rebuilt per node on change, not per attempt). */
   private readonly cache = new NodeInfoCache();
   readonly queue: SchedulingQueue;
   private readonly binder: Limiter;
@@ -161,31 +160,28 @@ export class Scheduler {
   private onPodAdd(p: Pod): void {
     this.trackNominated(p);
     this.cache.setPod(p);
-    this.assumed.confirm(p);
     if (p.spec?.nodeName) {
       if (!isDone(p)) this.queue.onEvent('AssignedPodAdd');
-    } else if (this.profileFor(p) && !this.assumed.isAssumed(p)) this.queue.add(objectKey(p), p);
+    } else if (this.profileFor(p) && !this.cache.isAssumed(p)) this.queue.add(objectKey(p), p);
   }
 
   private onPodUpdate(old: Pod, p: Pod): void {
     const key = objectKey(p);
     this.trackNominated(p);
     this.cache.setPod(p);
-    this.assumed.confirm(p);
     if (p.spec?.nodeName) {
       this.queue.delete(key);
       this.written.delete(key);
       this.waitingForVolumes.delete(key);
       this.events(assignedPodUpdateEvents(old, p));
     } else if (!this.profileFor(p)) this.queue.delete(key);
-    else if (!this.assumed.isAssumed(p)) this.queue.update(key, p, pendingPodChanged(old, p));
+    else if (!this.cache.isAssumed(p)) this.queue.update(key, p, pendingPodChanged(old, p));
   }
 
   private onPodDelete(p: Pod): void {
     const key = objectKey(p);
     this.trackNominated(p, true);
     this.cache.deletePod(p);
-    this.assumed.confirm(p, true);
     this.queue.delete(key);
     this.written.delete(key);
     this.waitingForVolumes.delete(key);
@@ -235,15 +231,17 @@ export class Scheduler {
     const { metrics, logger } = this.o;
     const pod = this.o.pods.get(key);
     const prof = pod && this.profileFor(pod);
-    if (!pod || !prof || this.assumed.isAssumed(pod)) return this.queue.done(key);
+    if (!pod || !prof || this.cache.isAssumed(pod)) return this.queue.done(key);
     const started = this.clock.now();
     // Pods nominated to a node (preemptors waiting for their victims to go) count as placed there
     // for pods of lower or equal priority, so the room preemption made is not taken by another.
     // One memo of pod requests for the scheduler's life: informer pods are new objects when they
     // change, so a node rebuilt after one of its pods changed parses only that pod's quantities.
     const { infos, snapshot, start, result } = withRequestsMemo(() => {
-      const infos = withNominatedPods(this.cache.list(this.assumed.list(started)), [...this.nominated.values()], pod);
-      const snapshot = snapshotOf(infos, this.namespaceLabels());
+      this.cache.expire(started);
+      const cached = this.cache.snapshot(this.namespaceLabels());
+      const infos = this.nominated.size > 0 ? withNominatedPods(cached.nodes, [...this.nominated.values()], pod) : cached.nodes;
+      const snapshot = infos === cached.nodes ? cached : snapshotOf(infos, cached.namespaceLabels);
       const toFind = numFeasibleNodesToFind(infos.length, prof.percentageOfNodesToScore ?? this.o.percentageOfNodesToScore);
       const start = this.nextStartNodeIndex;
       return { infos, snapshot, start, result: schedulePod(pod, snapshot, prof.profile, this.rotation++, { feasibleToFind: toFind, start }) };
@@ -271,7 +269,7 @@ export class Scheduler {
       return;
     }
     this.waitingForVolumes.delete(key);
-    this.assumed.assume(pod, result.nodeName, started);
+    this.cache.assume(pod, result.nodeName, started);
     this.queue.done(key);
     metrics?.duration.observe({ result: 'scheduled' }, (this.clock.now() - started) / 1000);
     logger.debug({ pod: key, node: result.nodeName, score: result.score, feasible: result.feasible, processed: result.processed }, 'assumed pod');
@@ -296,7 +294,7 @@ export class Scheduler {
     try {
       await bindPod(this.o.client, pod, nodeName);
     } catch (err) {
-      this.assumed.forget(pod);
+      this.cache.forget(pod);
       metrics?.attempts.inc({ result: 'error' });
       // Already bound or gone: the informer will tell us; nothing to retry.
       if (err instanceof ApiError && (err.notFound || err.conflict)) return;

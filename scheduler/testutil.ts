@@ -1,6 +1,6 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { CycleState, nodeInfo, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot } from './framework';
-import { snapshotOf } from './cache';
+import { snapshotOf } from './snapshot';
 
 /** Test fixtures shared by the scheduler's table tests. */
 export function mkNode(name: string, o: { cpu?: string; memory?: string; pods?: string; ready?: string; unschedulable?: boolean; labels?: Record<string, string>; taints?: NonNullable<Node['spec']>['taints'] } = {}): Node {
