@@ -1,5 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
-import { unresolvable, unschedulable, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot, type Status } from '../framework';
+import { hasRequiredAntiAffinity, unresolvable, unschedulable, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin, type Snapshot, type Status } from '../framework';
 import { affinityOf, matchesAllTerms, memoNamespaceLabels, termMatches, TopologyCounts, type AffinityTerm, type NamespaceLabels, type PodAffinityInfo } from './podAffinityTerms';
 
 /**
@@ -42,8 +42,6 @@ interface PreFilterState {
   anti: TopologyCounts;
   /** The pod matches all of its own affinity terms (it may be the first of its group). */
   selfMatch: boolean;
-  /** Placed pods with terms that score others, with their nodes (found on the same pass, reused by PreScore). */
-  scorers: { pod: Pod; node: Node }[];
   /** What the counts were taken over, and how (to recount one node whose pods differ). */
   snapshot: Snapshot;
   counting: Counting;
@@ -66,18 +64,29 @@ interface Counting {
   ownNsLabels: NamespaceLabels;
 }
 
-/** Adds (sign 1) or removes (sign -1) one placed pod's contribution to the filter's counts. */
-function countPod(s: PreFilterState, c: Counting, existing: Pod, node: Node, sign: number): void {
-  // Most pods have no affinity at all: a property read, not a cache lookup.
-  if (existing.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length) {
-    for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, c.pod, c.ownNsLabels)) addIfLabeled(s.existingAnti, node, t.topologyKey, sign);
-  }
-  if (!c.hasOwn) return;
+/** Adds (sign 1) or removes (sign -1) the contribution of a placed pod's required anti-affinity terms that select the incoming pod. */
+function countExistingAnti(s: PreFilterState, c: Counting, existing: Pod, node: Node, sign: number): void {
+  for (const t of affinityOf(existing).requiredAntiAffinity) if (termMatches(t, c.pod, c.ownNsLabels)) addIfLabeled(s.existingAnti, node, t.topologyKey, sign);
+}
+
+/** Adds (sign 1) or removes (sign -1) a placed pod's matches of the incoming pod's own required terms. */
+function countOwn(s: PreFilterState, c: Counting, existing: Pod, node: Node, sign: number): void {
   if (matchesAllTerms(c.info.requiredAffinity, existing, c.nsLabels)) for (const t of c.info.requiredAffinity) addIfLabeled(s.affinity, node, t.topologyKey, sign);
   for (const t of c.info.requiredAntiAffinity) if (termMatches(t, existing, c.nsLabels)) addIfLabeled(s.anti, node, t.topologyKey, sign);
 }
 
-/** The counts the filter needs, over every node of the snapshot. */
+/** Adds (sign 1) or removes (sign -1) one placed pod's contribution to the filter's counts. */
+function countPod(s: PreFilterState, c: Counting, existing: Pod, node: Node, sign: number): void {
+  // Most pods have no affinity at all: a property read, not a cache lookup.
+  if (hasRequiredAntiAffinity(existing)) countExistingAnti(s, c, existing, node, sign);
+  if (c.hasOwn) countOwn(s, c, existing, node, sign);
+}
+
+/**
+ * The counts the filter needs: the placed pods' required anti-affinity from the nodes that have
+ * such pods only, and, when the pod has required terms of its own, matches over every pod.
+ * Without either, `skip` is set and the filter passes every node (upstream's PreFilter Skip).
+ */
 export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): PreFilterState {
   const info = affinityOf(pod);
   const podNs = pod.metadata?.namespace ?? 'default';
@@ -89,16 +98,11 @@ export function preFilterState(pod: Pod, snapshot: Snapshot, nsLabels: Namespace
     affinity: new TopologyCounts(),
     anti: new TopologyCounts(),
     selfMatch: matchesAllTerms(info.requiredAffinity, pod, nsLabels),
-    scorers: [],
     snapshot,
     counting,
   };
-  for (const n of snapshot.nodes) {
-    for (const existing of n.pods) {
-      countPod(s, counting, existing, n.node, 1);
-      if (existing.spec?.affinity && scoresOthers(existing)) s.scorers.push({ pod: existing, node: n.node });
-    }
-  }
+  for (const n of snapshot.havePodsWithRequiredAntiAffinity()) for (const existing of n.podsWithRequiredAntiAffinity) countExistingAnti(s, counting, existing, n.node, 1);
+  if (counting.hasOwn) for (const n of snapshot.nodes) for (const existing of n.pods) countOwn(s, counting, existing, n.node, 1);
   s.skip = !counting.hasOwn && s.existingAnti.size === 0;
   return s;
 }
@@ -150,6 +154,8 @@ export const InterPodAffinity: FilterPlugin = {
   filter(_pod, nodeInfo, state): Status | undefined {
     const pre = state.read<PreFilterState>(PRE_FILTER_KEY);
     if (!pre) return { code: 'Error', reasons: [`reading "${PRE_FILTER_KEY}" from cycleState: not found`] };
+    // No terms to check anywhere, and none on this node (preemption may try a node with other pods).
+    if (pre.skip && nodeInfo.podsWithRequiredAntiAffinity.length === 0) return undefined;
     const s = forNodeInfo(pre, nodeInfo);
     const node = nodeInfo.node;
     if (s.skip) return undefined;
@@ -178,18 +184,12 @@ function hasAnyLabel(node: Node): boolean {
   return false;
 }
 
-/** Whether a placed pod has terms that score other pods (required anti-affinity only filters). */
-function scoresOthers(p: Pod): boolean {
-  const a = p.spec?.affinity;
-  return !!(a && (a.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length || a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length || a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length));
-}
-
 /**
- * The weighted topology scores over every node of the snapshot (undefined when nothing
- * contributes). `scorers`, when PreFilter found them on this snapshot, spares a pass over every
- * pod for a pod without preferred terms of its own.
+ * The weighted topology scores over the snapshot (undefined when nothing contributes): every pod
+ * when the pod has preferred terms of its own, else only the pods with pod (anti-)affinity
+ * terms, on the nodes that have them (upstream's PreScore).
  */
-export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels, scorers?: { pod: Pod; node: Node }[]): TopologyScore | undefined {
+export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceLabels): TopologyScore | undefined {
   const info = affinityOf(pod);
   const hasPreferred = info.preferredAffinity.length + info.preferredAntiAffinity.length > 0;
   const podNs = pod.metadata?.namespace ?? 'default';
@@ -204,8 +204,8 @@ export function preScoreState(pod: Pod, snapshot: Snapshot, nsLabels: NamespaceL
     for (const t of e.preferredAffinity) addScore(m, t, t.weight, pod, ownNsLabels, node);
     for (const t of e.preferredAntiAffinity) addScore(m, t, -t.weight, pod, ownNsLabels, node);
   };
-  if (!hasPreferred && scorers) for (const s of scorers) visit(s.pod, s.node);
-  else for (const n of snapshot.nodes) for (const existing of n.pods) if (hasPreferred || scoresOthers(existing)) visit(existing, n.node);
+  if (hasPreferred) for (const n of snapshot.nodes) for (const existing of n.pods) visit(existing, n.node);
+  else for (const n of snapshot.havePodsWithAffinity()) for (const existing of n.podsWithAffinity) visit(existing, n.node);
   return m.size > 0 ? m : undefined;
 }
 
@@ -213,8 +213,7 @@ export const InterPodAffinityScore: ScorePlugin = {
   name: NAME,
   weight: DEFAULT_WEIGHT,
   preScore(pod, _nodes: NodeInfo[], snapshot, state: CycleState) {
-    const scorers = state.read<PreFilterState>(PRE_FILTER_KEY)?.scorers;
-    state.write(PRE_SCORE_KEY, preScoreState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns)), scorers));
+    state.write(PRE_SCORE_KEY, preScoreState(pod, snapshot, memoNamespaceLabels((ns) => snapshot.namespaceLabels(ns))));
   },
   score(_pod, { node }, state) {
     const m = state.read<TopologyScore>(PRE_SCORE_KEY);

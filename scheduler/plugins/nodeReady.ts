@@ -8,10 +8,9 @@ import { tolerates } from './taintToleration';
  */
 export const NodeReady: FilterPlugin = {
   name: 'NodeReady',
-  filter(pod, { node }) {
-    const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
-    if (ready?.status !== 'True') return unresolvable('node(s) were not ready');
-    return undefined;
+  filter(_pod, { ready }) {
+    // Read from the Ready condition when the NodeInfo was built.
+    return ready ? undefined : unresolvable('node(s) were not ready');
   },
 };
 
