@@ -1,5 +1,6 @@
-import type { Node, Pod } from 'kubernetes-types/core/v1';
-import type { ScorePlugin } from '../framework';
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { ImageSummary, ScorePlugin } from '../framework';
+import { nodeImages } from '../image-states';
 import { MAX_NODE_SCORE } from './normalize';
 
 const MB = 1024 * 1024;
@@ -12,18 +13,6 @@ export function normalizedImageName(name: string): string {
   return name.lastIndexOf(':') <= name.lastIndexOf('/') ? `${name}:latest` : name;
 }
 
-/** Image name → size in bytes, from node.status.images, memoized per Node object (informer objects are replaced, not mutated). */
-const imagesByNode = new WeakMap<Node, Map<string, number>>();
-export function nodeImages(node: Node): Map<string, number> {
-  let m = imagesByNode.get(node);
-  if (!m) {
-    m = new Map();
-    for (const img of node.status?.images ?? []) for (const n of img.names ?? []) if (!m.has(n)) m.set(n, img.sizeBytes ?? 0);
-    imagesByNode.set(node, m);
-  }
-  return m;
-}
-
 /** The score for a summed, spread-scaled image size: 0 at or below 23 MB, 100 at 1000 MB per container. */
 export function imageScore(sum: number, containers: number): number {
   const max = MAX_CONTAINER_THRESHOLD * containers;
@@ -33,7 +22,7 @@ export function imageScore(sum: number, containers: number): number {
 }
 
 /** Per image the pod uses: its size (as first reported) and on how many nodes of the cluster it is. */
-type ImageSpread = Map<string, { size: number; nodes: number }>;
+type ImageSpread = Map<string, ImageSummary>;
 const STATE_KEY = 'PreScoreImageLocality';
 
 function podImages(pod: Pod): string[] {
@@ -51,18 +40,11 @@ export const ImageLocality: ScorePlugin = {
   weight: 1,
   preScore(pod, _nodes, snapshot, state) {
     const images = podImages(pod);
-    const wanted = new Set(images);
+    // The snapshot keeps per image how many nodes have it (no walk over every node's images).
     const spread: ImageSpread = new Map();
-    for (const info of snapshot.nodes) {
-      const have = nodeImages(info.node);
-      if (have.size === 0) continue;
-      for (const name of wanted) {
-        const size = have.get(name);
-        if (size === undefined) continue;
-        const s = spread.get(name);
-        if (s) s.nodes++;
-        else spread.set(name, { size, nodes: 1 });
-      }
+    for (const name of new Set(images)) {
+      const s = snapshot.image(name);
+      if (s) spread.set(name, s);
     }
     state.write(STATE_KEY, { images, spread, total: snapshot.nodes.length });
   },

@@ -17,6 +17,8 @@ export const BOUND_TO_MISSING_VOLUME = 'node(s) unavailable due to one or more p
 export const NO_VOLUME_TO_BIND = "node(s) didn't find available persistent volumes to bind";
 export const NOT_SELECTED_NODE = "node(s) didn't match the node already selected for the pod's volume claims";
 
+const STATE_KEY = 'PreFilterVolumeBinding';
+
 /** The claim names the pod's volumes use. */
 export function podClaimNames(pod: Pod): string[] {
   return (pod.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim ? [v.persistentVolumeClaim.claimName] : []));
@@ -42,9 +44,17 @@ export function delayedClaims(pod: Pod, l: VolumeLister): PersistentVolumeClaim[
 export function volumeBinding(l: VolumeLister): FilterPlugin {
   return {
     name: 'VolumeBinding',
-    filter(pod, { node }) {
+    preFilter(pod, _snapshot, state) {
+      // The claim names once per attempt, not once per node.
+      state.write(STATE_KEY, podClaimNames(pod));
+      return undefined;
+    },
+    filter(pod, { node }, state) {
+      const names = state.read<string[]>(STATE_KEY) ?? podClaimNames(pod);
+      // A pod without claims fits everywhere (upstream's PreFilter Skip).
+      if (names.length === 0) return undefined;
       const ns = pod.metadata?.namespace ?? 'default';
-      for (const name of podClaimNames(pod)) {
+      for (const name of names) {
         const c = l.claim(ns, name);
         if (!c) return unresolvable(`persistentvolumeclaim "${name}" not found`);
         if (c.metadata?.deletionTimestamp) return unresolvable(`persistentvolumeclaim "${name}" is being deleted`);
