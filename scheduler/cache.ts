@@ -19,6 +19,8 @@ export class AssumeCache {
   /** Assumes `pod` bound to `nodeName` from `nowMs` on; returns the bound copy it keeps. */
   assume(pod: Pod, nodeName: string, nowMs: number): Pod {
     const bound: Pod = { ...pod, spec: { ...(pod.spec ?? { containers: [] }), nodeName } };
+    // Deleted first, so a pod assumed again moves to the end (the map stays in time order).
+    this.assumed.delete(key(pod));
     this.assumed.set(key(pod), { pod: bound, uid: pod.metadata?.uid, at: nowMs });
     return bound;
   }
@@ -49,11 +51,15 @@ export class AssumeCache {
     return [...this.assumed.values()].map((a) => a.pod);
   }
 
-  /** Drops the assumptions older than the TTL at `nowMs`; returns their bound copies. */
+  /**
+   * Drops the assumptions older than the TTL at `nowMs`; returns their bound copies. The map is
+   * in the order pods were assumed (times from one clock), so the walk stops at the first live
+   * one: an attempt does not walk every pod in flight.
+   */
   expire(nowMs: number): Pod[] {
     const out: Pod[] = [];
     for (const [k, a] of this.assumed) {
-      if (nowMs - a.at <= this.ttlMs) continue;
+      if (nowMs - a.at <= this.ttlMs) break;
       this.assumed.delete(k);
       out.push(a.pod);
     }

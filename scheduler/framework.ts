@@ -1,4 +1,4 @@
-import type { Node, Pod } from 'kubernetes-types/core/v1';
+import type { Node, Pod, Taint } from 'kubernetes-types/core/v1';
 import { bytesOf, countOf, cpuMillis } from '../lib/quantity';
 
 /** Resource amounts in scheduler units: cpu in millicores, memory in bytes. */
@@ -19,6 +19,9 @@ export interface NodeInfo {
   allocatable: Resources & { pods: number };
   /** The node's Ready condition is True (read once when the NodeInfo is built). */
   ready: boolean;
+  /** node.spec.unschedulable and node.spec.taints (empty when none), read once, so filters need not touch the Node. */
+  unschedulable: boolean;
+  taints: readonly Taint[];
   /** Those of `pods` with pod affinity or anti-affinity terms of any kind (upstream's PodsWithAffinity). */
   podsWithAffinity: Pod[];
   /** Those of `pods` with required pod anti-affinity terms (upstream's PodsWithRequiredAntiAffinity). */
@@ -112,11 +115,16 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
  * a container with no cpu/memory request counts the scoring defaults.
  */
 export function podRequests(pod: Pod, nonZero = false): Resources {
+  return { ...requestsOf(pod, nonZero) };
+}
+
+/** podRequests without the copy, for callers that only read it. */
+function requestsOf(pod: Pod, nonZero: boolean): Readonly<Resources> {
   if (!memo) return computeRequests(pod, nonZero);
   const m = nonZero ? memo.nonZero : memo.plain;
   let r = m.get(pod);
   if (!r) m.set(pod, (r = computeRequests(pod, nonZero)));
-  return { ...r };
+  return r;
 }
 
 /** Requests computed per pod object (pods are never changed in place: an update is a new object). */
@@ -197,10 +205,10 @@ export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
   let podsWithAffinity = info.podsWithAffinity;
   let podsWithRequiredAntiAffinity = info.podsWithRequiredAntiAffinity;
   for (const p of add) {
-    const r = podRequests(p);
+    const r = requestsOf(p, false);
     requested.milliCPU += r.milliCPU;
     requested.memory += r.memory;
-    const n = podRequests(p, true);
+    const n = requestsOf(p, true);
     nonZeroRequested.milliCPU += n.milliCPU;
     nonZeroRequested.memory += n.memory;
     if (hasPodAffinity(p)) {
@@ -215,18 +223,38 @@ export function withPods(info: NodeInfo, more: Pod[]): NodeInfo {
   return { ...info, pods: [...info.pods, ...add], requested, nonZeroRequested, podsWithAffinity, podsWithRequiredAntiAffinity };
 }
 
+/**
+ * What a NodeInfo reads from its Node, per Node object: a node's NodeInfo is rebuilt whenever
+ * one of its pods changes, its Node far less often (informer objects are replaced, not changed).
+ */
+const nodeFacts = new WeakMap<Node, Pick<NodeInfo, 'allocatable' | 'ready' | 'unschedulable' | 'taints'>>();
+const NO_TAINTS: readonly Taint[] = Object.freeze([]);
+
 /** Builds a NodeInfo from a Node and the pods placed on it (finished pods are ignored). */
 export function nodeInfo(node: Node, pods: Pod[]): NodeInfo {
-  const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
+  let facts = nodeFacts.get(node);
+  if (!facts) {
+    const alloc = (node.status?.allocatable ?? node.status?.capacity ?? {}) as Record<string, string>;
+    facts = {
+      allocatable: { milliCPU: cpuMillis(alloc.cpu), memory: bytesOf(alloc.memory), pods: countOf(alloc.pods) },
+      ready: isNodeReady(node),
+      unschedulable: !!node.spec?.unschedulable,
+      taints: node.spec?.taints ?? NO_TAINTS,
+    };
+    nodeFacts.set(node, facts);
+  }
   const empty: NodeInfo = {
     node,
     pods: [],
     requested: { milliCPU: 0, memory: 0 },
     nonZeroRequested: { milliCPU: 0, memory: 0 },
-    allocatable: { milliCPU: cpuMillis(alloc.cpu), memory: bytesOf(alloc.memory), pods: countOf(alloc.pods) },
-    ready: isNodeReady(node),
+    allocatable: { ...facts.allocatable },
+    ready: facts.ready,
+    unschedulable: facts.unschedulable,
+    taints: facts.taints,
     podsWithAffinity: [],
     podsWithRequiredAntiAffinity: [],
   };
   return withPods(empty, pods);
 }
+

@@ -1,5 +1,6 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import { CycleState, type NodeInfo, type Snapshot, type Status } from './framework';
+import { kthSmallest } from './kth-smallest';
 import type { Profile } from './plugins/registry';
 
 /** Why each node was rejected in one attempt (kube-scheduler's Diagnosis): node name → the first failing filter's Status. */
@@ -73,17 +74,11 @@ export function schedulePod(pod: Pod, snapshot: Snapshot, profile: Profile, rota
   if (feasible.length === 0) return { ok: false, message: failureMessage(nodes.length, reasons), reasons, diagnosis, state };
   const totals = scoreNodes(pod, feasible, snapshot, profile, state);
   let best = -Infinity;
-  let tied: string[] = [];
-  feasible.forEach((n, i) => {
-    const s = totals[i];
-    const name = n.node.metadata?.name ?? '';
-    if (s > best) {
-      best = s;
-      tied = [name];
-    } else if (s === best) tied.push(name);
-  });
-  tied.sort();
-  return { ok: true, nodeName: tied[rotation % tied.length], score: best, feasible: feasible.length, processed, state };
+  for (const s of totals) if (s > best) best = s;
+  const tied: string[] = [];
+  for (let i = 0; i < feasible.length; i++) if (totals[i] === best) tied.push(feasible[i].node.metadata?.name ?? '');
+  // The tied node at `rotation` in name order, without sorting them all (often most nodes tie).
+  return { ok: true, nodeName: kthSmallest(tied, rotation % tied.length), score: best, feasible: feasible.length, processed, state };
 }
 
 /** The first failing filter's Status for one node (with the plugin's name), or undefined when the node fits. */

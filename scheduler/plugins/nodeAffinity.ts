@@ -19,6 +19,13 @@ export function preferredScore(terms: readonly PreferredSchedulingTerm[], node: 
 }
 
 const STATE_KEY = 'PreScoreNodeAffinity';
+const PRE_FILTER_KEY = 'PreFilterNodeAffinity';
+
+/** Whether the pod has a nodeSelector or required node affinity terms (else podFitsNodeAffinity holds on every node). */
+function hasRequired(pod: Pod): boolean {
+  for (const _ in pod.spec?.nodeSelector ?? {}) return true;
+  return !!pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+}
 
 /**
  * Kubernetes' NodeAffinity. Filter: spec.nodeSelector and the required node affinity
@@ -33,8 +40,14 @@ export function nodeAffinity(args: NodeAffinityArgs = {}): FilterPlugin & ScoreP
   return {
     name: 'NodeAffinity',
     weight: 2,
-    filter(pod, { node }) {
+    preFilter(pod, _snapshot, state) {
+      state.write(PRE_FILTER_KEY, hasRequired(pod));
+      return undefined;
+    },
+    filter(pod, { node }, state) {
       if (addedRequired && addedRequired.nodeSelectorTerms.length > 0 && !nodeSelectorMatches(addedRequired, node)) return unresolvable(ENFORCED_AFFINITY_REASON);
+      // A pod with neither a nodeSelector nor required node affinity fits every node (upstream's PreFilter Skip).
+      if (state.read<boolean>(PRE_FILTER_KEY) === false) return undefined;
       return podFitsNodeAffinity(pod.spec, node) ? undefined : unresolvable(NODE_AFFINITY_REASON);
     },
     preScore(pod, _nodes, _snapshot, state) {

@@ -20,8 +20,8 @@ const UNSCHEDULABLE_TAINT = { key: 'node.kubernetes.io/unschedulable', effect: '
 /** Rejects cordoned nodes (spec.unschedulable, `kubectl cordon`) unless the pod tolerates UNSCHEDULABLE_TAINT. */
 export const NodeUnschedulable: FilterPlugin = {
   name: 'NodeUnschedulable',
-  filter(pod, { node }) {
-    if (!node.spec?.unschedulable) return undefined;
+  filter(pod, { unschedulable }) {
+    if (!unschedulable) return undefined;
     const tolerated = (pod.spec?.tolerations ?? []).some((t) => tolerates(t, UNSCHEDULABLE_TAINT));
     return tolerated ? undefined : unresolvable('node(s) were unschedulable');
   },

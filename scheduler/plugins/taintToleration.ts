@@ -26,9 +26,10 @@ const STATE_KEY = 'PreScoreTaintToleration';
 export const TaintToleration: FilterPlugin & ScorePlugin = {
   name: 'TaintToleration',
   weight: 3,
-  filter(pod, { node }) {
+  filter(pod, { taints }) {
+    if (taints.length === 0) return undefined;
     const tols = pod.spec?.tolerations ?? [];
-    for (const taint of node.spec?.taints ?? []) {
+    for (const taint of taints) {
       if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
       if (!tols.some((t) => tolerates(t, taint))) return unresolvable(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
     }
@@ -37,9 +38,10 @@ export const TaintToleration: FilterPlugin & ScorePlugin = {
   preScore(pod, _nodes, _snapshot, state) {
     state.write(STATE_KEY, preferNoScheduleTolerations(pod.spec?.tolerations));
   },
-  score(pod, { node }, state) {
+  score(pod, { taints }, state) {
+    if (taints.length === 0) return 0;
     const tols = state.read<Toleration[]>(STATE_KEY) ?? preferNoScheduleTolerations(pod.spec?.tolerations);
-    return countIntolerablePreferNoSchedule(node.spec?.taints ?? [], tols);
+    return countIntolerablePreferNoSchedule(taints, tols);
   },
   normalize(scores) {
     defaultNormalizeScore(scores, true);
