@@ -39,6 +39,8 @@ import { NAMESPACES, NODES, PODS } from '../lib/resources';
 import { startControlPlane, startProcess, stopProcess, freePort, type ControlPlane, type Proc } from '../test/lib/cluster';
 import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/scheduler-probes';
 import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
+import { etcdPutFloor, floorPodsPerSecond, httpsFloor } from './lib/machine-floor';
+import { pkiPaths } from '../lib/pki';
 import { cpuMs, emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
 
 const NODE_COUNT = envInt('COXSWAIN_BENCH_SCHED_NODES', 1000);
@@ -335,6 +337,26 @@ async function measureFootprint(cp: ControlPlane, scheduler: Proc, hollow: Proc[
   ]);
 }
 
+/**
+ * API writes per pod on the way to Running: the create, the binding, the scheduler's Scheduled
+ * event and the kubelet's status; kube-scheduler and a kubelet make the same ones.
+ */
+const WRITES_PER_POD = 4;
+
+/** The machine's floor (bench/lib/machine-floor.ts), measured before anything else runs on the store. */
+async function measureFloor(cp: ControlPlane): Promise<number> {
+  const paths = pkiPaths(cp.dir);
+  const req = await httpsFloor(cp.dir, paths.apiserver.cert, paths.apiserver.key, paths.ca.cert);
+  const storePid = cp.store.procs[0]?.child.pid;
+  const put = storePid ? await etcdPutFloor(cp.store.endpoints[0]!, storePid) : { serverMs: NaN, clientMs: NaN, perSecond: NaN };
+  const podsPerSecond = round(floorPodsPerSecond(WRITES_PER_POD, req, put), 0);
+  emit({ bench: 'scheduler', scenario: 'floor', system: 'machine', https: roundAll(req), storePut: roundAll(put), writesPerPod: WRITES_PER_POD, podsPerSecond, ...machineLoad() });
+  note(`machine floor: an HTTPS hello request costs ${round(req.serverMs, 3)} ms CPU serving + ${round(req.clientMs, 3)} ms calling (${round(req.perSecond, 0)}/s at 32 in flight); a 2 KiB store Put ${round(put.serverMs, 3)} ms of the store's CPU; ${WRITES_PER_POD} writes per pod at that cost and nothing else: at most ${podsPerSecond} pods/s on ${os.cpus().length} cores`);
+  return podsPerSecond;
+}
+
+const roundAll = (c: object) => Object.fromEntries(Object.entries(c as Record<string, number>).map(([k, v]) => [k, round(v, 3)]));
+
 async function main(): Promise<void> {
   const quiet = await waitQuiet();
   emit({ bench: 'scheduler', kind: 'machine', ...machineLoad(), quiet, node: process.version, revision: sourceRevision(), nodes: NODE_COUNT, pods: POD_COUNT, store: STORE });
@@ -342,6 +364,7 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ store: STORE, replicas: REPLICAS, serviceCidr: '10.175.0.0/16' });
   const procs: Proc[] = [];
   try {
+    const floor = await measureFloor(cp);
     const scheduler = cp.startComponent('scheduler', ['--port', String(await freePort())]);
     const t0 = Date.now();
     procs.push(startProcess('hollow-nodes', cp.dir, [
@@ -371,7 +394,7 @@ async function main(): Promise<void> {
         emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', error: (err as Error).message });
       }
     }
-    table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes`, [
+    table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes; this machine's floor (${WRITES_PER_POD} writes per pod at the cost of an HTTPS hello request and a store Put each): ${floor} pods/s`, [
       ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'CPU ms/pod: apiserver', 'scheduler', 'less background: apiserver / scheduler / hollow / store', 'pods/s these allow', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
       ...results.map((r) => [
         r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, r.cpuMsPerPod.apiserver ?? NaN, r.cpuMsPerPod.scheduler ?? NaN,
