@@ -1,8 +1,14 @@
 /**
  * bench:scheduler — the scheduler at scale, in the manner of Kubernetes'
  * scheduler_perf: a store (etcd 3.4 by default, or Coxswain's), the apiserver,
- * the scheduler, and N hollow nodes (`coxswain hollow-nodes`, three processes,
- * one per zone moon-1..3; 4 CPU, 32Gi, 110 pods each), no controllers. Per
+ * the scheduler, and N hollow nodes (`coxswain hollow-nodes`, one process, spread
+ * over zones moon-1..3 with --zones; 4 CPU, 32Gi, 110 pods each), no controllers. Kubemark
+ * runs a hollow kubelet per node, each watching only its node's pods; one process for all
+ * nodes keeps that fan-out (each bound pod's events go to one hollow watcher).
+ * Before the workloads, each process's background CPU is measured with the nodes idle
+ * (COXSWAIN_BENCH_SCHED_IDLE_S, default 10 s: lease renewals, node status) and reported
+ * per workload as CPU per pod less that background, with the pods/s those costs allow on
+ * this machine's cores. Per
  * workload (bench/lib/scheduler-workloads.ts): init pods are created and bound
  * first, then the measured pods are created by C parallel clients while one
  * watch records when each pod is first seen bound. Reported per workload:
@@ -26,12 +32,15 @@
  * every Coxswain process writes a V8 CPU profile into DIR when it stops.
  */
 import { execFile } from 'node:child_process';
+import os from 'node:os';
 import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { ApiClient, ApiError, type KubeObject, type WatchEvent } from '../lib/client';
 import { NAMESPACES, NODES, PODS } from '../lib/resources';
 import { startControlPlane, startProcess, stopProcess, freePort, type ControlPlane, type Proc } from '../test/lib/cluster';
 import { probeAntiAffinity, probeSpread, type ProbeOutcome } from './lib/scheduler-probes';
 import { throughput, workloads, ZONE_LABEL, ZONES, type PodBatch, type PriorityStyle, type Workload } from './lib/scheduler-workloads';
+import { etcdPutFloor, floorPodsPerSecond, httpsFloor } from './lib/machine-floor';
+import { pkiPaths } from '../lib/pki';
 import { cpuMs, emit, envInt, machineLoad, note, round, rssKiB, sleep, sourceRevision, summarize, table, waitQuiet } from './lib/report';
 
 const NODE_COUNT = envInt('COXSWAIN_BENCH_SCHED_NODES', 1000);
@@ -41,6 +50,10 @@ const STALL_MS = envInt('COXSWAIN_BENCH_SCHED_STALL_S', 30) * 1000;
 const REPLICAS = envInt('COXSWAIN_BENCH_STORE_REPLICAS', 1);
 /** etcd, as scheduler_perf runs on: the bench measures the scheduler, not the store (with 5,000 pods a 1-replica Coxswain store stopped answering; docs/performance.md). */
 const STORE = process.env.COXSWAIN_BENCH_STORE === 'coxswain' ? 'coxswain' : 'etcd';
+/** Seconds with nodes registered and no pods moving, to measure each process's background CPU (lease renewals, node status, watches). */
+const IDLE_S = envInt('COXSWAIN_BENCH_SCHED_IDLE_S', 10);
+/** Hollow node names: `hollow-<index>`; node i is in zone ZONES[i % 3]. */
+const HOLLOW_PREFIX = 'hollow-';
 const WANTED = (process.env.COXSWAIN_BENCH_SCHED_WORKLOADS ?? 'basic,anti-affinity,topology-spread,preemption').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Runs `task(i)` for i in [0, n) with at most `limit` at once. */
@@ -205,6 +218,33 @@ interface Result {
   upstream: Workload['upstream'];
   /** CPU ms per measured pod, by process group, from the first measured create to the last bind seen. */
   cpuMsPerPod: Record<string, number>;
+  /** The same less each group's background (idle) CPU over that time: what one more pod costs. */
+  marginalCpuMsPerPod: Record<string, number>;
+  /** Pods/s these marginal costs allow on this machine's cores once the background is paid (all processes on the same cores). */
+  capacityPodsPerSecond: number;
+}
+
+/** CPU ms per second each group spends with nodes registered and no pods moving. */
+type Background = Record<string, number>;
+
+async function measureBackground(cpu: CpuGroups): Promise<Background> {
+  const c0 = cpuNow(cpu);
+  const t0 = Date.now();
+  await sleep(IDLE_S * 1000);
+  const c1 = cpuNow(cpu);
+  const s = (Date.now() - t0) / 1000;
+  const bg = Object.fromEntries(Object.keys(cpu).map((g) => [g, round((c1[g]! - c0[g]!) / s, 1)]));
+  emit({ bench: 'scheduler', scenario: 'background', system: 'coxswain', nodes: NODE_COUNT, seconds: round(s, 1), cpuMsPerSecond: bg, ...machineLoad() });
+  note(`background CPU ms per second over ${IDLE_S} s with ${NODE_COUNT} idle nodes: ${Object.entries(bg).map(([g, ms]) => `${g} ${ms}`).join(', ')}`);
+  return bg;
+}
+
+/** Per-pod CPU less the background over `seconds`, and the pods/s that leaves room for on this machine's cores. */
+function marginal(cpu0: Record<string, number>, cpu1: Record<string, number>, background: Background, seconds: number, pods: number): Pick<Result, 'marginalCpuMsPerPod' | 'capacityPodsPerSecond'> {
+  const per = Object.fromEntries(Object.keys(cpu0).map((g) => [g, Math.max(0, (cpu1[g]! - cpu0[g]! - (background[g] ?? 0) * seconds) / Math.max(1, pods))]));
+  const spare = os.cpus().length * 1000 - Object.values(background).reduce((a, b) => a + b, 0);
+  const cost = Object.values(per).reduce((a, b) => a + b, 0);
+  return { marginalCpuMsPerPod: Object.fromEntries(Object.entries(per).map(([g, v]) => [g, round(v, 2)])), capacityPodsPerSecond: round(cost > 0 ? spare / cost : NaN, 0) };
 }
 
 /** The processes whose CPU time is reported per pod, by group name. */
@@ -215,9 +255,9 @@ function cpuNow(groups: CpuGroups): Record<string, number> {
   return Object.fromEntries(Object.entries(groups).map(([g, procs]) => [g, procs().reduce((a, p) => a + ((p.child.pid ? cpuMs(p.child.pid) : undefined) ?? NaN), 0)]));
 }
 
-async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, cpu: CpuGroups, after?: () => Promise<void>): Promise<Result> {
+async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, cpu: CpuGroups, background: Background, after?: () => Promise<void>): Promise<Result> {
   let enforced: ProbeOutcome | undefined;
-  if (w.name === 'anti-affinity') enforced = await probeAntiAffinity(cp.client, `${ZONES[0]}-0`);
+  if (w.name === 'anti-affinity') enforced = await probeAntiAffinity(cp.client, `${HOLLOW_PREFIX}0`);
   if (w.name === 'topology-spread') enforced = await probeSpread(cp.client, ZONE_LABEL, ZONES[0]!);
   if (enforced) note(`${w.name}: probe says the rule is ${enforced}`);
   const namespaces = [...new Set([...w.init.map((b) => b.namespace), w.measure.namespace])];
@@ -242,6 +282,7 @@ async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, 
   const createSeconds = (Date.now() - t0) / 1000;
   await waitBound(watch, sentAt.keys(), `${w.name} measured`);
   const cpu1 = cpuNow(cpu);
+  const measuredS = (Date.now() - t0) / 1000;
   await watch.stop();
   if (watch.rebound.length > 0) note(`${w.name}: PODS BOUND TWICE: ${watch.rebound.slice(0, 5).join('; ')}`);
   const bound = new Map([...watch.boundAt].filter(([k]) => sentAt.has(k)));
@@ -257,12 +298,14 @@ async function runWorkload(cp: ControlPlane, clients: ApiClient[], w: Workload, 
     workload: w.name, measured: w.measure.count, bound: t.bound, podsPerSecond: round(t.podsPerSecond, 1), p50Ms: s.p50Ms, p99Ms: s.p99Ms,
     createSeconds: round(createSeconds, 1), rule: check.detail, held: check.held, upstream: w.upstream,
     cpuMsPerPod: Object.fromEntries(Object.keys(cpu).map((g) => [g, round((cpu1[g]! - cpu0[g]!) / Math.max(1, t.bound), 2)])),
+    ...marginal(cpu0, cpu1, background, measuredS, t.bound),
     // Preemption has no probe: all high-priority pods bound on full nodes is the proof.
     ...(w.plugin ? { plugin: { name: w.plugin, enforced: enforced ?? (check.held ? 'enforced' : 'not enforced') } } : {}),
   };
   emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', nodes: NODE_COUNT, ...r, latency: s, reboundPods: watch.rebound.length, ...machineLoad() });
   note(`${w.name}: ${r.bound}/${r.measured} bound, ${r.podsPerSecond} pods/s, p99 ${r.p99Ms} ms (creates took ${r.createSeconds} s); ${check.detail}${r.plugin && r.plugin.enforced !== 'enforced' ? ` (${r.plugin.name}: rule ${r.plugin.enforced}; plain scheduling)` : ''}`);
   note(`${w.name}: CPU ms per bound pod: ${Object.entries(r.cpuMsPerPod).map(([g, ms]) => `${g} ${ms}`).join(', ')}`);
+  note(`${w.name}: less the background: ${Object.entries(r.marginalCpuMsPerPod).map(([g, ms]) => `${g} ${ms}`).join(', ')}; on ${os.cpus().length} cores that allows ${r.capacityPodsPerSecond} pods/s`);
   await after?.();
   note(`${w.name}: deleting its pods`);
   await deleteAllPods(cp.client, namespaces);
@@ -289,10 +332,30 @@ async function measureFootprint(cp: ControlPlane, scheduler: Proc, hollow: Proc[
     ['apiserver RSS (MiB)', rss.apiserverMiB],
     ['scheduler RSS (MiB)', rss.schedulerMiB],
     ['store RSS (MiB, all replicas)', rss.storeMiB],
-    ['hollow-nodes RSS (MiB, 3 processes)', rss.hollowNodesMiB],
+    ['hollow-nodes RSS (MiB)', rss.hollowNodesMiB],
     [`kubectl get pods -A (${lines} rows), ms, 3 runs`, runs.map((x) => Math.round(x)).join(' / ')],
   ]);
 }
+
+/**
+ * API writes per pod on the way to Running: the create, the binding, the scheduler's Scheduled
+ * event and the kubelet's status; kube-scheduler and a kubelet make the same ones.
+ */
+const WRITES_PER_POD = 4;
+
+/** The machine's floor (bench/lib/machine-floor.ts), measured before anything else runs on the store. */
+async function measureFloor(cp: ControlPlane): Promise<number> {
+  const paths = pkiPaths(cp.dir);
+  const req = await httpsFloor(cp.dir, paths.apiserver.cert, paths.apiserver.key, paths.ca.cert);
+  const storePid = cp.store.procs[0]?.child.pid;
+  const put = storePid ? await etcdPutFloor(cp.store.endpoints[0]!, storePid) : { serverMs: NaN, clientMs: NaN, perSecond: NaN };
+  const podsPerSecond = round(floorPodsPerSecond(WRITES_PER_POD, req, put), 0);
+  emit({ bench: 'scheduler', scenario: 'floor', system: 'machine', https: roundAll(req), storePut: roundAll(put), writesPerPod: WRITES_PER_POD, podsPerSecond, ...machineLoad() });
+  note(`machine floor: an HTTPS hello request costs ${round(req.serverMs, 3)} ms CPU serving + ${round(req.clientMs, 3)} ms calling (${round(req.perSecond, 0)}/s at 32 in flight); a 2 KiB store Put ${round(put.serverMs, 3)} ms of the store's CPU; ${WRITES_PER_POD} writes per pod at that cost and nothing else: at most ${podsPerSecond} pods/s on ${os.cpus().length} cores`);
+  return podsPerSecond;
+}
+
+const roundAll = (c: object) => Object.fromEntries(Object.entries(c as Record<string, number>).map(([k, v]) => [k, round(v, 3)]));
 
 async function main(): Promise<void> {
   const quiet = await waitQuiet();
@@ -301,16 +364,13 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ store: STORE, replicas: REPLICAS, serviceCidr: '10.175.0.0/16' });
   const procs: Proc[] = [];
   try {
+    const floor = await measureFloor(cp);
     const scheduler = cp.startComponent('scheduler', ['--port', String(await freePort())]);
-    const per = ZONES.map((_, i) => Math.floor(NODE_COUNT / ZONES.length) + (i < NODE_COUNT % ZONES.length ? 1 : 0));
     const t0 = Date.now();
-    ZONES.forEach((zone, i) => {
-      if (per[i] === 0) return;
-      procs.push(startProcess(`hollow-${zone}`, cp.dir, [
-        'hollow-nodes', '--kubeconfig', cp.kubeconfig, '--count', String(per[i]), '--prefix', `${zone}-`, '--labels', `${ZONE_LABEL}=${zone}`,
-        '--cpu', '4', '--memory', '32Gi', '--pods', '110', '--lease-renew-interval', '10s', '--lease-duration-seconds', '40', '--node-status-interval', '60s',
-      ], { env: { COXSWAIN_LOG_LEVEL: 'warn' } }));
-    });
+    procs.push(startProcess('hollow-nodes', cp.dir, [
+      'hollow-nodes', '--kubeconfig', cp.kubeconfig, '--count', String(NODE_COUNT), '--prefix', HOLLOW_PREFIX, '--zones', ZONES.join(','),
+      '--cpu', '4', '--memory', '32Gi', '--pods', '110', '--lease-renew-interval', '10s', '--lease-duration-seconds', '40', '--node-status-interval', '60s',
+    ], { env: { COXSWAIN_LOG_LEVEL: 'warn' } }));
     for (;;) {
       const ready = (await cp.client.list<Node & KubeObject>(NODES)).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       if (ready >= NODE_COUNT) break;
@@ -324,19 +384,21 @@ async function main(): Promise<void> {
     const unknown = WANTED.filter((w) => !all.some((x) => x.name === w));
     if (unknown.length) throw new Error(`unknown workload ${unknown.join(', ')}; known: ${all.map((w) => w.name).join(', ')}`);
     const results: Result[] = [];
+    const cpu: CpuGroups = { apiserver: () => [cp.apiserver], scheduler: () => [scheduler], 'hollow-nodes': () => procs, store: () => cp.store.procs };
+    const background = await measureBackground(cpu);
     for (const w of all.filter((x) => WANTED.includes(x.name))) {
       try {
-        const cpu: CpuGroups = { apiserver: () => [cp.apiserver], scheduler: () => [scheduler], 'hollow-nodes': () => procs, store: () => cp.store.procs };
-        results.push(await runWorkload(cp, clients, w, cpu, w.name === 'basic' ? () => measureFootprint(cp, scheduler, procs) : undefined));
+        results.push(await runWorkload(cp, clients, w, cpu, background, w.name === 'basic' ? () => measureFootprint(cp, scheduler, procs) : undefined));
       } catch (err) {
         note(`${w.name}: FAILED: ${(err as Error).message}`);
         emit({ bench: 'scheduler', scenario: w.name, system: 'coxswain', error: (err as Error).message });
       }
     }
-    table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes`, [
-      ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'CPU ms/pod: apiserver', 'scheduler', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
+    table(`Scheduler: ${NODE_COUNT} hollow nodes (revision ${sourceRevision()}); pods/s = bound ÷ (last bind − first create); kube-scheduler's CI thresholds are for 5,000 nodes; this machine's floor (${WRITES_PER_POD} writes per pod at the cost of an HTTPS hello request and a store Put each): ${floor} pods/s`, [
+      ['workload', 'measured', 'bound', 'pods/s', 'p50 ms', 'p99 ms', 'creates s', 'CPU ms/pod: apiserver', 'scheduler', 'less background: apiserver / scheduler / hollow / store', 'pods/s these allow', 'upstream test (size)', 'CI threshold', 'plugin', 'rule held'],
       ...results.map((r) => [
-        r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, r.cpuMsPerPod.apiserver ?? NaN, r.cpuMsPerPod.scheduler ?? NaN, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
+        r.workload, r.measured, r.bound, r.podsPerSecond, r.p50Ms, r.p99Ms, r.createSeconds, r.cpuMsPerPod.apiserver ?? NaN, r.cpuMsPerPod.scheduler ?? NaN,
+        ['apiserver', 'scheduler', 'hollow-nodes', 'store'].map((g) => r.marginalCpuMsPerPod[g] ?? NaN).join(' / '), r.capacityPodsPerSecond, `${r.upstream.test} (${r.upstream.size})`, r.upstream.threshold ?? '-',
         r.plugin ? `${r.plugin.name}: ${r.plugin.enforced === 'enforced' ? 'enforced' : r.plugin.enforced.toUpperCase()}` : '-', r.held === undefined ? '-' : `${r.held ? 'yes' : 'NO'}: ${r.rule}`,
       ]),
     ]);

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { age, humanDuration } from './duration';
+import { age, goDuration, humanDuration } from './duration';
 
 test('humanDuration matches apimachinery', () => {
   const s = 1000;
@@ -30,4 +30,13 @@ test('age: <unknown> for a missing or bad timestamp, else the duration since it'
   assert.equal(age(undefined, now), '<unknown>');
   assert.equal(age('not a time', now), '<unknown>');
   assert.equal(age('2024-01-01T00:55:00Z', now), '5m');
+});
+
+test("goDuration: Go's time.Duration string to the millisecond", () => {
+  assert.equal(goDuration(0), '0s');
+  assert.equal(goDuration(500), '500ms');
+  assert.equal(goDuration(2_000), '2s');
+  assert.equal(goDuration(15_017), '15.017s');
+  assert.equal(goDuration(60_500), '1m0.5s');
+  assert.equal(goDuration(7_203_000), '2h0m3s');
 });

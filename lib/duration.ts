@@ -64,3 +64,15 @@ export function parseDuration(s: string): number {
   if (consumed === 0 || consumed !== text.length) throw new Error(`invalid duration ${JSON.stringify(s)}`);
   return Math.round(total);
 }
+
+/** A duration in ms as Go's time.Duration.String() prints it, to the millisecond: "15.017s", "500ms", "1m0.5s", "2h0m3s". */
+export function goDuration(ms: number): string {
+  const v = Math.max(0, Math.round(ms));
+  if (v === 0) return '0s';
+  if (v < 1000) return `${v}ms`;
+  const h = Math.floor(v / 3_600_000);
+  const m = Math.floor((v % 3_600_000) / 60_000);
+  const sMs = v % 60_000;
+  const sec = `${Math.floor(sMs / 1000)}${sMs % 1000 ? '.' + String(sMs % 1000).padStart(3, '0').replace(/0+$/, '') : ''}s`;
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}`;
+}

@@ -6,6 +6,7 @@
  * A pod is listed only when every one of its containers has two samples. No IO, no clock:
  * times come in with the samples.
  */
+import { goDuration } from '../../lib/duration';
 
 /** One reading of cumulative counters. */
 export interface Sample {
@@ -138,18 +139,6 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${v}${suffixes[i]}`;
-}
-
-/** A window as Go prints a time.Duration ("15.017s", "500ms", "1m0.5s"). */
-export function goDuration(ms: number): string {
-  const v = Math.max(0, Math.round(ms));
-  if (v === 0) return '0s';
-  if (v < 1000) return `${v}ms`;
-  const h = Math.floor(v / 3_600_000);
-  const m = Math.floor((v % 3_600_000) / 60_000);
-  const sMs = v % 60_000;
-  const sec = `${Math.floor(sMs / 1000)}${sMs % 1000 ? '.' + String(sMs % 1000).padStart(3, '0').replace(/0+$/, '') : ''}s`;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${sec}`;
 }
 
 /** metav1.Time: RFC 3339 in whole seconds. */

@@ -1,4 +1,5 @@
 import type { Node, Pod } from 'kubernetes-types/core/v1';
+import { goDuration } from '../../lib/duration';
 import { NODES, PODS, resourcePath } from '../../lib/resources';
 import type { Ctx } from './context';
 import { CliError } from './errors';
@@ -75,11 +76,3 @@ export async function runTopPods(ctx: Ctx, name: string | undefined, flags: TopP
   return 0;
 }
 
-/** An age as Go prints a time.Duration, to the millisecond ("2m3.5s"). */
-function goDuration(ms: number): string {
-  const v = Math.max(0, Math.round(ms));
-  const h = Math.floor(v / 3_600_000);
-  const m = Math.floor((v % 3_600_000) / 60_000);
-  const s = (v % 60_000) / 1000;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
-}

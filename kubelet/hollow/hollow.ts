@@ -121,12 +121,12 @@ export class HollowNodes {
   private async register(n: HollowNodeState): Promise<void> {
     let node: Node;
     try {
-      node = await this.client.create<Node & Record<string, unknown>>(NODES, hollowNode(n.name, this.opts, this.env.arch, this.clock.now()) as Node & Record<string, unknown>);
+      node = await this.client.create<Node & Record<string, unknown>>(NODES, hollowNode(n.name, n.index, this.opts, this.env.arch, this.clock.now()) as Node & Record<string, unknown>);
     } catch (err) {
       if (!(err instanceof ApiError && err.code === 409)) throw err;
       // Ours from an earlier run (or a name taken by something else, which we now take over, as a kubelet would).
       node = await this.client.patch<Node & Record<string, unknown>>(NODES, n.name, {
-        metadata: { labels: hollowNodeLabels(n.name, this.opts, this.env.arch), annotations: { [HOLLOW_ANNOTATION]: 'true' } },
+        metadata: { labels: hollowNodeLabels(n.name, n.index, this.opts, this.env.arch), annotations: { [HOLLOW_ANNOTATION]: 'true' } },
         spec: { taints: this.opts.taints.length > 0 ? this.opts.taints : null },
       });
       node = await this.client.patch<Node & Record<string, unknown>>(NODES, n.name, { status: hollowNodeStatus(n.name, this.opts, this.env.arch, this.clock.now(), node.status) }, { subresource: 'status' });
@@ -134,6 +134,9 @@ export class HollowNodes {
     this.noteNode(n, node);
     n.registered = true;
     await n.lease.renew();
+    // The next renewal counts from this one, as a kubelet's: registrations are spread out by the
+    // write limiter, so renewals stay spread (not all due at the first tick after start-up).
+    n.leaseDue = this.clock.now() + this.opts.leaseRenewMs;
   }
 
   private noteNode(n: HollowNodeState, node: Node): void {

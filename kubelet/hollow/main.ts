@@ -18,6 +18,7 @@ export function parseHollowFlags(argv: string[]): HollowOptions | undefined {
     .requiredOption('--count <n>', 'how many nodes')
     .option('--prefix <p>', 'node names are <prefix><index>, index from 0', 'hollow-')
     .option('--labels <k=v,...>', 'labels for every node, besides kubernetes.io/hostname, os and arch')
+    .option('--zones <z1,z2,...>', 'spread the nodes over these zones, round-robin by index (label topology.kubernetes.io/zone)')
     .option('--taints <k=v:Effect,...>', 'taints for every node')
     .option('--cpu <q>', 'CPU capacity (and allocatable)', '4')
     .option('--memory <q>', 'memory capacity (and allocatable)', '16Gi')

@@ -1,7 +1,7 @@
 import type { Node, NodeStatus } from 'kubernetes-types/core/v1';
 import { formatIPv4 } from '../../lib/ipv4';
 import { buildNodeStatus, nodeLabels, type NodeFacts } from '../node-status';
-import type { HollowOptions } from './options';
+import { ZONE_LABEL, type HollowOptions } from './options';
 
 /** The annotation that marks a Node as hollow (no containers run there). */
 export const HOLLOW_ANNOTATION = 'coxswain.io/hollow-node';
@@ -40,9 +40,10 @@ function facts(name: string, arch: string): NodeFacts {
   };
 }
 
-/** The labels a kubelet sets (hostname, os, arch), then the --labels. */
-export function hollowNodeLabels(name: string, opts: Pick<HollowOptions, 'labels'>, arch: string): Record<string, string> {
-  return { ...nodeLabels(facts(name, arch)), ...opts.labels };
+/** The labels a kubelet sets (hostname, os, arch), then the --labels, and node `index`'s zone when --zones is given (round-robin). */
+export function hollowNodeLabels(name: string, index: number, opts: Pick<HollowOptions, 'labels' | 'zones'>, arch: string): Record<string, string> {
+  const zone: Record<string, string> = opts.zones.length > 0 ? { [ZONE_LABEL]: opts.zones[index % opts.zones.length]! } : {};
+  return { ...nodeLabels(facts(name, arch)), ...opts.labels, ...zone };
 }
 
 /** The node status at `now`: the kubelet's conditions (Ready), with the asked-for capacity as allocatable too. */
@@ -53,11 +54,11 @@ export function hollowNodeStatus(name: string, opts: Pick<HollowOptions, 'cpu' |
 }
 
 /** The Node a hollow kubelet registers. */
-export function hollowNode(name: string, opts: Pick<HollowOptions, 'labels' | 'taints' | 'cpu' | 'memory' | 'pods'>, arch: string, now: number): Node {
+export function hollowNode(name: string, index: number, opts: Pick<HollowOptions, 'labels' | 'zones' | 'taints' | 'cpu' | 'memory' | 'pods'>, arch: string, now: number): Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: hollowNodeLabels(name, opts, arch), annotations: { [HOLLOW_ANNOTATION]: 'true' } },
+    metadata: { name, labels: hollowNodeLabels(name, index, opts, arch), annotations: { [HOLLOW_ANNOTATION]: 'true' } },
     spec: opts.taints.length > 0 ? { taints: opts.taints.map((t) => ({ ...t })) } : {},
     status: hollowNodeStatus(name, opts, arch, now),
   };

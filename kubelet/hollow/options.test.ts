@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
-import { hollowOptions, parseLabels, parseTaints, type HollowFlags } from './options';
+import { hollowOptions, parseLabels, parseTaints, parseZones, type HollowFlags } from './options';
 
 const flags = (over: Partial<HollowFlags> = {}): HollowFlags => ({
   count: '3', prefix: 'zone-a-', cpu: '4', memory: '16Gi', pods: '110', leaseRenewInterval: '2s', leaseDurationSeconds: '8', nodeStatusInterval: '60s', concurrency: '32', ...over,
@@ -40,4 +40,13 @@ test('options: defaults converted, bad values refused with the flag named', () =
   assert.throws(() => hollowOptions(flags({ pods: '300' })), /--pods: "300" must be a whole number from 1 to 250/);
   assert.throws(() => hollowOptions(flags({ leaseRenewInterval: '10s' })), /--lease-renew-interval: 10s must be shorter than --lease-duration-seconds \(8s\)/);
   assert.throws(() => hollowOptions(flags({ nodeStatusInterval: 'soon' })), /--node-status-interval: "soon" is not a positive duration/);
+});
+
+test('zones: a list of label values; refused twice, bad, or with a zone in --labels', () => {
+  assert.deepEqual(parseZones('a, b,c', {}), ['a', 'b', 'c']);
+  assert.deepEqual(parseZones(undefined, {}), []);
+  assert.deepEqual(hollowOptions(flags({ zones: 'x,y' })).zones, ['x', 'y']);
+  assert.throws(() => parseZones('a,a', {}), /--zones: "a" is given twice/);
+  assert.throws(() => parseZones('a b', {}), /--zones: "a b" must be at most 63 characters/);
+  assert.throws(() => hollowOptions(flags({ zones: 'a', labels: 'topology.kubernetes.io/zone=b' })), /--zones: cannot be used with topology.kubernetes.io\/zone in --labels/);
 });

@@ -7,6 +7,8 @@ export interface HollowOptions {
   count: number;
   prefix: string;
   labels: Record<string, string>;
+  /** Zones the nodes are spread over by index (topology.kubernetes.io/zone); empty: none set. */
+  zones: string[];
   taints: Taint[];
   /** Capacity (= allocatable) quantities, as given. */
   cpu: string;
@@ -29,6 +31,7 @@ export interface HollowFlags {
   count: string;
   prefix: string;
   labels?: string;
+  zones?: string;
   taints?: string;
   cpu: string;
   memory: string;
@@ -73,6 +76,19 @@ export function parseLabels(text: string | undefined): Record<string, string> {
 }
 
 const EFFECTS = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
+
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+
+/** `a,b,c` → zone names, each a valid label value; none may be given twice, nor with a zone in --labels. */
+export function parseZones(text: string | undefined, labels: Record<string, string>): string[] {
+  const zones = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (zones.length === 0) return [];
+  if (labels[ZONE_LABEL] !== undefined) throw new Error(`--zones: cannot be used with ${ZONE_LABEL} in --labels`);
+  for (const z of zones) if (z.length > 63 || !LABEL_NAME.test(z)) throw new Error(`--zones: ${JSON.stringify(z)} must be at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric`);
+  const twice = zones.find((z, i) => zones.indexOf(z) !== i);
+  if (twice !== undefined) throw new Error(`--zones: ${JSON.stringify(twice)} is given twice`);
+  return zones;
+}
 
 /** `key=value:Effect` or `key:Effect`, comma-separated, as kubectl taint writes them. */
 export function parseTaints(text: string | undefined): Taint[] {
@@ -130,10 +146,12 @@ export function hollowOptions(f: HollowFlags): HollowOptions {
   const leaseDurationSeconds = positiveInt(f.leaseDurationSeconds, '--lease-duration-seconds', 3600);
   const leaseRenewMs = durationMs(f.leaseRenewInterval, '--lease-renew-interval');
   if (leaseRenewMs >= leaseDurationSeconds * 1000) throw new Error(`--lease-renew-interval: ${f.leaseRenewInterval} must be shorter than --lease-duration-seconds (${leaseDurationSeconds}s)`);
+  const labels = parseLabels(f.labels);
   return {
     count,
     prefix,
-    labels: parseLabels(f.labels),
+    labels,
+    zones: parseZones(f.zones, labels),
     taints: parseTaints(f.taints),
     cpu: quantity(f.cpu, '--cpu'),
     memory: quantity(f.memory, '--memory'),
