@@ -128,6 +128,25 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
     return c;
   };
 
+  /**
+   * As `same`, for output whose per-container blocks kubectl prints in no fixed order (it reads
+   * `--all-containers` from a Go map): the same blocks, each in its own order; coxctl keeps the pod's.
+   */
+  const sameBlocks = async (args: string[]): Promise<Run> => {
+    const { c, kc } = await both(args);
+    const blocks = (out: string) => {
+      const m = new Map<string, string[]>();
+      for (const line of out.split('\n').filter(Boolean)) {
+        const key = /^\[[^\]]*\]/.exec(line)?.[0] ?? '';
+        m.set(key, [...(m.get(key) ?? []), line]);
+      }
+      return [...m.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0));
+    };
+    assert.deepEqual(blocks(c.stdout), blocks(kc.stdout), `stdout of ${args.join(' ')}`);
+    assert.equal(c.stderr, kc.stderr, `stderr of ${args.join(' ')}`);
+    return c;
+  };
+
   before(async () => {
     home = await mkdtemp(path.join(os.tmpdir(), 'coxswain-cxs-'));
     cache = path.join(home, 'kubectl-cache');
@@ -165,19 +184,20 @@ describe('coxctl logs, exec, port-forward, cp, events, wait', { timeout: 4 * 60_
   });
 
   it('logs: containers, workloads, selectors, prefixes and errors, as kubectl', async () => {
-    const [side, dflt, , , , dep, , prev, missing] = await Promise.all([
+    const [side, dflt, , , , dep, all, prev, missing] = await Promise.all([
       same(['logs', 'talker', '-c', 'side']),
       same(['logs', 'talker']),
       same(['logs', 'talker', 'side']),
       same(['logs', 'talker', '-c', 'main', '--tail=2']),
       same(['logs', 'job/hello']),
       same(['logs', 'deploy/web']),
-      same(['logs', 'talker', '--all-containers', '--prefix']),
+      sameBlocks(['logs', 'talker', '--all-containers', '--prefix']),
       same(['logs', 'talker', '-c', 'side', '--previous']),
       same(['logs', 'nope']),
       same(['logs', 'talker', '-c', 'nope']),
     ]);
     assert.equal(side.stdout, 'side-start\n');
+    assert.equal(all.stdout, '[pod/talker/main] one\n[pod/talker/main] two\n[pod/talker/main] three\n[pod/talker/side] side-start\n');
     assert.equal(dflt.stderr, 'Defaulted container "main" out of: main, side\n');
     assert.match(dep.stderr, /^Found 2 pods, using pod\/web-/);
     assert.equal(prev.stderr, 'Error from server (BadRequest): previous terminated container "side" in pod "talker" not found\n');
