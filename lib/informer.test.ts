@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError, type ApiClient, type KubeObject, type ObjectList, type WatchEvent } from './client';
-import { Informer } from './informer';
+import { Informer, stripManagedFields } from './informer';
 import { PODS } from './resources';
 
 type Watch = (opts: { resourceVersion?: string; signal?: AbortSignal }, onEvent: (ev: WatchEvent) => void) => Promise<void>;
@@ -71,4 +71,25 @@ test('a 410 from the watch request itself also relists', async () => {
   while (calls.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   await inf.stop();
   assert.deepEqual(calls.slice(0, 4), ['list', 'watch@10', 'list', 'watch@30']);
+});
+
+test('a transform (stripManagedFields) applies to listed and watched objects before handlers and the cache see them', async () => {
+  const withFields = (name: string, rv: string): KubeObject => ({ metadata: { name, namespace: 'default', resourceVersion: rv, managedFields: [{ manager: 'kubectl', operation: 'Update' }] } });
+  const handed: KubeObject[] = [];
+  let watched = false;
+  const { client } = fakeClient([list('10', withFields('a', '5'))], [
+    async (_o, onEvent) => {
+      onEvent({ type: 'ADDED', object: withFields('b', '11') });
+      onEvent({ type: 'DELETED', object: withFields('a', '12') });
+      watched = true;
+    },
+  ]);
+  const inf = new Informer(client, PODS, { delay: noDelay, transform: stripManagedFields }).on({ add: (o) => handed.push(o), delete: (o) => handed.push(o) });
+  await inf.start();
+  const deadline = Date.now() + 2_000;
+  while (!watched && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await inf.stop();
+  assert.equal(handed.length, 3);
+  for (const o of [...handed, ...inf.list()]) assert.equal(o.metadata?.managedFields, undefined, o.metadata?.name);
+  assert.equal(inf.get('default/b')?.metadata?.resourceVersion, '11');
 });

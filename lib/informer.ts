@@ -13,6 +13,21 @@ export interface InformerOptions {
   maxBackoffMs?: number;
   /** Injectable delay (tests drive it); defaults to setTimeout honoring the stop signal. */
   delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * Applied to every listed and watched object before it is cached and handed to the handlers
+   * (client-go's informer transform), e.g. `stripManagedFields` for a process that never reads them.
+   */
+  transform?: <O extends KubeObject>(obj: O) => O;
+}
+
+/**
+ * Drops metadata.managedFields, as kube-scheduler's and the kubelet's informers do: a pod's
+ * field ownership is often larger than the rest of it, and only apply needs it (on the server).
+ * Objects from the watch are fresh per event, so this edits them in place.
+ */
+export function stripManagedFields<T extends KubeObject>(obj: T): T {
+  if (obj.metadata?.managedFields) delete obj.metadata.managedFields;
+  return obj;
 }
 
 export interface InformerHandlers<T extends KubeObject> {
@@ -112,7 +127,9 @@ export class Informer<T extends KubeObject> {
       fieldSelector: this.opts.fieldSelector,
     });
     const seen = new Set<string>();
-    for (const item of list.items) {
+    const transform = this.opts.transform;
+    for (const listed of list.items) {
+      const item = transform ? transform(listed) : listed;
       const key = objectKey(item);
       seen.add(key);
       const old = this.cache.get(key);
@@ -141,6 +158,7 @@ export class Informer<T extends KubeObject> {
     const rv = ev.object.metadata?.resourceVersion;
     if (rv) this.resourceVersion = rv;
     if (ev.type === 'BOOKMARK') return;
+    if (this.opts.transform) ev.object = this.opts.transform(ev.object);
     const key = objectKey(ev.object);
     const old = this.cache.get(key);
     if (ev.type === 'DELETED') {

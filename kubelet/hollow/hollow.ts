@@ -1,7 +1,7 @@
 import type { Node, NodeStatus, Pod } from 'kubernetes-types/core/v1';
 import { ApiError, type ApiClient } from '../../lib/client';
 import { realClock, type Clock } from '../../lib/clock';
-import { Informer, objectKey } from '../../lib/informer';
+import { Informer, objectKey, stripManagedFields } from '../../lib/informer';
 import type { Logger } from '../../lib/log';
 import { Controller } from '../../lib/reconcile/controller';
 import { LEASES, NODES, PODS } from '../../lib/resources';
@@ -74,7 +74,7 @@ export class HollowNodes {
       this.nodes.set(name, state);
     }
     this.nodeWrites = new Limiter(opts.concurrency);
-    this.informer = new Informer<Pod>(client, PODS, { fieldSelector: 'spec.nodeName!=', logger: log });
+    this.informer = new Informer<Pod>(client, PODS, { fieldSelector: 'spec.nodeName!=', logger: log, transform: stripManagedFields });
     this.pods = new Controller({ name: 'hollow-pods', workers: opts.concurrency, reconcile: (key) => this.syncPod(key), logger: log, clock: this.clock });
     const onPod = (pod: Pod) => {
       if (this.nodes.has(pod.spec?.nodeName ?? '')) this.pods.enqueue(objectKey(pod));
