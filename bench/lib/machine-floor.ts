@@ -11,6 +11,7 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { EtcdConn } from './etcd-client';
+import { closedLoop } from './load';
 import { cpuMs } from './report';
 
 export interface FloorCost {
@@ -20,7 +21,7 @@ export interface FloorCost {
   perSecond: number;
 }
 
-/** The hello server, as a script the child runs: answers "ok" to every request over TLS. */
+/** The hello server, as a script the child runs: answers every request over TLS with a small JSON Status. */
 const HELLO_SERVER = `
 const https = require('node:https');
 const fs = require('node:fs');
@@ -33,18 +34,15 @@ const s = https.createServer({ cert: fs.readFileSync(cert), key: fs.readFileSync
 s.listen(0, '127.0.0.1', () => process.send(s.address().port));
 `;
 
+/** Warms up, then runs `op` closed-loop (bench/lib/load.ts) and charges each process's CPU to the ops done. */
 async function measure(ops: number, concurrency: number, serverPid: number, op: () => Promise<void>): Promise<FloorCost> {
   for (let i = 0; i < 300; i++) await op(); // warm-up: connections open, V8 optimised
-  let next = 0;
   const s0 = cpuMs(serverPid) ?? NaN;
   const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < ops) await op();
-  }));
-  const seconds = (performance.now() - t0) / 1000;
+  const r = await closedLoop(concurrency, ops, 60_000, op);
   const c = process.cpuUsage(c0);
-  return { serverMs: ((cpuMs(serverPid) ?? NaN) - s0) / ops, clientMs: (c.user + c.system) / 1000 / ops, perSecond: ops / seconds };
+  const done = Math.max(1, r.ops);
+  return { serverMs: ((cpuMs(serverPid) ?? NaN) - s0) / done, clientMs: (c.user + c.system) / 1000 / done, perSecond: r.ops / r.seconds };
 }
 
 /** HTTPS round trips to a hello server in a child process serving `cert`/`key` (signed by `ca`). */
